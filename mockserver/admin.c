@@ -1,0 +1,36 @@
+/* admin: /_nexus/ routes for tests and tools, served only with --admin. */
+#include "clock.h"
+#include "router.h"
+#include "routes.h"
+
+/* POST /_nexus/clock {"advance_ms": N}: moves the mock's clock forward,
+ * so rate-limit windows can expire without waiting. */
+static void admin_clock(struct app *app, struct request *req,
+                        struct response *resp)
+{
+    json_error_t jerr;
+    json_t *body = json_loadb(req->body, req->body_len, 0, &jerr);
+    json_t *adv = json_object_get(body, "advance_ms");
+    struct api_error e;
+
+    if (!json_is_integer(adv) || json_integer_value(adv) < 0) {
+        api_error_set(&e, API_ERR_INVALID_REQUEST, "advance_ms",
+                      "invalid_value",
+                      "Expected a JSON object with a non-negative integer "
+                      "'advance_ms'.");
+        response_error(resp, &e);
+        goto out;
+    }
+    clock_advance(app->clock, (uint64_t)json_integer_value(adv));
+    response_json(resp, 200,
+                  json_pack("{s:I, s:I}", "offset_ms",
+                            (json_int_t)clock_offset_ms(app->clock),
+                            "now_unix_ms",
+                            (json_int_t)clock_wall_ms(app->clock)));
+out:
+    json_decref(body);
+}
+
+const struct route route_admin_clock = {
+    .method = "POST", .path = "/_nexus/clock", .admin = true,
+    .handler = admin_clock};

@@ -1,0 +1,25 @@
+/* app: the shared context every handler receives: read-only fixtures plus
+ * the stateful modules, each of which locks inside itself. */
+#ifndef NEXUS_APP_H
+#define NEXUS_APP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct fixtures;
+struct billing;
+struct ratelimit;
+struct clock;
+struct log;
+
+struct app {
+    const struct fixtures *fx; /* read-only once loaded */
+    struct billing *billing;
+    struct ratelimit *rl;
+    struct clock *clock;
+    struct log *log;
+    bool admin;      /* serve the /_nexus/ admin routes */
+    size_t max_body; /* request bodies above this get 413 */
+};
+
+#endif

@@ -1,0 +1,148 @@
+/* chat: POST /v1/chat/completions, JSON or streamed. Checks run in the
+ * documented order: (auth in the router) validation, model lookup, rate
+ * limit, balance. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "billing.h"
+#include "clock.h"
+#include "fixtures.h"
+#include "reply.h"
+#include "router.h"
+#include "routes.h"
+#include "sse.h"
+#include "validate.h"
+
+/* Returns a new reference to the non-streamed chat.completion object. */
+static json_t *completion_json(const struct completion *c)
+{
+    json_t *choices = json_array();
+    json_t *o = NULL;
+    unsigned i;
+
+    if (choices == NULL)
+        goto out;
+    for (i = 0; i < c->n; i++) {
+        const struct reply_choice *ch = &c->choices[i];
+        json_t *item = json_pack(
+            "{s:I, s:{s:s, s:s%, s:n}, s:n, s:s}", "index", (json_int_t)i,
+            "message", "role", "assistant", "content", ch->content, ch->len,
+            "refusal", "logprobs", "finish_reason", ch->finish_reason);
+
+        if (json_array_append_new(choices, item) != 0)
+            goto out;
+    }
+    o = json_pack("{s:s, s:s, s:I, s:s, s:o, s:o}", "id", c->id, "object",
+                  "chat.completion", "created", (json_int_t)c->created,
+                  "model", c->model, "choices", choices, "usage",
+                  completion_usage_json(c));
+    choices = NULL;
+out:
+    json_decref(choices);
+    return o;
+}
+
+/* The pacing of a stream: the plan's settings win over the model's. */
+static struct sse_pacing pacing_for(const struct fx_model *m,
+                                    const struct fx_plan *plan)
+{
+    struct sse_pacing p = {m->pacing.ttft_ms, m->pacing.tokens_per_sec};
+
+    if (plan->pacing.has_ttft)
+        p.ttft_ms = plan->pacing.ttft_ms;
+    if (plan->pacing.has_tps)
+        p.tokens_per_sec = plan->pacing.tokens_per_sec;
+    return p;
+}
+
+/* Parses the body; returns a new reference or NULL with e set (400). */
+static json_t *parse_body(const struct request *req, struct api_error *e)
+{
+    json_error_t jerr;
+    json_t *body = json_loadb(req->body ? req->body : "", req->body_len,
+                              0, &jerr);
+
+    if (body == NULL)
+        api_error_set(e, API_ERR_INVALID_JSON, NULL, NULL,
+                      "We could not parse the JSON body of your request: %s "
+                      "(line %d, column %d). The OpenAI API expects a JSON "
+                      "payload.",
+                      jerr.text, jerr.line, jerr.column);
+    return body;
+}
+
+/* Answers one chat completion request. */
+static void chat_handle(struct app *app, struct request *req,
+                        struct response *resp)
+{
+    struct chat_request creq;
+    struct completion *c = NULL;
+    const struct fx_model *m;
+    struct api_error e;
+    json_t *body;
+    char id[64];
+    int64_t cost;
+    struct sse_pacing pacing;
+
+    memset(&creq, 0, sizeof(creq));
+    body = parse_body(req, &e);
+    if (body == NULL)
+        goto fail;
+    if (validate_chat_request(body, &creq, &e) != 0)
+        goto fail;
+    m = fixtures_find_model(app->fx, creq.model);
+    if (m == NULL) {
+        api_error_set(&e, API_ERR_MODEL_NOT_FOUND, "model", NULL,
+                      "The model '%s' does not exist or you do not have "
+                      "access to it.",
+                      creq.model);
+        goto fail;
+    }
+    snprintf(id, sizeof(id), "chatcmpl-%s",
+             strncmp(req->request_id, "req_", 4) == 0 ? req->request_id + 4
+                                                      : req->request_id);
+    if (completion_build(&creq, id,
+                         (int64_t)(clock_wall_ms(app->clock) / 1000),
+                         &c) != 0) {
+        api_error_set(&e, API_ERR_SERVER, NULL, NULL,
+                      "The server ran out of memory building the reply.");
+        goto fail;
+    }
+    if (router_admit(app, req, c->prompt_tokens + c->completion_tokens,
+                     resp) != 0)
+        goto out;
+    cost = billing_cost(m, c->prompt_tokens, c->completion_tokens);
+    if (cost < 0 || billing_charge(app->billing, req->key_index, cost,
+                                   clock_wall_ms(app->clock)) != 0) {
+        api_error_set(&e, API_ERR_INSUFFICIENT_FUNDS, NULL, NULL,
+                      "Insufficient balance: this request costs more than "
+                      "the account holds. Top up your account to continue.");
+        goto fail;
+    }
+    if (!creq.stream) {
+        response_json(resp, 200, completion_json(c));
+        goto out;
+    }
+    pacing = pacing_for(m, &app->fx->plans[req->key->plan]);
+    resp->status = 200;
+    resp->stream = sse_stream_new(c, &pacing);
+    c = NULL;
+    if (resp->stream == NULL) {
+        api_error_set(&e, API_ERR_SERVER, NULL, NULL,
+                      "The server ran out of memory starting the stream.");
+        goto fail;
+    }
+    goto out;
+fail:
+    response_error(resp, &e);
+out:
+    completion_free(c);
+    chat_request_cleanup(&creq);
+    json_decref(body);
+}
+
+const struct route route_chat = {.method = "POST",
+                                 .path = "/v1/chat/completions",
+                                 .auth = true,
+                                 .handler = chat_handle};

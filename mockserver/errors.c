@@ -1,0 +1,65 @@
+/* errors: the mapping from an API error to its status and OpenAI body. */
+#include "errors.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+
+/* One row per kind: the status and the type and code OpenAI sends. */
+static const struct {
+    int status;
+    const char *type;
+    const char *code;
+} error_table[] = {
+    [API_ERR_NONE] = {200, "", NULL},
+    [API_ERR_INVALID_JSON] = {400, "invalid_request_error", "invalid_json"},
+    [API_ERR_INVALID_REQUEST] = {400, "invalid_request_error", NULL},
+    [API_ERR_MISSING_KEY] = {401, "invalid_request_error", NULL},
+    [API_ERR_INVALID_KEY] = {401, "invalid_request_error", "invalid_api_key"},
+    [API_ERR_INSUFFICIENT_FUNDS] = {402, "insufficient_quota",
+                                    "insufficient_quota"},
+    [API_ERR_MODEL_NOT_FOUND] = {404, "invalid_request_error",
+                                 "model_not_found"},
+    [API_ERR_UNKNOWN_URL] = {404, "invalid_request_error", "unknown_url"},
+    [API_ERR_METHOD_NOT_ALLOWED] = {405, "invalid_request_error",
+                                    "method_not_allowed"},
+    [API_ERR_BODY_TOO_LARGE] = {413, "invalid_request_error",
+                                "request_too_large"},
+    [API_ERR_RATE_REQUESTS] = {429, "requests", "rate_limit_exceeded"},
+    [API_ERR_RATE_TOKENS] = {429, "tokens", "rate_limit_exceeded"},
+    [API_ERR_SERVER] = {500, "server_error", "server_error"},
+};
+
+void api_error_set(struct api_error *e, enum api_error_kind kind,
+                   const char *param, const char *code, const char *fmt, ...)
+{
+    va_list ap;
+
+    e->kind = kind;
+    e->code = code;
+    snprintf(e->param, sizeof(e->param), "%s", param ? param : "");
+    va_start(ap, fmt);
+    vsnprintf(e->message, sizeof(e->message), fmt, ap);
+    va_end(ap);
+}
+
+int api_error_status(enum api_error_kind kind)
+{
+    if ((unsigned)kind >= sizeof(error_table) / sizeof(error_table[0]))
+        return 500;
+    return error_table[kind].status;
+}
+
+json_t *api_error_body(const struct api_error *e)
+{
+    enum api_error_kind kind = e->kind;
+    const char *code;
+
+    if ((unsigned)kind >= sizeof(error_table) / sizeof(error_table[0]) ||
+        kind == API_ERR_NONE)
+        kind = API_ERR_SERVER;
+    code = e->code ? e->code : error_table[kind].code;
+    return json_pack("{s:{s:s, s:s, s:o, s:o}}", "error", "message",
+                     e->message, "type", error_table[kind].type, "param",
+                     e->param[0] ? json_string(e->param) : json_null(), "code",
+                     code ? json_string(code) : json_null());
+}

@@ -1,0 +1,124 @@
+/* log: request and event lines for people (text) or collectors (JSON). */
+#include "log.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <sys/time.h>
+#include <time.h>
+
+#include <jansson.h>
+
+struct log {
+    FILE *out;
+    enum log_format fmt;
+    bool quiet;
+};
+
+struct log *log_new(FILE *out, enum log_format fmt, bool quiet)
+{
+    struct log *l = calloc(1, sizeof(*l));
+
+    if (l == NULL)
+        return NULL;
+    l->out = out;
+    l->fmt = fmt;
+    l->quiet = quiet;
+    return l;
+}
+
+void log_free(struct log *l)
+{
+    free(l);
+}
+
+/* Formats the current UTC time with milliseconds. */
+static void timestamp(char *out, size_t outlen)
+{
+    struct timeval tv;
+    struct tm tm;
+    char base[24];
+
+    gettimeofday(&tv, NULL);
+    gmtime_r(&tv.tv_sec, &tm);
+    strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(out, outlen, "%s.%03dZ", base, (int)(tv.tv_usec / 1000) % 1000);
+}
+
+/* Writes one JSON object as a line; o is stolen. */
+static void emit_json(struct log *l, json_t *o)
+{
+    char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
+
+    if (text != NULL) {
+        flockfile(l->out);
+        fputs(text, l->out);
+        fputc('\n', l->out);
+        fflush(l->out);
+        funlockfile(l->out);
+    }
+    free(text);
+    json_decref(o);
+}
+
+void log_request(struct log *l, const char *request_id, const char *method,
+                 const char *path, int status, double ms)
+{
+    char ts[40];
+
+    if (l == NULL || l->quiet)
+        return;
+    timestamp(ts, sizeof(ts));
+    if (l->fmt == LOG_JSON) {
+        emit_json(l, json_pack("{s:s, s:s, s:s, s:s, s:s, s:i, s:f}", "time",
+                               ts, "event", "request", "request_id",
+                               request_id, "method", method, "path", path,
+                               "status", status, "duration_ms", ms));
+        return;
+    }
+    flockfile(l->out);
+    fprintf(l->out, "%s %s %s %d %.1fms %s\n", ts, method, path, status, ms,
+            request_id);
+    fflush(l->out);
+    funlockfile(l->out);
+}
+
+/* Logs a message at a level, as text or JSON. */
+static void log_message(struct log *l, const char *level, const char *fmt,
+                        va_list ap)
+{
+    char msg[1024], ts[40];
+
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    timestamp(ts, sizeof(ts));
+    if (l->fmt == LOG_JSON) {
+        emit_json(l, json_pack("{s:s, s:s, s:s}", "time", ts, "level", level,
+                               "message", msg));
+        return;
+    }
+    flockfile(l->out);
+    fprintf(l->out, "%s %s %s\n", ts, level, msg);
+    fflush(l->out);
+    funlockfile(l->out);
+}
+
+void log_info(struct log *l, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (l == NULL || l->quiet)
+        return;
+    va_start(ap, fmt);
+    log_message(l, "info", fmt, ap);
+    va_end(ap);
+}
+
+void log_error(struct log *l, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (l == NULL)
+        return;
+    va_start(ap, fmt);
+    log_message(l, "error", fmt, ap);
+    va_end(ap);
+}

@@ -1,0 +1,163 @@
+/* options: argv to struct options, with one-line errors. */
+#include "options.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char usage_text[] =
+    "Usage: nexus-mock [--fixtures FILE] [--host ADDR] [--port N] [--check]\n"
+    "                  [--log-format text|json] [--quiet] [--admin]\n"
+    "                  [--max-body BYTES] [--threads N] [--version] "
+    "[--help]\n"
+    "\n"
+    "A deterministic mock of the AI Nexus (OpenAI-compatible) chat API.\n"
+    "\n"
+    "  --fixtures FILE    YAML fixture to serve (default: the embedded\n"
+    "                     fixtures/ai-nexus.yaml)\n"
+    "  --host ADDR        address to bind (default 127.0.0.1)\n"
+    "  --port N           port to bind, 0 for any free port (default 8080)\n"
+    "  --check            validate the fixtures, print a summary, and exit\n"
+    "  --log-format F     request logs on stderr as text or json\n"
+    "  --quiet            no request logs (errors still print)\n"
+    "  --admin            serve the /_nexus/ admin routes (clock control)\n"
+    "  --max-body BYTES   largest request body before 413 (default "
+    "4194304)\n"
+    "  --threads N        worker threads (default 4)\n"
+    "  --max-connections N  concurrent connections (default 10000)\n"
+    "  --version          print the version and exit\n"
+    "  --help             print this help and exit\n"
+    "\n"
+    "When ready it prints 'nexus-mock listening on http://HOST:PORT' on\n"
+    "stdout. SIGINT or SIGTERM stops it gracefully.\n";
+
+/* Parses a decimal unsigned integer in [min, max]. Returns 0 or -1. */
+static int parse_uint(const char *s, unsigned long long min,
+                      unsigned long long max, unsigned long long *out)
+{
+    char *end;
+    unsigned long long v;
+
+    if (s == NULL || *s < '0' || *s > '9')
+        return -1;
+    errno = 0;
+    v = strtoull(s, &end, 10);
+    if (errno != 0 || *end != '\0' || v < min || v > max)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+/* Takes the value of --name VALUE or --name=VALUE; NULL if missing. */
+static const char *take_value(int argc, char **argv, int *i, const char *arg,
+                              const char *name)
+{
+    size_t n = strlen(name);
+
+    if (strncmp(arg, name, n) == 0 && arg[n] == '=')
+        return arg + n + 1;
+    if (*i + 1 >= argc)
+        return NULL;
+    return argv[++*i];
+}
+
+/* Does arg name the option, as "--name" or "--name=..."? */
+static int is_opt(const char *arg, const char *name)
+{
+    size_t n = strlen(name);
+
+    return strncmp(arg, name, n) == 0 && (arg[n] == '\0' || arg[n] == '=');
+}
+
+enum options_result options_parse(int argc, char **argv, struct options *o,
+                                  FILE *out, char *cause, size_t causelen)
+{
+    unsigned long long v;
+    const char *val, *cur = "";
+    int i;
+
+    memset(o, 0, sizeof(*o));
+    o->host = "127.0.0.1";
+    o->port = 8080;
+    o->log_format = LOG_TEXT;
+    o->max_body = OPTIONS_DEFAULT_MAX_BODY;
+    o->threads = 4;
+    o->max_connections = 10000;
+    for (i = 1; i < argc; i++) {
+        const char *a = argv[i];
+
+        cur = a;
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            fputs(usage_text, out);
+            return OPTIONS_EXIT;
+        } else if (strcmp(a, "--version") == 0) {
+            fprintf(out, "nexus-mock %s\n", NEXUS_VERSION);
+            return OPTIONS_EXIT;
+        } else if (strcmp(a, "--check") == 0) {
+            o->check = true;
+        } else if (strcmp(a, "--quiet") == 0) {
+            o->quiet = true;
+        } else if (strcmp(a, "--admin") == 0) {
+            o->admin = true;
+        } else if (is_opt(a, "--fixtures")) {
+            if ((o->fixtures = take_value(argc, argv, &i, a, "--fixtures")) ==
+                    NULL ||
+                o->fixtures[0] == '\0')
+                goto missing;
+        } else if (is_opt(a, "--host")) {
+            if ((o->host = take_value(argc, argv, &i, a, "--host")) == NULL ||
+                o->host[0] == '\0')
+                goto missing;
+        } else if (is_opt(a, "--port")) {
+            val = take_value(argc, argv, &i, a, "--port");
+            if (parse_uint(val, 0, 65535, &v) != 0) {
+                snprintf(cause, causelen,
+                         "--port needs a number from 0 to 65535");
+                return OPTIONS_ERROR;
+            }
+            o->port = (unsigned)v;
+        } else if (is_opt(a, "--log-format")) {
+            val = take_value(argc, argv, &i, a, "--log-format");
+            if (val != NULL && strcmp(val, "text") == 0)
+                o->log_format = LOG_TEXT;
+            else if (val != NULL && strcmp(val, "json") == 0)
+                o->log_format = LOG_JSON;
+            else {
+                snprintf(cause, causelen, "--log-format must be text or json");
+                return OPTIONS_ERROR;
+            }
+        } else if (is_opt(a, "--max-body")) {
+            val = take_value(argc, argv, &i, a, "--max-body");
+            if (parse_uint(val, 1, (unsigned long long)1 << 34, &v) != 0) {
+                snprintf(cause, causelen,
+                         "--max-body needs a byte count from 1 to 17179869184");
+                return OPTIONS_ERROR;
+            }
+            o->max_body = (size_t)v;
+        } else if (is_opt(a, "--threads")) {
+            val = take_value(argc, argv, &i, a, "--threads");
+            if (parse_uint(val, 1, 256, &v) != 0) {
+                snprintf(cause, causelen,
+                         "--threads needs a number from 1 to 256");
+                return OPTIONS_ERROR;
+            }
+            o->threads = (unsigned)v;
+        } else if (is_opt(a, "--max-connections")) {
+            val = take_value(argc, argv, &i, a, "--max-connections");
+            if (parse_uint(val, 1, 1000000, &v) != 0) {
+                snprintf(cause, causelen,
+                         "--max-connections needs a number from 1 to 1000000");
+                return OPTIONS_ERROR;
+            }
+            o->max_connections = (unsigned)v;
+        } else {
+            snprintf(cause, causelen, "unknown option '%s' (see --help)", a);
+            return OPTIONS_ERROR;
+        }
+    }
+    return OPTIONS_RUN;
+missing:
+    snprintf(cause, causelen, "'%s' needs a value", cur);
+    return OPTIONS_ERROR;
+}

@@ -1,0 +1,127 @@
+/* ratelimit: fixed-window request and token counting per key. */
+#include "ratelimit.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct rl_window {
+    bool open;
+    uint64_t start_ms;
+    uint64_t requests;
+    uint64_t tokens;
+};
+
+struct ratelimit {
+    pthread_mutex_t lock;
+    size_t nkeys;
+    struct rl_window *windows;
+};
+
+struct ratelimit *ratelimit_new(size_t nkeys)
+{
+    struct ratelimit *rl = calloc(1, sizeof(*rl));
+
+    if (rl == NULL)
+        return NULL;
+    rl->windows = calloc(nkeys ? nkeys : 1, sizeof(*rl->windows));
+    if (rl->windows == NULL) {
+        free(rl);
+        return NULL;
+    }
+    rl->nkeys = nkeys;
+    pthread_mutex_init(&rl->lock, NULL);
+    return rl;
+}
+
+void ratelimit_free(struct ratelimit *rl)
+{
+    if (rl == NULL)
+        return;
+    pthread_mutex_destroy(&rl->lock);
+    free(rl->windows);
+    free(rl);
+}
+
+/* Closes a window whose minute has passed. */
+static void window_roll(struct rl_window *w, uint64_t now_ms)
+{
+    if (w->open && now_ms - w->start_ms >= RATELIMIT_WINDOW_MS)
+        memset(w, 0, sizeof(*w));
+}
+
+/* What is left of limit after used, never below zero. */
+static uint32_t left(uint32_t limit, uint64_t used)
+{
+    return used >= limit ? 0 : (uint32_t)(limit - used);
+}
+
+/* Fills st from the window as it stands at now_ms. */
+static void window_state(const struct rl_window *w,
+                         const struct rl_limits *lim, uint64_t now_ms,
+                         struct rl_state *st)
+{
+    uint64_t reset = w->open ? w->start_ms + RATELIMIT_WINDOW_MS - now_ms : 0;
+
+    memset(st, 0, sizeof(*st));
+    st->limit_requests = lim->requests_per_minute > 0;
+    st->limit_req = lim->requests_per_minute;
+    st->remaining_req = left(lim->requests_per_minute, w->requests);
+    st->reset_req_ms = w->requests > 0 ? reset : 0;
+    st->limit_tokens = lim->tokens_per_minute > 0;
+    st->limit_tok = lim->tokens_per_minute;
+    st->remaining_tok = left(lim->tokens_per_minute, w->tokens);
+    st->reset_tok_ms = w->tokens > 0 ? reset : 0;
+}
+
+enum rl_verdict ratelimit_admit(struct ratelimit *rl, size_t key,
+                                const struct rl_limits *lim, uint64_t tokens,
+                                uint64_t now_ms, struct rl_state *st)
+{
+    enum rl_verdict v = RL_ADMIT;
+    struct rl_window *w;
+
+    if (key >= rl->nkeys) {
+        memset(st, 0, sizeof(*st));
+        return RL_ADMIT;
+    }
+    pthread_mutex_lock(&rl->lock);
+    w = &rl->windows[key];
+    window_roll(w, now_ms);
+    if (lim->requests_per_minute > 0 &&
+        w->requests >= lim->requests_per_minute)
+        v = RL_REFUSE_REQUESTS;
+    else if (lim->tokens_per_minute > 0 && w->tokens > 0 &&
+             w->tokens + tokens > lim->tokens_per_minute)
+        v = RL_REFUSE_TOKENS;
+    if (v == RL_ADMIT) {
+        if (!w->open) {
+            w->open = true;
+            w->start_ms = now_ms;
+        }
+        w->requests++;
+        w->tokens += tokens;
+    }
+    window_state(w, lim, now_ms, st);
+    if (v != RL_ADMIT)
+        st->retry_after_ms = w->start_ms + RATELIMIT_WINDOW_MS - now_ms;
+    pthread_mutex_unlock(&rl->lock);
+    return v;
+}
+
+void ratelimit_peek(struct ratelimit *rl, size_t key,
+                    const struct rl_limits *lim, uint64_t now_ms,
+                    struct rl_state *st)
+{
+    struct rl_window *w;
+
+    if (key >= rl->nkeys) {
+        memset(st, 0, sizeof(*st));
+        return;
+    }
+    pthread_mutex_lock(&rl->lock);
+    w = &rl->windows[key];
+    window_roll(w, now_ms);
+    window_state(w, lim, now_ms, st);
+    pthread_mutex_unlock(&rl->lock);
+}

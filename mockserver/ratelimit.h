@@ -1,0 +1,48 @@
+/* ratelimit: per-key request and token budgets over fixed one-minute
+ * windows, with the numbers the x-ratelimit-* headers report. */
+#ifndef NEXUS_RATELIMIT_H
+#define NEXUS_RATELIMIT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define RATELIMIT_WINDOW_MS 60000u
+
+struct ratelimit;
+
+/* A plan's limits; 0 means no limit of that kind. */
+struct rl_limits {
+    uint32_t requests_per_minute;
+    uint32_t tokens_per_minute;
+};
+
+/* A key's standing after an admit or peek. */
+struct rl_state {
+    bool limit_requests;      /* a request limit applies */
+    uint32_t limit_req, remaining_req;
+    uint64_t reset_req_ms;    /* until the request budget is whole again */
+    bool limit_tokens;        /* a token limit applies */
+    uint32_t limit_tok, remaining_tok;
+    uint64_t reset_tok_ms;
+    uint64_t retry_after_ms;  /* set when refused */
+};
+
+enum rl_verdict { RL_ADMIT, RL_REFUSE_REQUESTS, RL_REFUSE_TOKENS };
+
+/* Returns a limiter for nkeys keys (identified by index), or NULL on OOM. */
+struct ratelimit *ratelimit_new(size_t nkeys);
+/* Frees rl; NULL is a no-op. */
+void ratelimit_free(struct ratelimit *rl);
+/* Counts one request of `tokens` tokens for key at now_ms if the budgets
+ * allow it, and reports the key's standing in *st either way. A window opens
+ * with a key's first request and lasts RATELIMIT_WINDOW_MS. Thread-safe. */
+enum rl_verdict ratelimit_admit(struct ratelimit *rl, size_t key,
+                                const struct rl_limits *lim, uint64_t tokens,
+                                uint64_t now_ms, struct rl_state *st);
+/* Reports the key's standing without counting anything. Thread-safe. */
+void ratelimit_peek(struct ratelimit *rl, size_t key,
+                    const struct rl_limits *lim, uint64_t now_ms,
+                    struct rl_state *st);
+
+#endif

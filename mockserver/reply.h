@@ -1,0 +1,47 @@
+/* reply: the deterministic answer to a chat request: its content per choice,
+ * where each choice stops and why, and the usage it costs. */
+#ifndef NEXUS_REPLY_H
+#define NEXUS_REPLY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "validate.h"
+
+struct reply_choice {
+    char *content;       /* owned, NUL-terminated */
+    size_t len;
+    size_t *tok_end;     /* owned: end offset of each token in content */
+    size_t ntok;
+    const char *finish_reason; /* "stop" or "length" (static) */
+};
+
+/* A finished completion, independent of the request it came from, so a
+ * stream can outlive the request body. */
+struct completion {
+    char id[48];
+    char *model;         /* owned */
+    int64_t created;
+    unsigned n;
+    struct reply_choice *choices; /* owned, n of them */
+    uint64_t prompt_tokens;
+    uint64_t completion_tokens;   /* summed over the choices */
+    bool include_usage;
+};
+
+/* Builds the completion for req: the same request (model, messages, seed)
+ * always gets the same content; max_tokens and stop then cut it. Returns 0
+ * and a new completion in *out (free with completion_free), or -1 on OOM. */
+int completion_build(const struct chat_request *req, const char *id,
+                     int64_t created, struct completion **out);
+/* Frees c; NULL is a no-op. */
+void completion_free(struct completion *c);
+/* Returns a new reference to the usage object {"prompt_tokens",
+ * "completion_tokens","total_tokens"}, or NULL on OOM. */
+json_t *completion_usage_json(const struct completion *c);
+/* Returns the text the mock would answer before any cut, for choice `index`
+ * of req, as a new string (free with free()) or NULL on OOM. */
+char *reply_text(const struct chat_request *req, unsigned index);
+
+#endif

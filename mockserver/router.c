@@ -1,0 +1,270 @@
+/* router: matching, authentication and the shared gates of every request. */
+#include "router.h"
+
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "clock.h"
+#include "fixtures.h"
+#include "ratelimit.h"
+#include "routes.h"
+#include "sse.h"
+
+static const struct route *const route_table[] = {
+    &route_chat,    &route_models_list, &route_models_get,
+    &route_balance, &route_admin_clock,
+};
+
+#define NROUTES (sizeof(route_table) / sizeof(route_table[0]))
+
+void response_init(struct response *r)
+{
+    memset(r, 0, sizeof(*r));
+    r->status = 200;
+}
+
+void response_cleanup(struct response *r)
+{
+    json_decref(r->body);
+    sse_stream_free(r->stream);
+    r->body = NULL;
+    r->stream = NULL;
+}
+
+void response_header(struct response *r, const char *name, const char *fmt,
+                     ...)
+{
+    va_list ap;
+    struct resp_header *h;
+
+    if (r->nheaders >= RESPONSE_MAX_HEADERS)
+        return;
+    h = &r->headers[r->nheaders++];
+    h->name = name;
+    va_start(ap, fmt);
+    vsnprintf(h->value, sizeof(h->value), fmt, ap);
+    va_end(ap);
+}
+
+void response_json(struct response *r, int status, json_t *body)
+{
+    json_decref(r->body);
+    r->status = status;
+    r->body = body;
+}
+
+void response_error(struct response *r, const struct api_error *e)
+{
+    response_json(r, api_error_status(e->kind), api_error_body(e));
+}
+
+void router_format_duration(uint64_t ms, char *out, size_t outlen)
+{
+    uint64_t min = ms / 60000, rest = ms % 60000;
+    char sec[32];
+
+    if (ms < 1000 && ms > 0) {
+        snprintf(out, outlen, "%" PRIu64 "ms", ms);
+        return;
+    }
+    if (rest % 1000 == 0)
+        snprintf(sec, sizeof(sec), "%" PRIu64 "s", rest / 1000);
+    else {
+        size_t n;
+
+        snprintf(sec, sizeof(sec), "%" PRIu64 ".%03" PRIu64, rest / 1000,
+                 rest % 1000);
+        n = strlen(sec);
+        while (sec[n - 1] == '0')
+            sec[--n] = '\0';
+        snprintf(sec + n, sizeof(sec) - n, "s");
+    }
+    if (min > 0)
+        snprintf(out, outlen, "%" PRIu64 "m%s", min, sec);
+    else
+        snprintf(out, outlen, "%s", sec);
+}
+
+/* Adds the x-ratelimit-* headers describing st. */
+static void ratelimit_headers(struct response *r, const struct rl_state *st)
+{
+    char reset[32];
+
+    if (st->limit_requests) {
+        router_format_duration(st->reset_req_ms, reset, sizeof(reset));
+        response_header(r, "x-ratelimit-limit-requests", "%" PRIu32,
+                        st->limit_req);
+        response_header(r, "x-ratelimit-remaining-requests", "%" PRIu32,
+                        st->remaining_req);
+        response_header(r, "x-ratelimit-reset-requests", "%s", reset);
+    }
+    if (st->limit_tokens) {
+        router_format_duration(st->reset_tok_ms, reset, sizeof(reset));
+        response_header(r, "x-ratelimit-limit-tokens", "%" PRIu32,
+                        st->limit_tok);
+        response_header(r, "x-ratelimit-remaining-tokens", "%" PRIu32,
+                        st->remaining_tok);
+        response_header(r, "x-ratelimit-reset-tokens", "%s", reset);
+    }
+    r->ratelimited = true;
+}
+
+/* The limits of the plan the request's key is on. */
+static struct rl_limits key_limits(const struct app *app,
+                                   const struct request *req)
+{
+    const struct fx_plan *plan = &app->fx->plans[req->key->plan];
+    struct rl_limits lim = {plan->requests_per_minute,
+                            plan->tokens_per_minute};
+
+    return lim;
+}
+
+int router_admit(struct app *app, struct request *req, uint64_t tokens,
+                 struct response *resp)
+{
+    struct rl_limits lim = key_limits(app, req);
+    struct rl_state st;
+    struct api_error e;
+    enum rl_verdict v;
+    uint64_t secs;
+
+    v = ratelimit_admit(app->rl, req->key_index, &lim, tokens,
+                        clock_now_ms(app->clock), &st);
+    ratelimit_headers(resp, &st);
+    if (v == RL_ADMIT)
+        return 0;
+    secs = (st.retry_after_ms + 999) / 1000;
+    if (v == RL_REFUSE_REQUESTS)
+        api_error_set(&e, API_ERR_RATE_REQUESTS, NULL, NULL,
+                      "Rate limit reached for requests per minute (RPM): "
+                      "Limit %" PRIu32 ", Used %" PRIu32
+                      ", Requested 1. Please try again in %" PRIu64 "s.",
+                      st.limit_req, st.limit_req - st.remaining_req, secs);
+    else
+        api_error_set(&e, API_ERR_RATE_TOKENS, NULL, NULL,
+                      "Rate limit reached for tokens per minute (TPM): "
+                      "Limit %" PRIu32 ", Used %" PRIu32
+                      ", Requested %" PRIu64
+                      ". Please try again in %" PRIu64 "s.",
+                      st.limit_tok, st.limit_tok - st.remaining_tok, tokens,
+                      secs);
+    response_error(resp, &e);
+    response_header(resp, "retry-after", "%" PRIu64, secs ? secs : 1);
+    response_header(resp, "retry-after-ms", "%" PRIu64, st.retry_after_ms);
+    return -1;
+}
+
+/* Does path match the route's path (exactly, or prefix plus one segment)? */
+static bool path_matches(const struct route *rt, const char *path)
+{
+    size_t n = strlen(rt->path);
+    const char *rest;
+
+    if (!rt->prefix)
+        return strcmp(path, rt->path) == 0;
+    if (strncmp(path, rt->path, n) != 0)
+        return false;
+    rest = path + n;
+    return rest[0] != '\0' && strchr(rest, '/') == NULL;
+}
+
+/* Finds the route for req; sets *wrong_method when only the method differs. */
+static const struct route *route_find(const struct app *app,
+                                      const struct request *req,
+                                      bool *wrong_method,
+                                      const char **allow)
+{
+    size_t i;
+
+    *wrong_method = false;
+    *allow = NULL;
+    for (i = 0; i < NROUTES; i++) {
+        const struct route *rt = route_table[i];
+
+        if ((rt->admin && !app->admin) || !path_matches(rt, req->path))
+            continue;
+        if (strcmp(rt->method, req->method) == 0)
+            return rt;
+        *wrong_method = true;
+        *allow = rt->method;
+    }
+    return NULL;
+}
+
+/* Resolves the Bearer key. Returns 0, or -1 with e filled (401). */
+static int authenticate(const struct app *app, struct request *req,
+                        struct api_error *e)
+{
+    const char *h = req->authorization, *key;
+    const struct fx_key *k;
+
+    if (h == NULL || strncasecmp(h, "Bearer ", 7) != 0) {
+        api_error_set(e, API_ERR_MISSING_KEY, NULL, NULL,
+                      "You didn't provide an API key. You need to provide "
+                      "your API key in an Authorization header using Bearer "
+                      "auth (i.e. Authorization: Bearer YOUR_KEY).");
+        return -1;
+    }
+    key = h + 7;
+    while (*key == ' ')
+        key++;
+    k = fixtures_find_key(app->fx, key);
+    if (k == NULL) {
+        api_error_set(e, API_ERR_INVALID_KEY, NULL, NULL,
+                      "Incorrect API key provided. You can find your API "
+                      "key in your AI Nexus account settings.");
+        return -1;
+    }
+    req->key = k;
+    req->key_index = (size_t)(k - app->fx->keys);
+    return 0;
+}
+
+void router_dispatch(struct app *app, struct request *req,
+                     struct response *resp)
+{
+    const struct route *rt;
+    struct api_error e;
+    bool wrong_method;
+    const char *allow;
+
+    if (req->body_too_large) {
+        api_error_set(&e, API_ERR_BODY_TOO_LARGE, NULL, NULL,
+                      "Request body too large: the limit is %zu bytes.",
+                      app->max_body);
+        response_error(resp, &e);
+        return;
+    }
+    rt = route_find(app, req, &wrong_method, &allow);
+    if (rt == NULL && wrong_method) {
+        api_error_set(&e, API_ERR_METHOD_NOT_ALLOWED, NULL, NULL,
+                      "Invalid method for URL (%s %s).", req->method,
+                      req->path);
+        response_error(resp, &e);
+        response_header(resp, "allow", "%s", allow);
+        return;
+    }
+    if (rt == NULL) {
+        api_error_set(&e, API_ERR_UNKNOWN_URL, NULL, NULL,
+                      "Invalid URL (%s %s).", req->method, req->path);
+        response_error(resp, &e);
+        return;
+    }
+    if (rt->auth && authenticate(app, req, &e) != 0) {
+        response_error(resp, &e);
+        return;
+    }
+    rt->handler(app, req, resp);
+    if (rt->auth && !resp->ratelimited) {
+        struct rl_limits lim = key_limits(app, req);
+        struct rl_state st;
+
+        ratelimit_peek(app->rl, req->key_index, &lim,
+                       clock_now_ms(app->clock), &st);
+        ratelimit_headers(resp, &st);
+    }
+}

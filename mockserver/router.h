@@ -1,0 +1,86 @@
+/* router: the request and response descriptions handlers work on, the route
+ * table, and the checks every request passes before its handler (body size,
+ * method and path, authentication) and after it (rate-limit headers). */
+#ifndef NEXUS_ROUTER_H
+#define NEXUS_ROUTER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "app.h"
+#include "errors.h"
+
+struct fx_key;
+struct sse_stream;
+
+#define RESPONSE_MAX_HEADERS 16
+
+/* A parsed request; all pointers are borrowed from the server. */
+struct request {
+    const char *method;
+    const char *path;          /* without the query string */
+    const char *authorization; /* header value or NULL */
+    const char *body;
+    size_t body_len;
+    bool body_too_large;
+    const char *request_id;
+    /* Set by the router once the key is known. */
+    const struct fx_key *key;
+    size_t key_index;
+};
+
+struct resp_header {
+    const char *name; /* static */
+    char value[96];
+};
+
+/* What a handler answers. The server owns turning it into bytes. */
+struct response {
+    int status;
+    json_t *body;        /* owned; NULL for no body */
+    size_t json_flags;   /* extra json_dumps flags for body */
+    struct resp_header headers[RESPONSE_MAX_HEADERS];
+    size_t nheaders;
+    struct sse_stream *stream; /* owned; set for text/event-stream */
+    bool ratelimited;    /* x-ratelimit-* headers already added */
+};
+
+typedef void (*route_fn)(struct app *app, struct request *req,
+                         struct response *resp);
+
+struct route {
+    const char *method;
+    const char *path;
+    bool prefix;  /* path is a prefix followed by one more segment */
+    bool auth;    /* needs a valid API key */
+    bool admin;   /* only with --admin */
+    route_fn handler;
+};
+
+/* Prepares an empty 200 response. */
+void response_init(struct response *r);
+/* Releases what r owns. */
+void response_cleanup(struct response *r);
+/* Adds a header (name static, value printf-style); silently drops it when
+ * the table is full, which only a programming error can cause. */
+void response_header(struct response *r, const char *name, const char *fmt,
+                     ...) __attribute__((format(printf, 3, 4)));
+/* Sets status and body from e, replacing any body. */
+void response_error(struct response *r, const struct api_error *e);
+/* Sets a 200 (or other status) JSON body, stolen. */
+void response_json(struct response *r, int status, json_t *body);
+
+/* Runs req through the checks and the matching handler into resp. */
+void router_dispatch(struct app *app, struct request *req,
+                     struct response *resp);
+/* Counts req against its key's rate limits with `tokens` tokens and adds the
+ * x-ratelimit-* headers. Returns 0, or -1 with resp set to the 429. */
+int router_admit(struct app *app, struct request *req, uint64_t tokens,
+                 struct response *resp);
+/* Formats a duration as OpenAI's headers do: "0s", "20ms", "1.5s", "1m0s". */
+void router_format_duration(uint64_t ms, char *out, size_t outlen);
+
+#endif

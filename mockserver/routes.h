@@ -1,0 +1,13 @@
+/* routes: the route descriptors each endpoint file exports. */
+#ifndef NEXUS_ROUTES_H
+#define NEXUS_ROUTES_H
+
+#include "router.h"
+
+extern const struct route route_chat;         /* chat.c */
+extern const struct route route_models_list;  /* models.c */
+extern const struct route route_models_get;   /* models.c */
+extern const struct route route_balance;      /* balance.c */
+extern const struct route route_admin_clock;  /* admin.c */
+
+#endif

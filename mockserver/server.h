@@ -1,0 +1,32 @@
+/* server: the HTTP layer, and the only file that calls libmicrohttpd. It
+ * turns connections into requests for the router and responses (JSON or
+ * paced SSE streams) into bytes, on a small fixed pool of threads. */
+#ifndef NEXUS_SERVER_H
+#define NEXUS_SERVER_H
+
+#include <stddef.h>
+
+#include "app.h"
+
+struct server;
+
+struct server_config {
+    const char *host;
+    unsigned port;           /* 0: any free port */
+    unsigned threads;        /* worker threads polling connections */
+    unsigned max_connections;
+};
+
+/* Starts listening and serving app (borrowed; must outlive the server).
+ * Returns 0 and a new server in *out, or -1 with a one-line reason. */
+int server_start(struct app *app, const struct server_config *cfg,
+                 struct server **out, char *cause, size_t causelen);
+/* The port the server is bound to. */
+unsigned server_port(const struct server *s);
+/* Stops accepting, lets in-flight requests finish with every stream's
+ * pacing dropped, waits at most grace_ms for them, then stops and frees s.
+ * NULL is a no-op. Returns how many requests were still in flight when it
+ * gave up (0 on a clean stop). */
+unsigned server_stop(struct server *s, unsigned grace_ms);
+
+#endif

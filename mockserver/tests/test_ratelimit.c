@@ -1,0 +1,114 @@
+/* test_ratelimit: fixed windows, refusals, headers' numbers, with an
+ * injected clock (plain numbers) so nothing sleeps. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "ratelimit.h"
+#include "router.h"
+
+static void test_requests_window(void **state)
+{
+    struct ratelimit *rl = ratelimit_new(2);
+    struct rl_limits lim = {10, 0};
+    struct rl_state st;
+    uint32_t i;
+
+    (void)state;
+    ratelimit_peek(rl, 0, &lim, 5000, &st);
+    assert_int_equal(st.remaining_req, 10);
+    assert_int_equal(st.reset_req_ms, 0);
+    for (i = 0; i < 10; i++) {
+        assert_int_equal(ratelimit_admit(rl, 0, &lim, 0, 5000 + i * 100, &st),
+                         RL_ADMIT);
+        assert_int_equal(st.limit_req, 10);
+        assert_int_equal(st.remaining_req, 9 - i);
+        assert_int_equal(st.reset_req_ms, 60000 - i * 100);
+        assert_false(st.limit_tokens);
+    }
+    /* The eleventh within the minute is refused and not counted. */
+    assert_int_equal(ratelimit_admit(rl, 0, &lim, 0, 20000, &st),
+                     RL_REFUSE_REQUESTS);
+    assert_int_equal(st.remaining_req, 0);
+    assert_int_equal(st.retry_after_ms, 45000);
+    /* Another key has its own window. */
+    assert_int_equal(ratelimit_admit(rl, 1, &lim, 0, 20000, &st), RL_ADMIT);
+    assert_int_equal(st.remaining_req, 9);
+    /* One millisecond before the window ends: still refused; at its end,
+     * a new window opens. */
+    assert_int_equal(ratelimit_admit(rl, 0, &lim, 0, 64999, &st),
+                     RL_REFUSE_REQUESTS);
+    assert_int_equal(st.retry_after_ms, 1);
+    assert_int_equal(ratelimit_admit(rl, 0, &lim, 0, 65000, &st), RL_ADMIT);
+    assert_int_equal(st.remaining_req, 9);
+    assert_int_equal(st.reset_req_ms, 60000);
+    ratelimit_free(rl);
+}
+
+static void test_tokens(void **state)
+{
+    struct ratelimit *rl = ratelimit_new(1);
+    struct rl_limits lim = {100, 1000};
+    struct rl_state st;
+
+    (void)state;
+    assert_int_equal(ratelimit_admit(rl, 0, &lim, 600, 0, &st), RL_ADMIT);
+    assert_int_equal(st.remaining_tok, 400);
+    assert_int_equal(st.remaining_req, 99);
+    assert_int_equal(ratelimit_admit(rl, 0, &lim, 401, 1000, &st),
+                     RL_REFUSE_TOKENS);
+    assert_int_equal(st.retry_after_ms, 59000);
+    assert_int_equal(st.remaining_req, 99);
+    assert_int_equal(ratelimit_admit(rl, 0, &lim, 400, 1000, &st), RL_ADMIT);
+    assert_int_equal(st.remaining_tok, 0);
+    ratelimit_free(rl);
+}
+
+static void test_unlimited(void **state)
+{
+    struct ratelimit *rl = ratelimit_new(1);
+    struct rl_limits lim = {0, 0};
+    struct rl_state st;
+    int i;
+
+    (void)state;
+    for (i = 0; i < 1000; i++)
+        assert_int_equal(ratelimit_admit(rl, 0, &lim, 50, 0, &st), RL_ADMIT);
+    assert_false(st.limit_requests);
+    ratelimit_free(rl);
+}
+
+static void test_duration_format(void **state)
+{
+    char out[32];
+
+    (void)state;
+    router_format_duration(0, out, sizeof(out));
+    assert_string_equal(out, "0s");
+    router_format_duration(20, out, sizeof(out));
+    assert_string_equal(out, "20ms");
+    router_format_duration(1500, out, sizeof(out));
+    assert_string_equal(out, "1.5s");
+    router_format_duration(59874, out, sizeof(out));
+    assert_string_equal(out, "59.874s");
+    router_format_duration(60000, out, sizeof(out));
+    assert_string_equal(out, "1m0s");
+    router_format_duration(361010, out, sizeof(out));
+    assert_string_equal(out, "6m1.01s");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_requests_window),
+        cmocka_unit_test(test_tokens),
+        cmocka_unit_test(test_unlimited),
+        cmocka_unit_test(test_duration_format),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,161 @@
+/* test_sse: the exact bytes of streamed chat completions. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "buf.h"
+#include "reply.h"
+#include "sse.h"
+
+/* Makes a choice holding text with the given token ends. */
+static void set_choice(struct reply_choice *ch, const char *text,
+                       const size_t *ends, size_t n, const char *finish)
+{
+    ch->content = strdup(text);
+    ch->len = strlen(text);
+    ch->tok_end = malloc((n ? n : 1) * sizeof(size_t));
+    memcpy(ch->tok_end, ends, n * sizeof(size_t));
+    ch->ntok = n;
+    ch->finish_reason = finish;
+}
+
+/* A completion with one or two choices, fixed id and created. */
+static struct completion *make(unsigned n, bool usage)
+{
+    static const size_t ends0[] = {2, 8};
+    static const size_t ends1[] = {3};
+    struct completion *c = calloc(1, sizeof(*c));
+
+    snprintf(c->id, sizeof(c->id), "chatcmpl-x");
+    c->model = strdup("deepseek-v4");
+    c->created = 1718000000;
+    c->n = n;
+    c->choices = calloc(n, sizeof(*c->choices));
+    set_choice(&c->choices[0], "Hi there", ends0, 2, "stop");
+    if (n > 1)
+        set_choice(&c->choices[1], "Yes", ends1, 1, "length");
+    c->prompt_tokens = 9;
+    c->completion_tokens = n > 1 ? 3 : 2;
+    c->include_usage = usage;
+    return c;
+}
+
+/* Renders the whole stream into one string (caller frees). */
+static char *render(struct sse_stream *s)
+{
+    struct buf b;
+    int rc;
+
+    buf_init(&b, 1 << 20);
+    while ((rc = sse_stream_next(s, &b)) == 1)
+        ;
+    assert_int_equal(rc, 0);
+    return buf_take(&b, NULL);
+}
+
+#define HEAD                                                                   \
+    "data: {\"id\":\"chatcmpl-x\",\"object\":\"chat.completion.chunk\","       \
+    "\"created\":1718000000,\"model\":\"deepseek-v4\",\"choices\":"
+
+static void test_single_choice_bytes(void **state)
+{
+    struct sse_stream *s = sse_stream_new(make(1, false), NULL);
+    char *out = render(s);
+
+    (void)state;
+    assert_string_equal(
+        out,
+        HEAD "[{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":\"\","
+             "\"refusal\":null},\"logprobs\":null,\"finish_reason\":null}]}\n\n"
+        HEAD "[{\"index\":0,\"delta\":{\"content\":\"Hi\"},\"logprobs\":null,"
+             "\"finish_reason\":null}]}\n\n"
+        HEAD "[{\"index\":0,\"delta\":{\"content\":\" there\"},\"logprobs\":"
+             "null,\"finish_reason\":null}]}\n\n"
+        HEAD "[{\"index\":0,\"delta\":{},\"logprobs\":null,\"finish_reason\":"
+             "\"stop\"}]}\n\n"
+             "data: [DONE]\n\n");
+    free(out);
+    sse_stream_free(s);
+}
+
+static void test_usage_chunk_bytes(void **state)
+{
+    struct sse_stream *s = sse_stream_new(make(1, true), NULL);
+    char *out = render(s);
+    const char *usage =
+        HEAD "[],\"usage\":{\"prompt_tokens\":9,\"completion_tokens\":2,"
+             "\"total_tokens\":11}}\n\ndata: [DONE]\n\n";
+
+    (void)state;
+    /* Every chunk carries "usage":null; the last one carries the usage. */
+    assert_non_null(strstr(out, "\"finish_reason\":null}],\"usage\":null}"));
+    assert_non_null(strstr(out, "\"finish_reason\":\"stop\"}],\"usage\":null}"));
+    assert_true(strlen(out) > strlen(usage));
+    assert_string_equal(out + strlen(out) - strlen(usage), usage);
+    free(out);
+    sse_stream_free(s);
+}
+
+static void test_two_choices_interleave(void **state)
+{
+    struct sse_stream *s = sse_stream_new(make(2, false), NULL);
+    char *out = render(s);
+    const char *order[] = {
+        "\"index\":0,\"delta\":{\"role\"", "\"index\":1,\"delta\":{\"role\"",
+        "\"index\":0,\"delta\":{\"content\":\"Hi\"",
+        "\"index\":1,\"delta\":{\"content\":\"Yes\"",
+        "\"index\":0,\"delta\":{\"content\":\" there\"",
+        "\"index\":0,\"delta\":{},\"logprobs\":null,\"finish_reason\":\"stop\"",
+        "\"index\":1,\"delta\":{},\"logprobs\":null,\"finish_reason\":"
+        "\"length\"",
+        "data: [DONE]\n\n"};
+    const char *at = out;
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
+        const char *hit = strstr(at, order[i]);
+
+        assert_non_null(hit);
+        at = hit + 1;
+    }
+    free(out);
+    sse_stream_free(s);
+}
+
+static void test_pacing_delays(void **state)
+{
+    struct sse_pacing p = {250, 20};
+    struct sse_stream *s = sse_stream_new(make(1, false), &p);
+    struct buf b;
+
+    (void)state;
+    buf_init(&b, 1 << 16);
+    assert_int_equal(sse_stream_delay_ms(s), 250); /* before the role */
+    assert_int_equal(sse_stream_next(s, &b), 1);
+    assert_int_equal(sse_stream_delay_ms(s), 50); /* before "Hi" */
+    assert_int_equal(sse_stream_next(s, &b), 1);
+    assert_int_equal(sse_stream_delay_ms(s), 50); /* before " there" */
+    assert_int_equal(sse_stream_next(s, &b), 1);
+    assert_int_equal(sse_stream_delay_ms(s), 0); /* finish chunk */
+    sse_stream_hurry(s);
+    assert_int_equal(sse_stream_delay_ms(s), 0);
+    buf_cleanup(&b);
+    sse_stream_free(s);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_single_choice_bytes),
+        cmocka_unit_test(test_usage_chunk_bytes),
+        cmocka_unit_test(test_two_choices_interleave),
+        cmocka_unit_test(test_pacing_delays),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

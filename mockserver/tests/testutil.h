@@ -1,0 +1,49 @@
+/* testutil: starting nexus-mock as a real process on loopback and talking
+ * to it with libcurl, for the process tests. */
+#ifndef NEXUS_TESTUTIL_H
+#define NEXUS_TESTUTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include <jansson.h>
+
+struct mock_proc {
+    pid_t pid;
+    int out_fd;    /* the child's stdout */
+    char url[128]; /* http://127.0.0.1:PORT */
+};
+
+struct http_reply {
+    long status;
+    char *headers; /* raw header block, lower-cased names */
+    size_t headers_len;
+    char *body;
+    size_t body_len;
+    json_t *json;  /* body parsed, or NULL */
+};
+
+/* Starts nexus-mock (from $NEXUS_MOCK_BIN) with --port 0 --host 127.0.0.1
+ * plus the NULL-terminated extra args and waits for its listening line.
+ * Returns 0 or -1. */
+int mock_start(struct mock_proc *p, const char *const *extra);
+/* Sends SIGTERM, waits (at most 5 s, then SIGKILL) and returns the exit
+ * status, or -1 if it had to be killed. */
+int mock_stop(struct mock_proc *p);
+
+/* Performs one request. method "GET"/"POST"/..., path appended to the
+ * mock's URL, key NULL for no Authorization header, body NULL for none.
+ * extra_header may be NULL. Returns 0 or -1 (transport error). */
+int http_do(const struct mock_proc *p, const char *method, const char *path,
+            const char *key, const char *body, const char *extra_header,
+            struct http_reply *r);
+/* Frees what a reply holds. */
+void http_reply_free(struct http_reply *r);
+/* Returns the value of header name in r (a new string, free()) or NULL. */
+char *http_header(const struct http_reply *r, const char *name);
+/* Runs a program with args (NULL-terminated), capturing stdout and stderr
+ * into malloc'd strings; returns its exit status or -1. */
+int run_capture(const char *const *argv, char **out, char **err);
+
+#endif

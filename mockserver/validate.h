@@ -1,0 +1,58 @@
+/* validate: checks a chat completion request body against the documented
+ * parameters and turns it into a plain struct the handler can trust. */
+#ifndef NEXUS_VALIDATE_H
+#define NEXUS_VALIDATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "errors.h"
+
+#define CHAT_MAX_STOP 4
+#define CHAT_MAX_N 128
+
+/* One message as the tokenizer sees it: pointers borrow from the request
+ * body (valid while the body json_t lives). */
+struct chat_message {
+    const char *role;
+    const char *name;          /* NULL if absent */
+    const json_t *content;     /* string, array of parts, or NULL */
+    const json_t *tool_calls;  /* assistant tool_calls array or NULL */
+    const char *tool_call_id;  /* tool messages */
+};
+
+/* A validated request. Strings borrow from the body passed to
+ * validate_chat_request; messages is owned (free with
+ * chat_request_cleanup). */
+struct chat_request {
+    const char *model;
+    struct chat_message *messages;
+    size_t nmessages;
+    bool stream;
+    bool include_usage;   /* stream_options.include_usage */
+    bool has_max_tokens;  /* max_tokens or max_completion_tokens given */
+    int64_t max_tokens;
+    unsigned n;           /* 1..CHAT_MAX_N */
+    const char *stop[CHAT_MAX_STOP];
+    size_t nstop;
+    bool has_seed;
+    int64_t seed;
+    bool has_temperature;
+    double temperature;
+    bool has_top_p;
+    double top_p;
+    const char *user;     /* NULL if absent */
+};
+
+/* Validates body (any JSON value) as a chat completion request. Returns 0
+ * and fills req, or -1 and fills err (kind API_ERR_INVALID_REQUEST, param
+ * naming the offending field, e.g. "messages[1].role"). */
+int validate_chat_request(const json_t *body, struct chat_request *req,
+                          struct api_error *err);
+/* Frees what validate_chat_request allocated in req. */
+void chat_request_cleanup(struct chat_request *req);
+
+#endif
