@@ -51,8 +51,8 @@ struct node {
     bool plain; /* a scalar written without quotes or block indicators */
     char *text; /* scalar: NUL-terminated copy of len bytes */
     size_t len;
-    struct node **kids; /* sequence items, or mapping keys and values */
-    size_t nkids;       /* alternating */
+    struct node **kids; /* sequence items, or mapping keys and values in turn */
+    size_t nkids;
     size_t cap;
 };
 
@@ -119,6 +119,7 @@ enum num_err {
     NUM_RANGE,
 };
 
+/* 10^n for the fractional digits a decimal field may have. */
 static const int64_t pow10_table[] = {
     INT64_C(1),
     INT64_C(10),
@@ -187,8 +188,8 @@ static void fail(struct loader *ld, const struct node *n, const char *fmt, ...)
     va_list ap;
 
     va_start(ap, fmt);
-    error_vset(ld->err, n != NULL ? n->line : 0, n != NULL ? n->column : 0,
-               fmt, ap);
+    error_vset(ld->err, n != NULL ? n->line : 0, n != NULL ? n->column : 0, fmt,
+               ap);
     va_end(ap);
 }
 
@@ -464,8 +465,7 @@ static int tree_build(struct loader *ld, yaml_parser_t *parser,
             }
             if (n->kind != NODE_SCALAR) {
                 if (depth == FX_MAX_DEPTH) {
-                    fail(ld, n, "nesting deeper than %d levels",
-                         FX_MAX_DEPTH);
+                    fail(ld, n, "nesting deeper than %d levels", FX_MAX_DEPTH);
                     goto out;
                 }
                 stack[depth++] = n;
@@ -540,8 +540,7 @@ static int want_node(struct loader *ld, const struct node *n,
     int rc = 0;
 
     if (n->kind != want) {
-        fail_type(ld, n,
-                  want == NODE_MAPPING ? "a mapping" : "a sequence");
+        fail_type(ld, n, want == NODE_MAPPING ? "a mapping" : "a sequence");
         rc = -1;
     }
     return rc;
@@ -656,8 +655,8 @@ static void fail_number(struct loader *ld, const struct node *v,
     struct quoted f, t;
     const char *field = quote(&f, ld->field != NULL ? ld->field : "value");
     const char *got = quote(&t, v->text);
-    const char *what = digits == 0 ? "a whole number like 10"
-                                   : "a decimal number like 42.50";
+    const char *what =
+        digits == 0 ? "a whole number like 10" : "a decimal number like 42.50";
 
     switch (why) {
     case NUM_NEGATIVE:
@@ -667,13 +666,15 @@ static void fail_number(struct loader *ld, const struct node *v,
         fail(ld, v, "'%s' must not have a sign (got '%s')", field, got);
         break;
     case NUM_RADIX:
-        fail(ld, v, "'%s' must be written in decimal, not hex, octal or "
-                    "binary (got '%s')",
+        fail(ld, v,
+             "'%s' must be written in decimal, not hex, octal or "
+             "binary (got '%s')",
              field, got);
         break;
     case NUM_LEADING_ZERO:
-        fail(ld, v, "'%s' must not have leading zeros, which YAML reads as "
-                    "octal (got '%s')",
+        fail(ld, v,
+             "'%s' must not have leading zeros, which YAML reads as "
+             "octal (got '%s')",
              field, got);
         break;
     case NUM_EXPONENT:
@@ -701,8 +702,8 @@ static void fail_number(struct loader *ld, const struct node *v,
 }
 
 /* Reads v, a plain scalar, as a decimal scaled by 10^digits, at most max. */
-static int get_decimal(struct loader *ld, const struct node *v,
-                       unsigned digits, int64_t max, int64_t *out)
+static int get_decimal(struct loader *ld, const struct node *v, unsigned digits,
+                       int64_t max, int64_t *out)
 {
     int rc = -1;
     enum num_err why;
@@ -876,8 +877,8 @@ static int walk_mapping(struct loader *ld, const struct node *map,
     }
     for (i = 0; i < sh->nfields; i++) {
         if (sh->fields[i].required && !(seen & (UINT32_C(1) << i))) {
-            fail(ld, map, "missing required key '%s' in %s",
-                 sh->fields[i].name, sh->what);
+            fail(ld, map, "missing required key '%s' in %s", sh->fields[i].name,
+                 sh->what);
             goto out;
         }
     }
@@ -910,7 +911,7 @@ out:
 /* The shapes, from the innermost mapping out to the document. Adding a key
  * is one row and one small reader. */
 
-/* stream.time_to_first_token_ms */
+/* Reads stream.time_to_first_token_ms and marks it set. */
 static int pacing_ttft(struct loader *ld, const struct node *v, void *obj)
 {
     struct fx_pacing *p = obj;
@@ -919,7 +920,7 @@ static int pacing_ttft(struct loader *ld, const struct node *v, void *obj)
     return get_u32(ld, v, &p->ttft_ms);
 }
 
-/* stream.tokens_per_second */
+/* Reads stream.tokens_per_second and marks it set. */
 static int pacing_tps(struct loader *ld, const struct node *v, void *obj)
 {
     struct fx_pacing *p = obj;
@@ -936,7 +937,8 @@ static const struct shape pacing_shape = {
     "stream", "each stream", pacing_fields, FIELD_COUNT(pacing_fields), NULL,
 };
 
-/* price.input_per_million: USD per million tokens = pico-USD per token. */
+/* Reads price.input_per_million: micro-USD per million tokens is exactly
+ * pico-USD per token, so six decimals scale straight into the struct. */
 static int price_input(struct loader *ld, const struct node *v, void *obj)
 {
     struct fx_model *m = obj;
@@ -944,7 +946,7 @@ static int price_input(struct loader *ld, const struct node *v, void *obj)
     return get_decimal(ld, v, FX_PRICE_DIGITS, FX_PRICE_MAX, &m->price_in);
 }
 
-/* price.output_per_million */
+/* Reads price.output_per_million, as above. */
 static int price_output(struct loader *ld, const struct node *v, void *obj)
 {
     struct fx_model *m = obj;
@@ -960,7 +962,7 @@ static const struct shape price_shape = {
     "price", "each price", price_fields, FIELD_COUNT(price_fields), NULL,
 };
 
-/* model.id: goes into /v1/models/{id}, hence no '/' or spaces. */
+/* Reads model.id, which goes into /v1/models/{id}: no '/' or spaces. */
 static int model_id(struct loader *ld, const struct node *v, void *obj)
 {
     struct fx_model *m = obj;
@@ -968,7 +970,7 @@ static int model_id(struct loader *ld, const struct node *v, void *obj)
     return get_text(ld, v, STR_NONEMPTY | STR_NOSPACE | STR_NOSLASH, &m->id);
 }
 
-/* model.created, in Unix seconds. */
+/* Reads model.created, in Unix seconds. */
 static int model_created(struct loader *ld, const struct node *v, void *obj)
 {
     struct fx_model *m = obj;
@@ -976,7 +978,7 @@ static int model_created(struct loader *ld, const struct node *v, void *obj)
     return get_decimal(ld, v, 0, FX_CREATED_MAX, &m->created);
 }
 
-/* model.owned_by */
+/* Reads model.owned_by. */
 static int model_owned_by(struct loader *ld, const struct node *v, void *obj)
 {
     struct fx_model *m = obj;
@@ -984,13 +986,13 @@ static int model_owned_by(struct loader *ld, const struct node *v, void *obj)
     return get_text(ld, v, STR_NONEMPTY, &m->owned_by);
 }
 
-/* model.price: both prices go into the model itself. */
+/* Reads model.price; both prices live in the model itself. */
 static int model_price(struct loader *ld, const struct node *v, void *obj)
 {
     return walk_mapping(ld, v, &price_shape, obj);
 }
 
-/* model.stream */
+/* Reads model.stream, the model's own pacing. */
 static int model_stream(struct loader *ld, const struct node *v, void *obj)
 {
     struct fx_model *m = obj;
@@ -1023,11 +1025,10 @@ static const struct field model_fields[] = {
     {"stream", model_stream, false},
 };
 static const struct shape model_shape = {
-    "model", "each model", model_fields, FIELD_COUNT(model_fields),
-    model_done,
+    "model", "each model", model_fields, FIELD_COUNT(model_fields), model_done,
 };
 
-/* plan.requests_per_minute */
+/* Reads plan.requests_per_minute (0: unlimited). */
 static int plan_rpm(struct loader *ld, const struct node *v, void *obj)
 {
     struct fx_plan *p = obj;
@@ -1035,7 +1036,7 @@ static int plan_rpm(struct loader *ld, const struct node *v, void *obj)
     return get_u32(ld, v, &p->requests_per_minute);
 }
 
-/* plan.tokens_per_minute */
+/* Reads plan.tokens_per_minute (0: no token limit). */
 static int plan_tpm(struct loader *ld, const struct node *v, void *obj)
 {
     struct fx_plan *p = obj;
@@ -1043,7 +1044,7 @@ static int plan_tpm(struct loader *ld, const struct node *v, void *obj)
     return get_u32(ld, v, &p->tokens_per_minute);
 }
 
-/* plan.stream */
+/* Reads plan.stream, pacing that overrides the model's where set. */
 static int plan_stream(struct loader *ld, const struct node *v, void *obj)
 {
     struct fx_plan *p = obj;
@@ -1060,7 +1061,7 @@ static const struct shape plan_shape = {
     "plan", "each plan", plan_fields, FIELD_COUNT(plan_fields), NULL,
 };
 
-/* key.key: sent in an Authorization header, hence no spaces. */
+/* Reads key.key, sent in an Authorization header: no spaces. */
 static int key_key(struct loader *ld, const struct node *v, void *obj)
 {
     struct fx_key *k = obj;
@@ -1068,7 +1069,7 @@ static int key_key(struct loader *ld, const struct node *v, void *obj)
     return get_text(ld, v, STR_NONEMPTY | STR_NOSPACE, &k->key);
 }
 
-/* key.plan: only checked here; link_plans() resolves it once every plan is
+/* Checks key.plan only; link_plans() resolves it once every plan is
  * known, since plans may come after keys in the file. */
 static int key_plan(struct loader *ld, const struct node *v, void *obj)
 {
@@ -1076,7 +1077,7 @@ static int key_plan(struct loader *ld, const struct node *v, void *obj)
     return check_text(ld, v, STR_NONEMPTY);
 }
 
-/* key.balance */
+/* Reads key.balance in pico-USD. */
 static int key_balance(struct loader *ld, const struct node *v, void *obj)
 {
     struct fx_key *k = obj;
@@ -1084,7 +1085,7 @@ static int key_balance(struct loader *ld, const struct node *v, void *obj)
     return get_decimal(ld, v, FX_MONEY_DIGITS, FX_MONEY_MAX, &k->balance);
 }
 
-/* key.total_spent */
+/* Reads key.total_spent in pico-USD. */
 static int key_spent(struct loader *ld, const struct node *v, void *obj)
 {
     struct fx_key *k = obj;
@@ -1102,8 +1103,9 @@ static const struct shape key_shape = {
     "key", "each key", key_fields, FIELD_COUNT(key_fields), NULL,
 };
 
-/* version: read before anything else so that a newer file fails on its
- * version rather than on the first key this build does not know. */
+/* Reads version; load_root() calls it before anything else so that a newer file
+ * fails on its version rather than on the first key this build does not know.
+ */
 static int top_version(struct loader *ld, const struct node *v, void *obj)
 {
     int rc = -1;
@@ -1122,7 +1124,7 @@ out:
     return rc;
 }
 
-/* name */
+/* Reads name. */
 static int top_name(struct loader *ld, const struct node *v, void *obj)
 {
     struct fixtures *fx = obj;
@@ -1130,7 +1132,7 @@ static int top_name(struct loader *ld, const struct node *v, void *obj)
     return get_text(ld, v, 0, &fx->name);
 }
 
-/* plans: a mapping from plan name to plan, kept in file order. */
+/* Reads plans, a mapping from name to plan, kept in file order. */
 static int top_plans(struct loader *ld, const struct node *v, void *obj)
 {
     int rc = -1;
@@ -1152,15 +1154,14 @@ static int top_plans(struct loader *ld, const struct node *v, void *obj)
         ld->field = NULL;
         ld->entry = "a plan name";
         if (k->kind != NODE_SCALAR) {
-            fail(ld, k, "plan names must be strings, not %s",
-                 node_describe(k));
+            fail(ld, k, "plan names must be strings, not %s", node_describe(k));
             goto out;
         }
         if (get_text(ld, k, STR_NONEMPTY, &fx->plans[i].name) != 0)
             goto out;
         ld->field = fx->plans[i].name;
-        if (walk_mapping(ld, v->kids[2 * i + 1], &plan_shape,
-                         &fx->plans[i]) != 0)
+        if (walk_mapping(ld, v->kids[2 * i + 1], &plan_shape, &fx->plans[i]) !=
+            0)
             goto out;
     }
     ld->plans = v;
@@ -1169,7 +1170,8 @@ out:
     return rc;
 }
 
-/* models: a non-empty sequence, kept in file order for GET /v1/models. */
+/* Reads models, a non-empty sequence kept in file order for GET
+ * /v1/models. */
 static int top_models(struct loader *ld, const struct node *v, void *obj)
 {
     int rc = -1;
@@ -1195,7 +1197,7 @@ out:
     return rc;
 }
 
-/* keys: a sequence of API keys, possibly empty. */
+/* Reads keys, a sequence of API keys, possibly empty. */
 static int top_keys(struct loader *ld, const struct node *v, void *obj)
 {
     int rc = -1;
@@ -1355,8 +1357,8 @@ static int link_plans(struct loader *ld)
     for (i = 0; i < fx->nkeys; i++) {
         v = map_get(ld->keys->kids[i], "plan");
         hit = fx->nplans == 0 ? NULL
-                              : bsearch(v->text, refs, fx->nplans,
-                                        sizeof *refs, name_ref_find);
+                              : bsearch(v->text, refs, fx->nplans, sizeof *refs,
+                                        name_ref_find);
         if (hit == NULL) {
             fail(ld, v, "key '%s' uses unknown plan '%s'",
                  quote(&q1, fx->keys[i].key), quote(&q2, v->text));
@@ -1440,6 +1442,7 @@ out:
     return rc;
 }
 
+/* Parses the whole document into a tree first, then reads the tree. */
 int fixtures_load_buffer(const char *data, size_t len, const char *name,
                          struct fixtures **out, struct fixture_error *err)
 {
@@ -1490,6 +1493,8 @@ out:
     return rc;
 }
 
+/* Reads the file into memory first so that reader errors can be placed by
+ * offset, and so that files and buffers share one path. */
 int fixtures_load_file(const char *path, struct fixtures **out,
                        struct fixture_error *err)
 {
@@ -1545,6 +1550,7 @@ out:
     return rc;
 }
 
+/* Loads the bytes CMake embedded from fixtures/ai-nexus.yaml. */
 int fixtures_load_default(struct fixtures **out, struct fixture_error *err)
 {
     return fixtures_load_buffer((const char *)nexus_default_fixture,
@@ -1552,6 +1558,7 @@ int fixtures_load_default(struct fixtures **out, struct fixture_error *err)
                                 out, err);
 }
 
+/* Frees what the loader allocated; also called on half-built fixtures. */
 void fixtures_free(struct fixtures *fx)
 {
     size_t i;
@@ -1573,14 +1580,14 @@ void fixtures_free(struct fixtures *fx)
     free(fx);
 }
 
+/* Scans the models: a catalog holds tens of them, and the array must stay
+ * in file order for GET /v1/models. */
 const struct fx_model *fixtures_find_model(const struct fixtures *fx,
                                            const char *id)
 {
     const struct fx_model *m = NULL;
     size_t i;
 
-    /* A catalog holds tens of models; a scan beats keeping a second order,
-     * and the array stays in file order for GET /v1/models. */
     for (i = 0; fx != NULL && id != NULL && i < fx->nmodels; i++) {
         if (strcmp(fx->models[i].id, id) == 0) {
             m = &fx->models[i];
@@ -1590,6 +1597,8 @@ const struct fx_model *fixtures_find_model(const struct fixtures *fx,
     return m;
 }
 
+/* Searches the keys, which load_root() sorted, since this runs on every
+ * request. */
 const struct fx_key *fixtures_find_key(const struct fixtures *fx,
                                        const char *key)
 {
@@ -1600,6 +1609,7 @@ const struct fx_key *fixtures_find_key(const struct fixtures *fx,
     return k;
 }
 
+/* Parses money with the same rules as the balance field. */
 int fixtures_parse_money(const char *s, int64_t *out)
 {
     int rc = -1;

@@ -256,16 +256,15 @@ static void format_number(const json_t *v, char *out, size_t size)
         format_double(json_number_value(v), out, size);
 }
 
-/* Counts the characters (UTF-8 code points) of a string value. */
-static size_t utf8_length(const json_t *v)
+/* Counts the characters (UTF-8 code points) in n bytes of s: the limits
+ * in the excerpt are in characters, not bytes. */
+static size_t utf8_length(const char *s, size_t n)
 {
-    const unsigned char *s = (const unsigned char *)json_string_value(v);
-    size_t n = json_string_length(v);
     size_t count = 0;
     size_t i;
 
     for (i = 0; i < n; i++)
-        if ((s[i] & 0xC0) != 0x80)
+        if (((unsigned char)s[i] & 0xC0) != 0x80)
             count++;
     return count;
 }
@@ -304,7 +303,7 @@ static int check_string_max(const json_t *v, struct vctx *c, size_t max)
 
     if (check_string(v, c) != 0)
         goto out;
-    n = utf8_length(v);
+    n = utf8_length(json_string_value(v), json_string_length(v));
     if (n > max) {
         fail(c, "string_above_max_length",
              "Invalid '%s': string too long. Expected a string with maximum "
@@ -558,28 +557,16 @@ out:
     return rc;
 }
 
-/* Checks an object that is one of several shapes told apart by the string
- * property tagkey; stores the matching variant in chosen when not NULL. */
-static int check_union(const json_t *v, struct vctx *c, const char *tagkey,
-                       const struct variant *vars, size_t n,
-                       const struct variant **chosen)
+/* Finds the variant whose tag the value tag names and stores its index;
+ * reports the supported tags when there is none. */
+static int variant_find(const json_t *tag, struct vctx *c,
+                        const struct variant *vars, size_t n, size_t *index)
 {
     const char *names[8];
-    const json_t *tag;
     const char *s;
-    size_t i, old;
+    size_t i;
     int rc = -1;
 
-    if (!json_is_object(v)) {
-        fail_type(c, v, "an object");
-        goto out;
-    }
-    tag = json_object_get(v, tagkey);
-    if (tag == NULL) {
-        fail_missing(c, tagkey);
-        goto out;
-    }
-    old = path_push_key(c, tagkey);
     if (check_string(tag, c) != 0)
         goto out;
     s = json_string_value(tag);
@@ -592,12 +579,39 @@ static int check_union(const json_t *v, struct vctx *c, const char *tagkey,
         fail_value(c, s, names, i);
         goto out;
     }
-    path_pop(c, old);
-    if (check_object(v, c, vars[i].fields, vars[i].nfields) != 0)
-        goto out;
-    if (chosen != NULL)
-        *chosen = &vars[i];
+    *index = i;
     rc = 0;
+out:
+    return rc;
+}
+
+/* Checks an object that is one of several shapes told apart by the string
+ * property tagkey; stores the matching variant in chosen when not NULL. */
+static int check_union(const json_t *v, struct vctx *c, const char *tagkey,
+                       const struct variant *vars, size_t n,
+                       const struct variant **chosen)
+{
+    const json_t *tag;
+    size_t i = 0, old;
+    int rc = -1;
+
+    if (!json_is_object(v)) {
+        fail_type(c, v, "an object");
+        goto out;
+    }
+    tag = json_object_get(v, tagkey);
+    if (tag == NULL) {
+        fail_missing(c, tagkey);
+        goto out;
+    }
+    old = path_push_key(c, tagkey);
+    rc = variant_find(tag, c, vars, n, &i);
+    path_pop(c, old);
+    if (rc != 0)
+        goto out;
+    rc = check_object(v, c, vars[i].fields, vars[i].nfields);
+    if (rc == 0 && chosen != NULL)
+        *chosen = &vars[i];
 out:
     return rc;
 }
@@ -1412,11 +1426,13 @@ static int check_metadata(const json_t *v, struct vctx *c)
     }
     json_object_foreach((json_t *)v, key, val)
     {
-        if (strlen(key) > METADATA_MAX_KEY_LEN) {
+        size_t keylen = utf8_length(key, strlen(key));
+
+        if (keylen > METADATA_MAX_KEY_LEN) {
             fail(c, "invalid_value",
                  "Invalid '%s': keys must be at most %d characters long, but "
                  "got a key with length %zu.",
-                 c->path, METADATA_MAX_KEY_LEN, strlen(key));
+                 c->path, METADATA_MAX_KEY_LEN, keylen);
             goto out;
         }
         old = path_push_key(c, key);

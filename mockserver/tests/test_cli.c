@@ -1,0 +1,309 @@
+/* test_cli: nexus-mock's command line as a user meets it: --check, --help,
+ * bad options, the body limit, token limits, pacing and graceful stops. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <curl/curl.h>
+
+#include "clock.h"
+#include "testutil.h"
+
+/* Writes text to a new temporary .yaml file; returns its path (free()). */
+static char *temp_fixture(const char *text)
+{
+    char *path = strdup("/tmp/nexus-mock-test-XXXXXX.yaml");
+    int fd = mkstemps(path, 5);
+    size_t len = strlen(text);
+
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, text, len), (ssize_t)len);
+    close(fd);
+    return path;
+}
+
+/* Runs nexus-mock with args (NULL-terminated, without argv[0]). */
+static int run_mock(const char *const *args, char **out, char **err)
+{
+    const char *argv[16];
+    size_t n = 0;
+
+    argv[n++] = getenv("NEXUS_MOCK_BIN");
+    while (*args != NULL && n < 15)
+        argv[n++] = *args++;
+    argv[n] = NULL;
+    return run_capture(argv, out, err);
+}
+
+static void test_check_default(void **state)
+{
+    static const char *const args[] = {"--check", NULL};
+    char *out, *err;
+
+    (void)state;
+    assert_int_equal(run_mock(args, &out, &err), 0);
+    assert_string_equal(out,
+                        "ai-nexus.yaml (embedded): ok: 13 models, 2 plans, "
+                        "3 keys\n");
+    free(out);
+    free(err);
+}
+
+static void test_check_errors_name_line_and_column(void **state)
+{
+    char *path = temp_fixture("version: 1\n"
+                              "plans:\n"
+                              "  free: {requests_per_minute: 10}\n"
+                              "models:\n"
+                              "  - id: m\n"
+                              "    created: 1\n"
+                              "    colour: blue\n");
+    const char *args[] = {"--check", "--fixtures", path, NULL};
+    char *out, *err, want[512];
+
+    (void)state;
+    assert_int_not_equal(run_mock(args, &out, &err), 0);
+    snprintf(want, sizeof(want), "nexus-mock: %s:7:5: ", path);
+    assert_memory_equal(err, want, strlen(want));
+    assert_non_null(strstr(err, "colour"));
+    /* One line. */
+    assert_int_equal(strchr(err, '\n') - err + 1, (long)strlen(err));
+    free(out);
+    free(err);
+    unlink(path);
+    free(path);
+}
+
+static void test_bad_options(void **state)
+{
+    static const char *const cases[][4] = {
+        {"--bogus", NULL},
+        {"--port", "70000", NULL},
+        {"--log-format", "xml", NULL},
+        {"--fixtures", NULL},
+        {"--fixtures", "/nonexistent/x.yaml", NULL},
+    };
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char *out, *err;
+
+        assert_int_not_equal(run_mock(cases[i], &out, &err), 0);
+        assert_memory_equal(err, "nexus-mock: ", 12);
+        assert_int_equal(strchr(err, '\n') - err + 1, (long)strlen(err));
+        assert_string_equal(out, "");
+        free(out);
+        free(err);
+    }
+}
+
+static void test_help_and_version(void **state)
+{
+    static const char *const help[] = {"--help", NULL};
+    static const char *const version[] = {"--version", NULL};
+    char *out, *err;
+
+    (void)state;
+    assert_int_equal(run_mock(help, &out, &err), 0);
+    assert_non_null(strstr(out, "--fixtures FILE"));
+    free(out);
+    free(err);
+    assert_int_equal(run_mock(version, &out, &err), 0);
+    assert_memory_equal(out, "nexus-mock ", 11);
+    free(out);
+    free(err);
+}
+
+static void test_body_limit(void **state)
+{
+    static const char *const extra[] = {"--max-body", "1024", NULL};
+    struct mock_proc p;
+    struct http_reply r;
+    char *big = malloc(4096);
+
+    (void)state;
+    memset(big, ' ', 4095);
+    big[0] = '{';
+    big[4094] = '}';
+    big[4095] = '\0';
+    assert_int_equal(mock_start(&p, extra), 0);
+    assert_int_equal(http_do(&p, "POST", "/v1/chat/completions",
+                             "sk-ai-nexus-test", big, NULL, &r),
+                     0);
+    assert_int_equal(r.status, 413);
+    assert_string_equal(json_string_value(json_object_get(
+                            json_object_get(r.json, "error"), "code")),
+                        "request_too_large");
+    http_reply_free(&r);
+    /* The same server still answers normal requests. */
+    assert_int_equal(http_do(&p, "GET", "/v1/models", "sk-ai-nexus-test",
+                             NULL, NULL, &r),
+                     0);
+    assert_int_equal(r.status, 200);
+    http_reply_free(&r);
+    assert_int_equal(mock_stop(&p), 0);
+    free(big);
+}
+
+static const char paced_fixture[] =
+    "version: 1\n"
+    "name: paced\n"
+    "plans:\n"
+    "  tiny: {requests_per_minute: 100, tokens_per_minute: 40}\n"
+    "  slow:\n"
+    "    requests_per_minute: 100\n"
+    "    stream: {time_to_first_token_ms: 200, tokens_per_second: 10}\n"
+    "models:\n"
+    "  - id: m1\n"
+    "    created: 1700000000\n"
+    "    price: {input_per_million: 1, output_per_million: 2}\n"
+    "keys:\n"
+    "  - {key: sk-tiny, plan: tiny, balance: 1}\n"
+    "  - {key: sk-slow, plan: slow, balance: 1}\n";
+
+static void test_token_limit(void **state)
+{
+    char *path = temp_fixture(paced_fixture);
+    const char *extra[] = {"--fixtures", path, NULL};
+    const char *body = "{\"model\":\"m1\",\"messages\":[{\"role\":\"user\","
+                       "\"content\":\"Hi\"}]}";
+    struct mock_proc p;
+    struct http_reply r;
+    int i, refused = 0;
+
+    (void)state;
+    assert_int_equal(mock_start(&p, extra), 0);
+    for (i = 0; i < 10 && !refused; i++) {
+        char *lim, *rem;
+
+        assert_int_equal(http_do(&p, "POST", "/v1/chat/completions",
+                                 "sk-tiny", body, NULL, &r),
+                         0);
+        lim = http_header(&r, "x-ratelimit-limit-tokens");
+        rem = http_header(&r, "x-ratelimit-remaining-tokens");
+        assert_string_equal(lim, "40");
+        assert_non_null(rem);
+        if (r.status == 429) {
+            refused = 1;
+            assert_string_equal(
+                json_string_value(json_object_get(
+                    json_object_get(r.json, "error"), "type")),
+                "tokens");
+        } else {
+            assert_int_equal(r.status, 200);
+            /* Remaining = 40 minus the total tokens used so far. */
+            assert_true(strtol(rem, NULL, 10) < 40);
+        }
+        free(lim);
+        free(rem);
+        http_reply_free(&r);
+    }
+    assert_true(refused);
+    assert_int_equal(mock_stop(&p), 0);
+    unlink(path);
+    free(path);
+}
+
+/* Reads a streamed reply as it arrives, noting when each event came. */
+struct timed {
+    uint64_t start;
+    uint64_t first_event_ms;
+    unsigned events;
+    char tail[64];
+};
+
+static size_t on_stream(char *ptr, size_t size, size_t nmemb, void *ud)
+{
+    struct timed *t = ud;
+    size_t n = size * nmemb, i;
+
+    for (i = 0; i + 1 < n; i++)
+        if (ptr[i] == '\n' && ptr[i + 1] == '\n') {
+            if (t->events++ == 0)
+                t->first_event_ms = clock_real_ms() - t->start;
+        }
+    snprintf(t->tail, sizeof(t->tail), "%.*s", (int)(n < 63 ? n : 63),
+             ptr + (n < 63 ? 0 : n - 63));
+    return n;
+}
+
+static void test_pacing_and_graceful_stop(void **state)
+{
+    char *path = temp_fixture(paced_fixture);
+    const char *extra[] = {"--fixtures", path, NULL};
+    const char *body = "{\"model\":\"m1\",\"stream\":true,\"messages\":"
+                       "[{\"role\":\"user\",\"content\":\"Hi\"}]}";
+    struct mock_proc p;
+    struct timed t;
+    CURL *c;
+    CURLM *m;
+    struct curl_slist *h = NULL;
+    char url[256];
+    int running = 1, stopped = 0, status = -1;
+    uint64_t begin;
+
+    (void)state;
+    assert_int_equal(mock_start(&p, extra), 0);
+    memset(&t, 0, sizeof(t));
+    snprintf(url, sizeof(url), "%s/v1/chat/completions", p.url);
+    c = curl_easy_init();
+    h = curl_slist_append(h, "Authorization: Bearer sk-slow");
+    h = curl_slist_append(h, "Content-Type: application/json");
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+    curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_stream);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &t);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT, 20L);
+    m = curl_multi_init();
+    curl_multi_add_handle(m, c);
+    begin = t.start = clock_real_ms();
+    while (running) {
+        curl_multi_perform(m, &running);
+        /* Ten tokens a second: stop the server mid-stream, after the role
+         * chunk and a couple of tokens. */
+        if (!stopped && t.events >= 3) {
+            kill(p.pid, SIGTERM);
+            stopped = 1;
+        }
+        curl_multi_wait(m, NULL, 0, 20, NULL);
+    }
+    /* The first event waited for the time to first token (200 ms). */
+    assert_true(t.first_event_ms >= 190);
+    assert_true(stopped);
+    /* The stream still ended cleanly, hurried, well within 2 s. */
+    assert_non_null(strstr(t.tail, "data: [DONE]\n\n"));
+    assert_true(clock_real_ms() - begin < 2500);
+    status = mock_stop(&p);
+    assert_int_equal(status, 0);
+    curl_multi_remove_handle(m, c);
+    curl_easy_cleanup(c);
+    curl_multi_cleanup(m);
+    curl_slist_free_all(h);
+    unlink(path);
+    free(path);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_check_default),
+        cmocka_unit_test(test_check_errors_name_line_and_column),
+        cmocka_unit_test(test_bad_options),
+        cmocka_unit_test(test_help_and_version),
+        cmocka_unit_test(test_body_limit),
+        cmocka_unit_test(test_token_limit),
+        cmocka_unit_test(test_pacing_and_graceful_stop),
+    };
+
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

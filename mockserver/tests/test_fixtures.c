@@ -1,0 +1,754 @@
+/* test_fixtures: cmocka tests of the fixture loader: the embedded default,
+ * money parsing, every error class at its exact position, files on disk. */
+#include "fixtures.h"
+
+#include <dirent.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#define PICO FX_PICO_PER_USD
+
+/* Building blocks of the error cases; each case is one small document. */
+#define VERSION1 "version: 1\n"
+#define PRICE "price: {input_per_million: 1, output_per_million: 2}"
+#define ONE_MODEL "models:\n  - {id: m, created: 1, " PRICE "}\n"
+#define PLAN_P "plans: {p: {requests_per_minute: 1}}\n"
+#define KEY_WITH_BALANCE(b)                                                    \
+    VERSION1 PLAN_P "keys:\n  - {key: k, plan: p, balance: " b "}\n" ONE_MODEL
+#define MODEL_WITH(extra)                                                      \
+    VERSION1 "models:\n  - {id: m, created: 1, " PRICE extra "}\n"
+#define MODEL_FIELDS(f) VERSION1 "models:\n  - {" f "}\n"
+#define DEEP "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[["
+
+/* A document that must fail at line:column with a message containing msg. */
+struct error_case {
+    const char *name;
+    const char *yaml;
+    int line;
+    int column;
+    const char *msg;
+};
+
+/* Positions were worked out by locating the offending token in the text,
+ * independently of the loader. */
+static const struct error_case error_cases[] = {
+    {"unknown_key_top", VERSION1 "colour: red\n" ONE_MODEL, 2, 1,
+     "unknown key 'colour' in the fixture"},
+    {"unknown_key_model",
+     VERSION1 "models:\n  - id: m\n    created: 1\n    " PRICE
+              "\n    colour: red\n",
+     6, 5,
+     "unknown key 'colour' in model (allowed: id, created, owned_by, price, "
+     "stream)"},
+    {"unknown_key_price",
+     VERSION1 "models:\n  - {id: m, created: 1, price: {input_per_million: 1, "
+              "currency: usd}}\n",
+     3, 55, "unknown key 'currency' in price"},
+    {"unknown_key_stream", MODEL_WITH(", stream: {ttft: 5}"), 3, 88,
+     "unknown key 'ttft' in stream"},
+    {"unknown_key_plan", VERSION1 "plans:\n  free: {rpm: 10}\n" ONE_MODEL, 3,
+     10, "unknown key 'rpm' in plan"},
+    {"unknown_key_key",
+     VERSION1 PLAN_P
+     "keys:\n  - {key: k, plan: p, balance: 1, credit: 2}\n" ONE_MODEL,
+     4, 35, "unknown key 'credit' in key"},
+    {"wrong_type_top", "- version: 1\n", 1, 1,
+     "the fixture must be a mapping, not a sequence"},
+    {"wrong_type_price",
+     VERSION1 "models:\n  - {id: m, created: 1, price: [1, 2]}\n", 3, 32,
+     "'price' must be a mapping, not a sequence"},
+    {"wrong_type_models", VERSION1 "models: {id: m}\n", 2, 9,
+     "'models' must be a sequence, not a mapping"},
+    {"wrong_type_model_entry", VERSION1 "models: [m]\n", 2, 10,
+     "each model must be a mapping, not a scalar"},
+    {"wrong_type_id", MODEL_FIELDS("id: {a: b}, created: 1, " PRICE), 3, 10,
+     "'id' must be a string, not a mapping"},
+    {"wrong_type_plan", VERSION1 "plans:\n  free: ~\n" ONE_MODEL, 3, 9,
+     "'free' must be a mapping, not empty"},
+    {"wrong_type_keys", VERSION1 "keys: {k: 1}\n" ONE_MODEL, 2, 7,
+     "'keys' must be a sequence, not a mapping"},
+    {"wrong_type_balance", KEY_WITH_BALANCE("{usd: 1}"), 4, 32,
+     "'balance' must be a number, not a mapping"},
+    {"wrong_type_mapping_key", VERSION1 "[a]: 1\n", 2, 1,
+     "keys in the fixture must be strings, not a sequence"},
+    {"wrong_type_plan_name",
+     VERSION1 "plans: {[a]: {requests_per_minute: 1}}\n", 2, 9,
+     "plan names must be strings, not a sequence"},
+    {"missing_version", "name: x\n" ONE_MODEL, 1, 1,
+     "missing required key 'version' in the fixture"},
+    {"missing_models", VERSION1 "name: x\n", 1, 1,
+     "missing required key 'models' in the fixture"},
+    {"missing_created", MODEL_FIELDS("id: m, " PRICE), 3, 5,
+     "missing required key 'created' in model"},
+    {"missing_output_price",
+     VERSION1
+     "models:\n  - {id: m, created: 1, price: {input_per_million: 1}}\n",
+     3, 32, "missing required key 'output_per_million' in price"},
+    {"missing_balance",
+     VERSION1 PLAN_P "keys:\n  - key: k\n    plan: p\n" ONE_MODEL, 4, 5,
+     "missing required key 'balance' in key"},
+    {"missing_rpm",
+     VERSION1 "plans:\n  free:\n    tokens_per_minute: 5\n" ONE_MODEL, 4, 5,
+     "missing required key 'requests_per_minute' in plan"},
+    {"duplicate_model_id",
+     VERSION1 ONE_MODEL "  - {id: m, created: 2, " PRICE "}\n", 4, 10,
+     "duplicate model id 'm' (first defined at line 3)"},
+    {"duplicate_api_key",
+     VERSION1 PLAN_P "keys:\n  - {key: k1, plan: p, balance: 1}\n  - {key: k1, "
+                     "plan: p, balance: 2}\n" ONE_MODEL,
+     5, 11, "duplicate API key 'k1' (first defined at line 4)"},
+    {"duplicate_plan",
+     VERSION1 "plans:\n  free: {requests_per_minute: 1}\n  free: "
+              "{requests_per_minute: 2}\n" ONE_MODEL,
+     4, 3, "duplicate plan 'free' (first defined at line 3)"},
+    {"duplicate_mapping_key",
+     VERSION1 "models:\n  - id: m\n    created: 1\n    created: 2\n    " PRICE
+              "\n",
+     5, 5, "key 'created' appears twice in model (first at line 4)"},
+    {"unknown_plan",
+     VERSION1 PLAN_P "keys:\n  - {key: k, plan: gold, balance: 1}\n" ONE_MODEL,
+     4, 20, "key 'k' uses unknown plan 'gold'"},
+    {"unknown_plan_no_plans",
+     VERSION1 "keys:\n  - {key: k, plan: free, balance: 1}\n" ONE_MODEL, 3, 20,
+     "key 'k' uses unknown plan 'free'"},
+    {"models_empty", VERSION1 "models: []\n", 2, 9,
+     "'models' must list at least one model"},
+    {"number_quoted", KEY_WITH_BALANCE("\"5\""), 4, 32,
+     "'balance' must be an unquoted number, not a quoted string"},
+    {"number_exponent", KEY_WITH_BALANCE("1e3"), 4, 32,
+     "'balance' must not use an exponent (got '1e3')"},
+    {"number_negative", KEY_WITH_BALANCE("-1"), 4, 32,
+     "'balance' must not be negative (got '-1')"},
+    {"number_plus", KEY_WITH_BALANCE("+1"), 4, 32,
+     "'balance' must not have a sign (got '+1')"},
+    {"number_hex", KEY_WITH_BALANCE("0x10"), 4, 32,
+     "'balance' must be written in decimal, not hex, octal or binary (got "
+     "'0x10')"},
+    {"number_leading_zero", KEY_WITH_BALANCE("007"), 4, 32,
+     "'balance' must not have leading zeros"},
+    {"number_separator", KEY_WITH_BALANCE("1_000"), 4, 32,
+     "'balance' must not use digit separators (got '1_000')"},
+    {"number_garbage", KEY_WITH_BALANCE("abc"), 4, 32,
+     "'balance' must be a decimal number like 42.50 (got 'abc')"},
+    {"number_no_int_part", KEY_WITH_BALANCE(".5"), 4, 32,
+     "'balance' must be a decimal number like 42.50 (got '.5')"},
+    {"number_trailing_dot", KEY_WITH_BALANCE("5."), 4, 32,
+     "'balance' must be a decimal number like 42.50 (got '5.')"},
+    {"money_13_decimals", KEY_WITH_BALANCE("1.0000000000001"), 4, 32,
+     "'balance' has more than 12 decimal places (got '1.0000000000001')"},
+    {"money_too_large", KEY_WITH_BALANCE("9000000.01"), 4, 32,
+     "'balance' must be at most 9000000 (got '9000000.01')"},
+    {"money_overflow", KEY_WITH_BALANCE("99999999999999999999999"), 4, 32,
+     "'balance' must be at most 9000000"},
+    {"spent_negative",
+     VERSION1 PLAN_P
+     "keys:\n  - {key: k, plan: p, balance: 1, total_spent: -0.5}\n" ONE_MODEL,
+     4, 48, "'total_spent' must not be negative (got '-0.5')"},
+    {"price_7_decimals",
+     MODEL_FIELDS("id: m, created: 1, price: {input_per_million: 0.1234567, "
+                  "output_per_million: 2}"),
+     3, 52,
+     "'input_per_million' has more than 6 decimal places (got '0.1234567')"},
+    {"price_too_large",
+     MODEL_FIELDS("id: m, created: 1, price: {input_per_million: 1, "
+                  "output_per_million: 10000.000001}"),
+     3, 75, "'output_per_million' must be at most 10000 (got '10000.000001')"},
+    {"created_milliseconds",
+     MODEL_FIELDS("id: m, created: 1745971200000, " PRICE), 3, 22,
+     "'created' must be at most 253402300799 (got '1745971200000')"},
+    {"created_fraction", MODEL_FIELDS("id: m, created: 1.5, " PRICE), 3, 22,
+     "'created' must be a whole number (got '1.5')"},
+    {"rpm_too_large",
+     VERSION1 "plans: {p: {requests_per_minute: 4294967296}}\n" ONE_MODEL, 2,
+     34, "'requests_per_minute' must be at most 4294967295 (got '4294967296')"},
+    {"ttft_empty", MODEL_WITH(", stream: {time_to_first_token_ms: }"), 3, 112,
+     "'time_to_first_token_ms' must be a number, not empty"},
+    {"tps_quoted", MODEL_WITH(", stream: {tokens_per_second: '20'}"), 3, 107,
+     "'tokens_per_second' must be an unquoted number, not a quoted string"},
+    {"version_2", "version: 2\nfuture: yes\n", 1, 10,
+     "unsupported version 2; this nexus-mock reads version 1"},
+    {"version_quoted", "version: \"1\"\n" ONE_MODEL, 1, 10,
+     "'version' must be an unquoted number, not a quoted string"},
+    {"id_slash", MODEL_FIELDS("id: a/b, created: 1, " PRICE), 3, 10,
+     "'id' must not contain '/'"},
+    {"id_space", MODEL_FIELDS("id: 'a b', created: 1, " PRICE), 3, 10,
+     "'id' must not contain spaces"},
+    {"id_empty", MODEL_FIELDS("id: '', created: 1, " PRICE), 3, 10,
+     "'id' must not be empty"},
+    {"id_nul", MODEL_FIELDS("id: \"a\\0b\", created: 1, " PRICE), 3, 10,
+     "'id' must not contain NUL bytes"},
+    {"id_tab", MODEL_FIELDS("id: \"a\\tb\", created: 1, " PRICE), 3, 10,
+     "'id' must not contain control characters or line breaks"},
+    {"key_space",
+     VERSION1 PLAN_P
+     "keys:\n  - {key: 'sk x', plan: p, balance: 1}\n" ONE_MODEL,
+     4, 11, "'key' must not contain spaces"},
+    {"owned_by_empty",
+     MODEL_FIELDS("id: m, created: 1, owned_by: \"\", " PRICE), 3, 35,
+     "'owned_by' must not be empty"},
+    {"yaml_unclosed_flow", VERSION1 "models: [\n", 3, 1,
+     "YAML: did not find expected node content"},
+    {"yaml_colon_in_value", VERSION1 "name: a: b\n", 2, 8,
+     "YAML: mapping values are not allowed in this context"},
+    {"yaml_tab_indent", VERSION1 "models:\n\t- a\n", 3, 1,
+     "YAML: found character that cannot start any token"},
+    {"yaml_bad_utf8", VERSION1 "name: \xff\n", 2, 7,
+     "YAML: invalid leading UTF-8 octet (byte 0xff)"},
+    {"empty_buffer", "", 1, 1, "the fixture is empty"},
+    {"empty_comment_only", "# nothing here\n", 1, 1, "the fixture is empty"},
+    {"empty_null_document", "~\n", 1, 1, "the fixture is empty"},
+    {"two_documents", VERSION1 ONE_MODEL "---\n" VERSION1, 4, 1,
+     "a fixture is one YAML document"},
+    {"alias", VERSION1 "name: *n\n" ONE_MODEL, 2, 7,
+     "aliases (*n) are not supported"},
+    {"anchor", VERSION1 "name: &n x\n" ONE_MODEL, 2, 7,
+     "anchors (&n) are not supported"},
+    {"tag", "version: !!int 1\n" ONE_MODEL, 1, 10,
+     "tags (tag:yaml.org,2002:int) are not supported"},
+    {"nesting_too_deep", DEEP, 1, 33, "nesting deeper than 32 levels"},
+};
+
+/* Loads yaml (NUL-terminated) or fails the test with the loader's message. */
+static struct fixtures *load_ok(const char *yaml)
+{
+    struct fixtures *fx = NULL;
+    struct fixture_error err;
+
+    if (fixtures_load_buffer(yaml, strlen(yaml), "test.yaml", &fx, &err) != 0)
+        fail_msg("%s:%d:%d: %s", err.file, err.line, err.column, err.message);
+    return fx;
+}
+
+/* Returns the name of the plan that key uses, failing if the key is absent. */
+static const char *plan_of(const struct fixtures *fx, const char *key)
+{
+    const struct fx_key *k = fixtures_find_key(fx, key);
+
+    assert_non_null(k);
+    assert_true(k->plan < fx->nplans);
+    return fx->plans[k->plan].name;
+}
+
+/* Checks one model's catalog entry and prices in pico-USD per token. */
+static void expect_model(const struct fixtures *fx, const char *id,
+                         int64_t created, int64_t in, int64_t out)
+{
+    const struct fx_model *m = fixtures_find_model(fx, id);
+
+    assert_non_null(m);
+    assert_string_equal(m->id, id);
+    assert_int_equal(m->created, created);
+    assert_string_equal(m->owned_by, "ai-nexus");
+    assert_int_equal(m->price_in, in);
+    assert_int_equal(m->price_out, out);
+    assert_false(m->pacing.has_ttft);
+    assert_false(m->pacing.has_tps);
+}
+
+/* Checks the whole default catalog against fixtures/ai-nexus.yaml. */
+static void expect_default(const struct fixtures *fx)
+{
+    const struct fx_key *k;
+
+    assert_string_equal(fx->name, "ai-nexus");
+    assert_int_equal(fx->nmodels, 13);
+    assert_string_equal(fx->models[0].id, "deepseek-v4");
+    assert_string_equal(fx->models[12].id, "hunyuan-turbos");
+    /* 0.27 USD per million tokens is 270000 pico-USD per token. */
+    expect_model(fx, "deepseek-v4", 1745971200, 270000, 1100000);
+    expect_model(fx, "deepseek-v4-flash", 1748563200, 70000, 280000);
+    expect_model(fx, "qwen-max", 1737504000, 1600000, 6400000);
+
+    assert_int_equal(fx->nplans, 2);
+    assert_string_equal(fx->plans[0].name, "free");
+    assert_int_equal(fx->plans[0].requests_per_minute, 10);
+    assert_int_equal(fx->plans[0].tokens_per_minute, 0);
+    assert_string_equal(fx->plans[1].name, "paid");
+    assert_int_equal(fx->plans[1].requests_per_minute, 3000);
+    assert_int_equal(fx->plans[1].tokens_per_minute, 2000000);
+
+    assert_int_equal(fx->nkeys, 3);
+    k = fixtures_find_key(fx, "sk-ai-nexus-test");
+    assert_non_null(k);
+    assert_int_equal(k->balance, INT64_C(42500000000000));
+    assert_int_equal(k->spent, INT64_C(157300000000000));
+    assert_string_equal(plan_of(fx, "sk-ai-nexus-test"), "paid");
+    k = fixtures_find_key(fx, "sk-ai-nexus-free");
+    assert_non_null(k);
+    assert_int_equal(k->balance, 5 * PICO);
+    assert_int_equal(k->spent, 0);
+    assert_string_equal(plan_of(fx, "sk-ai-nexus-free"), "free");
+    k = fixtures_find_key(fx, "sk-ai-nexus-empty");
+    assert_non_null(k);
+    assert_int_equal(k->balance, 0);
+    assert_string_equal(plan_of(fx, "sk-ai-nexus-empty"), "paid");
+}
+
+/* The compiled-in fixture loads and says what the API reference says. */
+static void test_default_loads(void **state)
+{
+    struct fixtures *fx = NULL;
+    struct fixture_error err;
+
+    (void)state;
+    if (fixtures_load_default(&fx, &err) != 0)
+        fail_msg("%s:%d:%d: %s", err.file, err.line, err.column, err.message);
+    expect_default(fx);
+    fixtures_free(fx);
+}
+
+/* Builds path = $NEXUS_SOURCE_DIR/rel, or skips the test when it is unset. */
+static void source_path(char *path, size_t size, const char *rel)
+{
+    const char *dir = getenv("NEXUS_SOURCE_DIR");
+    int n;
+
+    if (dir == NULL || dir[0] == '\0') {
+        print_message("NEXUS_SOURCE_DIR is not set; skipping\n");
+        skip();
+    }
+    n = snprintf(path, size, "%s/%s", dir, rel);
+    assert_true(n > 0 && (size_t)n < size);
+}
+
+/* The file on disk says the same as the bytes compiled in. */
+static void test_default_file_matches(void **state)
+{
+    char path[4096];
+    struct fixtures *fx = NULL;
+    struct fixture_error err;
+
+    (void)state;
+    source_path(path, sizeof path, "fixtures/ai-nexus.yaml");
+    if (fixtures_load_file(path, &fx, &err) != 0)
+        fail_msg("%s:%d:%d: %s", err.file, err.line, err.column, err.message);
+    expect_default(fx);
+    fixtures_free(fx);
+}
+
+/* One fixtures_parse_money() input and its expected outcome. */
+struct money_case {
+    const char *text;
+    int rc;
+    int64_t pico;
+};
+
+/* Exact decimal amounts, and every way an amount may be refused. */
+static void test_parse_money(void **state)
+{
+    static const struct money_case cases[] = {
+        {"42.50", 0, INT64_C(42500000000000)},
+        {"0", 0, 0},
+        {"0.0", 0, 0},
+        {"5", 0, INT64_C(5000000000000)},
+        {"1.10", 0, INT64_C(1100000000000)},
+        {"0.000000000001", 0, 1},
+        {"0.000001", 0, 1000000},
+        {"157.30", 0, INT64_C(157300000000000)},
+        {"123456.789012345678", 0, INT64_C(123456789012345678)},
+        {"8999999.999999999999", 0, INT64_C(8999999999999999999)},
+        {"9000000", 0, FX_MONEY_MAX},
+        {"9000000.000000000000", 0, FX_MONEY_MAX},
+        {"9000000.000000000001", -1, 0},
+        {"9000001", -1, 0},
+        {"9223372036854775807", -1, 0},
+        {"18446744073709551617", -1, 0},
+        {"99999999999999999999999999999999", -1, 0},
+        {"1.0000000000001", -1, 0},
+        {"0.0000000000000", -1, 0},
+        {"-1", -1, 0},
+        {"-0", -1, 0},
+        {"+1", -1, 0},
+        {"", -1, 0},
+        {"abc", -1, 0},
+        {"1e3", -1, 0},
+        {"1E3", -1, 0},
+        {"0x10", -1, 0},
+        {"01", -1, 0},
+        {"1.", -1, 0},
+        {".5", -1, 0},
+        {"1.2.3", -1, 0},
+        {" 1", -1, 0},
+        {"1 ", -1, 0},
+        {"1,5", -1, 0},
+        {"1_000", -1, 0},
+        {"inf", -1, 0},
+        {"NaN", -1, 0},
+    };
+    size_t i;
+    int64_t v;
+
+    (void)state;
+    for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        v = -7;
+        if (fixtures_parse_money(cases[i].text, &v) != cases[i].rc)
+            fail_msg("'%s': expected rc %d", cases[i].text, cases[i].rc);
+        /* On failure the output is left alone. */
+        if (v != (cases[i].rc == 0 ? cases[i].pico : -7))
+            fail_msg("'%s': got %lld", cases[i].text, (long long)v);
+    }
+    assert_int_equal(fixtures_parse_money(NULL, &v), -1);
+}
+
+/* One error case: the load fails with the exact position and message. */
+static void test_error_case(void **state)
+{
+    const struct error_case *c = *state;
+    static struct fixtures sentinel;
+    struct fixtures *fx = &sentinel; /* the loader must reset it to NULL */
+    struct fixture_error err;
+
+    assert_int_equal(
+        fixtures_load_buffer(c->yaml, strlen(c->yaml), "case.yaml", &fx, &err),
+        -1);
+    assert_null(fx);
+    assert_string_equal(err.file, "case.yaml");
+    if (err.line != c->line || err.column != c->column ||
+        strstr(err.message, c->msg) == NULL)
+        fail_msg("%s: got %d:%d: %s; expected %d:%d: ...%s...", c->name,
+                 err.line, err.column, err.message, c->line, c->column, c->msg);
+    assert_null(strchr(err.message, '\n'));
+}
+
+/* Absent optional fields take their documented defaults; keys may come
+ * before the plans they use. */
+static void test_defaults(void **state)
+{
+    struct fixtures *fx = NULL;
+    struct fixture_error err;
+    static const char yaml[] = VERSION1
+        "keys:\n  - {key: k, plan: p, balance: 1.5}\n" PLAN_P ONE_MODEL;
+
+    (void)state;
+    assert_int_equal(fixtures_load_buffer(yaml, strlen(yaml),
+                                          "some/dir/inline.yaml", &fx, &err),
+                     0);
+    assert_string_equal(fx->name, "inline.yaml");
+    assert_string_equal(fx->models[0].owned_by, "ai-nexus");
+    assert_int_equal(fx->models[0].price_in, 1000000);
+    assert_int_equal(fx->models[0].price_out, 2000000);
+    assert_false(fx->models[0].pacing.has_ttft);
+    assert_false(fx->models[0].pacing.has_tps);
+    assert_int_equal(fx->plans[0].requests_per_minute, 1);
+    assert_int_equal(fx->plans[0].tokens_per_minute, 0);
+    assert_false(fx->plans[0].pacing.has_ttft);
+    assert_int_equal(fx->keys[0].balance, INT64_C(1500000000000));
+    assert_int_equal(fx->keys[0].spent, 0);
+    assert_int_equal(fx->keys[0].plan, 0);
+    fixtures_free(fx);
+
+    /* Without plans and keys the fixture still loads: every key is unknown. */
+    fx = load_ok(VERSION1 ONE_MODEL);
+    assert_int_equal(fx->nplans, 0);
+    assert_int_equal(fx->nkeys, 0);
+    assert_null(fixtures_find_key(fx, "k"));
+    fixtures_free(fx);
+}
+
+/* Pacing records which fields were set, on models and plans alike. */
+static void test_pacing(void **state)
+{
+    struct fixtures *fx;
+
+    (void)state;
+    fx = load_ok(VERSION1 "plans:\n"
+                          "  slow: {requests_per_minute: 0, stream: "
+                          "{time_to_first_token_ms: 0}}\n"
+                          "  none: {requests_per_minute: 5, stream: {}}\n"
+                          "models:\n"
+                          "  - {id: a, created: 1, " PRICE
+                          ", stream: {time_to_first_token_ms: 300, "
+                          "tokens_per_second: 20}}\n"
+                          "  - {id: b, created: 1, " PRICE
+                          ", stream: {tokens_per_second: 4294967295}}\n");
+    assert_true(fx->models[0].pacing.has_ttft);
+    assert_true(fx->models[0].pacing.has_tps);
+    assert_int_equal(fx->models[0].pacing.ttft_ms, 300);
+    assert_int_equal(fx->models[0].pacing.tokens_per_sec, 20);
+    assert_false(fx->models[1].pacing.has_ttft);
+    assert_true(fx->models[1].pacing.has_tps);
+    assert_int_equal(fx->models[1].pacing.tokens_per_sec, UINT32_MAX);
+    /* A value of 0 is still "set": it overrides the model's. */
+    assert_true(fx->plans[0].pacing.has_ttft);
+    assert_int_equal(fx->plans[0].pacing.ttft_ms, 0);
+    assert_false(fx->plans[0].pacing.has_tps);
+    assert_int_equal(fx->plans[0].requests_per_minute, 0);
+    assert_false(fx->plans[1].pacing.has_ttft);
+    assert_false(fx->plans[1].pacing.has_tps);
+    fixtures_free(fx);
+}
+
+/* Plans stay in file order and keys point at them by index; keys are
+ * found by exact text. */
+static void test_plans_and_lookup(void **state)
+{
+    struct fixtures *fx;
+    const struct fx_key *k;
+    size_t i;
+
+    (void)state;
+    fx = load_ok(VERSION1
+                 "plans:\n"
+                 "  zeta: {requests_per_minute: 1}\n"
+                 "  alpha: {requests_per_minute: 2}\n"
+                 "  mid: {requests_per_minute: 3, tokens_per_minute: 4}\n"
+                 "keys:\n"
+                 "  - {key: sk-c, plan: alpha, balance: 3}\n"
+                 "  - {key: sk-a, plan: zeta, balance: 1}\n"
+                 "  - {key: sk-b, plan: mid, balance: 2, total_spent: 0.25}\n"
+                 "models:\n"
+                 "  - {id: m2, created: 2, " PRICE "}\n"
+                 "  - {id: m1, created: 1, owned_by: lab, " PRICE "}\n");
+    assert_int_equal(fx->nplans, 3);
+    assert_string_equal(fx->plans[0].name, "zeta");
+    assert_string_equal(fx->plans[1].name, "alpha");
+    assert_string_equal(fx->plans[2].name, "mid");
+    assert_int_equal(fx->plans[2].tokens_per_minute, 4);
+    assert_string_equal(plan_of(fx, "sk-a"), "zeta");
+    assert_string_equal(plan_of(fx, "sk-b"), "mid");
+    assert_string_equal(plan_of(fx, "sk-c"), "alpha");
+    k = fixtures_find_key(fx, "sk-b");
+    assert_int_equal(k->balance, 2 * PICO);
+    assert_int_equal(k->spent, PICO / 4);
+    assert_null(fixtures_find_key(fx, "sk-"));
+    assert_null(fixtures_find_key(fx, "sk-bb"));
+    assert_null(fixtures_find_key(fx, ""));
+    assert_null(fixtures_find_key(fx, NULL));
+    assert_null(fixtures_find_key(NULL, "sk-a"));
+    /* Every key is found through the lookup, whatever order it is kept in. */
+    for (i = 0; i < fx->nkeys; i++)
+        assert_ptr_equal(fixtures_find_key(fx, fx->keys[i].key), &fx->keys[i]);
+    /* Models keep file order, for GET /v1/models. */
+    assert_string_equal(fx->models[0].id, "m2");
+    assert_string_equal(fx->models[1].id, "m1");
+    assert_string_equal(fixtures_find_model(fx, "m1")->owned_by, "lab");
+    assert_null(fixtures_find_model(fx, "m"));
+    assert_null(fixtures_find_model(fx, NULL));
+    assert_null(fixtures_find_model(NULL, "m1"));
+    fixtures_free(fx);
+}
+
+/* Writes text to a new temporary file and puts its name in path. */
+static void write_temp(char *path, size_t size, const char *text)
+{
+    int fd;
+    size_t len = strlen(text);
+
+    assert_true(size > sizeof "/tmp/nexus-fixture-XXXXXX");
+    memcpy(path, "/tmp/nexus-fixture-XXXXXX",
+           sizeof "/tmp/nexus-fixture-XXXXXX");
+    fd = mkstemp(path);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, text, len), (ssize_t)len);
+    assert_int_equal(close(fd), 0);
+}
+
+/* A fixture on disk loads; errors in it name the path. */
+static void test_load_file(void **state)
+{
+    static struct fixtures sentinel;
+    char path[64];
+    const char *base;
+    struct fixtures *fx = NULL;
+    struct fixture_error err;
+
+    (void)state;
+    write_temp(path, sizeof path,
+               VERSION1 PLAN_P
+               "keys:\n  - {key: sk-disk, plan: p, balance: 0.000000000001}\n"
+               "models:\n  - {id: disk, created: 7, price: "
+               "{input_per_million: 0.000001, output_per_million: 10000}}\n");
+    assert_int_equal(fixtures_load_file(path, &fx, &err), 0);
+    base = strrchr(path, '/') + 1;
+    assert_string_equal(fx->name, base);
+    assert_int_equal(fx->models[0].created, 7);
+    assert_int_equal(fx->models[0].price_in, 1);
+    assert_int_equal(fx->models[0].price_out, INT64_C(10000000000));
+    assert_int_equal(fixtures_find_key(fx, "sk-disk")->balance, 1);
+    fixtures_free(fx);
+    assert_int_equal(unlink(path), 0);
+
+    write_temp(path, sizeof path, VERSION1 "models:\n  - {id: x}\n");
+    fx = &sentinel;
+    assert_int_equal(fixtures_load_file(path, &fx, &err), -1);
+    assert_null(fx);
+    assert_string_equal(err.file, path);
+    assert_int_equal(err.line, 3);
+    assert_int_equal(err.column, 5);
+    assert_string_equal(err.message, "missing required key 'created' in model");
+    assert_int_equal(unlink(path), 0);
+}
+
+/* A missing file is reported without a position. */
+static void test_load_file_missing(void **state)
+{
+    struct fixtures *fx = NULL;
+    struct fixture_error err;
+
+    (void)state;
+    assert_int_equal(
+        fixtures_load_file("/nonexistent/nexus/none.yaml", &fx, &err), -1);
+    assert_null(fx);
+    assert_string_equal(err.file, "/nonexistent/nexus/none.yaml");
+    assert_int_equal(err.line, 0);
+    assert_int_equal(err.column, 0);
+    assert_string_equal(err.message, "cannot open: No such file or directory");
+    /* A directory opens but cannot be read. */
+    assert_int_equal(fixtures_load_file("/tmp", &fx, &err), -1);
+    assert_int_equal(err.line, 0);
+    assert_non_null(strstr(err.message, "cannot read"));
+}
+
+/* Input past the 16 MiB cap is refused before parsing. */
+static void test_too_large(void **state)
+{
+    size_t len = (size_t)16 * 1024 * 1024 + 1;
+    char *big = malloc(len);
+    struct fixtures *fx = NULL;
+    struct fixture_error err;
+
+    (void)state;
+    assert_non_null(big);
+    memset(big, '#', len);
+    assert_int_equal(fixtures_load_buffer(big, len, "big.yaml", &fx, &err), -1);
+    assert_int_equal(err.line, 0);
+    assert_string_equal(err.message, "the fixture is larger than 16 MiB");
+    free(big);
+}
+
+/* Bad arguments fail cleanly; errors may be ignored; free(NULL) is fine. */
+static void test_arguments(void **state)
+{
+    struct fixtures *fx = NULL;
+    struct fixture_error err;
+    char name[400];
+
+    (void)state;
+    fixtures_free(NULL);
+    assert_int_equal(fixtures_load_buffer("x", 1, "a", NULL, &err), -1);
+    assert_int_equal(fixtures_load_file(NULL, &fx, &err), -1);
+    assert_int_equal(fixtures_load_buffer("", 0, NULL, &fx, NULL), -1);
+    assert_null(fx);
+    assert_int_equal(fixtures_load_buffer(NULL, 0, NULL, &fx, &err), -1);
+    assert_string_equal(err.file, "(buffer)");
+    assert_string_equal(err.message, "the fixture is empty; it needs at "
+                                     "least 'version: 1' and 'models'");
+    /* A long name is cut to fit, still terminated. */
+    memset(name, 'n', sizeof name - 1);
+    name[sizeof name - 1] = '\0';
+    assert_int_equal(fixtures_load_buffer("", 0, name, &fx, &err), -1);
+    assert_int_equal(strlen(err.file), sizeof err.file - 1);
+}
+
+/* User text in messages is cut short and never breaks the line. */
+static void test_message_quoting(void **state)
+{
+    static const char yaml[] = VERSION1
+        "\"k\\x01\\nxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+        "xxxxxxxxxxxxxxxxxxxxxxxx\": 1\n";
+    struct fixtures *fx = NULL;
+    struct fixture_error err;
+
+    (void)state;
+    assert_int_equal(fixtures_load_buffer(yaml, strlen(yaml), "q", &fx, &err),
+                     -1);
+    assert_int_equal(err.line, 2);
+    assert_int_equal(err.column, 1);
+    assert_non_null(strstr(err.message, "unknown key 'k??xxxxxxxxxxxxxxxxxx"
+                                        "xxxxxxxxxxxxxxxxxxxxxxxxxxx...' in "
+                                        "the fixture"));
+}
+
+/* Every file in fixtures/examples/ is a valid fixture; slow-stream.yaml
+ * holds the pacing it documents. */
+static void test_examples(void **state)
+{
+    char dir[4096], path[4096];
+    DIR *d;
+    const struct dirent *e;
+    struct fixtures *fx;
+    struct fixture_error err;
+    size_t len, loaded = 0;
+    const struct fx_model *m;
+
+    (void)state;
+    source_path(dir, sizeof dir, "fixtures/examples");
+    d = opendir(dir);
+    assert_non_null(d);
+    while ((e = readdir(d)) != NULL) {
+        len = strlen(e->d_name);
+        if (len < 5 || strcmp(e->d_name + len - 5, ".yaml") != 0)
+            continue;
+        assert_true((size_t)snprintf(path, sizeof path, "%s/%s", dir,
+                                     e->d_name) < sizeof path);
+        fx = NULL;
+        if (fixtures_load_file(path, &fx, &err) != 0)
+            fail_msg("%s:%d:%d: %s", err.file, err.line, err.column,
+                     err.message);
+        fixtures_free(fx);
+        loaded++;
+    }
+    closedir(d);
+    assert_true(loaded >= 2);
+
+    source_path(path, sizeof path, "fixtures/examples/slow-stream.yaml");
+    assert_int_equal(fixtures_load_file(path, &fx, &err), 0);
+    assert_string_equal(fx->name, "slow-stream");
+    m = fixtures_find_model(fx, "slow-model");
+    assert_non_null(m);
+    assert_true(m->pacing.has_ttft && m->pacing.has_tps);
+    assert_int_equal(m->pacing.ttft_ms, 300);
+    assert_int_equal(m->pacing.tokens_per_sec, 20);
+    assert_int_equal(m->price_in, 500000);
+    assert_int_equal(m->price_out, 1500000);
+    assert_string_equal(plan_of(fx, "sk-slow-turbo"), "turbo");
+    assert_true(fx->plans[1].pacing.has_tps);
+    assert_false(fx->plans[1].pacing.has_ttft);
+    assert_int_equal(fx->plans[1].pacing.tokens_per_sec, 200);
+    assert_int_equal(fixtures_find_key(fx, "sk-slow-turbo")->balance,
+                     INT64_C(25750000000000));
+    assert_int_equal(fixtures_find_key(fx, "sk-slow-turbo")->spent,
+                     INT64_C(4250000000000));
+    fixtures_free(fx);
+}
+
+#define NCASES (sizeof error_cases / sizeof error_cases[0])
+
+/* Runs the fixed tests, then every error case as a test of its own. */
+int main(void)
+{
+    static const struct CMUnitTest fixed[] = {
+        cmocka_unit_test(test_default_loads),
+        cmocka_unit_test(test_default_file_matches),
+        cmocka_unit_test(test_parse_money),
+        cmocka_unit_test(test_defaults),
+        cmocka_unit_test(test_pacing),
+        cmocka_unit_test(test_plans_and_lookup),
+        cmocka_unit_test(test_load_file),
+        cmocka_unit_test(test_load_file_missing),
+        cmocka_unit_test(test_too_large),
+        cmocka_unit_test(test_arguments),
+        cmocka_unit_test(test_message_quoting),
+        cmocka_unit_test(test_examples),
+    };
+    /* Each error case runs as its own test, named after it. */
+    struct CMUnitTest tests[sizeof fixed / sizeof fixed[0] + NCASES];
+    size_t i, n = sizeof fixed / sizeof fixed[0];
+
+    memcpy(tests, fixed, sizeof fixed);
+    for (i = 0; i < NCASES; i++) {
+        memset(&tests[n + i], 0, sizeof tests[n + i]);
+        tests[n + i].name = error_cases[i].name;
+        tests[n + i].test_func = test_error_case;
+        tests[n + i].initial_state = (void *)&error_cases[i];
+    }
+    return cmocka_run_group_tests_name("fixtures", tests, NULL, NULL);
+}

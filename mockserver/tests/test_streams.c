@@ -1,0 +1,163 @@
+/* test_streams: thousands of concurrent paced streams against one mock,
+ * which must serve them all on its fixed pool of threads (suspend/resume
+ * with a timer, never a blocked worker). Bounded: 2000 streams, 30 s. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <curl/curl.h>
+
+#include "clock.h"
+#include "testutil.h"
+
+#define STREAMS 2000
+
+struct sink {
+    size_t bytes;
+    unsigned events;
+    char tail[16];
+};
+
+static size_t on_data(char *ptr, size_t size, size_t nmemb, void *ud)
+{
+    struct sink *s = ud;
+    size_t n = size * nmemb, i;
+
+    for (i = 0; i + 1 < n; i++)
+        s->events += ptr[i] == '\n' && ptr[i + 1] == '\n';
+    s->bytes += n;
+    /* Keep the last 14 bytes seen, across writes. */
+    for (i = 0; i < n; i++) {
+        memmove(s->tail, s->tail + 1, 13);
+        s->tail[13] = ptr[i];
+    }
+    return n;
+}
+
+/* The mock's thread count, from /proc. */
+static int threads_of(pid_t pid)
+{
+    char path[64], line[256];
+    FILE *f;
+    int n = -1;
+
+    snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+    f = fopen(path, "r");
+    if (f == NULL)
+        return -1;
+    while (fgets(line, sizeof(line), f) != NULL)
+        if (strncmp(line, "Threads:", 8) == 0)
+            n = (int)strtol(line + 8, NULL, 10);
+    fclose(f);
+    return n;
+}
+
+static void test_many_paced_streams(void **state)
+{
+    static const char fixture[] =
+        "version: 1\n"
+        "plans:\n"
+        "  load: {requests_per_minute: 0}\n"
+        "models:\n"
+        "  - id: m1\n"
+        "    created: 1700000000\n"
+        "    price: {input_per_million: 0.1, output_per_million: 0.1}\n"
+        "    stream: {time_to_first_token_ms: 300, tokens_per_second: 25}\n"
+        "keys:\n"
+        "  - {key: sk-load, plan: load, balance: 1000}\n";
+    char path[] = "/tmp/nexus-streams-XXXXXX.yaml";
+    const char *extra[] = {"--fixtures", path, "--threads", "2", NULL};
+    const char *body = "{\"model\":\"m1\",\"stream\":true,\"messages\":"
+                       "[{\"role\":\"user\",\"content\":\"load\"}]}";
+    struct mock_proc p;
+    struct rlimit rl;
+    struct curl_slist *h = NULL;
+    struct sink *sinks = calloc(STREAMS, sizeof(*sinks));
+    CURL **easy = calloc(STREAMS, sizeof(*easy));
+    CURLM *m = curl_multi_init();
+    char url[256];
+    int fd, running = 1, i, max_threads = 0, done = 0;
+    uint64_t begin;
+    CURLMsg *msg;
+    int left;
+
+    (void)state;
+    getrlimit(RLIMIT_NOFILE, &rl);
+    if (rl.rlim_max < STREAMS + 200)
+        skip();
+    rl.rlim_cur = rl.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &rl);
+    fd = mkstemps(path, 5);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, fixture, sizeof(fixture) - 1),
+                     (ssize_t)sizeof(fixture) - 1);
+    close(fd);
+    assert_int_equal(mock_start(&p, extra), 0);
+    snprintf(url, sizeof(url), "%s/v1/chat/completions", p.url);
+    h = curl_slist_append(h, "Authorization: Bearer sk-load");
+    h = curl_slist_append(h, "Content-Type: application/json");
+    curl_multi_setopt(m, CURLMOPT_MAX_TOTAL_CONNECTIONS, (long)STREAMS);
+    for (i = 0; i < STREAMS; i++) {
+        easy[i] = curl_easy_init();
+        curl_easy_setopt(easy[i], CURLOPT_URL, url);
+        curl_easy_setopt(easy[i], CURLOPT_HTTPHEADER, h);
+        curl_easy_setopt(easy[i], CURLOPT_POSTFIELDS, body);
+        curl_easy_setopt(easy[i], CURLOPT_WRITEFUNCTION, on_data);
+        curl_easy_setopt(easy[i], CURLOPT_WRITEDATA, &sinks[i]);
+        curl_easy_setopt(easy[i], CURLOPT_TIMEOUT, 30L);
+        curl_easy_setopt(easy[i], CURLOPT_FORBID_REUSE, 1L);
+        curl_multi_add_handle(m, easy[i]);
+    }
+    begin = clock_real_ms();
+    while (running) {
+        int t;
+
+        curl_multi_perform(m, &running);
+        while ((msg = curl_multi_info_read(m, &left)) != NULL)
+            if (msg->msg == CURLMSG_DONE && msg->data.result == CURLE_OK)
+                done++;
+        t = threads_of(p.pid);
+        if (t > max_threads)
+            max_threads = t;
+        curl_multi_wait(m, NULL, 0, 50, NULL);
+    }
+    fprintf(stderr, "# %d/%d paced streams completed in %llu ms; mock "
+                    "threads at most %d\n",
+            done, STREAMS, (unsigned long long)(clock_real_ms() - begin),
+            max_threads);
+    assert_int_equal(done, STREAMS);
+    for (i = 0; i < STREAMS; i++) {
+        assert_true(sinks[i].events >= 3);
+        assert_memory_equal(sinks[i].tail, "data: [DONE]\n\n", 14);
+    }
+    /* main + timer + 2 workers (+ MHD's listen thread): nothing per
+     * connection. */
+    assert_true(max_threads > 0 && max_threads <= 6);
+    for (i = 0; i < STREAMS; i++) {
+        curl_multi_remove_handle(m, easy[i]);
+        curl_easy_cleanup(easy[i]);
+    }
+    curl_multi_cleanup(m);
+    curl_slist_free_all(h);
+    assert_int_equal(mock_stop(&p), 0);
+    unlink(path);
+    free(sinks);
+    free(easy);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_many_paced_streams),
+    };
+
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
