@@ -31,6 +31,7 @@ out:
     json_decref(body);
 }
 
-const struct route route_admin_clock = {
-    .method = "POST", .path = "/_nexus/clock", .admin = true,
-    .handler = admin_clock};
+const struct route route_admin_clock = {.method = "POST",
+                                        .path = "/_nexus/clock",
+                                        .admin = true,
+                                        .handler = admin_clock};

@@ -52,6 +52,7 @@ static void balance_get(struct app *app, struct request *req,
     resp->json_flags = JSON_REAL_PRECISION(15);
 }
 
-const struct route route_balance = {
-    .method = "GET", .path = "/v1/balance", .auth = true,
-    .handler = balance_get};
+const struct route route_balance = {.method = "GET",
+                                    .path = "/v1/balance",
+                                    .auth = true,
+                                    .handler = balance_get};

@@ -65,8 +65,7 @@ int64_t billing_cost(const struct fx_model *m, uint64_t prompt_tokens,
     return in + out;
 }
 
-int billing_charge(struct billing *b, size_t key, int64_t cost,
-                   uint64_t now_ms)
+int billing_charge(struct billing *b, size_t key, int64_t cost, uint64_t now_ms)
 {
     int err = -1;
     struct billing_account *a;

@@ -12,8 +12,8 @@ struct billing;
 
 /* A key's account as it stands. */
 struct billing_account {
-    int64_t balance;        /* pico-USD */
-    int64_t spent;          /* pico-USD */
+    int64_t balance;          /* pico-USD */
+    int64_t spent;            /* pico-USD */
     uint64_t last_updated_ms; /* unix ms of the last charge (or start) */
 };
 

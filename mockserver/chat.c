@@ -34,8 +34,8 @@ static json_t *completion_json(const struct completion *c)
             goto out;
     }
     o = json_pack("{s:s, s:s, s:I, s:s, s:o, s:o}", "id", c->id, "object",
-                  "chat.completion", "created", (json_int_t)c->created,
-                  "model", c->model, "choices", choices, "usage",
+                  "chat.completion", "created", (json_int_t)c->created, "model",
+                  c->model, "choices", choices, "usage",
                   completion_usage_json(c));
     choices = NULL;
 out:
@@ -60,8 +60,8 @@ static struct sse_pacing pacing_for(const struct fx_model *m,
 static json_t *parse_body(const struct request *req, struct api_error *e)
 {
     json_error_t jerr;
-    json_t *body = json_loadb(req->body ? req->body : "", req->body_len,
-                              0, &jerr);
+    json_t *body =
+        json_loadb(req->body ? req->body : "", req->body_len, 0, &jerr);
 
     if (body == NULL)
         api_error_set(e, API_ERR_INVALID_JSON, NULL, NULL,
@@ -102,15 +102,14 @@ static void chat_handle(struct app *app, struct request *req,
     snprintf(id, sizeof(id), "chatcmpl-%s",
              strncmp(req->request_id, "req_", 4) == 0 ? req->request_id + 4
                                                       : req->request_id);
-    if (completion_build(&creq, id,
-                         (int64_t)(clock_wall_ms(app->clock) / 1000),
+    if (completion_build(&creq, id, (int64_t)(clock_wall_ms(app->clock) / 1000),
                          &c) != 0) {
         api_error_set(&e, API_ERR_SERVER, NULL, NULL,
                       "The server ran out of memory building the reply.");
         goto fail;
     }
-    if (router_admit(app, req, c->prompt_tokens + c->completion_tokens,
-                     resp) != 0)
+    if (router_admit(app, req, c->prompt_tokens + c->completion_tokens, resp) !=
+        0)
         goto out;
     cost = billing_cost(m, c->prompt_tokens, c->completion_tokens);
     if (cost < 0 || billing_charge(app->billing, req->key_index, cost,

@@ -58,8 +58,8 @@ json_t *api_error_body(const struct api_error *e)
         kind == API_ERR_NONE)
         kind = API_ERR_SERVER;
     code = e->code ? e->code : error_table[kind].code;
-    return json_pack("{s:{s:s, s:s, s:o, s:o}}", "error", "message",
-                     e->message, "type", error_table[kind].type, "param",
+    return json_pack("{s:{s:s, s:s, s:o, s:o}}", "error", "message", e->message,
+                     "type", error_table[kind].type, "param",
                      e->param[0] ? json_string(e->param) : json_null(), "code",
                      code ? json_string(code) : json_null());
 }

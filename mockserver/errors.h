@@ -25,7 +25,7 @@ enum api_error_kind {
 struct api_error {
     enum api_error_kind kind;
     char message[512];
-    char param[128]; /* "" means null */
+    char param[128];  /* "" means null */
     const char *code; /* static string; NULL means the kind's default */
 };
 

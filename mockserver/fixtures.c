@@ -224,12 +224,12 @@ static void node_free(struct node *n)
 {
     size_t i;
 
-    if (n == NULL)
-        return;
-    for (i = 0; i < n->nkids; i++)
+    for (i = 0; n != NULL && i < n->nkids; i++)
         node_free(n->kids[i]);
-    free(n->kids);
-    free(n->text);
+    if (n != NULL) {
+        free(n->kids);
+        free(n->text);
+    }
     free(n);
 }
 
@@ -333,46 +333,50 @@ static const struct node *map_get(const struct node *map, const char *name)
     return i == SIZE_MAX ? NULL : map->kids[i + 1];
 }
 
+/* Finds the line and column of byte offset in the input, counting
+ * characters as libyaml's scanner does: the reader reports only offsets. */
+static void offset_pos(const struct loader *ld, size_t offset, int *line,
+                       int *column)
+{
+    size_t i;
+
+    *line = 1;
+    *column = 1;
+    for (i = 0; i < offset && i < ld->len; i++) {
+        unsigned char c = (unsigned char)ld->data[i];
+        if (c == '\n') {
+            (*line)++;
+            *column = 1;
+        } else if ((c & 0xC0) != 0x80) {
+            (*column)++;
+        }
+    }
+}
+
 /* Reports a libyaml reader, scanner or parser error at its problem mark. */
 static void fail_syntax(struct loader *ld, const yaml_parser_t *p)
 {
     int line = mark_pos(p->problem_mark.line);
     int column = mark_pos(p->problem_mark.column);
     const char *problem = p->problem != NULL ? p->problem : "invalid YAML";
-    size_t i;
 
     if (p->error == YAML_MEMORY_ERROR) {
         fail(ld, NULL, "out of memory");
-        return;
-    }
-    if (p->error == YAML_READER_ERROR) {
-        /* The reader only knows a byte offset: count lines and characters
-         * up to it as the scanner would have. */
-        line = 1;
-        column = 1;
-        for (i = 0; i < p->problem_offset && i < ld->len; i++) {
-            unsigned char c = (unsigned char)ld->data[i];
-            if (c == '\n') {
-                line++;
-                column = 1;
-            } else if ((c & 0xC0) != 0x80) {
-                column++;
-            }
-        }
+    } else if (p->error == YAML_READER_ERROR) {
+        offset_pos(ld, p->problem_offset, &line, &column);
         if (p->problem_value != -1)
             error_set(ld->err, line, column, "YAML: %s (byte 0x%02x)", problem,
                       (unsigned)p->problem_value & 0xFFu);
         else
             error_set(ld->err, line, column, "YAML: %s", problem);
-        return;
-    }
-    if (p->context != NULL)
+    } else if (p->context != NULL) {
         error_set(ld->err, line, column,
                   "YAML: %s %s (started at line %d, column %d)", problem,
                   p->context, mark_pos(p->context_mark.line),
                   mark_pos(p->context_mark.column));
-    else
+    } else {
         error_set(ld->err, line, column, "YAML: %s", problem);
+    }
 }
 
 /* Refuses aliases, anchors and tags, which the language has no use for and
@@ -1563,20 +1567,20 @@ void fixtures_free(struct fixtures *fx)
 {
     size_t i;
 
-    if (fx == NULL)
-        return;
-    for (i = 0; i < fx->nmodels; i++) {
-        free(fx->models[i].id);
-        free(fx->models[i].owned_by);
+    if (fx != NULL) {
+        for (i = 0; i < fx->nmodels; i++) {
+            free(fx->models[i].id);
+            free(fx->models[i].owned_by);
+        }
+        for (i = 0; i < fx->nplans; i++)
+            free(fx->plans[i].name);
+        for (i = 0; i < fx->nkeys; i++)
+            free(fx->keys[i].key);
+        free(fx->models);
+        free(fx->plans);
+        free(fx->keys);
+        free(fx->name);
     }
-    for (i = 0; i < fx->nplans; i++)
-        free(fx->plans[i].name);
-    for (i = 0; i < fx->nkeys; i++)
-        free(fx->keys[i].key);
-    free(fx->models);
-    free(fx->plans);
-    free(fx->keys);
-    free(fx->name);
     free(fx);
 }
 

@@ -70,9 +70,9 @@ void log_request(struct log *l, const char *request_id, const char *method,
     timestamp(ts, sizeof(ts));
     if (l->fmt == LOG_JSON) {
         emit_json(l, json_pack("{s:s, s:s, s:s, s:s, s:s, s:i, s:f}", "time",
-                               ts, "event", "request", "request_id",
-                               request_id, "method", method, "path", path,
-                               "status", status, "duration_ms", ms));
+                               ts, "event", "request", "request_id", request_id,
+                               "method", method, "path", path, "status", status,
+                               "duration_ms", ms));
         return;
     }
     flockfile(l->out);

@@ -55,10 +55,13 @@ static void models_get(struct app *app, struct request *req,
     response_json(resp, 200, model_json(m));
 }
 
-const struct route route_models_list = {
-    .method = "GET", .path = "/v1/models", .auth = true,
-    .handler = models_list};
+const struct route route_models_list = {.method = "GET",
+                                        .path = "/v1/models",
+                                        .auth = true,
+                                        .handler = models_list};
 
-const struct route route_models_get = {
-    .method = "GET", .path = "/v1/models/", .prefix = true, .auth = true,
-    .handler = models_get};
+const struct route route_models_get = {.method = "GET",
+                                       .path = "/v1/models/",
+                                       .prefix = true,
+                                       .auth = true,
+                                       .handler = models_get};

@@ -57,9 +57,8 @@ static uint32_t left(uint32_t limit, uint64_t used)
 }
 
 /* Fills st from the window as it stands at now_ms. */
-static void window_state(const struct rl_window *w,
-                         const struct rl_limits *lim, uint64_t now_ms,
-                         struct rl_state *st)
+static void window_state(const struct rl_window *w, const struct rl_limits *lim,
+                         uint64_t now_ms, struct rl_state *st)
 {
     uint64_t reset = w->open ? w->start_ms + RATELIMIT_WINDOW_MS - now_ms : 0;
 
@@ -88,8 +87,7 @@ enum rl_verdict ratelimit_admit(struct ratelimit *rl, size_t key,
     pthread_mutex_lock(&rl->lock);
     w = &rl->windows[key];
     window_roll(w, now_ms);
-    if (lim->requests_per_minute > 0 &&
-        w->requests >= lim->requests_per_minute)
+    if (lim->requests_per_minute > 0 && w->requests >= lim->requests_per_minute)
         v = RL_REFUSE_REQUESTS;
     else if (lim->tokens_per_minute > 0 && w->tokens > 0 &&
              w->tokens + tokens > lim->tokens_per_minute)

@@ -19,13 +19,13 @@ struct rl_limits {
 
 /* A key's standing after an admit or peek. */
 struct rl_state {
-    bool limit_requests;      /* a request limit applies */
+    bool limit_requests; /* a request limit applies */
     uint32_t limit_req, remaining_req;
-    uint64_t reset_req_ms;    /* until the request budget is whole again */
-    bool limit_tokens;        /* a token limit applies */
+    uint64_t reset_req_ms; /* until the request budget is whole again */
+    bool limit_tokens;     /* a token limit applies */
     uint32_t limit_tok, remaining_tok;
     uint64_t reset_tok_ms;
-    uint64_t retry_after_ms;  /* set when refused */
+    uint64_t retry_after_ms; /* set when refused */
 };
 
 enum rl_verdict { RL_ADMIT, RL_REFUSE_REQUESTS, RL_REFUSE_TOKENS };

@@ -12,17 +12,19 @@
 #define REPLY_MAX_BYTES (64u * 1024u)
 
 static const char *const lexicon[] = {
-    "the",      "mock",     "answers",  "every",    "request",  "with",
-    "a",        "steady",   "reply",    "so",       "your",     "tests",
-    "can",      "trust",    "it",       "model",    "stream",   "tokens",
-    "arrive",   "in",       "order",    "and",      "usage",    "adds",
-    "up",       "exactly",  "client",   "retries",  "after",    "limits",
-    "balance",  "falls",    "by",       "cost",     "of",       "each",
-    "call",     "this",     "is",       "deterministic", "text", "from",
-    "nexus",    "server",   "chat",     "message",  "prompt",   "we",
-    "keep",     "same",     "seed",     "gives",    "words",    "for",
-    "you",      "to",       "check",    "when",     "ready",    "here",
-    "simple",   "output",   "fast",     "offline",
+    "the",     "mock",   "answers", "every",   "request",
+    "with",    "a",      "steady",  "reply",   "so",
+    "your",    "tests",  "can",     "trust",   "it",
+    "model",   "stream", "tokens",  "arrive",  "in",
+    "order",   "and",    "usage",   "adds",    "up",
+    "exactly", "client", "retries", "after",   "limits",
+    "balance", "falls",  "by",      "cost",    "of",
+    "each",    "call",   "this",    "is",      "deterministic",
+    "text",    "from",   "nexus",   "server",  "chat",
+    "message", "prompt", "we",      "keep",    "same",
+    "seed",    "gives",  "words",   "for",     "you",
+    "to",      "check",  "when",    "ready",   "here",
+    "simple",  "output", "fast",    "offline",
 };
 
 #define NLEXICON (sizeof(lexicon) / sizeof(lexicon[0]))

@@ -10,9 +10,9 @@
 #include "validate.h"
 
 struct reply_choice {
-    char *content;       /* owned, NUL-terminated */
+    char *content; /* owned, NUL-terminated */
     size_t len;
-    size_t *tok_end;     /* owned: end offset of each token in content */
+    size_t *tok_end; /* owned: end offset of each token in content */
     size_t ntok;
     const char *finish_reason; /* "stop" or "length" (static) */
 };
@@ -21,12 +21,12 @@ struct reply_choice {
  * stream can outlive the request body. */
 struct completion {
     char id[48];
-    char *model;         /* owned */
+    char *model; /* owned */
     int64_t created;
     unsigned n;
     struct reply_choice *choices; /* owned, n of them */
     uint64_t prompt_tokens;
-    uint64_t completion_tokens;   /* summed over the choices */
+    uint64_t completion_tokens; /* summed over the choices */
     bool include_usage;
 };
 

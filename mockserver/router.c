@@ -34,8 +34,7 @@ void response_cleanup(struct response *r)
     r->stream = NULL;
 }
 
-void response_header(struct response *r, const char *name, const char *fmt,
-                     ...)
+void response_header(struct response *r, const char *name, const char *fmt, ...)
 {
     va_list ap;
     struct resp_header *h;
@@ -117,8 +116,7 @@ static struct rl_limits key_limits(const struct app *app,
                                    const struct request *req)
 {
     const struct fx_plan *plan = &app->fx->plans[req->key->plan];
-    struct rl_limits lim = {plan->requests_per_minute,
-                            plan->tokens_per_minute};
+    struct rl_limits lim = {plan->requests_per_minute, plan->tokens_per_minute};
 
     return lim;
 }
@@ -147,8 +145,7 @@ int router_admit(struct app *app, struct request *req, uint64_t tokens,
     else
         api_error_set(&e, API_ERR_RATE_TOKENS, NULL, NULL,
                       "Rate limit reached for tokens per minute (TPM): "
-                      "Limit %" PRIu32 ", Used %" PRIu32
-                      ", Requested %" PRIu64
+                      "Limit %" PRIu32 ", Used %" PRIu32 ", Requested %" PRIu64
                       ". Please try again in %" PRIu64 "s.",
                       st.limit_tok, st.limit_tok - st.remaining_tok, tokens,
                       secs);
@@ -175,8 +172,7 @@ static bool path_matches(const struct route *rt, const char *path)
 /* Finds the route for req; sets *wrong_method when only the method differs. */
 static const struct route *route_find(const struct app *app,
                                       const struct request *req,
-                                      bool *wrong_method,
-                                      const char **allow)
+                                      bool *wrong_method, const char **allow)
 {
     size_t i;
 
@@ -263,8 +259,8 @@ void router_dispatch(struct app *app, struct request *req,
         struct rl_limits lim = key_limits(app, req);
         struct rl_state st;
 
-        ratelimit_peek(app->rl, req->key_index, &lim,
-                       clock_now_ms(app->clock), &st);
+        ratelimit_peek(app->rl, req->key_index, &lim, clock_now_ms(app->clock),
+                       &st);
         ratelimit_headers(resp, &st);
     }
 }

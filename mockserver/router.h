@@ -40,12 +40,12 @@ struct resp_header {
 /* What a handler answers. The server owns turning it into bytes. */
 struct response {
     int status;
-    json_t *body;        /* owned; NULL for no body */
-    size_t json_flags;   /* extra json_dumps flags for body */
+    json_t *body;      /* owned; NULL for no body */
+    size_t json_flags; /* extra json_dumps flags for body */
     struct resp_header headers[RESPONSE_MAX_HEADERS];
     size_t nheaders;
     struct sse_stream *stream; /* owned; set for text/event-stream */
-    bool ratelimited;    /* x-ratelimit-* headers already added */
+    bool ratelimited;          /* x-ratelimit-* headers already added */
 };
 
 typedef void (*route_fn)(struct app *app, struct request *req,
@@ -54,9 +54,9 @@ typedef void (*route_fn)(struct app *app, struct request *req,
 struct route {
     const char *method;
     const char *path;
-    bool prefix;  /* path is a prefix followed by one more segment */
-    bool auth;    /* needs a valid API key */
-    bool admin;   /* only with --admin */
+    bool prefix; /* path is a prefix followed by one more segment */
+    bool auth;   /* needs a valid API key */
+    bool admin;  /* only with --admin */
     route_fn handler;
 };
 
@@ -66,8 +66,8 @@ void response_init(struct response *r);
 void response_cleanup(struct response *r);
 /* Adds a header (name static, value printf-style); silently drops it when
  * the table is full, which only a programming error can cause. */
-void response_header(struct response *r, const char *name, const char *fmt,
-                     ...) __attribute__((format(printf, 3, 4)));
+void response_header(struct response *r, const char *name, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 /* Sets status and body from e, replacing any body. */
 void response_error(struct response *r, const struct api_error *e);
 /* Sets a 200 (or other status) JSON body, stolen. */

@@ -4,10 +4,10 @@
 
 #include "router.h"
 
-extern const struct route route_chat;         /* chat.c */
-extern const struct route route_models_list;  /* models.c */
-extern const struct route route_models_get;   /* models.c */
-extern const struct route route_balance;      /* balance.c */
-extern const struct route route_admin_clock;  /* admin.c */
+extern const struct route route_chat;        /* chat.c */
+extern const struct route route_models_list; /* models.c */
+extern const struct route route_models_get;  /* models.c */
+extern const struct route route_balance;     /* balance.c */
+extern const struct route route_admin_clock; /* admin.c */
 
 #endif

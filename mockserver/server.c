@@ -276,8 +276,7 @@ static void stream_check_drain(struct stream_ctx *sc)
 }
 
 /* MHD content reader wrapper that applies shutdown hurry first. */
-static ssize_t stream_read_outer(void *cls, uint64_t pos, char *out,
-                                 size_t max)
+static ssize_t stream_read_outer(void *cls, uint64_t pos, char *out, size_t max)
 {
     stream_check_drain(cls);
     return stream_read(cls, pos, out, max);
@@ -350,8 +349,8 @@ static enum MHD_Result answer_preflight(struct MHD_Connection *conn,
 {
     const char *want = MHD_lookup_connection_value(
         conn, MHD_HEADER_KIND, "Access-Control-Request-Headers");
-    struct MHD_Response *r = MHD_create_response_from_buffer(
-        0, (void *)"", MHD_RESPMEM_PERSISTENT);
+    struct MHD_Response *r =
+        MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
     enum MHD_Result ret;
 
     if (r == NULL)
@@ -386,8 +385,8 @@ static enum MHD_Result answer(struct server *s, struct MHD_Connection *conn,
     memset(&req, 0, sizeof(req));
     req.method = method;
     req.path = url;
-    req.authorization = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-                                                    "Authorization");
+    req.authorization =
+        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization");
     req.body = cs->body.data;
     req.body_len = cs->body.len;
     req.body_too_large = cs->too_large;
@@ -409,8 +408,7 @@ static enum MHD_Result answer(struct server *s, struct MHD_Connection *conn,
             goto out;
     }
     for (i = 0; i < resp.nheaders; i++)
-        MHD_add_response_header(r, resp.headers[i].name,
-                                resp.headers[i].value);
+        MHD_add_response_header(r, resp.headers[i].name, resp.headers[i].value);
     MHD_add_response_header(r, "x-request-id", cs->request_id);
     MHD_add_response_header(r, "Access-Control-Allow-Origin", "*");
     MHD_add_response_header(r, "Access-Control-Expose-Headers",
@@ -433,8 +431,8 @@ out:
 /* Is the declared Content-Length over the limit? */
 static bool declared_too_large(struct MHD_Connection *conn, size_t max)
 {
-    const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-                                                 "Content-Length");
+    const char *cl =
+        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
     char *end;
     unsigned long long v;
 
@@ -486,8 +484,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 }
 
 /* MHD completion hook: logs the request and frees its state. */
-static void on_completed(void *cls, struct MHD_Connection *conn,
-                         void **con_cls, enum MHD_RequestTerminationCode toe)
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
 {
     struct server *s = cls;
     struct conn_state *cs = *con_cls;
@@ -497,8 +495,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn,
         return;
     log_request(s->app->log, cs->request_id, cs->method, cs->path,
                 toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? cs->status
-                : cs->status ? cs->status
-                             : 499,
+                : cs->status                               ? cs->status
+                                                           : 499,
                 (double)(clock_real_ms() - cs->start_ms));
     buf_cleanup(&cs->body);
     if (cs->counted)
@@ -508,8 +506,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn,
 }
 
 /* Resolves host into a socket address for MHD. Returns 0 or -1. */
-static int resolve(const char *host, unsigned port,
-                   struct sockaddr_storage *ss, char *cause, size_t causelen)
+static int resolve(const char *host, unsigned port, struct sockaddr_storage *ss,
+                   char *cause, size_t causelen)
 {
     struct addrinfo hints, *res = NULL;
     char portstr[8];
@@ -576,9 +574,8 @@ int server_start(struct app *app, const struct server_config *cfg,
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)120,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_END);
     if (s->daemon == NULL) {
-        snprintf(cause, causelen, "cannot listen on %s port %u: %s",
-                 cfg->host, cfg->port,
-                 errno ? strerror(errno) : "libmicrohttpd refused");
+        snprintf(cause, causelen, "cannot listen on %s port %u: %s", cfg->host,
+                 cfg->port, errno ? strerror(errno) : "libmicrohttpd refused");
         goto fail;
     }
     info = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);

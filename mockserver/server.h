@@ -12,8 +12,8 @@ struct server;
 
 struct server_config {
     const char *host;
-    unsigned port;           /* 0: any free port */
-    unsigned threads;        /* worker threads polling connections */
+    unsigned port;    /* 0: any free port */
+    unsigned threads; /* worker threads polling connections */
     unsigned max_connections;
 };
 

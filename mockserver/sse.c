@@ -106,10 +106,10 @@ void sse_stream_hurry(struct sse_stream *s)
 /* Returns a new chunk object holding the given choices array (stolen). */
 static json_t *chunk_new(const struct completion *c, json_t *choices)
 {
-    json_t *o = json_pack("{s:s, s:s, s:I, s:s, s:o}", "id", c->id, "object",
-                          "chat.completion.chunk", "created",
-                          (json_int_t)c->created, "model", c->model,
-                          "choices", choices);
+    json_t *o =
+        json_pack("{s:s, s:s, s:I, s:s, s:o}", "id", c->id, "object",
+                  "chat.completion.chunk", "created", (json_int_t)c->created,
+                  "model", c->model, "choices", choices);
 
     if (o != NULL && c->include_usage &&
         json_object_set_new(o, "usage", json_null()) != 0) {
@@ -124,8 +124,8 @@ static json_t *choice_chunk(const struct completion *c, unsigned index,
                             json_t *delta, const char *finish)
 {
     json_t *choice =
-        json_pack("[{s:I, s:o, s:n, s:o}]", "index", (json_int_t)index,
-                  "delta", delta, "logprobs", "finish_reason",
+        json_pack("[{s:I, s:o, s:n, s:o}]", "index", (json_int_t)index, "delta",
+                  delta, "logprobs", "finish_reason",
                   finish ? json_string(finish) : json_null());
 
     return choice ? chunk_new(c, choice) : NULL;
@@ -148,11 +148,10 @@ static json_t *current_event(struct sse_stream *s)
     case PH_TOKENS:
         ch = &c->choices[s->choice];
         from = s->step ? ch->tok_end[s->step - 1] : 0;
-        return choice_chunk(
-            c, s->choice,
-            json_pack("{s:s%}", "content", ch->content + from,
-                      ch->tok_end[s->step] - from),
-            NULL);
+        return choice_chunk(c, s->choice,
+                            json_pack("{s:s%}", "content", ch->content + from,
+                                      ch->tok_end[s->step] - from),
+                            NULL);
     case PH_FINISH:
         return choice_chunk(c, s->choice, json_object(),
                             c->choices[s->choice].finish_reason);

@@ -18,10 +18,10 @@
  * body (valid while the body json_t lives). */
 struct chat_message {
     const char *role;
-    const char *name;          /* NULL if absent */
-    const json_t *content;     /* string, array of parts, or NULL */
-    const json_t *tool_calls;  /* assistant tool_calls array or NULL */
-    const char *tool_call_id;  /* tool messages */
+    const char *name;         /* NULL if absent */
+    const json_t *content;    /* string, array of parts, or NULL */
+    const json_t *tool_calls; /* assistant tool_calls array or NULL */
+    const char *tool_call_id; /* tool messages */
 };
 
 /* A validated request. Strings borrow from the body passed to
@@ -32,10 +32,10 @@ struct chat_request {
     struct chat_message *messages;
     size_t nmessages;
     bool stream;
-    bool include_usage;   /* stream_options.include_usage */
-    bool has_max_tokens;  /* max_tokens or max_completion_tokens given */
+    bool include_usage;  /* stream_options.include_usage */
+    bool has_max_tokens; /* max_tokens or max_completion_tokens given */
     int64_t max_tokens;
-    unsigned n;           /* 1..CHAT_MAX_N */
+    unsigned n; /* 1..CHAT_MAX_N */
     const char *stop[CHAT_MAX_STOP];
     size_t nstop;
     bool has_seed;
@@ -44,7 +44,7 @@ struct chat_request {
     double temperature;
     bool has_top_p;
     double top_p;
-    const char *user;     /* NULL if absent */
+    const char *user; /* NULL if absent */
 };
 
 /* Validates body (any JSON value) as a chat completion request. Returns 0

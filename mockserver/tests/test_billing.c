@@ -10,7 +10,6 @@
 
 #include "billing.h"
 
-
 static struct fixtures *two_keys(void)
 {
     static struct fx_key keys[2];

@@ -144,9 +144,9 @@ static void test_body_limit(void **state)
                         "request_too_large");
     http_reply_free(&r);
     /* The same server still answers normal requests. */
-    assert_int_equal(http_do(&p, "GET", "/v1/models", "sk-ai-nexus-test",
-                             NULL, NULL, &r),
-                     0);
+    assert_int_equal(
+        http_do(&p, "GET", "/v1/models", "sk-ai-nexus-test", NULL, NULL, &r),
+        0);
     assert_int_equal(r.status, 200);
     http_reply_free(&r);
     assert_int_equal(mock_stop(&p), 0);
@@ -184,8 +184,8 @@ static void test_token_limit(void **state)
     for (i = 0; i < 10 && !refused; i++) {
         char *lim, *rem;
 
-        assert_int_equal(http_do(&p, "POST", "/v1/chat/completions",
-                                 "sk-tiny", body, NULL, &r),
+        assert_int_equal(http_do(&p, "POST", "/v1/chat/completions", "sk-tiny",
+                                 body, NULL, &r),
                          0);
         lim = http_header(&r, "x-ratelimit-limit-tokens");
         rem = http_header(&r, "x-ratelimit-remaining-tokens");
@@ -193,10 +193,9 @@ static void test_token_limit(void **state)
         assert_non_null(rem);
         if (r.status == 429) {
             refused = 1;
-            assert_string_equal(
-                json_string_value(json_object_get(
-                    json_object_get(r.json, "error"), "type")),
-                "tokens");
+            assert_string_equal(json_string_value(json_object_get(
+                                    json_object_get(r.json, "error"), "type")),
+                                "tokens");
         } else {
             assert_int_equal(r.status, 200);
             /* Remaining = 40 minus the total tokens used so far. */

@@ -44,8 +44,7 @@ static int stop_default(void **state)
 
 /* Asserts an OpenAI error body with exactly these fields. */
 static void assert_error(const struct http_reply *r, long status,
-                         const char *type, const char *param,
-                         const char *code)
+                         const char *type, const char *param, const char *code)
 {
     json_t *e = json_object_get(r->json, "error");
     char *rid = http_header(r, "x-request-id");
@@ -131,10 +130,10 @@ static void test_auth(void **state)
     req("GET", "/v1/models", NULL, NULL, &r);
     assert_error(&r, 401, "invalid_request_error", NULL, NULL);
     http_reply_free(&r);
-    assert_int_equal(http_do(&mock, "GET", "/v1/models", NULL, NULL,
-                             "Authorization: Basic c2stYWktbmV4dXMtdGVzdA==",
-                             &r),
-                     0);
+    assert_int_equal(
+        http_do(&mock, "GET", "/v1/models", NULL, NULL,
+                "Authorization: Basic c2stYWktbmV4dXMtdGVzdA==", &r),
+        0);
     assert_error(&r, 401, "invalid_request_error", NULL, NULL);
     http_reply_free(&r);
     req("POST", "/v1/chat/completions", "sk-nope", HELLO "}", &r);
@@ -195,10 +194,9 @@ static void test_validation_errors(void **state)
     for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         req("POST", "/v1/chat/completions", KEY, cases[i].body, &r);
         assert_int_equal(r.status, 400);
-        assert_string_equal(
-            json_string_value(json_object_get(
-                json_object_get(r.json, "error"), "param")),
-            cases[i].param);
+        assert_string_equal(json_string_value(json_object_get(
+                                json_object_get(r.json, "error"), "param")),
+                            cases[i].param);
         http_reply_free(&r);
     }
     req("POST", "/v1/chat/completions", KEY, "{\"model\": ", &r);
@@ -297,13 +295,14 @@ static void test_chat_max_tokens_stop_n(void **state)
     req("POST", "/v1/chat/completions", KEY, HELLO ",\"n\":3}", &many);
     assert_int_equal(json_array_size(json_object_get(many.json, "choices")), 3);
     assert_string_equal(content_of(&many, 0), text);
-    assert_int_equal(usage_of(&many, "completion_tokens"),
-                     (json_int_t)(tokenize_count(content_of(&many, 0),
-                                                 strlen(content_of(&many, 0))) +
-                                  tokenize_count(content_of(&many, 1),
-                                                 strlen(content_of(&many, 1))) +
-                                  tokenize_count(content_of(&many, 2),
-                                                 strlen(content_of(&many, 2)))));
+    assert_int_equal(
+        usage_of(&many, "completion_tokens"),
+        (json_int_t)(tokenize_count(content_of(&many, 0),
+                                    strlen(content_of(&many, 0))) +
+                     tokenize_count(content_of(&many, 1),
+                                    strlen(content_of(&many, 1))) +
+                     tokenize_count(content_of(&many, 2),
+                                    strlen(content_of(&many, 2)))));
     http_reply_free(&full);
     http_reply_free(&cut);
     http_reply_free(&stopped);
@@ -408,8 +407,7 @@ static void test_stream_exact_bytes(void **state)
 }
 
 /* Reads the balance and spend, in pico-USD from the printed decimals. */
-static void balance_of(const char *key, double *bal, double *spent,
-                       char **when)
+static void balance_of(const char *key, double *bal, double *spent, char **when)
 {
     struct http_reply r;
 
@@ -447,8 +445,7 @@ static void test_billing(void **state)
     assert_true(b0 - b1 > cost - 1e-12 && b0 - b1 < cost + 1e-12);
     assert_true(s1 - s0 > cost - 1e-12 && s1 - s0 < cost + 1e-12);
     /* Money is conserved in what the endpoint prints. */
-    assert_true((b0 + s0) - (b1 + s1) < 1e-9 &&
-                (b1 + s1) - (b0 + s0) < 1e-9);
+    assert_true((b0 + s0) - (b1 + s1) < 1e-9 && (b1 + s1) - (b0 + s0) < 1e-9);
     assert_true(strcmp(w1, w0) >= 0);
     free(w0);
     free(w1);

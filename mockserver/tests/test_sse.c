@@ -69,16 +69,16 @@ static void test_single_choice_bytes(void **state)
 
     (void)state;
     assert_string_equal(
-        out,
-        HEAD "[{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":\"\","
-             "\"refusal\":null},\"logprobs\":null,\"finish_reason\":null}]}\n\n"
-        HEAD "[{\"index\":0,\"delta\":{\"content\":\"Hi\"},\"logprobs\":null,"
-             "\"finish_reason\":null}]}\n\n"
-        HEAD "[{\"index\":0,\"delta\":{\"content\":\" there\"},\"logprobs\":"
-             "null,\"finish_reason\":null}]}\n\n"
-        HEAD "[{\"index\":0,\"delta\":{},\"logprobs\":null,\"finish_reason\":"
-             "\"stop\"}]}\n\n"
-             "data: [DONE]\n\n");
+        out, HEAD
+        "[{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":\"\","
+        "\"refusal\":null},\"logprobs\":null,\"finish_reason\":null}]}\n\n" HEAD
+        "[{\"index\":0,\"delta\":{\"content\":\"Hi\"},\"logprobs\":null,"
+        "\"finish_reason\":null}]}\n\n" HEAD
+        "[{\"index\":0,\"delta\":{\"content\":\" there\"},\"logprobs\":"
+        "null,\"finish_reason\":null}]}\n\n" HEAD
+        "[{\"index\":0,\"delta\":{},\"logprobs\":null,\"finish_reason\":"
+        "\"stop\"}]}\n\n"
+        "data: [DONE]\n\n");
     free(out);
     sse_stream_free(s);
 }
@@ -94,7 +94,8 @@ static void test_usage_chunk_bytes(void **state)
     (void)state;
     /* Every chunk carries "usage":null; the last one carries the usage. */
     assert_non_null(strstr(out, "\"finish_reason\":null}],\"usage\":null}"));
-    assert_non_null(strstr(out, "\"finish_reason\":\"stop\"}],\"usage\":null}"));
+    assert_non_null(
+        strstr(out, "\"finish_reason\":\"stop\"}],\"usage\":null}"));
     assert_true(strlen(out) > strlen(usage));
     assert_string_equal(out + strlen(out) - strlen(usage), usage);
     free(out);
@@ -106,7 +107,8 @@ static void test_two_choices_interleave(void **state)
     struct sse_stream *s = sse_stream_new(make(2, false), NULL);
     char *out = render(s);
     const char *order[] = {
-        "\"index\":0,\"delta\":{\"role\"", "\"index\":1,\"delta\":{\"role\"",
+        "\"index\":0,\"delta\":{\"role\"",
+        "\"index\":1,\"delta\":{\"role\"",
         "\"index\":0,\"delta\":{\"content\":\"Hi\"",
         "\"index\":1,\"delta\":{\"content\":\"Yes\"",
         "\"index\":0,\"delta\":{\"content\":\" there\"",

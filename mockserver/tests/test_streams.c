@@ -128,8 +128,9 @@ static void test_many_paced_streams(void **state)
             max_threads = t;
         curl_multi_wait(m, NULL, 0, 50, NULL);
     }
-    fprintf(stderr, "# %d/%d paced streams completed in %llu ms; mock "
-                    "threads at most %d\n",
+    fprintf(stderr,
+            "# %d/%d paced streams completed in %llu ms; mock "
+            "threads at most %d\n",
             done, STREAMS, (unsigned long long)(clock_real_ms() - begin),
             max_threads);
     assert_int_equal(done, STREAMS);

@@ -104,9 +104,9 @@ static void test_prompt_parts_and_tools(void **state)
     json_t *parts = json_pack("[{s:s, s:s}, {s:s, s:{s:s}}]", "type", "text",
                               "text", "two words", "type", "image_url",
                               "image_url", "url", "http://x/y.png");
-    json_t *calls = json_pack("[{s:s, s:s, s:{s:s, s:s}}]", "id", "c1",
-                              "type", "function", "function", "name",
-                              "get_weather", "arguments", "{\"a\":1}");
+    json_t *calls =
+        json_pack("[{s:s, s:s, s:{s:s, s:s}}]", "id", "c1", "type", "function",
+                  "function", "name", "get_weather", "arguments", "{\"a\":1}");
 
     (void)state;
     memset(&req, 0, sizeof(req));

@@ -21,7 +21,7 @@ struct http_reply {
     size_t headers_len;
     char *body;
     size_t body_len;
-    json_t *json;  /* body parsed, or NULL */
+    json_t *json; /* body parsed, or NULL */
 };
 
 /* Starts nexus-mock (from $NEXUS_MOCK_BIN) with --port 0 --host 127.0.0.1
