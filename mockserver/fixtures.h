@@ -39,7 +39,7 @@ struct fx_plan {
 
 struct fx_key {
     char *key;
-    size_t plan; /* index into fixtures.plans */
+    size_t plan;     /* index into fixtures.plans */
     int64_t balance; /* pico-USD */
     int64_t spent;   /* pico-USD */
 };
@@ -69,7 +69,8 @@ int fixtures_load_file(const char *path, struct fixtures **out,
 /* As fixtures_load_file, from len bytes named name in errors. */
 int fixtures_load_buffer(const char *data, size_t len, const char *name,
                          struct fixtures **out, struct fixture_error *err);
-/* Loads the default fixture compiled into the binary (fixtures/ai-nexus.yaml). */
+/* Loads the default fixture compiled into the binary (fixtures/ai-nexus.yaml).
+ */
 int fixtures_load_default(struct fixtures **out, struct fixture_error *err);
 /* Frees fx and all it holds; NULL is a no-op. */
 void fixtures_free(struct fixtures *fx);

@@ -9,8 +9,9 @@
 static const char usage_text[] =
     "Usage: nexus-mock [--fixtures FILE] [--host ADDR] [--port N] [--check]\n"
     "                  [--log-format text|json] [--quiet] [--admin]\n"
-    "                  [--max-body BYTES] [--threads N] [--version] "
-    "[--help]\n"
+    "                  [--max-body BYTES] [--threads N] "
+    "[--max-connections N]\n"
+    "                  [--version] [--help]\n"
     "\n"
     "A deterministic mock of the AI Nexus (OpenAI-compatible) chat API.\n"
     "\n"
