@@ -557,6 +557,13 @@ out:
     return rc;
 }
 
+/* Defines fn as a checker of objects described by the field table. */
+#define OBJECT_CHECKER(fn, table)                                              \
+    static int fn(const json_t *v, struct vctx *c)                             \
+    {                                                                          \
+        return check_object(v, c, table, COUNT(table));                        \
+    }
+
 /* Finds the variant whose tag the value tag names and stores its index;
  * reports the supported tags when there is none. */
 static int variant_find(const json_t *tag, struct vctx *c,
@@ -740,10 +747,7 @@ static const struct field breakpoint_fields[] = {
 };
 
 /* Accepts a prompt_cache_breakpoint object. */
-static int check_breakpoint(const json_t *v, struct vctx *c)
-{
-    return check_object(v, c, breakpoint_fields, COUNT(breakpoint_fields));
-}
+OBJECT_CHECKER(check_breakpoint, breakpoint_fields)
 
 static const struct field text_part_fields[] = {
     {"type", F_REQUIRED, check_any},
@@ -757,10 +761,7 @@ static const struct field image_url_fields[] = {
 };
 
 /* Accepts an image_url object. */
-static int check_image_url(const json_t *v, struct vctx *c)
-{
-    return check_object(v, c, image_url_fields, COUNT(image_url_fields));
-}
+OBJECT_CHECKER(check_image_url, image_url_fields)
 
 static const struct field image_part_fields[] = {
     {"type", F_REQUIRED, check_any},
@@ -774,10 +775,7 @@ static const struct field input_audio_fields[] = {
 };
 
 /* Accepts an input_audio object. */
-static int check_input_audio(const json_t *v, struct vctx *c)
-{
-    return check_object(v, c, input_audio_fields, COUNT(input_audio_fields));
-}
+OBJECT_CHECKER(check_input_audio, input_audio_fields)
 
 static const struct field audio_part_fields[] = {
     {"type", F_REQUIRED, check_any},
@@ -792,10 +790,7 @@ static const struct field file_fields[] = {
 };
 
 /* Accepts a file object. */
-static int check_file(const json_t *v, struct vctx *c)
-{
-    return check_object(v, c, file_fields, COUNT(file_fields));
-}
+OBJECT_CHECKER(check_file, file_fields)
 
 static const struct field file_part_fields[] = {
     {"type", F_REQUIRED, check_any},
@@ -882,11 +877,7 @@ static const struct field called_function_fields[] = {
 };
 
 /* Accepts {name, arguments}, both strings. */
-static int check_called_function(const json_t *v, struct vctx *c)
-{
-    return check_object(v, c, called_function_fields,
-                        COUNT(called_function_fields));
-}
+OBJECT_CHECKER(check_called_function, called_function_fields)
 
 static const struct field called_custom_fields[] = {
     {"name", F_REQUIRED, check_string},
@@ -894,11 +885,7 @@ static const struct field called_custom_fields[] = {
 };
 
 /* Accepts {name, input}, both strings. */
-static int check_called_custom(const json_t *v, struct vctx *c)
-{
-    return check_object(v, c, called_custom_fields,
-                        COUNT(called_custom_fields));
-}
+OBJECT_CHECKER(check_called_custom, called_custom_fields)
 
 static const struct field function_call_made_fields[] = {
     {"id", F_REQUIRED, check_string},
@@ -935,10 +922,7 @@ static const struct field audio_ref_fields[] = {
 };
 
 /* Accepts {id}: a previous audio response or a custom voice. */
-static int check_audio_ref(const json_t *v, struct vctx *c)
-{
-    return check_object(v, c, audio_ref_fields, COUNT(audio_ref_fields));
-}
+OBJECT_CHECKER(check_audio_ref, audio_ref_fields)
 
 /* ---- Messages, one shape per role ---- */
 
@@ -1075,11 +1059,7 @@ static const struct field function_object_fields[] = {
 };
 
 /* Accepts a FunctionObject. */
-static int check_function_object(const json_t *v, struct vctx *c)
-{
-    return check_object(v, c, function_object_fields,
-                        COUNT(function_object_fields));
-}
+OBJECT_CHECKER(check_function_object, function_object_fields)
 
 static const struct field grammar_fields[] = {
     {"definition", F_REQUIRED, check_string},
@@ -1087,10 +1067,7 @@ static const struct field grammar_fields[] = {
 };
 
 /* Accepts a custom tool grammar. */
-static int check_grammar(const json_t *v, struct vctx *c)
-{
-    return check_object(v, c, grammar_fields, COUNT(grammar_fields));
-}
+OBJECT_CHECKER(check_grammar, grammar_fields)
 
 static const struct field format_text_fields[] = {
     {"type", F_REQUIRED, check_any},
@@ -1120,10 +1097,7 @@ static const struct field custom_tool_fields[] = {
 };
 
 /* Accepts a custom tool definition. */
-static int check_custom_tool(const json_t *v, struct vctx *c)
-{
-    return check_object(v, c, custom_tool_fields, COUNT(custom_tool_fields));
-}
+OBJECT_CHECKER(check_custom_tool, custom_tool_fields)
 
 static const struct field function_tool_fields[] = {
     {"type", F_REQUIRED, check_any},
@@ -1157,10 +1131,7 @@ static const struct field named_fields[] = {
 };
 
 /* Accepts {name}: a tool or function chosen by name. */
-static int check_named(const json_t *v, struct vctx *c)
-{
-    return check_object(v, c, named_fields, COUNT(named_fields));
-}
+OBJECT_CHECKER(check_named, named_fields)
 
 /* Accepts an allowed_tools entry: any object describing a tool. */
 static int check_allowed_tools_list(const json_t *v, struct vctx *c)
@@ -1174,11 +1145,7 @@ static const struct field allowed_tools_fields[] = {
 };
 
 /* Accepts the allowed_tools object of tool_choice. */
-static int check_allowed_tools(const json_t *v, struct vctx *c)
-{
-    return check_object(v, c, allowed_tools_fields,
-                        COUNT(allowed_tools_fields));
-}
+OBJECT_CHECKER(check_allowed_tools, allowed_tools_fields)
 
 static const struct field choice_allowed_fields[] = {
     {"type", F_REQUIRED, check_any},
@@ -1236,10 +1203,7 @@ static const struct field function_def_fields[] = {
 };
 
 /* Accepts one entry of the deprecated functions. */
-static int check_function_def(const json_t *v, struct vctx *c)
-{
-    return check_object(v, c, function_def_fields, COUNT(function_def_fields));
-}
+OBJECT_CHECKER(check_function_def, function_def_fields)
 
 /* Accepts the deprecated functions array (1..128 entries). */
 static int check_functions(const json_t *v, struct vctx *c)
@@ -1257,10 +1221,7 @@ static const struct field json_schema_fields[] = {
 };
 
 /* Accepts response_format.json_schema. */
-static int check_json_schema(const json_t *v, struct vctx *c)
-{
-    return check_object(v, c, json_schema_fields, COUNT(json_schema_fields));
-}
+OBJECT_CHECKER(check_json_schema, json_schema_fields)
 
 static const struct field format_plain_fields[] = {
     {"type", F_REQUIRED, check_any},
@@ -1302,10 +1263,7 @@ static const struct field audio_fields[] = {
 };
 
 /* Accepts the audio output parameters. */
-static int check_audio(const json_t *v, struct vctx *c)
-{
-    return check_object(v, c, audio_fields, COUNT(audio_fields));
-}
+OBJECT_CHECKER(check_audio, audio_fields)
 
 static const struct field prediction_fields[] = {
     {"type", F_REQUIRED, check_any},
@@ -1328,22 +1286,14 @@ static const struct field cache_options_fields[] = {
 };
 
 /* Accepts prompt_cache_options. */
-static int check_cache_options(const json_t *v, struct vctx *c)
-{
-    return check_object(v, c, cache_options_fields,
-                        COUNT(cache_options_fields));
-}
+OBJECT_CHECKER(check_cache_options, cache_options_fields)
 
 static const struct field moderation_config_fields[] = {
     {"mode", F_REQUIRED, check_moderation_mode},
 };
 
 /* Accepts a moderation input or output configuration. */
-static int check_moderation_config(const json_t *v, struct vctx *c)
-{
-    return check_object(v, c, moderation_config_fields,
-                        COUNT(moderation_config_fields));
-}
+OBJECT_CHECKER(check_moderation_config, moderation_config_fields)
 
 static const struct field moderation_policy_fields[] = {
     {"input", F_NULLABLE, check_moderation_config},
@@ -1351,11 +1301,7 @@ static const struct field moderation_policy_fields[] = {
 };
 
 /* Accepts a moderation policy. */
-static int check_moderation_policy(const json_t *v, struct vctx *c)
-{
-    return check_object(v, c, moderation_policy_fields,
-                        COUNT(moderation_policy_fields));
-}
+OBJECT_CHECKER(check_moderation_policy, moderation_policy_fields)
 
 static const struct field moderation_fields[] = {
     {"model", F_REQUIRED, check_string},
@@ -1363,10 +1309,7 @@ static const struct field moderation_fields[] = {
 };
 
 /* Accepts the moderation parameter. */
-static int check_moderation(const json_t *v, struct vctx *c)
-{
-    return check_object(v, c, moderation_fields, COUNT(moderation_fields));
-}
+OBJECT_CHECKER(check_moderation, moderation_fields)
 
 static const struct field location_fields[] = {
     {"country", 0, check_string},
@@ -1376,10 +1319,7 @@ static const struct field location_fields[] = {
 };
 
 /* Accepts an approximate location. */
-static int check_location(const json_t *v, struct vctx *c)
-{
-    return check_object(v, c, location_fields, COUNT(location_fields));
-}
+OBJECT_CHECKER(check_location, location_fields)
 
 static const struct field user_location_fields[] = {
     {"type", F_REQUIRED, check_location_type},
@@ -1387,11 +1327,7 @@ static const struct field user_location_fields[] = {
 };
 
 /* Accepts web_search_options.user_location. */
-static int check_user_location(const json_t *v, struct vctx *c)
-{
-    return check_object(v, c, user_location_fields,
-                        COUNT(user_location_fields));
-}
+OBJECT_CHECKER(check_user_location, user_location_fields)
 
 static const struct field web_search_fields[] = {
     {"user_location", F_NULLABLE, check_user_location},
@@ -1399,10 +1335,7 @@ static const struct field web_search_fields[] = {
 };
 
 /* Accepts web_search_options. */
-static int check_web_search(const json_t *v, struct vctx *c)
-{
-    return check_object(v, c, web_search_fields, COUNT(web_search_fields));
-}
+OBJECT_CHECKER(check_web_search, web_search_fields)
 
 /* Accepts metadata: at most 16 string values, keys up to 64 characters
  * and values up to 512. */
