@@ -557,12 +557,16 @@ out:
     return rc;
 }
 
-/* Defines fn as a checker of objects described by the field table. */
-#define OBJECT_CHECKER(fn, table)                                              \
+/* Defines fn as a checker that hands its value to helper with args. */
+#define CHECKER_OF(fn, helper, ...)                                            \
     static int fn(const json_t *v, struct vctx *c)                             \
     {                                                                          \
-        return check_object(v, c, table, COUNT(table));                        \
+        return helper(v, c, __VA_ARGS__);                                      \
     }
+
+/* Defines fn as a checker of objects described by the field table. */
+#define OBJECT_CHECKER(fn, table)                                              \
+    CHECKER_OF(fn, check_object, table, COUNT(table))
 
 /* Finds the variant whose tag the value tag names and stores its index;
  * reports the supported tags when there is none. */
@@ -651,94 +655,49 @@ static const char *const moderation_modes[] = {"score", "block", NULL};
 static const char *const location_types[] = {"approximate", NULL};
 
 /* Accepts a service_tier value. */
-static int check_service_tier(const json_t *v, struct vctx *c)
-{
-    return check_enum(v, c, service_tiers);
-}
+CHECKER_OF(check_service_tier, check_enum, service_tiers)
 
 /* Accepts a reasoning_effort value. */
-static int check_reasoning_effort(const json_t *v, struct vctx *c)
-{
-    return check_enum(v, c, reasoning_efforts);
-}
+CHECKER_OF(check_reasoning_effort, check_enum, reasoning_efforts)
 
 /* Accepts low, medium or high (verbosity, search_context_size). */
-static int check_low_medium_high(const json_t *v, struct vctx *c)
-{
-    return check_enum(v, c, low_medium_high);
-}
+CHECKER_OF(check_low_medium_high, check_enum, low_medium_high)
 
 /* Accepts one output modality. */
-static int check_modality(const json_t *v, struct vctx *c)
-{
-    return check_enum(v, c, modality_values);
-}
+CHECKER_OF(check_modality, check_enum, modality_values)
 
 /* Accepts a prompt_cache_retention value. */
-static int check_cache_retention(const json_t *v, struct vctx *c)
-{
-    return check_enum(v, c, cache_retentions);
-}
+CHECKER_OF(check_cache_retention, check_enum, cache_retentions)
 
 /* Accepts a prompt_cache_options.ttl value. */
-static int check_cache_ttl(const json_t *v, struct vctx *c)
-{
-    return check_enum(v, c, cache_ttls);
-}
+CHECKER_OF(check_cache_ttl, check_enum, cache_ttls)
 
 /* Accepts a prompt_cache_options.mode value. */
-static int check_cache_mode(const json_t *v, struct vctx *c)
-{
-    return check_enum(v, c, cache_modes);
-}
+CHECKER_OF(check_cache_mode, check_enum, cache_modes)
 
 /* Accepts a prompt_cache_breakpoint.mode value. */
-static int check_breakpoint_mode(const json_t *v, struct vctx *c)
-{
-    return check_enum(v, c, breakpoint_modes);
-}
+CHECKER_OF(check_breakpoint_mode, check_enum, breakpoint_modes)
 
 /* Accepts an audio output format. */
-static int check_audio_format(const json_t *v, struct vctx *c)
-{
-    return check_enum(v, c, audio_formats);
-}
+CHECKER_OF(check_audio_format, check_enum, audio_formats)
 
 /* Accepts an input_audio format. */
-static int check_input_audio_format(const json_t *v, struct vctx *c)
-{
-    return check_enum(v, c, input_audio_formats);
-}
+CHECKER_OF(check_input_audio_format, check_enum, input_audio_formats)
 
 /* Accepts an image_url detail. */
-static int check_image_detail(const json_t *v, struct vctx *c)
-{
-    return check_enum(v, c, image_details);
-}
+CHECKER_OF(check_image_detail, check_enum, image_details)
 
 /* Accepts an allowed_tools mode. */
-static int check_allowed_tools_mode(const json_t *v, struct vctx *c)
-{
-    return check_enum(v, c, allowed_tools_modes);
-}
+CHECKER_OF(check_allowed_tools_mode, check_enum, allowed_tools_modes)
 
 /* Accepts a custom tool grammar syntax. */
-static int check_grammar_syntax(const json_t *v, struct vctx *c)
-{
-    return check_enum(v, c, grammar_syntaxes);
-}
+CHECKER_OF(check_grammar_syntax, check_enum, grammar_syntaxes)
 
 /* Accepts a moderation mode. */
-static int check_moderation_mode(const json_t *v, struct vctx *c)
-{
-    return check_enum(v, c, moderation_modes);
-}
+CHECKER_OF(check_moderation_mode, check_enum, moderation_modes)
 
 /* Accepts the web search location type. */
-static int check_location_type(const json_t *v, struct vctx *c)
-{
-    return check_enum(v, c, location_types);
-}
+CHECKER_OF(check_location_type, check_enum, location_types)
 
 /* ---- Message content parts ---- */
 
@@ -852,22 +811,13 @@ static int check_content(const json_t *v, struct vctx *c, check_fn part)
 }
 
 /* Accepts content made of text only. */
-static int check_text_content(const json_t *v, struct vctx *c)
-{
-    return check_content(v, c, check_text_part);
-}
+CHECKER_OF(check_text_content, check_content, check_text_part)
 
 /* Accepts user content. */
-static int check_user_content(const json_t *v, struct vctx *c)
-{
-    return check_content(v, c, check_user_part);
-}
+CHECKER_OF(check_user_content, check_content, check_user_part)
 
 /* Accepts assistant content. */
-static int check_assistant_content(const json_t *v, struct vctx *c)
-{
-    return check_content(v, c, check_assistant_part);
-}
+CHECKER_OF(check_assistant_content, check_content, check_assistant_part)
 
 /* ---- Tool calls an assistant message reports ---- */
 
