@@ -25,11 +25,20 @@ static json_t *completion_json(const struct completion *c)
         goto out;
     for (i = 0; i < c->n; i++) {
         const struct reply_choice *ch = &c->choices[i];
-        json_t *item = json_pack(
-            "{s:I, s:{s:s, s:s%, s:n}, s:n, s:s}", "index", (json_int_t)i,
-            "message", "role", "assistant", "content", ch->content, ch->len,
-            "refusal", "logprobs", "finish_reason", ch->finish_reason);
+        json_t *message, *item;
 
+        if (ch->tool_name != NULL)
+            message = json_pack(
+                "{s:s, s:n, s:[{s:s, s:s, s:{s:s, s:s%}}], s:n}", "role",
+                "assistant", "content", "tool_calls", "id", ch->tool_call_id,
+                "type", "function", "function", "name", ch->tool_name,
+                "arguments", ch->content, ch->len, "refusal");
+        else
+            message = json_pack("{s:s, s:s%, s:n}", "role", "assistant",
+                                "content", ch->content, ch->len, "refusal");
+        item =
+            json_pack("{s:I, s:o, s:n, s:s}", "index", (json_int_t)i, "message",
+                      message, "logprobs", "finish_reason", ch->finish_reason);
         if (json_array_append_new(choices, item) != 0)
             goto out;
     }

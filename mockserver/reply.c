@@ -1,5 +1,6 @@
-/* reply: deterministic content from a hash of the request, then cut by stop
- * sequences and max_tokens exactly as a model would stop. */
+/* reply: deterministic content from a hash of the request, shaped by tools
+ * and response_format, then cut by stop sequences and max_tokens exactly as
+ * a model would stop. */
 #include "reply.h"
 
 #include <stdio.h>
@@ -7,127 +8,182 @@
 #include <string.h>
 
 #include "buf.h"
+#include "lexicon.h"
+#include "sample.h"
 #include "tokenize.h"
 
-#define REPLY_MAX_BYTES (64u * 1024u)
-
-static const char *const lexicon[] = {
-    "the",     "mock",   "answers", "every",   "request",
-    "with",    "a",      "steady",  "reply",   "so",
-    "your",    "tests",  "can",     "trust",   "it",
-    "model",   "stream", "tokens",  "arrive",  "in",
-    "order",   "and",    "usage",   "adds",    "up",
-    "exactly", "client", "retries", "after",   "limits",
-    "balance", "falls",  "by",      "cost",    "of",
-    "each",    "call",   "this",    "is",      "deterministic",
-    "text",    "from",   "nexus",   "server",  "chat",
-    "message", "prompt", "we",      "keep",    "same",
-    "seed",    "gives",  "words",   "for",     "you",
-    "to",      "check",  "when",    "ready",   "here",
-    "simple",  "output", "fast",    "offline",
-};
-
-#define NLEXICON (sizeof(lexicon) / sizeof(lexicon[0]))
-
-/* FNV-1a over n bytes, continuing from h. */
-static uint64_t fnv1a(uint64_t h, const void *p, size_t n)
-{
-    const unsigned char *s = p;
-    size_t i;
-
-    for (i = 0; i < n; i++) {
-        h ^= s[i];
-        h *= UINT64_C(0x100000001b3);
-    }
-    return h;
-}
+#define REPLY_MAX_BYTES (256u * 1024u)
 
 /* Hashes a NUL-terminated string and a separator, so "ab"+"c" != "a"+"bc". */
-static uint64_t fnv1a_str(uint64_t h, const char *s)
+static uint64_t hash_str(uint64_t h, const char *s)
 {
     if (s != NULL)
-        h = fnv1a(h, s, strlen(s));
-    return fnv1a(h, "\x1f", 1);
+        h = lexicon_hash(h, s, strlen(s));
+    return lexicon_hash(h, "\x1f", 1);
 }
 
-/* Hashes a message's content: a string, or the text of its parts. */
-static uint64_t hash_content(uint64_t h, const json_t *content)
+/* Hashes any JSON value by its canonical (sorted, compact) text. */
+static uint64_t hash_json(uint64_t h, const json_t *v)
 {
-    size_t i;
-    const json_t *part;
+    char *text;
 
-    if (json_is_string(content))
-        return fnv1a(h, json_string_value(content),
-                     json_string_length(content));
-    json_array_foreach(content, i, part)
-    {
-        h = fnv1a_str(h, json_string_value(json_object_get(part, "type")));
-        h = fnv1a_str(h, json_string_value(json_object_get(part, "text")));
-    }
+    if (v == NULL)
+        return lexicon_hash(h, "\x1d", 1);
+    text = json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
+    h = hash_str(h, text);
+    free(text);
     return h;
 }
 
-/* The seed of choice `index`: model, messages and seed, nothing else. */
+/* The seed of choice `index`: everything that shapes the answer's text. */
 static uint64_t request_hash(const struct chat_request *req, unsigned index)
 {
-    uint64_t h = UINT64_C(0xcbf29ce484222325);
+    uint64_t h = LEXICON_HASH_INIT;
     size_t i;
 
-    h = fnv1a_str(h, req->model);
+    h = hash_str(h, req->model);
     for (i = 0; i < req->nmessages; i++) {
-        h = fnv1a_str(h, req->messages[i].role);
-        h = fnv1a_str(h, req->messages[i].name);
-        h = hash_content(h, req->messages[i].content);
-        h = fnv1a(h, "\x1e", 1);
+        const struct chat_message *m = &req->messages[i];
+
+        h = hash_str(h, m->role);
+        h = hash_str(h, m->name);
+        h = hash_json(h, m->content);
+        h = hash_json(h, m->tool_calls);
+        h = hash_str(h, m->tool_call_id);
     }
+    h = hash_json(h, req->tools);
+    h = hash_json(h, req->tool_choice);
+    h = hash_json(h, req->response_format);
     if (req->has_seed)
-        h = fnv1a(h, &req->seed, sizeof(req->seed));
-    h = fnv1a(h, &index, sizeof(index));
+        h = lexicon_hash(h, &req->seed, sizeof(req->seed));
+    h = lexicon_hash(h, &index, sizeof(index));
     return h ? h : 1;
 }
 
-/* xorshift64*: small, fast and the same on every platform. */
-static uint64_t next_rand(uint64_t *s)
+/* Writes one to three sentences of lexicon words into b. */
+static int write_prose(struct buf *b, uint64_t *state)
 {
-    *s ^= *s >> 12;
-    *s ^= *s << 25;
-    *s ^= *s >> 27;
-    return *s * UINT64_C(0x2545f4914f6cdd1d);
+    unsigned sentences = 1 + (unsigned)(lexicon_rand(state) % 3), s, w;
+
+    for (s = 0; s < sentences; s++) {
+        unsigned words = 5 + (unsigned)(lexicon_rand(state) % 8);
+
+        for (w = 0; w < words; w++) {
+            const char *word = lexicon_word(state);
+
+            if ((s > 0 || w > 0) && buf_append(b, " ", 1) != 0)
+                return -1;
+            if (w == 0) {
+                char first = (char)(word[0] - 'a' + 'A');
+
+                if (buf_append(b, &first, 1) != 0 ||
+                    buf_appends(b, word + 1) != 0)
+                    return -1;
+            } else if (buf_appends(b, word) != 0) {
+                return -1;
+            }
+        }
+        if (buf_append(b, ".", 1) != 0)
+            return -1;
+    }
+    return 0;
 }
 
 char *reply_text(const struct chat_request *req, unsigned index)
 {
     struct buf b;
     uint64_t state = request_hash(req, index);
-    unsigned sentences, words, s, w;
     char *text = NULL;
 
     buf_init(&b, REPLY_MAX_BYTES);
-    sentences = 1 + (unsigned)(next_rand(&state) % 3);
-    for (s = 0; s < sentences; s++) {
-        words = 5 + (unsigned)(next_rand(&state) % 8);
-        for (w = 0; w < words; w++) {
-            const char *word = lexicon[next_rand(&state) % NLEXICON];
-
-            if ((s > 0 || w > 0) && buf_append(&b, " ", 1) != 0)
-                goto out;
-            if (w == 0) {
-                char first = (char)(word[0] - 'a' + 'A');
-
-                if (buf_append(&b, &first, 1) != 0 ||
-                    buf_appends(&b, word + 1) != 0)
-                    goto out;
-            } else if (buf_appends(&b, word) != 0) {
-                goto out;
-            }
-        }
-        if (buf_append(&b, ".", 1) != 0)
-            goto out;
-    }
-    text = buf_take(&b, NULL);
-out:
+    if (write_prose(&b, &state) == 0)
+        text = buf_take(&b, NULL);
     buf_cleanup(&b);
     return text;
+}
+
+/* Compact JSON text of v (stolen), or NULL. */
+static char *dump_take(json_t *v)
+{
+    char *text = v ? json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+
+    json_decref(v);
+    return text;
+}
+
+/* The answer's text when response_format asks for JSON; NULL when it does
+ * not (or on OOM, which *oom reports). */
+static char *structured_text(const struct chat_request *req, unsigned index,
+                             bool *oom)
+{
+    const char *type =
+        json_string_value(json_object_get(req->response_format, "type"));
+    uint64_t state = request_hash(req, index);
+    char *text = NULL;
+
+    *oom = false;
+    if (type == NULL || strcmp(type, "text") == 0)
+        return NULL;
+    if (strcmp(type, "json_object") == 0) {
+        char *prose = reply_text(req, index);
+
+        text = prose ? dump_take(json_pack("{s:s}", "reply", prose)) : NULL;
+        free(prose);
+    } else if (strcmp(type, "json_schema") == 0) {
+        const json_t *schema = json_object_get(
+            json_object_get(req->response_format, "json_schema"), "schema");
+
+        text = dump_take(sample_from_schema(schema, schema, &state));
+    } else {
+        return NULL;
+    }
+    *oom = text == NULL;
+    return text;
+}
+
+/* The function tool named name, or the first function tool if name is
+ * NULL; NULL when there is none. */
+static const json_t *find_tool(const json_t *tools, const char *name)
+{
+    size_t i;
+    const json_t *t;
+
+    json_array_foreach(tools, i, t)
+    {
+        const json_t *fn = json_object_get(t, "function");
+        const char *fname = json_string_value(json_object_get(fn, "name"));
+
+        if (fname == NULL)
+            continue;
+        if (name == NULL || strcmp(name, fname) == 0)
+            return fn;
+    }
+    return NULL;
+}
+
+/* The function the answer calls, or NULL for a text answer. */
+static const json_t *pick_tool(const struct chat_request *req)
+{
+    const json_t *tc = req->tool_choice;
+    const char *mode = json_string_value(tc);
+
+    if (req->tools == NULL)
+        return NULL;
+    if (json_is_object(tc)) {
+        const char *name = json_string_value(
+            json_object_get(json_object_get(tc, "function"), "name"));
+
+        return find_tool(req->tools, name);
+    }
+    if (mode != NULL && strcmp(mode, "none") == 0)
+        return NULL;
+    if (mode != NULL && strcmp(mode, "required") == 0)
+        return find_tool(req->tools, NULL);
+    /* auto: call a tool unless the conversation just got a tool's answer. */
+    if (req->nmessages > 0 &&
+        strcmp(req->messages[req->nmessages - 1].role, "tool") == 0)
+        return NULL;
+    return find_tool(req->tools, NULL);
 }
 
 /* Where the first stop sequence starts in text, or len if none occurs. */
@@ -148,20 +204,14 @@ static size_t stop_at(const struct chat_request *req, const char *text,
     return cut;
 }
 
-/* Fills one choice: the text, cut at a stop sequence, then at max_tokens. */
-static int choice_build(const struct chat_request *req, unsigned index,
-                        struct reply_choice *c)
+/* Fills the choice's text (taken) cut to max_tokens, noting token ends. */
+static int cut_tokens(const struct chat_request *req, char *text, size_t len,
+                      struct reply_choice *c)
 {
-    size_t len, pos = 0, cap;
-    char *text = reply_text(req, index);
+    size_t pos = 0, cap = (size_t)tokenize_count(text, len);
 
-    if (text == NULL)
-        return -1;
-    len = stop_at(req, text, strlen(text));
     text[len] = '\0';
     c->content = text;
-    c->finish_reason = "stop";
-    cap = (size_t)tokenize_count(text, len);
     c->tok_end = malloc((cap ? cap : 1) * sizeof(*c->tok_end));
     if (c->tok_end == NULL)
         return -1;
@@ -176,6 +226,39 @@ static int choice_build(const struct chat_request *req, unsigned index,
     c->len = c->ntok ? c->tok_end[c->ntok - 1] : 0;
     text[c->len] = '\0';
     return 0;
+}
+
+/* Fills choice `index`: a tool call, structured JSON, or prose. */
+static int choice_build(const struct chat_request *req, unsigned index,
+                        struct reply_choice *c)
+{
+    const json_t *tool = pick_tool(req);
+    uint64_t state = request_hash(req, index);
+    bool oom;
+    char *text;
+
+    if (tool != NULL) {
+        const json_t *params = json_object_get(tool, "parameters");
+
+        c->tool_name = strdup(json_string_value(json_object_get(tool, "name")));
+        snprintf(c->tool_call_id, sizeof(c->tool_call_id), "call_%016llx",
+                 (unsigned long long)lexicon_rand(&state));
+        text = params ? dump_take(sample_from_schema(params, params, &state))
+                      : strdup("{}");
+        if (c->tool_name == NULL || text == NULL) {
+            free(text);
+            return -1;
+        }
+        c->finish_reason = "tool_calls";
+        return cut_tokens(req, text, strlen(text), c);
+    }
+    c->finish_reason = "stop";
+    text = structured_text(req, index, &oom);
+    if (oom)
+        return -1;
+    if (text == NULL && (text = reply_text(req, index)) == NULL)
+        return -1;
+    return cut_tokens(req, text, stop_at(req, text, strlen(text)), c);
 }
 
 int completion_build(const struct chat_request *req, const char *id,
@@ -218,6 +301,7 @@ void completion_free(struct completion *c)
     for (i = 0; c->choices != NULL && i < c->n; i++) {
         free(c->choices[i].content);
         free(c->choices[i].tok_end);
+        free(c->choices[i].tool_name);
     }
     free(c->choices);
     free(c->model);

@@ -9,12 +9,16 @@
 
 #include "validate.h"
 
+/* One choice: message text, or (tool_name set) one function tool call
+ * whose arguments are the text. */
 struct reply_choice {
     char *content; /* owned, NUL-terminated */
     size_t len;
     size_t *tok_end; /* owned: end offset of each token in content */
     size_t ntok;
-    const char *finish_reason; /* "stop" or "length" (static) */
+    const char *finish_reason; /* "stop", "length" or "tool_calls" */
+    char *tool_name;           /* owned; NULL for a text answer */
+    char tool_call_id[40];
 };
 
 /* A finished completion, independent of the request it came from, so a
@@ -30,8 +34,13 @@ struct completion {
     bool include_usage;
 };
 
-/* Builds the completion for req: the same request (model, messages, seed)
- * always gets the same content; max_tokens and stop then cut it. Returns 0
+/* Builds the completion for req: the same request (model, messages, seed,
+ * tools, response_format) always gets the same content; max_tokens and stop
+ * then cut it. With tools the answer is a call of the tool tool_choice
+ * names ("required": the first function tool; "auto" or absent: the first
+ * function tool unless the last message is a tool result; "none": text).
+ * response_format json_object answers {"reply": text}; json_schema answers
+ * a value generated from the schema. Returns 0
  * and a new completion in *out (free with completion_free), or -1 on OOM. */
 int completion_build(const struct chat_request *req, const char *id,
                      int64_t created, struct completion **out);
@@ -40,8 +49,8 @@ void completion_free(struct completion *c);
 /* Returns a new reference to the usage object {"prompt_tokens",
  * "completion_tokens","total_tokens"}, or NULL on OOM. */
 json_t *completion_usage_json(const struct completion *c);
-/* Returns the text the mock would answer before any cut, for choice `index`
- * of req, as a new string (free with free()) or NULL on OOM. */
+/* Returns the prose the mock would answer before any cut, for choice
+ * `index` of req, as a new string (free with free()) or NULL on OOM. */
 char *reply_text(const struct chat_request *req, unsigned index);
 
 #endif

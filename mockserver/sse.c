@@ -141,6 +141,16 @@ static json_t *current_event(struct sse_stream *s)
 
     switch (s->phase) {
     case PH_ROLE:
+        ch = &c->choices[s->choice];
+        if (ch->tool_name != NULL)
+            return choice_chunk(
+                c, s->choice,
+                json_pack("{s:s, s:n, s:[{s:i, s:s, s:s, s:{s:s, s:s}}], s:n}",
+                          "role", "assistant", "content", "tool_calls", "index",
+                          0, "id", ch->tool_call_id, "type", "function",
+                          "function", "name", ch->tool_name, "arguments", "",
+                          "refusal"),
+                NULL);
         return choice_chunk(c, s->choice,
                             json_pack("{s:s, s:s, s:n}", "role", "assistant",
                                       "content", "", "refusal"),
@@ -148,6 +158,13 @@ static json_t *current_event(struct sse_stream *s)
     case PH_TOKENS:
         ch = &c->choices[s->choice];
         from = s->step ? ch->tok_end[s->step - 1] : 0;
+        if (ch->tool_name != NULL)
+            return choice_chunk(c, s->choice,
+                                json_pack("{s:[{s:i, s:{s:s%}}]}", "tool_calls",
+                                          "index", 0, "function", "arguments",
+                                          ch->content + from,
+                                          ch->tok_end[s->step] - from),
+                                NULL);
         return choice_chunk(c, s->choice,
                             json_pack("{s:s%}", "content", ch->content + from,
                                       ch->tok_end[s->step] - from),

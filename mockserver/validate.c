@@ -1610,6 +1610,12 @@ static void chat_request_reset(struct chat_request *req)
     req->n = 1;
 }
 
+/* v, or NULL when v is JSON null. */
+static const json_t *nonnull(const json_t *v)
+{
+    return json_is_null(v) ? NULL : v;
+}
+
 int validate_chat_request(const json_t *body, struct chat_request *req,
                           struct api_error *err)
 {
@@ -1631,6 +1637,11 @@ int validate_chat_request(const json_t *body, struct chat_request *req,
         goto out;
     if (check_cross(&c) != 0)
         goto out;
+    req->tools = json_array_size(json_object_get(body, "tools")) > 0
+                     ? json_object_get(body, "tools")
+                     : NULL;
+    req->tool_choice = nonnull(json_object_get(body, "tool_choice"));
+    req->response_format = nonnull(json_object_get(body, "response_format"));
     rc = 0;
 out:
     if (rc != 0) {

@@ -45,6 +45,10 @@ struct chat_request {
     bool has_top_p;
     double top_p;
     const char *user; /* NULL if absent */
+    /* Borrowed from the body; NULL when absent or null. */
+    const json_t *tools;           /* non-empty array */
+    const json_t *tool_choice;     /* string or object */
+    const json_t *response_format; /* object */
 };
 
 /* Validates body (any JSON value) as a chat completion request. Returns 0

@@ -263,7 +263,7 @@ static void expect_default(const struct fixtures *fx)
     assert_string_equal(fx->models[0].id, "deepseek-v4");
     assert_string_equal(fx->models[12].id, "hunyuan-turbos");
     /* 0.27 USD per million tokens is 270000 pico-USD per token. */
-    expect_model(fx, "deepseek-v4", 1745971200, 270000, 1100000);
+    expect_model(fx, "deepseek-v4", 1718000000, 270000, 1100000);
     expect_model(fx, "deepseek-v4-flash", 1748563200, 70000, 280000);
     expect_model(fx, "qwen-max", 1737504000, 1600000, 6400000);
 

@@ -100,7 +100,7 @@ static void test_models_list(void **state)
     assert_string_equal(json_string_value(json_object_get(first, "object")),
                         "model");
     assert_int_equal(json_integer_value(json_object_get(first, "created")),
-                     1745971200);
+                     1718000000);
     assert_string_equal(json_string_value(json_object_get(first, "owned_by")),
                         "ai-nexus");
     http_reply_free(&r);
@@ -534,6 +534,130 @@ static void test_request_ids_unique(void **state)
     http_reply_free(&b);
 }
 
+#define TOOLS                                                                  \
+    "\"tools\":[{\"type\":\"function\",\"function\":{\"name\":"                \
+    "\"get_weather\",\"parameters\":{\"type\":\"object\",\"properties\":"      \
+    "{\"city\":{\"type\":\"string\"},\"unit\":{\"type\":\"string\","           \
+    "\"enum\":[\"c\",\"f\"]},\"days\":{\"type\":\"integer\",\"minimum\":"      \
+    "1,\"maximum\":7}},\"required\":[\"city\",\"unit\",\"days\"]}}}]"
+
+/* The first choice of a non-streamed reply. */
+static json_t *choice0(const struct http_reply *r)
+{
+    return json_array_get(json_object_get(r->json, "choices"), 0);
+}
+
+static void test_tool_calls(void **state)
+{
+    struct http_reply r, st;
+    json_t *msg, *call, *args, *unit;
+    const char *arguments, *at;
+    struct buf joined;
+    json_int_t days;
+
+    (void)state;
+    req("POST", "/v1/chat/completions", KEY, HELLO "," TOOLS "}", &r);
+    assert_int_equal(r.status, 200);
+    assert_string_equal(
+        json_string_value(json_object_get(choice0(&r), "finish_reason")),
+        "tool_calls");
+    msg = json_object_get(choice0(&r), "message");
+    assert_true(json_is_null(json_object_get(msg, "content")));
+    call = json_array_get(json_object_get(msg, "tool_calls"), 0);
+    assert_memory_equal(json_string_value(json_object_get(call, "id")), "call_",
+                        5);
+    assert_string_equal(json_string_value(json_object_get(call, "type")),
+                        "function");
+    call = json_object_get(call, "function");
+    assert_string_equal(json_string_value(json_object_get(call, "name")),
+                        "get_weather");
+    arguments = json_string_value(json_object_get(call, "arguments"));
+    args = json_loads(arguments, 0, NULL);
+    assert_non_null(args);
+    assert_true(json_is_string(json_object_get(args, "city")));
+    unit = json_object_get(args, "unit");
+    assert_true(strcmp(json_string_value(unit), "c") == 0 ||
+                strcmp(json_string_value(unit), "f") == 0);
+    days = json_integer_value(json_object_get(args, "days"));
+    assert_true(days >= 1 && days <= 7);
+    assert_int_equal(usage_of(&r, "completion_tokens"),
+                     (json_int_t)tokenize_count(arguments, strlen(arguments)));
+    /* Streamed, the arguments arrive in pieces that join to the same text. */
+    req("POST", "/v1/chat/completions", KEY,
+        HELLO "," TOOLS ",\"stream\":true}", &st);
+    buf_init(&joined, 1 << 16);
+    for (at = strstr(st.body, "\"arguments\":\""); at != NULL;
+         at = strstr(at + 1, "\"arguments\":\"")) {
+        const char *v = strchr(at + 12, '"');
+        json_t *piece;
+        size_t len = 0;
+
+        /* Decode the JSON string that starts at v. */
+        while (v[1 + len] != '"' || v[len] == '\\')
+            len++;
+        piece = json_loadb(v, len + 2, JSON_DECODE_ANY, NULL);
+        assert_non_null(piece);
+        buf_appends(&joined, json_string_value(piece));
+        json_decref(piece);
+    }
+    assert_string_equal(joined.data, arguments);
+    assert_non_null(strstr(st.body, "\"finish_reason\":\"tool_calls\""));
+    buf_cleanup(&joined);
+    json_decref(args);
+    http_reply_free(&st);
+    http_reply_free(&r);
+    /* After the tool's answer, or with tool_choice none: text again. */
+    req("POST", "/v1/chat/completions", KEY,
+        "{\"model\":\"deepseek-v4\",\"messages\":[{\"role\":\"user\","
+        "\"content\":\"Weather?\"},{\"role\":\"assistant\",\"tool_calls\":"
+        "[{\"id\":\"call_1\",\"type\":\"function\",\"function\":{\"name\":"
+        "\"get_weather\",\"arguments\":\"{}\"}}]},{\"role\":\"tool\","
+        "\"tool_call_id\":\"call_1\",\"content\":\"sunny\"}]," TOOLS "}",
+        &r);
+    assert_string_equal(
+        json_string_value(json_object_get(choice0(&r), "finish_reason")),
+        "stop");
+    assert_non_null(content_of(&r, 0));
+    http_reply_free(&r);
+    req("POST", "/v1/chat/completions", KEY,
+        HELLO "," TOOLS ",\"tool_choice\":\"none\"}", &r);
+    assert_non_null(content_of(&r, 0));
+    http_reply_free(&r);
+}
+
+static void test_structured_output(void **state)
+{
+    struct http_reply r;
+    json_t *v;
+
+    (void)state;
+    req("POST", "/v1/chat/completions", KEY,
+        HELLO ",\"response_format\":{\"type\":\"json_schema\","
+              "\"json_schema\":{\"name\":\"person\",\"strict\":true,"
+              "\"schema\":{\"type\":\"object\",\"properties\":{\"name\":"
+              "{\"type\":\"string\"},\"age\":{\"type\":\"integer\"},"
+              "\"tags\":{\"type\":\"array\",\"items\":{\"$ref\":"
+              "\"#/$defs/tag\"}}},\"required\":[\"name\",\"age\",\"tags\"],"
+              "\"$defs\":{\"tag\":{\"type\":\"string\",\"enum\":[\"x\","
+              "\"y\"]}}}}}}",
+        &r);
+    assert_int_equal(r.status, 200);
+    v = json_loads(content_of(&r, 0), 0, NULL);
+    assert_non_null(v);
+    assert_true(json_is_string(json_object_get(v, "name")));
+    assert_true(json_is_integer(json_object_get(v, "age")));
+    assert_true(json_array_size(json_object_get(v, "tags")) >= 1);
+    assert_true(json_is_string(json_array_get(json_object_get(v, "tags"), 0)));
+    json_decref(v);
+    http_reply_free(&r);
+    req("POST", "/v1/chat/completions", KEY,
+        HELLO ",\"response_format\":{\"type\":\"json_object\"}}", &r);
+    v = json_loads(content_of(&r, 0), 0, NULL);
+    assert_true(json_is_string(json_object_get(v, "reply")));
+    json_decref(v);
+    http_reply_free(&r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -548,6 +672,8 @@ int main(void)
         cmocka_unit_test(test_billing),
         cmocka_unit_test(test_rate_limit),
         cmocka_unit_test(test_request_ids_unique),
+        cmocka_unit_test(test_tool_calls),
+        cmocka_unit_test(test_structured_output),
     };
     return cmocka_run_group_tests(tests, start_default, stop_default);
 }
