@@ -37,8 +37,11 @@ static json_t *completion_json(const struct completion *c)
             message = json_pack("{s:s, s:s%, s:n}", "role", "assistant",
                                 "content", ch->content, ch->len, "refusal");
         item =
-            json_pack("{s:I, s:o, s:n, s:s}", "index", (json_int_t)i, "message",
-                      message, "logprobs", "finish_reason", ch->finish_reason);
+            json_pack("{s:I, s:o, s:o, s:s}", "index", (json_int_t)i, "message",
+                      message, "logprobs",
+                      c->logprobs ? completion_logprobs_json(c, ch, 0, ch->ntok)
+                                  : json_null(),
+                      "finish_reason", ch->finish_reason);
         if (json_array_append_new(choices, item) != 0)
             goto out;
     }
@@ -75,8 +78,8 @@ static json_t *parse_body(const struct request *req, struct api_error *e)
     if (body == NULL)
         api_error_set(e, API_ERR_INVALID_JSON, NULL, NULL,
                       "We could not parse the JSON body of your request: %s "
-                      "(line %d, column %d). The OpenAI API expects a JSON "
-                      "payload.",
+                      "(line %d, column %d). The body must be a JSON "
+                      "object.",
                       jerr.text, jerr.line, jerr.column);
     return body;
 }

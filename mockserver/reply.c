@@ -274,6 +274,8 @@ int completion_build(const struct chat_request *req, const char *id,
     c->created = created;
     c->n = req->n ? req->n : 1;
     c->include_usage = req->stream && req->include_usage;
+    c->logprobs = req->logprobs;
+    c->top_logprobs = req->top_logprobs;
     c->model = strdup(req->model);
     c->choices = calloc(c->n, sizeof(*c->choices));
     if (c->model == NULL || c->choices == NULL)
@@ -314,4 +316,69 @@ json_t *completion_usage_json(const struct completion *c)
                      (json_int_t)c->prompt_tokens, "completion_tokens",
                      (json_int_t)c->completion_tokens, "total_tokens",
                      (json_int_t)(c->prompt_tokens + c->completion_tokens));
+}
+
+/* Returns a new {"token","logprob","bytes"} object. */
+static json_t *logprob_entry(const char *tok, size_t len, double logprob)
+{
+    json_t *bytes = json_array();
+    json_t *o;
+    size_t i;
+
+    for (i = 0; bytes != NULL && i < len; i++)
+        json_array_append_new(bytes, json_integer((unsigned char)tok[i]));
+    o = json_pack("{s:s%, s:f, s:o}", "token", tok, len, "logprob", logprob,
+                  "bytes", bytes);
+    return o;
+}
+
+/* Returns the logprob entry of token k of ch, with its alternatives. */
+static json_t *token_logprobs(const struct completion *c,
+                              const struct reply_choice *ch, size_t k)
+{
+    size_t from = k ? ch->tok_end[k - 1] : 0, len = ch->tok_end[k] - from;
+    uint64_t state = lexicon_hash(LEXICON_HASH_INIT, ch->content + from, len);
+    double chosen, alt;
+    json_t *entry, *top;
+    unsigned i;
+
+    state = lexicon_hash(state, &k, sizeof(k));
+    chosen = -(double)(lexicon_rand(&state) % 512) / 4096.0;
+    entry = logprob_entry(ch->content + from, len, chosen);
+    top = json_array();
+    if (entry == NULL || top == NULL ||
+        json_object_set_new(entry, "top_logprobs", top) != 0) {
+        json_decref(entry);
+        return NULL;
+    }
+    if (c->top_logprobs > 0)
+        json_array_append_new(top,
+                              logprob_entry(ch->content + from, len, chosen));
+    alt = chosen;
+    for (i = 1; i < c->top_logprobs; i++) {
+        char word[32];
+
+        snprintf(word, sizeof(word), " %s", lexicon_word(&state));
+        alt -= 1.0 + (double)(lexicon_rand(&state) % 4096) / 4096.0;
+        json_array_append_new(top, logprob_entry(word, strlen(word), alt));
+    }
+    return entry;
+}
+
+json_t *completion_logprobs_json(const struct completion *c,
+                                 const struct reply_choice *ch, size_t from,
+                                 size_t to)
+{
+    json_t *content;
+    size_t k;
+
+    if (ch->tool_name != NULL)
+        return json_null();
+    content = json_array();
+    for (k = from; content != NULL && k < to && k < ch->ntok; k++)
+        if (json_array_append_new(content, token_logprobs(c, ch, k)) != 0) {
+            json_decref(content);
+            return NULL;
+        }
+    return json_pack("{s:o, s:n}", "content", content, "refusal");
 }

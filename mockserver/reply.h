@@ -32,6 +32,8 @@ struct completion {
     uint64_t prompt_tokens;
     uint64_t completion_tokens; /* summed over the choices */
     bool include_usage;
+    bool logprobs;         /* answer log probabilities */
+    unsigned top_logprobs; /* alternatives per token */
 };
 
 /* Builds the completion for req: the same request (model, messages, seed,
@@ -49,6 +51,13 @@ void completion_free(struct completion *c);
 /* Returns a new reference to the usage object {"prompt_tokens",
  * "completion_tokens","total_tokens"}, or NULL on OOM. */
 json_t *completion_usage_json(const struct completion *c);
+/* Returns a new reference to the logprobs object of tokens [from, to) of
+ * choice ch: {"content":[{token, logprob, bytes, top_logprobs}],
+ * "refusal":null}; null for a tool call. NULL on OOM. The numbers are
+ * deterministic and exact in binary (multiples of 1/4096). */
+json_t *completion_logprobs_json(const struct completion *c,
+                                 const struct reply_choice *ch, size_t from,
+                                 size_t to);
 /* Returns the prose the mock would answer before any cut, for choice
  * `index` of req, as a new string (free with free()) or NULL on OOM. */
 char *reply_text(const struct chat_request *req, unsigned index);

@@ -119,59 +119,64 @@ static json_t *chunk_new(const struct completion *c, json_t *choices)
     return o;
 }
 
-/* Returns a new one-choice chunk with the given delta (stolen). */
+/* Returns a new one-choice chunk with the given delta and logprobs (both
+ * stolen; NULL logprobs means null). */
 static json_t *choice_chunk(const struct completion *c, unsigned index,
-                            json_t *delta, const char *finish)
+                            json_t *delta, json_t *logprobs, const char *finish)
 {
     json_t *choice =
-        json_pack("[{s:I, s:o, s:n, s:o}]", "index", (json_int_t)index, "delta",
-                  delta, "logprobs", "finish_reason",
-                  finish ? json_string(finish) : json_null());
+        json_pack("[{s:I, s:o, s:o, s:o}]", "index", (json_int_t)index, "delta",
+                  delta, "logprobs", logprobs ? logprobs : json_null(),
+                  "finish_reason", finish ? json_string(finish) : json_null());
 
     return choice ? chunk_new(c, choice) : NULL;
+}
+
+/* The first delta of a choice: the role, and the call for a tool call. */
+static json_t *role_delta(const struct reply_choice *ch)
+{
+    if (ch->tool_name != NULL)
+        return json_pack("{s:s, s:n, s:[{s:i, s:s, s:s, s:{s:s, s:s}}], s:n}",
+                         "role", "assistant", "content", "tool_calls", "index",
+                         0, "id", ch->tool_call_id, "type", "function",
+                         "function", "name", ch->tool_name, "arguments", "",
+                         "refusal");
+    return json_pack("{s:s, s:s, s:n}", "role", "assistant", "content", "",
+                     "refusal");
+}
+
+/* The delta carrying token k: content, or a piece of the arguments. */
+static json_t *token_delta(const struct reply_choice *ch, size_t k)
+{
+    size_t from = k ? ch->tok_end[k - 1] : 0, len = ch->tok_end[k] - from;
+
+    if (ch->tool_name != NULL)
+        return json_pack("{s:[{s:i, s:{s:s%}}]}", "tool_calls", "index", 0,
+                         "function", "arguments", ch->content + from, len);
+    return json_pack("{s:s%}", "content", ch->content + from, len);
 }
 
 /* Builds the object of the event the stream stands at. */
 static json_t *current_event(struct sse_stream *s)
 {
     const struct completion *c = s->c;
-    const struct reply_choice *ch;
+    const struct reply_choice *ch = NULL;
     json_t *o;
-    size_t from;
 
+    if (s->choice < c->n)
+        ch = &c->choices[s->choice];
     switch (s->phase) {
     case PH_ROLE:
-        ch = &c->choices[s->choice];
-        if (ch->tool_name != NULL)
-            return choice_chunk(
-                c, s->choice,
-                json_pack("{s:s, s:n, s:[{s:i, s:s, s:s, s:{s:s, s:s}}], s:n}",
-                          "role", "assistant", "content", "tool_calls", "index",
-                          0, "id", ch->tool_call_id, "type", "function",
-                          "function", "name", ch->tool_name, "arguments", "",
-                          "refusal"),
-                NULL);
-        return choice_chunk(c, s->choice,
-                            json_pack("{s:s, s:s, s:n}", "role", "assistant",
-                                      "content", "", "refusal"),
-                            NULL);
+        return choice_chunk(c, s->choice, role_delta(ch), NULL, NULL);
     case PH_TOKENS:
-        ch = &c->choices[s->choice];
-        from = s->step ? ch->tok_end[s->step - 1] : 0;
-        if (ch->tool_name != NULL)
-            return choice_chunk(c, s->choice,
-                                json_pack("{s:[{s:i, s:{s:s%}}]}", "tool_calls",
-                                          "index", 0, "function", "arguments",
-                                          ch->content + from,
-                                          ch->tok_end[s->step] - from),
-                                NULL);
-        return choice_chunk(c, s->choice,
-                            json_pack("{s:s%}", "content", ch->content + from,
-                                      ch->tok_end[s->step] - from),
-                            NULL);
+        return choice_chunk(
+            c, s->choice, token_delta(ch, s->step),
+            c->logprobs ? completion_logprobs_json(c, ch, s->step, s->step + 1)
+                        : NULL,
+            NULL);
     case PH_FINISH:
-        return choice_chunk(c, s->choice, json_object(),
-                            c->choices[s->choice].finish_reason);
+        return choice_chunk(c, s->choice, json_object(), NULL,
+                            ch->finish_reason);
     case PH_USAGE:
         o = chunk_new(c, json_array());
         if (o != NULL &&

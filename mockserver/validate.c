@@ -1439,14 +1439,19 @@ static int check_seed(const json_t *v, struct vctx *c)
 static int check_logprobs(const json_t *v, struct vctx *c)
 {
     c->logprobs = json_is_true(v);
+    c->req->logprobs = c->logprobs;
     return check_bool(v, c);
 }
 
 /* Accepts top_logprobs in 0..20; logprobs is checked at the end. */
 static int check_top_logprobs(const json_t *v, struct vctx *c)
 {
+    int64_t n = 0;
+    int rc = check_integer(v, c, 0, TOP_LOGPROBS_MAX, &n);
+
     c->has_top_logprobs = true;
-    return check_integer(v, c, 0, TOP_LOGPROBS_MAX, NULL);
+    c->req->top_logprobs = (unsigned)n;
+    return rc;
 }
 
 /* Accepts user: a string. */

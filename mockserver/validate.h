@@ -44,7 +44,9 @@ struct chat_request {
     double temperature;
     bool has_top_p;
     double top_p;
-    const char *user; /* NULL if absent */
+    const char *user;      /* NULL if absent */
+    bool logprobs;         /* return log probabilities of the tokens */
+    unsigned top_logprobs; /* alternatives per token, 0..20 */
     /* Borrowed from the body; NULL when absent or null. */
     const json_t *tools;           /* non-empty array */
     const json_t *tool_choice;     /* string or object */

@@ -658,6 +658,53 @@ static void test_structured_output(void **state)
     http_reply_free(&r);
 }
 
+static void test_logprobs(void **state)
+{
+    struct http_reply r, st;
+    json_t *content, *entry;
+    struct buf joined;
+    size_t i;
+    char *first;
+
+    (void)state;
+    req("POST", "/v1/chat/completions", KEY,
+        HELLO ",\"logprobs\":true,\"top_logprobs\":3}", &r);
+    assert_int_equal(r.status, 200);
+    content =
+        json_object_get(json_object_get(choice0(&r), "logprobs"), "content");
+    assert_int_equal((json_int_t)json_array_size(content),
+                     usage_of(&r, "completion_tokens"));
+    buf_init(&joined, 1 << 16);
+    json_array_foreach(content, i, entry)
+    {
+        json_t *top = json_object_get(entry, "top_logprobs");
+        double lp = json_number_value(json_object_get(entry, "logprob"));
+
+        buf_appends(&joined,
+                    json_string_value(json_object_get(entry, "token")));
+        assert_true(lp <= 0.0);
+        assert_int_equal(json_array_size(top), 3);
+        /* The chosen token leads its alternatives, which are less likely. */
+        assert_true(json_equal(json_object_get(json_array_get(top, 0), "token"),
+                               json_object_get(entry, "token")));
+        assert_true(json_number_value(json_object_get(json_array_get(top, 2),
+                                                      "logprob")) < lp);
+        assert_int_equal(json_array_size(json_object_get(entry, "bytes")),
+                         json_string_length(json_object_get(entry, "token")));
+    }
+    assert_string_equal(joined.data, content_of(&r, 0));
+    buf_cleanup(&joined);
+    /* The streamed logprob of the first token is the same number. */
+    req("POST", "/v1/chat/completions", KEY,
+        HELLO ",\"logprobs\":true,\"stream\":true}", &st);
+    first = json_dumps(json_object_get(json_array_get(content, 0), "logprob"),
+                       JSON_ENCODE_ANY);
+    assert_non_null(strstr(st.body, first));
+    free(first);
+    http_reply_free(&st);
+    http_reply_free(&r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -674,6 +721,7 @@ int main(void)
         cmocka_unit_test(test_request_ids_unique),
         cmocka_unit_test(test_tool_calls),
         cmocka_unit_test(test_structured_output),
+        cmocka_unit_test(test_logprobs),
     };
     return cmocka_run_group_tests(tests, start_default, stop_default);
 }
