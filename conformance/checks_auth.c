@@ -1,0 +1,62 @@
+/* checks_auth: the auth group: no header, a wrong scheme and an unknown
+ * key are each refused with 401 and the error body. */
+#include "checks_auth.h"
+
+#include "dbuf.h"
+#include "exchange.h"
+
+enum { MISSING, SCHEME, UNKNOWN };
+
+#define SRC "AI Nexus reference: Authentication, Error Codes (401)"
+#define IMPACT "Python and Node raise AuthenticationError only for 401"
+
+static const struct check_def checks[] = {
+    [MISSING] = {"auth.missing", LEVEL_MUST,
+                 "A request without Authorization MUST be refused with 401 "
+                 "and the error body",
+                 SRC, IMPACT},
+    [SCHEME] = {"auth.wrong-scheme", LEVEL_MUST,
+                "Authorization with a scheme other than Bearer MUST be "
+                "refused with 401 and the error body",
+                SRC " (Authorization: Bearer KEY)", IMPACT},
+    [UNKNOWN] = {"auth.unknown-key", LEVEL_MUST,
+                 "An unknown key MUST be refused with 401 and the error body",
+                 SRC, IMPACT},
+};
+
+/* A key no server should know, shaped like a real one. */
+static const char unknown_key[] = "Bearer sk-nexus-conform-unknown-0000000000";
+
+/* Runs the group: the same valid request three times, badly signed. */
+static void run(struct conform *c)
+{
+    struct exchange x;
+    struct dbuf basic;
+    const char *model = conform_model(c);
+
+    exchange_init(&x);
+    dbuf_init(&basic, 8192);
+    exchange_send(c, &x, "POST", "/chat/completions", NULL,
+                  chat_body(model, "Hi", 8), NULL, false);
+    exchange_expect_error(c, &checks[MISSING], &x, 401);
+    dbuf_addf(&basic, "Basic %s", conform_options(c)->api_key);
+    exchange_send(c, &x, "POST", "/chat/completions", dbuf_str(&basic),
+                  chat_body(model, "Hi", 8), NULL, false);
+    exchange_expect_error(c, &checks[SCHEME], &x, 401);
+    exchange_send(c, &x, "POST", "/chat/completions", unknown_key,
+                  chat_body(model, "Hi", 8), NULL, false);
+    exchange_expect_error(c, &checks[UNKNOWN], &x, 401);
+    dbuf_cleanup(&basic);
+    exchange_cleanup(&x);
+}
+
+const struct group_def group_auth = {
+    .name = "auth",
+    .about = "401 with the error body for no key, a wrong scheme, an "
+             "unknown key",
+    .checks = checks,
+    .n_checks = sizeof(checks) / sizeof(checks[0]),
+    .needs_model = true,
+    .missing = NULL,
+    .run = run,
+};

@@ -1,0 +1,237 @@
+/* checks_billing: the billing group (AI Nexus profile): GET /balance,
+ * what a billed request does to it, and 402 for an empty balance. */
+#include "checks_billing.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "evidence.h"
+#include "exchange.h"
+#include "parse.h"
+#include "shape.h"
+
+/* Money is compared to a nano-dollar: far below any price, far above the
+ * rounding of a decimal printed as a double. */
+#define EPSILON 1e-9
+
+enum { SHAPE, CHARGE, LAST_UPDATED, INSUFFICIENT, INSUFFICIENT_CODE };
+
+#define BAL "AI Nexus reference: Check Balance (GET /v1/balance)"
+
+static const struct check_def checks[] = {
+    [SHAPE] = {"billing.balance-shape", LEVEL_MUST,
+               "GET /balance MUST answer 200 with {\"balance\": number, "
+               "\"currency\": string, \"total_spent\": number, "
+               "\"last_updated\": ISO-8601 UTC}",
+               BAL, "balance widgets and budget alerts cannot read it"},
+    [CHARGE] = {"billing.charge", LEVEL_MUST,
+                "After a billed request the balance MUST fall and "
+                "total_spent rise, by the same amount",
+                BAL "; AI Nexus reference: pay-as-you-go pricing",
+                "customers cannot reconcile what they spent"},
+    [LAST_UPDATED] = {"billing.last-updated", LEVEL_MUST,
+                      "last_updated MUST NOT go back in time",
+                      BAL " (last_updated)",
+                      "clients that cache by last_updated keep stale "
+                      "balances"},
+    [INSUFFICIENT] = {"billing.insufficient", LEVEL_MUST,
+                      "A chat completion with a key whose balance is empty "
+                      "MUST be refused with 402 and the error body",
+                      "AI Nexus reference: Error Codes (402 Insufficient "
+                      "balance)",
+                      "the official SDKs map 402 to their generic status "
+                      "error; without the body they cannot say why"},
+    [INSUFFICIENT_CODE] = {"billing.insufficient-code", LEVEL_SHOULD,
+                           "The 402 SHOULD have type or code "
+                           "\"insufficient_quota\"",
+                           "OpenAI error codes (insufficient_quota)",
+                           "clients that branch on err.code cannot tell "
+                           "an empty balance from other refusals"},
+};
+
+/* What one GET /balance said. */
+struct balance {
+    double balance, spent, updated;
+    bool ok;
+    char why[256];
+};
+
+/* Reads and judges one GET /balance answer. */
+static void read_balance(struct conform *c, const struct exchange *x,
+                         struct balance *b)
+{
+    const json_t *v;
+
+    b->ok = false;
+    if (!exchange_status_is(x, 200)) {
+        snprintf(b->why, sizeof(b->why), "GET /balance got %s",
+                 conform_describe(c, &x->resp));
+        goto out;
+    }
+    if (!json_is_object(x->json)) {
+        snprintf(b->why, sizeof(b->why), "the body is %s",
+                 x->json == NULL ? x->json_error : shape_type(x->json));
+        goto out;
+    }
+    v = json_object_get(x->json, "balance");
+    b->balance = json_number_value(v);
+    if (!shape_is_number(v)) {
+        snprintf(b->why, sizeof(b->why), "balance is %s", shape_type(v));
+        goto out;
+    }
+    v = json_object_get(x->json, "total_spent");
+    b->spent = json_number_value(v);
+    if (!shape_is_number(v)) {
+        snprintf(b->why, sizeof(b->why), "total_spent is %s", shape_type(v));
+        goto out;
+    }
+    v = json_object_get(x->json, "currency");
+    if (!json_is_string(v) || json_string_length(v) == 0) {
+        snprintf(b->why, sizeof(b->why), "currency is %s", shape_type(v));
+        goto out;
+    }
+    v = json_object_get(x->json, "last_updated");
+    if (parse_iso8601_utc(json_string_value(v), &b->updated) != 0) {
+        snprintf(b->why, sizeof(b->why),
+                 "last_updated is %s%s%s, not an ISO-8601 UTC time",
+                 shape_type(v), json_is_string(v) ? " " : "",
+                 json_is_string(v) ? json_string_value(v) : "");
+        goto out;
+    }
+    b->ok = true;
+out:
+    return;
+}
+
+/* Judges the charge of the billed request between two balances. */
+static void judge_charge(struct conform *c, const struct balance *b1,
+                         const struct balance *b2, const struct exchange *chat,
+                         const struct exchange *after)
+{
+    double fell = b1->balance - b2->balance, rose = b2->spent - b1->spent;
+
+    if (!exchange_status_is(chat, 200)) {
+        conform_violation(
+            c, &checks[CHARGE], exchange_evidence(chat, EVIDENCE_NO_FOCUS),
+            "the billed request got %s", conform_describe(c, &chat->resp));
+    } else if (fell <= EPSILON || rose <= EPSILON ||
+               fabs(fell - rose) > EPSILON) {
+        conform_violation(
+            c, &checks[CHARGE], exchange_evidence(after, EVIDENCE_NO_FOCUS),
+            "balance %.9g -> %.9g, total_spent %.9g -> %.9g: "
+            "the balance fell by %.9g and total_spent rose by "
+            "%.9g",
+            b1->balance, b2->balance, b1->spent, b2->spent, fell, rose);
+    } else {
+        conform_pass(c, &checks[CHARGE],
+                     exchange_evidence(after, EVIDENCE_NO_FOCUS),
+                     "charged %.9g: balance %.9g -> %.9g, total_spent %.9g -> "
+                     "%.9g",
+                     fell, b1->balance, b2->balance, b1->spent, b2->spent);
+    }
+    if (b2->updated < b1->updated)
+        conform_violation(c, &checks[LAST_UPDATED],
+                          exchange_evidence(after, EVIDENCE_NO_FOCUS),
+                          "last_updated went back by %.3f s",
+                          b1->updated - b2->updated);
+    else
+        conform_pass(c, &checks[LAST_UPDATED], NULL,
+                     "last_updated moved %.3f s forward",
+                     b2->updated - b1->updated);
+}
+
+/* Judges the 402 for --empty-key. */
+static void judge_empty(struct conform *c)
+{
+    const char *empty = conform_options(c)->empty_key, *type, *code;
+    struct exchange x;
+
+    if (empty == NULL) {
+        conform_skip(c, &checks[INSUFFICIENT], "needs --empty-key KEY");
+        conform_skip(c, &checks[INSUFFICIENT_CODE], "needs --empty-key KEY");
+        return;
+    }
+    exchange_init(&x);
+    exchange_send(c, &x, "POST", "/chat/completions", conform_bearer(c, empty),
+                  chat_body(conform_model(c), "Hi", 8), NULL, false);
+    if (exchange_expect_error(c, &checks[INSUFFICIENT], &x, 402)) {
+        type = shape_error_field(x.json, "type");
+        code = shape_error_field(x.json, "code");
+        if ((type != NULL && strcmp(type, "insufficient_quota") == 0) ||
+            (code != NULL && strcmp(code, "insufficient_quota") == 0))
+            conform_pass(c, &checks[INSUFFICIENT_CODE], NULL,
+                         "insufficient_quota");
+        else
+            conform_violation(c, &checks[INSUFFICIENT_CODE],
+                              exchange_evidence(&x, EVIDENCE_NO_FOCUS),
+                              "type %s, code %s", type,
+                              code != NULL ? code : "null");
+    } else {
+        conform_skip(c, &checks[INSUFFICIENT_CODE],
+                     "no 402 error body (see billing.insufficient)");
+    }
+    exchange_cleanup(&x);
+}
+
+/* Runs the group: balance, a billed request, balance, then 402. */
+static void run(struct conform *c)
+{
+    const char *key = conform_options(c)->api_key;
+    struct exchange before, chat, after;
+    struct balance b1, b2;
+
+    exchange_init(&before);
+    exchange_init(&chat);
+    exchange_init(&after);
+    exchange_send(c, &before, "GET", "/balance", conform_bearer(c, key), NULL,
+                  NULL, false);
+    exchange_send(
+        c, &chat, "POST", "/chat/completions", conform_bearer(c, key),
+        chat_body(conform_model(c), "Write one sentence about the sea.", 16),
+        NULL, false);
+    exchange_send(c, &after, "GET", "/balance", conform_bearer(c, key), NULL,
+                  NULL, false);
+    read_balance(c, &before, &b1);
+    read_balance(c, &after, &b2);
+    if (!b1.ok || !b2.ok) {
+        conform_violation(
+            c, &checks[SHAPE],
+            exchange_evidence(b1.ok ? &after : &before, EVIDENCE_NO_FOCUS),
+            "%s", b1.ok ? b2.why : b1.why);
+        conform_skip(c, &checks[CHARGE],
+                     "no balance to compare (see "
+                     "billing.balance-shape)");
+        conform_skip(c, &checks[LAST_UPDATED],
+                     "no balance to compare (see "
+                     "billing.balance-shape)");
+    } else {
+        conform_pass(
+            c, &checks[SHAPE], exchange_evidence(&before, EVIDENCE_NO_FOCUS),
+            "balance %.9g %s", b1.balance,
+            json_string_value(json_object_get(before.json, "currency")));
+        judge_charge(c, &b1, &b2, &chat, &after);
+    }
+    judge_empty(c);
+    exchange_cleanup(&before);
+    exchange_cleanup(&chat);
+    exchange_cleanup(&after);
+}
+
+/* Billing is an AI Nexus extension: OpenAI has no /balance. */
+static const char *missing(const struct conform *c)
+{
+    return conform_options(c)->profile == PROFILE_AI_NEXUS
+               ? NULL
+               : "needs --profile ai-nexus (GET /balance and 402 are AI "
+                 "Nexus extensions)";
+}
+
+const struct group_def group_billing = {
+    .name = "billing",
+    .about = "AI Nexus only: GET /balance, the charge of a request, 402",
+    .checks = checks,
+    .n_checks = sizeof(checks) / sizeof(checks[0]),
+    .needs_model = true,
+    .missing = missing,
+    .run = run,
+};

@@ -1,0 +1,101 @@
+/* checks_notfound: the notfound group: an unknown model gets 404 with the
+ * error body, in chat and in GET /models/{id}. */
+#include "checks_notfound.h"
+
+#include <string.h>
+
+#include "dbuf.h"
+#include "evidence.h"
+#include "exchange.h"
+#include "shape.h"
+
+enum { CHAT, CODE, RETRIEVE };
+
+static const struct check_def checks[] = {
+    [CHAT] = {"notfound.chat-model", LEVEL_MUST,
+              "A chat completion for an unknown model MUST be refused with "
+              "404 and the error body",
+              "AI Nexus reference: Error Codes (404 Model not found)",
+              "Python and Node raise NotFoundError only for 404"},
+    [CODE] = {"notfound.code", LEVEL_SHOULD,
+              "The 404 for an unknown model SHOULD have code "
+              "\"model_not_found\"",
+              "OpenAI error codes (model_not_found); OpenAI spec: Error.code",
+              "clients that branch on err.code cannot tell a wrong model "
+              "from a wrong path"},
+    [RETRIEVE] = {"notfound.retrieve", LEVEL_MUST,
+                  "Where GET /models/{id} is offered, an unknown id MUST get "
+                  "404 and the error body",
+                  "OpenAI spec: GET /models/{model}",
+                  "models.retrieve() returns garbage instead of raising "
+                  "NotFoundError"},
+};
+
+static const char unknown_model[] = "nexus-conform-no-such-model";
+
+/* Judges the unknown model in GET /models/{id}, if that is offered. */
+static void judge_retrieve(struct conform *c)
+{
+    struct exchange x;
+    struct dbuf path;
+    const char *auth;
+
+    exchange_init(&x);
+    dbuf_init(&path, 4096);
+    models_path(conform_model(c), &path);
+    auth = conform_bearer(c, conform_options(c)->api_key);
+    exchange_send(c, &x, "GET", dbuf_str(&path), auth, NULL, NULL, false);
+    if (!exchange_status_is(&x, 200)) {
+        conform_skip(c, &checks[RETRIEVE],
+                     "GET /models/{id} is not offered (the model under test "
+                     "got %s)",
+                     conform_describe(c, &x.resp));
+        goto out;
+    }
+    dbuf_reset(&path);
+    models_path(unknown_model, &path);
+    exchange_send(c, &x, "GET", dbuf_str(&path),
+                  conform_bearer(c, conform_options(c)->api_key), NULL, NULL,
+                  false);
+    exchange_expect_error(c, &checks[RETRIEVE], &x, 404);
+out:
+    dbuf_cleanup(&path);
+    exchange_cleanup(&x);
+}
+
+/* Runs the group: chat with an unknown model, then GET /models/{id}. */
+static void run(struct conform *c)
+{
+    struct exchange x;
+    const char *code;
+
+    exchange_init(&x);
+    exchange_send(c, &x, "POST", "/chat/completions",
+                  conform_bearer(c, conform_options(c)->api_key),
+                  chat_body(unknown_model, "Hi", 8), NULL, false);
+    if (exchange_expect_error(c, &checks[CHAT], &x, 404)) {
+        code = shape_error_field(x.json, "code");
+        if (code != NULL && strcmp(code, "model_not_found") == 0)
+            conform_pass(c, &checks[CODE], NULL, "code model_not_found");
+        else
+            conform_violation(c, &checks[CODE],
+                              exchange_evidence(&x, EVIDENCE_NO_FOCUS),
+                              "code is %s", code != NULL ? code : "null");
+    } else {
+        conform_skip(c, &checks[CODE],
+                     "no 404 error body (see "
+                     "notfound.chat-model)");
+    }
+    exchange_cleanup(&x);
+    judge_retrieve(c);
+}
+
+const struct group_def group_notfound = {
+    .name = "notfound",
+    .about = "404 with the error body for an unknown model",
+    .checks = checks,
+    .n_checks = sizeof(checks) / sizeof(checks[0]),
+    .needs_model = true,
+    .missing = NULL,
+    .run = run,
+};

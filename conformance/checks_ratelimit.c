@@ -1,0 +1,296 @@
+/* checks_ratelimit: the ratelimit group: with --rpm N, a 429 by request
+ * N+1, with Retry-After, and x-ratelimit-* headers that agree. */
+#include "checks_ratelimit.h"
+
+#include <stdint.h>
+#include <string.h>
+#include <time.h>
+
+#include "evidence.h"
+#include "exchange.h"
+#include "parse.h"
+#include "shape.h"
+
+/* The window the limit is counted over. */
+#define WINDOW_S 60.0
+
+enum { LIMITED, RETRY_AFTER, RETRY_BOUNDED, HEADERS };
+
+static const struct check_def checks[] = {
+    [LIMITED] = {"ratelimit.429", LEVEL_MUST,
+                 "With a limit of N requests per minute, request N+1 within "
+                 "the minute MUST be refused with 429 and the error body",
+                 "AI Nexus reference: Rate Limits, Error Codes (429)",
+                 "clients never back off; Python and Node raise "
+                 "RateLimitError only for 429"},
+    [RETRY_AFTER] = {"ratelimit.retry-after", LEVEL_MUST,
+                     "A 429 MUST carry Retry-After (seconds or an HTTP "
+                     "date); retry-after-ms, if sent, MUST be a "
+                     "non-negative number",
+                     "RFC 9110 section 10.2.3 (Retry-After); SDK behaviour, "
+                     "section 2",
+                     "without it every SDK falls back to its own backoff of "
+                     "0.5 s doubling, and retries too early"},
+    [RETRY_BOUNDED] =
+        {"ratelimit.retry-after-range", LEVEL_SHOULD,
+         "Retry-After SHOULD be between 1 and 60 seconds",
+         "Official SDK client behaviour, section 2 (Retry-After handling) and "
+         "section 5 scenario 18",
+         "0 makes Node 6.26+, Go and Java retry at once; over "
+         "60 s Node 7.5+ ignores it, over 120 s Python 2.52+ "
+         "gives up, and Go 3.52 and Java sleep the full value"},
+    [HEADERS] = {"ratelimit.headers", LEVEL_MUST,
+                 "x-ratelimit-limit/remaining/reset-requests (and -tokens), "
+                 "where sent, MUST parse and agree: the same limit, "
+                 "remaining falling by one per request and 0 at the 429",
+                 "OpenAI rate-limit headers (x-ratelimit-*); AI Nexus "
+                 "reference: Rate Limits",
+                 "clients that pace themselves on these headers pace "
+                 "wrongly"},
+};
+
+/* What the walk through the requests has learned so far. */
+struct walk {
+    bool seen;            /* some response carried the headers */
+    int64_t limit;        /* -1 until known */
+    int64_t remaining;    /* of the previous success, -1 when unknown */
+    json_t *bad_evidence; /* the first disagreement */
+    char bad[256];
+};
+
+/* Reads an integer header into *v; says why not in w. */
+static bool int_header(const struct http_response *r, const char *name,
+                       int64_t *v, struct walk *w)
+{
+    bool ret;
+    const char *s = http_response_header(r, name);
+
+    if (s == NULL || parse_int64(s, v) != 0 || *v < 0) {
+        snprintf(w->bad, sizeof(w->bad), "%s is %s", name,
+                 s != NULL ? s : "missing");
+        ret = false;
+        goto out;
+    }
+    ret = true;
+out:
+    return ret;
+}
+
+/* Checks one family (-requests or -tokens) of headers on one response. */
+static bool family_ok(const struct http_response *r, const char *family,
+                      int64_t *limit, int64_t *remaining, struct walk *w)
+{
+    bool ret;
+    char name[64];
+    const char *reset;
+    double ms;
+
+    snprintf(name, sizeof(name), "x-ratelimit-limit-%s", family);
+    if (!int_header(r, name, limit, w)) {
+        ret = false;
+        goto out;
+    }
+    snprintf(name, sizeof(name), "x-ratelimit-remaining-%s", family);
+    if (!int_header(r, name, remaining, w)) {
+        ret = false;
+        goto out;
+    }
+    if (*remaining > *limit || *limit < 1) {
+        snprintf(w->bad, sizeof(w->bad), "remaining-%s %lld with limit %lld",
+                 family, (long long)*remaining, (long long)*limit);
+        ret = false;
+        goto out;
+    }
+    snprintf(name, sizeof(name), "x-ratelimit-reset-%s", family);
+    reset = http_response_header(r, name);
+    if (reset == NULL || parse_duration_ms(reset, &ms) != 0) {
+        snprintf(w->bad, sizeof(w->bad),
+                 "%s is %s, not a duration like 1s or 6m0s", name,
+                 reset != NULL ? reset : "missing");
+        ret = false;
+        goto out;
+    }
+    ret = true;
+out:
+    return ret;
+}
+
+/* Folds one response into the walk. */
+static void walk_step(struct walk *w, const struct exchange *x, size_t i)
+{
+    const struct http_response *r = &x->resp;
+    bool limited = r->status == 429;
+    int64_t limit, remaining, tl, tr;
+    bool ok = true;
+
+    /* Only the first disagreement is kept; a response without the
+     * headers says nothing. */
+    if (w->bad_evidence != NULL ||
+        (http_response_header(r, "x-ratelimit-limit-requests") == NULL &&
+         http_response_header(r, "x-ratelimit-remaining-requests") == NULL))
+        goto out;
+    w->seen = true;
+    if (!family_ok(r, "requests", &limit, &remaining, w)) {
+        ok = false;
+    } else if (http_response_header(r, "x-ratelimit-limit-tokens") != NULL &&
+               !family_ok(r, "tokens", &tl, &tr, w)) {
+        ok = false;
+    } else if (w->limit >= 0 && limit != w->limit) {
+        snprintf(w->bad, sizeof(w->bad), "the limit changed from %lld to %lld",
+                 (long long)w->limit, (long long)limit);
+        ok = false;
+    } else if (limited && remaining != 0) {
+        snprintf(w->bad, sizeof(w->bad), "the 429 says %lld remaining",
+                 (long long)remaining);
+        ok = false;
+    } else if (limited && w->remaining > 0) {
+        snprintf(w->bad, sizeof(w->bad),
+                 "the 429 came while the previous answer said %lld remaining",
+                 (long long)w->remaining);
+        ok = false;
+    } else if (!limited && w->remaining >= 0 && remaining != w->remaining - 1) {
+        snprintf(w->bad, sizeof(w->bad),
+                 "remaining went from %lld to %lld in one request",
+                 (long long)w->remaining, (long long)remaining);
+        ok = false;
+    }
+    if (!ok) {
+        w->bad_evidence = exchange_evidence(x, EVIDENCE_NO_FOCUS);
+        evidence_set(w->bad_evidence, "request_number",
+                     json_integer((json_int_t)i + 1));
+        goto out;
+    }
+    w->limit = limit;
+    if (!limited)
+        w->remaining = remaining;
+out:
+    return;
+}
+
+/* Judges Retry-After and retry-after-ms on the 429. */
+static void judge_retry_after(struct conform *c, const struct exchange *x)
+{
+    const char *ra = http_response_header(&x->resp, "Retry-After");
+    const char *ms = http_response_header(&x->resp, "retry-after-ms");
+    double s = 0, msv = 0;
+
+    if (ra == NULL || parse_retry_after(ra, time(NULL), &s) != 0 || s < 0) {
+        conform_violation(c, &checks[RETRY_AFTER],
+                          exchange_evidence(x, EVIDENCE_NO_FOCUS),
+                          "Retry-After is %s", ra != NULL ? ra : "missing");
+        conform_skip(c, &checks[RETRY_BOUNDED], "no usable Retry-After");
+        return;
+    }
+    if (ms != NULL && (parse_double(ms, &msv) != 0 || msv < 0)) {
+        conform_violation(c, &checks[RETRY_AFTER],
+                          exchange_evidence(x, EVIDENCE_NO_FOCUS),
+                          "retry-after-ms is %s", ms);
+    } else {
+        conform_pass(c, &checks[RETRY_AFTER], NULL, "Retry-After: %s%s%s", ra,
+                     ms != NULL ? ", retry-after-ms: " : "",
+                     ms != NULL ? ms : "");
+    }
+    if (s < 1 || s > 60)
+        conform_violation(c, &checks[RETRY_BOUNDED],
+                          exchange_evidence(x, EVIDENCE_NO_FOCUS),
+                          "Retry-After is %.0f s", s);
+    else
+        conform_pass(c, &checks[RETRY_BOUNDED], NULL, "%.0f s", s);
+}
+
+/* Seconds since start on the monotonic clock. */
+static double since(const struct timespec *start)
+{
+    struct timespec now;
+
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (double)(now.tv_sec - start->tv_sec) +
+           (double)(now.tv_nsec - start->tv_nsec) / 1e9;
+}
+
+/* Runs the group: up to N+1 requests with the rate-limit key. */
+static void run(struct conform *c)
+{
+    const struct options *o = conform_options(c);
+    struct walk w = {.limit = -1, .remaining = -1};
+    struct exchange x;
+    struct timespec start;
+    long i, n = o->rpm + 1, ok = 0, other = 0;
+    bool limited = false, broken = false;
+    double took;
+
+    exchange_init(&x);
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    for (i = 0; i < n && !limited && !broken; i++) {
+        exchange_send(c, &x, "POST", "/chat/completions",
+                      conform_bearer(c, o->ratelimit_key),
+                      chat_body(conform_model(c), "Hi", 1), NULL, false);
+        broken = x.resp.ts != TRANSPORT_OK;
+        limited = !broken && x.resp.status == 429;
+        if (!broken && !limited && x.resp.status == 200)
+            ok++;
+        else if (!broken && !limited)
+            other++;
+        if (!broken)
+            walk_step(&w, &x, (size_t)i);
+    }
+    took = since(&start);
+    if (broken) {
+        conform_violation(
+            c, &checks[LIMITED], exchange_evidence(&x, EVIDENCE_NO_FOCUS),
+            "request %ld of %ld got %s", i, n, conform_describe(c, &x.resp));
+    } else if (limited) {
+        if (exchange_expect_error(c, &checks[LIMITED], &x, 429))
+            judge_retry_after(c, &x);
+    } else if (took >= WINDOW_S) {
+        conform_skip(c, &checks[LIMITED],
+                     "%ld requests took %.0f s, longer than the window", n,
+                     took);
+    } else {
+        conform_violation(c, &checks[LIMITED],
+                          exchange_evidence(&x, EVIDENCE_NO_FOCUS),
+                          "%ld requests in %.1f s, none refused (%ld x 200, "
+                          "%ld other)",
+                          n, took, ok, other);
+    }
+    if (!conform_done(c, &checks[RETRY_AFTER])) {
+        conform_skip(c, &checks[RETRY_AFTER], "no 429 to read");
+        conform_skip(c, &checks[RETRY_BOUNDED], "no 429 to read");
+    }
+    if (w.bad_evidence != NULL)
+        conform_violation(c, &checks[HEADERS], w.bad_evidence, "%s", w.bad);
+    else if (!w.seen)
+        conform_skip(c, &checks[HEADERS],
+                     "the server sends no x-ratelimit-*-requests headers");
+    else
+        conform_pass(c, &checks[HEADERS], NULL,
+                     "limit %lld, remaining %lld after the last success",
+                     (long long)w.limit, (long long)w.remaining);
+    exchange_cleanup(&x);
+}
+
+/* The group needs to know the limit and a key to spend. */
+static const char *missing(const struct conform *c)
+{
+    const char *ret;
+    const struct options *o = conform_options(c);
+
+    if (o->rpm <= 0 || o->ratelimit_key == NULL) {
+        ret = "needs --rpm N and --ratelimit-key KEY";
+        goto out;
+    }
+    ret = NULL;
+out:
+    return ret;
+}
+
+const struct group_def group_ratelimit = {
+    .name = "ratelimit",
+    .about = "with --rpm N: a 429 by request N+1, Retry-After, x-ratelimit-* "
+             "headers",
+    .checks = checks,
+    .n_checks = sizeof(checks) / sizeof(checks[0]),
+    .needs_model = true,
+    .missing = missing,
+    .run = run,
+};

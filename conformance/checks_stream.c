@@ -1,0 +1,928 @@
+/* checks_stream: the stream group: SSE framing read byte-exactly, every
+ * chunk, [DONE], and the usage chunk of stream_options.include_usage. */
+#include "checks_stream.h"
+
+#include <stdint.h>
+#include <string.h>
+
+#include "evidence.h"
+#include "exchange.h"
+#include "shape.h"
+#include "stream_collect.h"
+
+/* No chat chunk comes near this; a longer line is a broken server. */
+#define MAX_EVENT_BYTES ((size_t)1 << 20)
+/* How long a server may keep the stream open after [DONE]. */
+#define LINGER_MS 1000.0
+/* The spec caps n at 128. */
+#define MAX_CHOICES 128
+
+enum {
+    STATUS,
+    CTYPE,
+    FRAMING,
+    UTF8,
+    ENDINGS,
+    HAZARDS,
+    JSON_DATA,
+    NO_ERROR,
+    OBJECT,
+    SHAPE,
+    CONSISTENT,
+    FIRST_ROLE,
+    FINISH_ONCE,
+    DONE_PRESENT,
+    DONE_LAST,
+    CLOSES,
+    USAGE_NULL,
+    USAGE_CHUNK
+};
+
+#define SSE                                                                    \
+    "WHATWG HTML Living Standard: Server-sent events (event stream "           \
+    "interpretation)"
+#define CHUNK "OpenAI spec: CreateChatCompletionStreamResponse"
+
+static const struct check_def checks[] = {
+    [STATUS] = {"stream.status", LEVEL_MUST,
+                "A request with stream true MUST be answered 200 and the "
+                "stream MUST end within the stream timeout and size cap",
+                "OpenAI spec: POST /chat/completions (stream); AI Nexus "
+                "reference: Streaming",
+                NULL},
+    [CTYPE] = {"stream.content-type", LEVEL_MUST,
+               "The answer to stream true MUST have Content-Type "
+               "text/event-stream",
+               SSE "; Official SDK client behaviour, section 5 scenario 17",
+               "all four SDKs yield zero chunks with no error; Node's "
+               "ChatCompletionStream throws 'request ended without sending "
+               "any chunks'"},
+    [FRAMING] = {"stream.framing", LEVEL_MUST,
+                 "The body MUST parse as an event stream, every event ended "
+                 "by a blank line",
+                 SSE,
+                 "every SDK silently drops an event with no blank line after "
+                 "it"},
+    [UTF8] = {"stream.utf8", LEVEL_MUST, "The event stream MUST be UTF-8",
+              SSE " (streams are always UTF-8)",
+              "Python raises UnicodeDecodeError and ends the stream; the "
+              "others substitute U+FFFD"},
+    [ENDINGS] =
+        {"stream.line-endings", LEVEL_SHOULD,
+         "Lines SHOULD all end the same way, in LF or CRLF",
+         "Official SDK client behaviour, section 1 and section 5 scenarios 2-3",
+         "Go yields no events from bare CR; Python up to 3.3.1 and "
+         "Node up to 7.4 hold events with mixed endings until a later "
+         "boundary"},
+    [HAZARDS] =
+        {"stream.sdk-hazards", LEVEL_SHOULD,
+         "The stream SHOULD carry no byte order mark and no id:, "
+         "retry: or unknown fields",
+         "Official SDK client behaviour, section 1 and section 5 scenarios 6-7",
+         "a BOM loses the first event in Python, Go and Java; after "
+         "an id: Python raises JSONDecodeError on the next extra "
+         "blank line; a retry:-only frame does the same"},
+    [JSON_DATA] = {"stream.json", LEVEL_MUST,
+                   "Every data payload before [DONE] MUST be a JSON object",
+                   CHUNK,
+                   "Python raises JSONDecodeError, Node SyntaxError, Go a "
+                   "json error, Java OpenAIInvalidDataException"},
+    [NO_ERROR] = {"stream.no-error-key", LEVEL_MUST,
+                  "A successful chunk MUST NOT carry an error key, not even "
+                  "\"error\": null",
+                  "Official SDK client behaviour, section 5 scenario 14",
+                  "Go ends the stream with a StreamError and Java throws "
+                  "SseException even for \"error\": null"},
+    [OBJECT] = {"stream.chunk-object", LEVEL_MUST,
+                "Every chunk's object MUST be \"chat.completion.chunk\"",
+                CHUNK ".object", NULL},
+    [SHAPE] = {"stream.chunk-shape", LEVEL_MUST,
+               "Every chunk MUST have id (string), created (integer), model "
+               "(string) and choices (array) whose items have index "
+               "(integer), delta (object) and finish_reason (null or an "
+               "allowed value)",
+               CHUNK " (required: choices, created, id, model, object; "
+                     "choices[] required: delta, finish_reason, index)",
+               "Node's ChatCompletionStream iterates choices and merges by "
+               "index"},
+    [CONSISTENT] = {"stream.chunk-consistent", LEVEL_MUST,
+                    "Every chunk MUST share the same id, created and model",
+                    CHUNK ".id and .created (each chunk has the same)",
+                    "Node's ChatCompletionStream merges only chunks with the "
+                    "id it tracks"},
+    [FIRST_ROLE] = {"stream.first-role", LEVEL_MUST,
+                    "The first delta of each choice MUST carry role "
+                    "\"assistant\"",
+                    CHUNK
+                    "; Official SDK client behaviour, section 1 (Node helper)",
+                    "Node's ChatCompletionStream throws 'missing role for "
+                    "choice N'"},
+    [FINISH_ONCE] = {"stream.finish-once", LEVEL_MUST,
+                     "Each choice MUST get exactly one non-null "
+                     "finish_reason, and no content after it",
+                     CHUNK ".choices[].finish_reason",
+                     "Node's ChatCompletionStream throws 'missing "
+                     "finish_reason for choice N'"},
+    [DONE_PRESENT] = {"stream.done-present", LEVEL_MUST,
+                      "The stream MUST end with the event data: [DONE] "
+                      "(exactly those six bytes of data)",
+                      "OpenAI streaming format; AI Nexus reference: "
+                      "Streaming (same format as OpenAI)",
+                      "clients that wait for [DONE] hang until the read "
+                      "timeout; data: with two spaces before [DONE] fails "
+                      "JSON parsing in all four SDKs"},
+    [DONE_LAST] =
+        {"stream.done-last", LEVEL_MUST,
+         "Nothing MUST follow the [DONE] event: no event, no byte",
+         "OpenAI streaming format; Official SDK client behaviour, section 1",
+         "Python and Node close at [DONE] and never see the rest; "
+         "Node 6.x and Java keep reading it"},
+    [CLOSES] = {"stream.closes-after-done", LEVEL_SHOULD,
+                "The server SHOULD close the stream within a second of "
+                "[DONE]",
+                "Official SDK client behaviour, section 5 scenario 10",
+                "Node 6.x and Java block until the server closes or their "
+                "read timeout passes"},
+    [USAGE_NULL] = {"stream.usage-null", LEVEL_MUST,
+                    "With stream_options.include_usage, chunks with choices "
+                    "MUST have usage null or absent",
+                    CHUNK ".usage; ChatCompletionStreamOptions.include_usage",
+                    "Python's helper keeps the usage of the last chunk only"},
+    [USAGE_CHUNK] = {"stream.usage-chunk", LEVEL_MUST,
+                     "With stream_options.include_usage, one last chunk "
+                     "before [DONE] MUST have choices [] and the usage",
+                     "OpenAI spec: ChatCompletionStreamOptions.include_usage",
+                     "clients lose the token count of streamed requests; "
+                     "Node's helper needs id and choices on that chunk"},
+};
+
+/* One streamed request and what its body held. */
+struct streamed {
+    struct exchange x;
+    struct stream_log log;
+    bool include_usage;
+    const char *label;
+};
+
+enum verdict { RULE_OK, RULE_BAD, RULE_NA };
+
+/* A rule over one stream: says why it is broken (and where), or not
+ * applicable. */
+typedef enum verdict (*rule_fn)(const struct streamed *s, size_t *focus,
+                                char *why, size_t n);
+
+/* The JSON object of event i, or NULL. Borrowed. */
+static json_t *chunk_at(const struct streamed *s, size_t i)
+{
+    return json_is_object(s->log.events[i].json) ? s->log.events[i].json : NULL;
+}
+
+/* How many events precede [DONE] (all of them when it never came). */
+static size_t before_done(const struct streamed *s)
+{
+    return s->log.done_index != SIZE_MAX ? s->log.done_index : s->log.n_events;
+}
+
+/* stream.content-type */
+static enum verdict rule_ctype(const struct streamed *s, size_t *focus,
+                               char *why, size_t n)
+{
+    enum verdict ret;
+    const char *ct = http_response_header(&s->x.resp, "Content-Type");
+
+    (void)focus;
+    if (shape_media_type(ct, "text/event-stream")) {
+        ret = RULE_OK;
+        goto out;
+    }
+    snprintf(why, n, "Content-Type is %s", ct != NULL ? ct : "missing");
+    ret = RULE_BAD;
+out:
+    return ret;
+}
+
+/* stream.framing */
+static enum verdict rule_framing(const struct streamed *s, size_t *focus,
+                                 char *why, size_t n)
+{
+    enum verdict ret;
+    const struct stream_log *l = &s->log;
+
+    if (l->over_limit) {
+        snprintf(why, n,
+                 "a line or event is longer than %zu bytes, or "
+                 "there are too many events",
+                 MAX_EVENT_BYTES);
+        ret = RULE_BAD;
+        goto out;
+    }
+    if (l->oom) {
+        snprintf(why, n, "the runner ran out of memory reading it");
+        ret = RULE_BAD;
+        goto out;
+    }
+    if (l->dropped_tail) {
+        *focus = l->n_events > 0 ? (size_t)l->events[l->n_events - 1].end : 0;
+        snprintf(why, n,
+                 "the body ends inside an event (no blank line "
+                 "after the last one), which is then dropped");
+        ret = RULE_BAD;
+        goto out;
+    }
+    ret = RULE_OK;
+out:
+    return ret;
+}
+
+/* stream.utf8 */
+static enum verdict rule_utf8(const struct streamed *s, size_t *focus,
+                              char *why, size_t n)
+{
+    enum verdict ret;
+    size_t at = evidence_utf8_error(s->x.resp.body.ptr, s->x.resp.body.len);
+
+    if (at == EVIDENCE_NO_FOCUS && !s->log.stats.invalid_utf8) {
+        ret = RULE_OK;
+        goto out;
+    }
+    *focus = at != EVIDENCE_NO_FOCUS ? at : 0;
+    snprintf(why, n, "invalid UTF-8 at byte %zu", *focus);
+    ret = RULE_BAD;
+out:
+    return ret;
+}
+
+/* stream.line-endings */
+static enum verdict rule_endings(const struct streamed *s, size_t *focus,
+                                 char *why, size_t n)
+{
+    enum verdict ret;
+    const struct sse_stats *st = &s->log.stats;
+    const char *b = s->x.resp.body.ptr;
+    size_t i;
+
+    if (st->cr == 0 && (st->lf == 0 || st->crlf == 0)) {
+        ret = RULE_OK;
+        goto out;
+    }
+    for (i = 0; i < s->x.resp.body.len && st->cr > 0; i++)
+        if (b[i] == '\r' && (i + 1 >= s->x.resp.body.len || b[i + 1] != '\n'))
+            break;
+    *focus = i < s->x.resp.body.len ? i : 0;
+    snprintf(why, n, "%u LF, %u CRLF and %u bare CR line endings", st->lf,
+             st->crlf, st->cr);
+    ret = RULE_BAD;
+out:
+    return ret;
+}
+
+/* stream.sdk-hazards */
+static enum verdict rule_hazards(const struct streamed *s, size_t *focus,
+                                 char *why, size_t n)
+{
+    enum verdict ret;
+    const struct stream_log *l = &s->log;
+    size_t i;
+
+    if (l->stats.bom) {
+        *focus = 0;
+        snprintf(why, n, "the stream opens with a UTF-8 byte order mark");
+        ret = RULE_BAD;
+        goto out;
+    }
+    for (i = 0; i < l->n_events; i++) {
+        if (l->events[i].has_id || l->events[i].has_retry) {
+            *focus = (size_t)l->events[i].offset;
+            snprintf(why, n, "event %zu carries a%s field", i,
+                     l->events[i].has_id ? "n id:" : " retry:");
+            ret = RULE_BAD;
+            goto out;
+        }
+    }
+    if (l->stats.unknown_fields > 0) {
+        snprintf(why, n,
+                 "%u line(s) with a field name other than data, "
+                 "event, id or retry",
+                 l->stats.unknown_fields);
+        ret = RULE_BAD;
+        goto out;
+    }
+    ret = RULE_OK;
+out:
+    return ret;
+}
+
+/* stream.json */
+static enum verdict rule_json(const struct streamed *s, size_t *focus,
+                              char *why, size_t n)
+{
+    enum verdict ret;
+    const struct stream_event *e;
+    size_t i;
+
+    for (i = 0; i < before_done(s); i++) {
+        e = &s->log.events[i];
+        if (json_is_object(e->json))
+            continue;
+        *focus = (size_t)e->offset;
+        if (e->json == NULL)
+            snprintf(why, n, "event %zu: data is %s", i, e->json_error);
+        else
+            snprintf(why, n, "event %zu: data is a JSON %s, not an object", i,
+                     shape_type(e->json));
+        ret = RULE_BAD;
+        goto out;
+    }
+    ret = RULE_OK;
+out:
+    return ret;
+}
+
+/* stream.no-error-key */
+static enum verdict rule_no_error(const struct streamed *s, size_t *focus,
+                                  char *why, size_t n)
+{
+    enum verdict ret;
+    size_t i;
+
+    for (i = 0; i < before_done(s); i++) {
+        if (json_object_get(chunk_at(s, i), "error") != NULL) {
+            *focus = (size_t)s->log.events[i].offset;
+            snprintf(why, n, "event %zu carries an error key", i);
+            ret = RULE_BAD;
+            goto out;
+        }
+    }
+    ret = RULE_OK;
+out:
+    return ret;
+}
+
+/* stream.chunk-object */
+static enum verdict rule_object(const struct streamed *s, size_t *focus,
+                                char *why, size_t n)
+{
+    enum verdict ret;
+    const char *obj;
+    json_t *ch;
+    size_t i;
+
+    for (i = 0; i < before_done(s); i++) {
+        if ((ch = chunk_at(s, i)) == NULL)
+            continue;
+        obj = json_string_value(json_object_get(ch, "object"));
+        if (obj == NULL || strcmp(obj, "chat.completion.chunk") != 0) {
+            *focus = (size_t)s->log.events[i].offset;
+            snprintf(why, n, "event %zu has object %s", i,
+                     obj != NULL ? obj
+                                 : shape_type(json_object_get(ch, "object")));
+            ret = RULE_BAD;
+            goto out;
+        }
+    }
+    ret = RULE_OK;
+out:
+    return ret;
+}
+
+/* Says what is wrong with one chunk's shape, or returns true. */
+static bool chunk_shape_ok(const json_t *ch, char *why, size_t n)
+{
+    bool ret;
+    const json_t *choices = json_object_get(ch, "choices"), *c, *fr;
+    size_t k;
+
+    if (!json_is_string(json_object_get(ch, "id")) ||
+        !shape_is_int(json_object_get(ch, "created")) ||
+        !json_is_string(json_object_get(ch, "model")) ||
+        !json_is_array(choices)) {
+        snprintf(why, n, "id is %s, created %s, model %s, choices %s",
+                 shape_type(json_object_get(ch, "id")),
+                 shape_type(json_object_get(ch, "created")),
+                 shape_type(json_object_get(ch, "model")), shape_type(choices));
+        ret = false;
+        goto out;
+    }
+    json_array_foreach(choices, k, c)
+    {
+        fr = json_object_get(c, "finish_reason");
+        if (!shape_is_int(json_object_get(c, "index")) ||
+            !json_is_object(json_object_get(c, "delta")) || fr == NULL ||
+            !(json_is_null(fr) || shape_finish_reason(json_string_value(fr)))) {
+            snprintf(why, n,
+                     "choices[%zu] has index %s, delta %s, finish_reason %s%s",
+                     k, shape_type(json_object_get(c, "index")),
+                     shape_type(json_object_get(c, "delta")), shape_type(fr),
+                     json_is_string(fr) ? " (not an allowed value)" : "");
+            ret = false;
+            goto out;
+        }
+    }
+    ret = true;
+out:
+    return ret;
+}
+
+/* stream.chunk-shape */
+static enum verdict rule_shape(const struct streamed *s, size_t *focus,
+                               char *why, size_t n)
+{
+    enum verdict ret;
+    char what[200];
+    json_t *ch;
+    size_t i;
+
+    for (i = 0; i < before_done(s); i++) {
+        if ((ch = chunk_at(s, i)) == NULL || chunk_shape_ok(ch, what, 200))
+            continue;
+        *focus = (size_t)s->log.events[i].offset;
+        snprintf(why, n, "event %zu: %s", i, what);
+        ret = RULE_BAD;
+        goto out;
+    }
+    ret = RULE_OK;
+out:
+    return ret;
+}
+
+/* stream.chunk-consistent */
+static enum verdict rule_consistent(const struct streamed *s, size_t *focus,
+                                    char *why, size_t n)
+{
+    enum verdict ret;
+    static const char *const fields[] = {"id", "created", "model"};
+    json_t *first = NULL, *ch;
+    size_t i, f;
+
+    for (i = 0; i < before_done(s); i++) {
+        if ((ch = chunk_at(s, i)) == NULL)
+            continue;
+        if (first == NULL) {
+            first = ch;
+            continue;
+        }
+        for (f = 0; f < 3; f++) {
+            if (json_equal(json_object_get(first, fields[f]),
+                           json_object_get(ch, fields[f])))
+                continue;
+            *focus = (size_t)s->log.events[i].offset;
+            snprintf(why, n, "event %zu has another %s than the first chunk", i,
+                     fields[f]);
+            ret = RULE_BAD;
+            goto out;
+        }
+    }
+    ret = RULE_OK;
+out:
+    return ret;
+}
+
+/* Calls fn for every choice of every chunk before [DONE]; stops when fn
+ * returns false. */
+static void each_choice(const struct streamed *s,
+                        bool (*fn)(void *ud, size_t event, json_int_t index,
+                                   const json_t *choice),
+                        void *ud)
+{
+    json_t *choices, *c;
+    size_t i, k;
+
+    for (i = 0; i < before_done(s); i++) {
+        choices = json_object_get(chunk_at(s, i), "choices");
+        json_array_foreach(choices, k, c)
+        {
+            json_t *idx = json_object_get(c, "index");
+            if (!shape_is_int(idx) || json_integer_value(idx) < 0 ||
+                json_integer_value(idx) >= MAX_CHOICES)
+                continue;
+            if (!fn(ud, i, json_integer_value(idx), c))
+                return;
+        }
+    }
+}
+
+/* What the choice walks remember per choice index. */
+struct choice_walk {
+    bool seen[MAX_CHOICES];
+    unsigned finishes[MAX_CHOICES];
+    size_t bad_event;
+    json_int_t bad_index;
+    const char *bad;
+};
+
+/* Remembers the first delta of each choice and stops at a bad one. */
+static bool walk_role(void *ud, size_t event, json_int_t index,
+                      const json_t *choice)
+{
+    bool ret;
+    struct choice_walk *w = ud;
+    const char *role;
+
+    if (w->seen[index]) {
+        ret = true;
+        goto out;
+    }
+    w->seen[index] = true;
+    role = json_string_value(
+        json_object_get(json_object_get(choice, "delta"), "role"));
+    if (role == NULL || strcmp(role, "assistant") != 0) {
+        w->bad_event = event;
+        w->bad_index = index;
+        w->bad = role != NULL ? role : "missing";
+        ret = false;
+        goto out;
+    }
+    ret = true;
+out:
+    return ret;
+}
+
+/* stream.first-role */
+static enum verdict rule_first_role(const struct streamed *s, size_t *focus,
+                                    char *why, size_t n)
+{
+    enum verdict ret;
+    struct choice_walk w;
+    size_t k, seen = 0;
+
+    memset(&w, 0, sizeof(w));
+    each_choice(s, walk_role, &w);
+    if (w.bad != NULL) {
+        *focus = (size_t)s->log.events[w.bad_event].offset;
+        snprintf(why, n,
+                 "the first delta of choice %lld (event %zu) has role "
+                 "%s",
+                 (long long)w.bad_index, w.bad_event, w.bad);
+        ret = RULE_BAD;
+        goto out;
+    }
+    for (k = 0; k < MAX_CHOICES; k++)
+        seen += w.seen[k];
+    if (seen == 0) {
+        snprintf(why, n, "no chunk carries a choice");
+        ret = RULE_BAD;
+        goto out;
+    }
+    ret = RULE_OK;
+out:
+    return ret;
+}
+
+/* Counts finish_reasons per choice and stops at content after one. */
+static bool walk_finish(void *ud, size_t event, json_int_t index,
+                        const json_t *choice)
+{
+    bool ret;
+    struct choice_walk *w = ud;
+    const json_t *delta = json_object_get(choice, "delta");
+    const json_t *content = json_object_get(delta, "content");
+    bool has_content =
+        (json_is_string(content) && json_string_length(content) > 0) ||
+        json_array_size(json_object_get(delta, "tool_calls")) > 0;
+
+    w->seen[index] = true;
+    if (w->finishes[index] > 0 && has_content) {
+        w->bad_event = event;
+        w->bad_index = index;
+        w->bad = "content after its finish_reason";
+        ret = false;
+        goto out;
+    }
+    if (json_is_string(json_object_get(choice, "finish_reason")))
+        w->finishes[index]++;
+    if (w->finishes[index] > 1) {
+        w->bad_event = event;
+        w->bad_index = index;
+        w->bad = "a second finish_reason";
+        ret = false;
+        goto out;
+    }
+    ret = true;
+out:
+    return ret;
+}
+
+/* stream.finish-once */
+static enum verdict rule_finish_once(const struct streamed *s, size_t *focus,
+                                     char *why, size_t n)
+{
+    enum verdict ret;
+    struct choice_walk w;
+    size_t k;
+
+    memset(&w, 0, sizeof(w));
+    each_choice(s, walk_finish, &w);
+    if (w.bad != NULL) {
+        *focus = (size_t)s->log.events[w.bad_event].offset;
+        snprintf(why, n, "choice %lld gets %s (event %zu)",
+                 (long long)w.bad_index, w.bad, w.bad_event);
+        ret = RULE_BAD;
+        goto out;
+    }
+    for (k = 0; k < MAX_CHOICES; k++) {
+        if (w.seen[k] && w.finishes[k] == 0) {
+            snprintf(why, n, "choice %zu never gets a finish_reason", k);
+            ret = RULE_BAD;
+            goto out;
+        }
+    }
+    ret = RULE_OK;
+out:
+    return ret;
+}
+
+/* stream.done-present */
+static enum verdict rule_done_present(const struct streamed *s, size_t *focus,
+                                      char *why, size_t n)
+{
+    enum verdict ret;
+    size_t i;
+
+    if (s->log.done_index != SIZE_MAX) {
+        ret = RULE_OK;
+        goto out;
+    }
+    for (i = 0; i < s->log.n_events; i++) {
+        if (strstr(s->log.events[i].data, "[DONE]") != NULL) {
+            *focus = (size_t)s->log.events[i].offset;
+            snprintf(why, n, "event %zu has data '%.40s', not exactly [DONE]",
+                     i, s->log.events[i].data);
+            ret = RULE_BAD;
+            goto out;
+        }
+    }
+    *focus = s->x.resp.body.len > 0 ? s->x.resp.body.len - 1 : 0;
+    snprintf(why, n, "no [DONE] event in %zu events", s->log.n_events);
+    ret = RULE_BAD;
+out:
+    return ret;
+}
+
+/* stream.done-last */
+static enum verdict rule_done_last(const struct streamed *s, size_t *focus,
+                                   char *why, size_t n)
+{
+    enum verdict ret;
+    const struct stream_log *l = &s->log;
+    size_t end;
+
+    if (l->done_index == SIZE_MAX) {
+        snprintf(why, n, "no [DONE] (see stream.done-present)");
+        ret = RULE_NA;
+        goto out;
+    }
+    end = (size_t)l->events[l->done_index].end;
+    if (l->done_index + 1 < l->n_events || s->x.resp.body.len > end) {
+        *focus = end;
+        snprintf(why, n, "%zu event(s) and %zu byte(s) follow [DONE]",
+                 l->n_events - l->done_index - 1, s->x.resp.body.len - end);
+        ret = RULE_BAD;
+        goto out;
+    }
+    ret = RULE_OK;
+out:
+    return ret;
+}
+
+/* stream.closes-after-done */
+static enum verdict rule_closes(const struct streamed *s, size_t *focus,
+                                char *why, size_t n)
+{
+    enum verdict ret;
+    (void)focus;
+    if (s->log.done_index == SIZE_MAX) {
+        snprintf(why, n, "no [DONE] (see stream.done-present)");
+        ret = RULE_NA;
+        goto out;
+    }
+    if (!s->log.held_open) {
+        ret = RULE_OK;
+        goto out;
+    }
+    snprintf(why, n, "the stream stayed open more than %.0f ms after [DONE]",
+             LINGER_MS);
+    ret = RULE_BAD;
+out:
+    return ret;
+}
+
+/* stream.usage-null */
+static enum verdict rule_usage_null(const struct streamed *s, size_t *focus,
+                                    char *why, size_t n)
+{
+    enum verdict ret;
+    json_t *ch, *u;
+    size_t i;
+
+    for (i = 0; i < before_done(s); i++) {
+        ch = chunk_at(s, i);
+        u = json_object_get(ch, "usage");
+        if (json_array_size(json_object_get(ch, "choices")) == 0 || u == NULL ||
+            json_is_null(u))
+            continue;
+        *focus = (size_t)s->log.events[i].offset;
+        snprintf(why, n, "event %zu has choices and usage %s", i,
+                 shape_type(u));
+        ret = RULE_BAD;
+        goto out;
+    }
+    ret = RULE_OK;
+out:
+    return ret;
+}
+
+/* stream.usage-chunk */
+static enum verdict rule_usage_chunk(const struct streamed *s, size_t *focus,
+                                     char *why, size_t n)
+{
+    enum verdict ret;
+    size_t idx[1], total, i, with_usage = 0, last;
+    json_t *ch, *u, *choices;
+
+    total = stream_log_chunks(&s->log, idx, 0);
+    if (total == 0) {
+        snprintf(why, n, "no chunks");
+        ret = RULE_BAD;
+        goto out;
+    }
+    last = 0;
+    for (i = 0; i < before_done(s); i++) {
+        if ((ch = chunk_at(s, i)) == NULL)
+            continue;
+        last = i;
+        if (json_is_object(json_object_get(ch, "usage")))
+            with_usage++;
+    }
+    ch = chunk_at(s, last);
+    u = json_object_get(ch, "usage");
+    choices = json_object_get(ch, "choices");
+    *focus = (size_t)s->log.events[last].offset;
+    if (!json_is_array(choices) || json_array_size(choices) != 0 ||
+        !json_is_object(u)) {
+        snprintf(why, n, "the last chunk has choices %s%s and usage %s",
+                 shape_type(choices),
+                 json_array_size(choices) > 0 ? " (not empty)" : "",
+                 shape_type(u));
+        ret = RULE_BAD;
+        goto out;
+    }
+    if (!shape_is_count(json_object_get(u, "prompt_tokens")) ||
+        !shape_is_count(json_object_get(u, "completion_tokens")) ||
+        !shape_is_count(json_object_get(u, "total_tokens"))) {
+        snprintf(why, n,
+                 "the usage lacks non-negative integer prompt_tokens, "
+                 "completion_tokens and total_tokens");
+        ret = RULE_BAD;
+        goto out;
+    }
+    if (with_usage != 1) {
+        snprintf(why, n, "%zu chunks carry a usage object", with_usage);
+        ret = RULE_BAD;
+        goto out;
+    }
+    ret = RULE_OK;
+out:
+    return ret;
+}
+
+/* Each rule, the check it decides, and whether it reads only the stream
+ * made with include_usage. */
+static const struct {
+    int check;
+    rule_fn fn;
+    bool usage_only;
+    const char *ok;
+} rules[] = {
+    {CTYPE, rule_ctype, false, "text/event-stream"},
+    {FRAMING, rule_framing, false, "every event ends with a blank line"},
+    {UTF8, rule_utf8, false, "valid UTF-8"},
+    {ENDINGS, rule_endings, false, "consistent line endings"},
+    {HAZARDS, rule_hazards, false, "no BOM, id:, retry: or unknown fields"},
+    {JSON_DATA, rule_json, false, "every payload is a JSON object"},
+    {NO_ERROR, rule_no_error, false, "no error key"},
+    {OBJECT, rule_object, false, "every chunk is chat.completion.chunk"},
+    {SHAPE, rule_shape, false, "every chunk is well formed"},
+    {CONSISTENT, rule_consistent, false, "one id, created and model"},
+    {FIRST_ROLE, rule_first_role, false, "the first delta has the role"},
+    {FINISH_ONCE, rule_finish_once, false, "one finish_reason per choice"},
+    {DONE_PRESENT, rule_done_present, false, "data: [DONE] arrives"},
+    {DONE_LAST, rule_done_last, false, "nothing after [DONE]"},
+    {CLOSES, rule_closes, false, "closed promptly after [DONE]"},
+    {USAGE_NULL, rule_usage_null, true, "usage is null on content chunks"},
+    {USAGE_CHUNK, rule_usage_chunk, true, "one final usage chunk"},
+};
+
+/* Sends the basic request as a stream and reads it through the log. */
+static void send_stream(struct conform *c, struct streamed *s)
+{
+    json_t *body =
+        json_pack("{s:s, s:[{s:s, s:s}, {s:s, s:s}], s:i, s:b}", "model",
+                  conform_model(c), "messages", "role", "system", "content",
+                  "You are a terse assistant.", "role", "user", "content",
+                  "Say hello in five words.", "seed", 42, "stream", 1);
+    struct http_sink sink;
+
+    if (s->include_usage && body != NULL)
+        json_object_set_new(body, "stream_options",
+                            json_pack("{s:b}", "include_usage", 1));
+    stream_log_init(&s->log, MAX_EVENT_BYTES, LINGER_MS);
+    sink = stream_log_sink(&s->log);
+    exchange_send(c, &s->x, "POST", "/chat/completions",
+                  conform_bearer(c, conform_options(c)->api_key), body,
+                  s->log.parser != NULL ? &sink : NULL, true);
+    stream_log_finish(&s->log);
+}
+
+/* True when the stream came back whole: 200, and ended by the server or
+ * by the runner after [DONE]. */
+static bool completed(const struct streamed *s)
+{
+    const struct http_response *r = &s->x.resp;
+
+    return r->status == 200 &&
+           (r->ts == TRANSPORT_OK ||
+            (r->ts == TRANSPORT_STOPPED && s->log.held_open)) &&
+           s->log.parser != NULL;
+}
+
+/* Applies one rule to both streams and records its verdict. */
+static void judge_rule(struct conform *c, size_t r, struct streamed *s,
+                       size_t n_streams)
+{
+    const struct check_def *d = &checks[rules[r].check];
+    char why[512] = "", na[512] = "";
+    size_t k, focus;
+    bool judged = false;
+    enum verdict v;
+
+    for (k = 0; k < n_streams; k++) {
+        if (rules[r].usage_only && !s[k].include_usage)
+            continue;
+        focus = EVIDENCE_NO_FOCUS;
+        v = rules[r].fn(&s[k], &focus, why, sizeof(why));
+        if (v == RULE_BAD) {
+            conform_violation(c, d, exchange_evidence(&s[k].x, focus),
+                              "%s stream: %s", s[k].label, why);
+            return;
+        }
+        if (v == RULE_NA)
+            snprintf(na, sizeof(na), "%s", why);
+        else
+            judged = true;
+    }
+    if (judged)
+        conform_pass(c, d, NULL, "%s", rules[r].ok);
+    else
+        conform_skip(c, d, "%s", na);
+}
+
+/* Runs the group: a plain stream, then one with include_usage. */
+static void run(struct conform *c)
+{
+    struct streamed s[2];
+    size_t k, r;
+    bool ok = true;
+
+    memset(s, 0, sizeof(s));
+    s[0].label = "plain";
+    s[1].label = "include_usage";
+    s[1].include_usage = true;
+    for (k = 0; k < 2; k++) {
+        exchange_init(&s[k].x);
+        send_stream(c, &s[k]);
+    }
+    for (k = 0; k < 2 && ok; k++) {
+        if (!completed(&s[k])) {
+            conform_violation(c, &checks[STATUS],
+                              exchange_evidence(&s[k].x, EVIDENCE_NO_FOCUS),
+                              "%s stream: expected HTTP 200 and a whole "
+                              "stream, got %s",
+                              s[k].label, conform_describe(c, &s[k].x.resp));
+            ok = false;
+        }
+    }
+    if (ok) {
+        conform_pass(c, &checks[STATUS],
+                     exchange_evidence(&s[1].x, EVIDENCE_NO_FOCUS),
+                     "both streams complete: %zu and %zu bytes",
+                     s[0].x.resp.body.len, s[1].x.resp.body.len);
+        for (r = 0; r < sizeof(rules) / sizeof(rules[0]); r++)
+            judge_rule(c, r, s, 2);
+    }
+    conform_skip_rest(c, "the stream did not complete (see stream.status)");
+    for (k = 0; k < 2; k++) {
+        exchange_cleanup(&s[k].x);
+        stream_log_cleanup(&s[k].log);
+    }
+}
+
+const struct group_def group_stream = {
+    .name = "stream",
+    .about = "POST /chat/completions with stream true: SSE framing, chunks, "
+             "[DONE], include_usage",
+    .checks = checks,
+    .n_checks = sizeof(checks) / sizeof(checks[0]),
+    .needs_model = true,
+    .missing = NULL,
+    .run = run,
+};

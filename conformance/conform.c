@@ -1,0 +1,421 @@
+/* conform: the engine that plans a run (groups, skips), sends every
+ * request through the transport and records each check's verdict. */
+#include "conform.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "checks_auth.h"
+#include "checks_billing.h"
+#include "checks_chat.h"
+#include "checks_models.h"
+#include "checks_notfound.h"
+#include "checks_params.h"
+#include "checks_ratelimit.h"
+#include "checks_stream.h"
+#include "checks_usage.h"
+#include "dbuf.h"
+#include "shape.h"
+
+/* After this many exchanges in a row with no answer at all, the server is
+ * taken to be gone and later requests are not sent. */
+#define MAX_SILENT 3
+#define MAX_MESSAGE 2048
+
+struct conform {
+    const struct options *o;
+    struct transport *t;
+    struct results *results;
+    void (*observer)(const struct check_result *r, void *ud);
+    void *observer_ud;
+    FILE *log;
+    char *model;
+    char *models_auth;
+    struct http_request models_req;
+    struct http_response models_resp;
+    unsigned silent;
+    const struct group_def *group;
+    unsigned long long recorded; /* bit i: group->checks[i] has a verdict */
+    struct timespec mark;
+    struct dbuf bearer;
+    char describe[512];
+};
+
+static const struct group_def *const groups[] = {
+    &group_models,   &group_chat,    &group_stream,
+    &group_usage,    &group_params,  &group_auth,
+    &group_notfound, &group_billing, &group_ratelimit,
+};
+
+/* The groups in the order they run. */
+const struct group_def *const *conform_groups(size_t *n)
+{
+    *n = sizeof(groups) / sizeof(groups[0]);
+    return groups;
+}
+
+/* Returns the index of the group called name, or -1. */
+int conform_group_index(const char *name)
+{
+    int ret;
+    size_t i;
+
+    for (i = 0; i < sizeof(groups) / sizeof(groups[0]); i++)
+        if (strcmp(groups[i]->name, name) == 0) {
+            ret = (int)i;
+            goto out;
+        }
+    ret = -1;
+out:
+    return ret;
+}
+
+/* Copies s into a new string, or returns NULL. */
+static char *dup_str(const char *s)
+{
+    size_t n = strlen(s);
+    char *p = malloc(n + 1);
+
+    if (p != NULL)
+        memcpy(p, s, n + 1);
+    return p;
+}
+
+/* Returns a new engine that sends through t and appends to results (both
+ * borrowed: they must outlive the engine), or NULL on OOM. */
+struct conform *conform_new(const struct options *o, struct transport *t,
+                            struct results *results)
+{
+    struct conform *ret;
+    struct conform *c = calloc(1, sizeof(*c));
+
+    if (c == NULL) {
+        ret = NULL;
+        goto out;
+    }
+    c->o = o;
+    c->t = t;
+    c->results = results;
+    http_response_init(&c->models_resp, o->max_bytes);
+    dbuf_init(&c->bearer, 8192);
+    clock_gettime(CLOCK_MONOTONIC, &c->mark);
+    ret = c;
+out:
+    return ret;
+}
+
+/* Frees c; NULL is a no-op. */
+void conform_free(struct conform *c)
+{
+    if (c == NULL)
+        return;
+    http_response_cleanup(&c->models_resp);
+    dbuf_cleanup(&c->bearer);
+    free(c->model);
+    free(c->models_auth);
+    free(c);
+}
+
+/* Calls fn with each result as soon as it is recorded (the terminal). */
+void conform_observe(struct conform *c,
+                     void (*fn)(const struct check_result *r, void *ud),
+                     void *ud)
+{
+    c->observer = fn;
+    c->observer_ud = ud;
+}
+
+/* Logs each exchange to log (--verbose); NULL stops logging. */
+void conform_log_to(struct conform *c, FILE *log)
+{
+    c->log = log;
+}
+
+/* The model under test, or NULL when none is known. */
+const char *conform_model(const struct conform *c)
+{
+    return c->model;
+}
+
+/* The configuration. */
+const struct options *conform_options(const struct conform *c)
+{
+    return c->o;
+}
+
+/* The "Bearer KEY" value for key, valid until the next call. */
+const char *conform_bearer(struct conform *c, const char *key)
+{
+    dbuf_reset(&c->bearer);
+    dbuf_addf(&c->bearer, "Bearer %s", key);
+    return dbuf_str(&c->bearer);
+}
+
+/* The discovery GET /models, made once per run. */
+const struct http_response *conform_models_response(const struct conform *c)
+{
+    return &c->models_resp;
+}
+
+/* The request that produced conform_models_response(). */
+const struct http_request *conform_models_request(const struct conform *c)
+{
+    return &c->models_req;
+}
+
+/* Initialises resp and performs req (see struct transport). */
+void conform_request(struct conform *c, const struct http_request *req,
+                     struct http_response *resp, const struct http_sink *sink)
+{
+    http_response_init(resp, c->o->max_bytes);
+    if (c->silent >= MAX_SILENT) {
+        http_response_fail(resp, TRANSPORT_SKIPPED,
+                           "not sent: the server did not answer the last "
+                           "%d requests",
+                           MAX_SILENT);
+    } else {
+        transport_perform(c->t, req, resp, sink);
+        if (resp->ts == TRANSPORT_TIMEOUT || resp->ts == TRANSPORT_UNREACHABLE)
+            c->silent++;
+        else
+            c->silent = 0;
+    }
+    if (c->log != NULL)
+        fprintf(c->log, "> %s %s -> %s %ld, %zu bytes, %.1f ms\n", req->method,
+                req->path, transport_status_name(resp->ts), resp->status,
+                resp->body.len, resp->elapsed_ms);
+}
+
+/* Describes a failed exchange in words ("timeout: ...", "HTTP 500"), for
+ * messages; valid until the next call. */
+const char *conform_describe(struct conform *c,
+                             const struct http_response *resp)
+{
+    if (resp->ts != TRANSPORT_OK)
+        snprintf(c->describe, sizeof(c->describe), "%s (%s)", resp->error,
+                 transport_status_name(resp->ts));
+    else if (resp->status == 0)
+        snprintf(c->describe, sizeof(c->describe),
+                 "an answer that is not HTTP (%zu bytes)", resp->body.len);
+    else
+        snprintf(c->describe, sizeof(c->describe), "HTTP %ld", resp->status);
+    return c->describe;
+}
+
+/* Returns the index of d in the running group, or -1. */
+static int check_index(const struct conform *c, const struct check_def *d)
+{
+    int ret;
+    if (c->group == NULL || d < c->group->checks ||
+        d >= c->group->checks + c->group->n_checks) {
+        ret = -1;
+        goto out;
+    }
+    ret = (int)(d - c->group->checks);
+out:
+    return ret;
+}
+
+/* True when d already has a verdict in this run. */
+bool conform_done(const struct conform *c, const struct check_def *d)
+{
+    int i = check_index(c, d);
+
+    return i >= 0 && (c->recorded & (1ULL << i)) != 0;
+}
+
+/* Milliseconds since the last verdict, then restarts the count: a check's
+ * duration is the time spent since the one before it. */
+static double lap_ms(struct conform *c)
+{
+    struct timespec now;
+    double ms;
+
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    ms = (double)(now.tv_sec - c->mark.tv_sec) * 1000.0 +
+         (double)(now.tv_nsec - c->mark.tv_nsec) / 1e6;
+    c->mark = now;
+    return ms;
+}
+
+/* Stores one verdict, once per check, and shows it to the observer. */
+static void record(struct conform *c, const struct check_def *d,
+                   enum check_status st, json_t *evidence, const char *msg)
+{
+    struct check_result *r;
+    int i = check_index(c, d);
+
+    if (i < 0 || (c->recorded & (1ULL << i)) != 0) {
+        fprintf(stderr, "nexus-conform: internal: verdict for %s %s\n", d->id,
+                i < 0 ? "outside its group" : "given twice");
+        json_decref(evidence);
+        return;
+    }
+    c->recorded |= 1ULL << i;
+    r = results_add(c->results, d->id, c->group->name, st, d->rule, d->source,
+                    evidence, "%s", msg);
+    if (r != NULL) {
+        r->duration_ms = lap_ms(c);
+        if (c->observer != NULL)
+            c->observer(r, c->observer_ud);
+    }
+}
+
+/* Formats a message into buf (size n). */
+static void vformat(char *buf, size_t n, const char *fmt, va_list ap)
+    __attribute__((format(printf, 3, 0)));
+
+/* Formats a message, leaving it empty if the format fails. */
+static void vformat(char *buf, size_t n, const char *fmt, va_list ap)
+{
+    if (vsnprintf(buf, n, fmt, ap) < 0)
+        buf[0] = '\0';
+}
+
+/* Records that d passed. */
+void conform_pass(struct conform *c, const struct check_def *d,
+                  json_t *evidence, const char *fmt, ...)
+{
+    char msg[MAX_MESSAGE];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vformat(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    record(c, d, CHECK_PASS, evidence, msg);
+}
+
+/* Records that d was violated: a failure for MUST, a warning for SHOULD. */
+void conform_violation(struct conform *c, const struct check_def *d,
+                       json_t *evidence, const char *fmt, ...)
+{
+    char msg[MAX_MESSAGE];
+    size_t len;
+    va_list ap;
+
+    va_start(ap, fmt);
+    vformat(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    len = strlen(msg);
+    if (d->breaks != NULL && len < sizeof(msg))
+        snprintf(msg + len, sizeof(msg) - len, ". Impact: %s", d->breaks);
+    record(c, d, d->level == LEVEL_MUST ? CHECK_FAIL : CHECK_WARN, evidence,
+           msg);
+}
+
+/* Records that d could not be judged, and why. */
+void conform_skip(struct conform *c, const struct check_def *d, const char *fmt,
+                  ...)
+{
+    char msg[MAX_MESSAGE];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vformat(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    record(c, d, CHECK_SKIP, NULL, msg);
+}
+
+/* Records a skip, with the same reason, for every check of the running group
+ * that has no verdict yet. */
+void conform_skip_rest(struct conform *c, const char *fmt, ...)
+{
+    char msg[MAX_MESSAGE];
+    va_list ap;
+    size_t i;
+
+    va_start(ap, fmt);
+    vformat(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    for (i = 0; c->group != NULL && i < c->group->n_checks; i++)
+        if ((c->recorded & (1ULL << i)) == 0)
+            record(c, &c->group->checks[i], CHECK_SKIP, NULL, msg);
+}
+
+/* Makes the discovery request and picks the model: --model, or the first
+ * one listed. Returns -1 only when nothing could be reached. */
+static int discover(struct conform *c, char **cause)
+{
+    struct dbuf why;
+    json_t *body = NULL, *first;
+    const char *id;
+    size_t off;
+    char err[256];
+    int rc = -1;
+
+    dbuf_init(&why, 1024);
+    c->models_auth = dup_str(conform_bearer(c, c->o->api_key));
+    if (c->models_auth == NULL)
+        goto out;
+    c->models_req.method = "GET";
+    c->models_req.path = "/models";
+    c->models_req.authorization = c->models_auth;
+    http_response_cleanup(&c->models_resp);
+    conform_request(c, &c->models_req, &c->models_resp, NULL);
+    if (c->models_resp.ts == TRANSPORT_UNREACHABLE) {
+        dbuf_addf(&why, "cannot reach %s: %s",
+                  c->models_resp.url != NULL ? c->models_resp.url
+                                             : c->o->base_url,
+                  c->models_resp.error);
+        *cause = dbuf_take(&why);
+        goto out;
+    }
+    rc = 0;
+    if (c->o->model != NULL) {
+        c->model = dup_str(c->o->model);
+        goto out;
+    }
+    if (c->models_resp.ts != TRANSPORT_OK)
+        goto out;
+    body = shape_parse(c->models_resp.body.ptr, c->models_resp.body.len, err,
+                       sizeof(err), &off);
+    first = json_array_get(json_object_get(body, "data"), 0);
+    id = json_string_value(json_object_get(first, "id"));
+    if (id != NULL && id[0] != '\0')
+        c->model = dup_str(id);
+out:
+    json_decref(body);
+    dbuf_cleanup(&why);
+    return rc;
+}
+
+/* Discovers the model, then runs every group. */
+int conform_run(struct conform *c, char **cause)
+{
+    int ret;
+    const char *reason;
+    size_t i;
+
+    *cause = NULL;
+    if (discover(c, cause) != 0) {
+        ret = -1;
+        goto out;
+    }
+    for (i = 0; i < sizeof(groups) / sizeof(groups[0]); i++) {
+        c->group = groups[i];
+        c->recorded = 0;
+        lap_ms(c);
+        reason = NULL;
+        /* Groups left out with --only/--skip are not reported at all. */
+        if ((c->o->groups & (1UL << i)) == 0)
+            continue;
+        if (groups[i]->missing != NULL)
+            reason = groups[i]->missing(c);
+        if (reason == NULL && groups[i]->needs_model && c->model == NULL)
+            reason = "no model to test: the model list could not be read "
+                     "and --model was not given";
+        if (reason == NULL)
+            groups[i]->run(c);
+        else
+            conform_skip_rest(c, "%s", reason);
+        /* A safety net: every check gets a verdict, even after an early
+         * return inside a group. */
+        conform_skip_rest(c, "not evaluated");
+    }
+    c->group = NULL;
+    ret = 0;
+out:
+    return ret;
+}

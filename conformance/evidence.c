@@ -1,0 +1,284 @@
+/* evidence: the request and an excerpt of the response that a check's
+ * verdict rests on, as JSON for the reports. */
+#include "evidence.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "dbuf.h"
+
+/* Enough to show the shape of a body without bloating a report. */
+#define EXCERPT_BYTES 2048
+#define REQUEST_BYTES 2048
+
+/* Returns the length of the valid UTF-8 sequence at s (at most len bytes),
+ * or 0 when the bytes there are not one. */
+static size_t utf8_len(const unsigned char *s, size_t len)
+{
+    size_t ret;
+    size_t n, i;
+    unsigned cp;
+
+    if (s[0] < 0x80) {
+        ret = 1;
+        goto out;
+    }
+    if (s[0] >= 0xc2 && s[0] <= 0xdf)
+        n = 2;
+    else if (s[0] >= 0xe0 && s[0] <= 0xef)
+        n = 3;
+    else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+        n = 4;
+    else {
+        ret = 0;
+        goto out;
+    }
+    if (n > len) {
+        ret = 0;
+        goto out;
+    }
+    cp = s[0] & (0x7f >> n);
+    for (i = 1; i < n; i++) {
+        if ((s[i] & 0xc0) != 0x80) {
+            ret = 0;
+            goto out;
+        }
+        cp = (cp << 6) | (s[i] & 0x3f);
+    }
+    /* Overlong forms, surrogates and values past U+10FFFF. */
+    if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
+        (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff) {
+        ret = 0;
+        goto out;
+    }
+    ret = n;
+out:
+    return ret;
+}
+
+/* Returns the offset of the first byte that does not begin a valid UTF-8
+ * sequence, or EVIDENCE_NO_FOCUS when all of bytes is UTF-8. */
+size_t evidence_utf8_error(const char *bytes, size_t len)
+{
+    size_t ret;
+    const unsigned char *s = (const unsigned char *)bytes;
+    size_t i = 0, n;
+
+    while (i < len) {
+        n = utf8_len(s + i, len - i);
+        if (n == 0) {
+            ret = i;
+            goto out;
+        }
+        i += n;
+    }
+    ret = EVIDENCE_NO_FOCUS;
+out:
+    return ret;
+}
+
+/* Returns a JSON string showing bytes[0..len) readably: invalid UTF-8 and
+ * control bytes other than TAB, LF and CR become the text \xNN, so that the
+ * offending bytes stay visible in every report. */
+json_t *evidence_bytes(const char *bytes, size_t len)
+{
+    const unsigned char *s = (const unsigned char *)bytes;
+    json_t *str = NULL;
+    struct dbuf b;
+    size_t i = 0, n;
+    bool ok = true;
+
+    /* Escaping makes at most four bytes of one. */
+    dbuf_init(&b, len * 4 + 16);
+    while (i < len && ok) {
+        n = utf8_len(s + i, len - i);
+        if (n == 0 ||
+            (s[i] < 0x20 && s[i] != '\t' && s[i] != '\n' && s[i] != '\r') ||
+            s[i] == 0x7f) {
+            ok = dbuf_addf(&b, "\\x%02x", s[i]) == 0;
+            i++;
+        } else {
+            ok = dbuf_add(&b, s + i, n) == 0;
+            i += n;
+        }
+    }
+    if (ok)
+        str = json_stringn(dbuf_str(&b), b.len);
+    dbuf_cleanup(&b);
+    return str;
+}
+
+/* Returns the excerpt of at most window bytes around focus, marked with
+ * "..." where cut. */
+json_t *evidence_excerpt(const char *bytes, size_t len, size_t focus,
+                         size_t window)
+{
+    size_t from = 0, to = len;
+    json_t *mid = NULL, *out = NULL;
+    struct dbuf b;
+
+    dbuf_init(&b, window * 4 + 32);
+    if (len > window) {
+        if (focus != EVIDENCE_NO_FOCUS && focus < len)
+            from = focus > window / 4 ? focus - window / 4 : 0;
+        to = from + window < len ? from + window : len;
+        /* Do not start or end inside a UTF-8 sequence. */
+        while (from > 0 && ((unsigned char)bytes[from] & 0xc0) == 0x80)
+            from--;
+        while (to < len && ((unsigned char)bytes[to] & 0xc0) == 0x80)
+            to++;
+    }
+    mid = evidence_bytes(bytes + from, to - from);
+    if (mid == NULL)
+        goto out;
+    if (from == 0 && to == len) {
+        out = mid;
+        mid = NULL;
+        goto out;
+    }
+    if ((from > 0 && dbuf_adds(&b, "...") != 0) ||
+        dbuf_adds(&b, json_string_value(mid)) != 0 ||
+        (to < len && dbuf_adds(&b, "...") != 0))
+        goto out;
+    out = json_stringn(dbuf_str(&b), b.len);
+out:
+    json_decref(mid);
+    dbuf_cleanup(&b);
+    return out;
+}
+
+/* Writes into out (size n) the Authorization value with the key hidden: the
+ * scheme and the key's first four characters stay. */
+void evidence_redact(const char *authorization, char *out, size_t n)
+{
+    const char *sp = strchr(authorization, ' ');
+    const char *key = sp != NULL ? sp + 1 : authorization;
+    int scheme = sp != NULL ? (int)(sp - authorization) : 0;
+
+    if (scheme > 32)
+        scheme = 32;
+    snprintf(out, n, "%.*s%s%.4s...(redacted)", scheme, authorization,
+             sp != NULL ? " " : "", key);
+}
+
+/* Sets ev[key] = value (stolen, even on failure); ev may be NULL. */
+void evidence_set(json_t *ev, const char *key, json_t *value)
+{
+    if (ev == NULL || json_object_set_new(ev, key, value) != 0)
+        json_decref(ev == NULL ? value : NULL);
+}
+
+/* Returns the response headers as an object; repeated names are joined
+ * with ", " as HTTP allows. New reference. */
+static json_t *headers_json(const struct http_response *resp)
+{
+    json_t *o = json_object(), *prev, *v;
+    struct dbuf joined;
+    size_t i;
+
+    dbuf_init(&joined, 32768);
+    for (i = 0; o != NULL && i < resp->n_headers; i++) {
+        prev = json_object_get(o, resp->headers[i].name);
+        dbuf_reset(&joined);
+        if (prev != NULL && json_is_string(prev)) {
+            dbuf_adds(&joined, json_string_value(prev));
+            dbuf_adds(&joined, ", ");
+        }
+        dbuf_adds(&joined, resp->headers[i].value);
+        v = evidence_bytes(dbuf_str(&joined), joined.len);
+        if (v != NULL)
+            json_object_set_new(o, resp->headers[i].name, v);
+    }
+    dbuf_cleanup(&joined);
+    return o;
+}
+
+/* Returns what was sent, with the key redacted. New reference. */
+static json_t *request_json(const struct http_request *req,
+                            const struct http_response *resp)
+{
+    json_t *o = json_object(), *h = json_object();
+    char auth[128];
+
+    if (o == NULL || h == NULL)
+        goto out;
+    json_object_set_new(o, "method", json_string(req->method));
+    if (resp != NULL && resp->url != NULL)
+        evidence_set(o, "url", evidence_bytes(resp->url, strlen(resp->url)));
+    else
+        evidence_set(o, "path", evidence_bytes(req->path, strlen(req->path)));
+    if (req->authorization != NULL) {
+        evidence_redact(req->authorization, auth, sizeof(auth));
+        evidence_set(h, "Authorization", evidence_bytes(auth, strlen(auth)));
+    }
+    if (req->body != NULL)
+        json_object_set_new(h, "Content-Type", json_string("application/json"));
+    json_object_set_new(o, "headers", h);
+    h = NULL;
+    if (req->body != NULL)
+        evidence_set(o, "body",
+                     evidence_excerpt(req->body, req->body_len,
+                                      EVIDENCE_NO_FOCUS, REQUEST_BYTES));
+out:
+    json_decref(h);
+    return o;
+}
+
+/* Returns what came back, the excerpt centred on focus. New reference. */
+static json_t *response_json(const struct http_response *resp, size_t focus)
+{
+    json_t *ret;
+    json_t *o = json_object();
+
+    if (o == NULL) {
+        ret = NULL;
+        goto out;
+    }
+    if (resp->ts != TRANSPORT_OK) {
+        json_object_set_new(o, "transport",
+                            json_string(transport_status_name(resp->ts)));
+        evidence_set(o, "error",
+                     evidence_bytes(resp->error, strlen(resp->error)));
+    }
+    if (resp->ts == TRANSPORT_SKIPPED || resp->ts == TRANSPORT_UNREACHABLE) {
+        ret = o;
+        goto out;
+    }
+    json_object_set_new(o, "status", json_integer(resp->status));
+    json_object_set_new(o, "elapsed_ms", json_real(resp->elapsed_ms));
+    json_object_set_new(o, "headers", headers_json(resp));
+    json_object_set_new(o, "body_bytes",
+                        json_integer((json_int_t)resp->body.len));
+    if (focus != EVIDENCE_NO_FOCUS)
+        json_object_set_new(o, "offending_offset",
+                            json_integer((json_int_t)focus));
+    evidence_set(o, "body",
+                 evidence_excerpt(resp->body.ptr != NULL ? resp->body.ptr : "",
+                                  resp->body.len, focus, EXCERPT_BYTES));
+    ret = o;
+out:
+    return ret;
+}
+
+/* Returns {"request":{...},"response":{...}} for one exchange, with the body
+ * excerpt centred on byte focus (or EVIDENCE_NO_FOCUS). */
+json_t *evidence_new(const struct http_request *req,
+                     const struct http_response *resp, size_t focus)
+{
+    json_t *ret;
+    json_t *ev = json_object();
+
+    if (ev == NULL) {
+        ret = NULL;
+        goto out;
+    }
+    if (req != NULL)
+        evidence_set(ev, "request", request_json(req, resp));
+    if (resp != NULL)
+        evidence_set(ev, "response", response_json(resp, focus));
+    ret = ev;
+out:
+    return ret;
+}

@@ -1,0 +1,56 @@
+/* exchange: one request and its answer as the checks see them: the body
+ * they sent, the bytes that came back, and those bytes parsed. */
+#ifndef CONFORM_EXCHANGE_H
+#define CONFORM_EXCHANGE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <jansson.h>
+
+#include "conform.h"
+#include "dbuf.h"
+#include "transport.h"
+
+struct exchange {
+    struct http_request req;
+    struct http_response resp;
+    char *body;   /* owned: what req.body points at */
+    char *auth;   /* owned: what req.authorization points at */
+    char *path;   /* owned: what req.path points at */
+    json_t *json; /* the response body parsed, or NULL */
+    char json_error[200];
+    size_t json_error_offset;
+};
+
+/* Prepares an empty exchange. */
+void exchange_init(struct exchange *x);
+/* Frees everything the exchange holds; it is empty afterwards. */
+void exchange_cleanup(struct exchange *x);
+/* Sends method path with the given Authorization value (NULL: none) and
+ * body (stolen; NULL: none; serialised compactly), then parses the answer
+ * as JSON unless it is a stream. */
+void exchange_send(struct conform *c, struct exchange *x, const char *method,
+                   const char *path, const char *authorization, json_t *body,
+                   const struct http_sink *sink, bool stream);
+/* Like exchange_send with a raw body (for malformed JSON). */
+void exchange_send_raw(struct conform *c, struct exchange *x,
+                       const char *method, const char *path,
+                       const char *authorization, const char *raw);
+/* Evidence of the exchange with the excerpt around focus. New reference. */
+json_t *exchange_evidence(const struct exchange *x, size_t focus);
+/* True when a complete HTTP response with that status came back. */
+bool exchange_status_is(const struct exchange *x, long status);
+/* Records d as passed when the answer has the status and the OpenAI
+ * error body, as violated otherwise. Returns true when it passed. */
+bool exchange_expect_error(struct conform *c, const struct check_def *d,
+                           const struct exchange *x, long status);
+
+/* Returns {"model":model,"messages":[{"role":"user","content":text}]}
+ * plus, when max_tokens > 0, "max_tokens". New reference or NULL. */
+json_t *chat_body(const char *model, const char *text, long max_tokens);
+/* Appends "/models/" and the percent-encoded id to out, so that ids with
+ * '/' or ':' stay one path segment. Returns 0 or -1 when out is full. */
+int models_path(const char *id, struct dbuf *out);
+
+#endif

@@ -1,0 +1,419 @@
+/* result: the list of check outcomes, kept in valid UTF-8 for every report. */
+#include "result.h"
+
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* A run has a few hundred checks; this only stops a runaway loop. */
+#define RESULTS_MAX 100000
+/* A message is one sentence; server bytes quoted in it are cut here. */
+#define RESULTS_MESSAGE_MAX 4096
+/* Evidence nested deeper than this is hostile or cyclic; it is replaced. */
+#define RESULTS_EVIDENCE_DEPTH 64
+
+/* Returns the length (1-4) of the well-formed UTF-8 sequence that starts at
+ * s, with n bytes available, or 0 if none starts there. */
+static size_t utf8_seq_len(const unsigned char *s, size_t n)
+{
+    size_t len = 0, need, i;
+    unsigned char lo = 0x80, hi = 0xBF;
+
+    if (n == 0)
+        goto out;
+    if (s[0] < 0x80) {
+        len = 1;
+        goto out;
+    }
+    if (s[0] >= 0xC2 && s[0] <= 0xDF) {
+        need = 1;
+    } else if (s[0] >= 0xE0 && s[0] <= 0xEF) {
+        need = 2;
+        if (s[0] == 0xE0)
+            lo = 0xA0; /* overlong */
+        else if (s[0] == 0xED)
+            hi = 0x9F; /* surrogates */
+    } else if (s[0] >= 0xF0 && s[0] <= 0xF4) {
+        need = 3;
+        if (s[0] == 0xF0)
+            lo = 0x90; /* overlong */
+        else if (s[0] == 0xF4)
+            hi = 0x8F; /* past U+10FFFF */
+    } else {
+        goto out;
+    }
+    if (n <= need)
+        goto out;
+    for (i = 1; i <= need; i++) {
+        if (s[i] < lo || s[i] > hi)
+            goto out;
+        lo = 0x80;
+        hi = 0xBF;
+    }
+    len = need + 1;
+out:
+    return len;
+}
+
+/* True if the n bytes at s are all well-formed UTF-8. */
+static bool utf8_valid(const char *s, size_t n)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    size_t i = 0, k = 1;
+
+    while (i < n && k > 0) {
+        k = utf8_seq_len(u + i, n - i);
+        i += k;
+    }
+    return i >= n;
+}
+
+/* Copies the n bytes at s as valid UTF-8 and stores the copy's length. */
+static char *utf8_clean_n(const char *s, size_t n, size_t *out_len)
+{
+    static const char replacement[] = "\xEF\xBF\xBD";
+    const unsigned char *u = (const unsigned char *)s;
+    char *out = NULL;
+    size_t i = 0, o = 0, k;
+
+    /* Each bad byte grows to the three bytes of U+FFFD. */
+    if (n > (SIZE_MAX - 1) / 3)
+        goto out;
+    out = malloc(n * 3 + 1);
+    if (out == NULL)
+        goto out;
+    while (i < n) {
+        k = utf8_seq_len(u + i, n - i);
+        if (k == 0) {
+            memcpy(out + o, replacement, 3);
+            o += 3;
+            i++;
+        } else {
+            memcpy(out + o, s + i, k);
+            o += k;
+            i += k;
+        }
+    }
+    out[o] = '\0';
+    *out_len = o;
+out:
+    return out;
+}
+
+/* Copies a cleaned string for public use. */
+char *results_utf8_clean(const char *s, size_t len)
+{
+    size_t n;
+
+    return utf8_clean_n(s != NULL ? s : "", s != NULL ? len : 0, &n);
+}
+
+/* Copies a C string (NULL reads as "") as valid UTF-8. */
+static char *text_dup(const char *s)
+{
+    return results_utf8_clean(s, s != NULL ? strlen(s) : 0);
+}
+
+/* Returns how many of the first n bytes of s to keep so that a cut there
+ * does not split a UTF-8 sequence. */
+static size_t utf8_cut(const char *s, size_t n)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    size_t j = n, keep = n;
+
+    /* Walk back over continuation bytes to the lead byte, at most three. */
+    while (j > 0 && n - j < 3 && (u[j - 1] & 0xC0) == 0x80)
+        j--;
+    if (j > 0 && u[j - 1] >= 0xC0) {
+        size_t want = u[j - 1] >= 0xF0 ? 4 : u[j - 1] >= 0xE0 ? 3 : 2;
+
+        if (n - (j - 1) < want)
+            keep = j - 1; /* the sequence was cut short: drop it whole */
+    }
+    return keep;
+}
+
+/* Formats the message, cut to RESULTS_MESSAGE_MAX bytes, as valid UTF-8. */
+__attribute__((format(printf, 1, 0))) static char *
+message_format(const char *fmt, va_list ap)
+{
+    char *raw = NULL, *msg = NULL;
+    va_list cp;
+    int n;
+    size_t len;
+    bool cut;
+
+    if (fmt == NULL) {
+        msg = text_dup("");
+        goto out;
+    }
+    va_copy(cp, ap);
+    n = vsnprintf(NULL, 0, fmt, cp);
+    va_end(cp);
+    if (n < 0) {
+        msg = text_dup("(the message could not be formatted)");
+        goto out;
+    }
+    cut = (size_t)n > RESULTS_MESSAGE_MAX;
+    len = cut ? RESULTS_MESSAGE_MAX : (size_t)n;
+    /* Room for "..." after a cut. */
+    raw = malloc(len + 4);
+    if (raw == NULL)
+        goto out;
+    vsnprintf(raw, len + 1, fmt, ap);
+    if (cut) {
+        len = utf8_cut(raw, len);
+        memcpy(raw + len, "...", 4);
+        len += 3;
+    }
+    msg = results_utf8_clean(raw, len);
+out:
+    free(raw);
+    return msg;
+}
+
+/* True if every string and key in v is valid UTF-8 and v is not nested
+ * deeper than the cap. */
+static bool evidence_is_clean(json_t *v, int depth)
+{
+    bool ok = false;
+    const char *key;
+    size_t key_len, i;
+    json_t *child;
+
+    if (depth > RESULTS_EVIDENCE_DEPTH)
+        goto out;
+    if (json_is_string(v)) {
+        ok = utf8_valid(json_string_value(v), json_string_length(v));
+        goto out;
+    }
+    if (json_is_object(v)) {
+        json_object_keylen_foreach(v, key, key_len, child)
+        {
+            if (!utf8_valid(key, key_len) ||
+                !evidence_is_clean(child, depth + 1))
+                goto out;
+        }
+    } else if (json_is_array(v)) {
+        json_array_foreach(v, i, child)
+        {
+            if (!evidence_is_clean(child, depth + 1))
+                goto out;
+        }
+    }
+    ok = true;
+out:
+    return ok;
+}
+
+/* Returns a new reference to a copy of v whose strings and keys are valid
+ * UTF-8 and whose too-deep parts are replaced by a note; NULL on OOM. */
+static json_t *evidence_copy(json_t *v, int depth)
+{
+    json_t *copy = NULL, *out = NULL, *child;
+    const char *key;
+    size_t key_len, i, n;
+    char *text = NULL;
+
+    if (depth > RESULTS_EVIDENCE_DEPTH) {
+        out = json_string("(evidence nested too deeply)");
+        goto out;
+    }
+    if (json_is_string(v)) {
+        text = utf8_clean_n(json_string_value(v), json_string_length(v), &n);
+        if (text != NULL)
+            out = json_stringn(text, n);
+    } else if (json_is_object(v)) {
+        copy = json_object();
+        if (copy == NULL)
+            goto out;
+        json_object_keylen_foreach(v, key, key_len, child)
+        {
+            free(text);
+            text = utf8_clean_n(key, key_len, &n);
+            if (text == NULL ||
+                json_object_setn_new(copy, text, n,
+                                     evidence_copy(child, depth + 1)) != 0)
+                goto out;
+        }
+        out = copy;
+        copy = NULL;
+    } else if (json_is_array(v)) {
+        copy = json_array();
+        if (copy == NULL)
+            goto out;
+        json_array_foreach(v, i, child)
+        {
+            if (json_array_append_new(copy, evidence_copy(child, depth + 1)) !=
+                0)
+                goto out;
+        }
+        out = copy;
+        copy = NULL;
+    } else {
+        out = json_incref(v); /* numbers, booleans and null */
+    }
+out:
+    free(text);
+    json_decref(copy);
+    return out;
+}
+
+/* Takes the evidence reference and returns one that is safe to render:
+ * itself when already clean, else a cleaned copy. NULL on OOM. */
+static json_t *evidence_take(json_t *ev)
+{
+    json_t *out = NULL;
+
+    if (ev == NULL || evidence_is_clean(ev, 0)) {
+        out = ev;
+        ev = NULL;
+    } else {
+        out = evidence_copy(ev, 0);
+    }
+    json_decref(ev);
+    return out;
+}
+
+/* Frees what one result owns. */
+static void result_free(struct check_result *c)
+{
+    free(c->id);
+    free(c->group);
+    free(c->message);
+    free(c->rule);
+    free(c->source);
+    json_decref(c->evidence);
+    memset(c, 0, sizeof(*c));
+}
+
+/* Makes room for one more result, doubling up to RESULTS_MAX. */
+static int results_grow(struct results *r)
+{
+    int err = -1;
+    size_t ncap;
+    struct check_result *items;
+
+    if (r->n < r->cap) {
+        err = 0;
+        goto out;
+    }
+    if (r->cap >= RESULTS_MAX)
+        goto out;
+    ncap = r->cap ? r->cap * 2 : 32;
+    if (ncap > RESULTS_MAX)
+        ncap = RESULTS_MAX;
+    items = realloc(r->items, ncap * sizeof(*items));
+    if (items == NULL)
+        goto out;
+    r->items = items;
+    r->cap = ncap;
+    err = 0;
+out:
+    return err;
+}
+
+/* Starts an empty list. */
+void results_init(struct results *r)
+{
+    r->items = NULL;
+    r->n = 0;
+    r->cap = 0;
+}
+
+/* Frees every result and the array. */
+void results_cleanup(struct results *r)
+{
+    size_t i;
+
+    for (i = 0; i < r->n; i++)
+        result_free(&r->items[i]);
+    free(r->items);
+    results_init(r);
+}
+
+/* Builds the result in a local first, so a failure leaves the list as it
+ * was and frees only what this call made. */
+struct check_result *results_add(struct results *r, const char *id,
+                                 const char *group, enum check_status status,
+                                 const char *rule, const char *source,
+                                 json_t *evidence, const char *fmt, ...)
+{
+    struct check_result *added = NULL;
+    struct check_result c;
+    va_list ap;
+
+    memset(&c, 0, sizeof(c));
+    c.status = status;
+    if (evidence != NULL) {
+        c.evidence = evidence_take(evidence);
+        evidence = NULL; /* taken: freed with c on any failure below */
+        if (c.evidence == NULL)
+            goto out;
+    }
+    va_start(ap, fmt);
+    c.message = message_format(fmt, ap);
+    va_end(ap);
+    c.id = text_dup(id);
+    c.group = text_dup(group);
+    c.rule = text_dup(rule);
+    c.source = text_dup(source);
+    if (c.message == NULL || c.id == NULL || c.group == NULL ||
+        c.rule == NULL || c.source == NULL || results_grow(r) != 0)
+        goto out;
+    r->items[r->n] = c;
+    added = &r->items[r->n];
+    r->n++;
+    memset(&c, 0, sizeof(c)); /* the list owns it all now */
+out:
+    result_free(&c);
+    return added;
+}
+
+/* Counts each status once. */
+struct results_summary results_summarize(const struct results *r)
+{
+    struct results_summary s = {0, 0, 0, 0};
+    size_t i;
+
+    for (i = 0; i < r->n; i++) {
+        switch (r->items[i].status) {
+        case CHECK_PASS:
+            s.passed++;
+            break;
+        case CHECK_FAIL:
+            s.failed++;
+            break;
+        case CHECK_WARN:
+            s.warned++;
+            break;
+        case CHECK_SKIP:
+            s.skipped++;
+            break;
+        }
+    }
+    return s;
+}
+
+/* Names a status as the JSON report spells it. */
+const char *check_status_name(enum check_status s)
+{
+    const char *name = "unknown";
+
+    switch (s) {
+    case CHECK_PASS:
+        name = "pass";
+        break;
+    case CHECK_FAIL:
+        name = "fail";
+        break;
+    case CHECK_WARN:
+        name = "warn";
+        break;
+    case CHECK_SKIP:
+        name = "skip";
+        break;
+    }
+    return name;
+}

@@ -1,0 +1,148 @@
+/* shape: small readers that say, in words, how a JSON value departs from
+ * the shape the OpenAI spec gives it. */
+#include "shape.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+/* Parses a whole body as JSON. */
+json_t *shape_parse(const char *bytes, size_t len, char *why, size_t n,
+                    size_t *offset)
+{
+    json_error_t e;
+    json_t *v;
+
+    v = json_loadb(bytes != NULL ? bytes : "", len,
+                   JSON_DECODE_ANY | JSON_ALLOW_NUL, &e);
+    if (v == NULL) {
+        snprintf(why, n, "not JSON: %s at byte %d", e.text, e.position);
+        *offset = e.position > 0 ? (size_t)e.position - 1 : 0;
+    }
+    return v;
+}
+
+/* "string", "integer", "number", "object", "array", "boolean", "null", or
+ * "missing" for NULL. */
+const char *shape_type(const json_t *v)
+{
+    static const char *const names[] = {
+        [JSON_OBJECT] = "object", [JSON_ARRAY] = "array",
+        [JSON_STRING] = "string", [JSON_INTEGER] = "integer",
+        [JSON_REAL] = "number",   [JSON_TRUE] = "boolean",
+        [JSON_FALSE] = "boolean", [JSON_NULL] = "null",
+    };
+
+    return v == NULL ? "missing" : names[json_typeof(v)];
+}
+
+/* True when v is a JSON integer (not 1.0). */
+bool shape_is_int(const json_t *v)
+{
+    return v != NULL && json_is_integer(v);
+}
+
+/* True when v is an integer or a real. */
+bool shape_is_number(const json_t *v)
+{
+    return v != NULL && json_is_number(v);
+}
+
+/* True when v is a non-negative integer. */
+bool shape_is_count(const json_t *v)
+{
+    return shape_is_int(v) && json_integer_value(v) >= 0;
+}
+
+/* True when body is {"error":{"message":string,"type":string,
+ * "param":string|null,"code":string|null}}; otherwise says why. */
+bool shape_error_body(const json_t *body, char *why, size_t n)
+{
+    static const char *const nullable[] = {"param", "code"};
+    json_t *err, *v;
+    bool ok = false;
+    size_t i;
+
+    if (!json_is_object(body)) {
+        snprintf(why, n, "the body is a JSON %s, not an object",
+                 shape_type(body));
+        goto out;
+    }
+    err = json_object_get(body, "error");
+    if (!json_is_object(err)) {
+        snprintf(why, n, "\"error\" is %s, not an object", shape_type(err));
+        goto out;
+    }
+    v = json_object_get(err, "message");
+    if (!json_is_string(v)) {
+        snprintf(why, n, "error.message is %s, not a string", shape_type(v));
+        goto out;
+    }
+    v = json_object_get(err, "type");
+    if (!json_is_string(v)) {
+        snprintf(why, n, "error.type is %s, not a string", shape_type(v));
+        goto out;
+    }
+    for (i = 0; i < 2; i++) {
+        v = json_object_get(err, nullable[i]);
+        if (v == NULL || !(json_is_string(v) || json_is_null(v))) {
+            snprintf(why, n, "error.%s is %s, not a string or null",
+                     nullable[i], shape_type(v));
+            goto out;
+        }
+    }
+    ok = true;
+out:
+    return ok;
+}
+
+/* Parses bytes and checks them as an error body, saying why not. */
+bool shape_error_bytes(const char *bytes, size_t len, char *why, size_t n)
+{
+    size_t off;
+    json_t *v = shape_parse(bytes, len, why, n, &off);
+    bool ok = v != NULL && shape_error_body(v, why, n);
+
+    json_decref(v);
+    return ok;
+}
+
+/* Returns error.<field> of an error body as a string, or NULL. */
+const char *shape_error_field(const json_t *body, const char *field)
+{
+    json_t *err = json_object_get(body, "error");
+
+    return json_string_value(json_object_get(err, field));
+}
+
+/* True when the media type of a Content-Type value is type (parameters such
+ * as charset ignored, any case). */
+bool shape_media_type(const char *content_type, const char *type)
+{
+    size_t n = strlen(type);
+    const char *rest;
+    bool ok = false;
+
+    if (content_type == NULL || strncasecmp(content_type, type, n) != 0)
+        goto out;
+    rest = content_type + n;
+    while (*rest == ' ' || *rest == '\t')
+        rest++;
+    ok = *rest == '\0' || *rest == ';';
+out:
+    return ok;
+}
+
+/* True when s is one of the finish_reason values the spec allows. */
+bool shape_finish_reason(const char *s)
+{
+    static const char *const allowed[] = {"stop", "length", "tool_calls",
+                                          "content_filter", "function_call"};
+    bool found = false;
+    size_t i;
+
+    for (i = 0; s != NULL && !found && i < sizeof(allowed) / sizeof(allowed[0]);
+         i++)
+        found = strcmp(s, allowed[i]) == 0;
+    return found;
+}

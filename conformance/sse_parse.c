@@ -1,0 +1,488 @@
+/* sse_parse: the WHATWG event-stream rules, applied to bytes fed in pieces. */
+#include "sse_parse.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The spec decodes the stream as UTF-8 and replaces bad sequences; a
+ * conformance runner wants the bytes the server sent, so this parser keeps
+ * them untouched and only records (stats.invalid_utf8) that some were bad.
+ *
+ * A line is acted on at the byte that ends it, so an event is dispatched as
+ * soon as its blank line's CR or LF arrives, without waiting for the next
+ * read (a live stream may pause there); a LF right after a CR is then
+ * swallowed as the rest of a CRLF. Hence, for a CRLF blank line, ev->end is
+ * just past the CR. ev->offset is where the event's block starts: its first
+ * line after the previous blank line, comments included, so the bytes from
+ * offset to end are the event as it was sent. */
+
+enum parser_state {
+    PARSER_OK,
+    PARSER_STOPPED,  /* the callback asked to stop */
+    PARSER_FAILED,   /* a line or an event passed the cap, or OOM */
+    PARSER_FINISHED, /* sse_parser_finish ran */
+};
+
+/* A byte buffer that always keeps room for a terminating NUL, so values can
+ * be lent to the callback as C strings. */
+struct sbuf {
+    char *p;
+    size_t len;
+    size_t cap;
+};
+
+static const unsigned char utf8_bom[3] = {0xEF, 0xBB, 0xBF};
+
+struct sse_parser {
+    size_t max;
+    sse_event_fn fn;
+    void *ud;
+    struct sse_stats stats;
+    enum parser_state state;
+
+    /* The first bytes are held until they prove to be a BOM or not. */
+    unsigned char head[sizeof(utf8_bom)];
+    size_t nhead;
+    bool head_done;
+
+    uint64_t pos;    /* stream offset of the next byte to interpret */
+    bool pending_cr; /* the last byte was a CR: a LF next belongs to it */
+    struct sbuf line;
+
+    /* The event block being read: from its first line to its blank line. */
+    bool block_open;
+    uint64_t block_start;
+    struct sbuf data;
+    struct sbuf type;
+    bool has_type;
+    bool has_id;
+    bool has_retry;
+    unsigned data_lines;
+
+    /* Stream-wide state that outlives events, as the spec says. */
+    struct sbuf last_id;
+    uint64_t retry; /* the last valid retry value, 0 until one comes */
+
+    /* Incremental UTF-8 check: continuation bytes still owed and the range
+     * the next one must fall in (narrower after E0, ED, F0 and F4). */
+    unsigned utf8_need;
+    unsigned char utf8_lo;
+    unsigned char utf8_hi;
+};
+
+/* Appends n bytes to b unless that would take it past max bytes. */
+static int sbuf_append(struct sbuf *b, const char *s, size_t n, size_t max)
+{
+    int err = -1;
+    size_t want, ncap;
+    char *np;
+
+    if (b->len > max || n > max - b->len || n >= SIZE_MAX - b->len)
+        goto out;
+    want = b->len + n + 1;
+    if (want > b->cap) {
+        ncap = b->cap ? b->cap : 64;
+        while (ncap < want)
+            ncap = ncap > SIZE_MAX / 2 ? want : ncap * 2;
+        np = realloc(b->p, ncap);
+        if (np == NULL)
+            goto out;
+        b->p = np;
+        b->cap = ncap;
+    }
+    if (n > 0)
+        memcpy(b->p + b->len, s, n);
+    b->len += n;
+    b->p[b->len] = '\0';
+    err = 0;
+out:
+    return err;
+}
+
+/* Replaces the contents of b with the n bytes at s. */
+static int sbuf_set(struct sbuf *b, const char *s, size_t n, size_t max)
+{
+    b->len = 0;
+    if (b->p != NULL)
+        b->p[0] = '\0';
+    return sbuf_append(b, s, n, max);
+}
+
+/* Lends the contents as a C string; an unused buffer reads as "". */
+static const char *sbuf_str(const struct sbuf *b)
+{
+    return b->p != NULL ? b->p : "";
+}
+
+/* Advances the UTF-8 check by one byte of the stream. */
+static void utf8_step(struct sse_parser *p, unsigned char c)
+{
+    if (p->utf8_need > 0) {
+        if (c >= p->utf8_lo && c <= p->utf8_hi) {
+            p->utf8_need--;
+            p->utf8_lo = 0x80;
+            p->utf8_hi = 0xBF;
+            goto out;
+        }
+        /* The sequence broke off; c may still start a good one. */
+        p->stats.invalid_utf8 = true;
+        p->utf8_need = 0;
+    }
+    p->utf8_lo = 0x80;
+    p->utf8_hi = 0xBF;
+    if (c < 0x80) {
+        /* ASCII stands alone. */
+    } else if (c >= 0xC2 && c <= 0xDF) {
+        p->utf8_need = 1;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+        p->utf8_need = 2;
+        if (c == 0xE0)
+            p->utf8_lo = 0xA0; /* shorter forms are overlong */
+        else if (c == 0xED)
+            p->utf8_hi = 0x9F; /* D800-DFFF are surrogates */
+    } else if (c >= 0xF0 && c <= 0xF4) {
+        p->utf8_need = 3;
+        if (c == 0xF0)
+            p->utf8_lo = 0x90; /* overlong */
+        else if (c == 0xF4)
+            p->utf8_hi = 0x8F; /* past U+10FFFF */
+    } else {
+        p->stats.invalid_utf8 = true; /* 80-C1 and F5-FF never lead */
+    }
+out:
+    return;
+}
+
+/* Records where the current event block starts when a line opens one. */
+static void block_note_line(struct sse_parser *p)
+{
+    if (!p->block_open) {
+        p->block_open = true;
+        p->block_start = p->pos;
+    }
+}
+
+/* Forgets the event being built, keeping the stream-wide id and retry. */
+static void block_reset(struct sse_parser *p)
+{
+    p->data.len = 0;
+    p->type.len = 0;
+    if (p->type.p != NULL)
+        p->type.p[0] = '\0';
+    p->has_type = false;
+    p->has_id = false;
+    p->has_retry = false;
+    p->data_lines = 0;
+    p->block_open = false;
+}
+
+/* Handles a blank line: dispatches the event if it has data. Returns 0, or 1
+ * if the callback asked to stop. */
+static int parser_dispatch(struct sse_parser *p)
+{
+    int rc = 0;
+    struct sse_event ev;
+
+    if (p->data.len == 0) {
+        /* The spec resets the buffers and dispatches nothing. */
+        p->stats.empty_dispatches++;
+        goto out;
+    }
+    /* Every data line appended a LF; the spec drops the last one. */
+    p->data.len--;
+    p->data.p[p->data.len] = '\0';
+
+    memset(&ev, 0, sizeof(ev));
+    ev.type = p->type.len > 0 ? p->type.p : "message";
+    ev.has_type = p->has_type;
+    ev.data = p->data.p;
+    ev.data_len = p->data.len;
+    ev.last_id = sbuf_str(&p->last_id);
+    ev.has_id = p->has_id;
+    ev.has_retry = p->has_retry;
+    ev.retry = p->retry;
+    ev.offset = p->block_start;
+    ev.end = p->pos;
+    ev.data_lines = p->data_lines;
+
+    p->stats.events++;
+    p->stats.bytes = p->pos;
+    if (p->fn != NULL && p->fn(&ev, p->ud) != 0)
+        rc = 1;
+out:
+    block_reset(p);
+    return rc;
+}
+
+/* True if the n bytes at s spell the field name want. */
+static bool field_is(const char *s, size_t n, const char *want)
+{
+    return n == strlen(want) && memcmp(s, want, n) == 0;
+}
+
+/* Parses a retry value: ASCII digits only, saturating rather than wrapping
+ * so a huge value stays huge. Returns false if the value is not digits. */
+static bool parse_retry(const char *s, size_t n, uint64_t *out)
+{
+    bool ok = false;
+    uint64_t v = 0;
+    size_t i;
+
+    if (n == 0)
+        goto out;
+    for (i = 0; i < n; i++) {
+        unsigned d;
+
+        if (s[i] < '0' || s[i] > '9')
+            goto out;
+        d = (unsigned)(s[i] - '0');
+        v = v > (UINT64_MAX - d) / 10 ? UINT64_MAX : v * 10 + d;
+    }
+    *out = v;
+    ok = true;
+out:
+    return ok;
+}
+
+/* Applies one field to the event being built. Returns 0, or -1 if the data
+ * would pass the cap (or on OOM). */
+static int parser_field(struct sse_parser *p, const char *name, size_t name_len,
+                        const char *value, size_t value_len)
+{
+    int err = -1;
+    uint64_t retry;
+
+    if (field_is(name, name_len, "event")) {
+        if (sbuf_set(&p->type, value, value_len, p->max) != 0)
+            goto out;
+        p->has_type = true;
+    } else if (field_is(name, name_len, "data")) {
+        /* The cap counts each line's LF: it is part of the buffer. */
+        if (sbuf_append(&p->data, value, value_len, p->max) != 0 ||
+            sbuf_append(&p->data, "\n", 1, p->max) != 0)
+            goto out;
+        p->data_lines++;
+    } else if (field_is(name, name_len, "id")) {
+        if (memchr(value, '\0', value_len) == NULL) {
+            if (sbuf_set(&p->last_id, value, value_len, p->max) != 0)
+                goto out;
+            p->has_id = true;
+        }
+    } else if (field_is(name, name_len, "retry")) {
+        if (parse_retry(value, value_len, &retry)) {
+            p->retry = retry;
+            p->has_retry = true;
+        }
+    } else {
+        p->stats.unknown_fields++;
+    }
+    err = 0;
+out:
+    return err;
+}
+
+/* Interprets the line just ended. Returns 0, 1 (stop) or -1 (cap, OOM). */
+static int parser_line(struct sse_parser *p)
+{
+    int rc = 0;
+    const char *s = p->line.p;
+    size_t n = p->line.len;
+    const char *colon;
+    size_t name_len, value_len;
+    const char *value;
+
+    if (n == 0) {
+        rc = parser_dispatch(p);
+        goto out;
+    }
+    if (s[0] == ':') {
+        p->stats.comments++;
+        goto out;
+    }
+    colon = memchr(s, ':', n);
+    if (colon != NULL) {
+        name_len = (size_t)(colon - s);
+        value = colon + 1;
+        value_len = n - name_len - 1;
+        if (value_len > 0 && value[0] == ' ') {
+            value++;
+            value_len--;
+        }
+    } else {
+        /* A bare name is that field with an empty value. */
+        name_len = n;
+        value = s + n;
+        value_len = 0;
+    }
+    rc = parser_field(p, s, name_len, value, value_len);
+out:
+    p->line.len = 0;
+    return rc;
+}
+
+/* Returns how many bytes from s on are not line ends. */
+static size_t span_text(const unsigned char *s, size_t len)
+{
+    size_t i = 0;
+
+    while (i < len && s[i] != '\r' && s[i] != '\n')
+        i++;
+    return i;
+}
+
+/* Interprets len bytes that come after the BOM check, stopping at the first
+ * byte that ends the parse. Returns 0, 1 (stop) or -1 (cap, OOM). */
+static int parser_consume(struct sse_parser *p, const unsigned char *s,
+                          size_t len)
+{
+    int rc = 0;
+    size_t i = 0;
+
+    while (i < len && rc == 0) {
+        unsigned char c = s[i];
+
+        if (p->pending_cr) {
+            p->pending_cr = false;
+            if (c == '\n') {
+                /* The LF finishes a CRLF whose line was handled at the
+                 * CR, so events dispatch without waiting for more bytes. */
+                p->stats.crlf++;
+                utf8_step(p, c);
+                p->pos++;
+                i++;
+                continue;
+            }
+            p->stats.cr++;
+        }
+        block_note_line(p);
+        if (c == '\r' || c == '\n') {
+            utf8_step(p, c);
+            p->pos++;
+            i++;
+            if (c == '\r')
+                p->pending_cr = true;
+            else
+                p->stats.lf++;
+            rc = parser_line(p);
+        } else {
+            size_t run = span_text(s + i, len - i);
+            size_t room = p->line.len < p->max ? p->max - p->line.len : 0;
+            size_t take = run > room ? room + 1 : run;
+            size_t k;
+
+            /* Past the cap only the byte that broke it is consumed. */
+            for (k = 0; k < take; k++)
+                utf8_step(p, s[i + k]);
+            p->pos += take;
+            if (take > room ||
+                sbuf_append(&p->line, (const char *)s + i, take, p->max) != 0)
+                rc = -1;
+            i += take;
+        }
+    }
+    return rc;
+}
+
+/* Maps a consume result onto the parser's state. */
+static void parser_settle(struct sse_parser *p, int rc)
+{
+    if (rc == 1)
+        p->state = PARSER_STOPPED;
+    else if (rc < 0)
+        p->state = PARSER_FAILED;
+    p->stats.bytes = p->pos + (p->head_done ? 0 : p->nhead);
+}
+
+/* Allocates a parser in its initial state. */
+struct sse_parser *sse_parser_new(size_t max_bytes, sse_event_fn fn, void *ud)
+{
+    struct sse_parser *p = calloc(1, sizeof(*p));
+
+    if (p == NULL)
+        goto out;
+    p->max = max_bytes;
+    p->fn = fn;
+    p->ud = ud;
+    p->state = PARSER_OK;
+    p->utf8_lo = 0x80;
+    p->utf8_hi = 0xBF;
+out:
+    return p;
+}
+
+/* Frees the parser and every buffer it grew. */
+void sse_parser_free(struct sse_parser *p)
+{
+    if (p != NULL) {
+        free(p->line.p);
+        free(p->data.p);
+        free(p->type.p);
+        free(p->last_id.p);
+        free(p);
+    }
+}
+
+/* Feeds bytes through the BOM check and then the line parser. */
+int sse_parser_feed(struct sse_parser *p, const char *bytes, size_t len)
+{
+    int rc = 0;
+    const unsigned char *s = (const unsigned char *)bytes;
+    size_t i = 0;
+
+    if (p->state != PARSER_OK) {
+        rc = p->state == PARSER_STOPPED ? 1 : -1;
+        goto out;
+    }
+    /* A BOM may arrive one byte per feed, so its prefix is held back until
+     * it is complete or proves not to be one, then replayed as text. */
+    while (!p->head_done && i < len && rc == 0) {
+        p->head[p->nhead++] = s[i++];
+        if (memcmp(p->head, utf8_bom, p->nhead) != 0) {
+            p->head_done = true;
+            rc = parser_consume(p, p->head, p->nhead);
+        } else if (p->nhead == sizeof(utf8_bom)) {
+            p->head_done = true;
+            p->stats.bom = true;
+            p->pos = sizeof(utf8_bom);
+        }
+    }
+    if (rc == 0 && i < len)
+        rc = parser_consume(p, s + i, len - i);
+    parser_settle(p, rc);
+out:
+    return rc;
+}
+
+/* Ends the stream, settling what the last bytes left open. */
+bool sse_parser_finish(struct sse_parser *p)
+{
+    bool dropped = false;
+
+    if (p->state == PARSER_FINISHED)
+        goto out;
+    if (p->state == PARSER_OK && !p->head_done) {
+        /* A stream shorter than a BOM: what was held is ordinary text. */
+        p->head_done = true;
+        parser_settle(p, parser_consume(p, p->head, p->nhead));
+    }
+    if (p->pending_cr) {
+        p->pending_cr = false;
+        p->stats.cr++;
+    }
+    if (p->utf8_need > 0) {
+        p->stats.invalid_utf8 = true; /* the stream ended mid-sequence */
+        p->utf8_need = 0;
+    }
+    dropped = p->state == PARSER_FAILED || p->line.len > 0 || p->data.len > 0;
+    p->stats.bytes = p->pos;
+    p->state = PARSER_FINISHED;
+out:
+    return dropped;
+}
+
+/* Lends the statistics gathered so far. */
+const struct sse_stats *sse_parser_stats(const struct sse_parser *p)
+{
+    return &p->stats;
+}

@@ -1,0 +1,226 @@
+/* stream_collect: a sink that feeds a streamed body to the SSE parser as
+ * it arrives and keeps every event, parsed, for the stream checks. */
+#include "stream_collect.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "shape.h"
+
+/* More events than this is a flood, not a chat completion. */
+#define MAX_EVENTS 200000
+
+/* Copies len bytes into a new NUL-terminated string. */
+static char *copy_bytes(const char *s, size_t len)
+{
+    char *p = malloc(len + 1);
+
+    if (p != NULL) {
+        if (len > 0)
+            memcpy(p, s, len);
+        p[len] = '\0';
+    }
+    return p;
+}
+
+/* Keeps one dispatched event; returns non-zero to stop on a flood. */
+static int on_event(const struct sse_event *ev, void *ud)
+{
+    int ret;
+    struct stream_log *l = ud;
+    struct stream_event *e, *grown;
+    size_t off, cap;
+
+    if (l->n_events >= MAX_EVENTS) {
+        l->over_limit = true;
+        ret = 1;
+        goto out;
+    }
+    if (l->n_events == l->cap_events) {
+        cap = l->cap_events != 0 ? l->cap_events * 2 : 64;
+        grown = realloc(l->events, cap * sizeof(*grown));
+        if (grown == NULL) {
+            l->oom = true;
+            ret = 1;
+            goto out;
+        }
+        l->events = grown;
+        l->cap_events = cap;
+    }
+    e = &l->events[l->n_events];
+    memset(e, 0, sizeof(*e));
+    e->data = copy_bytes(ev->data, ev->data_len);
+    e->type = copy_bytes(ev->type, strlen(ev->type));
+    if (e->data == NULL || e->type == NULL) {
+        free(e->data);
+        free(e->type);
+        l->oom = true;
+        ret = 1;
+        goto out;
+    }
+    l->n_events++;
+    e->data_len = ev->data_len;
+    e->has_type = ev->has_type;
+    e->has_id = ev->has_id;
+    e->has_retry = ev->has_retry;
+    e->offset = ev->offset;
+    e->end = ev->end;
+    e->done = ev->data_len == 6 && memcmp(ev->data, "[DONE]", 6) == 0;
+    if (e->done && l->done_index == SIZE_MAX) {
+        l->done_index = l->n_events - 1;
+        l->events_at_done = l->n_events;
+    }
+    if (!e->done && l->done_index == SIZE_MAX) {
+        e->json = shape_parse(e->data, e->data_len, e->json_error,
+                              sizeof(e->json_error), &off);
+        /* The data begins after "data:" on the event's first line; the
+         * offset points at the line, close enough to show the bytes. */
+        e->json_error_offset = (size_t)e->offset;
+    }
+    ret = 0;
+out:
+    return ret;
+}
+
+/* Prepares a log whose parser refuses lines or events over max_event bytes
+ * and which stops the exchange linger_ms after [DONE] if the server has not
+ * closed it. */
+int stream_log_init(struct stream_log *l, size_t max_event, double linger_ms)
+{
+    memset(l, 0, sizeof(*l));
+    l->done_index = SIZE_MAX;
+    l->done_at_ms = -1;
+    l->linger_ms = linger_ms;
+    l->parser = sse_parser_new(max_event, on_event, l);
+    return l->parser != NULL ? 0 : -1;
+}
+
+/* Frees everything the log holds. */
+void stream_log_cleanup(struct stream_log *l)
+{
+    size_t i;
+
+    for (i = 0; i < l->n_events; i++) {
+        free(l->events[i].data);
+        free(l->events[i].type);
+        json_decref(l->events[i].json);
+    }
+    free(l->events);
+    sse_parser_free(l->parser);
+    memset(l, 0, sizeof(*l));
+}
+
+/* Feeds bytes directly, as the sink does (for tests). */
+int stream_log_feed(struct stream_log *l, const char *bytes, size_t len)
+{
+    /* After a failure keep reading anyway: the transport still caps the
+     * size, and the bytes stay in the evidence. */
+    if (!l->over_limit && !l->oom && sse_parser_feed(l->parser, bytes, len) < 0)
+        l->over_limit = true;
+    return 0;
+}
+
+/* The sink's data callback. */
+static int sink_data(void *ud, const char *bytes, size_t len)
+{
+    return stream_log_feed(ud, bytes, len);
+}
+
+/* The sink's tick: after [DONE] the server has linger_ms to close. */
+static int sink_tick(void *ud, double elapsed_ms)
+{
+    int ret;
+    struct stream_log *l = ud;
+
+    if (l->done_index == SIZE_MAX) {
+        ret = 0;
+        goto out;
+    }
+    if (l->done_at_ms < 0) {
+        l->done_at_ms = elapsed_ms;
+        ret = 0;
+        goto out;
+    }
+    if (elapsed_ms - l->done_at_ms > l->linger_ms) {
+        l->held_open = true;
+        ret = 1;
+        goto out;
+    }
+    ret = 0;
+out:
+    return ret;
+}
+
+/* The sink to pass to the transport. */
+struct http_sink stream_log_sink(struct stream_log *l)
+{
+    struct http_sink s = {.data = sink_data, .tick = sink_tick, .ud = l};
+
+    return s;
+}
+
+/* Tells the parser the body ended (call once, after the exchange). */
+void stream_log_finish(struct stream_log *l)
+{
+    if (l->finished)
+        return;
+    l->finished = true;
+    if (!l->over_limit && !l->oom)
+        l->dropped_tail = sse_parser_finish(l->parser);
+    l->stats = *sse_parser_stats(l->parser);
+}
+
+/* The JSON chunks before [DONE], in order: fills idx with up to max indexes
+ * into l->events and returns how many there are. */
+size_t stream_log_chunks(const struct stream_log *l, size_t *idx, size_t max)
+{
+    size_t i, n = 0;
+
+    for (i = 0; i < l->n_events && i < l->done_index; i++)
+        if (json_is_object(l->events[i].json)) {
+            if (n < max)
+                idx[n] = i;
+            n++;
+        }
+    return n;
+}
+
+/* Appends to out the content of choice index, concatenated across the
+ * chunks. */
+int stream_log_content(const struct stream_log *l, json_int_t choice,
+                       struct dbuf *out)
+{
+    json_t *choices, *ch, *content;
+    size_t i, k;
+    int err = 0;
+
+    for (i = 0; i < l->n_events && i < l->done_index && err == 0; i++) {
+        choices = json_object_get(l->events[i].json, "choices");
+        json_array_foreach(choices, k, ch)
+        {
+            if (json_integer_value(json_object_get(ch, "index")) != choice)
+                continue;
+            content = json_object_get(json_object_get(ch, "delta"), "content");
+            if (json_is_string(content) &&
+                dbuf_add(out, json_string_value(content),
+                         json_string_length(content)) != 0)
+                err = -1;
+        }
+    }
+    return err;
+}
+
+/* The usage object of the last chunk that carries a non-null one, or NULL. */
+json_t *stream_log_usage(const struct stream_log *l)
+{
+    json_t *found = NULL, *u;
+    size_t i;
+
+    for (i = 0; i < l->n_events && i < l->done_index; i++) {
+        u = json_object_get(l->events[i].json, "usage");
+        if (json_is_object(u))
+            found = u;
+    }
+    return found;
+}

@@ -1,0 +1,69 @@
+/* stream_collect: a sink that feeds a streamed body to the SSE parser as
+ * it arrives and keeps every event, parsed, for the stream checks. */
+#ifndef CONFORM_STREAM_COLLECT_H
+#define CONFORM_STREAM_COLLECT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "dbuf.h"
+#include "sse_parse.h"
+#include "transport.h"
+
+/* One dispatched event, copied out of the parser. */
+struct stream_event {
+    char *data; /* owned, NUL-terminated */
+    size_t data_len;
+    char *type; /* owned: the event field, "message" when none */
+    bool has_type, has_id, has_retry;
+    uint64_t offset, end;
+    bool done;    /* the data is exactly [DONE] */
+    json_t *json; /* the data parsed (owned), NULL when not JSON or done */
+    char json_error[160];
+    size_t json_error_offset; /* in the body */
+};
+
+struct stream_log {
+    struct sse_parser *parser;
+    struct stream_event *events;
+    size_t n_events, cap_events;
+    bool over_limit; /* a line or event passed the parser's limit */
+    bool oom;
+    bool dropped_tail;      /* the body ended inside an event or line */
+    struct sse_stats stats; /* copied by stream_log_finish() */
+    bool finished;
+    size_t done_index;     /* the first [DONE] event, or SIZE_MAX */
+    double done_at_ms;     /* when [DONE] was first noticed, or < 0 */
+    double linger_ms;      /* how long to wait for the close after [DONE] */
+    bool held_open;        /* stopped: the server kept the stream open */
+    size_t events_at_done; /* events when [DONE] arrived */
+};
+
+/* Prepares a log whose parser refuses lines or events over max_event
+ * bytes and which stops the exchange linger_ms after [DONE] if the server
+ * has not closed it. Returns 0 or -1 on OOM. */
+int stream_log_init(struct stream_log *l, size_t max_event, double linger_ms);
+/* Frees everything the log holds. */
+void stream_log_cleanup(struct stream_log *l);
+/* The sink to pass to the transport. l must outlive the exchange. */
+struct http_sink stream_log_sink(struct stream_log *l);
+/* Tells the parser the body ended (call once, after the exchange). */
+void stream_log_finish(struct stream_log *l);
+/* Feeds bytes directly, as the sink does (for tests). */
+int stream_log_feed(struct stream_log *l, const char *bytes, size_t len);
+
+/* The JSON chunks before [DONE], in order: fills idx with up to max
+ * indexes into l->events and returns how many there are. */
+size_t stream_log_chunks(const struct stream_log *l, size_t *idx, size_t max);
+/* Appends to out the content of choice index, concatenated across the
+ * chunks. Returns 0 or -1 when out is full. */
+int stream_log_content(const struct stream_log *l, json_int_t choice,
+                       struct dbuf *out);
+/* The usage object of the last chunk that carries a non-null one, or
+ * NULL. Borrowed from l. */
+json_t *stream_log_usage(const struct stream_log *l);
+
+#endif

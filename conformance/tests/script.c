@@ -1,0 +1,457 @@
+/* script: canned answers, chosen by method, path, Authorization and body,
+ * read from a JSON script; played by the fake transport (no socket) and by
+ * nexus-fake-server (over loopback). */
+#include "script.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "dbuf.h"
+
+/* Enough for any script a test writes; a bigger one is a mistake. */
+#define MAX_BODY ((size_t)16 << 20)
+
+struct route {
+    char *method;
+    char *path;
+    char *auth; /* NULL: any; "-": the header must be absent */
+    char **has; /* substrings the body must contain */
+    size_t n_has;
+    char **lacks; /* substrings it must not */
+    size_t n_lacks;
+    struct script_reply *replies;
+    size_t n_replies;
+    size_t turn;
+};
+
+struct script {
+    struct route *routes;
+    size_t n_routes;
+    struct script_reply not_found;
+    char *raw;
+    size_t raw_len;
+    unsigned unmatched;
+    pthread_mutex_t lock;
+};
+
+/* Copies a JSON string member, or returns NULL when absent. */
+static char *member_str(const json_t *o, const char *key)
+{
+    const char *s = json_string_value(json_object_get(o, key));
+
+    return s != NULL ? strdup(s) : NULL;
+}
+
+/* Reads hex digits into bytes. Returns 0 or -1. */
+static int unhex(const char *hex, struct dbuf *out)
+{
+    int ret;
+    unsigned v;
+    size_t i;
+    char byte;
+
+    if (strlen(hex) % 2 != 0) {
+        ret = -1;
+        goto out;
+    }
+    for (i = 0; hex[i] != '\0'; i += 2) {
+        if (sscanf(hex + i, "%2x", &v) != 1) {
+            ret = -1;
+            goto out;
+        }
+        byte = (char)v;
+        if (dbuf_add(out, &byte, 1) != 0) {
+            ret = -1;
+            goto out;
+        }
+    }
+    ret = 0;
+out:
+    return ret;
+}
+
+/* Reads a list of strings into *out. Returns 0 or -1. */
+static int read_list(const json_t *arr, char ***out, size_t *n)
+{
+    int ret;
+    size_t i;
+    json_t *v;
+
+    *n = 0;
+    *out = NULL;
+    if (arr == NULL) {
+        ret = 0;
+        goto out;
+    }
+    if (!json_is_array(arr)) {
+        ret = -1;
+        goto out;
+    }
+    *out = calloc(json_array_size(arr) + 1, sizeof(char *));
+    if (*out == NULL) {
+        ret = -1;
+        goto out;
+    }
+    json_array_foreach(arr, i, v)
+    {
+        if (!json_is_string(v)) {
+            ret = -1;
+            goto out;
+        }
+        (*out)[(*n)++] = strdup(json_string_value(v));
+    }
+    ret = 0;
+out:
+    return ret;
+}
+
+/* Adds a header unless one of that name (any case) is already there. */
+static void add_header(struct script_reply *r, const char *name,
+                       const char *value)
+{
+    struct script_header *grown;
+    size_t i;
+
+    /* The reply's own headers come first and win over the defaults. */
+    for (i = 0; i < r->n_headers; i++)
+        if (strcasecmp(r->headers[i].name, name) == 0)
+            goto out;
+    grown = realloc(r->headers, (r->n_headers + 1) * sizeof(*grown));
+    if (grown == NULL)
+        goto out;
+    r->headers = grown;
+    r->headers[r->n_headers].name = strdup(name);
+    /* A null value keeps a default header out of this reply. */
+    r->headers[r->n_headers].value = value != NULL ? strdup(value) : NULL;
+    r->n_headers++;
+out:
+    return;
+}
+
+/* Reads one reply; defaults are the headers every reply gets. */
+static int read_reply(const json_t *o, const json_t *defaults,
+                      struct script_reply *r, char **cause)
+{
+    const char *k;
+    json_t *v, *body;
+    struct dbuf b;
+    int err = -1;
+
+    dbuf_init(&b, MAX_BODY);
+    memset(r, 0, sizeof(*r));
+    r->status = (int)json_integer_value(json_object_get(o, "status"));
+    if (r->status == 0)
+        r->status = 200;
+    json_object_foreach((json_t *)json_object_get(o, "headers"), k, v)
+        add_header(r, k, json_string_value(v));
+    json_object_foreach((json_t *)defaults, k, v) add_header(
+        r, k, json_string_value(v) != NULL ? json_string_value(v) : "");
+    body = json_object_get(o, "json");
+    if (body != NULL) {
+        char *text = json_dumps(body, JSON_COMPACT | JSON_ENCODE_ANY);
+        if (text != NULL)
+            dbuf_adds(&b, text);
+        free(text);
+        add_header(r, "Content-Type", "application/json");
+    } else if (json_is_string(json_object_get(o, "body"))) {
+        dbuf_add(&b, json_string_value(json_object_get(o, "body")),
+                 json_string_length(json_object_get(o, "body")));
+    } else if (json_is_string(json_object_get(o, "body_hex")) &&
+               unhex(json_string_value(json_object_get(o, "body_hex")), &b) !=
+                   0) {
+        *cause = strdup("bad body_hex");
+        goto out;
+    }
+    r->body_len = b.len;
+    r->body = dbuf_take(&b);
+    r->stall = json_is_true(json_object_get(o, "stall"));
+    r->unreachable = json_is_true(json_object_get(o, "unreachable"));
+    r->stall = r->stall || r->unreachable;
+    r->hold_open = json_is_true(json_object_get(o, "hold_open"));
+    if (json_is_string(json_object_get(o, "endless"))) {
+        r->endless = member_str(o, "endless");
+        r->endless_len = strlen(r->endless);
+    }
+    r->chunk = (size_t)json_integer_value(json_object_get(o, "chunk"));
+    r->delay_ms = (unsigned)json_integer_value(json_object_get(o, "delay_ms"));
+    err = 0;
+out:
+    dbuf_cleanup(&b);
+    return err;
+}
+
+/* Frees what a reply holds. */
+static void reply_cleanup(struct script_reply *r)
+{
+    size_t i;
+
+    for (i = 0; i < r->n_headers; i++) {
+        free(r->headers[i].name);
+        free(r->headers[i].value);
+    }
+    free(r->headers);
+    free(r->body);
+    free(r->endless);
+}
+
+/* Reads one route. */
+static int read_route(const json_t *o, const json_t *defaults, struct route *rt,
+                      char **cause)
+{
+    int ret = -1;
+    const json_t *replies = json_object_get(o, "responses"), *one;
+    size_t i;
+
+    memset(rt, 0, sizeof(*rt));
+    rt->method = member_str(o, "method");
+    rt->path = member_str(o, "path");
+    rt->auth = member_str(o, "auth");
+    if (rt->method == NULL || rt->path == NULL) {
+        *cause = strdup("a route needs method and path");
+        ret = -1;
+        goto out;
+    }
+    if (read_list(json_object_get(o, "body_has"), &rt->has, &rt->n_has) != 0 ||
+        read_list(json_object_get(o, "body_lacks"), &rt->lacks, &rt->n_lacks) !=
+            0) {
+        *cause = strdup("body_has and body_lacks are lists of strings");
+        ret = -1;
+        goto out;
+    }
+    if (replies == NULL && json_object_get(o, "response") != NULL) {
+        rt->replies = calloc(1, sizeof(*rt->replies));
+        if (rt->replies == NULL) {
+            ret = -1;
+            goto out;
+        }
+        rt->n_replies = 1;
+        ret = read_reply(json_object_get(o, "response"), defaults,
+                         &rt->replies[0], cause);
+        goto out;
+    }
+    if (!json_is_array(replies) || json_array_size(replies) == 0) {
+        *cause = strdup("a route needs response or responses");
+        ret = -1;
+        goto out;
+    }
+    rt->replies = calloc(json_array_size(replies), sizeof(*rt->replies));
+    if (rt->replies == NULL) {
+        ret = -1;
+        goto out;
+    }
+    json_array_foreach(replies, i, one)
+    {
+        rt->n_replies++;
+        if (read_reply(one, defaults, &rt->replies[i], cause) != 0) {
+            ret = -1;
+            goto out;
+        }
+    }
+    ret = 0;
+out:
+    return ret;
+}
+
+/* Builds a script from JSON (borrowed). */
+struct script *script_from_json(const json_t *root, char **cause)
+{
+    struct script *s = calloc(1, sizeof(*s));
+    const json_t *routes = json_object_get(root, "routes"), *defaults, *r;
+    json_t *nf;
+    struct dbuf raw;
+    size_t i;
+    bool ok = false;
+
+    *cause = NULL;
+    dbuf_init(&raw, MAX_BODY);
+    if (s == NULL)
+        goto out;
+    pthread_mutex_init(&s->lock, NULL);
+    defaults = json_object_get(json_object_get(root, "defaults"), "headers");
+    if (json_is_string(json_object_get(root, "raw_hex"))) {
+        if (unhex(json_string_value(json_object_get(root, "raw_hex")), &raw) !=
+            0) {
+            *cause = strdup("bad raw_hex");
+            goto out;
+        }
+        s->raw_len = raw.len;
+        s->raw = dbuf_take(&raw);
+    }
+    nf = json_pack("{s:i, s:{s:{s:s, s:s, s:n, s:n}}}", "status", 404, "json",
+                   "error", "message", "no scripted route", "type",
+                   "invalid_request_error", "param", "code");
+    read_reply(nf, defaults, &s->not_found, cause);
+    json_decref(nf);
+    if (routes != NULL && !json_is_array(routes)) {
+        *cause = strdup("routes must be a list");
+        goto out;
+    }
+    s->routes = calloc(json_array_size(routes) + 1, sizeof(*s->routes));
+    if (s->routes == NULL)
+        goto out;
+    json_array_foreach(routes, i, r)
+    {
+        s->n_routes++;
+        if (read_route(r, defaults, &s->routes[i], cause) != 0)
+            goto out;
+    }
+    ok = true;
+out:
+    dbuf_cleanup(&raw);
+    if (!ok) {
+        if (*cause == NULL)
+            *cause = strdup("out of memory");
+        script_free(s);
+        s = NULL;
+    }
+    return s;
+}
+
+/* Reads a script (the format is in docs/conformance.md, "The script format").
+ */
+struct script *script_load(const char *path, char **cause)
+{
+    struct script *ret;
+    json_error_t e;
+    json_t *root = json_load_file(path, 0, &e);
+    struct script *s = NULL;
+    struct dbuf why;
+
+    *cause = NULL;
+    if (root == NULL) {
+        dbuf_init(&why, 1024);
+        dbuf_addf(&why, "%s:%d:%d: %s", path, e.line, e.column, e.text);
+        *cause = dbuf_take(&why);
+        ret = NULL;
+        goto out;
+    }
+    s = script_from_json(root, cause);
+    json_decref(root);
+    ret = s;
+out:
+    return ret;
+}
+
+/* Frees s; NULL is a no-op. */
+void script_free(struct script *s)
+{
+    size_t i, k;
+
+    if (s == NULL)
+        return;
+    for (i = 0; i < s->n_routes; i++) {
+        struct route *rt = &s->routes[i];
+        free(rt->method);
+        free(rt->path);
+        free(rt->auth);
+        for (k = 0; k < rt->n_has; k++)
+            free(rt->has[k]);
+        for (k = 0; k < rt->n_lacks; k++)
+            free(rt->lacks[k]);
+        free(rt->has);
+        free(rt->lacks);
+        for (k = 0; k < rt->n_replies; k++)
+            reply_cleanup(&rt->replies[k]);
+        free(rt->replies);
+    }
+    free(s->routes);
+    reply_cleanup(&s->not_found);
+    free(s->raw);
+    pthread_mutex_destroy(&s->lock);
+    free(s);
+}
+
+/* True when needle occurs in the len bytes at hay. */
+static bool contains(const char *hay, size_t len, const char *needle)
+{
+    bool ret;
+    size_t n = strlen(needle), i;
+
+    for (i = 0; n <= len && i <= len - n; i++)
+        if (memcmp(hay + i, needle, n) == 0) {
+            ret = true;
+            goto out;
+        }
+    ret = false;
+out:
+    return ret;
+}
+
+/* True when rt matches the request. */
+static bool route_matches(const struct route *rt, const char *method,
+                          const char *path, const char *auth, const char *body,
+                          size_t len)
+{
+    bool ret;
+    size_t k;
+
+    if (strcmp(rt->method, method) != 0 || strcmp(rt->path, path) != 0) {
+        ret = false;
+        goto out;
+    }
+    if (rt->auth != NULL) {
+        if (strcmp(rt->auth, "-") == 0
+                ? auth != NULL
+                : auth == NULL || strcmp(rt->auth, auth) != 0) {
+            ret = false;
+            goto out;
+        }
+    }
+    for (k = 0; k < rt->n_has; k++)
+        if (!contains(body != NULL ? body : "", len, rt->has[k])) {
+            ret = false;
+            goto out;
+        }
+    for (k = 0; k < rt->n_lacks; k++)
+        if (contains(body != NULL ? body : "", len, rt->lacks[k])) {
+            ret = false;
+            goto out;
+        }
+    ret = true;
+out:
+    return ret;
+}
+
+/* Returns the reply of the first route that matches, advancing that route's
+ * turn, or the built-in 404 when none does. */
+const struct script_reply *script_match(struct script *s, const char *method,
+                                        const char *path,
+                                        const char *authorization,
+                                        const char *body, size_t body_len)
+{
+    const struct script_reply *r = &s->not_found;
+    struct route *rt;
+    size_t i, turn;
+
+    pthread_mutex_lock(&s->lock);
+    for (i = 0; i < s->n_routes; i++) {
+        rt = &s->routes[i];
+        if (!route_matches(rt, method, path, authorization, body, body_len))
+            continue;
+        turn = rt->turn < rt->n_replies ? rt->turn : rt->n_replies - 1;
+        rt->turn++;
+        r = &rt->replies[turn];
+        break;
+    }
+    if (i == s->n_routes)
+        s->unmatched++;
+    pthread_mutex_unlock(&s->lock);
+    return r;
+}
+
+/* When the script says to answer every connection with raw bytes that are
+ * not HTTP, returns them (and their length); otherwise NULL. */
+const char *script_raw(const struct script *s, size_t *len)
+{
+    *len = s->raw_len;
+    return s->raw;
+}
+
+/* How many requests matched no route. */
+unsigned script_unmatched(const struct script *s)
+{
+    return s->unmatched;
+}

@@ -1,0 +1,372 @@
+/* test_broken_servers: the real nexus-conform binary against deliberately
+ * broken servers over loopback: a break in every group fails exactly the
+ * checks it names, and hostile servers (silent, endless, not HTTP, gone)
+ * give failed checks or exit 2 in bounded time, never a hang. */
+#include <dirent.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "dbuf.h"
+#include "testutil.h"
+
+/* Every group enabled, with the keys of scripts/good.json. */
+static const char *const suite_args[] = {
+    "--api-key",        TU_KEY,     "--profile", "ai-nexus",
+    "--empty-key",      "sk-empty", "--rpm",     "3",
+    "--ratelimit-key",  "sk-free",  "--timeout", "1",
+    "--stream-timeout", "5",        NULL};
+
+/* What one run of the binary left behind. */
+struct run {
+    int rc;
+    double took;
+    json_t *report; /* NULL when no report was written */
+    char log[4096];
+};
+
+/* Serves script with nexus-fake-server and runs nexus-conform against it
+ * with suite_args plus extra (NULL-terminated). */
+static void run_against(const json_t *script, const char *const *extra,
+                        struct run *out)
+{
+    char dir[64], script_path[128], json[128], log[128], url[256], base[300];
+    char *fake_argv[] = {(char *)tu_env("NEXUS_FAKE_BIN"),
+                         "--script",
+                         script_path,
+                         "--port",
+                         "0",
+                         NULL};
+    const char *argv[64];
+    FILE *f;
+    pid_t fake;
+    int argc = 0, i;
+
+    tu_tmpdir(dir, sizeof(dir));
+    snprintf(script_path, sizeof(script_path), "%s/script.json", dir);
+    snprintf(json, sizeof(json), "%s/report.json", dir);
+    snprintf(log, sizeof(log), "%s/run.log", dir);
+    assert_int_equal(json_dump_file(script, script_path, 0), 0);
+    fake = tu_start_server(fake_argv, url, sizeof(url));
+    assert_true(fake > 0);
+    snprintf(base, sizeof(base), "%s/v1", url);
+    argv[argc++] = tu_env("NEXUS_CONFORM_BIN");
+    argv[argc++] = "--base-url";
+    argv[argc++] = base;
+    argv[argc++] = "--json";
+    argv[argc++] = json;
+    for (i = 0; suite_args[i] != NULL; i++)
+        argv[argc++] = suite_args[i];
+    while (extra != NULL && *extra != NULL && argc < 63)
+        argv[argc++] = *extra++;
+    argv[argc] = NULL;
+    out->rc = tu_run((char *const *)argv, log, 60, &out->took);
+    assert_int_equal(tu_stop_server(fake), 0);
+    out->report = json_load_file(json, 0, NULL);
+    out->log[0] = '\0';
+    f = fopen(log, "r");
+    if (f != NULL) {
+        out->log[fread(out->log, 1, sizeof(out->log) - 1, f)] = '\0';
+        fclose(f);
+    }
+    snprintf(script_path, sizeof(script_path), "rm -rf %s", dir);
+    if (system(script_path) != 0)
+        print_error("could not remove %s\n", dir);
+}
+
+/* Lists the ids of the report with status st, comma-separated. */
+static void ids_with(const json_t *report, const char *st, struct dbuf *out)
+{
+    json_t *c;
+    size_t i;
+
+    json_array_foreach(json_object_get(report, "checks"), i, c)
+    {
+        if (strcmp(json_string_value(json_object_get(c, "status")), st) == 0)
+            dbuf_addf(out, "%s%s", out->len > 0 ? "," : "",
+                      json_string_value(json_object_get(c, "id")));
+    }
+}
+
+/* Joins a JSON list of strings with commas. */
+static void join(const json_t *list, struct dbuf *out)
+{
+    size_t i;
+    json_t *v;
+
+    json_array_foreach(list, i, v)
+        dbuf_addf(out, "%s%s", i > 0 ? "," : "", json_string_value(v));
+}
+
+/* Runs one break case over loopback; returns 0 or 1 after saying why. */
+static int run_case(const char *dir, const char *name, const json_t *good,
+                    unsigned *groups_seen)
+{
+    int ret;
+    static const char *const groups[] = {"models",   "chat",    "stream",
+                                         "usage",    "params",  "auth",
+                                         "notfound", "billing", "ratelimit"};
+    char path[2048];
+    const char *extra[32];
+    struct dbuf want_fail, want_warn, got_fail, got_warn;
+    json_t *brk, *script, *v;
+    struct run r;
+    size_t i, n = 0, g;
+    int bad = 0;
+
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    brk = tu_load(path);
+    if (!json_is_true(json_object_get(brk, "process"))) {
+        json_decref(brk);
+        ret = 0;
+        goto out;
+    }
+    json_array_foreach(json_object_get(brk, "args"), i, v) if (n < 31)
+        extra[n++] = json_string_value(v);
+    extra[n] = NULL;
+    script = tu_compose(good, brk);
+    run_against(script, extra, &r);
+    dbuf_init(&want_fail, 65536);
+    dbuf_init(&want_warn, 65536);
+    dbuf_init(&got_fail, 65536);
+    dbuf_init(&got_warn, 65536);
+    join(json_object_get(brk, "fail"), &want_fail);
+    join(json_object_get(brk, "warn"), &want_warn);
+    ids_with(r.report, "fail", &got_fail);
+    ids_with(r.report, "warn", &got_warn);
+    if (r.report == NULL || r.rc != (want_fail.len > 0 ? 1 : 0) ||
+        strcmp(dbuf_str(&got_fail), dbuf_str(&want_fail)) != 0 ||
+        strcmp(dbuf_str(&got_warn), dbuf_str(&want_warn)) != 0) {
+        print_error("%s: exit %d; want fail [%s] warn [%s], got fail [%s] "
+                    "warn [%s]\n%s\n",
+                    name, r.rc, dbuf_str(&want_fail), dbuf_str(&want_warn),
+                    dbuf_str(&got_fail), dbuf_str(&got_warn), r.log);
+        bad = 1;
+    }
+    for (g = 0; g < 9; g++)
+        if (strncmp(dbuf_str(&want_fail), groups[g], strlen(groups[g])) == 0)
+            *groups_seen |= 1U << g;
+    print_message("%-32s exit %d in %.3f s\n", name, r.rc, r.took);
+    dbuf_cleanup(&want_fail);
+    dbuf_cleanup(&want_warn);
+    dbuf_cleanup(&got_fail);
+    dbuf_cleanup(&got_warn);
+    json_decref(r.report);
+    json_decref(script);
+    json_decref(brk);
+    ret = bad;
+out:
+    return ret;
+}
+
+/* The break cases marked "process": one per group at least, each failing
+ * exactly its checks over a real socket. */
+static void test_breaks_over_loopback(void **state)
+{
+    char dir[1024], path[1024];
+    struct dirent *e;
+    unsigned seen = 0;
+    int bad = 0;
+    json_t *good;
+    DIR *d;
+
+    (void)state;
+    good = tu_load(tu_data("scripts/good.json", path, sizeof(path)));
+    tu_data("breaks", dir, sizeof(dir));
+    d = opendir(dir);
+    assert_non_null(d);
+    while ((e = readdir(d)) != NULL)
+        if (strstr(e->d_name, ".json") != NULL)
+            bad += run_case(dir, e->d_name, good, &seen);
+    closedir(d);
+    json_decref(good);
+    assert_int_equal(bad, 0);
+    assert_int_equal(seen, 0x1ff); /* all nine groups */
+}
+
+/* Returns the good script with one route put in front. New reference. */
+static json_t *with_route(const char *route_json)
+{
+    char path[1024];
+    json_t *good = tu_load(tu_data("scripts/good.json", path, sizeof(path)));
+    json_t *over =
+        json_pack("{s:[o]}", "routes", json_loads(route_json, 0, NULL));
+    json_t *out = tu_compose(good, over);
+
+    json_decref(good);
+    json_decref(over);
+    return out;
+}
+
+/* The message of check id in a report, or "". */
+static const char *message_of(const json_t *report, const char *id)
+{
+    const char *ret;
+    json_t *c;
+    size_t i;
+
+    json_array_foreach(json_object_get(report, "checks"), i, c)
+    {
+        if (strcmp(json_string_value(json_object_get(c, "id")), id) == 0) {
+            ret = json_string_value(json_object_get(c, "message"));
+            goto out;
+        }
+    }
+    ret = "";
+out:
+    return ret;
+}
+
+/* A server that accepts and never answers: the checks fail on timeouts,
+ * later requests are not even sent, and the run ends in a few seconds. */
+static void test_silent_server(void **state)
+{
+    static const char *const extra[] = {"--model", "fake-model-1", NULL};
+    json_t *script =
+        json_loads("{\"routes\":["
+                   "{\"method\":\"GET\",\"path\":\"/v1/models\","
+                   "\"response\":{\"stall\":true}},"
+                   "{\"method\":\"GET\",\"path\":\"/v1/models/fake-model-1\","
+                   "\"response\":{\"stall\":true}},"
+                   "{\"method\":\"POST\",\"path\":\"/v1/chat/completions\","
+                   "\"response\":{\"stall\":true}}]}",
+                   0, NULL);
+    struct run r;
+
+    (void)state;
+    run_against(script, extra, &r);
+    print_message("silent server: exit %d in %.3f s\n", r.rc, r.took);
+    assert_int_equal(r.rc, 1);
+    assert_non_null(r.report);
+    assert_string_equal(tu_report_status(r.report, "models.list"), "fail");
+    assert_non_null(strstr(message_of(r.report, "models.list"), "timeout"));
+    assert_string_equal(tu_report_status(r.report, "chat.status"), "fail");
+    assert_non_null(strstr(message_of(r.report, "stream.status"), "not sent"));
+    assert_true(r.took < 10);
+    json_decref(r.report);
+    json_decref(script);
+}
+
+/* A stream that starts, then goes quiet without [DONE]: the silence
+ * timeout ends it and only stream.status fails. */
+static void test_stalled_stream(void **state)
+{
+    json_t *script = with_route(
+        "{\"method\":\"POST\",\"path\":\"/v1/chat/completions\","
+        "\"body_has\":[\"\\\"stream\\\":true\",\"Say hello\"],"
+        "\"body_lacks\":[\"include_usage\"],\"response\":{\"status\":200,"
+        "\"headers\":{\"Content-Type\":\"text/event-stream\"},\"body\":"
+        "\"data: {\\\"id\\\":\\\"x\\\"}\\n\\n\",\"hold_open\":true}}");
+    struct run r;
+
+    (void)state;
+    run_against(script, NULL, &r);
+    print_message("stalled stream: exit %d in %.3f s\n", r.rc, r.took);
+    assert_int_equal(r.rc, 1);
+    assert_string_equal(tu_report_status(r.report, "stream.status"), "fail");
+    assert_non_null(strstr(message_of(r.report, "stream.status"), "timeout"));
+    assert_string_equal(tu_report_status(r.report, "chat.status"), "pass");
+    assert_true(r.took < 10);
+    json_decref(r.report);
+    json_decref(script);
+}
+
+/* A stream that never ends: the size cap stops it. */
+static void test_endless_stream(void **state)
+{
+    json_t *script = with_route(
+        "{\"method\":\"POST\",\"path\":\"/v1/chat/completions\","
+        "\"body_has\":[\"\\\"stream\\\":true\",\"Say hello\"],"
+        "\"body_lacks\":[\"include_usage\"],\"response\":{\"status\":200,"
+        "\"headers\":{\"Content-Type\":\"text/event-stream\"},\"body\":\"\","
+        "\"endless\":\"data: {\\\"object\\\":\\\"chat.completion.chunk\\\"}"
+        "\\n\\n\"}}");
+    struct run r;
+
+    (void)state;
+    run_against(script, NULL, &r);
+    print_message("endless stream: exit %d in %.3f s\n", r.rc, r.took);
+    assert_int_equal(r.rc, 1);
+    assert_string_equal(tu_report_status(r.report, "stream.status"), "fail");
+    assert_non_null(strstr(message_of(r.report, "stream.status"), "cap"));
+    assert_true(r.took < 10);
+    json_decref(r.report);
+    json_decref(script);
+}
+
+/* Bytes that are not HTTP: a failed check whose evidence shows them. */
+static void test_garbage_server(void **state)
+{
+    json_t *script =
+        json_pack("{s:s}", "raw_hex", "00ff13370a0d0a68656c6c6f20776f726c640a");
+    json_t *ev = NULL, *c;
+    char *text;
+    struct run r;
+    size_t i;
+
+    (void)state;
+    run_against(script, NULL, &r);
+    print_message("garbage server: exit %d in %.3f s\n", r.rc, r.took);
+    assert_int_equal(r.rc, 1);
+    assert_string_equal(tu_report_status(r.report, "models.list"), "fail");
+    json_array_foreach(
+        json_object_get(r.report, "checks"), i,
+        c) if (strcmp(json_string_value(json_object_get(c, "id")),
+                      "models.list") == 0) ev = json_object_get(c, "evidence");
+    text = json_dumps(ev, 0);
+    assert_non_null(text);
+    assert_non_null(strstr(text, "\\\\x00\\\\xff\\\\x137\\n\\r\\nhello world"));
+    free(text);
+    assert_true(r.took < 10);
+    json_decref(r.report);
+    json_decref(script);
+}
+
+/* No server at all: exit 2 and no report. */
+static void test_unreachable(void **state)
+{
+    char log[128], dir[64];
+    char *argv[] = {(char *)tu_env("NEXUS_CONFORM_BIN"),
+                    "--base-url",
+                    "http://127.0.0.1:1/v1",
+                    "--api-key",
+                    "k",
+                    NULL};
+    char *bad[] = {(char *)tu_env("NEXUS_CONFORM_BIN"),
+                   "--base-url",
+                   "http://127.0.0.1:1/v1",
+                   "--api-key",
+                   "k",
+                   "--only",
+                   "nothing",
+                   NULL};
+    double took;
+
+    (void)state;
+    tu_tmpdir(dir, sizeof(dir));
+    snprintf(log, sizeof(log), "%s/log", dir);
+    assert_int_equal(tu_run(argv, log, 30, &took), 2);
+    assert_int_equal(tu_run(bad, log, 30, &took), 2);
+    remove(log);
+    remove(dir);
+}
+
+/* Runs the tests of this file. */
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_breaks_over_loopback),
+        cmocka_unit_test(test_silent_server),
+        cmocka_unit_test(test_stalled_stream),
+        cmocka_unit_test(test_endless_stream),
+        cmocka_unit_test(test_garbage_server),
+        cmocka_unit_test(test_unreachable),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,247 @@
+/* test_client: the libcurl transport over loopback, against
+ * nexus-fake-server: raw bytes and headers kept, bodies handed on as they
+ * arrive, and every limit (size, request time, stream silence) enforced. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <curl/curl.h>
+
+#include "client.h"
+#include "dbuf.h"
+#include "testutil.h"
+
+/* The script every test here is served. */
+static const char script_json[] =
+    "{\"defaults\":{\"headers\":{\"x-request-id\":\"req-1\"}},\"routes\":["
+    "{\"method\":\"POST\",\"path\":\"/v1/echo\",\"auth\":\"Bearer k\","
+    "\"body_has\":[\"hello\"],\"response\":{\"status\":201,\"headers\":"
+    "{\"X-Thing\":\"  spaced  \"},\"body_hex\":\"00ff0d0a41\"}},"
+    "{\"method\":\"GET\",\"path\":\"/v1/pieces\",\"response\":{\"body\":"
+    "\"data: one\\n\\ndata: two\\n\\n\",\"chunk\":3,\"delay_ms\":5}},"
+    "{\"method\":\"GET\",\"path\":\"/v1/big\",\"response\":{\"body\":\"\","
+    "\"endless\":\"0123456789\"}},"
+    "{\"method\":\"GET\",\"path\":\"/v1/stall\",\"response\":{\"stall\":true}},"
+    "{\"method\":\"GET\",\"path\":\"/v1/quiet\",\"response\":{\"body\":"
+    "\"data: x\\n\\n\",\"hold_open\":true}}"
+    "]}";
+
+struct fixture {
+    pid_t server;
+    char url[256];
+    char base[300];
+    char dir[64];
+};
+
+/* Starts the fake server on the script above. */
+static int setup(void **state)
+{
+    struct fixture *f = calloc(1, sizeof(*f));
+    char path[128];
+    char *argv[] = {(char *)tu_env("NEXUS_FAKE_BIN"),
+                    "--script",
+                    path,
+                    "--port",
+                    "0",
+                    NULL};
+    FILE *out;
+
+    tu_tmpdir(f->dir, sizeof(f->dir));
+    snprintf(path, sizeof(path), "%s/script.json", f->dir);
+    out = fopen(path, "w");
+    assert_non_null(out);
+    fputs(script_json, out);
+    fclose(out);
+    f->server = tu_start_server(argv, f->url, sizeof(f->url));
+    assert_true(f->server > 0);
+    snprintf(f->base, sizeof(f->base), "%s/v1/", f->url);
+    remove(path);
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    *state = f;
+    return 0;
+}
+
+/* Stops the server. */
+static int teardown(void **state)
+{
+    struct fixture *f = *state;
+
+    assert_int_equal(tu_stop_server(f->server), 0);
+    remove(f->dir);
+    curl_global_cleanup();
+    free(f);
+    return 0;
+}
+
+/* Makes a client for the fixture's server. */
+static struct transport *client(const struct fixture *f, double timeout,
+                                double stream_timeout)
+{
+    struct client_config cc = {.base_url = f->base,
+                               .timeout_s = timeout,
+                               .stream_timeout_s = stream_timeout,
+                               .user_agent = "test"};
+    char *cause = NULL;
+    struct transport *t = client_new(&cc, &cause);
+
+    assert_non_null(t);
+    assert_null(cause);
+    return t;
+}
+
+/* Collects what a sink is handed. */
+struct collected {
+    struct dbuf bytes;
+    unsigned calls;
+    unsigned stop_after; /* 0: never stop */
+};
+
+/* A sink data callback that keeps the bytes and counts the calls. */
+static int collect(void *ud, const char *bytes, size_t len)
+{
+    struct collected *c = ud;
+
+    dbuf_add(&c->bytes, bytes, len);
+    c->calls++;
+    return c->stop_after != 0 && c->calls >= c->stop_after;
+}
+
+/* The key, the body and the path reach the server; the answer comes back
+ * byte for byte with its headers. */
+static void test_exchange(void **state)
+{
+    struct fixture *f = *state;
+    struct transport *t = client(f, 5, 5);
+    struct http_request req = {.method = "POST",
+                               .path = "/echo",
+                               .authorization = "Bearer k",
+                               .body = "{\"say\":\"hello\"}",
+                               .body_len = 15};
+    struct http_response resp;
+
+    http_response_init(&resp, 1 << 20);
+    transport_perform(t, &req, &resp, NULL);
+    assert_int_equal(resp.ts, TRANSPORT_OK);
+    assert_int_equal(resp.status, 201);
+    assert_int_equal(resp.body.len, 5);
+    assert_memory_equal(resp.body.ptr, "\x00\xff\r\nA", 5);
+    assert_string_equal(http_response_header(&resp, "x-thing"), "spaced");
+    assert_string_equal(http_response_header(&resp, "X-REQUEST-ID"), "req-1");
+    assert_non_null(strstr(resp.url, "/v1/echo"));
+    assert_null(strstr(resp.url, "//echo"));
+    http_response_cleanup(&resp);
+    /* Without the key the script has no route: its 404. */
+    req.authorization = NULL;
+    http_response_init(&resp, 1 << 20);
+    transport_perform(t, &req, &resp, NULL);
+    assert_int_equal(resp.status, 404);
+    http_response_cleanup(&resp);
+    transport_free(t);
+}
+
+/* A body written in pieces reaches the sink in pieces, all of it. */
+static void test_pieces(void **state)
+{
+    struct fixture *f = *state;
+    struct transport *t = client(f, 5, 5);
+    struct http_request req = {
+        .method = "GET", .path = "/pieces", .stream = true};
+    struct collected c = {.stop_after = 0};
+    struct http_sink sink = {.data = collect, .ud = &c};
+    struct http_response resp;
+
+    dbuf_init(&c.bytes, 1 << 20);
+    http_response_init(&resp, 1 << 20);
+    transport_perform(t, &req, &resp, &sink);
+    assert_int_equal(resp.ts, TRANSPORT_OK);
+    assert_string_equal(dbuf_str(&c.bytes), "data: one\n\ndata: two\n\n");
+    assert_string_equal(dbuf_str(&resp.body), "data: one\n\ndata: two\n\n");
+    assert_true(c.calls > 1);
+    http_response_cleanup(&resp);
+    /* The sink may end the exchange early. */
+    dbuf_reset(&c.bytes);
+    c.calls = 0;
+    c.stop_after = 1;
+    http_response_init(&resp, 1 << 20);
+    transport_perform(t, &req, &resp, &sink);
+    assert_int_equal(resp.ts, TRANSPORT_STOPPED);
+    assert_int_equal(c.calls, 1);
+    http_response_cleanup(&resp);
+    dbuf_cleanup(&c.bytes);
+    transport_free(t);
+}
+
+/* An endless body stops at the cap. */
+static void test_size_cap(void **state)
+{
+    struct fixture *f = *state;
+    struct transport *t = client(f, 5, 5);
+    struct http_request req = {.method = "GET", .path = "/big"};
+    struct http_response resp;
+
+    http_response_init(&resp, 100000);
+    transport_perform(t, &req, &resp, NULL);
+    assert_int_equal(resp.ts, TRANSPORT_TOO_BIG);
+    assert_true(resp.body.len <= 100000);
+    assert_non_null(strstr(resp.error, "100000"));
+    http_response_cleanup(&resp);
+    transport_free(t);
+}
+
+/* A request that is never answered ends at the request timeout; a stream
+ * that goes quiet ends at the silence limit, well before its own. */
+static void test_timeouts(void **state)
+{
+    struct fixture *f = *state;
+    struct transport *t = client(f, 0.3, 20);
+    struct http_request stall = {.method = "GET", .path = "/stall"};
+    struct http_request quiet = {
+        .method = "GET", .path = "/quiet", .stream = true};
+    struct http_response resp;
+
+    http_response_init(&resp, 1 << 20);
+    transport_perform(t, &stall, &resp, NULL);
+    assert_int_equal(resp.ts, TRANSPORT_TIMEOUT);
+    assert_true(resp.elapsed_ms < 2000);
+    http_response_cleanup(&resp);
+    http_response_init(&resp, 1 << 20);
+    transport_perform(t, &quiet, &resp, NULL);
+    assert_int_equal(resp.ts, TRANSPORT_TIMEOUT);
+    assert_string_equal(dbuf_str(&resp.body), "data: x\n\n");
+    assert_non_null(strstr(resp.error, "no byte"));
+    assert_true(resp.elapsed_ms < 3000);
+    http_response_cleanup(&resp);
+    transport_free(t);
+}
+
+/* Nobody listening: unreachable, at once. */
+static void test_unreachable(void **state)
+{
+    struct fixture f = {.base = "http://127.0.0.1:1/v1"};
+    struct transport *t = client(&f, 5, 5);
+    struct http_request req = {.method = "GET", .path = "/models"};
+    struct http_response resp;
+
+    (void)state;
+    http_response_init(&resp, 1 << 20);
+    transport_perform(t, &req, &resp, NULL);
+    assert_int_equal(resp.ts, TRANSPORT_UNREACHABLE);
+    http_response_cleanup(&resp);
+    transport_free(t);
+}
+
+/* Runs the tests of this file. */
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_exchange),    cmocka_unit_test(test_pieces),
+        cmocka_unit_test(test_size_cap),    cmocka_unit_test(test_timeouts),
+        cmocka_unit_test(test_unreachable),
+    };
+
+    return cmocka_run_group_tests(tests, setup, teardown);
+}

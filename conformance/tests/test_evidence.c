@@ -1,0 +1,147 @@
+/* test_evidence: what the reports show of an exchange: readable bytes,
+ * excerpts around the offending byte, and no API key. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "evidence.h"
+
+/* Bytes that are not printable UTF-8 become visible \xNN text. */
+static void test_bytes(void **state)
+{
+    json_t *s;
+
+    (void)state;
+    s = evidence_bytes("a\0b\xff\n\r\t\x7f\xc3\xa9\xe2\x82", 12);
+    assert_string_equal(json_string_value(s),
+                        "a\\x00b\\xff\n\r\t\\x7f\xc3\xa9\\xe2\\x82");
+    json_decref(s);
+    /* An overlong encoding of '/' and a UTF-16 surrogate are not UTF-8. */
+    s = evidence_bytes("\xc0\xaf\xed\xa0\x80", 5);
+    assert_string_equal(json_string_value(s), "\\xc0\\xaf\\xed\\xa0\\x80");
+    json_decref(s);
+    assert_int_equal(evidence_utf8_error("ok \xc3\xa9", 5), EVIDENCE_NO_FOCUS);
+    assert_int_equal(evidence_utf8_error("ok \xff", 4), 3);
+    assert_int_equal(evidence_utf8_error("ok \xe2\x82", 5), 3);
+}
+
+/* A long body is cut around the focus, never inside a character. */
+static void test_excerpt(void **state)
+{
+    char body[10000];
+    const char *s;
+    json_t *e;
+
+    (void)state;
+    memset(body, 'a', sizeof(body));
+    memcpy(body + 6000, "OFFENDING", 9);
+    e = evidence_excerpt(body, sizeof(body), 6000, 1000);
+    s = json_string_value(e);
+    assert_non_null(strstr(s, "OFFENDING"));
+    assert_memory_equal(s, "...", 3);
+    assert_memory_equal(s + strlen(s) - 3, "...", 3);
+    assert_true(strlen(s) <= 1006 + 3);
+    json_decref(e);
+    e = evidence_excerpt(body, sizeof(body), EVIDENCE_NO_FOCUS, 100);
+    s = json_string_value(e);
+    assert_int_equal(strlen(s), 103);
+    assert_memory_equal(s + 100, "...", 3);
+    json_decref(e);
+    /* Three-byte characters: the cut moves to a character boundary. */
+    for (size_t i = 0; i + 3 <= sizeof(body); i += 3)
+        memcpy(body + i, "\xe2\x82\xac", 3);
+    e = evidence_excerpt(body, 9999, 5000, 100);
+    assert_non_null(e);
+    assert_null(strstr(json_string_value(e), "\\x"));
+    json_decref(e);
+    e = evidence_excerpt("short", 5, 2, 100);
+    assert_string_equal(json_string_value(e), "short");
+    json_decref(e);
+}
+
+/* The key never reaches a report. */
+static void test_redact(void **state)
+{
+    char out[64];
+
+    (void)state;
+    evidence_redact("Bearer sk-ai-nexus-test", out, sizeof(out));
+    assert_string_equal(out, "Bearer sk-a...(redacted)");
+    evidence_redact("Basic sk-ai-nexus-test", out, sizeof(out));
+    assert_string_equal(out, "Basic sk-a...(redacted)");
+    evidence_redact("sk-secret", out, sizeof(out));
+    assert_string_equal(out, "sk-s...(redacted)");
+    evidence_redact("Bearer ", out, sizeof(out));
+    assert_string_equal(out, "Bearer ...(redacted)");
+}
+
+/* The whole evidence of an exchange. */
+static void test_exchange(void **state)
+{
+    struct http_request req = {.method = "POST",
+                               .path = "/chat/completions",
+                               .authorization = "Bearer sk-ai-nexus-test",
+                               .body = "{\"model\":\"m\"}",
+                               .body_len = 13};
+    struct http_response resp;
+    json_t *ev, *r;
+    char *text;
+
+    (void)state;
+    http_response_init(&resp, 1 << 20);
+    resp.url = strdup("http://h/v1/chat/completions");
+    resp.status = 500;
+    http_response_add_header(&resp, "X-Request-Id", 12, "abc", 3);
+    http_response_add_header(&resp, "Vary", 4, "a", 1);
+    http_response_add_header(&resp, "Vary", 4, "b", 1);
+    dbuf_adds(&resp.body, "oops\xff");
+    ev = evidence_new(&req, &resp, 4);
+    text = json_dumps(ev, JSON_SORT_KEYS);
+    assert_null(strstr(text, "nexus-test"));
+    free(text);
+    r = json_object_get(ev, "request");
+    assert_string_equal(json_string_value(json_object_get(r, "url")),
+                        "http://h/v1/chat/completions");
+    assert_string_equal(json_string_value(json_object_get(
+                            json_object_get(r, "headers"), "Authorization")),
+                        "Bearer sk-a...(redacted)");
+    assert_string_equal(json_string_value(json_object_get(r, "body")),
+                        "{\"model\":\"m\"}");
+    r = json_object_get(ev, "response");
+    assert_int_equal(json_integer_value(json_object_get(r, "status")), 500);
+    assert_int_equal(json_integer_value(json_object_get(r, "offending_offset")),
+                     4);
+    assert_string_equal(json_string_value(json_object_get(r, "body")),
+                        "oops\\xff");
+    assert_string_equal(json_string_value(json_object_get(
+                            json_object_get(r, "headers"), "Vary")),
+                        "a, b");
+    assert_null(json_object_get(r, "transport"));
+    json_decref(ev);
+    http_response_fail(&resp, TRANSPORT_TIMEOUT, "took %d s", 3);
+    ev = evidence_new(&req, &resp, EVIDENCE_NO_FOCUS);
+    r = json_object_get(ev, "response");
+    assert_string_equal(json_string_value(json_object_get(r, "transport")),
+                        "timeout");
+    assert_string_equal(json_string_value(json_object_get(r, "error")),
+                        "took 3 s");
+    json_decref(ev);
+    http_response_cleanup(&resp);
+}
+
+/* Runs the tests of this file. */
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_bytes),
+        cmocka_unit_test(test_excerpt),
+        cmocka_unit_test(test_redact),
+        cmocka_unit_test(test_exchange),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

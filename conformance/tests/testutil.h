@@ -1,0 +1,55 @@
+/* testutil: what the conformance tests share: running the engine on a
+ * script without a socket, starting and stopping server processes, running
+ * nexus-conform and reading its JSON report. */
+#ifndef CONFORM_TESTUTIL_H
+#define CONFORM_TESTUTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include <jansson.h>
+
+#include "result.h"
+#include "script.h"
+
+/* The arguments every scripted run gets (keys of tests/scripts/good.json). */
+#define TU_KEY "sk-test"
+
+/* Returns the environment variable, failing the test when unset. */
+const char *tu_env(const char *name);
+/* Returns NEXUS_SOURCE_DIR/conformance/tests/rel in buf. */
+const char *tu_data(const char *rel, char *buf, size_t n);
+/* Loads a JSON file, failing the test when it cannot. New reference. */
+json_t *tu_load(const char *path);
+/* Returns a script whose routes are override's routes, then base's; the
+ * other members come from base. New reference. */
+json_t *tu_compose(const json_t *base, const json_t *override);
+
+/* Runs the engine in-process over the fake transport playing script with
+ * extra arguments (NULL-terminated), bodies delivered in pieces of piece
+ * bytes. Fills results (initialised here). Returns conform_run's value. */
+int tu_conform(const json_t *script, const char *const *extra, size_t piece,
+               struct results *results);
+/* The status of check id in results, or -1 when absent. */
+int tu_status(const struct results *r, const char *id);
+/* Writes "id=status ..." of every non-passing result into buf. */
+const char *tu_describe(const struct results *r, char *buf, size_t n);
+
+/* Starts a server process (argv[0] a path) that prints "... listening on
+ * URL" on stdout; writes URL into url. Returns its pid, or -1. */
+pid_t tu_start_server(char *const argv[], char *url, size_t n);
+/* Stops a server: SIGTERM, then SIGKILL after 5 s. Returns its exit
+ * status, or -1 when it had to be killed. */
+int tu_stop_server(pid_t pid);
+/* Runs argv with stdout and stderr into log_path, killing it after
+ * timeout_s. Returns its exit status (-1 when killed); *elapsed_s gets
+ * the wall time. */
+int tu_run(char *const argv[], const char *log_path, double timeout_s,
+           double *elapsed_s);
+/* Makes a fresh directory under /tmp; writes its path into buf. */
+const char *tu_tmpdir(char *buf, size_t n);
+/* The status string of check id in a JSON report, or NULL. */
+const char *tu_report_status(const json_t *report, const char *id);
+
+#endif
