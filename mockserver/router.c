@@ -87,27 +87,36 @@ void router_format_duration(uint64_t ms, char *out, size_t outlen)
         snprintf(out, outlen, "%s", sec);
 }
 
-/* Adds the x-ratelimit-* headers describing st. */
-static void ratelimit_headers(struct response *r, const struct rl_state *st)
+/* Header names of one budget: limit, remaining, reset. */
+static const char *const request_headers[] = {"x-ratelimit-limit-requests",
+                                              "x-ratelimit-remaining-requests",
+                                              "x-ratelimit-reset-requests"};
+static const char *const token_headers[] = {"x-ratelimit-limit-tokens",
+                                            "x-ratelimit-remaining-tokens",
+                                            "x-ratelimit-reset-tokens"};
+
+/* Adds the three headers of one budget. */
+static void budget_headers(struct response *r, const char *const names[3],
+                           uint32_t limit, uint32_t remaining,
+                           uint64_t reset_ms)
 {
     char reset[32];
 
-    if (st->limit_requests) {
-        router_format_duration(st->reset_req_ms, reset, sizeof(reset));
-        response_header(r, "x-ratelimit-limit-requests", "%" PRIu32,
-                        st->limit_req);
-        response_header(r, "x-ratelimit-remaining-requests", "%" PRIu32,
-                        st->remaining_req);
-        response_header(r, "x-ratelimit-reset-requests", "%s", reset);
-    }
-    if (st->limit_tokens) {
-        router_format_duration(st->reset_tok_ms, reset, sizeof(reset));
-        response_header(r, "x-ratelimit-limit-tokens", "%" PRIu32,
-                        st->limit_tok);
-        response_header(r, "x-ratelimit-remaining-tokens", "%" PRIu32,
-                        st->remaining_tok);
-        response_header(r, "x-ratelimit-reset-tokens", "%s", reset);
-    }
+    router_format_duration(reset_ms, reset, sizeof(reset));
+    response_header(r, names[0], "%" PRIu32, limit);
+    response_header(r, names[1], "%" PRIu32, remaining);
+    response_header(r, names[2], "%s", reset);
+}
+
+/* Adds the x-ratelimit-* headers describing st. */
+static void ratelimit_headers(struct response *r, const struct rl_state *st)
+{
+    if (st->limit_requests)
+        budget_headers(r, request_headers, st->limit_req, st->remaining_req,
+                       st->reset_req_ms);
+    if (st->limit_tokens)
+        budget_headers(r, token_headers, st->limit_tok, st->remaining_tok,
+                       st->reset_tok_ms);
     r->ratelimited = true;
 }
 

@@ -16,19 +16,6 @@
 #include "clock.h"
 #include "testutil.h"
 
-/* Writes text to a new temporary .yaml file; returns its path (free()). */
-static char *temp_fixture(const char *text)
-{
-    char *path = strdup("/tmp/nexus-mock-test-XXXXXX.yaml");
-    int fd = mkstemps(path, 5);
-    size_t len = strlen(text);
-
-    assert_true(fd >= 0);
-    assert_int_equal(write(fd, text, len), (ssize_t)len);
-    close(fd);
-    return path;
-}
-
 /* Runs nexus-mock with args (NULL-terminated, without argv[0]). */
 static int run_mock(const char *const *args, char **out, char **err)
 {
@@ -211,29 +198,6 @@ static void test_token_limit(void **state)
     free(path);
 }
 
-/* Reads a streamed reply as it arrives, noting when each event came. */
-struct timed {
-    uint64_t start;
-    uint64_t first_event_ms;
-    unsigned events;
-    char tail[64];
-};
-
-static size_t on_stream(char *ptr, size_t size, size_t nmemb, void *ud)
-{
-    struct timed *t = ud;
-    size_t n = size * nmemb, i;
-
-    for (i = 0; i + 1 < n; i++)
-        if (ptr[i] == '\n' && ptr[i + 1] == '\n') {
-            if (t->events++ == 0)
-                t->first_event_ms = clock_real_ms() - t->start;
-        }
-    snprintf(t->tail, sizeof(t->tail), "%.*s", (int)(n < 63 ? n : 63),
-             ptr + (n < 63 ? 0 : n - 63));
-    return n;
-}
-
 static void test_pacing_and_graceful_stop(void **state)
 {
     char *path = temp_fixture(paced_fixture);
@@ -241,7 +205,7 @@ static void test_pacing_and_graceful_stop(void **state)
     const char *body = "{\"model\":\"m1\",\"stream\":true,\"messages\":"
                        "[{\"role\":\"user\",\"content\":\"Hi\"}]}";
     struct mock_proc p;
-    struct timed t;
+    struct stream_sink t;
     CURL *c;
     CURLM *m;
     struct curl_slist *h = NULL;
@@ -259,12 +223,12 @@ static void test_pacing_and_graceful_stop(void **state)
     curl_easy_setopt(c, CURLOPT_URL, url);
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
     curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_stream);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, stream_sink_write);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, &t);
     curl_easy_setopt(c, CURLOPT_TIMEOUT, 20L);
     m = curl_multi_init();
     curl_multi_add_handle(m, c);
-    begin = t.start = clock_real_ms();
+    begin = t.start_ms = clock_real_ms();
     while (running) {
         curl_multi_perform(m, &running);
         /* Ten tokens a second: stop the server mid-stream, after the role
@@ -279,7 +243,7 @@ static void test_pacing_and_graceful_stop(void **state)
     assert_true(t.first_event_ms >= 190);
     assert_true(stopped);
     /* The stream still ended cleanly, hurried, well within 2 s. */
-    assert_non_null(strstr(t.tail, "data: [DONE]\n\n"));
+    assert_string_equal(t.tail, "data: [DONE]\n\n");
     assert_true(clock_real_ms() - begin < 2500);
     status = mock_stop(&p);
     assert_int_equal(status, 0);

@@ -19,28 +19,6 @@
 
 #define STREAMS 2000
 
-struct sink {
-    size_t bytes;
-    unsigned events;
-    char tail[16];
-};
-
-static size_t on_data(char *ptr, size_t size, size_t nmemb, void *ud)
-{
-    struct sink *s = ud;
-    size_t n = size * nmemb, i;
-
-    for (i = 0; i + 1 < n; i++)
-        s->events += ptr[i] == '\n' && ptr[i + 1] == '\n';
-    s->bytes += n;
-    /* Keep the last 14 bytes seen, across writes. */
-    for (i = 0; i < n; i++) {
-        memmove(s->tail, s->tail + 1, 13);
-        s->tail[13] = ptr[i];
-    }
-    return n;
-}
-
 /* The mock's thread count, from /proc. */
 static int threads_of(pid_t pid)
 {
@@ -72,18 +50,18 @@ static void test_many_paced_streams(void **state)
         "    stream: {time_to_first_token_ms: 300, tokens_per_second: 25}\n"
         "keys:\n"
         "  - {key: sk-load, plan: load, balance: 1000}\n";
-    char path[] = "/tmp/nexus-streams-XXXXXX.yaml";
-    const char *extra[] = {"--fixtures", path, "--threads", "2", NULL};
+    char *path = NULL;
+    const char *extra[] = {"--fixtures", NULL, "--threads", "2", NULL};
     const char *body = "{\"model\":\"m1\",\"stream\":true,\"messages\":"
                        "[{\"role\":\"user\",\"content\":\"load\"}]}";
     struct mock_proc p;
     struct rlimit rl;
     struct curl_slist *h = NULL;
-    struct sink *sinks = calloc(STREAMS, sizeof(*sinks));
-    CURL **easy = calloc(STREAMS, sizeof(*easy));
-    CURLM *m = curl_multi_init();
+    struct stream_sink *sinks;
+    CURL **easy;
+    CURLM *m;
     char url[256];
-    int fd, running = 1, i, max_threads = 0, done = 0;
+    int running = 1, i, max_threads = 0, done = 0;
     uint64_t begin;
     CURLMsg *msg;
     int left;
@@ -94,11 +72,12 @@ static void test_many_paced_streams(void **state)
         skip();
     rl.rlim_cur = rl.rlim_max;
     setrlimit(RLIMIT_NOFILE, &rl);
-    fd = mkstemps(path, 5);
-    assert_true(fd >= 0);
-    assert_int_equal(write(fd, fixture, sizeof(fixture) - 1),
-                     (ssize_t)sizeof(fixture) - 1);
-    close(fd);
+    path = temp_fixture(fixture);
+    assert_non_null(path);
+    extra[1] = path;
+    sinks = calloc(STREAMS, sizeof(*sinks));
+    easy = calloc(STREAMS, sizeof(*easy));
+    m = curl_multi_init();
     assert_int_equal(mock_start(&p, extra), 0);
     snprintf(url, sizeof(url), "%s/v1/chat/completions", p.url);
     h = curl_slist_append(h, "Authorization: Bearer sk-load");
@@ -109,7 +88,7 @@ static void test_many_paced_streams(void **state)
         curl_easy_setopt(easy[i], CURLOPT_URL, url);
         curl_easy_setopt(easy[i], CURLOPT_HTTPHEADER, h);
         curl_easy_setopt(easy[i], CURLOPT_POSTFIELDS, body);
-        curl_easy_setopt(easy[i], CURLOPT_WRITEFUNCTION, on_data);
+        curl_easy_setopt(easy[i], CURLOPT_WRITEFUNCTION, stream_sink_write);
         curl_easy_setopt(easy[i], CURLOPT_WRITEDATA, &sinks[i]);
         curl_easy_setopt(easy[i], CURLOPT_TIMEOUT, 30L);
         curl_easy_setopt(easy[i], CURLOPT_FORBID_REUSE, 1L);
@@ -136,7 +115,7 @@ static void test_many_paced_streams(void **state)
     assert_int_equal(done, STREAMS);
     for (i = 0; i < STREAMS; i++) {
         assert_true(sinks[i].events >= 3);
-        assert_memory_equal(sinks[i].tail, "data: [DONE]\n\n", 14);
+        assert_string_equal(sinks[i].tail, "data: [DONE]\n\n");
     }
     /* main + timer + 2 workers (+ MHD's listen thread): nothing per
      * connection. */
@@ -149,6 +128,7 @@ static void test_many_paced_streams(void **state)
     curl_slist_free_all(h);
     assert_int_equal(mock_stop(&p), 0);
     unlink(path);
+    free(path);
     free(sinks);
     free(easy);
 }

@@ -16,6 +16,7 @@
 #include <curl/curl.h>
 
 #include "buf.h"
+#include "clock.h"
 
 /* Reads one line from fd within timeout_ms into out. Returns 0 or -1. */
 static int read_line(int fd, char *out, size_t outlen, int timeout_ms)
@@ -262,4 +263,39 @@ int run_capture(const char *const *argv, char **out, char **err)
     if (waitpid(pid, &status, 0) != pid)
         return -1;
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+size_t stream_sink_write(char *ptr, size_t size, size_t nmemb, void *ud)
+{
+    struct stream_sink *s = ud;
+    size_t n = size * nmemb, i;
+
+    for (i = 0; i < n; i++) {
+        if (ptr[i] == '\n' && s->last == '\n' && s->events++ == 0)
+            s->first_event_ms = clock_real_ms() - s->start_ms;
+        s->last = ptr[i];
+        memmove(s->tail, s->tail + 1, sizeof(s->tail) - 2);
+        s->tail[sizeof(s->tail) - 2] = ptr[i];
+    }
+    s->bytes += n;
+    return n;
+}
+
+char *temp_fixture(const char *text)
+{
+    char *path = strdup("/tmp/nexus-mock-test-XXXXXX.yaml");
+    size_t len = strlen(text);
+    int fd;
+
+    if (path == NULL)
+        return NULL;
+    fd = mkstemps(path, 5);
+    if (fd < 0 || write(fd, text, len) != (ssize_t)len) {
+        if (fd >= 0)
+            close(fd);
+        free(path);
+        return NULL;
+    }
+    close(fd);
+    return path;
 }

@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include <jansson.h>
@@ -42,6 +43,20 @@ int http_do(const struct mock_proc *p, const char *method, const char *path,
 void http_reply_free(struct http_reply *r);
 /* Returns the value of header name in r (a new string, free()) or NULL. */
 char *http_header(const struct http_reply *r, const char *name);
+/* Counts what a streamed reply delivers, as it arrives. */
+struct stream_sink {
+    uint64_t start_ms;       /* set by the caller, clock_real_ms() */
+    uint64_t first_event_ms; /* from start_ms to the end of the 1st event */
+    unsigned events;         /* blank-line ends seen ("\n\n") */
+    size_t bytes;
+    char last;     /* the previous byte, across writes */
+    char tail[15]; /* the last 14 bytes, NUL-terminated */
+};
+
+/* libcurl write callback feeding a struct stream_sink. */
+size_t stream_sink_write(char *ptr, size_t size, size_t nmemb, void *ud);
+/* Writes text to a new temporary .yaml file; returns its path (free()). */
+char *temp_fixture(const char *text);
 /* Runs a program with args (NULL-terminated), capturing stdout and stderr
  * into malloc'd strings; returns its exit status or -1. */
 int run_capture(const char *const *argv, char **out, char **err);
