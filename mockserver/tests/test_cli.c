@@ -255,6 +255,57 @@ static void test_pacing_and_graceful_stop(void **state)
     free(path);
 }
 
+static void test_json_log(void **state)
+{
+    static const char *const extra[] = {"--log-format", "json", NULL};
+    char path[] = "/tmp/nexus-mock-log-XXXXXX";
+    struct mock_proc p;
+    struct http_reply r;
+    char line[1024];
+    json_t *req_line = NULL;
+    FILE *f;
+    int fd = mkstemp(path);
+
+    (void)state;
+    assert_true(fd >= 0);
+    close(fd);
+    assert_int_equal(mock_start_logged(&p, extra, path), 0);
+    assert_int_equal(http_do(&p, "GET", "/v1/models/kimi-k2",
+                             "sk-ai-nexus-test", NULL, NULL, &r),
+                     0);
+    assert_int_equal(mock_stop(&p), 0);
+    f = fopen(path, "r");
+    assert_non_null(f);
+    /* Every line is one JSON object; one of them is the request. */
+    while (fgets(line, sizeof(line), f) != NULL) {
+        json_t *o = json_loads(line, 0, NULL);
+
+        assert_non_null(o);
+        assert_non_null(json_object_get(o, "time"));
+        if (json_is_string(json_object_get(o, "event")) &&
+            strcmp(json_string_value(json_object_get(o, "event")), "request") ==
+                0)
+            req_line = json_incref(o);
+        json_decref(o);
+    }
+    fclose(f);
+    assert_non_null(req_line);
+    assert_string_equal(json_string_value(json_object_get(req_line, "path")),
+                        "/v1/models/kimi-k2");
+    assert_int_equal(json_integer_value(json_object_get(req_line, "status")),
+                     200);
+    {
+        char *rid = http_header(&r, "x-request-id");
+
+        assert_string_equal(
+            json_string_value(json_object_get(req_line, "request_id")), rid);
+        free(rid);
+    }
+    json_decref(req_line);
+    http_reply_free(&r);
+    unlink(path);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -265,6 +316,7 @@ int main(void)
         cmocka_unit_test(test_body_limit),
         cmocka_unit_test(test_token_limit),
         cmocka_unit_test(test_pacing_and_graceful_stop),
+        cmocka_unit_test(test_json_log),
     };
 
     curl_global_init(CURL_GLOBAL_DEFAULT);

@@ -41,6 +41,12 @@ static int read_line(int fd, char *out, size_t outlen, int timeout_ms)
 
 int mock_start(struct mock_proc *p, const char *const *extra)
 {
+    return mock_start_logged(p, extra, NULL);
+}
+
+int mock_start_logged(struct mock_proc *p, const char *const *extra,
+                      const char *log_path)
+{
     const char *bin = getenv("NEXUS_MOCK_BIN");
     const char *argv[32];
     char line[120];
@@ -56,7 +62,8 @@ int mock_start(struct mock_proc *p, const char *const *extra)
     argv[n++] = "0";
     argv[n++] = "--host";
     argv[n++] = "127.0.0.1";
-    argv[n++] = "--quiet";
+    if (log_path == NULL)
+        argv[n++] = "--quiet";
     for (i = 0; extra != NULL && extra[i] != NULL && n < 31; i++)
         argv[n++] = extra[i];
     argv[n] = NULL;
@@ -67,6 +74,14 @@ int mock_start(struct mock_proc *p, const char *const *extra)
         dup2(fds[1], STDOUT_FILENO);
         close(fds[0]);
         close(fds[1]);
+        if (log_path != NULL) {
+            int fd = open(log_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+
+            if (fd >= 0) {
+                dup2(fd, STDERR_FILENO);
+                close(fd);
+            }
+        }
         execv(bin, (char *const *)argv);
         _exit(127);
     }

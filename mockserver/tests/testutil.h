@@ -26,9 +26,13 @@ struct http_reply {
 };
 
 /* Starts nexus-mock (from $NEXUS_MOCK_BIN) with --port 0 --host 127.0.0.1
- * plus the NULL-terminated extra args and waits for its listening line.
- * Returns 0 or -1. */
+ * --quiet plus the NULL-terminated extra args and waits for its listening
+ * line. Returns 0 or -1. */
 int mock_start(struct mock_proc *p, const char *const *extra);
+/* As mock_start, without --quiet and with stderr going to the file
+ * log_path. */
+int mock_start_logged(struct mock_proc *p, const char *const *extra,
+                      const char *log_path);
 /* Sends SIGTERM, waits (at most 5 s, then SIGKILL) and returns the exit
  * status, or -1 if it had to be killed. */
 int mock_stop(struct mock_proc *p);
