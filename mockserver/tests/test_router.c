@@ -1,0 +1,199 @@
+/* test_router: the request pipeline without a socket: router_dispatch on
+ * hand-made requests against the embedded fixture, checking the order of
+ * the checks (413, 404/405, 401, 400, 404 model, 429, 402). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "app.h"
+#include "billing.h"
+#include "clock.h"
+#include "fixtures.h"
+#include "ratelimit.h"
+#include "router.h"
+
+struct world {
+    struct app app;
+    struct fixtures *fx;
+};
+
+static int setup(void **state)
+{
+    struct world *w = calloc(1, sizeof(*w));
+    struct fixture_error err;
+
+    if (w == NULL || fixtures_load_default(&w->fx, &err) != 0)
+        return -1;
+    w->app.fx = w->fx;
+    w->app.clock = clock_new();
+    w->app.rl = ratelimit_new(w->fx->nkeys);
+    w->app.billing = billing_new(w->fx, 0);
+    w->app.max_body = 1024;
+    *state = w;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct world *w = *state;
+
+    billing_free(w->app.billing);
+    ratelimit_free(w->app.rl);
+    clock_free(w->app.clock);
+    fixtures_free(w->fx);
+    free(w);
+    return 0;
+}
+
+/* Dispatches one request and returns the status; resp is left for checks. */
+static int dispatch(struct world *w, const char *method, const char *path,
+                    const char *auth, const char *body, struct response *resp)
+{
+    struct request req;
+
+    memset(&req, 0, sizeof(req));
+    req.method = method;
+    req.path = path;
+    req.authorization = auth;
+    req.body = body;
+    req.body_len = body ? strlen(body) : 0;
+    req.request_id = "req_test";
+    response_init(resp);
+    router_dispatch(&w->app, &req, resp);
+    return resp->status;
+}
+
+/* The error code of a response, or "" when it has none. */
+static const char *code_of(const struct response *r)
+{
+    const char *c = json_string_value(
+        json_object_get(json_object_get(r->body, "error"), "code"));
+
+    return c ? c : "";
+}
+
+/* The value of a header the response carries, or NULL. */
+static const char *header_of(const struct response *r, const char *name)
+{
+    size_t i;
+
+    for (i = 0; i < r->nheaders; i++)
+        if (strcmp(r->headers[i].name, name) == 0)
+            return r->headers[i].value;
+    return NULL;
+}
+
+#define TEST_KEY "Bearer sk-ai-nexus-test"
+#define OK_BODY                                                                \
+    "{\"model\":\"qwen-max\",\"messages\":[{\"role\":\"user\","                \
+    "\"content\":\"hi\"}]}"
+
+static void test_order_of_checks(void **state)
+{
+    struct world *w = *state;
+    struct response r;
+    struct request big;
+
+    /* Unknown path before auth; wrong method before auth. */
+    assert_int_equal(dispatch(w, "GET", "/v2/x", NULL, NULL, &r), 404);
+    assert_string_equal(code_of(&r), "unknown_url");
+    response_cleanup(&r);
+    assert_int_equal(dispatch(w, "PUT", "/v1/models", NULL, NULL, &r), 405);
+    assert_string_equal(header_of(&r, "allow"), "GET");
+    response_cleanup(&r);
+    /* Auth before validation. */
+    assert_int_equal(dispatch(w, "POST", "/v1/chat/completions", NULL, "{", &r),
+                     401);
+    assert_null(header_of(&r, "x-ratelimit-limit-requests"));
+    response_cleanup(&r);
+    /* Validation before the model lookup. */
+    assert_int_equal(dispatch(w, "POST", "/v1/chat/completions", TEST_KEY,
+                              "{\"model\":\"nope\",\"messages\":[]}", &r),
+                     400);
+    assert_string_equal(header_of(&r, "x-ratelimit-remaining-requests"),
+                        "3000");
+    response_cleanup(&r);
+    assert_int_equal(dispatch(w, "POST", "/v1/chat/completions", TEST_KEY,
+                              "{\"model\":\"nope\",\"messages\":[{\"role\":"
+                              "\"user\",\"content\":\"x\"}]}",
+                              &r),
+                     404);
+    assert_string_equal(code_of(&r), "model_not_found");
+    response_cleanup(&r);
+    /* 413 comes first of all, flagged by the server. */
+    memset(&big, 0, sizeof(big));
+    big.method = "GET";
+    big.path = "/nowhere";
+    big.request_id = "req_big";
+    big.body_too_large = true;
+    response_init(&r);
+    router_dispatch(&w->app, &big, &r);
+    assert_int_equal(r.status, 413);
+    response_cleanup(&r);
+}
+
+static void test_chat_and_headers(void **state)
+{
+    struct world *w = *state;
+    struct response r;
+
+    assert_int_equal(
+        dispatch(w, "POST", "/v1/chat/completions", TEST_KEY, OK_BODY, &r),
+        200);
+    assert_string_equal(json_string_value(json_object_get(r.body, "object")),
+                        "chat.completion");
+    assert_string_equal(header_of(&r, "x-ratelimit-limit-requests"), "3000");
+    assert_string_equal(header_of(&r, "x-ratelimit-remaining-requests"),
+                        "2999");
+    assert_string_equal(header_of(&r, "x-ratelimit-reset-requests"), "1m0s");
+    assert_string_equal(header_of(&r, "x-ratelimit-limit-tokens"), "2000000");
+    response_cleanup(&r);
+}
+
+static void test_rate_limit_then_balance(void **state)
+{
+    struct world *w = *state;
+    struct response r;
+    unsigned long ms;
+    int i;
+
+    /* The free key: ten requests, then 429 before any balance check. */
+    for (i = 0; i < 10; i++) {
+        assert_int_equal(dispatch(w, "GET", "/v1/balance",
+                                  "Bearer sk-ai-nexus-free", NULL, &r),
+                         200);
+        response_cleanup(&r);
+    }
+    assert_int_equal(dispatch(w, "POST", "/v1/chat/completions",
+                              "Bearer sk-ai-nexus-free", OK_BODY, &r),
+                     429);
+    /* The window opened at the first request, moments ago. */
+    ms = strtoul(header_of(&r, "retry-after-ms"), NULL, 10);
+    assert_true(ms > 55000 && ms <= 60000);
+    assert_int_equal(strtoul(header_of(&r, "retry-after"), NULL, 10),
+                     (ms + 999) / 1000);
+    response_cleanup(&r);
+    /* The empty key passes the limiter and meets the balance check. */
+    assert_int_equal(dispatch(w, "POST", "/v1/chat/completions",
+                              "Bearer sk-ai-nexus-empty", OK_BODY, &r),
+                     402);
+    assert_string_equal(code_of(&r), "insufficient_quota");
+    assert_string_equal(header_of(&r, "x-ratelimit-remaining-requests"),
+                        "2999");
+    response_cleanup(&r);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_order_of_checks),
+        cmocka_unit_test(test_chat_and_headers),
+        cmocka_unit_test(test_rate_limit_then_balance),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
