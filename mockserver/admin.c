@@ -9,7 +9,8 @@ static void admin_clock(struct app *app, struct request *req,
                         struct response *resp)
 {
     json_error_t jerr;
-    json_t *body = json_loadb(req->body, req->body_len, 0, &jerr);
+    json_t *body =
+        json_loadb(req->body ? req->body : "", req->body_len, 0, &jerr);
     json_t *adv = json_object_get(body, "advance_ms");
     struct api_error e;
 
