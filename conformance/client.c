@@ -40,17 +40,6 @@ static double elapsed_ms(const struct timespec *start)
            (double)(now.tv_nsec - start->tv_nsec) / 1e6;
 }
 
-/* Copies s into a fresh string, or returns NULL. */
-static char *dup_str(const char *s)
-{
-    size_t n = strlen(s);
-    char *p = malloc(n + 1);
-
-    if (p != NULL)
-        memcpy(p, s, n + 1);
-    return p;
-}
-
 /* Keeps the body (up to its cap) and hands it to the sink as it arrives;
  * returning less than asked makes libcurl abort the transfer. */
 static size_t on_body(char *ptr, size_t size, size_t nmemb, void *ud)
@@ -343,8 +332,8 @@ struct transport *client_new(const struct client_config *cfg, char **cause)
     c->timeout_s = cfg->timeout_s;
     c->stream_timeout_s = cfg->stream_timeout_s;
     c->curl = curl_easy_init();
-    c->base_url = dup_str(cfg->base_url);
-    c->user_agent = dup_str(cfg->user_agent);
+    c->base_url = strdup(cfg->base_url);
+    c->user_agent = strdup(cfg->user_agent);
     if (c->curl == NULL || c->base_url == NULL || c->user_agent == NULL)
         goto out;
     /* The paths the runner asks for start with '/'. */
@@ -355,7 +344,7 @@ struct transport *client_new(const struct client_config *cfg, char **cause)
     c = NULL;
 out:
     if (t == NULL && *cause == NULL)
-        *cause = dup_str("cannot start libcurl (out of memory)");
+        *cause = strdup("cannot start libcurl (out of memory)");
     client_free(c != NULL ? &c->base : NULL);
     return t;
 }

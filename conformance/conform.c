@@ -72,17 +72,6 @@ out:
     return ret;
 }
 
-/* Copies s into a new string, or returns NULL. */
-static char *dup_str(const char *s)
-{
-    size_t n = strlen(s);
-    char *p = malloc(n + 1);
-
-    if (p != NULL)
-        memcpy(p, s, n + 1);
-    return p;
-}
-
 /* Returns a new engine that sends through t and appends to results (both
  * borrowed: they must outlive the engine), or NULL on OOM. */
 struct conform *conform_new(const struct options *o, struct transport *t,
@@ -274,48 +263,60 @@ static void vformat(char *buf, size_t n, const char *fmt, va_list ap)
         buf[0] = '\0';
 }
 
+/* Formats the message of a verdict on d and stores it; a failure or a
+ * warning also says what the violation breaks. */
+static void vrecord(struct conform *c, const struct check_def *d,
+                    enum check_status st, json_t *evidence, const char *fmt,
+                    va_list ap) __attribute__((format(printf, 5, 0)));
+
+/* Formats, adds the impact of a violation, and records. */
+static void vrecord(struct conform *c, const struct check_def *d,
+                    enum check_status st, json_t *evidence, const char *fmt,
+                    va_list ap)
+{
+    char msg[MAX_MESSAGE];
+    size_t len;
+
+    vformat(msg, sizeof(msg), fmt, ap);
+    len = strlen(msg);
+    if ((st == CHECK_FAIL || st == CHECK_WARN) && d->breaks != NULL &&
+        len < sizeof(msg))
+        snprintf(msg + len, sizeof(msg) - len, ". Impact: %s", d->breaks);
+    record(c, d, st, evidence, msg);
+}
+
 /* Records that d passed. */
 void conform_pass(struct conform *c, const struct check_def *d,
                   json_t *evidence, const char *fmt, ...)
 {
-    char msg[MAX_MESSAGE];
     va_list ap;
 
     va_start(ap, fmt);
-    vformat(msg, sizeof(msg), fmt, ap);
+    vrecord(c, d, CHECK_PASS, evidence, fmt, ap);
     va_end(ap);
-    record(c, d, CHECK_PASS, evidence, msg);
 }
 
 /* Records that d was violated: a failure for MUST, a warning for SHOULD. */
 void conform_violation(struct conform *c, const struct check_def *d,
                        json_t *evidence, const char *fmt, ...)
 {
-    char msg[MAX_MESSAGE];
-    size_t len;
     va_list ap;
 
     va_start(ap, fmt);
-    vformat(msg, sizeof(msg), fmt, ap);
+    vrecord(c, d, d->level == LEVEL_MUST ? CHECK_FAIL : CHECK_WARN, evidence,
+            fmt, ap);
     va_end(ap);
-    len = strlen(msg);
-    if (d->breaks != NULL && len < sizeof(msg))
-        snprintf(msg + len, sizeof(msg) - len, ". Impact: %s", d->breaks);
-    record(c, d, d->level == LEVEL_MUST ? CHECK_FAIL : CHECK_WARN, evidence,
-           msg);
 }
 
 /* Records that d could not be judged, and why. */
 void conform_skip(struct conform *c, const struct check_def *d, const char *fmt,
                   ...)
 {
-    char msg[MAX_MESSAGE];
     va_list ap;
 
     va_start(ap, fmt);
-    vformat(msg, sizeof(msg), fmt, ap);
+    vrecord(c, d, CHECK_SKIP, NULL, fmt, ap);
     va_end(ap);
-    record(c, d, CHECK_SKIP, NULL, msg);
 }
 
 /* Records a skip, with the same reason, for every check of the running group
@@ -346,7 +347,7 @@ static int discover(struct conform *c, char **cause)
     int rc = -1;
 
     dbuf_init(&why, 1024);
-    c->models_auth = dup_str(conform_bearer(c, c->o->api_key));
+    c->models_auth = strdup(conform_bearer(c, c->o->api_key));
     if (c->models_auth == NULL)
         goto out;
     c->models_req.method = "GET";
@@ -364,7 +365,7 @@ static int discover(struct conform *c, char **cause)
     }
     rc = 0;
     if (c->o->model != NULL) {
-        c->model = dup_str(c->o->model);
+        c->model = strdup(c->o->model);
         goto out;
     }
     if (c->models_resp.ts != TRANSPORT_OK)
@@ -374,7 +375,7 @@ static int discover(struct conform *c, char **cause)
     first = json_array_get(json_object_get(body, "data"), 0);
     id = json_string_value(json_object_get(first, "id"));
     if (id != NULL && id[0] != '\0')
-        c->model = dup_str(id);
+        c->model = strdup(id);
 out:
     json_decref(body);
     dbuf_cleanup(&why);

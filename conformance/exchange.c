@@ -29,21 +29,7 @@ void exchange_cleanup(struct exchange *x)
 /* Copies s into a new string, or returns NULL (also for NULL). */
 static char *dup_str(const char *s)
 {
-    char *ret;
-    size_t n;
-    char *p;
-
-    if (s == NULL) {
-        ret = NULL;
-        goto out;
-    }
-    n = strlen(s);
-    p = malloc(n + 1);
-    if (p != NULL)
-        memcpy(p, s, n + 1);
-    ret = p;
-out:
-    return ret;
+    return s != NULL ? strdup(s) : NULL;
 }
 
 /* Sends what x->req describes and parses a plain answer. */

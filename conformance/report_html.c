@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "markup.h"
+
 /* Evidence past this many bytes is cut on the page; the JSON report keeps
  * it whole. */
 #define HTML_EVIDENCE_MAX (256 * 1024)
@@ -90,84 +92,6 @@ static const char *str(const char *s)
     return s != NULL ? s : "";
 }
 
-/* Writes one byte of valid UTF-8 text escaped for HTML. Control characters
- * are parse errors in HTML and invisible besides, so they show as their
- * Unicode control pictures; LF and tab stay, for <pre>. */
-static void html_byte(FILE *out, unsigned char c)
-{
-    switch (c) {
-    case '&':
-        fputs("&amp;", out);
-        break;
-    case '<':
-        fputs("&lt;", out);
-        break;
-    case '>':
-        fputs("&gt;", out);
-        break;
-    case '"':
-        fputs("&quot;", out);
-        break;
-    case '\'':
-        fputs("&#39;", out);
-        break;
-    case '\n':
-    case '\t':
-        fputc(c, out);
-        break;
-    default:
-        if (c < 0x20) {
-            fputc(0xE2, out);
-            fputc(0x90, out);
-            fputc(0x80 + c, out);
-        } else if (c == 0x7F) {
-            fputs("\xE2\x90\xA1", out);
-        } else {
-            fputc(c, out);
-        }
-        break;
-    }
-}
-
-/* Writes n bytes of s as HTML text. Bad UTF-8, the C1 controls and the
- * noncharacters U+FFFE and U+FFFF all become U+FFFD. */
-static void html_putn(FILE *out, const char *s, size_t n)
-{
-    char *clean = results_utf8_clean(s, n);
-    const unsigned char *u = (const unsigned char *)clean;
-    size_t i = 0, len;
-
-    if (clean == NULL) {
-        /* Out of memory: ASCII only is still safe. */
-        for (i = 0; i < n; i++)
-            html_byte(out, (unsigned char)s[i] < 0x80 ? s[i] : '?');
-        goto out;
-    }
-    len = strlen(clean);
-    while (i < len) {
-        if (u[i] == 0xC2 && i + 1 < len && u[i + 1] >= 0x80 &&
-            u[i + 1] <= 0x9F) {
-            fputs("\xEF\xBF\xBD", out);
-            i += 2;
-        } else if (u[i] == 0xEF && i + 2 < len && u[i + 1] == 0xBF &&
-                   (u[i + 2] == 0xBE || u[i + 2] == 0xBF)) {
-            fputs("\xEF\xBF\xBD", out);
-            i += 3;
-        } else {
-            html_byte(out, u[i]);
-            i++;
-        }
-    }
-out:
-    free(clean);
-}
-
-/* Writes a C string as HTML text (NULL as empty). */
-static void html_put(FILE *out, const char *s)
-{
-    html_putn(out, str(s), strlen(str(s)));
-}
-
 /* Writes a fact of the run, or a dash when it is not known. */
 static void meta_row(FILE *out, const char *name, const char *value, bool code)
 {
@@ -176,7 +100,7 @@ static void meta_row(FILE *out, const char *name, const char *value, bool code)
         fputs("\xE2\x80\x94", out);
     } else {
         fputs(code ? "<code>" : "", out);
-        html_put(out, value);
+        markup_put(out, value, MARKUP_HTML);
         fputs(code ? "</code>" : "", out);
     }
     fputs("</dd>\n", out);
@@ -207,13 +131,6 @@ static void badge_count(FILE *out, const char *cls, size_t n, const char *word)
             n == 0 ? " zero" : "", n, word);
 }
 
-/* True if results a and b belong to the same group. */
-static bool same_group(const struct check_result *a,
-                       const struct check_result *b)
-{
-    return strcmp(str(a->group), str(b->group)) == 0;
-}
-
 /* Writes the evidence, pretty-printed, in a block that starts open for a
  * failure, since that is what the reader came for. */
 static void evidence_write(FILE *out, const struct check_result *c)
@@ -230,7 +147,8 @@ static void evidence_write(FILE *out, const struct check_result *c)
         fputs("(the evidence could not be rendered as JSON)", out);
     } else {
         len = strlen(ev);
-        html_putn(out, ev, len > HTML_EVIDENCE_MAX ? HTML_EVIDENCE_MAX : len);
+        markup_putn(out, ev, len > HTML_EVIDENCE_MAX ? HTML_EVIDENCE_MAX : len,
+                    MARKUP_HTML);
         if (len > HTML_EVIDENCE_MAX)
             fprintf(out, "\n\xE2\x80\xA6 (evidence cut: %zu bytes in all)",
                     len);
@@ -240,28 +158,6 @@ out:
     free(ev);
 }
 
-/* The badge text for a status. */
-static const char *status_label(enum check_status st)
-{
-    const char *label = "????";
-
-    switch (st) {
-    case CHECK_PASS:
-        label = "PASS";
-        break;
-    case CHECK_FAIL:
-        label = "FAIL";
-        break;
-    case CHECK_WARN:
-        label = "WARN";
-        break;
-    case CHECK_SKIP:
-        label = "SKIP";
-        break;
-    }
-    return label;
-}
-
 /* Writes one check: badge, id, time, message, rule, source, evidence. */
 static void check_write(FILE *out, const struct check_result *c)
 {
@@ -269,23 +165,23 @@ static void check_write(FILE *out, const struct check_result *c)
 
     fprintf(out, "<article class=\"check %s\">\n<div class=\"head\">", st);
     fprintf(out, "<span class=\"badge %s\">%s</span> <code class=\"id\">", st,
-            status_label(c->status));
-    html_put(out, c->id);
+            check_status_label(c->status));
+    markup_put(out, c->id, MARKUP_HTML);
     fprintf(out, "</code><span class=\"time\">%llu ms</span></div>\n",
             whole(c->duration_ms));
     fputs("<p class=\"msg\">", out);
-    html_put(out, c->message);
+    markup_put(out, c->message, MARKUP_HTML);
     fputs("</p>\n", out);
     if (str(c->rule)[0] != '\0' || str(c->source)[0] != '\0') {
         fputs("<dl class=\"kv\">", out);
         if (str(c->rule)[0] != '\0') {
             fputs("<dt>Rule</dt><dd>", out);
-            html_put(out, c->rule);
+            markup_put(out, c->rule, MARKUP_HTML);
             fputs("</dd>", out);
         }
         if (str(c->source)[0] != '\0') {
             fputs("<dt>Source</dt><dd>", out);
-            html_put(out, c->source);
+            markup_put(out, c->source, MARKUP_HTML);
             fputs("</dd>", out);
         }
         fputs("</dl>\n", out);
@@ -303,14 +199,14 @@ static void group_write(FILE *out, const struct results *r, size_t first,
     size_t i, count = 0, failed = 0, warned = 0;
 
     for (i = first; i < r->n; i++) {
-        if (same_group(lead, &r->items[i])) {
+        if (results_same_group(lead, &r->items[i])) {
             count++;
             failed += r->items[i].status == CHECK_FAIL;
             warned += r->items[i].status == CHECK_WARN;
         }
     }
     fprintf(out, "<section class=\"group\" id=\"g%zu\">\n<h2>", n);
-    html_put(out, lead->group);
+    markup_put(out, lead->group, MARKUP_HTML);
     fprintf(out, "<small>%zu check%s", count, count == 1 ? "" : "s");
     if (failed > 0)
         fprintf(out, ", %zu failed", failed);
@@ -318,7 +214,7 @@ static void group_write(FILE *out, const struct results *r, size_t first,
         fprintf(out, ", %zu warned", warned);
     fputs("</small></h2>\n", out);
     for (i = first; i < r->n; i++) {
-        if (same_group(lead, &r->items[i]))
+        if (results_same_group(lead, &r->items[i]))
             check_write(out, &r->items[i]);
     }
     fputs("</section>\n", out);
@@ -338,7 +234,7 @@ static void top_write(FILE *out, const struct results *r,
           out);
     if (m != NULL && m->base_url != NULL) {
         fputs(": ", out);
-        html_put(out, m->base_url);
+        markup_put(out, m->base_url, MARKUP_HTML);
     }
     fprintf(out, "</title>\n<style>\n%s</style>\n</head>\n<body>\n", html_css);
     fputs("<div class=\"wrap\">\n<header>\n<h1>nexus-conform report</h1>\n",
@@ -396,7 +292,7 @@ static void nav_write(FILE *out, const struct results *r, const size_t *firsts,
     fputs("<nav class=\"groups\">Groups: ", out);
     for (g = 0; g < ngroups; g++) {
         fprintf(out, "<a href=\"#g%zu\">", g + 1);
-        html_put(out, r->items[firsts[g]].group);
+        markup_put(out, r->items[firsts[g]].group, MARKUP_HTML);
         fputs("</a>", out);
     }
     fputs("</nav>\n", out);
@@ -408,21 +304,10 @@ int report_html_write(const struct results *r, const struct report_meta *m,
 {
     int err = -1;
     size_t *firsts = NULL;
-    size_t ngroups = 0, i, g;
+    size_t ngroups = 0, g;
 
-    if (r->n > 0) {
-        firsts = malloc(r->n * sizeof(*firsts));
-        if (firsts == NULL)
-            goto out;
-    }
-    for (i = 0; i < r->n; i++) {
-        for (g = 0; g < ngroups; g++) {
-            if (same_group(&r->items[firsts[g]], &r->items[i]))
-                break;
-        }
-        if (g == ngroups)
-            firsts[ngroups++] = i;
-    }
+    if (results_groups(r, &firsts, &ngroups) != 0)
+        goto out;
     top_write(out, r, m);
     nav_write(out, r, firsts, ngroups);
     fputs("<main>\n", out);
@@ -433,7 +318,7 @@ int report_html_write(const struct results *r, const struct report_meta *m,
     fputs("</main>\n<footer>Generated by nexus-conform", out);
     if (m != NULL && m->version != NULL) {
         fputc(' ', out);
-        html_put(out, m->version);
+        markup_put(out, m->version, MARKUP_HTML);
     }
     fputs(". Each rule names its source; MUST rules fail, SHOULD rules "
           "warn.</footer>\n</div>\n</body>\n</html>\n",

@@ -5,99 +5,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "markup.h"
+
 /* Evidence past this many bytes is cut in the XML (the JSON report keeps
  * it whole): CI pages show failure text inline. */
 #define JUNIT_EVIDENCE_MAX (256 * 1024)
 
 #define JUNIT_JSON_FLAGS                                                       \
     (JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15))
-
-/* Reads a NULL string as empty. */
-static const char *str(const char *s)
-{
-    return s != NULL ? s : "";
-}
-
-/* Writes one byte of valid UTF-8 text escaped for XML. Control characters
- * have no place in XML 1.0, so they show as their Unicode control pictures.
- * In attributes, quotes are escaped, and tabs and line ends become
- * references, which attribute normalisation would otherwise turn into
- * spaces; in text, quotes stay as they are so the evidence reads as JSON. */
-static void xml_byte(FILE *out, unsigned char c, bool attr)
-{
-    switch (c) {
-    case '&':
-        fputs("&amp;", out);
-        break;
-    case '<':
-        fputs("&lt;", out);
-        break;
-    case '>':
-        fputs("&gt;", out);
-        break;
-    case '"':
-        fputs(attr ? "&quot;" : "\"", out);
-        break;
-    case '\'':
-        fputs(attr ? "&apos;" : "'", out);
-        break;
-    case '\n':
-        fputs(attr ? "&#10;" : "\n", out);
-        break;
-    case '\t':
-        fputs(attr ? "&#9;" : "\t", out);
-        break;
-    case '\r':
-        fputs("&#13;", out);
-        break;
-    default:
-        if (c < 0x20) {
-            fputc(0xE2, out);
-            fputc(0x90, out);
-            fputc(0x80 + c, out);
-        } else if (c == 0x7F) {
-            fputs("\xE2\x90\xA1", out);
-        } else {
-            fputc(c, out);
-        }
-        break;
-    }
-}
-
-/* Writes n bytes of s as XML text. Bad UTF-8 becomes U+FFFD first, and the
- * noncharacters U+FFFE and U+FFFF, which XML forbids, become U+FFFD too. */
-static void xml_putn(FILE *out, const char *s, size_t n, bool attr)
-{
-    char *clean = results_utf8_clean(s, n);
-    const unsigned char *u = (const unsigned char *)clean;
-    size_t i = 0, len;
-
-    if (clean == NULL) {
-        /* Out of memory: ASCII only is still well-formed. */
-        for (i = 0; i < n; i++)
-            xml_byte(out, (unsigned char)s[i] < 0x80 ? s[i] : '?', attr);
-        goto out;
-    }
-    len = strlen(clean);
-    while (i < len) {
-        if (u[i] == 0xEF && i + 2 < len && u[i + 1] == 0xBF &&
-            (u[i + 2] == 0xBE || u[i + 2] == 0xBF)) {
-            fputs("\xEF\xBF\xBD", out);
-            i += 3;
-        } else {
-            xml_byte(out, u[i], attr);
-            i++;
-        }
-    }
-out:
-    free(clean);
-}
-
-/* Writes a C string as XML text (NULL as empty). */
-static void xml_put(FILE *out, const char *s, bool attr)
-{
-    xml_putn(out, str(s), strlen(str(s)), attr);
-}
 
 /* Formats seconds with three decimals by integer arithmetic, so a locale
  * with a decimal comma cannot break the schema's decimal type. */
@@ -146,13 +61,6 @@ out:
     return ok;
 }
 
-/* True if results a and b belong to the same group. */
-static bool same_group(const struct check_result *a,
-                       const struct check_result *b)
-{
-    return strcmp(str(a->group), str(b->group)) == 0;
-}
-
 /* Writes the rule, the source and the evidence, pretty-printed, as the
  * text under a failure or a warning. */
 static void detail_write(FILE *out, const struct check_result *c)
@@ -161,9 +69,9 @@ static void detail_write(FILE *out, const struct check_result *c)
     size_t len;
 
     fputs("Rule: ", out);
-    xml_put(out, c->rule, false);
+    markup_put(out, c->rule, MARKUP_XML_TEXT);
     fputs("\nSource: ", out);
-    xml_put(out, c->source, false);
+    markup_put(out, c->source, MARKUP_XML_TEXT);
     if (c->evidence == NULL) {
         fputs("\nEvidence: none\n", out);
         goto out;
@@ -176,10 +84,10 @@ static void detail_write(FILE *out, const struct check_result *c)
     }
     len = strlen(ev);
     if (len > JUNIT_EVIDENCE_MAX) {
-        xml_putn(out, ev, JUNIT_EVIDENCE_MAX, false);
+        markup_putn(out, ev, JUNIT_EVIDENCE_MAX, MARKUP_XML_TEXT);
         fprintf(out, "\n... (evidence cut: %zu bytes in all)\n", len);
     } else {
-        xml_putn(out, ev, len, false);
+        markup_putn(out, ev, len, MARKUP_XML_TEXT);
         fputc('\n', out);
     }
 out:
@@ -194,26 +102,26 @@ static void case_write(FILE *out, const struct check_result *c)
 
     seconds_fmt(t, sizeof(t), c->duration_ms / 1000);
     fputs("    <testcase name=\"", out);
-    xml_put(out, c->id, true);
+    markup_put(out, c->id, MARKUP_XML_ATTR);
     fputs("\" classname=\"nexus-conform.", out);
-    xml_put(out, c->group, true);
+    markup_put(out, c->group, MARKUP_XML_ATTR);
     fprintf(out, "\" time=\"%s\"", t);
     switch (c->status) {
     case CHECK_FAIL:
         fputs(">\n      <failure message=\"", out);
-        xml_put(out, c->message, true);
+        markup_put(out, c->message, MARKUP_XML_ATTR);
         fputs("\" type=\"MUST\">", out);
         detail_write(out, c);
         fputs("</failure>\n    </testcase>\n", out);
         break;
     case CHECK_SKIP:
         fputs(">\n      <skipped message=\"", out);
-        xml_put(out, c->message, true);
+        markup_put(out, c->message, MARKUP_XML_ATTR);
         fputs("\"/>\n    </testcase>\n", out);
         break;
     case CHECK_WARN:
         fputs(">\n      <system-out>WARNING: ", out);
-        xml_put(out, c->message, false);
+        markup_put(out, c->message, MARKUP_XML_TEXT);
         fputc('\n', out);
         detail_write(out, c);
         fputs("</system-out>\n    </testcase>\n", out);
@@ -229,7 +137,7 @@ static void property_write(FILE *out, const char *name, const char *value)
 {
     if (value != NULL) {
         fprintf(out, "      <property name=\"%s\" value=\"", name);
-        xml_put(out, value, true);
+        markup_put(out, value, MARKUP_XML_ATTR);
         fputs("\"/>\n", out);
     }
 }
@@ -245,7 +153,7 @@ static void suite_write(FILE *out, const struct results *r,
     char t[32];
 
     for (i = first; i < r->n; i++) {
-        if (!same_group(lead, &r->items[i]))
+        if (!results_same_group(lead, &r->items[i]))
             continue;
         tests++;
         failures += r->items[i].status == CHECK_FAIL;
@@ -255,7 +163,7 @@ static void suite_write(FILE *out, const struct results *r,
     }
     seconds_fmt(t, sizeof(t), ms / 1000);
     fputs("  <testsuite name=\"", out);
-    xml_put(out, lead->group, true);
+    markup_put(out, lead->group, MARKUP_XML_ATTR);
     fprintf(out,
             "\" tests=\"%zu\" failures=\"%zu\" errors=\"0\" skipped=\"%zu\""
             " time=\"%s\"",
@@ -273,7 +181,7 @@ static void suite_write(FILE *out, const struct results *r,
         fputs("    </properties>\n", out);
     }
     for (i = first; i < r->n; i++) {
-        if (same_group(lead, &r->items[i]))
+        if (results_same_group(lead, &r->items[i]))
             case_write(out, &r->items[i]);
     }
     fputs("  </testsuite>\n", out);
@@ -286,22 +194,11 @@ int report_junit_write(const struct results *r, const struct report_meta *m,
     int err = -1;
     struct results_summary s = results_summarize(r);
     size_t *firsts = NULL;
-    size_t ngroups = 0, i, g;
+    size_t ngroups = 0, g;
     char t[32];
 
-    if (r->n > 0) {
-        firsts = malloc(r->n * sizeof(*firsts));
-        if (firsts == NULL)
-            goto out;
-    }
-    for (i = 0; i < r->n; i++) {
-        for (g = 0; g < ngroups; g++) {
-            if (same_group(&r->items[firsts[g]], &r->items[i]))
-                break;
-        }
-        if (g == ngroups)
-            firsts[ngroups++] = i;
-    }
+    if (results_groups(r, &firsts, &ngroups) != 0)
+        goto out;
     seconds_fmt(t, sizeof(t), m != NULL ? m->duration_s : 0);
     fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n", out);
     fprintf(out,

@@ -18,28 +18,6 @@
 #define TERM_GREY "\033[90m"
 #define TERM_RESET "\033[0m"
 
-/* The four-letter label for a status. */
-static const char *status_label(enum check_status st)
-{
-    const char *label = "????";
-
-    switch (st) {
-    case CHECK_PASS:
-        label = "PASS";
-        break;
-    case CHECK_FAIL:
-        label = "FAIL";
-        break;
-    case CHECK_WARN:
-        label = "WARN";
-        break;
-    case CHECK_SKIP:
-        label = "SKIP";
-        break;
-    }
-    return label;
-}
-
 /* The ANSI colour for a status. */
 static const char *status_color(enum check_status st)
 {
@@ -147,10 +125,10 @@ void report_term_line(const struct check_result *c, bool color, bool verbose,
         goto out;
     fputs("  ", out);
     if (color)
-        fprintf(out, "%s%s%s", status_color(c->status), status_label(c->status),
-                TERM_RESET);
+        fprintf(out, "%s%s%s", status_color(c->status),
+                check_status_label(c->status), TERM_RESET);
     else
-        fputs(status_label(c->status), out);
+        fputs(check_status_label(c->status), out);
     fputs("  ", out);
     term_put(out, c->id);
     fputs("  ", out);

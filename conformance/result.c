@@ -396,24 +396,70 @@ struct results_summary results_summarize(const struct results *r)
     return s;
 }
 
+/* How each status is written: its name in the JSON report and the label
+ * the terminal and HTML reports show. */
+static const struct {
+    const char *name;
+    const char *label;
+} status_words[] = {
+    [CHECK_PASS] = {"pass", "PASS"},
+    [CHECK_FAIL] = {"fail", "FAIL"},
+    [CHECK_WARN] = {"warn", "WARN"},
+    [CHECK_SKIP] = {"skip", "SKIP"},
+};
+
 /* Names a status as the JSON report spells it. */
 const char *check_status_name(enum check_status s)
 {
-    const char *name = "unknown";
+    return (size_t)s < sizeof(status_words) / sizeof(status_words[0])
+               ? status_words[s].name
+               : "unknown";
+}
 
-    switch (s) {
-    case CHECK_PASS:
-        name = "pass";
-        break;
-    case CHECK_FAIL:
-        name = "fail";
-        break;
-    case CHECK_WARN:
-        name = "warn";
-        break;
-    case CHECK_SKIP:
-        name = "skip";
-        break;
+/* Labels a status as the terminal and HTML reports print it. */
+const char *check_status_label(enum check_status s)
+{
+    return (size_t)s < sizeof(status_words) / sizeof(status_words[0])
+               ? status_words[s].label
+               : "????";
+}
+
+/* Compares the groups of two results, reading NULL as "". */
+bool results_same_group(const struct check_result *a,
+                        const struct check_result *b)
+{
+    return strcmp(a->group != NULL ? a->group : "",
+                  b->group != NULL ? b->group : "") == 0;
+}
+
+/* Finds each group's first result with one pass per result over the groups
+ * seen so far: a run has a handful of groups. */
+int results_groups(const struct results *r, size_t **firsts, size_t *ngroups)
+{
+    int err = -1;
+    size_t *found = NULL;
+    size_t n = 0, i, g;
+
+    *firsts = NULL;
+    *ngroups = 0;
+    if (r->n > 0) {
+        found = malloc(r->n * sizeof(*found));
+        if (found == NULL)
+            goto out;
     }
-    return name;
+    for (i = 0; i < r->n; i++) {
+        for (g = 0; g < n; g++) {
+            if (results_same_group(&r->items[found[g]], &r->items[i]))
+                break;
+        }
+        if (g == n)
+            found[n++] = i;
+    }
+    *firsts = found; /* the caller owns it now */
+    found = NULL;
+    *ngroups = n;
+    err = 0;
+out:
+    free(found);
+    return err;
 }

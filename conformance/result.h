@@ -51,6 +51,16 @@ struct check_result *results_add(struct results *r, const char *id,
 struct results_summary results_summarize(const struct results *r);
 /* "pass", "fail", "warn" or "skip". */
 const char *check_status_name(enum check_status s);
+/* "PASS", "FAIL", "WARN" or "SKIP": the label the terminal and HTML reports
+ * show. Static storage. */
+const char *check_status_label(enum check_status s);
+/* True if a and b belong to the same group (a NULL group reads as ""). */
+bool results_same_group(const struct check_result *a,
+                        const struct check_result *b);
+/* Lists the groups in the order they first appear, as the index of each
+ * group's first result: *firsts gets a new array of *ngroups indexes (free
+ * with free(); NULL when the list is empty). Returns 0, or -1 on OOM. */
+int results_groups(const struct results *r, size_t **firsts, size_t *ngroups);
 /* Returns a NUL-terminated copy of the len bytes at s in which every byte
  * that is not part of well-formed UTF-8 is replaced by U+FFFD, so server
  * bytes can go into jansson strings and reports. Free with free(); NULL on

@@ -2,7 +2,6 @@
  * broken servers over loopback: a break in every group fails exactly the
  * checks it names, and hostile servers (silent, endless, not HTTP, gone)
  * give failed checks or exit 2 in bounded time, never a hang. */
-#include <dirent.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -93,16 +92,6 @@ static void ids_with(const json_t *report, const char *st, struct dbuf *out)
     }
 }
 
-/* Joins a JSON list of strings with commas. */
-static void join(const json_t *list, struct dbuf *out)
-{
-    size_t i;
-    json_t *v;
-
-    json_array_foreach(list, i, v)
-        dbuf_addf(out, "%s%s", i > 0 ? "," : "", json_string_value(v));
-}
-
 /* Runs one break case over loopback; returns 0 or 1 after saying why. */
 static int run_case(const char *dir, const char *name, const json_t *good,
                     unsigned *groups_seen)
@@ -135,8 +124,8 @@ static int run_case(const char *dir, const char *name, const json_t *good,
     dbuf_init(&want_warn, 65536);
     dbuf_init(&got_fail, 65536);
     dbuf_init(&got_warn, 65536);
-    join(json_object_get(brk, "fail"), &want_fail);
-    join(json_object_get(brk, "warn"), &want_warn);
+    tu_join(json_object_get(brk, "fail"), &want_fail);
+    tu_join(json_object_get(brk, "warn"), &want_warn);
     ids_with(r.report, "fail", &got_fail);
     ids_with(r.report, "warn", &got_warn);
     if (r.report == NULL || r.rc != (want_fail.len > 0 ? 1 : 0) ||
@@ -168,22 +157,19 @@ out:
  * exactly its checks over a real socket. */
 static void test_breaks_over_loopback(void **state)
 {
-    char dir[1024], path[1024];
-    struct dirent *e;
+    char dir[1024], path[1024], *names[512];
     unsigned seen = 0;
     int bad = 0;
+    size_t n, i;
     json_t *good;
-    DIR *d;
 
     (void)state;
     good = tu_load(tu_data("scripts/good.json", path, sizeof(path)));
-    tu_data("breaks", dir, sizeof(dir));
-    d = opendir(dir);
-    assert_non_null(d);
-    while ((e = readdir(d)) != NULL)
-        if (strstr(e->d_name, ".json") != NULL)
-            bad += run_case(dir, e->d_name, good, &seen);
-    closedir(d);
+    n = tu_break_cases(dir, sizeof(dir), names, 512);
+    for (i = 0; i < n; i++) {
+        bad += run_case(dir, names[i], good, &seen);
+        free(names[i]);
+    }
     json_decref(good);
     assert_int_equal(bad, 0);
     assert_int_equal(seen, 0x1ff); /* all nine groups */
@@ -206,20 +192,10 @@ static json_t *with_route(const char *route_json)
 /* The message of check id in a report, or "". */
 static const char *message_of(const json_t *report, const char *id)
 {
-    const char *ret;
-    json_t *c;
-    size_t i;
+    const char *msg = json_string_value(
+        json_object_get(tu_report_check(report, id), "message"));
 
-    json_array_foreach(json_object_get(report, "checks"), i, c)
-    {
-        if (strcmp(json_string_value(json_object_get(c, "id")), id) == 0) {
-            ret = json_string_value(json_object_get(c, "message"));
-            goto out;
-        }
-    }
-    ret = "";
-out:
-    return ret;
+    return msg != NULL ? msg : "";
 }
 
 /* A server that accepts and never answers: the checks fail on timeouts,
@@ -252,51 +228,63 @@ static void test_silent_server(void **state)
     json_decref(script);
 }
 
+/* Runs the binary against the good script whose plain streamed request
+ * gets a 200 event stream with the response members rest (JSON), and
+ * asserts that stream.status fails, saying why, in bounded time. The
+ * caller frees r->report. */
+static void run_stream(const char *what, const char *rest, const char *why,
+                       struct run *r)
+{
+    struct dbuf route;
+    json_t *script;
+
+    dbuf_init(&route, 4096);
+    assert_int_equal(
+        dbuf_addf(&route,
+                  "{\"method\":\"POST\",\"path\":\"/v1/chat/completions\","
+                  "\"body_has\":[\"\\\"stream\\\":true\",\"Say hello\"],"
+                  "\"body_lacks\":[\"include_usage\"],\"response\":{"
+                  "\"status\":200,\"headers\":{\"Content-Type\":"
+                  "\"text/event-stream\"},%s}}",
+                  rest),
+        0);
+    script = with_route(dbuf_str(&route));
+    dbuf_cleanup(&route);
+    run_against(script, NULL, r);
+    json_decref(script);
+    print_message("%s: exit %d in %.3f s\n", what, r->rc, r->took);
+    assert_int_equal(r->rc, 1);
+    assert_string_equal(tu_report_status(r->report, "stream.status"), "fail");
+    assert_non_null(strstr(message_of(r->report, "stream.status"), why));
+    assert_true(r->took < 10);
+}
+
 /* A stream that starts, then goes quiet without [DONE]: the silence
  * timeout ends it and only stream.status fails. */
 static void test_stalled_stream(void **state)
 {
-    json_t *script = with_route(
-        "{\"method\":\"POST\",\"path\":\"/v1/chat/completions\","
-        "\"body_has\":[\"\\\"stream\\\":true\",\"Say hello\"],"
-        "\"body_lacks\":[\"include_usage\"],\"response\":{\"status\":200,"
-        "\"headers\":{\"Content-Type\":\"text/event-stream\"},\"body\":"
-        "\"data: {\\\"id\\\":\\\"x\\\"}\\n\\n\",\"hold_open\":true}}");
     struct run r;
 
     (void)state;
-    run_against(script, NULL, &r);
-    print_message("stalled stream: exit %d in %.3f s\n", r.rc, r.took);
-    assert_int_equal(r.rc, 1);
-    assert_string_equal(tu_report_status(r.report, "stream.status"), "fail");
-    assert_non_null(strstr(message_of(r.report, "stream.status"), "timeout"));
+    run_stream("stalled stream",
+               "\"body\":\"data: {\\\"id\\\":\\\"x\\\"}\\n\\n\","
+               "\"hold_open\":true",
+               "timeout", &r);
     assert_string_equal(tu_report_status(r.report, "chat.status"), "pass");
-    assert_true(r.took < 10);
     json_decref(r.report);
-    json_decref(script);
 }
 
 /* A stream that never ends: the size cap stops it. */
 static void test_endless_stream(void **state)
 {
-    json_t *script = with_route(
-        "{\"method\":\"POST\",\"path\":\"/v1/chat/completions\","
-        "\"body_has\":[\"\\\"stream\\\":true\",\"Say hello\"],"
-        "\"body_lacks\":[\"include_usage\"],\"response\":{\"status\":200,"
-        "\"headers\":{\"Content-Type\":\"text/event-stream\"},\"body\":\"\","
-        "\"endless\":\"data: {\\\"object\\\":\\\"chat.completion.chunk\\\"}"
-        "\\n\\n\"}}");
     struct run r;
 
     (void)state;
-    run_against(script, NULL, &r);
-    print_message("endless stream: exit %d in %.3f s\n", r.rc, r.took);
-    assert_int_equal(r.rc, 1);
-    assert_string_equal(tu_report_status(r.report, "stream.status"), "fail");
-    assert_non_null(strstr(message_of(r.report, "stream.status"), "cap"));
-    assert_true(r.took < 10);
+    run_stream("endless stream",
+               "\"body\":\"\",\"endless\":\"data: "
+               "{\\\"object\\\":\\\"chat.completion.chunk\\\"}\\n\\n\"",
+               "cap", &r);
     json_decref(r.report);
-    json_decref(script);
 }
 
 /* Bytes that are not HTTP: a failed check whose evidence shows them. */
@@ -304,21 +292,17 @@ static void test_garbage_server(void **state)
 {
     json_t *script =
         json_pack("{s:s}", "raw_hex", "00ff13370a0d0a68656c6c6f20776f726c640a");
-    json_t *ev = NULL, *c;
     char *text;
     struct run r;
-    size_t i;
 
     (void)state;
     run_against(script, NULL, &r);
     print_message("garbage server: exit %d in %.3f s\n", r.rc, r.took);
     assert_int_equal(r.rc, 1);
     assert_string_equal(tu_report_status(r.report, "models.list"), "fail");
-    json_array_foreach(
-        json_object_get(r.report, "checks"), i,
-        c) if (strcmp(json_string_value(json_object_get(c, "id")),
-                      "models.list") == 0) ev = json_object_get(c, "evidence");
-    text = json_dumps(ev, 0);
+    text = json_dumps(
+        json_object_get(tu_report_check(r.report, "models.list"), "evidence"),
+        0);
     assert_non_null(text);
     assert_non_null(strstr(text, "\\\\x00\\\\xff\\\\x137\\n\\r\\nhello world"));
     free(text);

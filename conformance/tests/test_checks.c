@@ -1,7 +1,6 @@
 /* test_checks: every check's logic on recorded bytes, through the fake
  * transport (no socket): the good script passes everything, and each case
  * in breaks/ fails exactly the checks it names. */
-#include <dirent.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -64,16 +63,6 @@ static void ids_with(const struct results *r, enum check_status st,
             dbuf_addf(out, "%s%s", out->len > 0 ? "," : "", r->items[i].id);
 }
 
-/* Joins a JSON list of strings with commas. */
-static void join(const json_t *list, struct dbuf *out)
-{
-    size_t i;
-    json_t *v;
-
-    json_array_foreach(list, i, v)
-        dbuf_addf(out, "%s%s", i > 0 ? "," : "", json_string_value(v));
-}
-
 /* Runs one break case; returns 0, or 1 after printing what differed. */
 static int run_case(const char *dir, const char *name, const json_t *good,
                     struct dbuf *covered)
@@ -103,8 +92,8 @@ static int run_case(const char *dir, const char *name, const json_t *good,
     tu_conform(script, args, 0, &r);
     ids_with(&r, CHECK_FAIL, &got_fail);
     ids_with(&r, CHECK_WARN, &got_warn);
-    join(json_object_get(brk, "fail"), &want_fail);
-    join(json_object_get(brk, "warn"), &want_warn);
+    tu_join(json_object_get(brk, "fail"), &want_fail);
+    tu_join(json_object_get(brk, "warn"), &want_warn);
     if (strcmp(dbuf_str(&got_fail), dbuf_str(&want_fail)) != 0 ||
         strcmp(dbuf_str(&got_warn), dbuf_str(&want_warn)) != 0) {
         char why[16384];
@@ -125,35 +114,20 @@ static int run_case(const char *dir, const char *name, const json_t *good,
     return bad;
 }
 
-/* Sorts directory names for a stable order. */
-static int by_name(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 /* Every break case fails exactly its checks, and together the cases break
  * every check of the catalogue at least once. */
 static void test_breaks(void **state)
 {
     char dir[1024], path[1024], *names[512], id[128];
     const struct group_def *const *g;
-    struct dirent *e;
     struct dbuf covered;
-    size_t n = 0, i, k, ng;
+    size_t n, i, k, ng;
     int bad = 0, missing = 0;
     json_t *good;
-    DIR *d;
 
     (void)state;
     good = tu_load(tu_data("scripts/good.json", path, sizeof(path)));
-    tu_data("breaks", dir, sizeof(dir));
-    d = opendir(dir);
-    assert_non_null(d);
-    while ((e = readdir(d)) != NULL && n < 512)
-        if (strstr(e->d_name, ".json") != NULL)
-            names[n++] = strdup(e->d_name);
-    closedir(d);
-    qsort(names, n, sizeof(names[0]), by_name);
+    n = tu_break_cases(dir, sizeof(dir), names, 512);
     dbuf_init(&covered, 1 << 20);
     for (i = 0; i < n; i++) {
         bad += run_case(dir, names[i], good, &covered);

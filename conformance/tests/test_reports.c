@@ -341,7 +341,8 @@ static void test_results_many(void **state)
     results_cleanup(&r);
 }
 
-/* The status names are the JSON report's words. */
+/* The status names are the JSON report's words; the labels, the terminal
+ * and HTML reports'. */
 static void test_status_names(void **state)
 {
     (void)state;
@@ -350,6 +351,11 @@ static void test_status_names(void **state)
     assert_string_equal(check_status_name(CHECK_WARN), "warn");
     assert_string_equal(check_status_name(CHECK_SKIP), "skip");
     assert_string_equal(check_status_name((enum check_status)42), "unknown");
+    assert_string_equal(check_status_label(CHECK_PASS), "PASS");
+    assert_string_equal(check_status_label(CHECK_FAIL), "FAIL");
+    assert_string_equal(check_status_label(CHECK_WARN), "WARN");
+    assert_string_equal(check_status_label(CHECK_SKIP), "SKIP");
+    assert_string_equal(check_status_label((enum check_status)42), "????");
 }
 
 /* Each byte outside well-formed UTF-8 becomes one U+FFFD. */

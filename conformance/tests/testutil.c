@@ -3,6 +3,7 @@
  * nexus-conform and reading its JSON report. */
 #include "testutil.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <setjmp.h>
@@ -52,6 +53,37 @@ json_t *tu_load(const char *path)
     return v;
 }
 
+/* Sorts file names for a stable order. */
+static int by_name(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Reads the directory once, then sorts, so every run takes the cases in
+ * the same order. */
+size_t tu_break_cases(char *dir, size_t dir_n, char **names, size_t max)
+{
+    struct dirent *e;
+    size_t n = 0;
+    DIR *d;
+
+    tu_data("breaks", dir, dir_n);
+    d = opendir(dir);
+    assert_non_null(d);
+    while ((e = readdir(d)) != NULL) {
+        if (strstr(e->d_name, ".json") == NULL)
+            continue;
+        if (n == max)
+            fail_msg("more than %zu break cases in %s", max, dir);
+        names[n] = strdup(e->d_name);
+        assert_non_null(names[n]);
+        n++;
+    }
+    closedir(d);
+    qsort(names, n, sizeof(names[0]), by_name);
+    return n;
+}
+
 /* Returns a script whose routes are override's routes, then base's; the
  * other members come from base. */
 json_t *tu_compose(const json_t *base, const json_t *override)
@@ -67,6 +99,16 @@ json_t *tu_compose(const json_t *base, const json_t *override)
     if (json_object_get(override, "raw_hex") != NULL)
         json_object_set(out, "raw_hex", json_object_get(override, "raw_hex"));
     return out;
+}
+
+/* Joins with a comma before every string but the first. */
+void tu_join(const json_t *list, struct dbuf *out)
+{
+    size_t i;
+    json_t *v;
+
+    json_array_foreach(list, i, v)
+        dbuf_addf(out, "%s%s", i > 0 ? "," : "", json_string_value(v));
 }
 
 /* Returns the environment to options_parse: nothing, so runs are
@@ -322,21 +364,28 @@ const char *tu_tmpdir(char *buf, size_t n)
     return buf;
 }
 
-/* The status string of check id in a JSON report, or NULL. */
-const char *tu_report_status(const json_t *report, const char *id)
+/* The first check of the report whose id is id, or NULL. */
+json_t *tu_report_check(const json_t *report, const char *id)
 {
-    const char *ret;
+    json_t *ret;
     json_t *c;
     size_t i;
 
     json_array_foreach(json_object_get(report, "checks"), i, c)
     {
         if (strcmp(json_string_value(json_object_get(c, "id")), id) == 0) {
-            ret = json_string_value(json_object_get(c, "status"));
+            ret = c;
             goto out;
         }
     }
     ret = NULL;
 out:
     return ret;
+}
+
+/* The status string of check id in a JSON report, or NULL. */
+const char *tu_report_status(const json_t *report, const char *id)
+{
+    return json_string_value(
+        json_object_get(tu_report_check(report, id), "status"));
 }

@@ -10,6 +10,7 @@
 
 #include <jansson.h>
 
+#include "dbuf.h"
 #include "result.h"
 #include "script.h"
 
@@ -22,9 +23,16 @@ const char *tu_env(const char *name);
 const char *tu_data(const char *rel, char *buf, size_t n);
 /* Loads a JSON file, failing the test when it cannot. New reference. */
 json_t *tu_load(const char *path);
+/* Lists the break cases (the .json files of tests/breaks/) in name order:
+ * their directory goes into dir, their names into names (each a new string
+ * for the caller to free()). Fails the test when the directory cannot be
+ * read or holds more than max cases. Returns how many there are. */
+size_t tu_break_cases(char *dir, size_t dir_n, char **names, size_t max);
 /* Returns a script whose routes are override's routes, then base's; the
  * other members come from base. New reference. */
 json_t *tu_compose(const json_t *base, const json_t *override);
+/* Appends the strings of a JSON list to out, joined with commas. */
+void tu_join(const json_t *list, struct dbuf *out);
 
 /* Runs the engine in-process over the fake transport playing script with
  * extra arguments (NULL-terminated), bodies delivered in pieces of piece
@@ -49,6 +57,8 @@ int tu_run(char *const argv[], const char *log_path, double timeout_s,
            double *elapsed_s);
 /* Makes a fresh directory under /tmp; writes its path into buf. */
 const char *tu_tmpdir(char *buf, size_t n);
+/* The check called id in a JSON report, or NULL. Borrowed from report. */
+json_t *tu_report_check(const json_t *report, const char *id);
 /* The status string of check id in a JSON report, or NULL. */
 const char *tu_report_status(const json_t *report, const char *id);
 
