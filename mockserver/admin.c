@@ -3,6 +3,9 @@
 #include "router.h"
 #include "routes.h"
 
+#define ADMIN_MAX_ADVANCE_MS INT64_C(315360000000)  /* ten years */
+#define ADMIN_MAX_OFFSET_MS UINT64_C(3153600000000) /* a century */
+
 /* POST /_nexus/clock {"advance_ms": N}: moves the mock's clock forward,
  * so rate-limit windows can expire without waiting. */
 static void admin_clock(struct app *app, struct request *req,
@@ -14,11 +17,18 @@ static void admin_clock(struct app *app, struct request *req,
     json_t *adv = json_object_get(body, "advance_ms");
     struct api_error e;
 
-    if (!json_is_integer(adv) || json_integer_value(adv) < 0) {
+    /* Bounded so the shifted clock can never wrap: ten years a call, a
+     * century in all. */
+    if (!json_is_integer(adv) || json_integer_value(adv) < 0 ||
+        json_integer_value(adv) > ADMIN_MAX_ADVANCE_MS ||
+        clock_offset_ms(app->clock) >
+            ADMIN_MAX_OFFSET_MS - (uint64_t)json_integer_value(adv)) {
         api_error_set(&e, API_ERR_INVALID_REQUEST, "advance_ms",
                       "invalid_value",
-                      "Expected a JSON object with a non-negative integer "
-                      "'advance_ms'.");
+                      "Expected a JSON object with an integer 'advance_ms' "
+                      "from 0 to %lld, keeping the total shift under a "
+                      "century.",
+                      (long long)ADMIN_MAX_ADVANCE_MS);
         response_error(resp, &e);
         goto out;
     }

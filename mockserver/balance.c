@@ -1,4 +1,5 @@
 /* balance: GET /v1/balance, the AI Nexus account endpoint. */
+#include <stdbool.h>
 #include <stdlib.h>
 #include <time.h>
 
@@ -16,12 +17,24 @@ static void iso8601(uint64_t unix_ms, char *out, size_t outlen)
     strftime(out, outlen, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-/* Returns a JSON real holding the exact decimal text of a pico-USD amount. */
-static json_t *usd_json(int64_t pico)
+/* Returns a JSON real nearest the exact decimal of a pico-USD amount, and
+ * raises *digits to the significant digits that decimal needs. */
+static json_t *usd_json(int64_t pico, int *digits)
 {
     char text[48];
+    const char *p;
+    int n = 0;
+    bool leading = true;
 
     billing_format_usd(pico, text, sizeof(text));
+    for (p = text; *p != '\0'; p++) {
+        if (*p < '0' || *p > '9' || (leading && *p == '0'))
+            continue;
+        leading = false;
+        n++;
+    }
+    if (n > *digits)
+        *digits = n;
     return json_real(strtod(text, NULL));
 }
 
@@ -32,6 +45,8 @@ static void balance_get(struct app *app, struct request *req,
     struct billing_account a;
     struct api_error e;
     char when[32];
+    json_t *balance, *spent;
+    int digits = 1;
 
     if (router_admit(app, req, 0, resp) != 0)
         return;
@@ -42,14 +57,16 @@ static void balance_get(struct app *app, struct request *req,
         return;
     }
     iso8601(a.last_updated_ms, when, sizeof(when));
+    balance = usd_json(a.balance, &digits);
+    spent = usd_json(a.spent, &digits);
     response_json(resp, 200,
-                  json_pack("{s:o, s:s, s:o, s:s}", "balance",
-                            usd_json(a.balance), "currency", "USD",
-                            "total_spent", usd_json(a.spent), "last_updated",
-                            when));
-    /* 15 significant digits print the exact decimal of any amount we hold
-     * below a billion dollars with up to six fraction digits. */
-    resp->json_flags = JSON_REAL_PRECISION(15);
+                  json_pack("{s:o, s:s, s:o, s:s}", "balance", balance,
+                            "currency", "USD", "total_spent", spent,
+                            "last_updated", when));
+    /* Printed with as many significant digits as the exact amounts have
+     * (at most 17, a double's limit), the numbers read back as the exact
+     * decimals up to 15 digits and within a unit of the last place above. */
+    resp->json_flags = JSON_REAL_PRECISION(digits > 17 ? 17 : digits);
 }
 
 const struct route route_balance = {.method = "GET",

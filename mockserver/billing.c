@@ -74,7 +74,7 @@ int billing_charge(struct billing *b, size_t key, int64_t cost, uint64_t now_ms)
         return -1;
     pthread_mutex_lock(&b->lock);
     a = &b->accounts[key];
-    if (a->balance <= 0 || a->balance < cost)
+    if (a->balance <= 0 || a->balance < cost || a->spent > INT64_MAX - cost)
         goto out;
     a->balance -= cost;
     a->spent += cost;

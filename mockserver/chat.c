@@ -2,6 +2,7 @@
  * documented order: (auth in the router) validation, model lookup, rate
  * limit, balance. */
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -68,20 +69,65 @@ static struct sse_pacing pacing_for(const struct fx_model *m,
     return p;
 }
 
-/* Parses the body; returns a new reference or NULL with e set (400). */
+/* Finds the object key whose value ends at pos in body (the number jansson
+ * refused), copying it into key. Returns 0, or -1 when the number is not an
+ * object member's value. */
+static int key_before(const char *body, size_t pos, char *key, size_t keylen)
+{
+    size_t end, start;
+
+    while (pos > 0 && strchr(" \t\r\n:,{}[]\"", body[pos - 1]) == NULL)
+        pos--; /* back over the number itself */
+    while (pos > 0 && strchr(" \t\r\n", body[pos - 1]) != NULL)
+        pos--;
+    if (pos == 0 || body[--pos] != ':')
+        return -1;
+    while (pos > 0 && strchr(" \t\r\n", body[pos - 1]) != NULL)
+        pos--;
+    if (pos == 0 || body[pos - 1] != '"')
+        return -1;
+    end = --pos;
+    for (start = end; start > 0; start--)
+        if (body[start - 1] == '"' && (start < 2 || body[start - 2] != '\\'))
+            break;
+    if (start == 0 || end - start >= keylen)
+        return -1;
+    memcpy(key, body + start, end - start);
+    key[end - start] = '\0';
+    return 0;
+}
+
+/* Parses the body; returns a new reference or NULL with e set (400). A
+ * number too large for the parser is a valid-JSON value out of range, so it
+ * is reported against its field like any other out-of-range value. */
 static json_t *parse_body(const struct request *req, struct api_error *e)
 {
+    const char *text = req->body ? req->body : "";
     json_error_t jerr;
-    json_t *body =
-        json_loadb(req->body ? req->body : "", req->body_len, 0, &jerr);
+    json_t *body = json_loadb(text, req->body_len, JSON_ALLOW_NUL, &jerr);
+    bool big_int = strstr(jerr.text, "too big") != NULL;
+    char key[128];
 
-    if (body == NULL)
-        api_error_set(e, API_ERR_INVALID_JSON, NULL, NULL,
-                      "We could not parse the JSON body of your request: %s "
-                      "(line %d, column %d). The body must be a JSON "
-                      "object.",
-                      jerr.text, jerr.line, jerr.column);
-    return body;
+    if (body != NULL)
+        return body;
+    if ((big_int || strstr(jerr.text, "real number overflow") != NULL) &&
+        jerr.position > 0 && (size_t)jerr.position <= req->body_len &&
+        key_before(text, (size_t)jerr.position, key, sizeof(key)) == 0) {
+        api_error_set(e, API_ERR_INVALID_REQUEST, key,
+                      !big_int ? "decimal_above_max_value"
+                      : strstr(jerr.text, "negative") != NULL
+                          ? "integer_below_min_value"
+                          : "integer_above_max_value",
+                      "Invalid '%s': the number is outside the range this "
+                      "API accepts.",
+                      key);
+        return NULL;
+    }
+    api_error_set(e, API_ERR_INVALID_JSON, NULL, NULL,
+                  "We could not parse the JSON body of your request: %s "
+                  "(line %d, column %d). The body must be a JSON object.",
+                  jerr.text, jerr.line, jerr.column);
+    return NULL;
 }
 
 /* Answers one chat completion request. */

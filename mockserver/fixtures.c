@@ -1369,6 +1369,16 @@ static int link_plans(struct loader *ld)
             goto out;
         }
         fx->keys[i].plan = hit->pos;
+        /* Charges move money from balance to spend; their sum must fit the
+         * same bound, or the account could overflow. */
+        if (fx->keys[i].balance > FX_MONEY_MAX - fx->keys[i].spent) {
+            v = map_get(ld->keys->kids[i], "total_spent");
+            fail(ld, v ? v : ld->keys->kids[i],
+                 "key '%s': balance plus total_spent must be at most "
+                 "9000000 USD",
+                 quote(&q1, fx->keys[i].key));
+            goto out;
+        }
     }
     rc = 0;
 out:

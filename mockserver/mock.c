@@ -33,8 +33,10 @@ static struct fixtures *load_fixtures(const struct options *o)
     rc = o->fixtures ? fixtures_load_file(o->fixtures, &fx, &err)
                      : fixtures_load_default(&fx, &err);
     if (rc != 0) {
-        fprintf(stderr, "nexus-mock: %s:%d:%d: %s\n", err.file, err.line,
-                err.column, err.message);
+        /* file:line:column first, as compilers print, so editors and CI
+         * annotations can jump to the spot. */
+        fprintf(stderr, "%s:%d:%d: %s\n", err.file, err.line, err.column,
+                err.message);
         return NULL;
     }
     return fx;

@@ -41,8 +41,7 @@ static void models_get(struct app *app, struct request *req,
     const struct fx_model *m;
     struct api_error e;
 
-    if (router_admit(app, req, 0, resp) != 0)
-        return;
+    /* The model is looked up before the rate limit, as for chat. */
     m = fixtures_find_model(app->fx, id);
     if (m == NULL) {
         api_error_set(&e, API_ERR_MODEL_NOT_FOUND, "model", NULL,
@@ -50,9 +49,9 @@ static void models_get(struct app *app, struct request *req,
                       "access to it.",
                       id);
         response_error(resp, &e);
-        return;
+    } else if (router_admit(app, req, 0, resp) == 0) {
+        response_json(resp, 200, model_json(m));
     }
-    response_json(resp, 200, model_json(m));
 }
 
 const struct route route_models_list = {.method = "GET",

@@ -232,37 +232,33 @@ static int authenticate(const struct app *app, struct request *req,
 void router_dispatch(struct app *app, struct request *req,
                      struct response *resp)
 {
-    const struct route *rt;
+    const struct route *rt = NULL;
     struct api_error e;
     bool wrong_method;
     const char *allow;
 
+    e.kind = API_ERR_NONE;
     if (req->body_too_large) {
         api_error_set(&e, API_ERR_BODY_TOO_LARGE, NULL, NULL,
                       "Request body too large: the limit is %zu bytes.",
                       app->max_body);
-        response_error(resp, &e);
-        return;
+        goto out;
     }
     rt = route_find(app, req, &wrong_method, &allow);
     if (rt == NULL && wrong_method) {
         api_error_set(&e, API_ERR_METHOD_NOT_ALLOWED, NULL, NULL,
                       "Invalid method for URL (%s %s).", req->method,
                       req->path);
-        response_error(resp, &e);
         response_header(resp, "allow", "%s", allow);
-        return;
+        goto out;
     }
     if (rt == NULL) {
         api_error_set(&e, API_ERR_UNKNOWN_URL, NULL, NULL,
                       "Invalid URL (%s %s).", req->method, req->path);
-        response_error(resp, &e);
-        return;
+        goto out;
     }
-    if (rt->auth && authenticate(app, req, &e) != 0) {
-        response_error(resp, &e);
-        return;
-    }
+    if (rt->auth && authenticate(app, req, &e) != 0)
+        goto out;
     rt->handler(app, req, resp);
     if (rt->auth && !resp->ratelimited) {
         struct rl_limits lim = key_limits(app, req);
@@ -272,4 +268,7 @@ void router_dispatch(struct app *app, struct request *req,
                        &st);
         ratelimit_headers(resp, &st);
     }
+out:
+    if (e.kind != API_ERR_NONE)
+        response_error(resp, &e);
 }

@@ -26,6 +26,10 @@
 #include "router.h"
 #include "sse.h"
 
+/* Memory per connection for the request line and headers: generous, so
+ * that only requests no client sends meet libmicrohttpd's own 414/431. */
+#define SERVER_HEADER_MEMORY (256u * 1024u)
+
 /* Read-size hint for stream responses. */
 #define STREAM_BLOCK 16384
 
@@ -72,8 +76,8 @@ struct stream_ctx {
     struct sse_stream *sse;
     struct buf pending;
     size_t off;
-    bool waited;  /* the wait before the next event is over */
-    uint64_t due; /* real ms at which the wait ends */
+    uint64_t start; /* real ms when the response was queued */
+    uint64_t due;   /* real ms at which the next event may go */
 };
 
 /* splitmix64: spreads a counter into well-mixed bits for request ids. */
@@ -231,25 +235,14 @@ static ssize_t stream_read(void *cls, uint64_t pos, char *out, size_t max)
     (void)pos;
     if (sc->off < sc->pending.len)
         return stream_copy(sc, out, max);
-    if (!sc->waited) {
-        uint32_t delay = sse_stream_delay_ms(sc->sse);
-
-        sc->waited = true;
-        if (delay > 0) {
-            sc->due = clock_real_ms() + delay;
-            if (stream_park(sc))
-                return 0;
-        }
-    } else if (sc->due > clock_real_ms() && stream_park(sc)) {
+    sc->due = sc->start + sse_stream_due_ms(sc->sse);
+    if (sc->due > clock_real_ms() && stream_park(sc))
         return 0;
-    }
     rc = sse_stream_next(sc->sse, &sc->pending);
     if (rc == 0)
         return MHD_CONTENT_READER_END_OF_STREAM;
     if (rc < 0)
         return MHD_CONTENT_READER_END_WITH_ERROR;
-    sc->waited = false;
-    sc->due = 0;
     return stream_copy(sc, out, max);
 }
 
@@ -295,6 +288,7 @@ static struct MHD_Response *stream_response(struct server *s,
     sc->srv = s;
     sc->conn = conn;
     sc->sse = resp->stream;
+    sc->start = clock_real_ms();
     buf_init(&sc->pending, (size_t)1 << 26);
     r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, STREAM_BLOCK,
                                           stream_read_outer, sc, stream_free);
@@ -393,6 +387,12 @@ static enum MHD_Result answer(struct server *s, struct MHD_Connection *conn,
     req.request_id = cs->request_id;
     response_init(&resp);
     router_dispatch(s->app, &req, &resp);
+    if (resp.status >= 400 && resp.body == NULL) {
+        /* An error whose body could not be built still gets one. */
+        api_error_set(&e, API_ERR_SERVER, NULL, NULL,
+                      "The server could not build the error response.");
+        response_error(&resp, &e);
+    }
     if (resp.stream != NULL)
         r = stream_response(s, conn, &resp);
     else
@@ -572,6 +572,7 @@ int server_start(struct app *app, const struct server_config *cfg,
         MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)cfg->threads,
         MHD_OPTION_CONNECTION_LIMIT, (unsigned int)cfg->max_connections,
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)120,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)SERVER_HEADER_MEMORY,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_END);
     if (s->daemon == NULL) {
         snprintf(cause, causelen, "cannot listen on %s port %u: %s", cfg->host,

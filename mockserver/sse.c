@@ -17,7 +17,6 @@ struct sse_stream {
     unsigned choice;  /* next choice within the phase */
     size_t step;      /* next token index in PH_TOKENS */
     size_t max_steps; /* the longest choice's token count */
-    bool first;       /* no event sent yet */
 };
 
 /* Moves to the next event that exists. */
@@ -73,7 +72,6 @@ struct sse_stream *sse_stream_new(struct completion *c,
     for (i = 0; i < c->n; i++)
         if (c->choices[i].ntok > s->max_steps)
             s->max_steps = c->choices[i].ntok;
-    s->first = true;
     s->phase = PH_ROLE;
     advance(s);
     return s;
@@ -87,15 +85,19 @@ void sse_stream_free(struct sse_stream *s)
     free(s);
 }
 
-uint32_t sse_stream_delay_ms(const struct sse_stream *s)
+uint64_t sse_stream_due_ms(const struct sse_stream *s)
 {
+    uint64_t due = s->pacing.ttft_ms;
+
     if (s->hurry)
         return 0;
-    if (s->first)
-        return s->pacing.ttft_ms;
-    if (s->phase == PH_TOKENS && s->pacing.tokens_per_sec > 0)
-        return 1000u / s->pacing.tokens_per_sec;
-    return 0;
+    if (s->phase == PH_ROLE)
+        return due;
+    if (s->phase != PH_TOKENS)
+        return 0;
+    if (s->pacing.tokens_per_sec > 0)
+        due += (uint64_t)s->step * 1000u / s->pacing.tokens_per_sec;
+    return due;
 }
 
 void sse_stream_hurry(struct sse_stream *s)
@@ -217,7 +219,6 @@ int sse_stream_next(struct sse_stream *s, struct buf *out)
     free(text);
     if (rc != 1)
         return -1;
-    s->first = false;
     if (s->phase == PH_USAGE)
         s->phase = PH_DONE;
     else

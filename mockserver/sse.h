@@ -21,9 +21,13 @@ struct sse_stream *sse_stream_new(struct completion *c,
                                   const struct sse_pacing *pacing);
 /* Frees s and its completion; NULL is a no-op. */
 void sse_stream_free(struct sse_stream *s);
-/* How many milliseconds the next event should wait after the previous one
- * was sent (0 once sse_stream_hurry was called). */
-uint32_t sse_stream_delay_ms(const struct sse_stream *s);
+/* When the next event may be sent, in milliseconds after the stream began:
+ * the role chunks and the first token at ttft_ms, token step k (all
+ * choices' k-th tokens) at ttft_ms + k * 1000 / tokens_per_sec, anything
+ * else at once (0). Always 0 once sse_stream_hurry was called. Counting
+ * from the start, not from the previous event, keeps the rate exact over a
+ * long stream and for rates above 1000 tokens per second. */
+uint64_t sse_stream_due_ms(const struct sse_stream *s);
 /* Drops every remaining wait, e.g. when the server shuts down. */
 void sse_stream_hurry(struct sse_stream *s);
 /* Appends the next event ("data: ...\n\n") to out. Returns 1 if it did, 0

@@ -152,6 +152,10 @@ static const struct error_case error_cases[] = {
      VERSION1 PLAN_P
      "keys:\n  - {key: k, plan: p, balance: 1, total_spent: -0.5}\n" ONE_MODEL,
      4, 48, "'total_spent' must not be negative (got '-0.5')"},
+    {"money_sum_too_large",
+     VERSION1 PLAN_P "keys:\n  - {key: k, plan: p, balance: 5000000, "
+                     "total_spent: 4000000.01}\n" ONE_MODEL,
+     4, 54, "key 'k': balance plus total_spent must be at most 9000000 USD"},
     {"price_7_decimals",
      MODEL_FIELDS("id: m, created: 1, price: {input_per_million: 0.1234567, "
                   "output_per_million: 2}"),

@@ -705,6 +705,86 @@ static void test_logprobs(void **state)
     http_reply_free(&r);
 }
 
+static void test_hostile_text_still_gets_error_bodies(void **state)
+{
+    struct http_reply r;
+    struct buf body;
+    int i;
+
+    (void)state;
+    /* A path that decodes to bytes that are not UTF-8. */
+    req("GET", "/v1/%FF%FE", KEY, NULL, &r);
+    assert_error(&r, 404, "invalid_request_error", NULL, "unknown_url");
+    http_reply_free(&r);
+    req("GET", "/v1/models/%FF", KEY, NULL, &r);
+    assert_error(&r, 404, "invalid_request_error", "model", "model_not_found");
+    http_reply_free(&r);
+    /* Long non-ASCII names are cut at a character boundary, not inside. */
+    buf_init(&body, 1 << 16);
+    buf_appends(&body, "{\"model\":\"deepseek-v4\",\"messages\":[{\"role\":"
+                       "\"user\",\"content\":\"x\"}],\"");
+    for (i = 0; i < 100; i++)
+        buf_appends(&body, "\xc3\xa9");
+    buf_appends(&body, "\":1}");
+    req("POST", "/v1/chat/completions", KEY, body.data, &r);
+    assert_int_equal(r.status, 400);
+    assert_non_null(r.json);
+    assert_string_equal(json_string_value(json_object_get(
+                            json_object_get(r.json, "error"), "code")),
+                        "unknown_parameter");
+    http_reply_free(&r);
+    buf_cleanup(&body);
+}
+
+static void test_numbers_beyond_the_parser(void **state)
+{
+    struct http_reply r;
+
+    (void)state;
+    req("POST", "/v1/chat/completions", KEY,
+        HELLO ",\"max_tokens\": 99999999999999999999}", &r);
+    assert_error(&r, 400, "invalid_request_error", "max_tokens",
+                 "integer_above_max_value");
+    http_reply_free(&r);
+    req("POST", "/v1/chat/completions", KEY, HELLO ",\"temperature\":1e400}",
+        &r);
+    assert_error(&r, 400, "invalid_request_error", "temperature",
+                 "decimal_above_max_value");
+    http_reply_free(&r);
+    req("POST", "/v1/chat/completions", KEY,
+        HELLO ",\"seed\":-99999999999999999999}", &r);
+    assert_error(&r, 400, "invalid_request_error", "seed",
+                 "integer_below_min_value");
+    http_reply_free(&r);
+}
+
+static void test_unknown_model_not_counted(void **state)
+{
+    struct http_reply a, b;
+
+    (void)state;
+    req("GET", "/v1/models/kimi-k2", KEY, NULL, &a);
+    req("GET", "/v1/models/nope", KEY, NULL, &b);
+    assert_int_equal(b.status, 404);
+    /* The 404 carries the standing but did not spend a request. */
+    assert_int_equal(header_num(&b, "x-ratelimit-remaining-requests"),
+                     header_num(&a, "x-ratelimit-remaining-requests"));
+    http_reply_free(&a);
+    http_reply_free(&b);
+}
+
+static void test_clock_is_bounded(void **state)
+{
+    struct http_reply r;
+
+    (void)state;
+    req("POST", "/_nexus/clock", NULL, "{\"advance_ms\":9223372036854775807}",
+        &r);
+    assert_error(&r, 400, "invalid_request_error", "advance_ms",
+                 "invalid_value");
+    http_reply_free(&r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -722,6 +802,10 @@ int main(void)
         cmocka_unit_test(test_tool_calls),
         cmocka_unit_test(test_structured_output),
         cmocka_unit_test(test_logprobs),
+        cmocka_unit_test(test_hostile_text_still_gets_error_bodies),
+        cmocka_unit_test(test_numbers_beyond_the_parser),
+        cmocka_unit_test(test_unknown_model_not_counted),
+        cmocka_unit_test(test_clock_is_bounded),
     };
     return cmocka_run_group_tests(tests, start_default, stop_default);
 }

@@ -130,23 +130,54 @@ static void test_two_choices_interleave(void **state)
     sse_stream_free(s);
 }
 
-static void test_pacing_delays(void **state)
+static void test_pacing_due_times(void **state)
 {
     struct sse_pacing p = {250, 20};
-    struct sse_stream *s = sse_stream_new(make(1, false), &p);
+    struct sse_stream *s = sse_stream_new(make(2, false), &p);
     struct buf b;
 
     (void)state;
     buf_init(&b, 1 << 16);
-    assert_int_equal(sse_stream_delay_ms(s), 250); /* before the role */
+    assert_int_equal(sse_stream_due_ms(s), 250); /* role of choice 0 */
     assert_int_equal(sse_stream_next(s, &b), 1);
-    assert_int_equal(sse_stream_delay_ms(s), 50); /* before "Hi" */
+    assert_int_equal(sse_stream_due_ms(s), 250); /* role of choice 1 */
     assert_int_equal(sse_stream_next(s, &b), 1);
-    assert_int_equal(sse_stream_delay_ms(s), 50); /* before " there" */
+    assert_int_equal(sse_stream_due_ms(s), 250); /* first tokens: at ttft */
     assert_int_equal(sse_stream_next(s, &b), 1);
-    assert_int_equal(sse_stream_delay_ms(s), 0); /* finish chunk */
+    assert_int_equal(sse_stream_due_ms(s), 250); /* choice 1, same step */
+    assert_int_equal(sse_stream_next(s, &b), 1);
+    assert_int_equal(sse_stream_due_ms(s), 300); /* step 1: 1000/20 later */
+    assert_int_equal(sse_stream_next(s, &b), 1);
+    assert_int_equal(sse_stream_due_ms(s), 0); /* finish chunks: at once */
     sse_stream_hurry(s);
-    assert_int_equal(sse_stream_delay_ms(s), 0);
+    assert_int_equal(sse_stream_due_ms(s), 0);
+    buf_cleanup(&b);
+    sse_stream_free(s);
+}
+
+static void test_pacing_fast_rates(void **state)
+{
+    struct sse_pacing p = {0, 3000};
+    struct completion *c = make(1, false);
+    struct sse_stream *s;
+    struct buf b;
+    unsigned k;
+
+    (void)state;
+    /* A 3000-token choice: step k is due at k/3 ms, exactly. */
+    free(c->choices[0].tok_end);
+    c->choices[0].tok_end = calloc(3000, sizeof(size_t));
+    for (k = 0; k < 3000; k++)
+        c->choices[0].tok_end[k] = k < 8 ? k + 1 : 8;
+    c->choices[0].ntok = 3000;
+    s = sse_stream_new(c, &p);
+    buf_init(&b, 1 << 24);
+    assert_int_equal(sse_stream_next(s, &b), 1); /* role */
+    for (k = 0; k < 3000; k++) {
+        assert_int_equal(sse_stream_due_ms(s), (uint64_t)k * 1000 / 3000);
+        assert_int_equal(sse_stream_next(s, &b), 1);
+    }
+    assert_int_equal(sse_stream_due_ms(s), 0);
     buf_cleanup(&b);
     sse_stream_free(s);
 }
@@ -157,7 +188,8 @@ int main(void)
         cmocka_unit_test(test_single_choice_bytes),
         cmocka_unit_test(test_usage_chunk_bytes),
         cmocka_unit_test(test_two_choices_interleave),
-        cmocka_unit_test(test_pacing_delays),
+        cmocka_unit_test(test_pacing_due_times),
+        cmocka_unit_test(test_pacing_fast_rates),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

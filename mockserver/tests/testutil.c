@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -71,6 +72,9 @@ int mock_start_logged(struct mock_proc *p, const char *const *extra,
     if (p->pid < 0)
         return -1;
     if (p->pid == 0) {
+        /* If the test dies (a failed assertion ends it early), the mock
+         * dies with it instead of lingering. */
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
         dup2(fds[1], STDOUT_FILENO);
         close(fds[0]);
         close(fds[1]);
