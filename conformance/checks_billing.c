@@ -2,6 +2,7 @@
  * what a billed request does to it, and 402 for an empty balance. */
 #include "checks_billing.h"
 
+#include <float.h>
 #include <math.h>
 #include <string.h>
 
@@ -10,9 +11,17 @@
 #include "parse.h"
 #include "shape.h"
 
-/* Money is compared to a nano-dollar: far below any price, far above the
- * rounding of a decimal printed as a double. */
-#define EPSILON 1e-9
+/* Two amounts agree when they differ by at most a billionth of the larger
+ * one: prices go far below a nano-dollar (0.000001 per million tokens
+ * charges 3e-11 for 30 tokens), so no absolute step can tell a small
+ * charge from a wrong one. */
+#define RELATIVE_TOLERANCE 1e-9
+/* The floor under that: the noise of the doubles the amounts went through.
+ * A server computes balance - charge in doubles and prints the result, so
+ * each amount carries up to a few units in the last place of the largest
+ * figure; ABSOLUTE_FLOOR keeps the floor above zero. */
+#define ULPS 4.0
+#define ABSOLUTE_FLOOR 1e-15
 
 enum { SHAPE, CHARGE, LAST_UPDATED, INSUFFICIENT, INSUFFICIENT_CODE };
 
@@ -103,24 +112,42 @@ out:
     return;
 }
 
+/* The rounding noise of amounts read around a charge: a few units in the
+ * last place of the largest of them, never below ABSOLUTE_FLOOR. */
+static double money_noise(const struct balance *b1, const struct balance *b2)
+{
+    double big = fmax(fmax(fabs(b1->balance), fabs(b2->balance)),
+                      fmax(fabs(b1->spent), fabs(b2->spent)));
+
+    return fmax(ULPS * DBL_EPSILON * big, ABSOLUTE_FLOOR);
+}
+
+/* True when the amounts a and b agree: relatively, with the noise as the
+ * floor. */
+static bool money_equal(double a, double b, double noise)
+{
+    return fabs(a - b) <= RELATIVE_TOLERANCE * fmax(fabs(a), fabs(b)) + noise;
+}
+
 /* Judges the charge of the billed request between two balances. */
 static void judge_charge(struct conform *c, const struct balance *b1,
                          const struct balance *b2, const struct exchange *chat,
                          const struct exchange *after)
 {
     double fell = b1->balance - b2->balance, rose = b2->spent - b1->spent;
+    double noise = money_noise(b1, b2);
 
     if (!exchange_status_is(chat, 200)) {
         conform_violation(
             c, &checks[CHARGE], exchange_evidence(chat, EVIDENCE_NO_FOCUS),
             "the billed request got %s", conform_describe(c, &chat->resp));
-    } else if (fell <= EPSILON || rose <= EPSILON ||
-               fabs(fell - rose) > EPSILON) {
+    } else if (fell <= noise || rose <= noise ||
+               !money_equal(fell, rose, noise)) {
         conform_violation(
             c, &checks[CHARGE], exchange_evidence(after, EVIDENCE_NO_FOCUS),
             "balance %.9g -> %.9g, total_spent %.9g -> %.9g: "
-            "the balance fell by %.9g and total_spent rose by "
-            "%.9g",
+            "the balance fell by %.15g and total_spent rose by "
+            "%.15g",
             b1->balance, b2->balance, b1->spent, b2->spent, fell, rose);
     } else {
         conform_pass(c, &checks[CHARGE],

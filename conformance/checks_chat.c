@@ -19,6 +19,7 @@ enum {
     MESSAGE,
     FINISH,
     NULLABLE,
+    FIELD_TYPES,
     N_CHOICES,
     REQUEST_ID
 };
@@ -51,9 +52,11 @@ static const struct check_def checks[] = {
                  "code that reads choices[0] fails"},
     [MESSAGE] = {"chat.message", LEVEL_MUST,
                  "Each choice's message MUST have role \"assistant\" and "
-                 "content present as a string or null",
+                 "content present as a string or null; refusal, where "
+                 "present, MUST be a string or null and tool_calls an array",
                  "OpenAI spec: ChatCompletionResponseMessage (required: role, "
-                 "content)",
+                 "content, refusal; refusal string or null; tool_calls "
+                 "array)",
                  "code that reads choices[0].message.content fails"},
     [FINISH] = {"chat.finish-reason", LEVEL_MUST,
                 "Each choice's finish_reason MUST be one of stop, length, "
@@ -68,6 +71,19 @@ static const struct check_def checks[] = {
                        "refusal (required, nullable)",
                   "clients with strict response validation (Python's "
                   "_strict_response_validation) reject the response"},
+    [FIELD_TYPES] = {"chat.field-types", LEVEL_MUST,
+                     "Where present, choices[].logprobs MUST be an object "
+                     "or null, system_fingerprint a string, service_tier "
+                     "one of auto, default, flex, scale, priority, fast or "
+                     "null, and usage an object with integer prompt_tokens, "
+                     "completion_tokens and total_tokens (and integer "
+                     "counts in its *_tokens_details)",
+                     SPEC " (choices[].logprobs, system_fingerprint, "
+                          "service_tier: ServiceTier); CompletionUsage",
+                     "clients with strict response validation (Python's "
+                     "_strict_response_validation) reject the response; "
+                     "code that reads the field gets a value of the wrong "
+                     "type"},
     [N_CHOICES] = {"chat.n", LEVEL_MUST,
                    "When n > 1 is asked and supported, choices MUST hold n "
                    "items with indexes 0..n-1",
@@ -173,6 +189,7 @@ static void judge_choices(struct conform *c, const struct exchange *x)
 {
     json_t *choices = json_object_get(x->json, "choices"), *ch, *msg, *v;
     char why[256] = "", bad_msg[256] = "", bad_fin[256] = "", bad_nul[256] = "";
+    char what[160];
     size_t i;
 
     if (!choices_ok(choices, why, sizeof(why))) {
@@ -203,6 +220,10 @@ static void judge_choices(struct conform *c, const struct exchange *x)
         if (bad_msg[0] == '\0' && !json_is_string(v) && !json_is_null(v))
             snprintf(bad_msg, sizeof(bad_msg),
                      "choices[%zu].message.content is %s", i, shape_type(v));
+        if (bad_msg[0] == '\0' &&
+            !shape_message_members(msg, what, sizeof(what)))
+            snprintf(bad_msg, sizeof(bad_msg), "choices[%zu].message.%s", i,
+                     what);
         v = json_object_get(ch, "finish_reason");
         if (bad_fin[0] == '\0' && !shape_finish_reason(json_string_value(v)))
             snprintf(bad_fin, sizeof(bad_fin),
@@ -213,11 +234,10 @@ static void judge_choices(struct conform *c, const struct exchange *x)
         if (bad_nul[0] == '\0' && v == NULL)
             snprintf(bad_nul, sizeof(bad_nul),
                      "choices[%zu].logprobs is missing", i);
-        v = json_object_get(msg, "refusal");
-        if (bad_nul[0] == '\0' &&
-            (v == NULL || !(json_is_null(v) || json_is_string(v))))
+        /* Only presence: a wrong type is chat.message's to judge. */
+        if (bad_nul[0] == '\0' && json_object_get(msg, "refusal") == NULL)
             snprintf(bad_nul, sizeof(bad_nul),
-                     "choices[%zu].message.refusal is %s", i, shape_type(v));
+                     "choices[%zu].message.refusal is missing", i);
     }
     if (bad_msg[0] != '\0')
         conform_violation(c, &checks[MESSAGE],
@@ -241,6 +261,37 @@ static void judge_choices(struct conform *c, const struct exchange *x)
     else
         conform_pass(c, &checks[NULLABLE], NULL,
                      "logprobs and refusal are present");
+}
+
+/* Judges the types of the optional and nullable members of a completion:
+ * system_fingerprint, service_tier, usage, and each choice's logprobs. */
+static void judge_types(struct conform *c, const struct exchange *x)
+{
+    json_t *choices = json_object_get(x->json, "choices"), *ch, *v;
+    char why[256] = "", what[200];
+    size_t i;
+
+    if (!shape_response_extras(x->json, what, sizeof(what)))
+        snprintf(why, sizeof(why), "%s", what);
+    v = json_object_get(x->json, "usage");
+    if (why[0] == '\0' && v != NULL && !shape_usage(v, what, sizeof(what)))
+        snprintf(why, sizeof(why), "%s", what);
+    json_array_foreach(choices, i, ch)
+    {
+        v = json_object_get(ch, "logprobs");
+        if (why[0] == '\0' && v != NULL && !json_is_object(v) &&
+            !json_is_null(v))
+            snprintf(why, sizeof(why),
+                     "choices[%zu].logprobs is %s, not an object or null", i,
+                     shape_type(v));
+    }
+    if (why[0] != '\0')
+        conform_violation(c, &checks[FIELD_TYPES],
+                          exchange_evidence(x, EVIDENCE_NO_FOCUS), "%s", why);
+    else
+        conform_pass(c, &checks[FIELD_TYPES], NULL,
+                     "logprobs, system_fingerprint, service_tier and usage "
+                     "have their types where present");
 }
 
 /* Judges the plain completion: status, then its fields. */
@@ -271,9 +322,10 @@ static void judge_basic(struct conform *c, const struct exchange *x)
     if (exchange_status_is(x, 200) && json_is_object(x->json)) {
         judge_top(c, x);
         judge_choices(c, x);
+        judge_types(c, x);
         return;
     }
-    for (k = ID; k <= NULLABLE; k++)
+    for (k = ID; k <= FIELD_TYPES; k++)
         conform_skip(c, &checks[k], "no completion to read (see chat.status)");
 }
 

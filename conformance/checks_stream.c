@@ -16,6 +16,8 @@
 #define LINGER_MS 1000.0
 /* The spec caps n at 128. */
 #define MAX_CHOICES 128
+/* The streams the group reads: plain, include_usage, and n=2. */
+#define N_STREAMS 3
 
 enum {
     STATUS,
@@ -76,12 +78,15 @@ static const struct check_def checks[] = {
          "boundary"},
     [HAZARDS] =
         {"stream.sdk-hazards", LEVEL_SHOULD,
-         "The stream SHOULD carry no byte order mark and no id:, "
-         "retry: or unknown fields",
+         "The stream SHOULD carry no byte order mark, no id:, retry: or "
+         "unknown fields, and no block of event:, id: or retry: lines "
+         "without data",
          "Official SDK client behaviour, section 1 and section 5 scenarios 6-7",
          "a BOM loses the first event in Python, Go and Java; after "
-         "an id: Python raises JSONDecodeError on the next extra "
-         "blank line; a retry:-only frame does the same"},
+         "any id: Python raises JSONDecodeError at the next blank line "
+         "that ends no data; a frame with only retry: or id: makes Python "
+         "raise JSONDecodeError, and one with only event: makes Python "
+         "raise JSONDecodeError and Node SyntaxError"},
     [JSON_DATA] = {"stream.json", LEVEL_MUST,
                    "Every data payload before [DONE] MUST be a JSON object",
                    CHUNK,
@@ -100,11 +105,17 @@ static const struct check_def checks[] = {
                "Every chunk MUST have id (string), created (integer), model "
                "(string) and choices (array) whose items have index "
                "(integer), delta (object) and finish_reason (null or an "
-               "allowed value)",
+               "allowed value); where present, delta.role MUST be a string, "
+               "delta.content and delta.refusal a string or null, "
+               "delta.tool_calls an array, logprobs an object or null, "
+               "system_fingerprint a string and service_tier an allowed "
+               "value or null",
                CHUNK " (required: choices, created, id, model, object; "
-                     "choices[] required: delta, finish_reason, index)",
+                     "choices[] required: delta, finish_reason, index); "
+                     "ChatCompletionStreamResponseDelta; ServiceTier",
                "Node's ChatCompletionStream iterates choices and merges by "
-               "index"},
+               "index; clients with strict response validation reject a "
+               "chunk whose members have the wrong type"},
     [CONSISTENT] = {"stream.chunk-consistent", LEVEL_MUST,
                     "Every chunk MUST share the same id, created and model",
                     CHUNK ".id and .created (each chunk has the same)",
@@ -119,8 +130,10 @@ static const struct check_def checks[] = {
                     "choice N'"},
     [FINISH_ONCE] = {"stream.finish-once", LEVEL_MUST,
                      "Each choice MUST get exactly one non-null "
-                     "finish_reason, and no content after it",
-                     CHUNK ".choices[].finish_reason",
+                     "finish_reason, and no content after it; with n 2, "
+                     "where supported, choices 0 and 1 both",
+                     CHUNK ".choices[].finish_reason; "
+                           "CreateChatCompletionRequest.n",
                      "Node's ChatCompletionStream throws 'missing "
                      "finish_reason for choice N'"},
     [DONE_PRESENT] = {"stream.done-present", LEVEL_MUST,
@@ -161,6 +174,9 @@ struct streamed {
     struct exchange x;
     struct stream_log log;
     bool include_usage;
+    unsigned n;   /* the choices asked for */
+    bool usable;  /* complete, so the rules read it */
+    bool refused; /* n > 1 answered 400: not supported */
     const char *label;
 };
 
@@ -286,15 +302,39 @@ static enum verdict rule_hazards(const struct streamed *s, size_t *focus,
 
     if (l->stats.bom) {
         *focus = 0;
-        snprintf(why, n, "the stream opens with a UTF-8 byte order mark");
+        snprintf(why, n,
+                 "the stream opens with a UTF-8 byte order mark (Python, Go "
+                 "and Java lose the first event)");
+        ret = RULE_BAD;
+        goto out;
+    }
+    if (l->stats.meta_blocks > 0) {
+        *focus = (size_t)l->stats.first_meta_at;
+        snprintf(why, n,
+                 "%u block(s) of event:, id: or retry: lines without data, "
+                 "the first at byte %zu: Python raises JSONDecodeError on "
+                 "each%s",
+                 l->stats.meta_blocks, *focus,
+                 l->stats.meta_event_blocks > 0
+                     ? ", Node SyntaxError on those with event:"
+                     : "");
+        ret = RULE_BAD;
+        goto out;
+    }
+    if (l->stats.id_fields > 0) {
+        *focus = (size_t)l->stats.first_id_at;
+        snprintf(why, n,
+                 "%u id: line(s), the first at byte %zu: from then on Python "
+                 "raises JSONDecodeError at any blank line that ends no data "
+                 "(after a comment, or an extra one)",
+                 l->stats.id_fields, *focus);
         ret = RULE_BAD;
         goto out;
     }
     for (i = 0; i < l->n_events; i++) {
-        if (l->events[i].has_id || l->events[i].has_retry) {
+        if (l->events[i].has_retry) {
             *focus = (size_t)l->events[i].offset;
-            snprintf(why, n, "event %zu carries a%s field", i,
-                     l->events[i].has_id ? "n id:" : " retry:");
+            snprintf(why, n, "event %zu carries a retry: field", i);
             ret = RULE_BAD;
             goto out;
         }
@@ -389,7 +429,8 @@ out:
 static bool chunk_shape_ok(const json_t *ch, char *why, size_t n)
 {
     bool ret;
-    const json_t *choices = json_object_get(ch, "choices"), *c, *fr;
+    const json_t *choices = json_object_get(ch, "choices"), *c, *fr, *delta, *v;
+    char what[160];
     size_t k;
 
     if (!json_is_string(json_object_get(ch, "id")) ||
@@ -406,19 +447,40 @@ static bool chunk_shape_ok(const json_t *ch, char *why, size_t n)
     json_array_foreach(choices, k, c)
     {
         fr = json_object_get(c, "finish_reason");
+        delta = json_object_get(c, "delta");
         if (!shape_is_int(json_object_get(c, "index")) ||
-            !json_is_object(json_object_get(c, "delta")) || fr == NULL ||
+            !json_is_object(delta) || fr == NULL ||
             !(json_is_null(fr) || shape_finish_reason(json_string_value(fr)))) {
             snprintf(why, n,
                      "choices[%zu] has index %s, delta %s, finish_reason %s%s",
                      k, shape_type(json_object_get(c, "index")),
-                     shape_type(json_object_get(c, "delta")), shape_type(fr),
+                     shape_type(delta), shape_type(fr),
                      json_is_string(fr) ? " (not an allowed value)" : "");
             ret = false;
             goto out;
         }
+        v = json_object_get(delta, "role");
+        if (v != NULL && !json_is_string(v)) {
+            snprintf(why, n, "choices[%zu].delta.role is %s, not a string", k,
+                     shape_type(v));
+            ret = false;
+            goto out;
+        }
+        if (!shape_message_members(delta, what, sizeof(what))) {
+            snprintf(why, n, "choices[%zu].delta.%s", k, what);
+            ret = false;
+            goto out;
+        }
+        v = json_object_get(c, "logprobs");
+        if (v != NULL && !json_is_object(v) && !json_is_null(v)) {
+            snprintf(why, n,
+                     "choices[%zu].logprobs is %s, not an object or null", k,
+                     shape_type(v));
+            ret = false;
+            goto out;
+        }
     }
-    ret = true;
+    ret = shape_response_extras(ch, why, n);
 out:
     return ret;
 }
@@ -626,6 +688,15 @@ static enum verdict rule_finish_once(const struct streamed *s, size_t *focus,
             goto out;
         }
     }
+    /* With n > 1 every choice asked for must come and finish. */
+    for (k = 0; s->n > 1 && k < s->n && k < MAX_CHOICES; k++) {
+        if (!w.seen[k]) {
+            snprintf(why, n, "choice %zu of the %u asked for never comes", k,
+                     s->n);
+            ret = RULE_BAD;
+            goto out;
+        }
+    }
     ret = RULE_OK;
 out:
     return ret;
@@ -672,6 +743,11 @@ static enum verdict rule_done_last(const struct streamed *s, size_t *focus,
         goto out;
     }
     end = (size_t)l->events[l->done_index].end;
+    /* The parser dispatches at the CR of a CRLF blank line (sse_parse.h),
+     * so the LF that completes it is still part of the [DONE] event. */
+    if (end > 0 && end < s->x.resp.body.len &&
+        s->x.resp.body.ptr[end - 1] == '\r' && s->x.resp.body.ptr[end] == '\n')
+        end++;
     if (l->done_index + 1 < l->n_events || s->x.resp.body.len > end) {
         *focus = end;
         snprintf(why, n, "%zu event(s) and %zu byte(s) follow [DONE]",
@@ -812,19 +888,24 @@ static const struct {
     {USAGE_CHUNK, rule_usage_chunk, true, "one final usage chunk"},
 };
 
-/* Sends the basic request as a stream and reads it through the log. */
+/* Sends the basic request as a stream and reads it through the log. The
+ * n > 1 stream asks for something else, so that a script (or a cache) that
+ * keys on the prompt cannot answer it with the plain stream. */
 static void send_stream(struct conform *c, struct streamed *s)
 {
-    json_t *body =
-        json_pack("{s:s, s:[{s:s, s:s}, {s:s, s:s}], s:i, s:b}", "model",
-                  conform_model(c), "messages", "role", "system", "content",
-                  "You are a terse assistant.", "role", "user", "content",
-                  "Say hello in five words.", "seed", 42, "stream", 1);
+    json_t *body = json_pack(
+        "{s:s, s:[{s:s, s:s}, {s:s, s:s}], s:i, s:b}", "model",
+        conform_model(c), "messages", "role", "system", "content",
+        "You are a terse assistant.", "role", "user", "content",
+        s->n > 1 ? "Say hi in three words." : "Say hello in five words.",
+        "seed", 42, "stream", 1);
     struct http_sink sink;
 
     if (s->include_usage && body != NULL)
         json_object_set_new(body, "stream_options",
                             json_pack("{s:b}", "include_usage", 1));
+    if (s->n > 1 && body != NULL)
+        json_object_set_new(body, "n", json_integer(s->n));
     stream_log_init(&s->log, MAX_EVENT_BYTES, LINGER_MS);
     sink = stream_log_sink(&s->log);
     exchange_send(c, &s->x, "POST", "/chat/completions",
@@ -845,7 +926,7 @@ static bool completed(const struct streamed *s)
            s->log.parser != NULL;
 }
 
-/* Applies one rule to both streams and records its verdict. */
+/* Applies one rule to every usable stream and records its verdict. */
 static void judge_rule(struct conform *c, size_t r, struct streamed *s,
                        size_t n_streams)
 {
@@ -856,7 +937,7 @@ static void judge_rule(struct conform *c, size_t r, struct streamed *s,
     enum verdict v;
 
     for (k = 0; k < n_streams; k++) {
-        if (rules[r].usage_only && !s[k].include_usage)
+        if (!s[k].usable || (rules[r].usage_only && !s[k].include_usage))
             continue;
         focus = EVIDENCE_NO_FOCUS;
         v = rules[r].fn(&s[k], &focus, why, sizeof(why));
@@ -876,41 +957,72 @@ static void judge_rule(struct conform *c, size_t r, struct streamed *s,
         conform_skip(c, d, "%s", na);
 }
 
-/* Runs the group: a plain stream, then one with include_usage. */
-static void run(struct conform *c)
+/* Judges stream.status: the plain and include_usage streams must come back
+ * whole; the n=2 one too, unless the server refuses n > 1 with a 400 (not
+ * supported). Marks the streams the rules may read, and returns false when
+ * the two basic ones are not both there. */
+static bool judge_status(struct conform *c, struct streamed *s)
 {
-    struct streamed s[2];
-    size_t k, r;
-    bool ok = true;
+    size_t k;
+    bool basic = true;
 
-    memset(s, 0, sizeof(s));
-    s[0].label = "plain";
-    s[1].label = "include_usage";
-    s[1].include_usage = true;
-    for (k = 0; k < 2; k++) {
-        exchange_init(&s[k].x);
-        send_stream(c, &s[k]);
-    }
-    for (k = 0; k < 2 && ok; k++) {
-        if (!completed(&s[k])) {
+    for (k = 0; k < N_STREAMS; k++) {
+        s[k].refused = s[k].n > 1 && exchange_status_is(&s[k].x, 400);
+        s[k].usable = !s[k].refused && completed(&s[k]);
+        if (s[k].usable || s[k].refused)
+            continue;
+        if (s[k].n == 1)
+            basic = false;
+        if (!conform_done(c, &checks[STATUS]))
             conform_violation(c, &checks[STATUS],
                               exchange_evidence(&s[k].x, EVIDENCE_NO_FOCUS),
                               "%s stream: expected HTTP 200 and a whole "
                               "stream, got %s",
                               s[k].label, conform_describe(c, &s[k].x.resp));
-            ok = false;
-        }
     }
-    if (ok) {
+    if (conform_done(c, &checks[STATUS]))
+        goto out;
+    if (s[2].refused)
         conform_pass(c, &checks[STATUS],
                      exchange_evidence(&s[1].x, EVIDENCE_NO_FOCUS),
-                     "both streams complete: %zu and %zu bytes",
+                     "plain and include_usage streams complete: %zu and %zu "
+                     "bytes; n=2 refused with HTTP 400 (not supported), so "
+                     "only n=1 is read",
                      s[0].x.resp.body.len, s[1].x.resp.body.len);
+    else
+        conform_pass(
+            c, &checks[STATUS], exchange_evidence(&s[1].x, EVIDENCE_NO_FOCUS),
+            "plain, include_usage and n=2 streams complete: %zu, %zu "
+            "and %zu bytes",
+            s[0].x.resp.body.len, s[1].x.resp.body.len, s[2].x.resp.body.len);
+out:
+    return basic;
+}
+
+/* Runs the group: a plain stream, one with include_usage, one with n=2. */
+static void run(struct conform *c)
+{
+    struct streamed s[N_STREAMS];
+    size_t k, r;
+
+    memset(s, 0, sizeof(s));
+    s[0].label = "plain";
+    s[0].n = 1;
+    s[1].label = "include_usage";
+    s[1].n = 1;
+    s[1].include_usage = true;
+    s[2].label = "n=2";
+    s[2].n = 2;
+    for (k = 0; k < N_STREAMS; k++) {
+        exchange_init(&s[k].x);
+        send_stream(c, &s[k]);
+    }
+    if (judge_status(c, s)) {
         for (r = 0; r < sizeof(rules) / sizeof(rules[0]); r++)
-            judge_rule(c, r, s, 2);
+            judge_rule(c, r, s, N_STREAMS);
     }
     conform_skip_rest(c, "the stream did not complete (see stream.status)");
-    for (k = 0; k < 2; k++) {
+    for (k = 0; k < N_STREAMS; k++) {
         exchange_cleanup(&s[k].x);
         stream_log_cleanup(&s[k].log);
     }

@@ -201,10 +201,12 @@ int report_junit_write(const struct results *r, const struct report_meta *m,
         goto out;
     seconds_fmt(t, sizeof(t), m != NULL ? m->duration_s : 0);
     fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n", out);
+    /* The common schema (Jenkins xunit's junit-10.xsd) has no skipped on
+     * testsuites, so the skips are counted on each testsuite only. */
     fprintf(out,
             "<testsuites name=\"nexus-conform\" tests=\"%zu\" failures=\"%zu\""
-            " errors=\"0\" skipped=\"%zu\" time=\"%s\">\n",
-            r->n, s.failed, s.skipped, t);
+            " errors=\"0\" time=\"%s\">\n",
+            r->n, s.failed, t);
     for (g = 0; g < ngroups; g++)
         suite_write(out, r, m, firsts[g]);
     fputs("</testsuites>\n", out);

@@ -146,3 +146,142 @@ bool shape_finish_reason(const char *s)
         found = strcmp(s, allowed[i]) == 0;
     return found;
 }
+
+/* True when v is a string or null. */
+static bool string_or_null(const json_t *v)
+{
+    return json_is_string(v) || json_is_null(v);
+}
+
+/* Checks the members a response message and a stream delta share. */
+bool shape_message_members(const json_t *msg, char *why, size_t n)
+{
+    static const char *const texts[] = {"content", "refusal"};
+    const json_t *v;
+    bool ok = false;
+    size_t i;
+
+    for (i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+        v = json_object_get(msg, texts[i]);
+        if (v != NULL && !string_or_null(v)) {
+            snprintf(why, n, "%s is %s, not a string or null", texts[i],
+                     shape_type(v));
+            goto out;
+        }
+    }
+    v = json_object_get(msg, "tool_calls");
+    if (v != NULL && !json_is_array(v)) {
+        snprintf(why, n, "tool_calls is %s, not an array", shape_type(v));
+        goto out;
+    }
+    ok = true;
+out:
+    return ok;
+}
+
+/* True when v is null or one of the ServiceTier strings. */
+static bool service_tier_ok(const json_t *v)
+{
+    static const char *const tiers[] = {"auto",  "default",  "flex",
+                                        "scale", "priority", "fast"};
+    const char *s = json_string_value(v);
+    bool found = json_is_null(v);
+    size_t i;
+
+    for (i = 0; s != NULL && !found && i < sizeof(tiers) / sizeof(tiers[0]);
+         i++)
+        found = strcmp(s, tiers[i]) == 0;
+    return found;
+}
+
+/* Checks the optional members a completion and a chunk share. */
+bool shape_response_extras(const json_t *obj, char *why, size_t n)
+{
+    const json_t *v;
+    bool ok = false;
+
+    v = json_object_get(obj, "system_fingerprint");
+    if (v != NULL && !json_is_string(v)) {
+        snprintf(why, n, "system_fingerprint is %s, not a string",
+                 shape_type(v));
+        goto out;
+    }
+    v = json_object_get(obj, "service_tier");
+    if (v != NULL && !service_tier_ok(v)) {
+        snprintf(why, n,
+                 "service_tier is %s%s, not auto, default, flex, scale, "
+                 "priority, fast or null",
+                 json_is_string(v) ? "" : shape_type(v),
+                 json_is_string(v) ? json_string_value(v) : "");
+        goto out;
+    }
+    ok = true;
+out:
+    return ok;
+}
+
+/* Checks that the counts a details object may carry are integers. */
+static bool details_ok(const json_t *usage, const char *name,
+                       const char *const *counts, size_t ncounts, char *why,
+                       size_t n)
+{
+    const json_t *d = json_object_get(usage, name), *v;
+    bool ok = false;
+    size_t i;
+
+    if (d == NULL || json_is_null(d)) {
+        /* Not in the spec, but common, and it holds no count to misread. */
+        ok = true;
+        goto out;
+    }
+    if (!json_is_object(d)) {
+        snprintf(why, n, "usage.%s is %s, not an object", name, shape_type(d));
+        goto out;
+    }
+    for (i = 0; i < ncounts; i++) {
+        v = json_object_get(d, counts[i]);
+        if (v != NULL && !shape_is_int(v)) {
+            snprintf(why, n, "usage.%s.%s is %s, not an integer", name,
+                     counts[i], shape_type(v));
+            goto out;
+        }
+    }
+    ok = true;
+out:
+    return ok;
+}
+
+/* Checks a CompletionUsage. */
+bool shape_usage(const json_t *usage, char *why, size_t n)
+{
+    static const char *const required[] = {"prompt_tokens", "completion_tokens",
+                                           "total_tokens"};
+    static const char *const completion[] = {
+        "accepted_prediction_tokens", "audio_tokens", "reasoning_tokens",
+        "text_tokens", "rejected_prediction_tokens"};
+    static const char *const prompt[] = {"audio_tokens", "cached_tokens",
+                                         "text_tokens", "image_tokens",
+                                         "cache_write_tokens"};
+    const json_t *v;
+    bool ok = false;
+    size_t i;
+
+    if (!json_is_object(usage)) {
+        snprintf(why, n, "usage is %s, not an object", shape_type(usage));
+        goto out;
+    }
+    for (i = 0; i < sizeof(required) / sizeof(required[0]); i++) {
+        v = json_object_get(usage, required[i]);
+        if (!shape_is_int(v)) {
+            snprintf(why, n, "usage.%s is %s, not an integer", required[i],
+                     shape_type(v));
+            goto out;
+        }
+    }
+    ok = details_ok(usage, "completion_tokens_details", completion,
+                    sizeof(completion) / sizeof(completion[0]), why, n) &&
+         details_ok(usage, "prompt_tokens_details", prompt,
+                    sizeof(prompt) / sizeof(prompt[0]), why, n);
+out:
+    return ok;
+}

@@ -33,5 +33,18 @@ const char *shape_error_field(const json_t *body, const char *field);
 bool shape_media_type(const char *content_type, const char *type);
 /* True when s is one of the finish_reason values the spec allows. */
 bool shape_finish_reason(const char *s);
+/* Checks the members a response message and a stream delta share, each
+ * where present: content and refusal a string or null, tool_calls an
+ * array. Returns true, or false with the member and its type in why. */
+bool shape_message_members(const json_t *msg, char *why, size_t n);
+/* Checks the optional members a completion and a chunk share, where
+ * present: system_fingerprint a string, service_tier a ServiceTier value
+ * or null. Returns true, or false saying why. */
+bool shape_response_extras(const json_t *obj, char *why, size_t n);
+/* Checks a CompletionUsage: an object with integer prompt_tokens,
+ * completion_tokens and total_tokens, and *_tokens_details (when present
+ * and not null) objects whose known counts are integers. Returns true, or
+ * false saying why. */
+bool shape_usage(const json_t *usage, char *why, size_t n);
 
 #endif

@@ -13,9 +13,11 @@
  * soon as its blank line's CR or LF arrives, without waiting for the next
  * read (a live stream may pause there); a LF right after a CR is then
  * swallowed as the rest of a CRLF. Hence, for a CRLF blank line, ev->end is
- * just past the CR. ev->offset is where the event's block starts: its first
- * line after the previous blank line, comments included, so the bytes from
- * offset to end are the event as it was sent. */
+ * just past the CR, and the LF that completes it (when it comes) is the
+ * byte at ev->end: a reader that wants the whole blank line takes it too.
+ * ev->offset is where the event's block starts: its first line after the
+ * previous blank line, comments included, so the bytes from offset to end
+ * are the event as it was sent. */
 
 enum parser_state {
     PARSER_OK,
@@ -58,6 +60,7 @@ struct sse_parser {
     bool has_type;
     bool has_id;
     bool has_retry;
+    bool has_meta; /* an event:, id: or retry: line, valid or not */
     unsigned data_lines;
 
     /* Stream-wide state that outlives events, as the spec says. */
@@ -173,6 +176,7 @@ static void block_reset(struct sse_parser *p)
     p->has_type = false;
     p->has_id = false;
     p->has_retry = false;
+    p->has_meta = false;
     p->data_lines = 0;
     p->block_open = false;
 }
@@ -185,8 +189,16 @@ static int parser_dispatch(struct sse_parser *p)
     struct sse_event ev;
 
     if (p->data.len == 0) {
-        /* The spec resets the buffers and dispatches nothing. */
+        /* The spec resets the buffers and dispatches nothing, but some
+         * SDKs emit an empty event for such a block: note it. */
         p->stats.empty_dispatches++;
+        if (p->has_meta) {
+            if (p->stats.meta_blocks == 0)
+                p->stats.first_meta_at = p->block_start;
+            p->stats.meta_blocks++;
+            if (p->has_type)
+                p->stats.meta_event_blocks++;
+        }
         goto out;
     }
     /* Every data line appended a LF; the spec drops the last one. */
@@ -245,14 +257,23 @@ out:
     return ok;
 }
 
-/* Applies one field to the event being built. Returns 0, or -1 if the data
- * would pass the cap (or on OOM). */
-static int parser_field(struct sse_parser *p, const char *name, size_t name_len,
-                        const char *value, size_t value_len)
+/* Applies one field, from the line that starts at offset at, to the event
+ * being built. Returns 0, or -1 if the data would pass the cap (or on
+ * OOM). */
+static int parser_field(struct sse_parser *p, uint64_t at, const char *name,
+                        size_t name_len, const char *value, size_t value_len)
 {
     int err = -1;
     uint64_t retry;
 
+    if (field_is(name, name_len, "event") || field_is(name, name_len, "id") ||
+        field_is(name, name_len, "retry"))
+        p->has_meta = true;
+    if (field_is(name, name_len, "id")) {
+        if (p->stats.id_fields == 0)
+            p->stats.first_id_at = at;
+        p->stats.id_fields++;
+    }
     if (field_is(name, name_len, "event")) {
         if (sbuf_set(&p->type, value, value_len, p->max) != 0)
             goto out;
@@ -315,7 +336,8 @@ static int parser_line(struct sse_parser *p)
         value = s + n;
         value_len = 0;
     }
-    rc = parser_field(p, s, name_len, value, value_len);
+    /* The line's end byte is already counted in pos. */
+    rc = parser_field(p, p->pos - 1 - n, s, name_len, value, value_len);
 out:
     p->line.len = 0;
     return rc;

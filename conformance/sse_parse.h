@@ -19,7 +19,9 @@ struct sse_event {
     bool has_retry;      /* this event carried a valid retry: field */
     uint64_t retry;
     uint64_t offset;     /* byte offset of the event's first line */
-    uint64_t end;        /* byte offset just past its blank line */
+    uint64_t end;        /* byte offset just past the CR or LF that ended its
+                            blank line; for a CRLF the LF comes at end (see
+                            sse_parse.c) */
     unsigned data_lines; /* how many data: lines made it */
 };
 
@@ -30,8 +32,19 @@ struct sse_stats {
     unsigned comments;         /* lines starting with ':' */
     unsigned unknown_fields;   /* lines whose field name is not known */
     unsigned empty_dispatches; /* blank lines that dispatched nothing */
-    bool bom;                  /* a UTF-8 BOM opened the stream (stripped) */
-    bool invalid_utf8;         /* some byte sequence was not UTF-8 */
+    /* Blocks that carried event:, id: or retry: lines but no data: line,
+     * so dispatched nothing (counted in empty_dispatches too); some SDKs
+     * still emit an empty event for them. meta_event_blocks counts those
+     * with an event: line; first_meta_at is where the first one starts. */
+    unsigned meta_blocks;
+    unsigned meta_event_blocks;
+    uint64_t first_meta_at;
+    /* id: lines, valid or not, in any block; first_id_at is where the
+     * first one starts. */
+    unsigned id_fields;
+    uint64_t first_id_at;
+    bool bom;          /* a UTF-8 BOM opened the stream (stripped) */
+    bool invalid_utf8; /* some byte sequence was not UTF-8 */
     unsigned events;
 };
 

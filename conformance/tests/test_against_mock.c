@@ -13,11 +13,9 @@
 
 #include "testutil.h"
 
-#if defined(__SANITIZE_ADDRESS__)
-#define SUITE_BUDGET_S 10.0 /* sanitizers slow everything down */
-#else
-#define SUITE_BUDGET_S 1.0 /* the promise */
-#endif
+/* A hang guard, not a speed target: the "under a second" promise is
+ * measured by scripts/bench, which prints figures instead of judging. */
+#define SUITE_HANG_GUARD_S 60.0
 
 /* Runs every group against the mock and checks the reports. */
 static void test_suite_passes_against_mock(void **state)
@@ -80,18 +78,21 @@ static void test_suite_passes_against_mock(void **state)
     assert_int_equal(json_integer_value(json_object_get(summary, "skipped")),
                      0);
     assert_true(json_integer_value(json_object_get(summary, "passed")) > 60);
-    assert_true(took < SUITE_BUDGET_S);
+    fprintf(stderr, "# whole suite against the mock: %.3f s\n", took);
+    assert_true(took < SUITE_HANG_GUARD_S);
     assert_int_equal(access(junit, R_OK), 0);
     assert_int_equal(access(html, R_OK), 0);
-    /* The JUnit report loads against the common schema when both the
-     * schema and xmllint are at hand. */
+    /* The JUnit report loads against the common schema. Without the
+     * schema or xmllint that promise is unproven, so the test fails
+     * rather than skipping it. */
     tu_data("junit.xsd", xsd, sizeof(xsd));
-    if (access(xsd, R_OK) == 0 &&
-        system("command -v xmllint >/dev/null") == 0) {
-        snprintf(cmd, sizeof(cmd), "xmllint --noout --schema %s %s", xsd,
-                 junit);
-        assert_int_equal(system(cmd), 0);
-    }
+    if (access(xsd, R_OK) != 0)
+        fail_msg("cannot read the JUnit schema %s", xsd);
+    if (system("command -v xmllint >/dev/null") != 0)
+        fail_msg("xmllint not found: install the Debian package "
+                 "libxml2-utils");
+    snprintf(cmd, sizeof(cmd), "xmllint --noout --schema %s %s", xsd, junit);
+    assert_int_equal(system(cmd), 0);
     json_decref(report);
     snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
     assert_int_equal(system(cmd), 0);

@@ -19,27 +19,44 @@ static const char *const suite_args[] = {
     "--profile",       "ai-nexus", "--empty-key", "sk-empty", "--rpm", "3",
     "--ratelimit-key", "sk-free",  "--timeout",   "2",        NULL};
 
-/* Runs the good script with bodies cut in pieces of piece bytes and
- * asserts that every check of the catalogue passed, once. */
-static void run_good(size_t piece)
+/* Runs script with bodies cut in pieces of piece bytes and asserts that
+ * every check of the catalogue has a verdict, once, and passed; except
+ * warned (NULL: none), which must have warned. */
+static void run_script(const json_t *script, size_t piece, const char *warned)
 {
-    char path[1024], why[16384];
+    char why[16384];
     const struct group_def *const *g;
     struct results r;
     size_t n, i, k;
-    json_t *good = tu_load(tu_data("scripts/good.json", path, sizeof(path)));
+    const char *id;
 
-    assert_int_equal(tu_conform(good, suite_args, piece, &r), 0);
+    assert_int_equal(tu_conform(script, suite_args, piece, &r), 0);
     g = conform_groups(&n);
-    for (i = 0; i < n; i++)
-        for (k = 0; k < g[i]->n_checks; k++)
-            if (tu_status(&r, g[i]->checks[k].id) != CHECK_PASS)
-                fail_msg("piece %zu: %s did not pass:%s", piece,
-                         g[i]->checks[k].id, tu_describe(&r, why, sizeof(why)));
+    for (i = 0; i < n; i++) {
+        for (k = 0; k < g[i]->n_checks; k++) {
+            id = g[i]->checks[k].id;
+            if (tu_status(&r, id) != (warned != NULL && strcmp(id, warned) == 0
+                                          ? CHECK_WARN
+                                          : CHECK_PASS))
+                fail_msg("piece %zu: %s did not %s:%s", piece, id,
+                         warned != NULL && strcmp(id, warned) == 0 ? "warn"
+                                                                   : "pass",
+                         tu_describe(&r, why, sizeof(why)));
+        }
+    }
     for (i = 0, k = 0; i < n; i++)
         k += g[i]->n_checks;
     assert_int_equal(r.n, k);
     results_cleanup(&r);
+}
+
+/* Runs the good script and asserts that every check passed, once. */
+static void run_good(size_t piece)
+{
+    char path[1024];
+    json_t *good = tu_load(tu_data("scripts/good.json", path, sizeof(path)));
+
+    run_script(good, piece, NULL);
     json_decref(good);
 }
 
@@ -52,6 +69,76 @@ static void test_good_script_passes(void **state)
     run_good(7);
 }
 
+/* Turns the LF line ends of one response's event-stream body into eol.
+ * Returns 1 when resp has such a body, else 0. */
+static size_t stream_body_eol(json_t *resp, const char *eol)
+{
+    json_t *headers = json_object_get(resp, "headers");
+    const char *ct =
+        json_string_value(json_object_get(headers, "Content-Type"));
+    const char *body = json_string_value(json_object_get(resp, "body"));
+    struct dbuf b;
+
+    if (ct == NULL || strcmp(ct, "text/event-stream") != 0 || body == NULL)
+        return 0;
+    dbuf_init(&b, 1 << 20);
+    for (; *body != '\0'; body++)
+        assert_int_equal(
+            *body == '\n' ? dbuf_adds(&b, eol) : dbuf_add(&b, body, 1), 0);
+    assert_int_equal(
+        json_object_set_new(resp, "body", json_string(dbuf_str(&b))), 0);
+    dbuf_cleanup(&b);
+    return 1;
+}
+
+/* Returns the good script with every event-stream body's LF line ends
+ * turned into eol. New reference. */
+static json_t *good_with_eol(const char *eol)
+{
+    char path[1024];
+    json_t *good = tu_load(tu_data("scripts/good.json", path, sizeof(path)));
+    json_t *routes = json_object_get(good, "routes"), *route, *resp;
+    size_t i, k, changed = 0;
+
+    json_array_foreach(routes, i, route)
+    {
+        resp = json_object_get(route, "response");
+        if (resp != NULL)
+            changed += stream_body_eol(resp, eol);
+        json_array_foreach(json_object_get(route, "responses"), k, resp)
+            changed += stream_body_eol(resp, eol);
+    }
+    assert_int_equal(changed, 4); /* plain, include_usage, n=2, usage */
+    return good;
+}
+
+/* A server that ends every line in CRLF is as good as one that uses LF:
+ * every check passes, the [DONE] event's CRLF blank line included, whole
+ * and with the CR and LF in separate pieces. */
+static void test_good_script_crlf(void **state)
+{
+    json_t *good = good_with_eol("\r\n");
+
+    (void)state;
+    run_script(good, 0, NULL);
+    run_script(good, 1, NULL);
+    run_script(good, 7, NULL);
+    json_decref(good);
+}
+
+/* Bare CR line ends are legal too: everything passes but the line-endings
+ * SHOULD, which warns because Go reads nothing from such a stream. */
+static void test_good_script_cr(void **state)
+{
+    json_t *good = good_with_eol("\r");
+
+    (void)state;
+    run_script(good, 0, "stream.line-endings");
+    run_script(good, 1, "stream.line-endings");
+    run_script(good, 7, "stream.line-endings");
+    json_decref(good);
+}
+
 /* Collects the ids with status st into a sorted, comma-separated list. */
 static void ids_with(const struct results *r, enum check_status st,
                      struct dbuf *out)
@@ -61,6 +148,41 @@ static void ids_with(const struct results *r, enum check_status st,
     for (i = 0; i < r->n; i++)
         if (r->items[i].status == st)
             dbuf_addf(out, "%s%s", out->len > 0 ? "," : "", r->items[i].id);
+}
+
+/* The message of check id in r, or "" when it has none. */
+static const char *message_of(const struct results *r, const char *id)
+{
+    size_t i;
+
+    for (i = 0; i < r->n; i++)
+        if (strcmp(r->items[i].id, id) == 0)
+            return r->items[i].message != NULL ? r->items[i].message : "";
+    return "";
+}
+
+/* Checks the case's "says": each listed check's message must contain each
+ * of its strings. Returns how many do not. */
+static int says_ok(const char *name, const json_t *says,
+                   const struct results *r)
+{
+    const char *id;
+    json_t *want, *v;
+    size_t i;
+    int bad = 0;
+
+    json_object_foreach((json_t *)says, id, want)
+    {
+        json_array_foreach(want, i, v)
+        {
+            if (strstr(message_of(r, id), json_string_value(v)) != NULL)
+                continue;
+            print_error("%s: the message of %s lacks \"%s\": %s\n", name, id,
+                        json_string_value(v), message_of(r, id));
+            bad++;
+        }
+    }
+    return bad;
 }
 
 /* Runs one break case; returns 0, or 1 after printing what differed. */
@@ -103,6 +225,8 @@ static int run_case(const char *dir, const char *name, const json_t *good,
                     tu_describe(&r, why, sizeof(why)));
         bad = 1;
     }
+    if (says_ok(name, json_object_get(brk, "says"), &r) != 0)
+        bad = 1;
     dbuf_addf(covered, ",%s,%s,", dbuf_str(&want_fail), dbuf_str(&want_warn));
     results_cleanup(&r);
     dbuf_cleanup(&got_fail);
@@ -155,6 +279,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_good_script_passes),
+        cmocka_unit_test(test_good_script_crlf),
+        cmocka_unit_test(test_good_script_cr),
         cmocka_unit_test(test_breaks),
     };
 

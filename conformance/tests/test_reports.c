@@ -617,8 +617,7 @@ static void test_junit_report(void **state)
     text = render(report_junit_write, &r, &test_meta, &len);
     must_contain(text, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
                        "<testsuites name=\"nexus-conform\" tests=\"6\" "
-                       "failures=\"2\" errors=\"0\" skipped=\"1\" "
-                       "time=\"1.250\">\n");
+                       "failures=\"2\" errors=\"0\" time=\"1.250\">\n");
     assert_ptr_equal(strstr(text, "<?xml"), text);
     prev = text;
     for (i = 0; i < 4; i++) {
@@ -675,6 +674,13 @@ static void test_junit_report(void **state)
     v = xpath(path, "count(//testcase/skipped)");
     assert_string_equal(v, "1");
     free(v);
+    /* The common schema has skipped on testsuite only, never on the root. */
+    v = xpath(path, "count(/testsuites/@skipped)");
+    assert_string_equal(v, "0");
+    free(v);
+    v = xpath(path, "sum(/testsuites/testsuite/@skipped)");
+    assert_string_equal(v, "1");
+    free(v);
     v = xpath(path, "count(//testcase[@name='params.error-param']"
                     "/system-out[starts-with(., 'WARNING: ')])");
     assert_string_equal(v, "1");
@@ -700,9 +706,28 @@ static void test_junit_report_empty(void **state)
     text = render(report_junit_write, &r, NULL, NULL);
     assert_string_equal(text, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
                               "<testsuites name=\"nexus-conform\" tests=\"0\" "
-                              "failures=\"0\" errors=\"0\" skipped=\"0\" "
+                              "failures=\"0\" errors=\"0\" "
                               "time=\"0.000\">\n</testsuites>\n");
     free(text);
+}
+
+/* Validates the len bytes of xml against the schema xsd with xmllint;
+ * returns its exit status (0: valid). */
+static int schema_status(const char *xml, size_t len, const char *xsd)
+{
+    char path[64];
+    char *argv[] = {"xmllint", "--noout", "--schema", (char *)xsd, path, NULL};
+    int status;
+    char *out;
+
+    write_temp(xml, len, path, sizeof(path));
+    out = run_tool(argv, &status);
+    unlink(path);
+    if (status == -1)
+        fail_msg("xmllint not found: install the Debian package "
+                 "libxml2-utils");
+    free(out);
+    return status;
 }
 
 /* Renders a JUnit report and validates it against the schema. */
@@ -711,21 +736,94 @@ static void junit_validate(const struct results *r, const struct report_meta *m,
 {
     char *text;
     size_t len;
-    char path[64];
-    char *argv[] = {"xmllint", "--noout", "--schema", (char *)xsd, path, NULL};
-    int status;
-    char *out;
 
     text = render(report_junit_write, r, m, &len);
-    write_temp(text, len, path, sizeof(path));
+    assert_int_equal(schema_status(text, len, xsd), 0);
     free(text);
-    out = run_tool(argv, &status);
-    unlink(path);
-    if (status == -1)
-        fail_msg("xmllint not found: install the Debian package "
-                 "libxml2-utils");
-    assert_int_equal(status, 0);
-    free(out);
+}
+
+#define XML_HEAD "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+#define SUITE_OPEN                                                             \
+    "<testsuite name=\"g\" tests=\"1\" failures=\"0\" errors=\"0\" "           \
+    "skipped=\"0\" time=\"0.001\">"
+#define CASE_OK "<testcase name=\"a\" classname=\"c\" time=\"0.001\"/>"
+
+/* The schema is as strict as the common JUnit schema (Jenkins xunit's
+ * junit-10.xsd) on what the report emits: a document that schema refuses,
+ * such as one with skipped on testsuites, is refused here too, and a plain
+ * one passes. */
+static void test_junit_schema_strict(void **state)
+{
+    static const char *const refused[] = {
+        /* testsuites takes no skipped and no timestamp */
+        XML_HEAD "<testsuites tests=\"1\" skipped=\"0\">" SUITE_OPEN CASE_OK
+                 "</testsuite></testsuites>",
+        XML_HEAD
+        "<testsuites timestamp=\"2026-01-02T03:04:05Z\">" SUITE_OPEN CASE_OK
+        "</testsuite></testsuites>",
+        /* testsuites holds testsuite elements only */
+        XML_HEAD "<testsuites>" CASE_OK "</testsuites>",
+        /* testsuite: no unknown attribute (disabled is not one of its) */
+        XML_HEAD
+        "<testsuites><testsuite name=\"g\" tests=\"1\" failures=\"0\" "
+        "errors=\"0\" skipped=\"0\" time=\"0.001\" disabled=\"0\">" CASE_OK
+        "</testsuite></testsuites>",
+        /* testsuite: name, tests, failures and errors are required */
+        XML_HEAD "<testsuites><testsuite name=\"g\" tests=\"1\" failures=\"0\" "
+                 "skipped=\"0\" time=\"0.001\">" CASE_OK
+                 "</testsuite></testsuites>",
+        /* testcase: no unknown attribute or child */
+        XML_HEAD "<testsuites>" SUITE_OPEN
+                 "<testcase name=\"a\" classname=\"c\" time=\"0.001\" "
+                 "assertions=\"1\"/></testsuite></testsuites>",
+        XML_HEAD "<testsuites>" SUITE_OPEN
+                 "<testcase name=\"a\" classname=\"c\" time=\"0.001\">"
+                 "<properties/></testcase></testsuite></testsuites>",
+        /* testcase: name is required */
+        XML_HEAD "<testsuites>" SUITE_OPEN
+                 "<testcase classname=\"c\" time=\"0.001\"/>"
+                 "</testsuite></testsuites>",
+        /* failure: message and type only; skipped: message only */
+        XML_HEAD "<testsuites>" SUITE_OPEN
+                 "<testcase name=\"a\" classname=\"c\" time=\"0.001\">"
+                 "<failure message=\"m\" type=\"t\" level=\"x\">d</failure>"
+                 "</testcase></testsuite></testsuites>",
+        XML_HEAD "<testsuites>" SUITE_OPEN
+                 "<testcase name=\"a\" classname=\"c\" time=\"0.001\">"
+                 "<skipped message=\"m\" reason=\"r\"/>"
+                 "</testcase></testsuite></testsuites>",
+        /* times the common schema's pattern refuses */
+        XML_HEAD "<testsuites time=\"1e-3\">" SUITE_OPEN CASE_OK
+                 "</testsuite></testsuites>",
+        XML_HEAD "<testsuites time=\"-1.000\">" SUITE_OPEN CASE_OK
+                 "</testsuite></testsuites>",
+        XML_HEAD "<testsuites time=\"0.0001\">" SUITE_OPEN CASE_OK
+                 "</testsuite></testsuites>",
+    };
+    static const char accepted[] = XML_HEAD
+        "<testsuites name=\"n\" time=\"1.250\" tests=\"1\" "
+        "failures=\"1\" disabled=\"0\" errors=\"0\">"
+        "<testsuite name=\"g\" tests=\"1\" failures=\"1\" errors=\"0\" "
+        "skipped=\"0\" time=\"0.001\" timestamp=\"2026-01-02T03:04:05Z\" "
+        "hostname=\"h\" id=\"0\" package=\"p\">"
+        "<properties><property name=\"k\" value=\"v\"/></properties>"
+        "<testcase name=\"a\" classname=\"c\" time=\"0.001\">"
+        "<failure message=\"m\" type=\"MUST\">details</failure>"
+        "<system-out>o</system-out><system-err>e</system-err>"
+        "</testcase><system-out>o</system-out>"
+        "<system-err>e</system-err></testsuite></testsuites>";
+    char *xsd = schema_path();
+    size_t i;
+
+    (void)state;
+    if (xsd == NULL)
+        skip(); /* NEXUS_SOURCE_DIR unset: the schema cannot be found */
+    assert_int_equal(schema_status(accepted, sizeof(accepted) - 1, xsd), 0);
+    for (i = 0; i < sizeof(refused) / sizeof(refused[0]); i++)
+        if (schema_status(refused[i], strlen(refused[i]), xsd) == 0)
+            fail_msg("the schema accepts what the common one refuses:\n%s",
+                     refused[i]);
+    free(xsd);
 }
 
 /* Every JUnit report validates against tests/junit.xsd, the common JUnit
@@ -1116,6 +1214,7 @@ int main(void)
         cmocka_unit_test(test_junit_report_empty),
         cmocka_unit_test(test_junit_report_bad_timestamp),
         cmocka_unit_test(test_junit_schema),
+        cmocka_unit_test(test_junit_schema_strict),
         cmocka_unit_test(test_html_report),
         cmocka_unit_test(test_html_report_empty),
         cmocka_unit_test(test_term_lines),

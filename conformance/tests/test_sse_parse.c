@@ -150,6 +150,11 @@ static void stats_equal(const struct sse_stats *a, const struct sse_stats *b)
     assert_int_equal(a->comments, b->comments);
     assert_int_equal(a->unknown_fields, b->unknown_fields);
     assert_int_equal(a->empty_dispatches, b->empty_dispatches);
+    assert_int_equal(a->meta_blocks, b->meta_blocks);
+    assert_int_equal(a->meta_event_blocks, b->meta_event_blocks);
+    assert_int_equal(a->first_meta_at, b->first_meta_at);
+    assert_int_equal(a->id_fields, b->id_fields);
+    assert_int_equal(a->first_id_at, b->first_id_at);
     assert_int_equal(a->bom, b->bom);
     assert_int_equal(a->invalid_utf8, b->invalid_utf8);
     assert_int_equal(a->events, b->events);
@@ -646,6 +651,9 @@ static void test_id_persists(void **state)
            .stats = {.bytes = LEN(ID_A ID_B ID_C ID_D ID_E ID_F),
                      .lf = 16,
                      .empty_dispatches = 1,
+                     .meta_blocks = 1,
+                     .first_meta_at = LEN(ID_A ID_B ID_C),
+                     .id_fields = 5,
                      .events = 5}});
 }
 
@@ -656,21 +664,23 @@ static void test_id_persists(void **state)
 static void test_id_with_nul(void **state)
 {
     (void)state;
-    CHECK(IDN_A IDN_B,
-          {.ev = EVS({.type = "message",
-                      .data = "a",
-                      .last_id = "5",
-                      .has_id = true,
-                      .end = LEN(IDN_A),
-                      .data_lines = 1},
-                     {.type = "message",
-                      .data = "b",
-                      .last_id = "5",
-                      .offset = LEN(IDN_A),
-                      .end = LEN(IDN_A IDN_B),
-                      .data_lines = 1}),
-           .n = 2,
-           .stats = {.bytes = LEN(IDN_A IDN_B), .lf = 6, .events = 2}});
+    CHECK(
+        IDN_A IDN_B,
+        {.ev = EVS({.type = "message",
+                    .data = "a",
+                    .last_id = "5",
+                    .has_id = true,
+                    .end = LEN(IDN_A),
+                    .data_lines = 1},
+                   {.type = "message",
+                    .data = "b",
+                    .last_id = "5",
+                    .offset = LEN(IDN_A),
+                    .end = LEN(IDN_A IDN_B),
+                    .data_lines = 1}),
+         .n = 2,
+         .stats = {
+             .bytes = LEN(IDN_A IDN_B), .lf = 6, .id_fields = 2, .events = 2}});
 }
 
 #define RT_A "retry: 3000\ndata: a\n\n"
@@ -765,7 +775,49 @@ static void test_empty_dispatch(void **state)
                       .stats = {.bytes = LEN(ED_A ED_B),
                                 .lf = 6,
                                 .empty_dispatches = 3,
+                                .meta_blocks = 1,
+                                .meta_event_blocks = 1,
                                 .events = 1}});
+}
+
+#define MB_A "data: a\n\n"
+#define MB_B "retry: 3000\n\n"
+#define MB_C ": c\nevent: ping\n\n"
+#define MB_D "id: 7\r\n\r\n"
+#define MB_E "retry: x\n\n"
+#define MB_F "\n"
+#define MB_G "data: b\n\n"
+
+/* Blocks with event:, id: or retry: but no data dispatch nothing, yet are
+ * counted (some SDKs emit an empty event for them); a plain extra blank
+ * line is not one, and every id: line is counted where it starts. */
+static void test_meta_blocks(void **state)
+{
+    (void)state;
+    CHECK(MB_A MB_B MB_C MB_D MB_E MB_F MB_G,
+          {.ev = EVS({.type = "message",
+                      .data = "a",
+                      .end = LEN(MB_A),
+                      .data_lines = 1},
+                     {.type = "message",
+                      .data = "b",
+                      .last_id = "7",
+                      .retry = 3000,
+                      .offset = LEN(MB_A MB_B MB_C MB_D MB_E MB_F),
+                      .end = LEN(MB_A MB_B MB_C MB_D MB_E MB_F MB_G),
+                      .data_lines = 1}),
+           .n = 2,
+           .stats = {.bytes = LEN(MB_A MB_B MB_C MB_D MB_E MB_F MB_G),
+                     .lf = 12,
+                     .crlf = 2,
+                     .comments = 1,
+                     .empty_dispatches = 5,
+                     .meta_blocks = 4,
+                     .meta_event_blocks = 1,
+                     .first_meta_at = LEN(MB_A),
+                     .id_fields = 1,
+                     .first_id_at = LEN(MB_A MB_B MB_C),
+                     .events = 2}});
 }
 
 /* An event with no blank line after it is dropped at the end. */
@@ -797,12 +849,17 @@ static void test_unterminated_event(void **state)
          .n = 1,
          .dropped = true,
          .stats = {.bytes = 12, .lf = 2, .events = 1}});
-    /* Nothing pending: a terminated stream. */
+    /* Nothing pending: a terminated stream. The id: block never ended, so
+     * it is no meta block, but its id: line counts. */
     CHECK(
         "data: a\n\nid: 1\n",
         {.ev = EVS({.type = "message", .data = "a", .end = 9, .data_lines = 1}),
          .n = 1,
-         .stats = {.bytes = 15, .lf = 3, .events = 1}});
+         .stats = {.bytes = 15,
+                   .lf = 3,
+                   .id_fields = 1,
+                   .first_id_at = 9,
+                   .events = 1}});
 }
 
 /* A line exactly at the cap passes; one byte more fails for good. */
@@ -1117,6 +1174,7 @@ int main(void)
         cmocka_unit_test(test_retry),
         cmocka_unit_test(test_unknown_fields),
         cmocka_unit_test(test_empty_dispatch),
+        cmocka_unit_test(test_meta_blocks),
         cmocka_unit_test(test_unterminated_event),
         cmocka_unit_test(test_cap_line),
         cmocka_unit_test(test_cap_data),
