@@ -4,6 +4,8 @@
 #include <stdarg.h>
 #include <stdio.h>
 
+#include "utf8.h"
+
 /* One row per kind: the status and the type and code OpenAI sends. */
 static const struct {
     int status;
@@ -29,47 +31,6 @@ static const struct {
     [API_ERR_SERVER] = {500, "server_error", "server_error"},
 };
 
-/* Length of the valid UTF-8 sequence at s (NUL-terminated), or 0. */
-static size_t utf8_seq(const unsigned char *s)
-{
-    size_t n, i;
-
-    if (s[0] < 0x80)
-        return 1;
-    if (s[0] >= 0xc2 && s[0] <= 0xdf)
-        n = 2;
-    else if (s[0] >= 0xe0 && s[0] <= 0xef)
-        n = 3;
-    else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-        n = 4;
-    else
-        return 0;
-    for (i = 1; i < n; i++)
-        if ((s[i] & 0xc0) != 0x80)
-            return 0;
-    if ((s[0] == 0xe0 && s[1] < 0xa0) || (s[0] == 0xed && s[1] > 0x9f) ||
-        (s[0] == 0xf0 && s[1] < 0x90) || (s[0] == 0xf4 && s[1] > 0x8f))
-        return 0;
-    return n;
-}
-
-/* Makes s valid UTF-8 in place: a byte that starts no valid sequence
- * becomes '?', so text from a client (a path, a parameter name) and a cut
- * at the buffer's end can never make the error body unencodable. */
-static void utf8_scrub(char *s)
-{
-    unsigned char *p = (unsigned char *)s;
-
-    while (*p != '\0') {
-        size_t n = utf8_seq(p);
-
-        if (n == 0)
-            *p++ = '?';
-        else
-            p += n;
-    }
-}
-
 void api_error_set(struct api_error *e, enum api_error_kind kind,
                    const char *param, const char *code, const char *fmt, ...)
 {
@@ -81,6 +42,8 @@ void api_error_set(struct api_error *e, enum api_error_kind kind,
     va_start(ap, fmt);
     vsnprintf(e->message, sizeof(e->message), fmt, ap);
     va_end(ap);
+    /* Client text (a path, a parameter name) and a cut at the buffer's end
+     * must never make the error body unencodable. */
     utf8_scrub(e->message);
     utf8_scrub(e->param);
 }

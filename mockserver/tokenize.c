@@ -3,6 +3,8 @@
 
 #include <string.h>
 
+#include "utf8.h"
+
 static int is_alpha(unsigned char c)
 {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
@@ -19,34 +21,6 @@ static int is_space(unsigned char c)
            c == '\f';
 }
 
-/* Length of the valid UTF-8 sequence at s[pos], or 1 for a stray byte. */
-static size_t utf8_len(const unsigned char *s, size_t len, size_t pos)
-{
-    unsigned char c = s[pos];
-    size_t n, i;
-
-    if (c < 0x80)
-        return 1;
-    if (c >= 0xc2 && c <= 0xdf)
-        n = 2;
-    else if (c >= 0xe0 && c <= 0xef)
-        n = 3;
-    else if (c >= 0xf0 && c <= 0xf4)
-        n = 4;
-    else
-        return 1;
-    if (pos + n > len)
-        return 1;
-    for (i = 1; i < n; i++)
-        if ((s[pos + i] & 0xc0) != 0x80)
-            return 1;
-    /* Overlong three- and four-byte forms, surrogates, and > U+10FFFF. */
-    if ((c == 0xe0 && s[pos + 1] < 0xa0) || (c == 0xed && s[pos + 1] > 0x9f) ||
-        (c == 0xf0 && s[pos + 1] < 0x90) || (c == 0xf4 && s[pos + 1] > 0x8f))
-        return 1;
-    return n;
-}
-
 /* End of a run of characters of one class starting at pos, at most max. */
 static size_t run_end(const unsigned char *s, size_t len, size_t pos,
                       int (*cls)(unsigned char), size_t max)
@@ -61,7 +35,7 @@ static size_t run_end(const unsigned char *s, size_t len, size_t pos,
 size_t tokenize_next(const char *text, size_t len, size_t pos)
 {
     const unsigned char *s = (const unsigned char *)text;
-    size_t start = pos, end;
+    size_t start = pos, end, n;
 
     if (pos >= len)
         return len;
@@ -80,7 +54,8 @@ size_t tokenize_next(const char *text, size_t len, size_t pos)
             end--;
         return end;
     }
-    return pos + utf8_len(s, len, pos);
+    n = utf8_seq_len(s + pos, len - pos);
+    return pos + (n > 0 ? n : 1);
 }
 
 uint64_t tokenize_count(const char *s, size_t len)
