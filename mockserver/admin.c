@@ -17,6 +17,14 @@ static void admin_clock(struct app *app, struct request *req,
     json_t *adv = json_object_get(body, "advance_ms");
     struct api_error e;
 
+    if (body == NULL) {
+        api_error_set(&e, API_ERR_INVALID_JSON, NULL, NULL,
+                      "We could not parse the JSON body of your request: %s "
+                      "(line %d, column %d).",
+                      jerr.text, jerr.line, jerr.column);
+        response_error(resp, &e);
+        goto out;
+    }
     /* Bounded so the shifted clock can never wrap: ten years a call, a
      * century in all. */
     if (!json_is_integer(adv) || json_integer_value(adv) < 0 ||
@@ -26,7 +34,7 @@ static void admin_clock(struct app *app, struct request *req,
         api_error_set(&e, API_ERR_INVALID_REQUEST, "advance_ms",
                       "invalid_value",
                       "Expected a JSON object with an integer 'advance_ms' "
-                      "from 0 to %lld, keeping the total shift under a "
+                      "from 0 to %lld, keeping the total shift at most a "
                       "century.",
                       (long long)ADMIN_MAX_ADVANCE_MS);
         response_error(resp, &e);

@@ -63,10 +63,11 @@ static void balance_get(struct app *app, struct request *req,
                   json_pack("{s:o, s:s, s:o, s:s}", "balance", balance,
                             "currency", "USD", "total_spent", spent,
                             "last_updated", when));
-    /* Printed with as many significant digits as the exact amounts have
-     * (at most 17, a double's limit), the numbers read back as the exact
-     * decimals up to 15 digits and within a unit of the last place above. */
-    resp->json_flags = JSON_REAL_PRECISION(digits > 17 ? 17 : digits);
+    /* Fifteen significant digits print any amount of up to 15 digits
+     * exactly and never add noise; longer amounts (large balances with
+     * many decimals) get 16, a double's last reliable digit. One flag
+     * covers the whole body, so both amounts share it. */
+    resp->json_flags = JSON_REAL_PRECISION(digits > 15 ? 16 : 15);
 }
 
 const struct route route_balance = {.method = "GET",

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "billing.h"
+#include "buf.h"
 #include "clock.h"
 #include "fixtures.h"
 #include "reply.h"
@@ -90,43 +91,105 @@ static int key_before(const char *body, size_t pos, char *key, size_t keylen)
     for (start = end; start > 0; start--)
         if (body[start - 1] == '"' && (start < 2 || body[start - 2] != '\\'))
             break;
-    if (start == 0 || end - start >= keylen)
+    if (start == 0 || end - start >= keylen ||
+        memchr(body + start, '\\', end - start) != NULL)
         return -1;
     memcpy(key, body + start, end - start);
     key[end - start] = '\0';
     return 0;
 }
 
-/* Parses the body; returns a new reference or NULL with e set (400). A
- * number too large for the parser is a valid-JSON value out of range, so it
- * is reported against its field like any other out-of-range value. */
+/* Re-reads a body whose number at [.., pos) was too large for the parser,
+ * with that number clamped to the largest value the parser takes. Returns
+ * the clamped body, or NULL when it still is not JSON (the number was not
+ * the only problem). */
+static json_t *load_clamped(const char *body, size_t len, size_t pos,
+                            bool integer, bool negative)
+{
+    const char *repl =
+        integer ? (negative ? "-9223372036854775808" : "9223372036854775807")
+                : (negative ? "-1e308" : "1e308");
+    size_t start = pos, rlen = strlen(repl);
+    struct buf b;
+    json_t *v = NULL;
+
+    while (start > 0 && strchr("0123456789+-.eE", body[start - 1]) != NULL)
+        start--;
+    buf_init(&b, len + rlen + 1);
+    if (buf_append(&b, body, start) == 0 && buf_appends(&b, repl) == 0 &&
+        buf_append(&b, body + pos, len - pos) == 0)
+        v = json_loadb(b.data, b.len, 0, NULL);
+    buf_cleanup(&b);
+    return v;
+}
+
+/* Parses the body; returns a new reference or NULL with e set (400).
+ *
+ * A number too large for the parser is valid JSON out of range, so it is
+ * reported like any other out-of-range value: the body is re-read with the
+ * number clamped and validated, which names the field by its full path (or
+ * reports the first other problem); if even the clamped request is valid,
+ * the number is reported against its key. */
 static json_t *parse_body(const struct request *req, struct api_error *e)
 {
     const char *text = req->body ? req->body : "";
     json_error_t jerr;
-    json_t *body = json_loadb(text, req->body_len, JSON_ALLOW_NUL, &jerr);
+    json_t *body = json_loadb(text, req->body_len, 0, &jerr);
     bool big_int = strstr(jerr.text, "too big") != NULL;
+    bool negative = strstr(jerr.text, "negative") != NULL;
+    json_t *clamped = NULL;
+    struct chat_request creq;
     char key[128];
 
     if (body != NULL)
         return body;
+    memset(&creq, 0, sizeof(creq));
     if ((big_int || strstr(jerr.text, "real number overflow") != NULL) &&
-        jerr.position > 0 && (size_t)jerr.position <= req->body_len &&
-        key_before(text, (size_t)jerr.position, key, sizeof(key)) == 0) {
-        api_error_set(e, API_ERR_INVALID_REQUEST, key,
-                      !big_int ? "decimal_above_max_value"
-                      : strstr(jerr.text, "negative") != NULL
-                          ? "integer_below_min_value"
-                          : "integer_above_max_value",
+        jerr.position > 0 && (size_t)jerr.position <= req->body_len)
+        clamped = load_clamped(text, req->body_len, (size_t)jerr.position,
+                               big_int, negative);
+    if (clamped == NULL && strstr(jerr.text, "\\u0000") != NULL) {
+        api_error_set(e, API_ERR_INVALID_JSON, NULL, NULL,
+                      "Strings in the request must not contain \\u0000 "
+                      "(line %d, column %d).",
+                      jerr.line, jerr.column);
+        goto out;
+    }
+    if (clamped == NULL) {
+        api_error_set(e, API_ERR_INVALID_JSON, NULL, NULL,
+                      "We could not parse the JSON body of your request: %s "
+                      "(line %d, column %d). The body must be a JSON object.",
+                      jerr.text, jerr.line, jerr.column);
+        goto out;
+    }
+    if (validate_chat_request(clamped, &creq, e) != 0) {
+        /* A range error there names the field; its message would quote the
+         * clamped stand-in, not what the client sent. */
+        if (e->code != NULL && (strstr(e->code, "_max_value") != NULL ||
+                                strstr(e->code, "_min_value") != NULL)) {
+            char param[sizeof(e->param)];
+
+            memcpy(param, e->param, sizeof(param));
+            api_error_set(e, API_ERR_INVALID_REQUEST, param, e->code,
+                          "Invalid '%s': the number is outside the range "
+                          "this API accepts.",
+                          param);
+        }
+    } else {
+        bool named =
+            key_before(text, (size_t)jerr.position, key, sizeof(key)) == 0;
+
+        api_error_set(e, API_ERR_INVALID_REQUEST, named ? key : NULL,
+                      !big_int   ? "decimal_above_max_value"
+                      : negative ? "integer_below_min_value"
+                                 : "integer_above_max_value",
                       "Invalid '%s': the number is outside the range this "
                       "API accepts.",
-                      key);
-        return NULL;
+                      named ? key : "number");
     }
-    api_error_set(e, API_ERR_INVALID_JSON, NULL, NULL,
-                  "We could not parse the JSON body of your request: %s "
-                  "(line %d, column %d). The body must be a JSON object.",
-                  jerr.text, jerr.line, jerr.column);
+out:
+    chat_request_cleanup(&creq);
+    json_decref(clamped);
     return NULL;
 }
 

@@ -44,6 +44,8 @@ void api_error_set(struct api_error *e, enum api_error_kind kind,
     va_end(ap);
     /* Client text (a path, a parameter name) and a cut at the buffer's end
      * must never make the error body unencodable. */
+    utf8_trim_partial(e->message);
+    utf8_trim_partial(e->param);
     utf8_scrub(e->message);
     utf8_scrub(e->param);
 }

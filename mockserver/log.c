@@ -60,10 +60,10 @@ static void emit_json(struct log *l, json_t *o)
     json_decref(o);
 }
 
-/* Copies a client-supplied path for the log, percent-encoding spaces,
- * control characters and non-ASCII bytes, so a path can neither forge a log
- * line nor break the JSON encoder. */
-static void clean_path(const char *in, char *out, size_t outlen)
+/* Copies client-supplied text (method, path) for the log, percent-encoding
+ * '%', spaces, control characters and non-ASCII bytes, so it can neither
+ * forge a log line nor break the JSON encoder, and reads back unambiguously. */
+static void clean_text(const char *in, char *out, size_t outlen)
 {
     static const char hex[] = "0123456789ABCDEF";
     size_t o = 0;
@@ -71,7 +71,7 @@ static void clean_path(const char *in, char *out, size_t outlen)
     for (; *in != '\0' && o + 4 < outlen; in++) {
         unsigned char c = (unsigned char)*in;
 
-        if (c <= 0x20 || c >= 0x7f) {
+        if (c <= 0x20 || c >= 0x7f || c == '%') {
             out[o++] = '%';
             out[o++] = hex[c >> 4];
             out[o++] = hex[c & 15];
@@ -82,15 +82,16 @@ static void clean_path(const char *in, char *out, size_t outlen)
     out[o] = '\0';
 }
 
-void log_request(struct log *l, const char *request_id, const char *method,
+void log_request(struct log *l, const char *request_id, const char *raw_method,
                  const char *raw_path, int status, double ms)
 {
-    char ts[40], path[768];
+    char ts[40], path[768], method[64];
 
     if (l == NULL || l->quiet)
         return;
     timestamp(ts, sizeof(ts));
-    clean_path(raw_path, path, sizeof(path));
+    clean_text(raw_method, method, sizeof(method));
+    clean_text(raw_path, path, sizeof(path));
     if (l->fmt == LOG_JSON) {
         emit_json(l, json_pack("{s:s, s:s, s:s, s:s, s:s, s:i, s:f}", "time",
                                ts, "event", "request", "request_id", request_id,

@@ -136,9 +136,11 @@ int mock_main(int argc, char **argv)
     if (fx == NULL)
         return 1;
     if (o.check) {
-        printf("%s: ok: %zu models, %zu plans, %zu keys\n",
+        printf("%s: ok: %zu model%s, %zu plan%s, %zu key%s\n",
                o.fixtures ? o.fixtures : "ai-nexus.yaml (embedded)",
-               fx->nmodels, fx->nplans, fx->nkeys);
+               fx->nmodels, fx->nmodels == 1 ? "" : "s", fx->nplans,
+               fx->nplans == 1 ? "" : "s", fx->nkeys,
+               fx->nkeys == 1 ? "" : "s");
         fixtures_free(fx);
         return 0;
     }

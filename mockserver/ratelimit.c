@@ -71,6 +71,8 @@ static void window_state(const struct rl_window *w, const struct rl_limits *lim,
     st->limit_tok = lim->tokens_per_minute;
     st->remaining_tok = left(lim->tokens_per_minute, w->tokens);
     st->reset_tok_ms = w->tokens > 0 ? reset : 0;
+    st->used_req = w->requests;
+    st->used_tok = w->tokens;
 }
 
 enum rl_verdict ratelimit_admit(struct ratelimit *rl, size_t key,

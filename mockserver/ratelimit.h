@@ -25,7 +25,8 @@ struct rl_state {
     bool limit_tokens;     /* a token limit applies */
     uint32_t limit_tok, remaining_tok;
     uint64_t reset_tok_ms;
-    uint64_t retry_after_ms; /* set when refused */
+    uint64_t used_req, used_tok; /* counted in the window so far */
+    uint64_t retry_after_ms;     /* set when refused */
 };
 
 enum rl_verdict { RL_ADMIT, RL_REFUSE_REQUESTS, RL_REFUSE_TOKENS };

@@ -148,16 +148,15 @@ int router_admit(struct app *app, struct request *req, uint64_t tokens,
     if (v == RL_REFUSE_REQUESTS)
         api_error_set(&e, API_ERR_RATE_REQUESTS, NULL, NULL,
                       "Rate limit reached for requests per minute (RPM): "
-                      "Limit %" PRIu32 ", Used %" PRIu32
+                      "Limit %" PRIu32 ", Used %" PRIu64
                       ", Requested 1. Please try again in %" PRIu64 "s.",
-                      st.limit_req, st.limit_req - st.remaining_req, secs);
+                      st.limit_req, st.used_req, secs);
     else
         api_error_set(&e, API_ERR_RATE_TOKENS, NULL, NULL,
                       "Rate limit reached for tokens per minute (TPM): "
-                      "Limit %" PRIu32 ", Used %" PRIu32 ", Requested %" PRIu64
+                      "Limit %" PRIu32 ", Used %" PRIu64 ", Requested %" PRIu64
                       ". Please try again in %" PRIu64 "s.",
-                      st.limit_tok, st.limit_tok - st.remaining_tok, tokens,
-                      secs);
+                      st.limit_tok, st.used_tok, tokens, secs);
     response_error(resp, &e);
     response_header(resp, "retry-after", "%" PRIu64, secs ? secs : 1);
     response_header(resp, "retry-after-ms", "%" PRIu64, st.retry_after_ms);

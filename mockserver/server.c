@@ -26,9 +26,10 @@
 #include "router.h"
 #include "sse.h"
 
-/* Memory per connection for the request line and headers: generous, so
- * that only requests no client sends meet libmicrohttpd's own 414/431. */
-#define SERVER_HEADER_MEMORY (256u * 1024u)
+/* Memory per connection for the request line and headers: twice the
+ * library's default, room for any real client's headers, while thousands of
+ * idle streams stay cheap (each connection holds this much). */
+#define SERVER_HEADER_MEMORY (64u * 1024u)
 
 /* Read-size hint for stream responses. */
 #define STREAM_BLOCK 16384

@@ -30,6 +30,23 @@ size_t utf8_seq_len(const unsigned char *s, size_t avail)
     return n;
 }
 
+void utf8_trim_partial(char *s)
+{
+    size_t len = strlen(s), i = len, need;
+    const unsigned char *p = (const unsigned char *)s;
+
+    /* Find the start of the last character: at most 3 continuation bytes
+     * back. */
+    while (i > 0 && len - i < 4 && (p[i - 1] & 0xc0) == 0x80)
+        i--;
+    if (i == 0 || p[i - 1] < 0xc0)
+        return;
+    i--;
+    need = p[i] >= 0xf0 ? 4 : p[i] >= 0xe0 ? 3 : 2;
+    if (i + need > len)
+        s[i] = '\0';
+}
+
 void utf8_scrub(char *s)
 {
     unsigned char *p = (unsigned char *)s;

@@ -9,6 +9,9 @@
  * at s, or 0 when they do not start one (stray or cut-off bytes, overlong
  * forms, surrogates, code points above U+10FFFF). avail must be > 0. */
 size_t utf8_seq_len(const unsigned char *s, size_t avail);
+/* Drops a multi-byte sequence that a cut left incomplete at the end of s
+ * (a bounded copy stopping mid-character). */
+void utf8_trim_partial(char *s);
 /* Makes the NUL-terminated s valid UTF-8 in place: each byte that starts
  * no valid sequence becomes '?'. */
 void utf8_scrub(char *s);

@@ -738,24 +738,45 @@ static void test_hostile_text_still_gets_error_bodies(void **state)
 
 static void test_numbers_beyond_the_parser(void **state)
 {
+    static const struct {
+        const char *body;
+        const char *param; /* NULL: null */
+        const char *code;
+    } cases[] = {
+        {HELLO ",\"max_tokens\": 99999999999999999999}", "max_tokens",
+         "integer_above_max_value"},
+        {HELLO ",\"max_tokens\": -99999999999999999999}", "max_tokens",
+         "integer_below_min_value"},
+        {HELLO ",\"temperature\":1e400}", "temperature",
+         "decimal_above_max_value"},
+        {HELLO ",\"seed\":-99999999999999999999}", "seed",
+         "integer_below_min_value"},
+        /* Nested numbers are named by their full path. */
+        {"{\"model\":\"qwen-max\",\"messages\":[{\"role\":\"user\","
+         "\"content\":\"hi\",\"name\":1e400}]}",
+         "messages[0].name", "invalid_type"},
+        {HELLO ",\"stop\":[1e400]}", "stop[0]", "invalid_type"},
+        /* The number is not the only problem: the first one wins. */
+        {HELLO ",\"bogus\":1e400}", "bogus", "unknown_parameter"},
+        {HELLO ",\"temperature\":1e400, garbage", NULL, "invalid_json"},
+        /* NUL inside a string is refused, never cut short. */
+        {"{\"model\":\"qwen-max\\u0000evil\",\"messages\":[{\"role\":"
+         "\"user\",\"content\":\"hi\"}]}",
+         NULL, "invalid_json"},
+    };
     struct http_reply r;
+    size_t i;
 
     (void)state;
-    req("POST", "/v1/chat/completions", KEY,
-        HELLO ",\"max_tokens\": 99999999999999999999}", &r);
-    assert_error(&r, 400, "invalid_request_error", "max_tokens",
-                 "integer_above_max_value");
-    http_reply_free(&r);
-    req("POST", "/v1/chat/completions", KEY, HELLO ",\"temperature\":1e400}",
-        &r);
-    assert_error(&r, 400, "invalid_request_error", "temperature",
-                 "decimal_above_max_value");
-    http_reply_free(&r);
-    req("POST", "/v1/chat/completions", KEY,
-        HELLO ",\"seed\":-99999999999999999999}", &r);
-    assert_error(&r, 400, "invalid_request_error", "seed",
-                 "integer_below_min_value");
-    http_reply_free(&r);
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        req("POST", "/v1/chat/completions", KEY, cases[i].body, &r);
+        assert_error(&r, 400, "invalid_request_error", cases[i].param,
+                     cases[i].code);
+        /* The message never quotes a stand-in the client did not send. */
+        assert_null(strstr(r.body, "9223372036854775807"));
+        assert_null(strstr(r.body, "1e+308"));
+        http_reply_free(&r);
+    }
 }
 
 static void test_unknown_model_not_counted(void **state)

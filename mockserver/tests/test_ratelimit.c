@@ -60,8 +60,11 @@ static void test_tokens(void **state)
     assert_int_equal(ratelimit_admit(rl, 0, &lim, 600, 0, &st), RL_ADMIT);
     assert_int_equal(st.remaining_tok, 400);
     assert_int_equal(st.remaining_req, 99);
+    assert_int_equal(st.used_tok, 600);
+    assert_int_equal(st.used_req, 1);
     assert_int_equal(ratelimit_admit(rl, 0, &lim, 401, 1000, &st),
                      RL_REFUSE_TOKENS);
+    assert_int_equal(st.used_tok, 600); /* the refused one is not counted */
     assert_int_equal(st.retry_after_ms, 59000);
     assert_int_equal(st.remaining_req, 99);
     assert_int_equal(ratelimit_admit(rl, 0, &lim, 400, 1000, &st), RL_ADMIT);
