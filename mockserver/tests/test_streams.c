@@ -19,22 +19,23 @@
 
 #define STREAMS 2000
 
-/* The mock's thread count, from /proc. */
-static int threads_of(pid_t pid)
+/* A number field of the mock's /proc status ("Threads:", "VmHWM:"). */
+static long status_of(pid_t pid, const char *field)
 {
     char path[64], line[256];
+    size_t n = strlen(field);
     FILE *f;
-    int n = -1;
+    long v = -1;
 
     snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
     f = fopen(path, "r");
     if (f == NULL)
         return -1;
     while (fgets(line, sizeof(line), f) != NULL)
-        if (strncmp(line, "Threads:", 8) == 0)
-            n = (int)strtol(line + 8, NULL, 10);
+        if (strncmp(line, field, n) == 0)
+            v = strtol(line + n, NULL, 10);
     fclose(f);
-    return n;
+    return v;
 }
 
 static void test_many_paced_streams(void **state)
@@ -102,16 +103,16 @@ static void test_many_paced_streams(void **state)
         while ((msg = curl_multi_info_read(m, &left)) != NULL)
             if (msg->msg == CURLMSG_DONE && msg->data.result == CURLE_OK)
                 done++;
-        t = threads_of(p.pid);
+        t = (int)status_of(p.pid, "Threads:");
         if (t > max_threads)
             max_threads = t;
         curl_multi_wait(m, NULL, 0, 50, NULL);
     }
     fprintf(stderr,
-            "# %d/%d paced streams completed in %llu ms; mock "
-            "threads at most %d\n",
+            "# %d/%d paced streams completed in %llu ms; mock threads at "
+            "most %d, peak memory %ld KiB\n",
             done, STREAMS, (unsigned long long)(clock_real_ms() - begin),
-            max_threads);
+            max_threads, status_of(p.pid, "VmHWM:"));
     assert_int_equal(done, STREAMS);
     for (i = 0; i < STREAMS; i++) {
         assert_true(sinks[i].events >= 3);
