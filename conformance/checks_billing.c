@@ -2,7 +2,6 @@
  * what a billed request does to it, and 402 for an empty balance. */
 #include "checks_billing.h"
 
-#include <float.h>
 #include <math.h>
 #include <string.h>
 
@@ -16,11 +15,12 @@
  * charges 3e-11 for 30 tokens), so no absolute step can tell a small
  * charge from a wrong one. */
 #define RELATIVE_TOLERANCE 1e-9
-/* The floor under that: the noise of the doubles the amounts went through.
- * A server computes balance - charge in doubles and prints the result, so
- * each amount carries up to a few units in the last place of the largest
- * figure; ABSOLUTE_FLOOR keeps the floor above zero. */
-#define ULPS 4.0
+/* What a printed amount can show, relative to its size. A double printed
+ * in JSON carries 15 to 17 significant digits; with 15 the last one is
+ * worth at most 1e-14 of the amount (the 1e-15 of a double's precision,
+ * times ten for safety). A change smaller than that may not show at all:
+ * 8999999 - 3e-11 prints as 8999999. ABSOLUTE_FLOOR keeps it above zero. */
+#define PRINT_RESOLUTION 1e-14
 #define ABSOLUTE_FLOOR 1e-15
 
 enum { SHAPE, CHARGE, LAST_UPDATED, INSUFFICIENT, INSUFFICIENT_CODE };
@@ -112,14 +112,11 @@ out:
     return;
 }
 
-/* The rounding noise of amounts read around a charge: a few units in the
- * last place of the largest of them, never below ABSOLUTE_FLOOR. */
-static double money_noise(const struct balance *b1, const struct balance *b2)
+/* The smallest change between amounts a and b that their printing is sure
+ * to show: PRINT_RESOLUTION of the larger, never below ABSOLUTE_FLOOR. */
+static double resolution(double a, double b)
 {
-    double big = fmax(fmax(fabs(b1->balance), fabs(b2->balance)),
-                      fmax(fabs(b1->spent), fabs(b2->spent)));
-
-    return fmax(ULPS * DBL_EPSILON * big, ABSOLUTE_FLOOR);
+    return fmax(PRINT_RESOLUTION * fmax(fabs(a), fabs(b)), ABSOLUTE_FLOOR);
 }
 
 /* True when the amounts a and b agree: relatively, with the noise as the
@@ -129,33 +126,63 @@ static bool money_equal(double a, double b, double noise)
     return fabs(a - b) <= RELATIVE_TOLERANCE * fmax(fabs(a), fabs(b)) + noise;
 }
 
-/* Judges the charge of the billed request between two balances. */
-static void judge_charge(struct conform *c, const struct balance *b1,
-                         const struct balance *b2, const struct exchange *chat,
-                         const struct exchange *after)
+/* Judges billing.charge from two good balances. A charge is seen on an
+ * amount when the amount moved by more than it can resolve. Seen on both,
+ * the two must agree; seen on neither, nothing was charged; seen on one
+ * only, it fails unless it is below what the other amount can show, which
+ * is a warning: the check cannot observe it there. */
+static void judge_amounts(struct conform *c, const struct balance *b1,
+                          const struct balance *b2,
+                          const struct exchange *after)
 {
     double fell = b1->balance - b2->balance, rose = b2->spent - b1->spent;
-    double noise = money_noise(b1, b2);
+    double res_b = resolution(b1->balance, b2->balance);
+    double res_s = resolution(b1->spent, b2->spent);
+    bool seen_b = fell > res_b, seen_s = rose > res_s;
+    bool back = fell < -res_b || rose < -res_s;
 
-    if (!exchange_status_is(chat, 200)) {
-        conform_violation(
-            c, &checks[CHARGE], exchange_evidence(chat, EVIDENCE_NO_FOCUS),
-            "the billed request got %s", conform_describe(c, &chat->resp));
-    } else if (fell <= noise || rose <= noise ||
-               !money_equal(fell, rose, noise)) {
-        conform_violation(
-            c, &checks[CHARGE], exchange_evidence(after, EVIDENCE_NO_FOCUS),
-            "balance %.9g -> %.9g, total_spent %.9g -> %.9g: "
-            "the balance fell by %.15g and total_spent rose by "
-            "%.15g",
-            b1->balance, b2->balance, b1->spent, b2->spent, fell, rose);
-    } else {
+    if (!back && seen_b && seen_s && money_equal(fell, rose, res_b + res_s)) {
         conform_pass(c, &checks[CHARGE],
                      exchange_evidence(after, EVIDENCE_NO_FOCUS),
                      "charged %.9g: balance %.9g -> %.9g, total_spent %.9g -> "
                      "%.9g",
                      fell, b1->balance, b2->balance, b1->spent, b2->spent);
+    } else if (!back && seen_s && !seen_b && rose <= res_b) {
+        conform_warn(
+            c, &checks[CHARGE], exchange_evidence(after, EVIDENCE_NO_FOCUS),
+            "total_spent %.9g -> %.9g rose by %.15g, but the balance "
+            "%.17g -> %.17g cannot show it: the charge is below the "
+            "printing precision of the balance (about %.3g), so "
+            "its fall cannot be checked",
+            b1->spent, b2->spent, rose, b1->balance, b2->balance, res_b);
+    } else if (!back && seen_b && !seen_s && fell <= res_s) {
+        conform_warn(
+            c, &checks[CHARGE], exchange_evidence(after, EVIDENCE_NO_FOCUS),
+            "the balance %.9g -> %.9g fell by %.15g, but total_spent "
+            "%.17g -> %.17g cannot show it: the charge is below the "
+            "printing precision of total_spent (about %.3g), so "
+            "its rise cannot be checked",
+            b1->balance, b2->balance, fell, b1->spent, b2->spent, res_s);
+    } else {
+        conform_violation(
+            c, &checks[CHARGE], exchange_evidence(after, EVIDENCE_NO_FOCUS),
+            "balance %.9g -> %.9g, total_spent %.9g -> %.9g: "
+            "the balance fell by %.15g and total_spent rose by %.15g",
+            b1->balance, b2->balance, b1->spent, b2->spent, fell, rose);
     }
+}
+
+/* Judges the charge of the billed request between two balances. */
+static void judge_charge(struct conform *c, const struct balance *b1,
+                         const struct balance *b2, const struct exchange *chat,
+                         const struct exchange *after)
+{
+    if (!exchange_status_is(chat, 200))
+        conform_violation(
+            c, &checks[CHARGE], exchange_evidence(chat, EVIDENCE_NO_FOCUS),
+            "the billed request got %s", conform_describe(c, &chat->resp));
+    else
+        judge_amounts(c, b1, b2, after);
     if (b2->updated < b1->updated)
         conform_violation(c, &checks[LAST_UPDATED],
                           exchange_evidence(after, EVIDENCE_NO_FOCUS),

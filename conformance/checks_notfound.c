@@ -33,23 +33,50 @@ static const struct check_def checks[] = {
 
 static const char unknown_model[] = "nexus-conform-no-such-model";
 
-/* Judges the unknown model in GET /models/{id}, if that is offered. */
+/* What a refusal with status st means, for the message: "" when the status
+ * names no reason the runner knows. */
+static const char *status_reason(long st)
+{
+    if (st == 429)
+        return " (rate limited)";
+    if (st >= 500)
+        return " (a server error)";
+    return "";
+}
+
+/* Judges the unknown model in GET /models/{id}, if that is offered: only
+ * 404, 405 and 501 for the model under test mean "not offered" (as in
+ * models.retrieve); any other failure, a 429 from a rate-limited key
+ * included, fails the check, as it fails every check whose request it
+ * refuses (with no impact: the rule was not seen broken). */
 static void judge_retrieve(struct conform *c)
 {
     struct exchange x;
     struct dbuf path;
     const char *auth;
+    long st;
 
     exchange_init(&x);
     dbuf_init(&path, 4096);
     models_path(conform_model(c), &path);
     auth = conform_bearer(c, conform_options(c)->api_key);
     exchange_send(c, &x, "GET", dbuf_str(&path), auth, NULL, NULL, false);
-    if (!exchange_status_is(&x, 200)) {
+    st = x.resp.status;
+    if (x.resp.ts == TRANSPORT_OK && (st == 404 || st == 405 || st == 501)) {
         conform_skip(c, &checks[RETRIEVE],
                      "GET /models/{id} is not offered (the model under test "
-                     "got %s)",
-                     conform_describe(c, &x.resp));
+                     "got HTTP %ld)",
+                     st);
+        goto out;
+    }
+    if (!exchange_status_is(&x, 200)) {
+        conform_fail(c, &checks[RETRIEVE],
+                     exchange_evidence(&x, EVIDENCE_NO_FOCUS),
+                     "GET /models/{id} for the model under test got %s%s, "
+                     "so the check could not run: an unknown id was not "
+                     "tried",
+                     conform_describe(c, &x.resp),
+                     x.resp.ts == TRANSPORT_OK ? status_reason(st) : "");
         goto out;
     }
     dbuf_reset(&path);

@@ -82,11 +82,7 @@ static const struct check_def checks[] = {
          "unknown fields, and no block of event:, id: or retry: lines "
          "without data",
          "Official SDK client behaviour, section 1 and section 5 scenarios 6-7",
-         "a BOM loses the first event in Python, Go and Java; after "
-         "any id: Python raises JSONDecodeError at the next blank line "
-         "that ends no data; a frame with only retry: or id: makes Python "
-         "raise JSONDecodeError, and one with only event: makes Python "
-         "raise JSONDecodeError and Node SyntaxError"},
+         NULL /* rule_hazards names the impact of each hazard it finds */},
     [JSON_DATA] = {"stream.json", LEVEL_MUST,
                    "Every data payload before [DONE] MUST be a JSON object",
                    CHUNK,
@@ -292,64 +288,89 @@ out:
     return ret;
 }
 
-/* stream.sdk-hazards */
+/* Appends one hazard to the text found and its SDK consequence to impact;
+ * both are cut at their size. */
+static void add_hazard(char *found, size_t nf, char *impact, size_t ni,
+                       const char *what, const char *effect)
+{
+    size_t lf = strlen(found), li = strlen(impact);
+
+    if (lf < nf)
+        snprintf(found + lf, nf - lf, "%s%s", lf > 0 ? "; " : "", what);
+    if (li < ni)
+        snprintf(impact + li, ni - li, "%s%s", li > 0 ? "; " : "", effect);
+}
+
+/* stream.sdk-hazards: every hazard of the stream, then the consequences of
+ * those found (and only those); the focus is the first one's byte. */
 static enum verdict rule_hazards(const struct streamed *s, size_t *focus,
                                  char *why, size_t n)
 {
-    enum verdict ret;
     const struct stream_log *l = &s->log;
-    size_t i;
+    char found[512] = "", impact[512] = "", what[160];
+    size_t i, retries = 0, first_retry = 0;
+    bool seen = false;
 
     if (l->stats.bom) {
         *focus = 0;
-        snprintf(why, n,
-                 "the stream opens with a UTF-8 byte order mark (Python, Go "
-                 "and Java lose the first event)");
-        ret = RULE_BAD;
-        goto out;
+        seen = true;
+        add_hazard(found, sizeof(found), impact, sizeof(impact),
+                   "the stream opens with a UTF-8 byte order mark",
+                   "a BOM loses the first event in Python, Go and Java");
     }
     if (l->stats.meta_blocks > 0) {
-        *focus = (size_t)l->stats.first_meta_at;
-        snprintf(why, n,
+        if (!seen)
+            *focus = (size_t)l->stats.first_meta_at;
+        seen = true;
+        snprintf(what, sizeof(what),
                  "%u block(s) of event:, id: or retry: lines without data, "
-                 "the first at byte %zu: Python raises JSONDecodeError on "
-                 "each%s",
-                 l->stats.meta_blocks, *focus,
-                 l->stats.meta_event_blocks > 0
-                     ? ", Node SyntaxError on those with event:"
-                     : "");
-        ret = RULE_BAD;
-        goto out;
+                 "the first at byte %zu",
+                 l->stats.meta_blocks, (size_t)l->stats.first_meta_at);
+        add_hazard(found, sizeof(found), impact, sizeof(impact), what,
+                   l->stats.meta_event_blocks > 0
+                       ? "Python raises JSONDecodeError on each such block, "
+                         "Node SyntaxError on those with event:"
+                       : "Python raises JSONDecodeError on each such block");
     }
     if (l->stats.id_fields > 0) {
-        *focus = (size_t)l->stats.first_id_at;
-        snprintf(why, n,
-                 "%u id: line(s), the first at byte %zu: from then on Python "
-                 "raises JSONDecodeError at any blank line that ends no data "
-                 "(after a comment, or an extra one)",
-                 l->stats.id_fields, *focus);
-        ret = RULE_BAD;
-        goto out;
+        if (!seen)
+            *focus = (size_t)l->stats.first_id_at;
+        seen = true;
+        snprintf(what, sizeof(what), "%u id: line(s), the first at byte %zu",
+                 l->stats.id_fields, (size_t)l->stats.first_id_at);
+        add_hazard(found, sizeof(found), impact, sizeof(impact), what,
+                   "after an id: Python raises JSONDecodeError at any blank "
+                   "line that ends no data (after a comment, or an extra "
+                   "one)");
     }
-    for (i = 0; i < l->n_events; i++) {
-        if (l->events[i].has_retry) {
-            *focus = (size_t)l->events[i].offset;
-            snprintf(why, n, "event %zu carries a retry: field", i);
-            ret = RULE_BAD;
-            goto out;
-        }
+    for (i = 0; i < l->n_events; i++)
+        if (l->events[i].has_retry && retries++ == 0)
+            first_retry = i;
+    if (retries > 0) {
+        if (!seen)
+            *focus = (size_t)l->events[first_retry].offset;
+        seen = true;
+        snprintf(what, sizeof(what),
+                 "%zu event(s) carry a retry: field, the first event %zu",
+                 retries, first_retry);
+        add_hazard(found, sizeof(found), impact, sizeof(impact), what,
+                   "the SDKs ignore retry: on an event with data, but in a "
+                   "block without data it makes Python raise "
+                   "JSONDecodeError");
     }
     if (l->stats.unknown_fields > 0) {
-        snprintf(why, n,
-                 "%u line(s) with a field name other than data, "
-                 "event, id or retry",
+        seen = true;
+        snprintf(what, sizeof(what),
+                 "%u line(s) with a field name other than data, event, id "
+                 "or retry",
                  l->stats.unknown_fields);
-        ret = RULE_BAD;
-        goto out;
+        add_hazard(found, sizeof(found), impact, sizeof(impact), what,
+                   "the official SDKs ignore unknown fields (no known "
+                   "breakage)");
     }
-    ret = RULE_OK;
-out:
-    return ret;
+    if (seen)
+        snprintf(why, n, "%s. Impact: %s", found, impact);
+    return seen ? RULE_BAD : RULE_OK;
 }
 
 /* stream.json */
@@ -931,7 +952,7 @@ static void judge_rule(struct conform *c, size_t r, struct streamed *s,
                        size_t n_streams)
 {
     const struct check_def *d = &checks[rules[r].check];
-    char why[512] = "", na[512] = "";
+    char why[1024] = "", na[1024] = "";
     size_t k, focus;
     bool judged = false;
     enum verdict v;

@@ -308,6 +308,46 @@ void conform_violation(struct conform *c, const struct check_def *d,
     va_end(ap);
 }
 
+/* Formats a verdict without the impact and records it. */
+static void vrecord_plain(struct conform *c, const struct check_def *d,
+                          enum check_status st, json_t *evidence,
+                          const char *fmt, va_list ap)
+    __attribute__((format(printf, 5, 0)));
+
+/* Formats a verdict without the impact and records it. */
+static void vrecord_plain(struct conform *c, const struct check_def *d,
+                          enum check_status st, json_t *evidence,
+                          const char *fmt, va_list ap)
+{
+    char msg[MAX_MESSAGE];
+
+    vformat(msg, sizeof(msg), fmt, ap);
+    record(c, d, st, evidence, msg);
+}
+
+/* Records a warning on d whatever its level, without the impact. */
+void conform_warn(struct conform *c, const struct check_def *d,
+                  json_t *evidence, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    vrecord_plain(c, d, CHECK_WARN, evidence, fmt, ap);
+    va_end(ap);
+}
+
+/* Records a failure on d that is no violation of its rule, without the
+ * impact. */
+void conform_fail(struct conform *c, const struct check_def *d,
+                  json_t *evidence, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    vrecord_plain(c, d, CHECK_FAIL, evidence, fmt, ap);
+    va_end(ap);
+}
+
 /* Records that d could not be judged, and why. */
 void conform_skip(struct conform *c, const struct check_def *d, const char *fmt,
                   ...)

@@ -89,6 +89,18 @@ void conform_pass(struct conform *c, const struct check_def *d,
 void conform_violation(struct conform *c, const struct check_def *d,
                        json_t *evidence, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+/* Records a warning on d whatever its level: an observation, not a
+ * violation, for a check that could not see what it judges (and says why).
+ * The message gains no impact. evidence is stolen (may be NULL). */
+void conform_warn(struct conform *c, const struct check_def *d,
+                  json_t *evidence, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* Records a failure on d that is no violation of its rule: the server
+ * refused a request the check needed (a 429, a 5xx), so it could not run.
+ * The message gains no impact. evidence is stolen (may be NULL). */
+void conform_fail(struct conform *c, const struct check_def *d,
+                  json_t *evidence, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 /* Records that d could not be judged, and why. */
 void conform_skip(struct conform *c, const struct check_def *d, const char *fmt,
                   ...) __attribute__((format(printf, 3, 4)));

@@ -161,9 +161,10 @@ static const char *message_of(const struct results *r, const char *id)
     return "";
 }
 
-/* Checks the case's "says": each listed check's message must contain each
- * of its strings. Returns how many do not. */
-static int says_ok(const char *name, const json_t *says,
+/* Checks the case's "says" and "says_not": each listed check's message
+ * must contain each string of the first, and none of the second. Returns
+ * how many do not. */
+static int says_ok(const char *name, const json_t *says, const json_t *says_not,
                    const struct results *r)
 {
     const char *id;
@@ -178,6 +179,17 @@ static int says_ok(const char *name, const json_t *says,
             if (strstr(message_of(r, id), json_string_value(v)) != NULL)
                 continue;
             print_error("%s: the message of %s lacks \"%s\": %s\n", name, id,
+                        json_string_value(v), message_of(r, id));
+            bad++;
+        }
+    }
+    json_object_foreach((json_t *)says_not, id, want)
+    {
+        json_array_foreach(want, i, v)
+        {
+            if (strstr(message_of(r, id), json_string_value(v)) == NULL)
+                continue;
+            print_error("%s: the message of %s has \"%s\": %s\n", name, id,
                         json_string_value(v), message_of(r, id));
             bad++;
         }
@@ -225,7 +237,8 @@ static int run_case(const char *dir, const char *name, const json_t *good,
                     tu_describe(&r, why, sizeof(why)));
         bad = 1;
     }
-    if (says_ok(name, json_object_get(brk, "says"), &r) != 0)
+    if (says_ok(name, json_object_get(brk, "says"),
+                json_object_get(brk, "says_not"), &r) != 0)
         bad = 1;
     dbuf_addf(covered, ",%s,%s,", dbuf_str(&want_fail), dbuf_str(&want_warn));
     results_cleanup(&r);

@@ -761,6 +761,18 @@ static void test_junit_schema_strict(void **state)
         XML_HEAD
         "<testsuites timestamp=\"2026-01-02T03:04:05Z\">" SUITE_OPEN CASE_OK
         "</testsuite></testsuites>",
+        /* nor disabled: junit-10.xsd allows only name, time, tests,
+         * failures and errors there */
+        XML_HEAD "<testsuites disabled=\"0\">" SUITE_OPEN CASE_OK
+                 "</testsuite></testsuites>",
+        /* testsuite takes no version, testcase no file or line */
+        XML_HEAD
+        "<testsuites><testsuite name=\"g\" tests=\"1\" failures=\"0\" "
+        "errors=\"0\" skipped=\"0\" time=\"0.001\" version=\"1\">" CASE_OK
+        "</testsuite></testsuites>",
+        XML_HEAD "<testsuites>" SUITE_OPEN
+                 "<testcase name=\"a\" classname=\"c\" time=\"0.001\" "
+                 "file=\"f.c\" line=\"1\"/></testsuite></testsuites>",
         /* testsuites holds testsuite elements only */
         XML_HEAD "<testsuites>" CASE_OK "</testsuites>",
         /* testsuite: no unknown attribute (disabled is not one of its) */
@@ -802,7 +814,7 @@ static void test_junit_schema_strict(void **state)
     };
     static const char accepted[] = XML_HEAD
         "<testsuites name=\"n\" time=\"1.250\" tests=\"1\" "
-        "failures=\"1\" disabled=\"0\" errors=\"0\">"
+        "failures=\"1\" errors=\"0\">"
         "<testsuite name=\"g\" tests=\"1\" failures=\"1\" errors=\"0\" "
         "skipped=\"0\" time=\"0.001\" timestamp=\"2026-01-02T03:04:05Z\" "
         "hostname=\"h\" id=\"0\" package=\"p\">"
