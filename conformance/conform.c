@@ -3,6 +3,7 @@
 #include "conform.h"
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -263,23 +264,25 @@ static void vformat(char *buf, size_t n, const char *fmt, va_list ap)
         buf[0] = '\0';
 }
 
-/* Formats the message of a verdict on d and stores it; a failure or a
- * warning also says what the violation breaks. */
+/* Formats the message of a verdict on d and stores it; with impact, a
+ * failure or a warning also says what the violation breaks. */
 static void vrecord(struct conform *c, const struct check_def *d,
-                    enum check_status st, json_t *evidence, const char *fmt,
-                    va_list ap) __attribute__((format(printf, 5, 0)));
+                    enum check_status st, bool impact, json_t *evidence,
+                    const char *fmt, va_list ap)
+    __attribute__((format(printf, 6, 0)));
 
-/* Formats, adds the impact of a violation, and records. */
+/* Formats, adds the impact of a violation when impact is set, and
+ * records. */
 static void vrecord(struct conform *c, const struct check_def *d,
-                    enum check_status st, json_t *evidence, const char *fmt,
-                    va_list ap)
+                    enum check_status st, bool impact, json_t *evidence,
+                    const char *fmt, va_list ap)
 {
     char msg[MAX_MESSAGE];
     size_t len;
 
     vformat(msg, sizeof(msg), fmt, ap);
     len = strlen(msg);
-    if ((st == CHECK_FAIL || st == CHECK_WARN) && d->breaks != NULL &&
+    if (impact && (st == CHECK_FAIL || st == CHECK_WARN) && d->breaks != NULL &&
         len < sizeof(msg))
         snprintf(msg + len, sizeof(msg) - len, ". Impact: %s", d->breaks);
     record(c, d, st, evidence, msg);
@@ -292,7 +295,7 @@ void conform_pass(struct conform *c, const struct check_def *d,
     va_list ap;
 
     va_start(ap, fmt);
-    vrecord(c, d, CHECK_PASS, evidence, fmt, ap);
+    vrecord(c, d, CHECK_PASS, true, evidence, fmt, ap);
     va_end(ap);
 }
 
@@ -303,26 +306,9 @@ void conform_violation(struct conform *c, const struct check_def *d,
     va_list ap;
 
     va_start(ap, fmt);
-    vrecord(c, d, d->level == LEVEL_MUST ? CHECK_FAIL : CHECK_WARN, evidence,
-            fmt, ap);
+    vrecord(c, d, d->level == LEVEL_MUST ? CHECK_FAIL : CHECK_WARN, true,
+            evidence, fmt, ap);
     va_end(ap);
-}
-
-/* Formats a verdict without the impact and records it. */
-static void vrecord_plain(struct conform *c, const struct check_def *d,
-                          enum check_status st, json_t *evidence,
-                          const char *fmt, va_list ap)
-    __attribute__((format(printf, 5, 0)));
-
-/* Formats a verdict without the impact and records it. */
-static void vrecord_plain(struct conform *c, const struct check_def *d,
-                          enum check_status st, json_t *evidence,
-                          const char *fmt, va_list ap)
-{
-    char msg[MAX_MESSAGE];
-
-    vformat(msg, sizeof(msg), fmt, ap);
-    record(c, d, st, evidence, msg);
 }
 
 /* Records a warning on d whatever its level, without the impact. */
@@ -332,7 +318,7 @@ void conform_warn(struct conform *c, const struct check_def *d,
     va_list ap;
 
     va_start(ap, fmt);
-    vrecord_plain(c, d, CHECK_WARN, evidence, fmt, ap);
+    vrecord(c, d, CHECK_WARN, false, evidence, fmt, ap);
     va_end(ap);
 }
 
@@ -344,7 +330,7 @@ void conform_fail(struct conform *c, const struct check_def *d,
     va_list ap;
 
     va_start(ap, fmt);
-    vrecord_plain(c, d, CHECK_FAIL, evidence, fmt, ap);
+    vrecord(c, d, CHECK_FAIL, false, evidence, fmt, ap);
     va_end(ap);
 }
 
@@ -355,7 +341,7 @@ void conform_skip(struct conform *c, const struct check_def *d, const char *fmt,
     va_list ap;
 
     va_start(ap, fmt);
-    vrecord(c, d, CHECK_SKIP, NULL, fmt, ap);
+    vrecord(c, d, CHECK_SKIP, false, NULL, fmt, ap);
     va_end(ap);
 }
 
