@@ -126,6 +126,21 @@ static bool money_equal(double a, double b, double noise)
     return fabs(a - b) <= RELATIVE_TOLERANCE * fmax(fabs(a), fabs(b)) + noise;
 }
 
+/* Warns that a charge seen on one amount (moved by delta) is below what
+ * the other amount can print (res), so the other side cannot be checked. */
+static void warn_unseen(struct conform *c, const struct exchange *after,
+                        const char *seen, double s1, double s2,
+                        const char *moved, double delta, const char *unseen,
+                        double u1, double u2, const char *motion, double res)
+{
+    conform_warn(
+        c, &checks[CHARGE], exchange_evidence(after, EVIDENCE_NO_FOCUS),
+        "%s %.9g -> %.9g %s by %.15g, but %s %.17g -> %.17g cannot "
+        "show it: the charge is below the printing precision of %s "
+        "(about %.3g), so its %s cannot be checked",
+        seen, s1, s2, moved, delta, unseen, u1, u2, unseen, res, motion);
+}
+
 /* Judges billing.charge from two good balances. A charge is seen on an
  * amount when the amount moved by more than it can resolve. Seen on both,
  * the two must agree; seen on neither, nothing was charged; seen on one
@@ -148,21 +163,11 @@ static void judge_amounts(struct conform *c, const struct balance *b1,
                      "%.9g",
                      fell, b1->balance, b2->balance, b1->spent, b2->spent);
     } else if (!back && seen_s && !seen_b && rose <= res_b) {
-        conform_warn(
-            c, &checks[CHARGE], exchange_evidence(after, EVIDENCE_NO_FOCUS),
-            "total_spent %.9g -> %.9g rose by %.15g, but the balance "
-            "%.17g -> %.17g cannot show it: the charge is below the "
-            "printing precision of the balance (about %.3g), so "
-            "its fall cannot be checked",
-            b1->spent, b2->spent, rose, b1->balance, b2->balance, res_b);
+        warn_unseen(c, after, "total_spent", b1->spent, b2->spent, "rose", rose,
+                    "the balance", b1->balance, b2->balance, "fall", res_b);
     } else if (!back && seen_b && !seen_s && fell <= res_s) {
-        conform_warn(
-            c, &checks[CHARGE], exchange_evidence(after, EVIDENCE_NO_FOCUS),
-            "the balance %.9g -> %.9g fell by %.15g, but total_spent "
-            "%.17g -> %.17g cannot show it: the charge is below the "
-            "printing precision of total_spent (about %.3g), so "
-            "its rise cannot be checked",
-            b1->balance, b2->balance, fell, b1->spent, b2->spent, res_s);
+        warn_unseen(c, after, "the balance", b1->balance, b2->balance, "fell",
+                    fell, "total_spent", b1->spent, b2->spent, "rise", res_s);
     } else {
         conform_violation(
             c, &checks[CHARGE], exchange_evidence(after, EVIDENCE_NO_FOCUS),
