@@ -30,6 +30,10 @@ static const char script_json[] =
     "\"data: x\\n\\n\",\"hold_open\":true}}"
     "]}";
 
+/* An Authorization value longer than 8 KiB (a JWT can be): one route of the
+ * script wants it. */
+static char long_bearer[9001];
+
 struct fixture {
     pid_t server;
     char url[256];
@@ -48,14 +52,20 @@ static int setup(void **state)
                     "--port",
                     "0",
                     NULL};
-    FILE *out;
+    json_t *script = json_loads(script_json, 0, NULL);
 
+    assert_non_null(script);
+    memset(long_bearer, 'k', sizeof(long_bearer) - 1);
+    memcpy(long_bearer, "Bearer ", 7);
+    long_bearer[sizeof(long_bearer) - 1] = '\0';
+    json_array_append_new(json_object_get(script, "routes"),
+                          json_pack("{s:s, s:s, s:s, s:{s:s}}", "method", "GET",
+                                    "path", "/v1/whoami", "auth", long_bearer,
+                                    "response", "body", "you"));
     tu_tmpdir(f->dir, sizeof(f->dir));
     snprintf(path, sizeof(path), "%s/script.json", f->dir);
-    out = fopen(path, "w");
-    assert_non_null(out);
-    fputs(script_json, out);
-    fclose(out);
+    assert_int_equal(json_dump_file(script, path, 0), 0);
+    json_decref(script);
     f->server = tu_start_server(argv, f->url, sizeof(f->url));
     assert_true(f->server > 0);
     snprintf(f->base, sizeof(f->base), "%s/v1/", f->url);
@@ -218,6 +228,25 @@ static void test_timeouts(void **state)
     transport_free(t);
 }
 
+/* A long Authorization value is sent whole. */
+static void test_long_authorization(void **state)
+{
+    struct fixture *f = *state;
+    struct transport *t = client(f, 5, 5);
+    struct http_request req = {
+        .method = "GET", .path = "/whoami", .authorization = long_bearer};
+    struct http_response resp;
+
+    http_response_init(&resp, 1 << 20);
+    transport_perform(t, &req, &resp, NULL);
+    if (resp.ts != TRANSPORT_OK)
+        fail_msg("transport: %s", resp.error);
+    assert_int_equal(resp.status, 200);
+    assert_string_equal(dbuf_str(&resp.body), "you");
+    http_response_cleanup(&resp);
+    transport_free(t);
+}
+
 /* Nobody listening: unreachable, at once. */
 static void test_unreachable(void **state)
 {
@@ -238,9 +267,12 @@ static void test_unreachable(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_exchange),    cmocka_unit_test(test_pieces),
-        cmocka_unit_test(test_size_cap),    cmocka_unit_test(test_timeouts),
+        cmocka_unit_test(test_exchange),
+        cmocka_unit_test(test_pieces),
+        cmocka_unit_test(test_size_cap),
+        cmocka_unit_test(test_timeouts),
         cmocka_unit_test(test_unreachable),
+        cmocka_unit_test(test_long_authorization),
     };
 
     return cmocka_run_group_tests(tests, setup, teardown);
