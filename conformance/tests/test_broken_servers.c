@@ -329,13 +329,35 @@ static void test_unreachable(void **state)
                    "--only",
                    "nothing",
                    NULL};
+    char url[1200], said[4096];
+    char *long_url[] = {(char *)tu_env("NEXUS_CONFORM_BIN"),
+                        "--base-url",
+                        url,
+                        "--api-key",
+                        "k",
+                        NULL};
     double took;
+    size_t n;
+    FILE *f;
 
     (void)state;
     tu_tmpdir(dir, sizeof(dir));
     snprintf(log, sizeof(log), "%s/log", dir);
     assert_int_equal(tu_run(argv, log, 30, &took), 2);
     assert_int_equal(tu_run(bad, log, 30, &took), 2);
+    /* A long URL is quoted (cut), not the reason lost. */
+    memset(url, 'a', sizeof(url) - 1);
+    memcpy(url, "http://127.0.0.1:1/", 19);
+    url[sizeof(url) - 1] = '\0';
+    assert_int_equal(tu_run(long_url, log, 30, &took), 2);
+    f = fopen(log, "r");
+    assert_non_null(f);
+    n = fread(said, 1, sizeof(said) - 1, f);
+    fclose(f);
+    said[n] = '\0';
+    if (strstr(said, "nexus-conform: cannot reach http://127.0.0.1:1/aaa") ==
+        NULL)
+        fail_msg("it said: %s", said);
     remove(log);
     remove(dir);
 }
