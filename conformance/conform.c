@@ -17,7 +17,7 @@
 #include "checks_ratelimit.h"
 #include "checks_stream.h"
 #include "checks_usage.h"
-#include "dbuf.h"
+#include "buf.h"
 #include "shape.h"
 
 /* After this many exchanges in a row with no answer at all, the server is
@@ -40,7 +40,7 @@ struct conform {
     const struct group_def *group;
     unsigned long long recorded; /* bit i: group->checks[i] has a verdict */
     struct timespec mark;
-    struct dbuf bearer;
+    struct buf bearer;
     char describe[512];
 };
 
@@ -89,7 +89,7 @@ struct conform *conform_new(const struct options *o, struct transport *t,
     c->t = t;
     c->results = results;
     http_response_init(&c->models_resp, o->max_bytes);
-    dbuf_init(&c->bearer, 8192);
+    buf_init(&c->bearer, 8192);
     clock_gettime(CLOCK_MONOTONIC, &c->mark);
     ret = c;
 out:
@@ -102,7 +102,7 @@ void conform_free(struct conform *c)
     if (c == NULL)
         return;
     http_response_cleanup(&c->models_resp);
-    dbuf_cleanup(&c->bearer);
+    buf_cleanup(&c->bearer);
     free(c->model);
     free(c->models_auth);
     free(c);
@@ -138,9 +138,9 @@ const struct options *conform_options(const struct conform *c)
 /* The "Bearer KEY" value for key, valid until the next call. */
 const char *conform_bearer(struct conform *c, const char *key)
 {
-    dbuf_reset(&c->bearer);
-    dbuf_addf(&c->bearer, "Bearer %s", key);
-    return dbuf_str(&c->bearer);
+    buf_reset(&c->bearer);
+    buf_appendf(&c->bearer, "Bearer %s", key);
+    return buf_str(&c->bearer);
 }
 
 /* The discovery GET /models, made once per run. */
@@ -365,14 +365,14 @@ void conform_skip_rest(struct conform *c, const char *fmt, ...)
  * one listed. Returns -1 only when nothing could be reached. */
 static int discover(struct conform *c, char **cause)
 {
-    struct dbuf why;
+    struct buf why;
     json_t *body = NULL, *first;
     const char *id;
     size_t off;
     char err[256];
     int rc = -1;
 
-    dbuf_init(&why, 1024);
+    buf_init(&why, 1024);
     c->models_auth = strdup(conform_bearer(c, c->o->api_key));
     if (c->models_auth == NULL)
         goto out;
@@ -382,11 +382,11 @@ static int discover(struct conform *c, char **cause)
     http_response_cleanup(&c->models_resp);
     conform_request(c, &c->models_req, &c->models_resp, NULL);
     if (c->models_resp.ts == TRANSPORT_UNREACHABLE) {
-        dbuf_addf(&why, "cannot reach %s: %s",
-                  c->models_resp.url != NULL ? c->models_resp.url
-                                             : c->o->base_url,
-                  c->models_resp.error);
-        *cause = dbuf_take(&why);
+        buf_appendf(&why, "cannot reach %s: %s",
+                    c->models_resp.url != NULL ? c->models_resp.url
+                                               : c->o->base_url,
+                    c->models_resp.error);
+        *cause = buf_take(&why, NULL);
         goto out;
     }
     rc = 0;
@@ -396,7 +396,7 @@ static int discover(struct conform *c, char **cause)
     }
     if (c->models_resp.ts != TRANSPORT_OK)
         goto out;
-    body = shape_parse(c->models_resp.body.ptr, c->models_resp.body.len, err,
+    body = shape_parse(c->models_resp.body.data, c->models_resp.body.len, err,
                        sizeof(err), &off);
     first = json_array_get(json_object_get(body, "data"), 0);
     id = json_string_value(json_object_get(first, "id"));
@@ -404,7 +404,7 @@ static int discover(struct conform *c, char **cause)
         c->model = strdup(id);
 out:
     json_decref(body);
-    dbuf_cleanup(&why);
+    buf_cleanup(&why);
     return rc;
 }
 

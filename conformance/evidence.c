@@ -7,7 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "dbuf.h"
+#include "buf.h"
 
 /* Enough to show the shape of a body without bloating a report. */
 #define EXCERPT_BYTES 2048
@@ -86,27 +86,27 @@ json_t *evidence_bytes(const char *bytes, size_t len)
 {
     const unsigned char *s = (const unsigned char *)bytes;
     json_t *str = NULL;
-    struct dbuf b;
+    struct buf b;
     size_t i = 0, n;
     bool ok = true;
 
     /* Escaping makes at most four bytes of one. */
-    dbuf_init(&b, len * 4 + 16);
+    buf_init(&b, len * 4 + 16);
     while (i < len && ok) {
         n = utf8_len(s + i, len - i);
         if (n == 0 ||
             (s[i] < 0x20 && s[i] != '\t' && s[i] != '\n' && s[i] != '\r') ||
             s[i] == 0x7f) {
-            ok = dbuf_addf(&b, "\\x%02x", s[i]) == 0;
+            ok = buf_appendf(&b, "\\x%02x", s[i]) == 0;
             i++;
         } else {
-            ok = dbuf_add(&b, s + i, n) == 0;
+            ok = buf_append(&b, s + i, n) == 0;
             i += n;
         }
     }
     if (ok)
-        str = json_stringn(dbuf_str(&b), b.len);
-    dbuf_cleanup(&b);
+        str = json_stringn(buf_str(&b), b.len);
+    buf_cleanup(&b);
     return str;
 }
 
@@ -117,9 +117,9 @@ json_t *evidence_excerpt(const char *bytes, size_t len, size_t focus,
 {
     size_t from = 0, to = len;
     json_t *mid = NULL, *out = NULL;
-    struct dbuf b;
+    struct buf b;
 
-    dbuf_init(&b, window * 4 + 32);
+    buf_init(&b, window * 4 + 32);
     if (len > window) {
         if (focus != EVIDENCE_NO_FOCUS && focus < len)
             from = focus > window / 4 ? focus - window / 4 : 0;
@@ -138,14 +138,14 @@ json_t *evidence_excerpt(const char *bytes, size_t len, size_t focus,
         mid = NULL;
         goto out;
     }
-    if ((from > 0 && dbuf_adds(&b, "...") != 0) ||
-        dbuf_adds(&b, json_string_value(mid)) != 0 ||
-        (to < len && dbuf_adds(&b, "...") != 0))
+    if ((from > 0 && buf_appends(&b, "...") != 0) ||
+        buf_appends(&b, json_string_value(mid)) != 0 ||
+        (to < len && buf_appends(&b, "...") != 0))
         goto out;
-    out = json_stringn(dbuf_str(&b), b.len);
+    out = json_stringn(buf_str(&b), b.len);
 out:
     json_decref(mid);
-    dbuf_cleanup(&b);
+    buf_cleanup(&b);
     return out;
 }
 
@@ -175,23 +175,23 @@ void evidence_set(json_t *ev, const char *key, json_t *value)
 static json_t *headers_json(const struct http_response *resp)
 {
     json_t *o = json_object(), *prev, *v;
-    struct dbuf joined;
+    struct buf joined;
     size_t i;
 
-    dbuf_init(&joined, 32768);
+    buf_init(&joined, 32768);
     for (i = 0; o != NULL && i < resp->n_headers; i++) {
         prev = json_object_get(o, resp->headers[i].name);
-        dbuf_reset(&joined);
+        buf_reset(&joined);
         if (prev != NULL && json_is_string(prev)) {
-            dbuf_adds(&joined, json_string_value(prev));
-            dbuf_adds(&joined, ", ");
+            buf_appends(&joined, json_string_value(prev));
+            buf_appends(&joined, ", ");
         }
-        dbuf_adds(&joined, resp->headers[i].value);
-        v = evidence_bytes(dbuf_str(&joined), joined.len);
+        buf_appends(&joined, resp->headers[i].value);
+        v = evidence_bytes(buf_str(&joined), joined.len);
         if (v != NULL)
             json_object_set_new(o, resp->headers[i].name, v);
     }
-    dbuf_cleanup(&joined);
+    buf_cleanup(&joined);
     return o;
 }
 
@@ -254,9 +254,10 @@ static json_t *response_json(const struct http_response *resp, size_t focus)
     if (focus != EVIDENCE_NO_FOCUS)
         json_object_set_new(o, "offending_offset",
                             json_integer((json_int_t)focus));
-    evidence_set(o, "body",
-                 evidence_excerpt(resp->body.ptr != NULL ? resp->body.ptr : "",
-                                  resp->body.len, focus, EXCERPT_BYTES));
+    evidence_set(
+        o, "body",
+        evidence_excerpt(resp->body.data != NULL ? resp->body.data : "",
+                         resp->body.len, focus, EXCERPT_BYTES));
     ret = o;
 out:
     return ret;

@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "conform.h"
-#include "dbuf.h"
+#include "buf.h"
 #include "parse.h"
 
 #define DEFAULT_TIMEOUT_S 30.0
@@ -22,14 +22,14 @@ static enum options_action usage_error(char **cause, const char *fmt, ...)
 /* Builds the message of a usage error. */
 static enum options_action usage_error(char **cause, const char *fmt, ...)
 {
-    struct dbuf b;
+    struct buf b;
     va_list ap;
 
-    dbuf_init(&b, 1024);
+    buf_init(&b, 1024);
     va_start(ap, fmt);
-    dbuf_vaddf(&b, fmt, ap);
+    buf_vappendf(&b, fmt, ap);
     va_end(ap);
-    *cause = dbuf_take(&b);
+    *cause = buf_take(&b, NULL);
     return OPTIONS_ERROR;
 }
 

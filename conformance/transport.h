@@ -6,7 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "dbuf.h"
+#include "buf.h"
 
 /* What the runner asks for. Every pointer is borrowed from the caller. */
 struct http_request {
@@ -43,8 +43,8 @@ struct http_response {
     long status;     /* 0 when no status line arrived */
     struct http_header *headers;
     size_t n_headers;
-    struct dbuf body; /* the raw bytes, kept for evidence */
-    char *url;        /* the URL that was asked */
+    struct buf body; /* the raw bytes, kept for evidence */
+    char *url;       /* the URL that was asked */
     double elapsed_ms;
 };
 

@@ -9,7 +9,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "dbuf.h"
+#include "buf.h"
 
 /* Enough for any script a test writes; a bigger one is a mistake. */
 #define MAX_BODY ((size_t)16 << 20)
@@ -46,7 +46,7 @@ static char *member_str(const json_t *o, const char *key)
 }
 
 /* Reads hex digits into bytes. Returns 0 or -1. */
-static int unhex(const char *hex, struct dbuf *out)
+static int unhex(const char *hex, struct buf *out)
 {
     int ret;
     unsigned v;
@@ -63,7 +63,7 @@ static int unhex(const char *hex, struct dbuf *out)
             goto out;
         }
         byte = (char)v;
-        if (dbuf_add(out, &byte, 1) != 0) {
+        if (buf_append(out, &byte, 1) != 0) {
             ret = -1;
             goto out;
         }
@@ -137,10 +137,10 @@ static int read_reply(const json_t *o, const json_t *defaults,
 {
     const char *k;
     json_t *v, *body;
-    struct dbuf b;
+    struct buf b;
     int err = -1;
 
-    dbuf_init(&b, MAX_BODY);
+    buf_init(&b, MAX_BODY);
     memset(r, 0, sizeof(*r));
     r->status = (int)json_integer_value(json_object_get(o, "status"));
     if (r->status == 0)
@@ -153,12 +153,12 @@ static int read_reply(const json_t *o, const json_t *defaults,
     if (body != NULL) {
         char *text = json_dumps(body, JSON_COMPACT | JSON_ENCODE_ANY);
         if (text != NULL)
-            dbuf_adds(&b, text);
+            buf_appends(&b, text);
         free(text);
         add_header(r, "Content-Type", "application/json");
     } else if (json_is_string(json_object_get(o, "body"))) {
-        dbuf_add(&b, json_string_value(json_object_get(o, "body")),
-                 json_string_length(json_object_get(o, "body")));
+        buf_append(&b, json_string_value(json_object_get(o, "body")),
+                   json_string_length(json_object_get(o, "body")));
     } else if (json_is_string(json_object_get(o, "body_hex")) &&
                unhex(json_string_value(json_object_get(o, "body_hex")), &b) !=
                    0) {
@@ -166,7 +166,7 @@ static int read_reply(const json_t *o, const json_t *defaults,
         goto out;
     }
     r->body_len = b.len;
-    r->body = dbuf_take(&b);
+    r->body = buf_take(&b, NULL);
     r->stall = json_is_true(json_object_get(o, "stall"));
     r->unreachable = json_is_true(json_object_get(o, "unreachable"));
     r->stall = r->stall || r->unreachable;
@@ -179,7 +179,7 @@ static int read_reply(const json_t *o, const json_t *defaults,
     r->delay_ms = (unsigned)json_integer_value(json_object_get(o, "delay_ms"));
     err = 0;
 out:
-    dbuf_cleanup(&b);
+    buf_cleanup(&b);
     return err;
 }
 
@@ -261,12 +261,12 @@ struct script *script_from_json(const json_t *root, char **cause)
     struct script *s = calloc(1, sizeof(*s));
     const json_t *routes = json_object_get(root, "routes"), *defaults, *r;
     json_t *nf;
-    struct dbuf raw;
+    struct buf raw;
     size_t i;
     bool ok = false;
 
     *cause = NULL;
-    dbuf_init(&raw, MAX_BODY);
+    buf_init(&raw, MAX_BODY);
     if (s == NULL)
         goto out;
     pthread_mutex_init(&s->lock, NULL);
@@ -278,7 +278,7 @@ struct script *script_from_json(const json_t *root, char **cause)
             goto out;
         }
         s->raw_len = raw.len;
-        s->raw = dbuf_take(&raw);
+        s->raw = buf_take(&raw, NULL);
     }
     nf = json_pack("{s:i, s:{s:{s:s, s:s, s:n, s:n}}}", "status", 404, "json",
                    "error", "message", "no scripted route", "type",
@@ -300,7 +300,7 @@ struct script *script_from_json(const json_t *root, char **cause)
     }
     ok = true;
 out:
-    dbuf_cleanup(&raw);
+    buf_cleanup(&raw);
     if (!ok) {
         if (*cause == NULL)
             *cause = strdup("out of memory");
@@ -318,13 +318,13 @@ struct script *script_load(const char *path, char **cause)
     json_error_t e;
     json_t *root = json_load_file(path, 0, &e);
     struct script *s = NULL;
-    struct dbuf why;
+    struct buf why;
 
     *cause = NULL;
     if (root == NULL) {
-        dbuf_init(&why, 1024);
-        dbuf_addf(&why, "%s:%d:%d: %s", path, e.line, e.column, e.text);
-        *cause = dbuf_take(&why);
+        buf_init(&why, 1024);
+        buf_appendf(&why, "%s:%d:%d: %s", path, e.line, e.column, e.text);
+        *cause = buf_take(&why, NULL);
         ret = NULL;
         goto out;
     }

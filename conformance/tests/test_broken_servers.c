@@ -11,7 +11,7 @@
 
 #include <cmocka.h>
 
-#include "dbuf.h"
+#include "buf.h"
 #include "testutil.h"
 
 /* Every group enabled, with the keys of scripts/good.json. */
@@ -79,7 +79,7 @@ static void run_against(const json_t *script, const char *const *extra,
 }
 
 /* Lists the ids of the report with status st, comma-separated. */
-static void ids_with(const json_t *report, const char *st, struct dbuf *out)
+static void ids_with(const json_t *report, const char *st, struct buf *out)
 {
     json_t *c;
     size_t i;
@@ -87,8 +87,8 @@ static void ids_with(const json_t *report, const char *st, struct dbuf *out)
     json_array_foreach(json_object_get(report, "checks"), i, c)
     {
         if (strcmp(json_string_value(json_object_get(c, "status")), st) == 0)
-            dbuf_addf(out, "%s%s", out->len > 0 ? "," : "",
-                      json_string_value(json_object_get(c, "id")));
+            buf_appendf(out, "%s%s", out->len > 0 ? "," : "",
+                        json_string_value(json_object_get(c, "id")));
     }
 }
 
@@ -102,7 +102,7 @@ static int run_case(const char *dir, const char *name, const json_t *good,
                                          "notfound", "billing", "ratelimit"};
     char path[2048];
     const char *extra[32];
-    struct dbuf want_fail, want_warn, got_fail, got_warn;
+    struct buf want_fail, want_warn, got_fail, got_warn;
     json_t *brk, *script, *v;
     struct run r;
     size_t i, n = 0, g;
@@ -120,31 +120,31 @@ static int run_case(const char *dir, const char *name, const json_t *good,
     extra[n] = NULL;
     script = tu_compose(good, brk);
     run_against(script, extra, &r);
-    dbuf_init(&want_fail, 65536);
-    dbuf_init(&want_warn, 65536);
-    dbuf_init(&got_fail, 65536);
-    dbuf_init(&got_warn, 65536);
+    buf_init(&want_fail, 65536);
+    buf_init(&want_warn, 65536);
+    buf_init(&got_fail, 65536);
+    buf_init(&got_warn, 65536);
     tu_join(json_object_get(brk, "fail"), &want_fail);
     tu_join(json_object_get(brk, "warn"), &want_warn);
     ids_with(r.report, "fail", &got_fail);
     ids_with(r.report, "warn", &got_warn);
     if (r.report == NULL || r.rc != (want_fail.len > 0 ? 1 : 0) ||
-        strcmp(dbuf_str(&got_fail), dbuf_str(&want_fail)) != 0 ||
-        strcmp(dbuf_str(&got_warn), dbuf_str(&want_warn)) != 0) {
+        strcmp(buf_str(&got_fail), buf_str(&want_fail)) != 0 ||
+        strcmp(buf_str(&got_warn), buf_str(&want_warn)) != 0) {
         print_error("%s: exit %d; want fail [%s] warn [%s], got fail [%s] "
                     "warn [%s]\n%s\n",
-                    name, r.rc, dbuf_str(&want_fail), dbuf_str(&want_warn),
-                    dbuf_str(&got_fail), dbuf_str(&got_warn), r.log);
+                    name, r.rc, buf_str(&want_fail), buf_str(&want_warn),
+                    buf_str(&got_fail), buf_str(&got_warn), r.log);
         bad = 1;
     }
     for (g = 0; g < 9; g++)
-        if (strncmp(dbuf_str(&want_fail), groups[g], strlen(groups[g])) == 0)
+        if (strncmp(buf_str(&want_fail), groups[g], strlen(groups[g])) == 0)
             *groups_seen |= 1U << g;
     print_message("%-32s exit %d in %.3f s\n", name, r.rc, r.took);
-    dbuf_cleanup(&want_fail);
-    dbuf_cleanup(&want_warn);
-    dbuf_cleanup(&got_fail);
-    dbuf_cleanup(&got_warn);
+    buf_cleanup(&want_fail);
+    buf_cleanup(&want_warn);
+    buf_cleanup(&got_fail);
+    buf_cleanup(&got_warn);
     json_decref(r.report);
     json_decref(script);
     json_decref(brk);
@@ -235,21 +235,21 @@ static void test_silent_server(void **state)
 static void run_stream(const char *what, const char *rest, const char *why,
                        struct run *r)
 {
-    struct dbuf route;
+    struct buf route;
     json_t *script;
 
-    dbuf_init(&route, 4096);
+    buf_init(&route, 4096);
     assert_int_equal(
-        dbuf_addf(&route,
-                  "{\"method\":\"POST\",\"path\":\"/v1/chat/completions\","
-                  "\"body_has\":[\"\\\"stream\\\":true\",\"Say hello\"],"
-                  "\"body_lacks\":[\"include_usage\"],\"response\":{"
-                  "\"status\":200,\"headers\":{\"Content-Type\":"
-                  "\"text/event-stream\"},%s}}",
-                  rest),
+        buf_appendf(&route,
+                    "{\"method\":\"POST\",\"path\":\"/v1/chat/completions\","
+                    "\"body_has\":[\"\\\"stream\\\":true\",\"Say hello\"],"
+                    "\"body_lacks\":[\"include_usage\"],\"response\":{"
+                    "\"status\":200,\"headers\":{\"Content-Type\":"
+                    "\"text/event-stream\"},%s}}",
+                    rest),
         0);
-    script = with_route(dbuf_str(&route));
-    dbuf_cleanup(&route);
+    script = with_route(buf_str(&route));
+    buf_cleanup(&route);
     run_against(script, NULL, r);
     json_decref(script);
     print_message("%s: exit %d in %.3f s\n", what, r->rc, r->took);

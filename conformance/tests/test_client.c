@@ -12,7 +12,7 @@
 #include <curl/curl.h>
 
 #include "client.h"
-#include "dbuf.h"
+#include "buf.h"
 #include "testutil.h"
 
 /* The script every test here is served. */
@@ -105,7 +105,7 @@ static struct transport *client(const struct fixture *f, double timeout,
 
 /* Collects what a sink is handed. */
 struct collected {
-    struct dbuf bytes;
+    struct buf bytes;
     unsigned calls;
     unsigned stop_after; /* 0: never stop */
 };
@@ -115,7 +115,7 @@ static int collect(void *ud, const char *bytes, size_t len)
 {
     struct collected *c = ud;
 
-    dbuf_add(&c->bytes, bytes, len);
+    buf_append(&c->bytes, bytes, len);
     c->calls++;
     return c->stop_after != 0 && c->calls >= c->stop_after;
 }
@@ -138,7 +138,7 @@ static void test_exchange(void **state)
     assert_int_equal(resp.ts, TRANSPORT_OK);
     assert_int_equal(resp.status, 201);
     assert_int_equal(resp.body.len, 5);
-    assert_memory_equal(resp.body.ptr, "\x00\xff\r\nA", 5);
+    assert_memory_equal(resp.body.data, "\x00\xff\r\nA", 5);
     assert_string_equal(http_response_header(&resp, "x-thing"), "spaced");
     assert_string_equal(http_response_header(&resp, "X-REQUEST-ID"), "req-1");
     assert_non_null(strstr(resp.url, "/v1/echo"));
@@ -164,16 +164,16 @@ static void test_pieces(void **state)
     struct http_sink sink = {.data = collect, .ud = &c};
     struct http_response resp;
 
-    dbuf_init(&c.bytes, 1 << 20);
+    buf_init(&c.bytes, 1 << 20);
     http_response_init(&resp, 1 << 20);
     transport_perform(t, &req, &resp, &sink);
     assert_int_equal(resp.ts, TRANSPORT_OK);
-    assert_string_equal(dbuf_str(&c.bytes), "data: one\n\ndata: two\n\n");
-    assert_string_equal(dbuf_str(&resp.body), "data: one\n\ndata: two\n\n");
+    assert_string_equal(buf_str(&c.bytes), "data: one\n\ndata: two\n\n");
+    assert_string_equal(buf_str(&resp.body), "data: one\n\ndata: two\n\n");
     assert_true(c.calls > 1);
     http_response_cleanup(&resp);
     /* The sink may end the exchange early. */
-    dbuf_reset(&c.bytes);
+    buf_reset(&c.bytes);
     c.calls = 0;
     c.stop_after = 1;
     http_response_init(&resp, 1 << 20);
@@ -181,7 +181,7 @@ static void test_pieces(void **state)
     assert_int_equal(resp.ts, TRANSPORT_STOPPED);
     assert_int_equal(c.calls, 1);
     http_response_cleanup(&resp);
-    dbuf_cleanup(&c.bytes);
+    buf_cleanup(&c.bytes);
     transport_free(t);
 }
 
@@ -221,7 +221,7 @@ static void test_timeouts(void **state)
     http_response_init(&resp, 1 << 20);
     transport_perform(t, &quiet, &resp, NULL);
     assert_int_equal(resp.ts, TRANSPORT_TIMEOUT);
-    assert_string_equal(dbuf_str(&resp.body), "data: x\n\n");
+    assert_string_equal(buf_str(&resp.body), "data: x\n\n");
     assert_non_null(strstr(resp.error, "no byte"));
     assert_true(resp.elapsed_ms < 3000);
     http_response_cleanup(&resp);
@@ -242,7 +242,7 @@ static void test_long_authorization(void **state)
     if (resp.ts != TRANSPORT_OK)
         fail_msg("transport: %s", resp.error);
     assert_int_equal(resp.status, 200);
-    assert_string_equal(dbuf_str(&resp.body), "you");
+    assert_string_equal(buf_str(&resp.body), "you");
     http_response_cleanup(&resp);
     transport_free(t);
 }

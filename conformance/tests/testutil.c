@@ -102,13 +102,13 @@ json_t *tu_compose(const json_t *base, const json_t *override)
 }
 
 /* Joins with a comma before every string but the first. */
-void tu_join(const json_t *list, struct dbuf *out)
+void tu_join(const json_t *list, struct buf *out)
 {
     size_t i;
     json_t *v;
 
     json_array_foreach(list, i, v)
-        dbuf_addf(out, "%s%s", i > 0 ? "," : "", json_string_value(v));
+        buf_appendf(out, "%s%s", i > 0 ? "," : "", json_string_value(v));
 }
 
 /* Returns the environment to options_parse: nothing, so runs are

@@ -10,7 +10,7 @@
 
 #include <jansson.h>
 
-#include "dbuf.h"
+#include "buf.h"
 #include "result.h"
 #include "script.h"
 
@@ -32,7 +32,7 @@ size_t tu_break_cases(char *dir, size_t dir_n, char **names, size_t max);
  * other members come from base. New reference. */
 json_t *tu_compose(const json_t *base, const json_t *override);
 /* Appends the strings of a JSON list to out, joined with commas. */
-void tu_join(const json_t *list, struct dbuf *out);
+void tu_join(const json_t *list, struct buf *out);
 
 /* Runs the engine in-process over the fake transport playing script with
  * extra arguments (NULL-terminated), bodies delivered in pieces of piece
