@@ -8,75 +8,19 @@
 #include <strings.h>
 
 #include "buf.h"
+#include "utf8.h"
 
 /* Enough to show the shape of a body without bloating a report. */
 #define EXCERPT_BYTES 2048
 #define REQUEST_BYTES 2048
 
-/* Returns the length of the valid UTF-8 sequence at s (at most len bytes),
- * or 0 when the bytes there are not one. */
-static size_t utf8_len(const unsigned char *s, size_t len)
-{
-    size_t ret;
-    size_t n, i;
-    unsigned cp;
-
-    if (s[0] < 0x80) {
-        ret = 1;
-        goto out;
-    }
-    if (s[0] >= 0xc2 && s[0] <= 0xdf)
-        n = 2;
-    else if (s[0] >= 0xe0 && s[0] <= 0xef)
-        n = 3;
-    else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-        n = 4;
-    else {
-        ret = 0;
-        goto out;
-    }
-    if (n > len) {
-        ret = 0;
-        goto out;
-    }
-    cp = s[0] & (0x7f >> n);
-    for (i = 1; i < n; i++) {
-        if ((s[i] & 0xc0) != 0x80) {
-            ret = 0;
-            goto out;
-        }
-        cp = (cp << 6) | (s[i] & 0x3f);
-    }
-    /* Overlong forms, surrogates and values past U+10FFFF. */
-    if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
-        (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff) {
-        ret = 0;
-        goto out;
-    }
-    ret = n;
-out:
-    return ret;
-}
-
 /* Returns the offset of the first byte that does not begin a valid UTF-8
  * sequence, or EVIDENCE_NO_FOCUS when all of bytes is UTF-8. */
 size_t evidence_utf8_error(const char *bytes, size_t len)
 {
-    size_t ret;
-    const unsigned char *s = (const unsigned char *)bytes;
-    size_t i = 0, n;
+    size_t valid = utf8_valid_prefix(bytes, len);
 
-    while (i < len) {
-        n = utf8_len(s + i, len - i);
-        if (n == 0) {
-            ret = i;
-            goto out;
-        }
-        i += n;
-    }
-    ret = EVIDENCE_NO_FOCUS;
-out:
-    return ret;
+    return valid < len ? valid : EVIDENCE_NO_FOCUS;
 }
 
 /* Returns a JSON string showing bytes[0..len) readably: invalid UTF-8 and
@@ -93,7 +37,7 @@ json_t *evidence_bytes(const char *bytes, size_t len)
     /* Escaping makes at most four bytes of one. */
     buf_init(&b, len * 4 + 16);
     while (i < len && ok) {
-        n = utf8_len(s + i, len - i);
+        n = utf8_seq_len(s + i, len - i);
         if (n == 0 ||
             (s[i] < 0x20 && s[i] != '\t' && s[i] != '\n' && s[i] != '\r') ||
             s[i] == 0x7f) {

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "utf8.h"
 
 /* The spec decodes the stream as UTF-8 and replaces bad sequences; a
  * conformance runner wants the bytes the server sent, so this parser keeps
@@ -61,50 +62,14 @@ struct sse_parser {
     struct buf last_id;
     uint64_t retry; /* the last valid retry value, 0 until one comes */
 
-    /* Incremental UTF-8 check: continuation bytes still owed and the range
-     * the next one must fall in (narrower after E0, ED, F0 and F4). */
-    unsigned utf8_need;
-    unsigned char utf8_lo;
-    unsigned char utf8_hi;
+    struct utf8_stream utf8; /* the UTF-8 check, across feeds */
 };
 
 /* Advances the UTF-8 check by one byte of the stream. */
-static void utf8_step(struct sse_parser *p, unsigned char c)
+static void parser_utf8(struct sse_parser *p, unsigned char c)
 {
-    if (p->utf8_need > 0) {
-        if (c >= p->utf8_lo && c <= p->utf8_hi) {
-            p->utf8_need--;
-            p->utf8_lo = 0x80;
-            p->utf8_hi = 0xBF;
-            goto out;
-        }
-        /* The sequence broke off; c may still start a good one. */
+    if (!utf8_stream_step(&p->utf8, c))
         p->stats.invalid_utf8 = true;
-        p->utf8_need = 0;
-    }
-    p->utf8_lo = 0x80;
-    p->utf8_hi = 0xBF;
-    if (c < 0x80) {
-        /* ASCII stands alone. */
-    } else if (c >= 0xC2 && c <= 0xDF) {
-        p->utf8_need = 1;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-        p->utf8_need = 2;
-        if (c == 0xE0)
-            p->utf8_lo = 0xA0; /* shorter forms are overlong */
-        else if (c == 0xED)
-            p->utf8_hi = 0x9F; /* D800-DFFF are surrogates */
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        p->utf8_need = 3;
-        if (c == 0xF0)
-            p->utf8_lo = 0x90; /* overlong */
-        else if (c == 0xF4)
-            p->utf8_hi = 0x8F; /* past U+10FFFF */
-    } else {
-        p->stats.invalid_utf8 = true; /* 80-C1 and F5-FF never lead */
-    }
-out:
-    return;
 }
 
 /* Records where the current event block starts when a line opens one. */
@@ -319,7 +284,7 @@ static int parser_consume(struct sse_parser *p, const unsigned char *s,
                 /* The LF finishes a CRLF whose line was handled at the
                  * CR, so events dispatch without waiting for more bytes. */
                 p->stats.crlf++;
-                utf8_step(p, c);
+                parser_utf8(p, c);
                 p->pos++;
                 i++;
                 continue;
@@ -328,7 +293,7 @@ static int parser_consume(struct sse_parser *p, const unsigned char *s,
         }
         block_note_line(p);
         if (c == '\r' || c == '\n') {
-            utf8_step(p, c);
+            parser_utf8(p, c);
             p->pos++;
             i++;
             if (c == '\r')
@@ -344,7 +309,7 @@ static int parser_consume(struct sse_parser *p, const unsigned char *s,
 
             /* Past the cap only the byte that broke it is consumed. */
             for (k = 0; k < take; k++)
-                utf8_step(p, s[i + k]);
+                parser_utf8(p, s[i + k]);
             p->pos += take;
             if (take > room ||
                 buf_append(&p->line, (const char *)s + i, take) != 0)
@@ -380,8 +345,7 @@ struct sse_parser *sse_parser_new(size_t max_bytes, sse_event_fn fn, void *ud)
     buf_init(&p->data, max_bytes);
     buf_init(&p->type, max_bytes);
     buf_init(&p->last_id, max_bytes);
-    p->utf8_lo = 0x80;
-    p->utf8_hi = 0xBF;
+    utf8_stream_init(&p->utf8);
 out:
     return p;
 }
@@ -445,10 +409,8 @@ bool sse_parser_finish(struct sse_parser *p)
         p->pending_cr = false;
         p->stats.cr++;
     }
-    if (p->utf8_need > 0) {
+    if (!utf8_stream_end(&p->utf8))
         p->stats.invalid_utf8 = true; /* the stream ended mid-sequence */
-        p->utf8_need = 0;
-    }
     dropped = p->state == PARSER_FAILED || p->line.len > 0 || p->data.len > 0;
     p->stats.bytes = p->pos;
     p->state = PARSER_FINISHED;
