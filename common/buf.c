@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "utf8.h"
+
 /* The first allocation; doubling from here keeps appends amortised O(1). */
 #define BUF_FIRST_ALLOC 64
 
@@ -127,6 +129,51 @@ int buf_appendf(struct buf *b, const char *fmt, ...)
 
     va_start(ap, fmt);
     err = buf_vappendf(b, fmt, ap);
+    va_end(ap);
+    return err;
+}
+
+/* Appends printf-style text cut to most bytes at a character boundary. */
+int buf_vappendf_cut(struct buf *b, size_t most, const char *fmt, va_list ap)
+{
+    int err = -1;
+    va_list again;
+    size_t keep;
+    bool cut;
+    int n;
+
+    va_copy(again, ap);
+    n = vsnprintf(NULL, 0, fmt, ap);
+    if (n < 0)
+        goto out;
+    cut = (size_t)n > most;
+    keep = cut ? most : (size_t)n;
+    if (buf_reserve(b, cut ? keep + 3 : keep) != 0)
+        goto out;
+    if (vsnprintf(b->data + b->len, keep + 1, fmt, again) != n) {
+        b->data[b->len] = '\0';
+        goto out;
+    }
+    if (cut) {
+        keep = utf8_trim_partial(b->data + b->len, keep);
+        memcpy(b->data + b->len + keep, "...", 4);
+        keep += 3;
+    }
+    b->len += keep;
+    err = 0;
+out:
+    va_end(again);
+    return err;
+}
+
+/* Appends printf-style text cut to most bytes. */
+int buf_appendf_cut(struct buf *b, size_t most, const char *fmt, ...)
+{
+    int err;
+    va_list ap;
+
+    va_start(ap, fmt);
+    err = buf_vappendf_cut(b, most, fmt, ap);
     va_end(ap);
     return err;
 }

@@ -7,6 +7,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+/* The compiler makes every caller look at what may fail. */
+#define BUF_MUST_CHECK __attribute__((warn_unused_result))
+
 /* A plain data carrier; change it only through the functions below.
  *
  * The contract, for every function that can fail: it returns 0 or -1, and
@@ -30,15 +33,25 @@ void buf_cleanup(struct buf *b);
 /* Empties the buffer and clears toobig, keeping the memory. */
 void buf_reset(struct buf *b);
 /* Appends n bytes (they may hold NULs). -1 past max or on OOM. */
-int buf_append(struct buf *b, const void *bytes, size_t n);
+BUF_MUST_CHECK int buf_append(struct buf *b, const void *bytes, size_t n);
 /* Appends a NUL-terminated string, like buf_append. */
-int buf_appends(struct buf *b, const char *s);
+BUF_MUST_CHECK int buf_appends(struct buf *b, const char *s);
 /* Appends printf-style text, like buf_append: all of it or nothing. */
-int buf_appendf(struct buf *b, const char *fmt, ...)
+BUF_MUST_CHECK int buf_appendf(struct buf *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 /* buf_appendf with a va_list. */
-int buf_vappendf(struct buf *b, const char *fmt, va_list ap)
+BUF_MUST_CHECK int buf_vappendf(struct buf *b, const char *fmt, va_list ap)
     __attribute__((format(printf, 2, 0)));
+/* Appends printf-style text of at most most bytes, for messages that quote
+ * what they were given: a longer text is cut at a UTF-8 character boundary
+ * and "..." follows, so up to most + 3 bytes go in. -1 past max or on OOM
+ * (the buffer unchanged). */
+BUF_MUST_CHECK int buf_appendf_cut(struct buf *b, size_t most, const char *fmt,
+                                   ...) __attribute__((format(printf, 3, 4)));
+/* buf_appendf_cut with a va_list. */
+BUF_MUST_CHECK int buf_vappendf_cut(struct buf *b, size_t most, const char *fmt,
+                                    va_list ap)
+    __attribute__((format(printf, 3, 0)));
 /* Shortens the content to its first len bytes (no-op when len >= b->len). */
 void buf_truncate(struct buf *b, size_t len);
 /* Returns the content, never NULL ("" when empty). Borrowed: valid until
@@ -48,6 +61,6 @@ const char *buf_str(const struct buf *b);
  * who frees it with free(), and stores its length in *len when len is not
  * NULL; the buffer is left empty. NULL on OOM (the buffer is then empty
  * too). */
-char *buf_take(struct buf *b, size_t *len);
+BUF_MUST_CHECK char *buf_take(struct buf *b, size_t *len);
 
 #endif

@@ -234,7 +234,7 @@ static struct curl_slist *request_headers(const struct http_request *req)
     struct buf auth;
     bool ok = true;
 
-    buf_init(&auth, 8192);
+    buf_init(&auth, TRANSPORT_AUTH_MAX + 32);
     next = curl_slist_append(l, "Accept: application/json");
     ok = ok && next != NULL;
     l = next != NULL ? next : l;

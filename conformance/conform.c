@@ -24,6 +24,8 @@
  * taken to be gone and later requests are not sent. */
 #define MAX_SILENT 3
 #define MAX_MESSAGE 2048
+/* Why the server could not be reached: the URL quoted in it is cut here. */
+#define WHY_MAX 1024
 
 struct conform {
     const struct options *o;
@@ -89,7 +91,7 @@ struct conform *conform_new(const struct options *o, struct transport *t,
     c->t = t;
     c->results = results;
     http_response_init(&c->models_resp, o->max_bytes);
-    buf_init(&c->bearer, 8192);
+    buf_init(&c->bearer, TRANSPORT_AUTH_MAX);
     clock_gettime(CLOCK_MONOTONIC, &c->mark);
     ret = c;
 out:
@@ -139,7 +141,9 @@ const struct options *conform_options(const struct conform *c)
 const char *conform_bearer(struct conform *c, const char *key)
 {
     buf_reset(&c->bearer);
-    buf_appendf(&c->bearer, "Bearer %s", key);
+    /* Fails only without memory: the request then goes without a key. */
+    if (buf_appendf(&c->bearer, "Bearer %s", key) != 0)
+        buf_reset(&c->bearer);
     return buf_str(&c->bearer);
 }
 
@@ -372,7 +376,7 @@ static int discover(struct conform *c, char **cause)
     char err[256];
     int rc = -1;
 
-    buf_init(&why, 1024);
+    buf_init(&why, WHY_MAX + 3);
     c->models_auth = strdup(conform_bearer(c, c->o->api_key));
     if (c->models_auth == NULL)
         goto out;
@@ -382,11 +386,11 @@ static int discover(struct conform *c, char **cause)
     http_response_cleanup(&c->models_resp);
     conform_request(c, &c->models_req, &c->models_resp, NULL);
     if (c->models_resp.ts == TRANSPORT_UNREACHABLE) {
-        buf_appendf(&why, "cannot reach %s: %s",
-                    c->models_resp.url != NULL ? c->models_resp.url
-                                               : c->o->base_url,
-                    c->models_resp.error);
-        *cause = buf_take(&why, NULL);
+        if (buf_appendf_cut(&why, WHY_MAX, "cannot reach %s: %s",
+                            c->models_resp.url != NULL ? c->models_resp.url
+                                                       : c->o->base_url,
+                            c->models_resp.error) == 0)
+            *cause = buf_take(&why, NULL);
         goto out;
     }
     rc = 0;

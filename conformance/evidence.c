@@ -118,24 +118,31 @@ void evidence_set(json_t *ev, const char *key, json_t *value)
  * with ", " as HTTP allows. New reference. */
 static json_t *headers_json(const struct http_response *resp)
 {
-    json_t *o = json_object(), *prev, *v;
+    json_t *o = json_object(), *v;
+    const struct http_header *h = resp->headers;
     struct buf joined;
-    size_t i;
+    size_t i, k, need;
+    bool ok;
 
-    buf_init(&joined, 32768);
     for (i = 0; o != NULL && i < resp->n_headers; i++) {
-        prev = json_object_get(o, resp->headers[i].name);
-        buf_reset(&joined);
-        if (prev != NULL && json_is_string(prev)) {
-            buf_appends(&joined, json_string_value(prev));
-            buf_appends(&joined, ", ");
-        }
-        buf_appends(&joined, resp->headers[i].value);
-        v = evidence_bytes(buf_str(&joined), joined.len);
+        if (json_object_get(o, h[i].name) != NULL)
+            continue; /* joined where the name came first */
+        /* Sized to the values joined, so that none is ever cut. */
+        need = 0;
+        for (k = i; k < resp->n_headers; k++)
+            if (strcmp(h[k].name, h[i].name) == 0)
+                need += strlen(h[k].value) + 2;
+        buf_init(&joined, need);
+        ok = true;
+        for (k = i; k < resp->n_headers && ok; k++)
+            if (strcmp(h[k].name, h[i].name) == 0)
+                ok = (k == i || buf_appends(&joined, ", ") == 0) &&
+                     buf_appends(&joined, h[k].value) == 0;
+        v = ok ? evidence_bytes(buf_str(&joined), joined.len) : NULL;
         if (v != NULL)
-            json_object_set_new(o, resp->headers[i].name, v);
+            json_object_set_new(o, h[i].name, v);
+        buf_cleanup(&joined);
     }
-    buf_cleanup(&joined);
     return o;
 }
 

@@ -14,6 +14,8 @@
 #define DEFAULT_TIMEOUT_S 30.0
 #define DEFAULT_STREAM_TIMEOUT_S 120.0
 #define DEFAULT_MAX_BYTES ((size_t)8 << 20)
+/* A usage error is one line; an argument quoted in it is cut here. */
+#define USAGE_MESSAGE_MAX 1000
 
 /* Sets *cause to a new formatted message and returns OPTIONS_ERROR. */
 static enum options_action usage_error(char **cause, const char *fmt, ...)
@@ -24,12 +26,16 @@ static enum options_action usage_error(char **cause, const char *fmt, ...)
 {
     struct buf b;
     va_list ap;
+    int err;
 
-    buf_init(&b, 1024);
+    /* An argument quoted in the message is cut, not the message lost. */
+    buf_init(&b, USAGE_MESSAGE_MAX + 3);
     va_start(ap, fmt);
-    buf_vappendf(&b, fmt, ap);
+    err = buf_vappendf_cut(&b, USAGE_MESSAGE_MAX, fmt, ap);
     va_end(ap);
-    *cause = buf_take(&b, NULL);
+    if (err == 0)
+        *cause = buf_take(&b, NULL);
+    buf_cleanup(&b);
     return OPTIONS_ERROR;
 }
 

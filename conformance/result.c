@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
 #include "utf8.h"
 
 /* A run has a few hundred checks; this only stops a runaway loop. */
@@ -31,38 +32,17 @@ static char *text_dup(const char *s)
 __attribute__((format(printf, 1, 0))) static char *
 message_format(const char *fmt, va_list ap)
 {
-    char *raw = NULL, *msg = NULL;
-    va_list cp;
-    int n;
-    size_t len;
-    bool cut;
+    char *msg;
+    struct buf raw;
 
-    if (fmt == NULL) {
+    buf_init(&raw, RESULTS_MESSAGE_MAX + 3);
+    if (fmt == NULL)
         msg = text_dup("");
-        goto out;
-    }
-    va_copy(cp, ap);
-    n = vsnprintf(NULL, 0, fmt, cp);
-    va_end(cp);
-    if (n < 0) {
+    else if (buf_vappendf_cut(&raw, RESULTS_MESSAGE_MAX, fmt, ap) != 0)
         msg = text_dup("(the message could not be formatted)");
-        goto out;
-    }
-    cut = (size_t)n > RESULTS_MESSAGE_MAX;
-    len = cut ? RESULTS_MESSAGE_MAX : (size_t)n;
-    /* Room for "..." after a cut. */
-    raw = malloc(len + 4);
-    if (raw == NULL)
-        goto out;
-    vsnprintf(raw, len + 1, fmt, ap);
-    if (cut) {
-        len = utf8_trim_partial(raw, len);
-        memcpy(raw + len, "...", 4);
-        len += 3;
-    }
-    msg = results_utf8_clean(raw, len);
-out:
-    free(raw);
+    else
+        msg = results_utf8_clean(buf_str(&raw), raw.len);
+    buf_cleanup(&raw);
     return msg;
 }
 

@@ -8,6 +8,11 @@
 
 #include "buf.h"
 
+/* The longest Authorization value the runner builds: more than any key a
+ * command line or the environment can carry (Linux caps one string at
+ * 128 KiB), so a key is never cut. */
+#define TRANSPORT_AUTH_MAX ((size_t)1 << 20)
+
 /* What the runner asks for. Every pointer is borrowed from the caller. */
 struct http_request {
     const char *method;        /* "GET" or "POST" */

@@ -168,6 +168,37 @@ static void test_appendf(void **state)
     buf_cleanup(&b);
 }
 
+/* A cut append keeps at most most bytes, cut between characters and marked
+ * "..."; a text that fits goes in whole; the cap still holds. */
+static void test_appendf_cut(void **state)
+{
+    struct buf b;
+
+    (void)state;
+    buf_init(&b, 100);
+    assert_int_equal(buf_appendf_cut(&b, 5, "%s", "abcde"), 0);
+    holds(&b, "abcde", 5);
+    buf_reset(&b);
+    assert_int_equal(buf_appendf_cut(&b, 5, "%s", "abcdef"), 0);
+    holds(&b, "abcde...", 8);
+    /* "ab" then a cut inside the second é: it goes whole. */
+    buf_reset(&b);
+    assert_int_equal(buf_appendf_cut(&b, 5, "ab%s", "\xc3\xa9\xc3\xa9"), 0);
+    holds(&b, "ab\xc3\xa9...", 7);
+    /* Appended after what is there. */
+    assert_int_equal(buf_appendf_cut(&b, 2, "%d", 12345), 0);
+    holds(&b, "ab\xc3\xa9...12...", 12);
+    /* The cap counts the "...": refused whole, the buffer unchanged. */
+    buf_cleanup(&b);
+    buf_init(&b, 6);
+    assert_int_equal(buf_appendf_cut(&b, 4, "%s", "abcdefgh"), -1);
+    assert_true(b.toobig);
+    holds(&b, "", 0);
+    assert_int_equal(buf_appendf_cut(&b, 3, "%s", "abcdefgh"), 0);
+    holds(&b, "abc...", 6);
+    buf_cleanup(&b);
+}
+
 /* Truncation keeps a prefix, NUL-terminated; a longer length is a no-op. */
 static void test_truncate(void **state)
 {
@@ -221,7 +252,7 @@ int main(void)
         cmocka_unit_test(test_zero_max), cmocka_unit_test(test_no_overflow),
         cmocka_unit_test(test_binary),   cmocka_unit_test(test_growth),
         cmocka_unit_test(test_appendf),  cmocka_unit_test(test_truncate),
-        cmocka_unit_test(test_take),
+        cmocka_unit_test(test_take),     cmocka_unit_test(test_appendf_cut),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

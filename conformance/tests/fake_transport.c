@@ -62,10 +62,13 @@ static int fake_perform(struct transport *t, const struct http_request *req,
     double ms;
 
     buf_init(&path, 4096);
-    buf_appends(&path, f->prefix);
-    buf_appends(&path, req->path);
     free(resp->url);
     resp->url = NULL;
+    if (buf_appends(&path, f->prefix) != 0 ||
+        buf_appends(&path, req->path) != 0) {
+        http_response_fail(resp, TRANSPORT_BROKEN, "URL too long");
+        goto out;
+    }
     resp->url = strdup(buf_str(&path));
     raw = script_raw(f->script, &raw_len);
     if (raw != NULL) {

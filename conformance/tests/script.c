@@ -138,6 +138,7 @@ static int read_reply(const json_t *o, const json_t *defaults,
     const char *k;
     json_t *v, *body;
     struct buf b;
+    bool ok = true;
     int err = -1;
 
     buf_init(&b, MAX_BODY);
@@ -152,17 +153,20 @@ static int read_reply(const json_t *o, const json_t *defaults,
     body = json_object_get(o, "json");
     if (body != NULL) {
         char *text = json_dumps(body, JSON_COMPACT | JSON_ENCODE_ANY);
-        if (text != NULL)
-            buf_appends(&b, text);
+        ok = text != NULL && buf_appends(&b, text) == 0;
         free(text);
         add_header(r, "Content-Type", "application/json");
     } else if (json_is_string(json_object_get(o, "body"))) {
-        buf_append(&b, json_string_value(json_object_get(o, "body")),
-                   json_string_length(json_object_get(o, "body")));
+        ok = buf_append(&b, json_string_value(json_object_get(o, "body")),
+                        json_string_length(json_object_get(o, "body"))) == 0;
     } else if (json_is_string(json_object_get(o, "body_hex")) &&
                unhex(json_string_value(json_object_get(o, "body_hex")), &b) !=
                    0) {
         *cause = strdup("bad body_hex");
+        goto out;
+    }
+    if (!ok) {
+        *cause = strdup("a body is larger than 16 MiB");
         goto out;
     }
     r->body_len = b.len;
@@ -323,8 +327,10 @@ struct script *script_load(const char *path, char **cause)
     *cause = NULL;
     if (root == NULL) {
         buf_init(&why, 1024);
-        buf_appendf(&why, "%s:%d:%d: %s", path, e.line, e.column, e.text);
-        *cause = buf_take(&why, NULL);
+        if (buf_appendf_cut(&why, 1000, "%s:%d:%d: %s", path, e.line, e.column,
+                            e.text) == 0)
+            *cause = buf_take(&why, NULL);
+        buf_cleanup(&why);
         ret = NULL;
         goto out;
     }

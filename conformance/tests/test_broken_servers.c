@@ -87,8 +87,10 @@ static void ids_with(const json_t *report, const char *st, struct buf *out)
     json_array_foreach(json_object_get(report, "checks"), i, c)
     {
         if (strcmp(json_string_value(json_object_get(c, "status")), st) == 0)
-            buf_appendf(out, "%s%s", out->len > 0 ? "," : "",
-                        json_string_value(json_object_get(c, "id")));
+            assert_int_equal(
+                buf_appendf(out, "%s%s", out->len > 0 ? "," : "",
+                            json_string_value(json_object_get(c, "id"))),
+                0);
     }
 }
 

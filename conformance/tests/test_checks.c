@@ -147,7 +147,9 @@ static void ids_with(const struct results *r, enum check_status st,
 
     for (i = 0; i < r->n; i++)
         if (r->items[i].status == st)
-            buf_appendf(out, "%s%s", out->len > 0 ? "," : "", r->items[i].id);
+            assert_int_equal(buf_appendf(out, "%s%s", out->len > 0 ? "," : "",
+                                         r->items[i].id),
+                             0);
 }
 
 /* The message of check id in r, or "" when it has none. */
@@ -240,7 +242,9 @@ static int run_case(const char *dir, const char *name, const json_t *good,
     if (says_ok(name, json_object_get(brk, "says"),
                 json_object_get(brk, "says_not"), &r) != 0)
         bad = 1;
-    buf_appendf(covered, ",%s,%s,", buf_str(&want_fail), buf_str(&want_warn));
+    assert_int_equal(buf_appendf(covered, ",%s,%s,", buf_str(&want_fail),
+                                 buf_str(&want_warn)),
+                     0);
     results_cleanup(&r);
     buf_cleanup(&got_fail);
     buf_cleanup(&got_warn);

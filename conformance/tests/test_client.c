@@ -114,10 +114,10 @@ struct collected {
 static int collect(void *ud, const char *bytes, size_t len)
 {
     struct collected *c = ud;
+    bool full = buf_append(&c->bytes, bytes, len) != 0;
 
-    buf_append(&c->bytes, bytes, len);
     c->calls++;
-    return c->stop_after != 0 && c->calls >= c->stop_after;
+    return full || (c->stop_after != 0 && c->calls >= c->stop_after);
 }
 
 /* The key, the body and the path reach the server; the answer comes back

@@ -49,9 +49,11 @@ static void test_every_check_documented(void **state)
         for (k = 0; k < g[i]->n_checks; k++) {
             const struct check_def *d = &g[i]->checks[k];
             buf_reset(&row);
-            buf_appendf(&row, "| `%s` | %s | %s | %s |", d->id,
-                        d->level == LEVEL_MUST ? "MUST" : "SHOULD", d->rule,
-                        d->source);
+            assert_int_equal(
+                buf_appendf(&row, "| `%s` | %s | %s | %s |", d->id,
+                            d->level == LEVEL_MUST ? "MUST" : "SHOULD", d->rule,
+                            d->source),
+                0);
             if (strstr(buf_str(&docs), buf_str(&row)) == NULL) {
                 print_error("docs/conformance.md lacks the row %s\n",
                             buf_str(&row));
@@ -85,7 +87,7 @@ static void test_every_flag_documented(void **state)
         while (isalnum((unsigned char)p[n]) || p[n] == '-')
             n++;
         buf_reset(&flag);
-        buf_appendf(&flag, "`%.*s", (int)n, p);
+        assert_int_equal(buf_appendf(&flag, "`%.*s", (int)n, p), 0);
         seen++;
         if (strstr(buf_str(&docs), buf_str(&flag)) == NULL) {
             print_error("docs/conformance.md lacks %s\n", buf_str(&flag));

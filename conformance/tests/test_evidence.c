@@ -98,7 +98,7 @@ static void test_exchange(void **state)
     http_response_add_header(&resp, "X-Request-Id", 12, "abc", 3);
     http_response_add_header(&resp, "Vary", 4, "a", 1);
     http_response_add_header(&resp, "Vary", 4, "b", 1);
-    buf_appends(&resp.body, "oops\xff");
+    assert_int_equal(buf_appends(&resp.body, "oops\xff"), 0);
     ev = evidence_new(&req, &resp, 4);
     text = json_dumps(ev, JSON_SORT_KEYS);
     assert_null(strstr(text, "nexus-test"));

@@ -108,7 +108,11 @@ void tu_join(const json_t *list, struct buf *out)
     json_t *v;
 
     json_array_foreach(list, i, v)
-        buf_appendf(out, "%s%s", i > 0 ? "," : "", json_string_value(v));
+    {
+        assert_int_equal(
+            buf_appendf(out, "%s%s", i > 0 ? "," : "", json_string_value(v)),
+            0);
+    }
 }
 
 /* Returns the environment to options_parse: nothing, so runs are

@@ -365,11 +365,13 @@ static void test_stream_exact_bytes(void **state)
         0);
     head = buf_take(&want, NULL);
     buf_init(&want, 1 << 20);
-    buf_appendf(&want,
-                "data: %s[{\"index\":0,\"delta\":{\"role\":\"assistant\","
-                "\"content\":\"\",\"refusal\":null},\"logprobs\":null,"
-                "\"finish_reason\":null}],\"usage\":null}\n\n",
-                head);
+    assert_int_equal(
+        buf_appendf(&want,
+                    "data: %s[{\"index\":0,\"delta\":{\"role\":\"assistant\","
+                    "\"content\":\"\",\"refusal\":null},\"logprobs\":null,"
+                    "\"finish_reason\":null}],\"usage\":null}\n\n",
+                    head),
+        0);
     for (i = 0; pos < len; i++) {
         json_t *s;
         char *esc;
@@ -377,26 +379,32 @@ static void test_stream_exact_bytes(void **state)
         end = tokenize_next(text, len, pos);
         s = json_stringn(text + pos, end - pos);
         esc = json_dumps(s, JSON_ENCODE_ANY);
-        buf_appendf(&want,
-                    "data: %s[{\"index\":0,\"delta\":{\"content\":%s},"
-                    "\"logprobs\":null,\"finish_reason\":null}],"
-                    "\"usage\":null}\n\n",
-                    head, esc);
+        assert_int_equal(
+            buf_appendf(&want,
+                        "data: %s[{\"index\":0,\"delta\":{\"content\":%s},"
+                        "\"logprobs\":null,\"finish_reason\":null}],"
+                        "\"usage\":null}\n\n",
+                        head, esc),
+            0);
         free(esc);
         json_decref(s);
         pos = end;
     }
     assert_int_equal((json_int_t)i, completion);
-    buf_appendf(&want,
-                "data: %s[{\"index\":0,\"delta\":{},\"logprobs\":null,"
-                "\"finish_reason\":\"stop\"}],\"usage\":null}\n\n",
-                head);
-    buf_appendf(&want,
-                "data: %s[],\"usage\":{\"prompt_tokens\":%lld,"
-                "\"completion_tokens\":%lld,\"total_tokens\":%lld}}\n\n"
-                "data: [DONE]\n\n",
-                head, (long long)prompt, (long long)completion,
-                (long long)(prompt + completion));
+    assert_int_equal(
+        buf_appendf(&want,
+                    "data: %s[{\"index\":0,\"delta\":{},\"logprobs\":null,"
+                    "\"finish_reason\":\"stop\"}],\"usage\":null}\n\n",
+                    head),
+        0);
+    assert_int_equal(
+        buf_appendf(&want,
+                    "data: %s[],\"usage\":{\"prompt_tokens\":%lld,"
+                    "\"completion_tokens\":%lld,\"total_tokens\":%lld}}\n\n"
+                    "data: [DONE]\n\n",
+                    head, (long long)prompt, (long long)completion,
+                    (long long)(prompt + completion)),
+        0);
     wire = st.body;
     normalize(wire);
     assert_string_equal(wire, want.data);
@@ -597,7 +605,7 @@ static void test_tool_calls(void **state)
             len++;
         piece = json_loadb(v, len + 2, JSON_DECODE_ANY, NULL);
         assert_non_null(piece);
-        buf_appends(&joined, json_string_value(piece));
+        assert_int_equal(buf_appends(&joined, json_string_value(piece)), 0);
         json_decref(piece);
     }
     assert_string_equal(joined.data, arguments);
@@ -680,8 +688,9 @@ static void test_logprobs(void **state)
         json_t *top = json_object_get(entry, "top_logprobs");
         double lp = json_number_value(json_object_get(entry, "logprob"));
 
-        buf_appends(&joined,
-                    json_string_value(json_object_get(entry, "token")));
+        assert_int_equal(buf_appends(&joined, json_string_value(json_object_get(
+                                                  entry, "token"))),
+                         0);
         assert_true(lp <= 0.0);
         assert_int_equal(json_array_size(top), 3);
         /* The chosen token leads its alternatives, which are less likely. */
@@ -721,11 +730,13 @@ static void test_hostile_text_still_gets_error_bodies(void **state)
     http_reply_free(&r);
     /* Long non-ASCII names are cut at a character boundary, not inside. */
     buf_init(&body, 1 << 16);
-    buf_appends(&body, "{\"model\":\"deepseek-v4\",\"messages\":[{\"role\":"
-                       "\"user\",\"content\":\"x\"}],\"");
+    assert_int_equal(
+        buf_appends(&body, "{\"model\":\"deepseek-v4\",\"messages\":[{\"role\":"
+                           "\"user\",\"content\":\"x\"}],\""),
+        0);
     for (i = 0; i < 100; i++)
-        buf_appends(&body, "\xc3\xa9");
-    buf_appends(&body, "\":1}");
+        assert_int_equal(buf_appends(&body, "\xc3\xa9"), 0);
+    assert_int_equal(buf_appends(&body, "\":1}"), 0);
     req("POST", "/v1/chat/completions", KEY, body.data, &r);
     assert_int_equal(r.status, 400);
     assert_non_null(r.json);
