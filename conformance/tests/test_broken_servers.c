@@ -34,7 +34,7 @@ struct run {
 static void run_against(const json_t *script, const char *const *extra,
                         struct run *out)
 {
-    char dir[64], script_path[128], json[128], log[128], url[256], base[300];
+    char dir[64], script_path[128], json[128], log[128], base[300];
     char *fake_argv[] = {(char *)tu_env("NEXUS_FAKE_BIN"),
                          "--script",
                          script_path,
@@ -43,7 +43,7 @@ static void run_against(const json_t *script, const char *const *extra,
                          NULL};
     const char *argv[64];
     FILE *f;
-    pid_t fake;
+    struct testproc fake;
     int argc = 0, i;
 
     tu_tmpdir(dir, sizeof(dir));
@@ -51,9 +51,8 @@ static void run_against(const json_t *script, const char *const *extra,
     snprintf(json, sizeof(json), "%s/report.json", dir);
     snprintf(log, sizeof(log), "%s/run.log", dir);
     assert_int_equal(json_dump_file(script, script_path, 0), 0);
-    fake = tu_start_server(fake_argv, url, sizeof(url));
-    assert_true(fake > 0);
-    snprintf(base, sizeof(base), "%s/v1", url);
+    assert_int_equal(testproc_start(&fake, fake_argv, NULL), 0);
+    snprintf(base, sizeof(base), "%s/v1", fake.url);
     argv[argc++] = tu_env("NEXUS_CONFORM_BIN");
     argv[argc++] = "--base-url";
     argv[argc++] = base;
@@ -64,8 +63,8 @@ static void run_against(const json_t *script, const char *const *extra,
     while (extra != NULL && *extra != NULL && argc < 63)
         argv[argc++] = *extra++;
     argv[argc] = NULL;
-    out->rc = tu_run((char *const *)argv, log, 60, &out->took);
-    assert_int_equal(tu_stop_server(fake), 0);
+    out->rc = testproc_run((char *const *)argv, log, 60, &out->took);
+    assert_int_equal(testproc_stop(&fake), 0);
     out->report = json_load_file(json, 0, NULL);
     out->log[0] = '\0';
     f = fopen(log, "r");
@@ -345,13 +344,13 @@ static void test_unreachable(void **state)
     (void)state;
     tu_tmpdir(dir, sizeof(dir));
     snprintf(log, sizeof(log), "%s/log", dir);
-    assert_int_equal(tu_run(argv, log, 30, &took), 2);
-    assert_int_equal(tu_run(bad, log, 30, &took), 2);
+    assert_int_equal(testproc_run(argv, log, 30, &took), 2);
+    assert_int_equal(testproc_run(bad, log, 30, &took), 2);
     /* A long URL is quoted (cut), not the reason lost. */
     memset(url, 'a', sizeof(url) - 1);
     memcpy(url, "http://127.0.0.1:1/", 19);
     url[sizeof(url) - 1] = '\0';
-    assert_int_equal(tu_run(long_url, log, 30, &took), 2);
+    assert_int_equal(testproc_run(long_url, log, 30, &took), 2);
     f = fopen(log, "r");
     assert_non_null(f);
     n = fread(said, 1, sizeof(said) - 1, f);

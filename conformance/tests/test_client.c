@@ -35,8 +35,7 @@ static const char script_json[] =
 static char long_bearer[9001];
 
 struct fixture {
-    pid_t server;
-    char url[256];
+    struct testproc server;
     char base[300];
     char dir[64];
 };
@@ -66,9 +65,8 @@ static int setup(void **state)
     snprintf(path, sizeof(path), "%s/script.json", f->dir);
     assert_int_equal(json_dump_file(script, path, 0), 0);
     json_decref(script);
-    f->server = tu_start_server(argv, f->url, sizeof(f->url));
-    assert_true(f->server > 0);
-    snprintf(f->base, sizeof(f->base), "%s/v1/", f->url);
+    assert_int_equal(testproc_start(&f->server, argv, NULL), 0);
+    snprintf(f->base, sizeof(f->base), "%s/v1/", f->server.url);
     remove(path);
     curl_global_init(CURL_GLOBAL_DEFAULT);
     *state = f;
@@ -80,7 +78,7 @@ static int teardown(void **state)
 {
     struct fixture *f = *state;
 
-    assert_int_equal(tu_stop_server(f->server), 0);
+    assert_int_equal(testproc_stop(&f->server), 0);
     remove(f->dir);
     curl_global_cleanup();
     free(f);

@@ -24,7 +24,7 @@
     "{\"model\":\"deepseek-v4\",\"messages\":[{\"role\":\"user\","             \
     "\"content\":\"Hello!\"}]"
 
-static struct mock_proc mock;
+static struct testproc mock;
 
 static int start_default(void **state)
 {
@@ -39,7 +39,7 @@ static int stop_default(void **state)
 {
     (void)state;
     /* A graceful stop exits 0. */
-    return mock_stop(&mock) == 0 ? 0 : -1;
+    return testproc_stop(&mock) == 0 ? 0 : -1;
 }
 
 /* Asserts an OpenAI error body with exactly these fields. */
