@@ -72,6 +72,35 @@ static void test_tokens(void **state)
     ratelimit_free(rl);
 }
 
+/* Worker threads read the clock before the limiter takes its lock, so an
+ * older timestamp can arrive after a newer one opened the window. It must
+ * count in that window, not reopen it: rpm=3 admits three, whatever the
+ * order of the timestamps. */
+static void test_out_of_order_timestamps(void **state)
+{
+    struct ratelimit *rl = ratelimit_new(1);
+    struct rl_limits lim = {3, 0};
+    struct rl_state st;
+    uint64_t t;
+    unsigned admitted = 0;
+
+    (void)state;
+    for (t = 60000; t > 59994; t--)
+        if (ratelimit_admit(rl, 0, &lim, 0, t, &st) == RL_ADMIT)
+            admitted++;
+    assert_int_equal(admitted, 3);
+    /* The refusal counts from the window's start, never beyond a minute. */
+    assert_int_equal(st.retry_after_ms, 60000);
+    ratelimit_peek(rl, 0, &lim, 59990, &st);
+    assert_int_equal(st.remaining_req, 0);
+    assert_int_equal(st.reset_req_ms, 60000);
+    /* The window still ends a minute after it opened. */
+    assert_int_equal(ratelimit_admit(rl, 0, &lim, 0, 119999, &st),
+                     RL_REFUSE_REQUESTS);
+    assert_int_equal(ratelimit_admit(rl, 0, &lim, 0, 120000, &st), RL_ADMIT);
+    ratelimit_free(rl);
+}
+
 static void test_unlimited(void **state)
 {
     struct ratelimit *rl = ratelimit_new(1);
@@ -110,6 +139,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_requests_window),
         cmocka_unit_test(test_tokens),
+        cmocka_unit_test(test_out_of_order_timestamps),
         cmocka_unit_test(test_unlimited),
         cmocka_unit_test(test_duration_format),
     };
