@@ -43,11 +43,19 @@ void ratelimit_free(struct ratelimit *rl)
     free(rl);
 }
 
-/* Closes a window whose minute has passed. */
-static void window_roll(struct rl_window *w, uint64_t now_ms)
+/* Brings the window to now_ms and returns the time to count at. Callers
+ * read the clock before taking the lock, so now_ms may be older than a
+ * window another thread has just opened: such a request belongs to that
+ * window and is counted at its start (unclamped, the subtraction below
+ * would wrap and reopen the window, admitting a second budget). A window
+ * whose minute has passed is closed. */
+static uint64_t window_roll(struct rl_window *w, uint64_t now_ms)
 {
+    if (w->open && now_ms < w->start_ms)
+        return w->start_ms;
     if (w->open && now_ms - w->start_ms >= RATELIMIT_WINDOW_MS)
         memset(w, 0, sizeof(*w));
+    return now_ms;
 }
 
 /* What is left of limit after used, never below zero. */
@@ -88,7 +96,7 @@ enum rl_verdict ratelimit_admit(struct ratelimit *rl, size_t key,
     }
     pthread_mutex_lock(&rl->lock);
     w = &rl->windows[key];
-    window_roll(w, now_ms);
+    now_ms = window_roll(w, now_ms);
     if (lim->requests_per_minute > 0 && w->requests >= lim->requests_per_minute)
         v = RL_REFUSE_REQUESTS;
     else if (lim->tokens_per_minute > 0 && w->tokens > 0 &&
@@ -121,7 +129,7 @@ void ratelimit_peek(struct ratelimit *rl, size_t key,
     }
     pthread_mutex_lock(&rl->lock);
     w = &rl->windows[key];
-    window_roll(w, now_ms);
+    now_ms = window_roll(w, now_ms);
     window_state(w, lim, now_ms, st);
     pthread_mutex_unlock(&rl->lock);
 }

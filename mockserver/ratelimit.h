@@ -37,7 +37,9 @@ struct ratelimit *ratelimit_new(size_t nkeys);
 void ratelimit_free(struct ratelimit *rl);
 /* Counts one request of `tokens` tokens for key at now_ms if the budgets
  * allow it, and reports the key's standing in *st either way. A window opens
- * with a key's first request and lasts RATELIMIT_WINDOW_MS. Thread-safe. */
+ * with a key's first request and lasts RATELIMIT_WINDOW_MS. A now_ms older
+ * than the key's open window (a clock read before another thread opened
+ * it) counts as that window's start. Thread-safe. */
 enum rl_verdict ratelimit_admit(struct ratelimit *rl, size_t key,
                                 const struct rl_limits *lim, uint64_t tokens,
                                 uint64_t now_ms, struct rl_state *st);
