@@ -3,6 +3,7 @@
  * the checks (413, 404/405, 401, 400, 404 model, 429, 402). */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -188,12 +189,72 @@ static void test_rate_limit_then_balance(void **state)
     response_cleanup(&r);
 }
 
+/* jansson's allocations succeed this many more times, then fail. */
+static size_t json_allocs_left;
+
+static void *failing_malloc(size_t size)
+{
+    if (json_allocs_left == 0)
+        return NULL;
+    json_allocs_left--;
+    return malloc(size);
+}
+
+/* Money moves only with an answer: jansson's allocations fail from the
+ * n-th on, for every n until one request runs whole, so the pipeline stops
+ * at each place that builds JSON (parsing, errors, the rendered body). A
+ * 200 must carry its body and cost exactly its usage; anything else must
+ * cost nothing. */
+static void test_no_charge_without_answer(void **state)
+{
+    struct world *w = *state;
+    const struct fx_model *m = fixtures_find_model(w->fx, "qwen-max");
+    size_t key =
+        (size_t)(fixtures_find_key(w->fx, "sk-ai-nexus-test") - w->fx->keys);
+    struct billing_account before, after;
+    struct response r;
+    size_t n;
+    bool whole = false;
+
+    for (n = 0; !whole; n++) {
+        assert_int_equal(billing_get(w->app.billing, key, &before), 0);
+        json_allocs_left = n;
+        json_set_alloc_funcs(failing_malloc, free);
+        dispatch(w, "POST", "/v1/chat/completions", TEST_KEY, OK_BODY, &r);
+        json_set_alloc_funcs(malloc, free);
+        whole = json_allocs_left > 0;
+        assert_int_equal(billing_get(w->app.billing, key, &after), 0);
+        if (r.status == 200) {
+            json_t *usage = json_object_get(r.body, "usage");
+            json_int_t p, c;
+
+            if (r.body == NULL)
+                print_error("n=%zu: 200 without a body, %lld pico-USD "
+                            "charged\n",
+                            n, (long long)(after.spent - before.spent));
+            assert_non_null(r.body);
+            p = json_integer_value(json_object_get(usage, "prompt_tokens"));
+            c = json_integer_value(json_object_get(usage, "completion_tokens"));
+            assert_true(p > 0 && c > 0);
+            assert_int_equal(after.spent - before.spent,
+                             billing_cost(m, (uint64_t)p, (uint64_t)c));
+        } else {
+            assert_int_equal(after.spent, before.spent);
+        }
+        assert_int_equal(after.balance + after.spent,
+                         before.balance + before.spent);
+        response_cleanup(&r);
+    }
+    assert_true(n > 10); /* the request did fail at many points */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_order_of_checks),
         cmocka_unit_test(test_chat_and_headers),
         cmocka_unit_test(test_rate_limit_then_balance),
+        cmocka_unit_test(test_no_charge_without_answer),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
