@@ -1,9 +1,12 @@
 /* chat: POST /v1/chat/completions, JSON or streamed. Checks run in the
  * documented order: (auth in the router) validation, model lookup, rate
  * limit, balance. */
+#include "chat.h"
+
 #include <inttypes.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "billing.h"
@@ -193,7 +196,131 @@ out:
     return NULL;
 }
 
-/* Answers one chat completion request. */
+/* A streamed answer as the HTTP layer sees it (struct source): the paced
+ * chunk stream, and the money reserved for it until it ends. */
+struct chat_stream {
+    struct sse_stream *sse;
+    struct billing *billing;
+    struct clock *clock;
+    struct billing_hold hold;
+    int64_t cost; /* of the whole completion */
+};
+
+static uint64_t chat_stream_due_ms(void *self)
+{
+    struct chat_stream *cs = self;
+
+    return sse_stream_due_ms(cs->sse);
+}
+
+static int chat_stream_next(void *self, struct buf *out)
+{
+    struct chat_stream *cs = self;
+
+    return sse_stream_next(cs->sse, out);
+}
+
+static void chat_stream_hurry(void *self)
+{
+    struct chat_stream *cs = self;
+
+    sse_stream_hurry(cs->sse);
+}
+
+/* What a stream that ended as `how` is charged. Today a stream that got
+ * any event out costs its whole completion and one that got none costs
+ * nothing; billing a cut stream for what it delivered (how->pieces) is
+ * decided here alone. */
+static int64_t chat_stream_charge(const struct chat_stream *cs,
+                                  const struct source_end *how)
+{
+    return how->pieces > 0 ? cs->cost : 0;
+}
+
+/* Settles the stream's money (or releases it) and frees the stream. */
+static void chat_stream_end(void *self, const struct source_end *how)
+{
+    struct chat_stream *cs = self;
+
+    if (how->pieces > 0)
+        billing_settle(cs->billing, &cs->hold, chat_stream_charge(cs, how),
+                       clock_wall_ms(cs->clock));
+    else
+        billing_release(cs->billing, &cs->hold);
+    sse_stream_free(cs->sse);
+    free(cs);
+}
+
+static const struct source_ops chat_stream_ops = {
+    .due_ms = chat_stream_due_ms,
+    .next = chat_stream_next,
+    .hurry = chat_stream_hurry,
+    .end = chat_stream_end,
+};
+
+int chat_stream_source(struct sse_stream *sse, struct billing *b,
+                       struct clock *clock, struct billing_hold *hold,
+                       int64_t cost, struct source *out)
+{
+    struct chat_stream *cs = calloc(1, sizeof(*cs));
+
+    memset(out, 0, sizeof(*out));
+    if (cs == NULL) {
+        billing_release(b, hold);
+        sse_stream_free(sse);
+        return -1;
+    }
+    cs->sse = sse;
+    cs->billing = b;
+    cs->clock = clock;
+    cs->hold = *hold;
+    cs->cost = cost;
+    memset(hold, 0, sizeof(*hold)); /* the stream holds the money now */
+    out->ops = &chat_stream_ops;
+    out->self = cs;
+    return 0;
+}
+
+/* Puts the answer to *c into resp: the JSON body, or a stream (which takes
+ * *c, leaving it NULL). Settles the hold once the answer is in resp.
+ * Returns 0, or -1 (out of memory) with nothing answered and the hold
+ * still held, for the caller to release. */
+static int chat_answer(struct app *app, const struct request *req,
+                       const struct fx_model *m, bool stream,
+                       struct completion **c, struct billing_hold *hold,
+                       int64_t cost, struct response *resp)
+{
+    struct sse_pacing pacing;
+    struct sse_stream *sse;
+    json_t *body;
+
+    if (!stream) {
+        body = completion_json(*c);
+        if (body == NULL)
+            return -1;
+        response_json(resp, 200, body);
+        billing_settle(app->billing, hold, cost, clock_wall_ms(app->clock));
+        return 0;
+    }
+    pacing = pacing_for(m, &app->fx->plans[req->key->plan]);
+    sse = sse_stream_new(*c, &pacing);
+    *c = NULL;
+    if (sse == NULL)
+        return -1;
+    /* server.c still drives the sse_stream itself, so the stream is settled
+     * as it starts. Once it drives struct source, hand it
+     * chat_stream_source(sse, app->billing, app->clock, hold, cost, ...)
+     * instead: the hold then travels with the stream and is settled (or
+     * released) by its end(). */
+    resp->status = 200;
+    resp->stream = sse;
+    billing_settle(app->billing, hold, cost, clock_wall_ms(app->clock));
+    return 0;
+}
+
+/* Answers one chat completion request. Its cost is reserved from the
+ * balance (or 402) and settled when the answer is made, or released when
+ * none is. */
 static void chat_handle(struct app *app, struct request *req,
                         struct response *resp)
 {
@@ -201,12 +328,13 @@ static void chat_handle(struct app *app, struct request *req,
     struct completion *c = NULL;
     const struct fx_model *m;
     struct api_error e;
+    struct billing_hold hold;
     json_t *body;
     char id[64];
     int64_t cost;
-    struct sse_pacing pacing;
 
     memset(&creq, 0, sizeof(creq));
+    memset(&hold, 0, sizeof(hold));
     body = parse_body(req, &e);
     if (body == NULL)
         goto fail;
@@ -233,30 +361,23 @@ static void chat_handle(struct app *app, struct request *req,
         0)
         goto out;
     cost = billing_cost(m, c->prompt_tokens, c->completion_tokens);
-    if (cost < 0 || billing_charge(app->billing, req->key_index, cost,
-                                   clock_wall_ms(app->clock)) != 0) {
+    if (cost < 0 ||
+        billing_reserve(app->billing, req->key_index, cost, &hold) != 0) {
         api_error_set(&e, API_ERR_INSUFFICIENT_FUNDS, NULL, NULL,
                       "Insufficient balance: this request costs more than "
                       "the account holds. Top up your account to continue.");
         goto fail;
     }
-    if (!creq.stream) {
-        response_json(resp, 200, completion_json(c));
-        goto out;
-    }
-    pacing = pacing_for(m, &app->fx->plans[req->key->plan]);
-    resp->status = 200;
-    resp->stream = sse_stream_new(c, &pacing);
-    c = NULL;
-    if (resp->stream == NULL) {
+    if (chat_answer(app, req, m, creq.stream, &c, &hold, cost, resp) != 0) {
         api_error_set(&e, API_ERR_SERVER, NULL, NULL,
-                      "The server ran out of memory starting the stream.");
+                      "The server ran out of memory answering.");
         goto fail;
     }
     goto out;
 fail:
     response_error(resp, &e);
 out:
+    billing_release(app->billing, &hold); /* a no-op once settled */
     completion_free(c);
     chat_request_cleanup(&creq);
     json_decref(body);

@@ -1,0 +1,24 @@
+/* chat: POST /v1/chat/completions (the route is in routes.h), and the
+ * stream source that carries a streamed answer's money to its end. */
+#ifndef NEXUS_CHAT_H
+#define NEXUS_CHAT_H
+
+#include <stdint.h>
+
+#include "billing.h"
+#include "source.h"
+
+struct clock;
+struct sse_stream;
+
+/* Returns in *out a stream source over sse that carries the money held for
+ * it: when the HTTP layer ends it, a stream that got any event out is
+ * settled for cost (at clock's wall time) and one that got none releases
+ * its hold. Takes sse and *hold (emptying it) even on failure, when sse is
+ * freed and the hold released. b and clock are borrowed and must outlive
+ * the source. Returns 0, or -1 on OOM with *out empty. */
+int chat_stream_source(struct sse_stream *sse, struct billing *b,
+                       struct clock *clock, struct billing_hold *hold,
+                       int64_t cost, struct source *out);
+
+#endif
