@@ -13,10 +13,12 @@
 #include "buf.h"
 #include "clock.h"
 #include "fixtures.h"
+#include "ratelimit.h"
 #include "reply.h"
 #include "router.h"
 #include "routes.h"
 #include "sse.h"
+#include "tokenize.h"
 #include "validate.h"
 
 /* Returns a new reference to the non-streamed chat.completion object. */
@@ -318,9 +320,11 @@ static int chat_answer(struct app *app, const struct request *req,
     return 0;
 }
 
-/* Answers one chat completion request. Its cost is reserved from the
- * balance (or 402) and settled when the answer is made, or released when
- * none is. */
+/* Answers one chat completion request. The rate limit admits it before the
+ * reply is generated, reserving its prompt tokens and the most the reply
+ * can use; the exact tokens replace the reservation once the reply exists.
+ * Its cost is then reserved from the balance (or 402) and settled when the
+ * answer is made, or released when none is. */
 static void chat_handle(struct app *app, struct request *req,
                         struct response *resp)
 {
@@ -328,10 +332,12 @@ static void chat_handle(struct app *app, struct request *req,
     struct completion *c = NULL;
     const struct fx_model *m;
     struct api_error e;
+    struct rl_hold admitted;
     struct billing_hold hold;
     json_t *body;
     char id[64];
     int64_t cost;
+    int built;
 
     memset(&creq, 0, sizeof(creq));
     memset(&hold, 0, sizeof(hold));
@@ -348,18 +354,23 @@ static void chat_handle(struct app *app, struct request *req,
                       creq.model);
         goto fail;
     }
+    if (router_reserve(app, req,
+                       tokenize_prompt(&creq) + completion_token_bound(&creq),
+                       &admitted, resp) != 0)
+        goto out;
     snprintf(id, sizeof(id), "chatcmpl-%s",
              strncmp(req->request_id, "req_", 4) == 0 ? req->request_id + 4
                                                       : req->request_id);
-    if (completion_build(&creq, id, (int64_t)(clock_wall_ms(app->clock) / 1000),
-                         &c) != 0) {
+    built = completion_build(&creq, id,
+                             (int64_t)(clock_wall_ms(app->clock) / 1000), &c);
+    router_settle(app, req, &admitted,
+                  built == 0 ? c->prompt_tokens + c->completion_tokens : 0,
+                  resp);
+    if (built != 0) {
         api_error_set(&e, API_ERR_SERVER, NULL, NULL,
                       "The server ran out of memory building the reply.");
         goto fail;
     }
-    if (router_admit(app, req, c->prompt_tokens + c->completion_tokens, resp) !=
-        0)
-        goto out;
     cost = billing_cost(m, c->prompt_tokens, c->completion_tokens);
     if (cost < 0 ||
         billing_reserve(app->billing, req->key_index, cost, &hold) != 0) {

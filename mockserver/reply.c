@@ -382,3 +382,14 @@ json_t *completion_logprobs_json(const struct completion *c,
         }
     return json_pack("{s:o, s:n}", "content", content, "refusal");
 }
+
+uint64_t completion_token_bound(const struct chat_request *req)
+{
+    uint64_t per_choice = REPLY_MAX_BYTES; /* a token is at least a byte */
+    unsigned n = req->n ? req->n : 1;
+
+    if (req->has_max_tokens && req->max_tokens > 0 &&
+        (uint64_t)req->max_tokens < per_choice)
+        per_choice = (uint64_t)req->max_tokens;
+    return per_choice * n;
+}

@@ -62,4 +62,10 @@ json_t *completion_logprobs_json(const struct completion *c,
  * `index` of req, as a new string (free with free()) or NULL on OOM. */
 char *reply_text(const struct chat_request *req, unsigned index);
 
+/* Returns the most completion tokens completion_build can answer req with:
+ * per choice, max_tokens or the generation's output cap (every token is at
+ * least one byte), times n. What the rate limiter reserves before the reply
+ * exists. */
+uint64_t completion_token_bound(const struct chat_request *req);
+
 #endif

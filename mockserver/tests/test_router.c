@@ -189,6 +189,68 @@ static void test_rate_limit_then_balance(void **state)
     response_cleanup(&r);
 }
 
+/* total_tokens of a completion's usage. */
+static long total_of(const struct response *r)
+{
+    return (long)json_integer_value(
+        json_object_get(json_object_get(r->body, "usage"), "total_tokens"));
+}
+
+/* The token limit admits a request by what it may use before its reply
+ * exists (prompt + max_tokens, or the generation's cap, per choice), then
+ * counts what it used: the headers show exact tokens. */
+static void test_tokens_reserved_before_generation(void **state)
+{
+    struct world *w;
+    struct response r;
+    long used;
+
+    (void)state;
+    assert_int_equal(setup((void **)&w), 0);
+    /* n=8 may use 8 x 262144 tokens, more than the plan's 2,000,000: the
+     * first request of a window is let through all the same. */
+    assert_int_equal(dispatch(w, "POST", "/v1/chat/completions", TEST_KEY,
+                              "{\"model\":\"qwen-max\",\"n\":8,"
+                              "\"messages\":[{\"role\":\"user\","
+                              "\"content\":\"hi\"}]}",
+                              &r),
+                     200);
+    used = total_of(&r);
+    assert_true(used > 8 && used < 2000);
+    assert_int_equal(
+        strtol(header_of(&r, "x-ratelimit-remaining-tokens"), NULL, 10),
+        2000000 - used);
+    response_cleanup(&r);
+    /* Again: its reservation no longer fits beside what was used. */
+    assert_int_equal(dispatch(w, "POST", "/v1/chat/completions", TEST_KEY,
+                              "{\"model\":\"qwen-max\",\"n\":8,"
+                              "\"messages\":[{\"role\":\"user\","
+                              "\"content\":\"hi\"}]}",
+                              &r),
+                     429);
+    assert_string_equal(code_of(&r), "rate_limit_exceeded");
+    assert_string_equal(json_string_value(json_object_get(
+                            json_object_get(r.body, "error"), "type")),
+                        "tokens");
+    response_cleanup(&r);
+    /* With max_tokens it fits, and the headers count exact tokens. */
+    assert_int_equal(dispatch(w, "POST", "/v1/chat/completions", TEST_KEY,
+                              "{\"model\":\"qwen-max\",\"n\":8,"
+                              "\"max_tokens\":5,\"messages\":[{\"role\":"
+                              "\"user\",\"content\":\"hi\"}]}",
+                              &r),
+                     200);
+    used += total_of(&r);
+    assert_int_equal(
+        strtol(header_of(&r, "x-ratelimit-remaining-tokens"), NULL, 10),
+        2000000 - used);
+    /* The refused request was not counted. */
+    assert_string_equal(header_of(&r, "x-ratelimit-remaining-requests"),
+                        "2998");
+    response_cleanup(&r);
+    teardown((void **)&w);
+}
+
 /* jansson's allocations succeed this many more times, then fail. */
 static size_t json_allocs_left;
 
@@ -255,6 +317,7 @@ int main(void)
         cmocka_unit_test(test_chat_and_headers),
         cmocka_unit_test(test_rate_limit_then_balance),
         cmocka_unit_test(test_no_charge_without_answer),
+        cmocka_unit_test(test_tokens_reserved_before_generation),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
