@@ -21,8 +21,56 @@
 #include "tokenize.h"
 #include "validate.h"
 
-/* Returns a new reference to the non-streamed chat.completion object. */
-static json_t *completion_json(const struct completion *c)
+/* Returns a new reference to a text as JSON: a string, or null when absent. */
+static json_t *text_json(const struct reply_text *t)
+{
+    return t->text != NULL ? json_stringn(t->text, t->len) : json_null();
+}
+
+/* Returns a new reference to the tool_calls array of a message. */
+static json_t *tool_calls_json(const struct reply_choice *ch)
+{
+    json_t *calls = json_array();
+    size_t k;
+
+    for (k = 0; calls != NULL && k < ch->ntool_calls; k++) {
+        const struct reply_tool_call *call = &ch->tool_calls[k];
+
+        if (json_array_append_new(
+                calls,
+                json_pack("{s:s, s:s, s:{s:s, s:o}}", "id", call->id, "type",
+                          "function", "function", "name", call->name,
+                          "arguments", text_json(&call->arguments))) != 0) {
+            json_decref(calls);
+            calls = NULL;
+        }
+    }
+    return calls;
+}
+
+/* Returns a new reference to a choice's message: role, content,
+ * reasoning_content (if any), tool_calls (if any), refusal. */
+static json_t *message_json(const struct reply_choice *ch)
+{
+    json_t *m = json_pack("{s:s, s:o}", "role", "assistant", "content",
+                          text_json(&ch->content));
+
+    if (m != NULL && ch->reasoning.text != NULL &&
+        json_object_set_new(m, "reasoning_content",
+                            text_json(&ch->reasoning)) != 0)
+        goto fail;
+    if (m != NULL && ch->ntool_calls > 0 &&
+        json_object_set_new(m, "tool_calls", tool_calls_json(ch)) != 0)
+        goto fail;
+    if (m != NULL && json_object_set_new(m, "refusal", json_null()) != 0)
+        goto fail;
+    return m;
+fail:
+    json_decref(m);
+    return NULL;
+}
+
+json_t *chat_completion_json(const struct completion *c)
 {
     json_t *choices = json_array();
     json_t *o = NULL;
@@ -32,23 +80,13 @@ static json_t *completion_json(const struct completion *c)
         goto out;
     for (i = 0; i < c->n; i++) {
         const struct reply_choice *ch = &c->choices[i];
-        json_t *message, *item;
+        json_t *item = json_pack(
+            "{s:I, s:o, s:o, s:s}", "index", (json_int_t)i, "message",
+            message_json(ch), "logprobs",
+            c->logprobs ? completion_logprobs_json(c, ch, 0, ch->content.ntok)
+                        : json_null(),
+            "finish_reason", ch->finish_reason);
 
-        if (ch->tool_name != NULL)
-            message = json_pack(
-                "{s:s, s:n, s:[{s:s, s:s, s:{s:s, s:s%}}], s:n}", "role",
-                "assistant", "content", "tool_calls", "id", ch->tool_call_id,
-                "type", "function", "function", "name", ch->tool_name,
-                "arguments", ch->content, ch->len, "refusal");
-        else
-            message = json_pack("{s:s, s:s%, s:n}", "role", "assistant",
-                                "content", ch->content, ch->len, "refusal");
-        item =
-            json_pack("{s:I, s:o, s:o, s:s}", "index", (json_int_t)i, "message",
-                      message, "logprobs",
-                      c->logprobs ? completion_logprobs_json(c, ch, 0, ch->ntok)
-                                  : json_null(),
-                      "finish_reason", ch->finish_reason);
         if (json_array_append_new(choices, item) != 0)
             goto out;
     }
@@ -297,7 +335,7 @@ static int chat_answer(struct app *app, const struct request *req,
     json_t *body;
 
     if (!stream) {
-        body = completion_json(*c);
+        body = chat_completion_json(*c);
         if (body == NULL)
             return -1;
         response_json(resp, 200, body);

@@ -1,15 +1,23 @@
-/* chat: POST /v1/chat/completions (the route is in routes.h), and the
- * stream source that carries a streamed answer's money to its end. */
+/* chat: POST /v1/chat/completions (the route is in routes.h): the body it
+ * renders, and the stream source that carries a streamed answer's money to
+ * its end. */
 #ifndef NEXUS_CHAT_H
 #define NEXUS_CHAT_H
 
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include "billing.h"
 #include "source.h"
 
 struct clock;
+struct completion;
 struct sse_stream;
+
+/* Returns a new reference to the chat.completion object answering with c
+ * (the non-streamed body), or NULL on OOM. c is only read. */
+json_t *chat_completion_json(const struct completion *c);
 
 /* Returns in *out a stream source over sse that carries the money held for
  * it: when the HTTP layer ends it, a stream that got any event out is
