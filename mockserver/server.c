@@ -62,7 +62,6 @@ struct server {
 struct conn_state {
     struct buf body;
     bool too_large;
-    bool counted;
     char request_id[40];
     char method[16];
     char path[256];
@@ -463,7 +462,6 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
         snprintf(cs->method, sizeof(cs->method), "%s", method);
         snprintf(cs->path, sizeof(cs->path), "%s", url);
         cs->start_ms = clock_real_ms();
-        cs->counted = true;
         atomic_fetch_add(&s->inflight, 1);
         *con_cls = cs;
         /* A body declared too large is refused before it is read. */
@@ -500,8 +498,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                                                            : 499,
                 (double)(clock_real_ms() - cs->start_ms));
     buf_cleanup(&cs->body);
-    if (cs->counted)
-        atomic_fetch_sub(&s->inflight, 1);
+    atomic_fetch_sub(&s->inflight, 1);
     free(cs);
     *con_cls = NULL;
 }
