@@ -18,8 +18,9 @@
 
 /* How the pieces go out. */
 enum source_framing {
-    /* The status and headers go out at once, then each piece as it comes
-     * (chunked): an event stream. Connection actions happen mid-answer. */
+    /* The status and headers go out at once (before the first piece is
+     * asked for), then each piece as it comes (chunked): an event stream.
+     * Connection actions happen after the headers. */
     SOURCE_STREAMED,
     /* Nothing goes out until the source is done; then the status, headers
      * and every piece as one body with a Content-Length: a delayed answer.

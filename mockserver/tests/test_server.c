@@ -121,6 +121,9 @@ static const struct step raw_mid_steps[] = {
     {0, SOURCE_PIECE, "data: 1\n\n"},
     {0, SOURCE_CLOSE, "\x01\x02 not a chunk"},
 };
+static const struct step raw_first_steps[] = {
+    {0, SOURCE_CLOSE, "\x01\x02 not a chunk"},
+};
 static const struct step delayed_steps[] = {
     {300, SOURCE_PIECE, "{\"ok\":"},
     {300, SOURCE_PIECE, "true}"},
@@ -152,6 +155,7 @@ static const struct scripted cases[] = {
     CASE("raw", SOURCE_WHOLE, "application/json", raw_steps),
     CASE("reset-mid", SOURCE_STREAMED, "text/event-stream", reset_mid_steps),
     CASE("raw-mid", SOURCE_STREAMED, "text/event-stream", raw_mid_steps),
+    CASE("raw-first", SOURCE_STREAMED, "text/event-stream", raw_first_steps),
     CASE("delayed", SOURCE_WHOLE, "application/json", delayed_steps),
     CASE("slow-stream", SOURCE_STREAMED, "text/event-stream",
          slow_stream_steps),
@@ -437,6 +441,27 @@ static void test_raw_bytes_mid_stream(void **state)
     assert_int_equal(world_stop(&w, 1000), 0);
 }
 
+/* A streamed answer's headers are out before its first piece is asked
+ * for: raw bytes as the first step come right after them. */
+static void test_raw_bytes_after_headers(void **state)
+{
+    static const char want[] = "\x01\x02 not a chunk";
+    struct world w;
+    struct reading r;
+    int fd;
+
+    (void)state;
+    assert_int_equal(world_start(&w, 2), 0);
+    fd = client_get(&w, "/t/raw-first", true);
+    client_read(fd, &r, 2000);
+    assert_int_equal(r.err, 0);
+    assert_true(strncmp(r.data, "HTTP/1.1 200 OK\r\n", 17) == 0);
+    assert_string_equal(body_of(&r), want);
+    close(fd);
+    assert_end("cut", 0, sizeof(want) - 1);
+    assert_int_equal(world_stop(&w, 1000), 0);
+}
+
 /* A whole answer after 300 ms: nothing at all before (not even headers),
  * then a plain JSON answer with a Content-Length; and with one worker
  * thread, 16 of them at once all finish in about 300 ms, so no thread is
@@ -586,6 +611,7 @@ int main(void)
         cmocka_unit_test(test_raw_bytes_then_close),
         cmocka_unit_test(test_reset_mid_stream),
         cmocka_unit_test(test_raw_bytes_mid_stream),
+        cmocka_unit_test(test_raw_bytes_after_headers),
         cmocka_unit_test(test_delayed_whole_answer),
         cmocka_unit_test(test_shutdown_hurries),
         cmocka_unit_test(test_shutdown_cuts),
