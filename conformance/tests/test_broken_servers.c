@@ -331,10 +331,45 @@ static void test_held_after_done(void **state)
     assert_string_equal(tu_report_status(r.report, "stream.status"), "pass");
     assert_string_equal(tu_report_status(r.report, "stream.closes-after-done"),
                         "warn");
+    assert_string_equal(message_of(r.report, "stream.closes-after-done"),
+                        "plain stream: the stream stayed open more than 1 s "
+                        "after [DONE] (--done-grace); the runner then closed "
+                        "it. Impact: Node 6.x and Java block until the server "
+                        "closes or their read timeout passes");
     assert_int_equal(r.rc, 0);
     assert_true(r.took < 30);
     json_decref(r.report);
     json_decref(script);
+}
+
+/* --done-grace sets the grace, longer than --timeout 1 here: the runner
+ * waits it out for the held plain stream, and the warning states it. */
+static void test_done_grace_flag(void **state)
+{
+    static const char *const extra[] = {"--done-grace", "1.5", NULL};
+    char path[1024];
+    json_t *good = tu_load(tu_data("scripts/good.json", path, sizeof(path)));
+    json_t *brk =
+        tu_load(tu_data("breaks/stream-closes.json", path, sizeof(path)));
+    json_t *script = tu_compose(good, brk);
+    struct run r;
+
+    (void)state;
+    run_against(script, extra, &r);
+    print_message("--done-grace 1.5: exit %d in %.3f s\n", r.rc, r.took);
+    assert_non_null(r.report);
+    assert_int_equal(r.rc, 0);
+    assert_string_equal(tu_report_status(r.report, "stream.status"), "pass");
+    assert_string_equal(tu_report_status(r.report, "stream.closes-after-done"),
+                        "warn");
+    assert_non_null(strstr(message_of(r.report, "stream.closes-after-done"),
+                           "plain stream: the stream stayed open more than "
+                           "1.5 s after [DONE] (--done-grace)"));
+    assert_true(r.took > 1.5 && r.took < 30);
+    json_decref(r.report);
+    json_decref(script);
+    json_decref(brk);
+    json_decref(good);
 }
 
 /* A stream that never ends: the size cap stops it. */
@@ -411,6 +446,7 @@ int main(void)
         cmocka_unit_test(test_silent_server),
         cmocka_unit_test(test_stalled_stream),
         cmocka_unit_test(test_held_after_done),
+        cmocka_unit_test(test_done_grace_flag),
         cmocka_unit_test(test_endless_stream),
         cmocka_unit_test(test_garbage_server),
         cmocka_unit_test(test_unreachable),
