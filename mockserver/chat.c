@@ -236,10 +236,10 @@ out:
     return NULL;
 }
 
-/* A streamed answer as the HTTP layer sees it (struct source): the paced
- * chunk stream, and the money reserved for it until it ends. */
+/* A streamed answer as the HTTP layer sees it: the paced chunk stream (as
+ * sse.c's source), and the money reserved for it until it ends. */
 struct chat_stream {
-    struct sse_stream *sse;
+    struct source events;
     struct billing *billing;
     struct clock *clock;
     struct billing_hold hold;
@@ -250,34 +250,36 @@ static uint64_t chat_stream_due_ms(void *self)
 {
     struct chat_stream *cs = self;
 
-    return sse_stream_due_ms(cs->sse);
+    return cs->events.ops->due_ms(cs->events.self);
 }
 
-static int chat_stream_next(void *self, struct buf *out)
+static enum source_step chat_stream_next(void *self, struct buf *out)
 {
     struct chat_stream *cs = self;
 
-    return sse_stream_next(cs->sse, out);
+    return cs->events.ops->next(cs->events.self, out);
 }
 
 static void chat_stream_hurry(void *self)
 {
     struct chat_stream *cs = self;
 
-    sse_stream_hurry(cs->sse);
+    cs->events.ops->hurry(cs->events.self);
 }
 
 /* What a stream that ended as `how` is charged. Today a stream that got
- * any event out costs its whole completion and one that got none costs
- * nothing; billing a cut stream for what it delivered (how->pieces) is
- * decided here alone. */
+ * any event out costs its whole completion; billing a cut stream for what
+ * it delivered (how->pieces, how->bytes) is decided here alone. */
 static int64_t chat_stream_charge(const struct chat_stream *cs,
                                   const struct source_end *how)
 {
-    return how->pieces > 0 ? cs->cost : 0;
+    (void)how;
+    return cs->cost;
 }
 
-/* Settles the stream's money (or releases it) and frees the stream. */
+/* Settles the stream's money if any event went out, or releases it if none
+ * did (the server could not start it, or the client left first), then
+ * frees the stream. */
 static void chat_stream_end(void *self, const struct source_end *how)
 {
     struct chat_stream *cs = self;
@@ -287,7 +289,7 @@ static void chat_stream_end(void *self, const struct source_end *how)
                        clock_wall_ms(cs->clock));
     else
         billing_release(cs->billing, &cs->hold);
-    sse_stream_free(cs->sse);
+    cs->events.ops->end(cs->events.self, how);
     free(cs);
 }
 
@@ -302,15 +304,21 @@ int chat_stream_source(struct sse_stream *sse, struct billing *b,
                        struct clock *clock, struct billing_hold *hold,
                        int64_t cost, struct source *out)
 {
-    struct chat_stream *cs = calloc(1, sizeof(*cs));
+    struct source events = sse_stream_source(sse);
+    struct chat_stream *cs = NULL;
+    struct source_end never;
 
     memset(out, 0, sizeof(*out));
+    if (events.ops != NULL)
+        cs = calloc(1, sizeof(*cs));
     if (cs == NULL) {
+        memset(&never, 0, sizeof(never));
+        if (events.ops != NULL)
+            events.ops->end(events.self, &never);
         billing_release(b, hold);
-        sse_stream_free(sse);
         return -1;
     }
-    cs->sse = sse;
+    cs->events = events;
     cs->billing = b;
     cs->clock = clock;
     cs->hold = *hold;
@@ -321,17 +329,17 @@ int chat_stream_source(struct sse_stream *sse, struct billing *b,
     return 0;
 }
 
-/* Puts the answer to *c into resp: the JSON body, or a stream (which takes
- * *c, leaving it NULL). Settles the hold once the answer is in resp.
- * Returns 0, or -1 (out of memory) with nothing answered and the hold
- * still held, for the caller to release. */
+/* Puts the answer to *c into resp: the JSON body (settling the hold), or a
+ * stream source that takes *c (leaving it NULL) and the hold, settled when
+ * the stream ends. Returns 0, or -1 (out of memory) with nothing answered
+ * and no money charged: what is left of the hold is the caller's to
+ * release. */
 static int chat_answer(struct app *app, const struct request *req,
                        const struct fx_model *m, bool stream,
                        struct completion **c, struct billing_hold *hold,
                        int64_t cost, struct response *resp)
 {
     struct sse_pacing pacing;
-    struct sse_stream *sse;
     json_t *body;
 
     if (!stream) {
@@ -343,18 +351,14 @@ static int chat_answer(struct app *app, const struct request *req,
         return 0;
     }
     pacing = pacing_for(m, &app->fx->plans[req->key->plan]);
-    sse = sse_stream_new(*c, &pacing);
-    *c = NULL;
-    if (sse == NULL)
+    if (chat_stream_source(sse_stream_new(*c, &pacing), app->billing,
+                           app->clock, hold, cost, &resp->source) != 0) {
+        *c = NULL;
         return -1;
-    /* server.c still drives the sse_stream itself, so the stream is settled
-     * as it starts. Once it drives struct source, hand it
-     * chat_stream_source(sse, app->billing, app->clock, hold, cost, ...)
-     * instead: the hold then travels with the stream and is settled (or
-     * released) by its end(). */
+    }
+    *c = NULL;
     resp->status = 200;
-    resp->stream = sse;
-    billing_settle(app->billing, hold, cost, clock_wall_ms(app->clock));
+    resp->content_type = "text/event-stream";
     return 0;
 }
 

@@ -19,12 +19,14 @@ struct sse_stream;
  * (the non-streamed body), or NULL on OOM. c is only read. */
 json_t *chat_completion_json(const struct completion *c);
 
-/* Returns in *out a stream source over sse that carries the money held for
- * it: when the HTTP layer ends it, a stream that got any event out is
- * settled for cost (at clock's wall time) and one that got none releases
- * its hold. Takes sse and *hold (emptying it) even on failure, when sse is
- * freed and the hold released. b and clock are borrowed and must outlive
- * the source. Returns 0, or -1 on OOM with *out empty. */
+/* Returns in *out a stream source over sse (sse.h) that carries the money
+ * held for it: when the HTTP layer ends it, a stream that got any event
+ * out is settled for cost (at clock's wall time) and one that got none
+ * (never started, or its client left first) releases its hold. Takes sse
+ * and *hold (emptying it) even on failure, when sse is freed and the hold
+ * released; sse may be NULL (a stream that could not be made), which
+ * fails. b and clock are borrowed and must outlive the source. Returns 0,
+ * or -1 with *out empty. */
 int chat_stream_source(struct sse_stream *sse, struct billing *b,
                        struct clock *clock, struct billing_hold *hold,
                        int64_t cost, struct source *out);

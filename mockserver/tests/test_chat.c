@@ -107,7 +107,7 @@ static void test_completed_stream_is_settled(void **state)
     struct source_end how;
     struct buf out;
     int64_t cost;
-    int rc;
+    enum source_step step;
 
     src = stream_of(w, &cost);
     during = account(w);
@@ -118,9 +118,9 @@ static void test_completed_stream_is_settled(void **state)
     assert_int_equal(src.ops->due_ms(src.self), 0);
     memset(&how, 0, sizeof(how));
     buf_init(&out, 1 << 20);
-    while ((rc = src.ops->next(src.self, &out)) == 1)
+    while ((step = src.ops->next(src.self, &out)) == SOURCE_PIECE)
         how.pieces++;
-    assert_int_equal(rc, 0);
+    assert_int_equal(step, SOURCE_DONE);
     assert_true(how.pieces > 3);
     assert_non_null(strstr(out.data, "data: [DONE]\n\n"));
     how.completed = true;
@@ -167,8 +167,8 @@ static void test_cut_stream_is_charged(void **state)
 
     src = stream_of(w, &cost);
     buf_init(&out, 1 << 20);
-    assert_int_equal(src.ops->next(src.self, &out), 1);
-    assert_int_equal(src.ops->next(src.self, &out), 1);
+    assert_int_equal(src.ops->next(src.self, &out), SOURCE_PIECE);
+    assert_int_equal(src.ops->next(src.self, &out), SOURCE_PIECE);
     memset(&how, 0, sizeof(how));
     how.client_gone = true;
     how.pieces = 2;

@@ -13,6 +13,7 @@
 
 #include "app.h"
 #include "billing.h"
+#include "buf.h"
 #include "clock.h"
 #include "fixtures.h"
 #include "ratelimit.h"
@@ -251,6 +252,55 @@ static void test_tokens_reserved_before_generation(void **state)
     teardown((void **)&w);
 }
 
+/* A streamed answer carries its money to its end: nothing is charged while
+ * it is held by the response, a stream the server never sent (cleaned up
+ * unsent) costs nothing, and one that sent its events is charged. */
+static void test_stream_settled_when_it_ends(void **state)
+{
+    static const char stream_body[] =
+        "{\"model\":\"qwen-max\",\"stream\":true,\"messages\":"
+        "[{\"role\":\"user\",\"content\":\"hi\"}]}";
+    struct world *w = *state;
+    size_t key =
+        (size_t)(fixtures_find_key(w->fx, "sk-ai-nexus-test") - w->fx->keys);
+    struct billing_account before, during, after;
+    struct source_end how;
+    struct response r;
+    struct buf out;
+
+    assert_int_equal(billing_get(w->app.billing, key, &before), 0);
+    assert_int_equal(
+        dispatch(w, "POST", "/v1/chat/completions", TEST_KEY, stream_body, &r),
+        200);
+    assert_non_null(r.source.ops);
+    assert_int_equal(billing_get(w->app.billing, key, &during), 0);
+    assert_int_equal(during.spent, before.spent);
+    assert_int_equal(during.balance, before.balance);
+    response_cleanup(&r); /* never sent */
+    assert_int_equal(billing_get(w->app.billing, key, &after), 0);
+    assert_int_equal(after.spent, before.spent);
+    assert_int_equal(after.balance, before.balance);
+    /* Sent whole, it is charged once it ends. */
+    assert_int_equal(
+        dispatch(w, "POST", "/v1/chat/completions", TEST_KEY, stream_body, &r),
+        200);
+    memset(&how, 0, sizeof(how));
+    buf_init(&out, 1 << 20);
+    while (r.source.ops->next(r.source.self, &out) == SOURCE_PIECE) {
+        how.pieces++;
+        buf_reset(&out);
+    }
+    how.completed = true;
+    r.source.ops->end(r.source.self, &how);
+    r.source.ops = NULL;
+    response_cleanup(&r);
+    buf_cleanup(&out);
+    assert_int_equal(billing_get(w->app.billing, key, &after), 0);
+    assert_true(after.spent > before.spent);
+    assert_int_equal(after.balance + after.spent,
+                     before.balance + before.spent);
+}
+
 /* jansson's allocations succeed this many more times, then fail. */
 static size_t json_allocs_left;
 
@@ -317,6 +367,7 @@ int main(void)
         cmocka_unit_test(test_chat_and_headers),
         cmocka_unit_test(test_rate_limit_then_balance),
         cmocka_unit_test(test_no_charge_without_answer),
+        cmocka_unit_test(test_stream_settled_when_it_ends),
         cmocka_unit_test(test_tokens_reserved_before_generation),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
