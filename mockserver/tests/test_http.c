@@ -466,6 +466,59 @@ static void test_billing(void **state)
     free(w0);
 }
 
+/* A stream's money is held while it is made and settled once: the balance
+ * falls by exactly the cost of the usage its last chunk reports, and
+ * balance + total_spent does not move. */
+static void test_stream_billed_once(void **state)
+{
+    struct http_reply st;
+    double b0, s0, b1, s1, cost;
+    char *w0, *w1;
+    const char *usage, *line;
+    json_t *chunk, *u;
+    int i;
+
+    (void)state;
+    balance_of(KEY, &b0, &s0, &w0);
+    req("POST", "/v1/chat/completions", KEY,
+        HELLO ",\"n\":2,\"stream\":true,\"stream_options\":"
+              "{\"include_usage\":true}}",
+        &st);
+    assert_int_equal(st.status, 200);
+    usage = strstr(st.body, "\"choices\":[],\"usage\":{");
+    assert_non_null(usage);
+    for (line = usage; line > st.body && line[-1] != '\n'; line--)
+        ;
+    assert_memory_equal(line, "data: ", 6);
+    chunk = json_loadb(line + 6, (size_t)(strstr(line, "\n\n") - line - 6), 0,
+                       NULL);
+    assert_non_null(chunk);
+    u = json_object_get(chunk, "usage");
+    /* deepseek-v4: 0.27 USD per million in, 1.10 per million out. */
+    cost =
+        ((double)json_integer_value(json_object_get(u, "prompt_tokens")) *
+             0.27 +
+         (double)json_integer_value(json_object_get(u, "completion_tokens")) *
+             1.10) /
+        1e6;
+    json_decref(chunk);
+    http_reply_free(&st);
+    /* The stream is settled when the server is done with it, which can be
+     * a moment after the client has read its last byte. */
+    balance_of(KEY, &b1, &s1, &w1);
+    for (i = 0; i < 200 && b1 == b0; i++) {
+        free(w1);
+        usleep(10000);
+        balance_of(KEY, &b1, &s1, &w1);
+    }
+    assert_true(cost > 0);
+    assert_true(b0 - b1 > cost - 1e-12 && b0 - b1 < cost + 1e-12);
+    assert_true(s1 - s0 > cost - 1e-12 && s1 - s0 < cost + 1e-12);
+    assert_true((b0 + s0) - (b1 + s1) < 1e-9 && (b1 + s1) - (b0 + s0) < 1e-9);
+    free(w0);
+    free(w1);
+}
+
 /* Returns a header as an unsigned number. */
 static unsigned long header_num(const struct http_reply *r, const char *name)
 {
@@ -829,6 +882,7 @@ int main(void)
         cmocka_unit_test(test_chat_max_tokens_stop_n),
         cmocka_unit_test(test_stream_exact_bytes),
         cmocka_unit_test(test_billing),
+        cmocka_unit_test(test_stream_billed_once),
         cmocka_unit_test(test_rate_limit),
         cmocka_unit_test(test_request_ids_unique),
         cmocka_unit_test(test_tool_calls),
