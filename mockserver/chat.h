@@ -31,4 +31,12 @@ int chat_stream_source(struct sse_stream *sse, struct billing *b,
                        struct clock *clock, struct billing_hold *hold,
                        int64_t cost, struct source *out);
 
+/* As chat_stream_source, for any source: events (taken, ended on failure)
+ * carries the money held for it the same way. A delayed non-streamed
+ * answer (answer.h) is paid like a stream: settled once its body went out,
+ * released when its client left before. */
+int chat_paid_source(struct source events, struct billing *b,
+                     struct clock *clock, struct billing_hold *hold,
+                     int64_t cost, struct source *out);
+
 #endif

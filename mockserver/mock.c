@@ -17,6 +17,7 @@
 #include "log.h"
 #include "options.h"
 #include "ratelimit.h"
+#include "rules.h"
 #include "server.h"
 
 /* How long in-flight requests get to finish after SIGINT or SIGTERM. */
@@ -72,10 +73,11 @@ static int serve(const struct options *o, struct fixtures *fx)
     app.clock = clock_new();
     app.log = log_new(stderr, o->log_format, o->quiet);
     app.rl = ratelimit_new(fx->nkeys);
+    app.rules = rules_slot_new(rules_ref(fx->rules));
     if (app.clock != NULL)
         app.billing = billing_new(fx, clock_wall_ms(app.clock));
     if (app.clock == NULL || app.log == NULL || app.rl == NULL ||
-        app.billing == NULL) {
+        app.billing == NULL || app.rules == NULL) {
         fprintf(stderr, "nexus-mock: out of memory\n");
         goto out;
     }
@@ -110,6 +112,7 @@ static int serve(const struct options *o, struct fixtures *fx)
 out:
     server_stop(srv, 0);
     billing_free(app.billing);
+    rules_slot_free(app.rules);
     ratelimit_free(app.rl);
     log_free(app.log);
     clock_free(app.clock);

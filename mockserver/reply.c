@@ -102,6 +102,23 @@ char *reply_text(const struct chat_request *req, unsigned index)
     return text;
 }
 
+/* The reasoning a reasoning model shows before choice `index` of req:
+ * prose from the request's hash, salted so it differs from the answer. A
+ * new string, or NULL on OOM. */
+static char *reasoning_text(const struct chat_request *req, unsigned index)
+{
+    struct buf b;
+    uint64_t state = request_hash(req, index) ^ UINT64_C(0x7265617330a1c3e5);
+    char *text = NULL;
+
+    buf_init(&b, REPLY_MAX_BYTES);
+    if (write_prose(&b, &state) == 0 && buf_append(&b, " ", 1) == 0 &&
+        write_prose(&b, &state) == 0)
+        text = buf_take(&b, NULL);
+    buf_cleanup(&b);
+    return text;
+}
+
 /* Compact JSON text of v (stolen), or NULL. */
 static char *dump_take(json_t *v)
 {
@@ -230,28 +247,56 @@ static int text_take(struct reply_text *t, char *text, size_t len, uint64_t max)
     return cut;
 }
 
-/* Fills t with text (taken) cut to max_tokens; a cut makes *finish
+/* Fills t with text (taken) cut to budget tokens; a cut makes *finish
  * "length". */
-static int cut_tokens(const struct chat_request *req, char *text, size_t len,
+static int cut_tokens(uint64_t budget, char *text, size_t len,
                       struct reply_text *t, const char **finish)
 {
-    int rc =
-        text_take(t, text, len,
-                  req->has_max_tokens ? (uint64_t)req->max_tokens : UINT64_MAX);
+    int rc = text_take(t, text, len, budget);
 
     if (rc == 1)
         *finish = "length";
     return rc < 0 ? -1 : 0;
 }
 
-/* Fills choice `index`: a tool call, structured JSON, or prose. */
+/* Fills the reasoning of choice `index` of a reasoning model, which the
+ * budget (max_tokens) bounds first, and takes what it used from *budget.
+ * When nothing is left for the answer, the choice ends there: content ""
+ * and finish_reason "length". Returns 1 then, 0 when the answer follows,
+ * -1 on OOM. */
+static int reason(const struct chat_request *req, unsigned index,
+                  struct reply_choice *c, uint64_t *budget)
+{
+    char *text = reasoning_text(req, index), *empty;
+
+    if (text == NULL ||
+        text_take(&c->reasoning, text, strlen(text), *budget) < 0)
+        return -1;
+    *budget -= c->reasoning.ntok;
+    if (*budget > 0)
+        return 0;
+    empty = strdup("");
+    if (empty == NULL || text_take(&c->content, empty, 0, 0) < 0)
+        return -1;
+    c->finish_reason = "length";
+    return 1;
+}
+
+/* Fills choice `index`: a reasoning model's reasoning first, then a tool
+ * call, structured JSON, or prose, all within max_tokens. */
 static int choice_build(const struct chat_request *req, unsigned index,
                         struct reply_choice *c)
 {
     const json_t *tool = pick_tool(req);
     uint64_t state = request_hash(req, index);
+    uint64_t budget =
+        req->has_max_tokens ? (uint64_t)req->max_tokens : UINT64_MAX;
     bool oom;
     char *text;
+    int rc;
+
+    if (req->reasoning && (rc = reason(req, index, c, &budget)) != 0)
+        return rc < 0 ? -1 : 0;
 
     if (tool != NULL) {
         const json_t *params = json_object_get(tool, "parameters");
@@ -273,7 +318,7 @@ static int choice_build(const struct chat_request *req, unsigned index,
             return -1;
         }
         c->finish_reason = "tool_calls";
-        return cut_tokens(req, text, strlen(text), &call->arguments,
+        return cut_tokens(budget, text, strlen(text), &call->arguments,
                           &c->finish_reason);
     }
     c->finish_reason = "stop";
@@ -282,8 +327,8 @@ static int choice_build(const struct chat_request *req, unsigned index,
         return -1;
     if (text == NULL && (text = reply_text(req, index)) == NULL)
         return -1;
-    return cut_tokens(req, text, stop_at(req, text, strlen(text)), &c->content,
-                      &c->finish_reason);
+    return cut_tokens(budget, text, stop_at(req, text, strlen(text)),
+                      &c->content, &c->finish_reason);
 }
 
 /* Returns a completion answering req with n empty choices, or NULL. */
@@ -390,6 +435,7 @@ void completion_free(struct completion *c)
             text_cleanup(&ch->tool_calls[k].arguments);
         }
         free(ch->tool_calls);
+        json_decref(ch->deltas);
     }
     free(c->choices);
     free(c->model);

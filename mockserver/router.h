@@ -17,8 +17,10 @@
 
 struct fx_key;
 struct rl_hold;
+struct rule_hit;
 
-#define RESPONSE_MAX_HEADERS 16
+/* Room for the rate-limit and retry headers and a rule's own (at most 8). */
+#define RESPONSE_MAX_HEADERS 32
 
 /* A parsed request; all pointers are borrowed from the server. */
 struct request {
@@ -29,14 +31,23 @@ struct request {
     size_t body_len;
     bool body_too_large;
     const char *request_id;
+    /* Returns the value of request header name (any case) or NULL; NULL
+     * when the server gives no headers but authorization. */
+    const char *(*header)(const void *ctx, const char *name);
+    const void *header_ctx;
     /* Set by the router once the key is known. */
     const struct fx_key *key;
     size_t key_index;
+    /* Set by the router: whether this method and path count against rate
+     * limits (the fixture's rate_limits.routes), and the rule that answers
+     * a chat request with a scripted completion (NULL: generate one). */
+    bool rate_counted;
+    const struct rule_hit *hit;
 };
 
 struct resp_header {
-    const char *name; /* static */
-    char value[96];
+    char name[64];
+    char value[256];
 };
 
 /* What a handler answers. The server owns turning it into bytes. */
@@ -70,8 +81,9 @@ struct route {
 void response_init(struct response *r);
 /* Releases what r owns. */
 void response_cleanup(struct response *r);
-/* Adds a header (name static, value printf-style); silently drops it when
- * the table is full, which only a programming error can cause. */
+/* Adds a header (name copied, value printf-style, each cut to fit);
+ * silently drops it when the table is full, which only a programming error
+ * can cause. */
 void response_header(struct response *r, const char *name, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* Sets status and body from e, replacing any body. */
@@ -83,7 +95,9 @@ void response_json(struct response *r, int status, json_t *body);
 void router_dispatch(struct app *app, struct request *req,
                      struct response *resp);
 /* Counts req against its key's rate limits with `tokens` tokens and adds the
- * x-ratelimit-* headers. Returns 0, or -1 with resp set to the 429. */
+ * x-ratelimit-* headers. Returns 0, or -1 with resp set to the 429. A
+ * request whose route does not count (req->rate_counted false) is admitted
+ * without counting; the router adds its headers after the handler. */
 int router_admit(struct app *app, struct request *req, uint64_t tokens,
                  struct response *resp);
 /* Admits req before its work is done, reserving `tokens` (the most it can

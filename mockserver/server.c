@@ -641,6 +641,13 @@ static enum MHD_Result answer_preflight(struct MHD_Connection *conn,
     return ret;
 }
 
+/* Looks up a request header for the router (struct request's header). */
+static const char *conn_header(const void *ctx, const char *name)
+{
+    return MHD_lookup_connection_value((struct MHD_Connection *)ctx,
+                                       MHD_HEADER_KIND, name);
+}
+
 /* Routes the finished request and queues its answer. */
 static enum MHD_Result answer(struct server *s, struct MHD_Connection *conn,
                               const char *url, const char *method,
@@ -661,6 +668,8 @@ static enum MHD_Result answer(struct server *s, struct MHD_Connection *conn,
     req.body_len = cs->body.len;
     req.body_too_large = cs->too_large;
     req.request_id = cs->request_id;
+    req.header = conn_header;
+    req.header_ctx = conn;
     response_init(&resp);
     router_dispatch(s->app, &req, &resp);
     if (resp.source.ops != NULL)

@@ -37,11 +37,14 @@ static bool call_in_role(const struct reply_choice *ch, size_t k)
     return k == 0 && ch->reasoning.ntok == 0 && ch->content.ntok == 0;
 }
 
-/* How many pieces a choice streams after its role. */
+/* How many pieces a choice streams after its role: its scripted deltas,
+ * or its tokens and calls. */
 static size_t piece_count(const struct reply_choice *ch)
 {
     size_t n = ch->reasoning.ntok + ch->content.ntok, k;
 
+    if (ch->deltas != NULL)
+        return json_array_size(ch->deltas);
     for (k = 0; k < ch->ntool_calls; k++)
         n += (call_in_role(ch, k) ? 0 : 1) + ch->tool_calls[k].arguments.ntok;
     return n;
@@ -85,6 +88,9 @@ static void advance(struct sse_stream *s)
     for (;;) {
         switch (s->phase) {
         case PH_ROLE:
+            /* Scripted deltas say everything themselves, the role too. */
+            while (s->choice < s->c->n && s->c->choices[s->choice].deltas)
+                s->choice++;
             if (s->choice < s->c->n)
                 return;
             s->phase = PH_TOKENS;
@@ -145,6 +151,19 @@ void sse_stream_free(struct sse_stream *s)
     free(s);
 }
 
+/* splitmix64 of the seed and a step: the jitter of that step. */
+static uint64_t jitter(const struct sse_pacing *p, uint64_t step)
+{
+    uint64_t x = ((uint64_t)p->seed << 32 | p->seed) + step;
+
+    if (p->jitter_ms == 0)
+        return 0;
+    x += UINT64_C(0x9e3779b97f4a7c15);
+    x = (x ^ (x >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
+    x = (x ^ (x >> 27)) * UINT64_C(0x94d049bb133111eb);
+    return (x ^ (x >> 31)) % ((uint64_t)p->jitter_ms + 1);
+}
+
 uint64_t sse_stream_due_ms(const struct sse_stream *s)
 {
     uint64_t due = s->pacing.ttft_ms;
@@ -157,7 +176,7 @@ uint64_t sse_stream_due_ms(const struct sse_stream *s)
         return 0;
     if (s->pacing.tokens_per_sec > 0)
         due += (uint64_t)s->step * 1000u / s->pacing.tokens_per_sec;
-    return due;
+    return due + jitter(&s->pacing, s->step);
 }
 
 void sse_stream_hurry(struct sse_stream *s)
@@ -276,6 +295,10 @@ static json_t *current_event(struct sse_stream *s)
     case PH_ROLE:
         return choice_chunk(c, s->choice, role_delta(ch), NULL, NULL);
     case PH_TOKENS:
+        if (ch->deltas != NULL)
+            return choice_chunk(
+                c, s->choice, json_incref(json_array_get(ch->deltas, s->step)),
+                NULL, NULL);
         p = piece_at(ch, s->step);
         return choice_chunk(c, s->choice, piece_delta(ch, p),
                             c->logprobs ? piece_logprobs(c, ch, p) : NULL,

@@ -51,6 +51,9 @@ struct chat_request {
     const json_t *tools;           /* non-empty array */
     const json_t *tool_choice;     /* string or object */
     const json_t *response_format; /* object */
+    /* Not from the body: set by the handler when the model reasons, so
+     * that the reply thinks (reasoning_content) before it answers. */
+    bool reasoning;
 };
 
 /* Validates body (any JSON value) as a chat completion request. Returns 0
@@ -58,6 +61,8 @@ struct chat_request {
  * naming the offending field, e.g. "messages[1].role"). */
 int validate_chat_request(const json_t *body, struct chat_request *req,
                           struct api_error *err);
+/* True when name is a top-level parameter of the chat request schema. */
+bool validate_chat_knows(const char *name);
 /* Frees what validate_chat_request allocated in req. */
 void chat_request_cleanup(struct chat_request *req);
 

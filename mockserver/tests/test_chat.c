@@ -63,7 +63,7 @@ static int teardown(void **state)
  * *cost is what it costs. */
 static struct source stream_of(struct world *w, int64_t *cost)
 {
-    static const struct sse_pacing pacing = {100, 10};
+    static const struct sse_pacing pacing = {100, 10, 0, 0};
     json_t *body = json_loads("{\"model\":\"qwen-max\",\"stream\":true,"
                               "\"messages\":[{\"role\":\"user\","
                               "\"content\":\"hi\"}]}",

@@ -132,7 +132,7 @@ static void test_two_choices_interleave(void **state)
 
 static void test_pacing_due_times(void **state)
 {
-    struct sse_pacing p = {250, 20};
+    struct sse_pacing p = {250, 20, 0, 0};
     struct sse_stream *s = sse_stream_new(make(2, false), &p);
     struct buf b;
 
@@ -157,7 +157,7 @@ static void test_pacing_due_times(void **state)
 
 static void test_pacing_fast_rates(void **state)
 {
-    struct sse_pacing p = {0, 3000};
+    struct sse_pacing p = {0, 3000, 0, 0};
     struct completion *c = make(1, false);
     struct sse_stream *s;
     struct buf b;
