@@ -437,6 +437,13 @@ static struct MHD_Response *json_response(const struct response *resp)
     char *text;
     size_t len;
 
+    if (resp->json_text != NULL) {
+        r = MHD_create_response_from_buffer(
+            resp->json_text_len, resp->json_text, MHD_RESPMEM_MUST_COPY);
+        if (r != NULL)
+            MHD_add_response_header(r, "Content-Type", "application/json");
+        return r;
+    }
     if (resp->body == NULL)
         return MHD_create_response_from_buffer(0, (void *)"",
                                                MHD_RESPMEM_PERSISTENT);
@@ -521,7 +528,7 @@ static enum MHD_Result answer_json(struct MHD_Connection *conn,
     struct MHD_Response *r;
     struct api_error e;
 
-    if (resp->status >= 400 && resp->body == NULL) {
+    if (resp->status >= 400 && resp->body == NULL && resp->json_text == NULL) {
         /* An error whose body could not be built still gets one. */
         api_error_set(&e, API_ERR_SERVER, NULL, NULL,
                       "The server could not build the error response.");
