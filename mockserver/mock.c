@@ -2,12 +2,15 @@
  * server's lifetime from start to a graceful signal-driven stop. */
 #include "mock.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -53,6 +56,39 @@ static void raise_nofile(void)
     }
 }
 
+/* Checks that stdout can take the ready line before anything is opened:
+ * with descriptor 1 closed, the listening socket could become descriptor 1
+ * and the line would go to it. Returns 0, or -1 with the reason printed. */
+static int stdout_writable(void)
+{
+    int flags = fcntl(STDOUT_FILENO, F_GETFL);
+
+    if (flags >= 0 && (flags & O_ACCMODE) != O_RDONLY)
+        return 0;
+    fprintf(stderr,
+            "nexus-mock: stdout is %s: the line saying where the mock "
+            "listens could not be written\n",
+            flags < 0 ? "closed" : "not open for writing");
+    return -1;
+}
+
+/* Prints the ready line and flushes it. Returns 0, or -1 with the reason
+ * printed (stdout refused it: a full device, a closed pipe). */
+static int print_ready(const char *host, unsigned port)
+{
+    int written;
+
+    errno = 0;
+    written = printf("nexus-mock listening on http://%s%s%s:%u\n",
+                     strchr(host, ':') ? "[" : "", host,
+                     strchr(host, ':') ? "]" : "", port);
+    if (written > 0 && fflush(stdout) == 0 && !ferror(stdout))
+        return 0;
+    fprintf(stderr, "nexus-mock: cannot write the ready line to stdout: %s\n",
+            errno != 0 ? strerror(errno) : "write failed");
+    return -1;
+}
+
 /* Serves until SIGINT or SIGTERM; returns the exit status. */
 static int serve(const struct options *o, struct fixtures *fx)
 {
@@ -66,6 +102,8 @@ static int serve(const struct options *o, struct fixtures *fx)
     unsigned left;
 
     memset(&app, 0, sizeof(app));
+    if (stdout_writable() != 0)
+        goto out;
     app.fx = fx;
     app.admin = o->admin;
     app.max_body = o->max_body;
@@ -91,10 +129,8 @@ static int serve(const struct options *o, struct fixtures *fx)
         fprintf(stderr, "nexus-mock: %s\n", cause);
         goto out;
     }
-    printf("nexus-mock listening on http://%s%s%s:%u\n",
-           strchr(o->host, ':') ? "[" : "", o->host,
-           strchr(o->host, ':') ? "]" : "", server_port(srv));
-    fflush(stdout);
+    if (print_ready(o->host, server_port(srv)) != 0)
+        goto out;
     log_info(app.log, "serving fixture '%s': %zu models, %zu keys%s",
              fx->name ? fx->name : "(unnamed)", fx->nmodels, fx->nkeys,
              o->admin ? ", admin routes on" : "");
