@@ -77,25 +77,6 @@ static void number_text(const char *body, const char *name, char *out,
     out[n] = '\0';
 }
 
-/* Reads an exact decimal ("12.5", no exponent) into pico-USD. */
-static int64_t pico_of(const char *text)
-{
-    int64_t whole = 0, frac = 0;
-    int digits = 0;
-    const char *p = text;
-
-    for (; *p >= '0' && *p <= '9'; p++)
-        whole = whole * 10 + (*p - '0');
-    if (*p == '.')
-        for (p++; *p >= '0' && *p <= '9'; p++, digits++)
-            frac = frac * 10 + (*p - '0');
-    assert_true(*p == '\0');
-    assert_true(digits >= 1 && digits <= 12);
-    for (; digits < 12; digits++)
-        frac *= 10;
-    return whole * INT64_C(1000000000000) + frac;
-}
-
 /* GETs the key's balance; checks that each amount is printed as the exact
  * decimal expected and that jansson reads the same number back. */
 static void expect_balance(const char *key, const char *balance,
@@ -143,16 +124,9 @@ static void test_exact_after_charge(void **state)
     struct http_reply r;
     json_t *usage;
     int64_t before, spent, cost, after, spent_after;
-    char text[64];
 
     (void)state;
-    assert_int_equal(
-        http_do(&mock, "GET", "/v1/balance", "sk-huge", NULL, NULL, &r), 0);
-    number_text(r.body, "balance", text, sizeof(text));
-    before = pico_of(text);
-    number_text(r.body, "total_spent", text, sizeof(text));
-    spent = pico_of(text);
-    http_reply_free(&r);
+    assert_int_equal(balance_pico(&mock, "sk-huge", &before, &spent), 0);
     assert_int_equal(http_do(&mock, "POST", "/v1/chat/completions", "sk-huge",
                              body, NULL, &r),
                      0);
@@ -165,13 +139,7 @@ static void test_exact_after_charge(void **state)
                INT64_C(1500000);
     assert_true(cost > 0);
     http_reply_free(&r);
-    assert_int_equal(
-        http_do(&mock, "GET", "/v1/balance", "sk-huge", NULL, NULL, &r), 0);
-    number_text(r.body, "balance", text, sizeof(text));
-    after = pico_of(text);
-    number_text(r.body, "total_spent", text, sizeof(text));
-    spent_after = pico_of(text);
-    http_reply_free(&r);
+    assert_int_equal(balance_pico(&mock, "sk-huge", &after, &spent_after), 0);
     assert_int_equal(before - after, cost);
     assert_int_equal(spent_after - spent, cost);
 }
