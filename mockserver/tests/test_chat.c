@@ -1,6 +1,6 @@
 /* test_chat: the chat stream source, driven through its operations as the
  * HTTP layer drives it, and the money it carries: reserved while it runs,
- * settled when it ends having sent something, released when it sent
+ * settled when it ends for what it sent, released when it sent
  * nothing. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -60,9 +60,10 @@ static int teardown(void **state)
 }
 
 /* A stream source over the streamed reply to "hi" with its cost reserved;
- * *cost is what it costs. */
-static struct source stream_of(struct world *w, int64_t *cost)
+ * *bill is what it is billed. */
+static struct source stream_of(struct world *w, struct chat_stream_bill *bill)
 {
+    const struct fx_model *m = fixtures_find_model(w->fx, "qwen-max");
     static const struct sse_pacing pacing = {100, 10};
     json_t *body = json_loads("{\"model\":\"qwen-max\",\"stream\":true,"
                               "\"messages\":[{\"role\":\"user\","
@@ -76,12 +77,14 @@ static struct source stream_of(struct world *w, int64_t *cost)
 
     assert_int_equal(validate_chat_request(body, &req, &e), 0);
     assert_int_equal(completion_build(&req, "chatcmpl-t", 1718000000, &c), 0);
-    *cost = billing_cost(fixtures_find_model(w->fx, "qwen-max"),
-                         c->prompt_tokens, c->completion_tokens);
-    assert_true(*cost > 0);
-    assert_int_equal(billing_reserve(w->billing, w->key, *cost, &hold), 0);
+    bill->cost = billing_cost(m, c->prompt_tokens, c->completion_tokens);
+    bill->prompt_tokens = c->prompt_tokens;
+    bill->price_in = m->price_in;
+    bill->price_out = m->price_out;
+    assert_true(bill->cost > 0);
+    assert_int_equal(billing_reserve(w->billing, w->key, bill->cost, &hold), 0);
     assert_int_equal(chat_stream_source(sse_stream_new(c, &pacing), w->billing,
-                                        w->clock, &hold, *cost, &src),
+                                        w->clock, &hold, bill, &src),
                      0);
     assert_false(hold.active); /* the source holds the money now */
     chat_request_cleanup(&req);
@@ -106,12 +109,12 @@ static void test_completed_stream_is_settled(void **state)
     struct source src;
     struct source_end how;
     struct buf out;
-    int64_t cost;
+    struct chat_stream_bill bill;
     enum source_step step;
 
-    src = stream_of(w, &cost);
+    src = stream_of(w, &bill);
     during = account(w);
-    assert_int_equal(during.reserved, before.reserved + cost);
+    assert_int_equal(during.reserved, before.reserved + bill.cost);
     assert_int_equal(during.spent, before.spent);
     assert_int_equal(src.ops->due_ms(src.self), 100);
     src.ops->hurry(src.self);
@@ -127,8 +130,8 @@ static void test_completed_stream_is_settled(void **state)
     how.bytes = out.len;
     src.ops->end(src.self, &how);
     after = account(w);
-    assert_int_equal(after.spent, before.spent + cost);
-    assert_int_equal(after.balance, before.balance - cost);
+    assert_int_equal(after.spent, before.spent + bill.cost);
+    assert_int_equal(after.balance, before.balance - bill.cost);
     assert_int_equal(after.reserved, before.reserved);
     assert_true(after.last_updated_ms > 1000);
     buf_cleanup(&out);
@@ -142,9 +145,9 @@ static void test_unsent_stream_is_released(void **state)
     struct billing_account before = account(w), after;
     struct source src;
     struct source_end how;
-    int64_t cost;
+    struct chat_stream_bill bill;
 
-    src = stream_of(w, &cost);
+    src = stream_of(w, &bill);
     memset(&how, 0, sizeof(how));
     how.client_gone = true;
     src.ops->end(src.self, &how);
@@ -154,29 +157,57 @@ static void test_unsent_stream_is_released(void **state)
     assert_int_equal(after.last_updated_ms, before.last_updated_ms);
 }
 
-/* A stream cut after some events is charged in full, for now (billing what
- * was delivered is the reliability issue's). */
-static void test_cut_stream_is_charged(void **state)
+/* A stream cut after some events is charged, as the real APIs charge a
+ * client that disconnects, for its prompt and the tokens it delivered:
+ * here the role chunk and one token. */
+static void test_cut_stream_is_charged_for_what_went_out(void **state)
 {
     struct world *w = *state;
     struct billing_account before = account(w), after;
     struct source src;
     struct source_end how;
     struct buf out;
-    int64_t cost;
+    struct chat_stream_bill bill;
+    int64_t part;
 
-    src = stream_of(w, &cost);
+    src = stream_of(w, &bill);
     buf_init(&out, 1 << 20);
+    assert_int_equal(src.ops->next(src.self, &out), SOURCE_PIECE);
     assert_int_equal(src.ops->next(src.self, &out), SOURCE_PIECE);
     assert_int_equal(src.ops->next(src.self, &out), SOURCE_PIECE);
     memset(&how, 0, sizeof(how));
     how.client_gone = true;
-    how.pieces = 2;
+    how.pieces = 2; /* the third was made, never handed on */
     how.bytes = out.len;
     src.ops->end(src.self, &how);
     after = account(w);
-    assert_int_equal(after.spent, before.spent + cost);
+    part = (int64_t)bill.prompt_tokens * bill.price_in + bill.price_out;
+    assert_true(part < bill.cost);
+    assert_int_equal(after.spent, before.spent + part);
     assert_int_equal(after.reserved, before.reserved);
+    buf_cleanup(&out);
+}
+
+/* A stream that was cut by the server's shutdown after every event went
+ * out (only the end of its framing lost) costs its whole completion. */
+static void test_cut_after_every_event_costs_all(void **state)
+{
+    struct world *w = *state;
+    struct billing_account before = account(w), after;
+    struct source src;
+    struct source_end how;
+    struct buf out;
+    struct chat_stream_bill bill;
+
+    src = stream_of(w, &bill);
+    buf_init(&out, 1 << 20);
+    memset(&how, 0, sizeof(how));
+    while (src.ops->next(src.self, &out) == SOURCE_PIECE)
+        how.pieces++;
+    how.shutdown = true;
+    src.ops->end(src.self, &how);
+    after = account(w);
+    assert_int_equal(after.spent, before.spent + bill.cost);
     buf_cleanup(&out);
 }
 
@@ -185,7 +216,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_completed_stream_is_settled),
         cmocka_unit_test(test_unsent_stream_is_released),
-        cmocka_unit_test(test_cut_stream_is_charged),
+        cmocka_unit_test(test_cut_stream_is_charged_for_what_went_out),
+        cmocka_unit_test(test_cut_after_every_event_costs_all),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
