@@ -2,8 +2,10 @@
  * HTTP layer drives it, and the money it carries: reserved while it runs,
  * settled when it ends for what it sent, released when it sent
  * nothing. */
+#include <limits.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -157,58 +159,57 @@ static void test_unsent_stream_is_released(void **state)
     assert_int_equal(after.last_updated_ms, before.last_updated_ms);
 }
 
-/* A stream cut after some events is charged, as the real APIs charge a
- * client that disconnects, for its prompt and the tokens it delivered:
- * here the role chunk and one token. */
-static void test_cut_stream_is_charged_for_what_went_out(void **state)
+/* Makes up to `made` events of a fresh stream (all of them for
+ * UINT_MAX), ends it as cut (by the client, or by the shutdown) with
+ * `sent` of them handed on, and returns what it was charged. */
+static int64_t charge_when_cut(struct world *w, unsigned made, bool shutdown,
+                               uint64_t sent, struct chat_stream_bill *bill)
 {
-    struct world *w = *state;
     struct billing_account before = account(w), after;
-    struct source src;
+    struct source src = stream_of(w, bill);
     struct source_end how;
     struct buf out;
-    struct chat_stream_bill bill;
-    int64_t part;
+    unsigned k;
 
-    src = stream_of(w, &bill);
     buf_init(&out, 1 << 20);
-    assert_int_equal(src.ops->next(src.self, &out), SOURCE_PIECE);
-    assert_int_equal(src.ops->next(src.self, &out), SOURCE_PIECE);
-    assert_int_equal(src.ops->next(src.self, &out), SOURCE_PIECE);
+    for (k = 0; k < made && src.ops->next(src.self, &out) == SOURCE_PIECE; k++)
+        ;
     memset(&how, 0, sizeof(how));
-    how.client_gone = true;
-    how.pieces = 2; /* the third was made, never handed on */
+    how.client_gone = !shutdown;
+    how.shutdown = shutdown;
+    how.pieces = sent;
     how.bytes = out.len;
     src.ops->end(src.self, &how);
-    after = account(w);
-    part = (int64_t)bill.prompt_tokens * bill.price_in + bill.price_out;
-    assert_true(part < bill.cost);
-    assert_int_equal(after.spent, before.spent + part);
-    assert_int_equal(after.reserved, before.reserved);
     buf_cleanup(&out);
+    after = account(w);
+    assert_int_equal(after.reserved, before.reserved);
+    assert_int_equal(before.balance - after.balance,
+                     after.spent - before.spent);
+    return after.spent - before.spent;
 }
 
-/* A stream that was cut by the server's shutdown after every event went
- * out (only the end of its framing lost) costs its whole completion. */
+/* A stream cut after some events is charged, as the real APIs charge a
+ * client that disconnects, for its prompt and the tokens it delivered:
+ * here the role chunk and one token (a third event was made, never handed
+ * on). */
+static void test_cut_stream_is_charged_for_what_went_out(void **state)
+{
+    struct chat_stream_bill bill;
+    int64_t charged = charge_when_cut(*state, 3, false, 2, &bill);
+
+    assert_int_equal(charged, (int64_t)bill.prompt_tokens * bill.price_in +
+                                  bill.price_out);
+    assert_true(charged < bill.cost);
+}
+
+/* A stream cut by the server's shutdown after every event went out (only
+ * the end of its framing lost) costs its whole completion. */
 static void test_cut_after_every_event_costs_all(void **state)
 {
-    struct world *w = *state;
-    struct billing_account before = account(w), after;
-    struct source src;
-    struct source_end how;
-    struct buf out;
     struct chat_stream_bill bill;
+    int64_t charged = charge_when_cut(*state, UINT_MAX, true, 1000, &bill);
 
-    src = stream_of(w, &bill);
-    buf_init(&out, 1 << 20);
-    memset(&how, 0, sizeof(how));
-    while (src.ops->next(src.self, &out) == SOURCE_PIECE)
-        how.pieces++;
-    how.shutdown = true;
-    src.ops->end(src.self, &how);
-    after = account(w);
-    assert_int_equal(after.spent, before.spent + bill.cost);
-    buf_cleanup(&out);
+    assert_int_equal(charged, bill.cost);
 }
 
 int main(void)
