@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,8 +23,30 @@
 #include "ratelimit.h"
 #include "server.h"
 
-/* How long in-flight requests get to finish after SIGINT or SIGTERM. */
+/* How long in-flight requests get to finish after a stop signal. */
 #define SHUTDOWN_GRACE_MS 2000
+
+/* What a signal does to the serving mock. The signals not listed keep
+ * their default actions (SIGPIPE excepted, which is ignored: a write to a
+ * closed connection fails instead). */
+struct signal_rule {
+    int sig;
+    const char *name;
+    bool stops; /* a graceful stop, as SIGTERM; otherwise logged, ignored */
+    const char *note; /* what the log line adds for an ignored signal */
+};
+
+static const struct signal_rule signal_rules[] = {
+    {SIGINT, "SIGINT", true, NULL},
+    {SIGTERM, "SIGTERM", true, NULL},
+    {SIGQUIT, "SIGQUIT", true, NULL},
+    {SIGHUP, "SIGHUP", false,
+     "ignored (reloading the fixtures is not "
+     "supported yet)"},
+    {SIGUSR1, "SIGUSR1", false, "ignored"},
+};
+
+#define NSIGNAL_RULES (sizeof(signal_rules) / sizeof(signal_rules[0]))
 
 /* Loads the fixtures the options name, printing file:line:column on error. */
 static struct fixtures *load_fixtures(const struct options *o)
@@ -89,7 +112,31 @@ static int print_ready(const char *host, unsigned port)
     return -1;
 }
 
-/* Serves until SIGINT or SIGTERM; returns the exit status. */
+/* Waits for the signals in sigs (blocked in every thread), logging and
+ * ignoring those that do not stop the mock; returns the rule of the
+ * first that does. */
+static const struct signal_rule *wait_for_stop(const sigset_t *sigs,
+                                               struct log *log)
+{
+    for (;;) {
+        int sig = 0;
+        size_t i;
+
+        if (sigwait(sigs, &sig) != 0)
+            continue;
+        for (i = 0; i < NSIGNAL_RULES && signal_rules[i].sig != sig; i++)
+            ;
+        if (i == NSIGNAL_RULES)
+            continue;
+        if (signal_rules[i].stops)
+            return &signal_rules[i];
+        log_info(log, "received %s: %s", signal_rules[i].name,
+                 signal_rules[i].note);
+    }
+}
+
+/* Serves until a stop signal (SIGINT, SIGTERM, SIGQUIT); returns the exit
+ * status. */
 static int serve(const struct options *o, struct fixtures *fx)
 {
     struct app app;
@@ -97,9 +144,11 @@ static int serve(const struct options *o, struct fixtures *fx)
     struct server_config cfg = {o->host, o->port, o->threads,
                                 o->max_connections};
     char cause[256];
+    const struct signal_rule *stop;
     sigset_t sigs;
-    int sig = 0, status = 1;
+    int status = 1;
     unsigned left;
+    size_t i;
 
     memset(&app, 0, sizeof(app));
     if (stdout_writable() != 0)
@@ -119,8 +168,8 @@ static int serve(const struct options *o, struct fixtures *fx)
     }
     /* Workers inherit this mask, so only sigwait below sees the signals. */
     sigemptyset(&sigs);
-    sigaddset(&sigs, SIGINT);
-    sigaddset(&sigs, SIGTERM);
+    for (i = 0; i < NSIGNAL_RULES; i++)
+        sigaddset(&sigs, signal_rules[i].sig);
     pthread_sigmask(SIG_BLOCK, &sigs, NULL);
     signal(SIGPIPE, SIG_IGN);
     raise_nofile();
@@ -134,9 +183,8 @@ static int serve(const struct options *o, struct fixtures *fx)
     log_info(app.log, "serving fixture '%s': %zu models, %zu keys%s",
              fx->name ? fx->name : "(unnamed)", fx->nmodels, fx->nkeys,
              o->admin ? ", admin routes on" : "");
-    sigwait(&sigs, &sig);
-    log_info(app.log, "received %s, finishing in-flight requests",
-             sig == SIGINT ? "SIGINT" : "SIGTERM");
+    stop = wait_for_stop(&sigs, app.log);
+    log_info(app.log, "received %s, finishing in-flight requests", stop->name);
     left = server_stop(srv, SHUTDOWN_GRACE_MS);
     srv = NULL;
     if (left > 0)
