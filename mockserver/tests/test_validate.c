@@ -660,6 +660,106 @@ static const struct vcase cases[] = {
     BAD("tools type missing", "{'tools':[{'function':{'name':'f'}}]}",
         "tools[0].type", "missing_required_parameter"),
     BAD("tools item string", "{'tools':['f']}", "tools[0]", "invalid_type"),
+
+    /* Tool and response_format schemas: bounds that are merely huge are
+     * accepted (the generator clamps them); what no value satisfies, or
+     * what is beyond the generation budget, is refused naming the keyword. */
+    OK("schema zod int bounds",
+       "{'tools':[{'type':'function','function':{'name':'f','parameters':"
+       "{'type':'object','properties':{'x':{'type':'integer','minimum':"
+       "-9007199254740991,'maximum':9007199254740991}}}}}]}"),
+    OK("schema 1e300 bounds",
+       "{'tools':[{'type':'function','function':{'name':'f','parameters':"
+       "{'type':'object','properties':{'x':{'type':'number','minimum':"
+       "-1.7e308,'maximum':1e300}}}}}]}"),
+    OK("schema optional recursion",
+       "{'tools':[{'type':'function','function':{'name':'f','parameters':"
+       "{'type':'object','properties':{'kids':{'type':'array','items':"
+       "{'$ref':'#'}}}}}}]}"),
+    BAD("schema minimum above maximum",
+        "{'tools':[" FN_TOOL ",{'type':'function','function':{'name':'f',"
+        "'parameters':{'type':'object','properties':{'x':{'type':'integer',"
+        "'minimum':5,'maximum':1}}}}}]}",
+        "tools[1].function.parameters.properties.x.maximum",
+        "invalid_function_parameters"),
+    BAD("schema no integer between exclusive bounds",
+        "{'tools':[{'type':'function','function':{'name':'f','parameters':"
+        "{'type':'integer','exclusiveMinimum':1,'exclusiveMaximum':2}}}]}",
+        "tools[0].function.parameters.exclusiveMaximum",
+        "invalid_function_parameters"),
+    BAD("schema no multiple in range",
+        "{'tools':[{'type':'function','function':{'name':'f','parameters':"
+        "{'type':'integer','minimum':1,'maximum':6,'multipleOf':7}}}]}",
+        "tools[0].function.parameters.multipleOf",
+        "invalid_function_parameters"),
+    BAD("schema multipleOf zero",
+        "{'tools':[{'type':'function','function':{'name':'f','parameters':"
+        "{'type':'number','multipleOf':0}}}]}",
+        "tools[0].function.parameters.multipleOf",
+        "invalid_function_parameters"),
+    BAD("schema minItems above maxItems",
+        "{'tools':[{'type':'function','function':{'name':'f','parameters':"
+        "{'type':'array','minItems':2,'maxItems':1}}}]}",
+        "tools[0].function.parameters.maxItems", "invalid_function_parameters"),
+    BAD("schema minLength above maxLength",
+        "{'tools':[{'type':'function','function':{'name':'f','parameters':"
+        "{'type':'string','minLength':2,'maxLength':1}}}]}",
+        "tools[0].function.parameters.maxLength",
+        "invalid_function_parameters"),
+    BAD("schema minProperties above maxProperties",
+        "{'tools':[{'type':'function','function':{'name':'f','parameters':"
+        "{'type':'object','minProperties':2,'maxProperties':1}}}]}",
+        "tools[0].function.parameters.maxProperties",
+        "invalid_function_parameters"),
+    BAD("schema empty enum",
+        "{'tools':[{'type':'function','function':{'name':'f','parameters':"
+        "{'type':'object','properties':{'x':{'enum':[]}}}}}]}",
+        "tools[0].function.parameters.properties.x.enum",
+        "invalid_function_parameters"),
+    BAD("schema minItems beyond the budget",
+        "{'tools':[{'type':'function','function':{'name':'f','parameters':"
+        "{'type':'array','minItems':3000000}}}]}",
+        "tools[0].function.parameters.minItems", "invalid_function_parameters"),
+    BAD("schema minLength beyond the budget",
+        "{'tools':[{'type':'function','function':{'name':'f','parameters':"
+        "{'type':'string','minLength':100000000}}}]}",
+        "tools[0].function.parameters.minLength",
+        "invalid_function_parameters"),
+    BAD("schema minProperties beyond the budget",
+        "{'tools':[{'type':'function','function':{'name':'f','parameters':"
+        "{'type':'object','minProperties':100000000}}}]}",
+        "tools[0].function.parameters.minProperties",
+        "invalid_function_parameters"),
+    BAD("schema required ref cycle",
+        "{'tools':[{'type':'function','function':{'name':'f','parameters':"
+        "{'type':'array','minItems':25,'items':{'$ref':'#'}}}}]}",
+        "tools[0].function.parameters.items.$ref",
+        "invalid_function_parameters"),
+    BAD("schema nested sizes beyond the budget",
+        "{'tools':[{'type':'function','function':{'name':'f','parameters':"
+        "{'type':'array','minItems':1000,'items':{'type':'array',"
+        "'minItems':1000}}}}]}",
+        "tools[0].function.parameters.items.minItems",
+        "invalid_function_parameters"),
+    OK("schema fits one choice",
+       "{'tools':[{'type':'function','function':{'name':'f','parameters':"
+       "{'type':'array','minItems':5000}}}]}"),
+    BAD("schema does not fit 128 choices",
+        "{'n':128,'tools':[{'type':'function','function':{'name':'f',"
+        "'parameters':{'type':'array','minItems':5000}}}]}",
+        "tools[0].function.parameters.minItems", "invalid_function_parameters"),
+    BAD("response_format schema minimum above maximum",
+        "{'response_format':{'type':'json_schema','json_schema':{'name':'s',"
+        "'schema':{'type':'object','properties':{'x':{'type':'number',"
+        "'minimum':1e300,'maximum':-1e300}}}}}}",
+        "response_format.json_schema.schema.properties.x.maximum",
+        "invalid_value"),
+    BAD("response_format schema ref cycle",
+        "{'response_format':{'type':'json_schema','json_schema':{'name':'s',"
+        "'schema':{'$defs':{'a':{'type':'object','properties':{'b':"
+        "{'$ref':'#/$defs/a'}},'required':['b']}},'$ref':'#/$defs/a'}}}}",
+        "response_format.json_schema.schema.$defs.a.properties.b.$ref",
+        "invalid_value"),
     BAD("tools object", "{'tools':{}}", "tools", "invalid_type"),
     BAD("tools null", "{'tools':null}", "tools", "invalid_type"),
     BAD("tools function unknown key",
