@@ -42,10 +42,20 @@ struct completion {
  * names ("required": the first function tool; "auto" or absent: the first
  * function tool unless the last message is a tool result; "none": text).
  * response_format json_object answers {"reply": text}; json_schema answers
- * a value generated from the schema. Returns 0
- * and a new completion in *out (free with completion_free), or -1 on OOM. */
+ * a value generated from the schema. Each choice spends an equal share of
+ * the generation budget req->limits (validation checked the schemas
+ * against it): a generated value richer than the share holds is replaced
+ * by the smallest one, and text whose tokens (and log probabilities) the
+ * share cannot pay is cut there, with finish_reason "length". The request
+ * is hashed once, whatever n is. Returns 0 and a new completion in *out
+ * (free with completion_free), or -1 on OOM. */
 int completion_build(const struct chat_request *req, const char *id,
                      int64_t created, struct completion **out);
+/* Returns the most completion tokens (all choices together) the
+ * completion of a validated req can hold: max_tokens per choice where set,
+ * else what one choice's share of the budget pays for. Known before the
+ * completion is built, so that a token limit can reserve it. */
+uint64_t completion_token_bound(const struct chat_request *req);
 /* Frees c; NULL is a no-op. */
 void completion_free(struct completion *c);
 /* Returns a new reference to the usage object {"prompt_tokens",

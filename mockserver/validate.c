@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "budget.h"
 #include "buf.h"
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
@@ -47,6 +48,8 @@ struct vctx {
     int64_t max_completion_tokens;
     bool has_plain_max_tokens;
     int64_t plain_max_tokens;
+    const struct budget_limits *limits; /* NULL: the defaults */
+    struct budget pool; /* what checking the schemas may still cost */
 };
 
 typedef int (*check_fn)(const json_t *v, struct vctx *c);
@@ -1070,10 +1073,38 @@ static int check_tool(const json_t *v, struct vctx *c)
     return check_union(v, c, "type", tool_kinds, COUNT(tool_kinds), NULL);
 }
 
-/* Accepts the tools array. */
+/* Checks a schema the reply is generated from against the budget. */
+static int check_schema(const json_t *schema, struct vctx *c, const char *kind,
+                        const json_t *name, const char *code)
+{
+    char owner[96];
+
+    snprintf(owner, sizeof(owner), "%s '%s'", kind,
+             json_string_value(name) ? json_string_value(name) : "");
+    return budget_check_schema(schema, c->limits, c->req->n, &c->pool, c->path,
+                               owner, code, c->err);
+}
+
+/* Accepts the tools array, then checks each function's parameters. */
 static int check_tools(const json_t *v, struct vctx *c)
 {
-    return check_array(v, c, 0, SIZE_MAX, check_tool);
+    const json_t *tool, *fn;
+    size_t i, old;
+    int rc = check_array(v, c, 0, SIZE_MAX, check_tool);
+
+    json_array_foreach(v, i, tool)
+    {
+        if (rc != 0)
+            break;
+        fn = json_object_get(tool, "function");
+        old = path_push_index(c, i);
+        path_appendf(c, ".function.parameters");
+        rc = check_schema(json_object_get(fn, "parameters"), c, "function",
+                          json_object_get(fn, "name"),
+                          "invalid_function_parameters");
+        path_pop(c, old);
+    }
+    return rc;
 }
 
 static const struct field named_fields[] = {
@@ -1188,11 +1219,21 @@ static const struct variant response_formats[] = {
     {"json_object", format_plain_fields, COUNT(format_plain_fields)},
 };
 
-/* Accepts response_format. */
+/* Accepts response_format, then checks a json_schema's schema. */
 static int check_response_format(const json_t *v, struct vctx *c)
 {
-    return check_union(v, c, "type", response_formats, COUNT(response_formats),
-                       NULL);
+    const json_t *js = json_object_get(v, "json_schema");
+    int rc = check_union(v, c, "type", response_formats,
+                         COUNT(response_formats), NULL);
+    size_t old;
+
+    if (rc == 0 && js != NULL) {
+        old = path_push_key(c, "json_schema.schema");
+        rc = check_schema(json_object_get(js, "schema"), c, "response_format",
+                          json_object_get(js, "name"), "invalid_value");
+        path_pop(c, old);
+    }
+    return rc;
 }
 
 /* Accepts a voice: a built-in or custom name, or {id}. */
@@ -1624,6 +1665,14 @@ static const json_t *nonnull(const json_t *v)
 int validate_chat_request(const json_t *body, struct chat_request *req,
                           struct api_error *err)
 {
+    return validate_chat_request_within(body, NULL, req, err);
+}
+
+int validate_chat_request_within(const json_t *body,
+                                 const struct budget_limits *limits,
+                                 struct chat_request *req,
+                                 struct api_error *err)
+{
     struct vctx c;
     int rc = -1;
 
@@ -1631,6 +1680,8 @@ int validate_chat_request(const json_t *body, struct chat_request *req,
     memset(&c, 0, sizeof(c));
     c.req = req;
     c.err = err;
+    c.limits = limits;
+    budget_share(limits, 1, &c.pool);
     if (!json_is_object(body)) {
         api_error_set(err, API_ERR_INVALID_REQUEST, NULL, "invalid_type",
                       "The request body must be a JSON object, but got %s "
@@ -1647,6 +1698,7 @@ int validate_chat_request(const json_t *body, struct chat_request *req,
                      : NULL;
     req->tool_choice = nonnull(json_object_get(body, "tool_choice"));
     req->response_format = nonnull(json_object_get(body, "response_format"));
+    req->limits = limits;
     rc = 0;
 out:
     if (rc != 0) {

@@ -23,10 +23,13 @@ static json_t *gen(const char *schema_text, uint64_t seed)
 {
     json_t *schema = json_loads(schema_text, 0, NULL);
     uint64_t state = seed * 2654435761u + 1;
+    struct budget b;
+    struct sample_fault fault;
     json_t *v;
 
     assert_non_null(schema);
-    v = sample_from_schema(schema, schema, &state);
+    budget_share(NULL, 1, &b);
+    v = sample_from_schema(schema, &state, &b, &fault);
     json_decref(schema);
     if (v == NULL)
         fail_msg("no value for %s", schema_text);
@@ -194,9 +197,198 @@ static void test_recursion_ends_validly(void **state)
     }
 }
 
+/* Generates from schema text with the smallest-value generator (state
+ * NULL) or a rich one, within limits; returns the value or NULL, with the
+ * fault in *fault. */
+static json_t *gen_within(const char *schema_text, bool smallest,
+                          uint64_t nodes, unsigned depth,
+                          struct sample_fault *fault)
+{
+    json_t *schema = json_loads(schema_text, 0, NULL);
+    struct budget b = {nodes, 1u << 20, depth};
+    uint64_t state = 7;
+    json_t *v;
+
+    assert_non_null(schema);
+    v = sample_from_schema(schema, smallest ? NULL : &state, &b, fault);
+    json_decref(schema);
+    return v;
+}
+
+/* Asserts schema_text generates no value, with fault kind at where. */
+static void assert_fault(const char *schema_text, bool smallest, uint64_t nodes,
+                         enum sample_fault_kind kind, const char *where)
+{
+    struct sample_fault fault;
+    json_t *v = gen_within(schema_text, smallest, nodes, 32, &fault);
+
+    if (v != NULL)
+        fail_msg("%s generated a value", schema_text);
+    assert_int_equal(fault.kind, kind);
+    assert_string_equal(fault.where, where);
+}
+
+/* A required $ref cycle has no finite value: the smallest generator names
+ * the $ref at once; the rich one stops within its budget. */
+static void test_cycles_end(void **state)
+{
+    struct sample_fault fault;
+
+    (void)state;
+    assert_fault("{\"type\":\"array\",\"minItems\":25,\"items\":"
+                 "{\"$ref\":\"#\"}}",
+                 true, 100000, SAMPLE_CYCLE, ".items.$ref");
+    assert_fault("{\"$defs\":{\"a\":{\"type\":\"object\",\"properties\":"
+                 "{\"b\":{\"$ref\":\"#/$defs/a\"}},\"required\":[\"b\"]}},"
+                 "\"$ref\":\"#/$defs/a\"}",
+                 true, 100000, SAMPLE_CYCLE, ".$defs.a.properties.b.$ref");
+    assert_null(gen_within("{\"type\":\"array\",\"minItems\":25,\"items\":"
+                           "{\"$ref\":\"#\"}}",
+                           false, 100000, 32, &fault));
+    assert_true(fault.kind == SAMPLE_BUDGET || fault.kind == SAMPLE_CYCLE);
+}
+
+/* The smallest value: required properties only, numbers nearest 0, no
+ * items without minItems, "mock" strings; the same every time. */
+static void test_smallest_value(void **state)
+{
+    struct sample_fault fault;
+    json_t *v;
+    char *text;
+
+    (void)state;
+    v = gen_within("{\"type\":\"object\",\"properties\":{\"a\":"
+                   "{\"type\":\"integer\",\"minimum\":5},\"b\":"
+                   "{\"type\":\"string\"},\"c\":{\"type\":\"array\","
+                   "\"minItems\":2,\"items\":{\"type\":[\"string\","
+                   "\"null\"]}},\"d\":{\"type\":\"number\",\"maximum\":"
+                   "-2.5},\"e\":{\"$ref\":\"#\"}},\"required\":[\"d\","
+                   "\"c\",\"a\",\"f\"]}",
+                   true, 1000, 32, &fault);
+    assert_non_null(v);
+    text = json_dumps(v, JSON_COMPACT);
+    assert_string_equal(
+        text, "{\"d\":-2.5,\"c\":[null,null],\"a\":5,\"f\":\"mock\"}");
+    free(text);
+    json_decref(v);
+    /* Optional recursion ends at once. */
+    v = gen_within("{\"type\":\"object\",\"properties\":{\"kids\":"
+                   "{\"type\":\"array\",\"items\":{\"$ref\":\"#\"}}}}",
+                   true, 1000, 32, &fault);
+    assert_int_equal(json_object_size(v), 0);
+    json_decref(v);
+}
+
+/* The budget bounds the work: a value too large is refused naming the
+ * keyword that asked for it, too deep is refused at its depth. */
+static void test_budget_bounds(void **state)
+{
+    struct sample_fault fault;
+    json_t *v;
+
+    (void)state;
+    assert_fault("{\"type\":\"array\",\"minItems\":3000000}", true, 8192,
+                 SAMPLE_BUDGET, ".minItems");
+    assert_fault("{\"type\":\"array\",\"minItems\":1000,\"items\":"
+                 "{\"type\":\"array\",\"minItems\":1000}}",
+                 true, 8192, SAMPLE_BUDGET, ".items.minItems");
+    assert_fault("{\"type\":\"object\",\"properties\":{\"x\":{\"type\":"
+                 "\"string\",\"minLength\":2000000}}}",
+                 false, 8192, SAMPLE_BUDGET, ".properties.x.minLength");
+    assert_fault("{\"type\":\"object\",\"minProperties\":100,"
+                 "\"additionalProperties\":false}",
+                 true, 8192, SAMPLE_EMPTY, ".minProperties");
+    v = gen_within("{\"type\":\"object\",\"properties\":{\"a\":{\"type\":"
+                   "\"object\",\"properties\":{\"a\":{\"type\":\"object\","
+                   "\"required\":[\"a\"]}},\"required\":[\"a\"]}},"
+                   "\"required\":[\"a\"]}",
+                   true, 1000, 2, &fault);
+    assert_null(v);
+    assert_int_equal(fault.kind, SAMPLE_DEPTH);
+    /* The innermost "a" is required but not listed: its schema is
+     * additionalProperties. */
+    assert_string_equal(fault.where,
+                        ".properties.a.properties.a.additionalProperties");
+}
+
+/* A rich value spends what it makes: never more than the budget. */
+static void test_rich_value_spends(void **state)
+{
+    json_t *schema = json_loads("{\"type\":\"array\",\"minItems\":50,"
+                                "\"items\":{\"type\":\"integer\"}}",
+                                0, NULL);
+    struct budget b = {60, 1u << 20, 32};
+    struct sample_fault fault;
+    uint64_t seed;
+
+    (void)state;
+    for (seed = 1; seed < SEEDS; seed++) {
+        uint64_t st = seed;
+        struct budget left = b;
+        json_t *v = sample_from_schema(schema, &st, &left, &fault);
+
+        /* 50 to 54 items and the array: it fits, or it is refused. */
+        if (v != NULL)
+            assert_int_equal(b.nodes - left.nodes, json_array_size(v) + 1);
+        else
+            assert_int_equal(fault.kind, SAMPLE_BUDGET);
+        json_decref(v);
+    }
+    json_decref(schema);
+}
+
+/* sample_check names what no value satisfies, wherever it is. */
+static void test_check_names_keywords(void **state)
+{
+    static const struct {
+        const char *schema, *where;
+    } cases[] = {
+        {"{\"type\":\"integer\",\"minimum\":5,\"maximum\":1}", ".maximum"},
+        {"{\"$defs\":{\"unused\":{\"type\":\"string\",\"minLength\":3,"
+         "\"maxLength\":2}}}",
+         ".$defs.unused.maxLength"},
+        {"{\"anyOf\":[{\"type\":\"number\"},{\"type\":\"number\","
+         "\"multipleOf\":-1}]}",
+         ".anyOf[1].multipleOf"},
+        {"{\"type\":\"object\",\"required\":[\"a\",\"b\"],"
+         "\"maxProperties\":1}",
+         ".maxProperties"},
+        {"{\"properties\":{\"enum\":{\"enum\":[]}}}", ".properties.enum.enum"},
+    };
+    struct budget b = {8192, 1u << 18, 32};
+    struct sample_fault fault;
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        json_t *schema = json_loads(cases[i].schema, 0, NULL);
+
+        assert_int_equal(sample_check(schema, &b, &fault), -1);
+        assert_int_equal(fault.kind, SAMPLE_EMPTY);
+        assert_string_equal(fault.where, cases[i].where);
+        json_decref(schema);
+    }
+    /* Bounds on a type that cannot carry them are not checked, and data
+     * (enum, const, default) is not a schema. */
+    {
+        json_t *schema =
+            json_loads("{\"type\":\"string\",\"minimum\":5,\"maximum\":1,"
+                       "\"default\":{\"minimum\":5,\"maximum\":1}}",
+                       0, NULL);
+
+        assert_int_equal(sample_check(schema, &b, &fault), 0);
+        json_decref(schema);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_cycles_end),
+        cmocka_unit_test(test_smallest_value),
+        cmocka_unit_test(test_budget_bounds),
+        cmocka_unit_test(test_rich_value_spends),
+        cmocka_unit_test(test_check_names_keywords),
         cmocka_unit_test(test_integer_bound_beyond_int64),
         cmocka_unit_test(test_number_span_beyond_double),
         cmocka_unit_test(test_zod_safe_integers),
