@@ -761,6 +761,9 @@ static void test_numbers_beyond_the_parser(void **state)
          "decimal_above_max_value"},
         {HELLO ",\"seed\":99999999999999999999,\"top_p\":-1e400}", "top_p",
          "decimal_below_min_value"},
+        /* A token that is no JSON number is not taken for one. */
+        {HELLO ",\"temperature\":1e400,\"top_p\":0099999999999999999999}", NULL,
+         "invalid_json"},
         /* A negative real is below the range, not above it. */
         {HELLO ",\"tools\":[{\"type\":\"function\",\"function\":{"
                "\"name\":\"f\",\"parameters\":{\"type\":\"number\","
