@@ -333,7 +333,7 @@ static void chat_handle(struct app *app, struct request *req,
     body = parse_body(req, &e);
     if (body == NULL)
         goto fail;
-    if (validate_chat_request(body, &creq, &e) != 0)
+    if (validate_chat_request_within(body, &app->gen, &creq, &e) != 0)
         goto fail;
     m = fixtures_find_model(app->fx, creq.model);
     if (m == NULL) {

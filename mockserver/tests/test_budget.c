@@ -329,6 +329,78 @@ static void test_sigterm_after_worst_request(void **state)
     assert_int_equal(status, 0);
 }
 
+/* The budget's flags: documented in --help, out-of-range values refused
+ * with one line naming the flag (exit 2). */
+static void test_flags_checked(void **state)
+{
+    static const char *const runs[][2] = {
+        /* the last asks for --help */
+        {"--max-gen-nodes", "999"},  {"--max-gen-bytes", "4095"},
+        {"--max-schema-depth", "0"}, {"--max-schema-depth", "257"},
+        {"--max-gen-nodes", "x"},    {"--help", NULL},
+    };
+    const char *argv[4] = {getenv("NEXUS_MOCK_BIN"), NULL, NULL, NULL};
+    char *out, *err;
+    size_t i, nbad = sizeof(runs) / sizeof(runs[0]) - 1;
+
+    (void)state;
+    for (i = 0; i <= nbad; i++) {
+        argv[1] = runs[i][0];
+        argv[2] = runs[i][1];
+        if (i == nbad) { /* --help documents them */
+            assert_int_equal(run_capture(argv, &out, &err), 0);
+            assert_non_null(strstr(out, "--max-gen-nodes N"));
+            assert_non_null(strstr(out, "--max-gen-bytes BYTES"));
+            assert_non_null(strstr(out, "--max-schema-depth N"));
+        } else {
+            assert_int_equal(run_capture(argv, &out, &err), 2);
+            assert_memory_equal(err, "nexus-mock: ", 12);
+            assert_non_null(strstr(err, runs[i][0]));
+            assert_int_equal(strchr(err, '\n') - err + 1, (long)strlen(err));
+        }
+        free(out);
+        free(err);
+    }
+}
+
+/* Given values replace the defaults: what fits by default is refused
+ * under smaller limits, naming the keyword. */
+static void test_flags_apply(void **state)
+{
+    static const char *const extra[] = {"--max-gen-nodes", "1000",
+                                        "--max-schema-depth", "4", NULL};
+    static const char body[] =
+        TOOL(PROP_X("{\"type\":\"array\",\"minItems\":1500,\"items\":"
+                    "{\"type\":\"integer\"}}"));
+    static const char deep[] =
+        TOOL("{\"type\":\"object\",\"properties\":{\"a\":{\"type\":"
+             "\"object\",\"properties\":{\"a\":{\"type\":\"object\","
+             "\"properties\":{\"a\":{\"type\":\"object\",\"properties\":"
+             "{\"a\":{\"type\":\"object\",\"properties\":{\"a\":{\"type\":"
+             "\"integer\"}},\"required\":[\"a\"]}},\"required\":[\"a\"]}},"
+             "\"required\":[\"a\"]}},\"required\":[\"a\"]}},\"required\":"
+             "[\"a\"]}");
+    struct mock_proc *mock = *state, small;
+    struct http_reply r;
+
+    post(mock, body, &r);
+    assert_int_equal(r.status, 200);
+    http_reply_free(&r);
+    post(mock, deep, &r);
+    assert_int_equal(r.status, 200);
+    http_reply_free(&r);
+    assert_int_equal(mock_start(&small, extra), 0);
+    assert_400(&small, body,
+               "tools[0].function.parameters.properties.x.minItems",
+               "invalid_function_parameters");
+    assert_400(&small, deep,
+               "tools[0].function.parameters.properties.a.properties.a."
+               "properties.a.properties.a.properties.a",
+               "invalid_function_parameters");
+    assert_alive(&small);
+    assert_int_equal(mock_stop(&small), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -341,6 +413,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_n128_big_message, start, stop),
         cmocka_unit_test_setup_teardown(test_sigterm_after_worst_request, start,
                                         stop),
+        cmocka_unit_test(test_flags_checked),
+        cmocka_unit_test_setup_teardown(test_flags_apply, start, stop),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
