@@ -283,6 +283,7 @@ bench_table() {
     jq -r '
         def n(d): if . == null then "-" else (. * d | round) / d | tostring end;
         def ms: n(100);
+        def mb: if . == null then null else . / 1024 end;
         def f2: if . == null then "-" else (. * 100 | round) as $x
             | "\($x / 100 | floor).\($x % 100 | if . < 10 then "0\(.)" else "\(.)" end)" end;
         "scripts/bench on \(.cores) cores, \(.date), commit \(.commit): median of \(.runs) runs, wrk \(.wrk_duration_s) s, \(.threads) threads",
@@ -295,7 +296,7 @@ bench_table() {
         "| paced streams | completed | errors (all runs) | first byte p50 / p99 / max ms | lateness p50 / p99 / max ms | peak RSS MB | KB per stream | CPU s |",
         "|---|---|---|---|---|---|---|---|",
         (.streams // [] | .[] |
-            "| \(.streams) | \(.completed) | \(.errors_all_runs) | \(.ttfb_ms.p50 | ms) / \(.ttfb_ms.p99 | ms) / \(.ttfb_ms.max | ms) | \(.lateness_ms.p50 | ms) / \(.lateness_ms.p99 | ms) / \(.lateness_ms.max | ms) | \(.mock_peak_rss_kb / 1024 | n(10)) | \(.kb_per_stream | n(10)) | \(.mock_cpu_s | ms) |"),
+            "| \(.streams) | \(.completed) | \(.errors_all_runs) | \(.ttfb_ms.p50 | ms) / \(.ttfb_ms.p99 | ms) / \(.ttfb_ms.max | ms) | \(.lateness_ms.p50 | ms) / \(.lateness_ms.p99 | ms) / \(.lateness_ms.max | ms) | \(.mock_peak_rss_kb | mb | n(10)) | \(.kb_per_stream | n(10)) | \(.mock_cpu_s | ms) |"),
         "",
         (.delayed // {} | if .available then
             "| delayed answers | connections | req/s | expected req/s | p50 ms | p99 ms | non-2xx |",
@@ -305,6 +306,6 @@ bench_table() {
         "",
         "| start-up to ready ms | to first answer ms | idle RSS MB | conformance suite ms |",
         "|---|---|---|---|",
-        "| \(.startup.ready_ms | ms) | \(.startup.first_answer_ms | ms) | \(.startup.idle_rss_kb / 1024 | n(10)) | \(.conformance.median_ms | ms) |"
+        "| \(.startup.ready_ms | ms) | \(.startup.first_answer_ms | ms) | \(.startup.idle_rss_kb | mb | n(10)) | \(.conformance.median_ms | ms) |"
     ' "$1"
 }
