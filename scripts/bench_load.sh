@@ -267,7 +267,7 @@ bench_finish() {
             jq -s -c --arg n "$name" '{($n): .}' "$f"
         done
     } | jq -s --arg date "$(date -u +%Y-%m-%dT%H:%M:%SZ)" --argjson cores "$(nproc)" \
-        --arg commit "$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)" \
+        --arg commit "$(git -C "$ROOT" describe --always --dirty 2>/dev/null || echo unknown)" \
         --argjson runs "$BENCH_RUNS" --argjson dur "$BENCH_DURATION" \
         --argjson threads "$BENCH_THREADS" \
         '{date: $date, cores: $cores, commit: $commit, runs: $runs,
