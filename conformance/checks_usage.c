@@ -4,7 +4,7 @@
 
 #include <string.h>
 
-#include "dbuf.h"
+#include "buf.h"
 #include "evidence.h"
 #include "exchange.h"
 #include "shape.h"
@@ -13,7 +13,6 @@
 /* Small enough that any real reply to the prompt below is cut. */
 #define SMALL_MAX_TOKENS 3
 #define MAX_EVENT_BYTES ((size_t)1 << 20)
-#define LINGER_MS 1000.0
 
 enum { PRESENT, TOTAL, MAX_TOKENS, LENGTH, PROMPT_GROWS, STREAM_EQUALS };
 
@@ -260,10 +259,10 @@ static void judge_grows(struct conform *c, const struct plain *cut,
 /* Judges the streamed usage against the plain one. */
 static void judge_equal(struct conform *c, const struct plain *full,
                         const struct exchange *sx, const struct counts *sk,
-                        const struct dbuf *streamed_text)
+                        const struct buf *streamed_text)
 {
     const char *text = content_of(full);
-    bool same_text = text != NULL && strcmp(text, dbuf_str(streamed_text)) == 0;
+    bool same_text = text != NULL && strcmp(text, buf_str(streamed_text)) == 0;
 
     if (!full->ok) {
         conform_skip(c, &checks[STREAM_EQUALS],
@@ -301,14 +300,14 @@ static void run(struct conform *c)
     struct stream_log log;
     struct http_sink sink;
     struct counts sk = {0, 0, 0};
-    struct dbuf text;
+    struct buf text;
     char why[256] = "";
     json_t *body;
     bool streamed = false;
 
     memset(p, 0, sizeof(p));
     exchange_init(&sx);
-    dbuf_init(&text, (size_t)1 << 20);
+    buf_init(&text, (size_t)1 << 20);
     send_plain(c, &p[0], prompt, 0);
     send_plain(c, &p[1], prompt, SMALL_MAX_TOKENS);
     send_plain(c, &p[2], longer_prompt, SMALL_MAX_TOKENS);
@@ -317,14 +316,14 @@ static void run(struct conform *c)
     json_object_set_new(body, "stream", json_true());
     json_object_set_new(body, "stream_options",
                         json_pack("{s:b}", "include_usage", 1));
-    stream_log_init(&log, MAX_EVENT_BYTES, LINGER_MS);
+    stream_log_init(&log, MAX_EVENT_BYTES,
+                    conform_options(c)->done_grace_s * 1000.0);
     sink = stream_log_sink(&log);
     exchange_send(c, &sx, "POST", "/chat/completions",
                   conform_bearer(c, conform_options(c)->api_key), body,
                   log.parser != NULL ? &sink : NULL, true);
     stream_log_finish(&log);
-    if (sx.resp.status == 200 &&
-        (sx.resp.ts == TRANSPORT_OK || log.held_open) &&
+    if (stream_log_whole(&log, &sx.resp) &&
         read_usage(stream_log_usage(&log), &sk, why, sizeof(why))) {
         streamed = true;
         stream_log_content(&log, 0, &text);
@@ -354,7 +353,7 @@ static void run(struct conform *c)
     exchange_cleanup(&p[2].x);
     exchange_cleanup(&sx);
     stream_log_cleanup(&log);
-    dbuf_cleanup(&text);
+    buf_cleanup(&text);
 }
 
 const struct group_def group_usage = {

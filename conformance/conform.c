@@ -2,6 +2,7 @@
  * request through the transport and records each check's verdict. */
 #include "conform.h"
 
+#include <limits.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -17,13 +18,15 @@
 #include "checks_ratelimit.h"
 #include "checks_stream.h"
 #include "checks_usage.h"
-#include "dbuf.h"
+#include "buf.h"
 #include "shape.h"
 
 /* After this many exchanges in a row with no answer at all, the server is
  * taken to be gone and later requests are not sent. */
 #define MAX_SILENT 3
 #define MAX_MESSAGE 2048
+/* Why the server could not be reached: the URL quoted in it is cut here. */
+#define WHY_MAX 1024
 
 struct conform {
     const struct options *o;
@@ -38,9 +41,10 @@ struct conform {
     struct http_response models_resp;
     unsigned silent;
     const struct group_def *group;
-    unsigned long long recorded; /* bit i: group->checks[i] has a verdict */
+    bool *recorded; /* [i]: group->checks[i] has a verdict; owned, sized for
+                       the largest group, so a group has no size limit */
     struct timespec mark;
-    struct dbuf bearer;
+    struct buf bearer;
     char describe[512];
 };
 
@@ -49,6 +53,11 @@ static const struct group_def *const groups[] = {
     &group_usage,    &group_params,  &group_auth,
     &group_notfound, &group_billing, &group_ratelimit,
 };
+
+/* options.groups holds one bit per group. */
+_Static_assert(sizeof(groups) / sizeof(groups[0]) <=
+                   sizeof(unsigned long) * CHAR_BIT,
+               "more groups than bits in struct options' groups");
 
 /* The groups in the order they run. */
 const struct group_def *const *conform_groups(size_t *n)
@@ -80,8 +89,18 @@ struct conform *conform_new(const struct options *o, struct transport *t,
 {
     struct conform *ret;
     struct conform *c = calloc(1, sizeof(*c));
+    size_t i, most = 0;
 
     if (c == NULL) {
+        ret = NULL;
+        goto out;
+    }
+    for (i = 0; i < sizeof(groups) / sizeof(groups[0]); i++)
+        if (groups[i]->n_checks > most)
+            most = groups[i]->n_checks;
+    c->recorded = calloc(most + 1, sizeof(*c->recorded)); /* never 0 */
+    if (c->recorded == NULL) {
+        free(c);
         ret = NULL;
         goto out;
     }
@@ -89,7 +108,7 @@ struct conform *conform_new(const struct options *o, struct transport *t,
     c->t = t;
     c->results = results;
     http_response_init(&c->models_resp, o->max_bytes);
-    dbuf_init(&c->bearer, 8192);
+    buf_init(&c->bearer, TRANSPORT_AUTH_MAX);
     clock_gettime(CLOCK_MONOTONIC, &c->mark);
     ret = c;
 out:
@@ -102,9 +121,10 @@ void conform_free(struct conform *c)
     if (c == NULL)
         return;
     http_response_cleanup(&c->models_resp);
-    dbuf_cleanup(&c->bearer);
+    buf_cleanup(&c->bearer);
     free(c->model);
     free(c->models_auth);
+    free(c->recorded);
     free(c);
 }
 
@@ -138,9 +158,11 @@ const struct options *conform_options(const struct conform *c)
 /* The "Bearer KEY" value for key, valid until the next call. */
 const char *conform_bearer(struct conform *c, const char *key)
 {
-    dbuf_reset(&c->bearer);
-    dbuf_addf(&c->bearer, "Bearer %s", key);
-    return dbuf_str(&c->bearer);
+    buf_reset(&c->bearer);
+    /* Fails only without memory: the request then goes without a key. */
+    if (buf_appendf(&c->bearer, "Bearer %s", key) != 0)
+        buf_reset(&c->bearer);
+    return buf_str(&c->bearer);
 }
 
 /* The discovery GET /models, made once per run. */
@@ -213,7 +235,7 @@ bool conform_done(const struct conform *c, const struct check_def *d)
 {
     int i = check_index(c, d);
 
-    return i >= 0 && (c->recorded & (1ULL << i)) != 0;
+    return i >= 0 && c->recorded[i];
 }
 
 /* Milliseconds since the last verdict, then restarts the count: a check's
@@ -237,13 +259,13 @@ static void record(struct conform *c, const struct check_def *d,
     struct check_result *r;
     int i = check_index(c, d);
 
-    if (i < 0 || (c->recorded & (1ULL << i)) != 0) {
+    if (i < 0 || c->recorded[i]) {
         fprintf(stderr, "nexus-conform: internal: verdict for %s %s\n", d->id,
                 i < 0 ? "outside its group" : "given twice");
         json_decref(evidence);
         return;
     }
-    c->recorded |= 1ULL << i;
+    c->recorded[i] = true;
     r = results_add(c->results, d->id, c->group->name, st, d->rule, d->source,
                     evidence, "%s", msg);
     if (r != NULL) {
@@ -357,7 +379,7 @@ void conform_skip_rest(struct conform *c, const char *fmt, ...)
     vformat(msg, sizeof(msg), fmt, ap);
     va_end(ap);
     for (i = 0; c->group != NULL && i < c->group->n_checks; i++)
-        if ((c->recorded & (1ULL << i)) == 0)
+        if (!c->recorded[i])
             record(c, &c->group->checks[i], CHECK_SKIP, NULL, msg);
 }
 
@@ -365,14 +387,14 @@ void conform_skip_rest(struct conform *c, const char *fmt, ...)
  * one listed. Returns -1 only when nothing could be reached. */
 static int discover(struct conform *c, char **cause)
 {
-    struct dbuf why;
+    struct buf why;
     json_t *body = NULL, *first;
     const char *id;
     size_t off;
     char err[256];
     int rc = -1;
 
-    dbuf_init(&why, 1024);
+    buf_init(&why, WHY_MAX + 3);
     c->models_auth = strdup(conform_bearer(c, c->o->api_key));
     if (c->models_auth == NULL)
         goto out;
@@ -382,11 +404,11 @@ static int discover(struct conform *c, char **cause)
     http_response_cleanup(&c->models_resp);
     conform_request(c, &c->models_req, &c->models_resp, NULL);
     if (c->models_resp.ts == TRANSPORT_UNREACHABLE) {
-        dbuf_addf(&why, "cannot reach %s: %s",
-                  c->models_resp.url != NULL ? c->models_resp.url
-                                             : c->o->base_url,
-                  c->models_resp.error);
-        *cause = dbuf_take(&why);
+        if (buf_appendf_cut(&why, WHY_MAX, "cannot reach %s: %s",
+                            c->models_resp.url != NULL ? c->models_resp.url
+                                                       : c->o->base_url,
+                            c->models_resp.error) == 0)
+            *cause = buf_take(&why, NULL);
         goto out;
     }
     rc = 0;
@@ -396,7 +418,7 @@ static int discover(struct conform *c, char **cause)
     }
     if (c->models_resp.ts != TRANSPORT_OK)
         goto out;
-    body = shape_parse(c->models_resp.body.ptr, c->models_resp.body.len, err,
+    body = shape_parse(c->models_resp.body.data, c->models_resp.body.len, err,
                        sizeof(err), &off);
     first = json_array_get(json_object_get(body, "data"), 0);
     id = json_string_value(json_object_get(first, "id"));
@@ -404,7 +426,7 @@ static int discover(struct conform *c, char **cause)
         c->model = strdup(id);
 out:
     json_decref(body);
-    dbuf_cleanup(&why);
+    buf_cleanup(&why);
     return rc;
 }
 
@@ -422,7 +444,7 @@ int conform_run(struct conform *c, char **cause)
     }
     for (i = 0; i < sizeof(groups) / sizeof(groups[0]); i++) {
         c->group = groups[i];
-        c->recorded = 0;
+        memset(c->recorded, 0, groups[i]->n_checks * sizeof(*c->recorded));
         lap_ms(c);
         reason = NULL;
         /* Groups left out with --only/--skip are not reported at all. */

@@ -6,7 +6,12 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "dbuf.h"
+#include "buf.h"
+
+/* The longest Authorization value the runner builds: more than any key a
+ * command line or the environment can carry (Linux caps one string at
+ * 128 KiB), so a key is never cut. */
+#define TRANSPORT_AUTH_MAX ((size_t)1 << 20)
 
 /* What the runner asks for. Every pointer is borrowed from the caller. */
 struct http_request {
@@ -43,16 +48,28 @@ struct http_response {
     long status;     /* 0 when no status line arrived */
     struct http_header *headers;
     size_t n_headers;
-    struct dbuf body; /* the raw bytes, kept for evidence */
-    char *url;        /* the URL that was asked */
+    struct buf body; /* the raw bytes, kept for evidence */
+    char *url;       /* the URL that was asked */
     double elapsed_ms;
 };
 
-/* Receives the body as it arrives, and a tick while the transport waits.
- * Either returns non-zero to stop the exchange (TRANSPORT_STOPPED). */
+/* What a sink's tick asks of the transport. */
+enum sink_state {
+    SINK_READING,  /* more is due: the request, stream and silence limits
+                      apply */
+    SINK_COMPLETE, /* the body is whole (a stream's [DONE]), and the sink
+                      waits a bounded grace for the close: the transport's
+                      time limits no longer apply, so none of them can cut
+                      a whole body; the sink stops the exchange itself */
+    SINK_STOP      /* end the exchange now (TRANSPORT_STOPPED) */
+};
+
+/* Receives the body as it arrives (data returns non-zero to stop the
+ * exchange: TRANSPORT_STOPPED), and a tick with the time since the request
+ * began, at least about once a second while the transport waits. */
 struct http_sink {
     int (*data)(void *ud, const char *bytes, size_t len);
-    int (*tick)(void *ud, double elapsed_ms);
+    enum sink_state (*tick)(void *ud, double elapsed_ms);
     void *ud;
 };
 

@@ -13,6 +13,7 @@ struct billing;
 struct ratelimit;
 struct clock;
 struct log;
+struct route;
 
 struct app {
     const struct fixtures *fx; /* read-only once loaded */
@@ -23,6 +24,10 @@ struct app {
     bool admin;               /* serve the /_nexus/ admin routes */
     size_t max_body;          /* request bodies above this get 413 */
     struct budget_limits gen; /* what one request may make the mock do */
+    /* The routes served; NULL: the built-in table (router.c). Only tests
+     * serve their own. */
+    const struct route *const *routes;
+    size_t nroutes;
 };
 
 #endif

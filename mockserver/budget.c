@@ -18,9 +18,10 @@ void budget_share(const struct budget_limits *lim, unsigned n, struct budget *b)
         lim = &budget_defaults;
     if (n == 0)
         n = 1;
-    b->nodes = lim->max_nodes / n;
-    b->bytes = lim->max_bytes / n;
-    b->depth = lim->max_depth;
+    /* A zeroed struct (an app set up without options) means the defaults. */
+    b->nodes = (lim->max_nodes ? lim->max_nodes : BUDGET_DEFAULT_NODES) / n;
+    b->bytes = (lim->max_bytes ? lim->max_bytes : BUDGET_DEFAULT_BYTES) / n;
+    b->depth = lim->max_depth ? lim->max_depth : BUDGET_DEFAULT_DEPTH;
 }
 
 bool budget_spend(struct budget *b, uint64_t nodes, uint64_t bytes)
@@ -39,7 +40,9 @@ static void fault_error(const struct sample_fault *f,
                         struct api_error *err)
 {
     char where[sizeof(err->param)];
+    struct budget all;
 
+    budget_share(lim, 1, &all);
     if (f->kind == SAMPLE_OOM) {
         api_error_set(err, API_ERR_SERVER, NULL, NULL,
                       "The server ran out of memory checking a schema.");
@@ -52,8 +55,8 @@ static void fault_error(const struct sample_fault *f,
                       "%llu JSON values and %llu bytes per request, divided "
                       "among its choices and shared by every schema it "
                       "carries (--max-gen-nodes, --max-gen-bytes).",
-                      owner, f->why, (unsigned long long)lim->max_nodes,
-                      (unsigned long long)lim->max_bytes);
+                      owner, f->why, (unsigned long long)all.nodes,
+                      (unsigned long long)all.bytes);
     else if (f->kind == SAMPLE_DEPTH)
         api_error_set(err, API_ERR_INVALID_REQUEST, where, code,
                       "Invalid schema for %s: %s (--max-schema-depth).", owner,

@@ -21,7 +21,8 @@
  * one chunk, whatever the values it was generated from. */
 #define BUDGET_TOKEN_NODES 1u
 
-/* The limits of one request (all its choices together). */
+/* The limits of one request (all its choices together). A field left 0
+ * means its default. */
 struct budget_limits {
     uint64_t max_nodes; /* JSON values generated */
     uint64_t max_bytes; /* bytes of content, arguments and log probabilities */
@@ -38,8 +39,9 @@ struct budget {
 /* The defaults, for callers given no limits. */
 extern const struct budget_limits budget_defaults;
 
-/* Sets b to one choice's share of lim (NULL: the defaults) when the answer
- * has n choices (0 counts as 1): values and bytes divided by n. */
+/* Sets b to one choice's share of lim (NULL, or a field 0: the defaults)
+ * when the answer has n choices (0 counts as 1): values and bytes divided
+ * by n. */
 void budget_share(const struct budget_limits *lim, unsigned n,
                   struct budget *b);
 /* Takes nodes and bytes from b. Returns true, or false (b unchanged) when b

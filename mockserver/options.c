@@ -114,6 +114,12 @@ static void num_set(struct options *o, enum num_opt k, unsigned long long v)
     }
 }
 
+int options_parse_uint(const char *s, unsigned long long min,
+                       unsigned long long max, unsigned long long *out)
+{
+    return parse_uint(s, min, max, out);
+}
+
 /* Takes the value of --name VALUE or --name=VALUE; NULL if missing. */
 static const char *take_value(int argc, char **argv, int *i, const char *arg,
                               const char *name)

@@ -11,7 +11,6 @@
 #include "fixtures.h"
 #include "ratelimit.h"
 #include "routes.h"
-#include "sse.h"
 
 static const struct route *const route_table[] = {
     &route_chat,    &route_models_list, &route_models_get,
@@ -29,9 +28,15 @@ void response_init(struct response *r)
 void response_cleanup(struct response *r)
 {
     json_decref(r->body);
-    sse_stream_free(r->stream);
     r->body = NULL;
-    r->stream = NULL;
+    if (r->source.ops != NULL) {
+        struct source_end how;
+
+        memset(&how, 0, sizeof(how)); /* never sent: cut by the server */
+        r->source.ops->end(r->source.self, &how);
+        r->source.ops = NULL;
+        r->source.self = NULL;
+    }
 }
 
 void response_header(struct response *r, const char *name, const char *fmt, ...)
@@ -130,8 +135,8 @@ static struct rl_limits key_limits(const struct app *app,
     return lim;
 }
 
-int router_admit(struct app *app, struct request *req, uint64_t tokens,
-                 struct response *resp)
+int router_reserve(struct app *app, struct request *req, uint64_t tokens,
+                   struct rl_hold *hold, struct response *resp)
 {
     struct rl_limits lim = key_limits(app, req);
     struct rl_state st;
@@ -139,11 +144,11 @@ int router_admit(struct app *app, struct request *req, uint64_t tokens,
     enum rl_verdict v;
     uint64_t secs;
 
-    v = ratelimit_admit(app->rl, req->key_index, &lim, tokens,
-                        clock_now_ms(app->clock), &st);
-    ratelimit_headers(resp, &st);
+    v = ratelimit_reserve(app->rl, req->key_index, &lim, tokens,
+                          clock_now_ms(app->clock), hold, &st);
     if (v == RL_ADMIT)
         return 0;
+    ratelimit_headers(resp, &st);
     secs = (st.retry_after_ms + 999) / 1000;
     if (v == RL_REFUSE_REQUESTS)
         api_error_set(&e, API_ERR_RATE_REQUESTS, NULL, NULL,
@@ -161,6 +166,29 @@ int router_admit(struct app *app, struct request *req, uint64_t tokens,
     response_header(resp, "retry-after", "%" PRIu64, secs ? secs : 1);
     response_header(resp, "retry-after-ms", "%" PRIu64, st.retry_after_ms);
     return -1;
+}
+
+void router_settle(struct app *app, struct request *req, struct rl_hold *hold,
+                   uint64_t tokens, struct response *resp)
+{
+    struct rl_limits lim = key_limits(app, req);
+    struct rl_state st;
+
+    /* The standing as of the admission, so the headers read as if the
+     * exact tokens had been counted then. */
+    ratelimit_settle(app->rl, &lim, hold, tokens, hold->at_ms, &st);
+    ratelimit_headers(resp, &st);
+}
+
+int router_admit(struct app *app, struct request *req, uint64_t tokens,
+                 struct response *resp)
+{
+    struct rl_hold hold;
+
+    if (router_reserve(app, req, tokens, &hold, resp) != 0)
+        return -1;
+    router_settle(app, req, &hold, tokens, resp);
+    return 0;
 }
 
 /* Does path match the route's path (exactly, or prefix plus one segment)? */
@@ -182,12 +210,13 @@ static const struct route *route_find(const struct app *app,
                                       const struct request *req,
                                       bool *wrong_method, const char **allow)
 {
-    size_t i;
+    const struct route *const *table = app->routes ? app->routes : route_table;
+    size_t n = app->routes ? app->nroutes : NROUTES, i;
 
     *wrong_method = false;
     *allow = NULL;
-    for (i = 0; i < NROUTES; i++) {
-        const struct route *rt = route_table[i];
+    for (i = 0; i < n; i++) {
+        const struct route *rt = table[i];
 
         if ((rt->admin && !app->admin) || !path_matches(rt, req->path))
             continue;

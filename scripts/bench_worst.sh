@@ -115,6 +115,7 @@ proc_cpu_ticks() {
 # worst_run MOCK: runs every case, one fresh mock each, and prints a table.
 worst_run() {
     local mock=$1 dir fixture name pid url t0 t1 w0 w1 hz status repeat i hwm alive
+    local cpu wall
     local cases=(plain n1-3MB-message n128-3MB-message n128-logprobs20
         integer-max-1e300 number-pm-1.7e308 minItems-3000000
         ref-cycle-minItems-25 ref-tree-3-ways n128-logprobs20-schema
@@ -126,7 +127,7 @@ worst_run() {
     fixture="$dir/bench.yaml"
     worst_fixture >"$fixture"
     hz=$(getconf CLK_TCK)
-    printf 'worst requests, one fresh mock each (%s requests per case, curl --max-time %s):\n' \
+    printf '== worst requests, one fresh mock each (%s requests per case, curl --max-time %s):\n' \
         "${WORST_REPEAT:-10}" "${WORST_TIMEOUT:-30}"
     printf '  %-28s %8s %12s %12s %10s\n' case status "cpu ms/req" "wall ms/req" "VmHWM MiB"
     for name in ${WORST_CASES:-${cases[@]}}; do
@@ -155,9 +156,16 @@ worst_run() {
             t1=$t0 hwm="-" alive=" (mock died)"
         fi
         wait "$pid" 2>/dev/null || true
-        awk -v n="$name" -v s="$status$alive" -v t=$((t1 - t0)) -v hz="$hz" \
-            -v r="$i" -v w=$(((w1 - w0) / 1000)) -v m="$hwm" \
-            'BEGIN { printf "  %-28s %8s %12.1f %12.1f %10s\n", n, s, t * 1000 / hz / r, w / 1000 / r, m }'
+        cpu=$(awk -v t=$((t1 - t0)) -v hz="$hz" -v r="$i" 'BEGIN { printf "%.1f", t * 1000 / hz / r }')
+        wall=$(awk -v w=$(((w1 - w0) / 1000)) -v r="$i" 'BEGIN { printf "%.1f", w / 1000 / r }')
+        printf '  %-28s %8s %12s %12s %10s\n' "$name" "$status$alive" "$cpu" "$wall" "$hwm"
+        # Inside scripts/bench, the figures join its JSON too.
+        if declare -F bench_row >/dev/null; then
+            bench_row worst "$(jq -n -c --arg c "$name" --arg s "$status$alive" \
+                --argjson cpu "$cpu" --argjson wall "$wall" --arg m "$hwm" --argjson r "$i" \
+                '{case: $c, status: $s, cpu_ms_per_request: $cpu, wall_ms_per_request: $wall,
+                  vmhwm_mib: ($m | tonumber? // null), requests: $r}')"
+        fi
     done
     rm -rf "$dir"
 }

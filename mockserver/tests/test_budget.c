@@ -41,7 +41,7 @@
 
 static int start(void **state)
 {
-    static struct mock_proc mock;
+    static struct testproc mock;
 
     curl_global_init(CURL_GLOBAL_DEFAULT);
     if (mock_start(&mock, NULL) != 0)
@@ -52,14 +52,14 @@ static int start(void **state)
 
 static int stop(void **state)
 {
-    struct mock_proc *mock = *state;
+    struct testproc *mock = *state;
 
-    return mock->pid > 0 ? (mock_stop(mock) == 0 ? 0 : -1) : 0;
+    return mock->pid > 0 ? (testproc_stop(mock) == 0 ? 0 : -1) : 0;
 }
 
 /* Posts body to the chat endpoint; asserts it was answered within
  * BOUND_MS, with a body in JSON. */
-static void post(const struct mock_proc *mock, const char *body,
+static void post(const struct testproc *mock, const char *body,
                  struct http_reply *r)
 {
     uint64_t t0 = clock_real_ms(), ms;
@@ -74,7 +74,7 @@ static void post(const struct mock_proc *mock, const char *body,
 }
 
 /* Asserts the mock still serves a plain request. */
-static void assert_alive(const struct mock_proc *mock)
+static void assert_alive(const struct testproc *mock)
 {
     struct http_reply r;
 
@@ -102,7 +102,7 @@ static json_t *arguments_of(const struct http_reply *r, size_t i)
 }
 
 /* Posts a tool request, asserts a 200 and returns arguments.x's number. */
-static double tool_x(const struct mock_proc *mock, const char *body,
+static double tool_x(const struct testproc *mock, const char *body,
                      bool integer)
 {
     struct http_reply r;
@@ -125,7 +125,7 @@ static double tool_x(const struct mock_proc *mock, const char *body,
 }
 
 /* Asserts a 400 invalid_request_error naming param, with code. */
-static void assert_400(const struct mock_proc *mock, const char *body,
+static void assert_400(const struct testproc *mock, const char *body,
                        const char *param, const char *code)
 {
     struct http_reply r;
@@ -274,13 +274,16 @@ static void test_n128_big_message(void **state)
     size_t i;
 
     buf_init(&body, 4u << 20);
-    buf_appends(&body, "{\"model\":\"deepseek-v4\",\"n\":128,\"messages\":"
-                       "[{\"role\":\"user\",\"content\":\"");
+    assert_int_equal(
+        buf_appends(&body, "{\"model\":\"deepseek-v4\",\"n\":128,"
+                           "\"messages\":[{\"role\":\"user\",\"content\":\""),
+        0);
     for (i = 0; i < 3000000 / 50; i++)
-        buf_appends(&body,
-                    "lorem ipsum dolor sit amet consectetur adipiscing ");
-    buf_appends(&body, "\"}]}");
-    assert_non_null(body.data);
+        assert_int_equal(
+            buf_appends(&body,
+                        "lorem ipsum dolor sit amet consectetur adipiscing "),
+            0);
+    assert_int_equal(buf_appends(&body, "\"}]}"), 0);
     post(*state, body.data, &r);
     assert_int_equal(r.status, 200);
     assert_int_equal(json_array_size(json_object_get(r.json, "choices")), 128);
@@ -293,10 +296,10 @@ static void test_n128_big_message(void **state)
  * README promises an exit within 2 s. */
 static void test_sigterm_after_worst_request(void **state)
 {
-    struct mock_proc *mock = *state;
+    struct testproc *mock = *state;
     CURL *c = curl_easy_init();
     struct curl_slist *hdrs = NULL;
-    char url[256];
+    char url[512];
     uint64_t t0;
     int status;
     static const char body[] =
@@ -322,7 +325,7 @@ static void test_sigterm_after_worst_request(void **state)
     curl_slist_free_all(hdrs);
     curl_easy_cleanup(c);
     t0 = clock_real_ms();
-    status = mock_stop(mock);
+    status = testproc_stop(mock);
     if (clock_real_ms() - t0 >= BOUND_MS)
         fail_msg("SIGTERM took %llu ms (status %d)",
                  (unsigned long long)(clock_real_ms() - t0), status);
@@ -348,12 +351,14 @@ static void test_flags_checked(void **state)
         argv[1] = runs[i][0];
         argv[2] = runs[i][1];
         if (i == nbad) { /* --help documents them */
-            assert_int_equal(run_capture(argv, &out, &err), 0);
+            assert_int_equal(
+                testproc_capture((char *const *)argv, 60, &out, &err), 0);
             assert_non_null(strstr(out, "--max-gen-nodes N"));
             assert_non_null(strstr(out, "--max-gen-bytes BYTES"));
             assert_non_null(strstr(out, "--max-schema-depth N"));
         } else {
-            assert_int_equal(run_capture(argv, &out, &err), 2);
+            assert_int_equal(
+                testproc_capture((char *const *)argv, 60, &out, &err), 2);
             assert_memory_equal(err, "nexus-mock: ", 12);
             assert_non_null(strstr(err, runs[i][0]));
             assert_int_equal(strchr(err, '\n') - err + 1, (long)strlen(err));
@@ -380,7 +385,7 @@ static void test_flags_apply(void **state)
              "\"integer\"}},\"required\":[\"a\"]}},\"required\":[\"a\"]}},"
              "\"required\":[\"a\"]}},\"required\":[\"a\"]}},\"required\":"
              "[\"a\"]}");
-    struct mock_proc *mock = *state, small;
+    struct testproc *mock = *state, small;
     struct http_reply r;
 
     post(mock, body, &r);
@@ -398,7 +403,7 @@ static void test_flags_apply(void **state)
                "properties.a.properties.a.properties.a",
                "invalid_function_parameters");
     assert_alive(&small);
-    assert_int_equal(mock_stop(&small), 0);
+    assert_int_equal(testproc_stop(&small), 0);
 }
 
 int main(void)
