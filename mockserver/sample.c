@@ -753,12 +753,12 @@ static json_t *gen_array(const json_t *s, struct gen *g, const struct trail *t,
                          false, NULL,    items, g->state == NULL};
     struct size_range r;
     uint64_t n, hi, i;
-    json_t *a;
+    json_t *a = NULL, *result = NULL;
 
     if (size_range(s, "minItems", "maxItems", g->b->nodes, &r, g->fault, t) !=
             0 ||
         !spend(g, 1, 2))
-        return NULL;
+        goto out;
     if (g->state == NULL) {
         n = r.min;
     } else {
@@ -770,25 +770,28 @@ static json_t *gen_array(const json_t *s, struct gen *g, const struct trail *t,
         n = r.min + lexicon_rand(g->state) % (hi - r.min + 1);
     }
     if ((a = or_oom(json_array(), g)) == NULL)
-        return NULL;
+        goto out;
     for (i = 0; i < n; i++) {
         json_t *v =
             spend(g, 0, 1) ? gen_value(items, g, &step, depth + 1) : NULL;
 
         if (v == NULL || json_array_append_new(a, v) != 0) {
             place_budget(g->fault, t, "minItems");
-            json_decref(a);
-            return NULL;
+            goto out;
         }
     }
-    return a;
+    result = a; /* the caller owns it now */
+    a = NULL;
+out:
+    json_decref(a);
+    return result;
 }
 
 /* Merges the properties of every allOf member into one object. */
 static json_t *gen_all_of(const json_t *all, struct gen *g,
                           const struct trail *t, unsigned depth)
 {
-    json_t *o = or_oom(json_object(), g);
+    json_t *o = or_oom(json_object(), g), *v = NULL, *result = NULL;
     size_t i;
     const json_t *part;
 
@@ -796,17 +799,20 @@ static json_t *gen_all_of(const json_t *all, struct gen *g,
     {
         struct trail step = {t,    "allOf", NULL, i,
                              true, NULL,    part, g->state == NULL};
-        json_t *v = gen_value(part, g, &step, depth + 1);
 
-        if (v == NULL) {
-            json_decref(o);
-            return NULL;
-        }
-        if (json_is_object(v) && o != NULL)
-            json_object_update(o, v);
+        if (o == NULL || (v = gen_value(part, g, &step, depth + 1)) == NULL)
+            goto out;
+        if (json_is_object(v) && json_object_update(o, v) != 0)
+            goto out;
         json_decref(v);
+        v = NULL;
     }
-    return o;
+    result = o; /* the caller owns it now */
+    o = NULL;
+out:
+    json_decref(v);
+    json_decref(o);
+    return result;
 }
 
 /* Follows "$ref" (the smallest value refuses to re-enter a schema it is
@@ -897,6 +903,9 @@ json_t *sample_from_schema(const json_t *schema, uint64_t *state,
     memset(fault, 0, sizeof(*fault));
     v = gen_value(schema, &g, &top, 0);
     place_budget(fault, &top, NULL);
+    /* A NULL no fault explains (a failed insertion) is out of memory. */
+    if (v == NULL && fault->kind == SAMPLE_OK)
+        fault->kind = SAMPLE_OOM;
     return v;
 }
 
