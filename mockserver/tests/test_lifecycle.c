@@ -42,11 +42,15 @@ static const char fixture[] =
 #define SLOW_BODY                                                              \
     "{\"model\":\"slow\",\"stream\":true,\"messages\":"                        \
     "[{\"role\":\"user\",\"content\":\"Tell me a story\"}]}"
-/* Megabytes of stream (128 choices with 20 alternatives per token), more
- * than the socket buffers hold for a client that does not read. */
+/* About 26 MB of stream (an array of 60,000 integers, a chunk a token),
+ * far more than the socket buffers hold for a client that does not read;
+ * the mock runs with a generation budget that allows it. */
 #define HUGE_BODY                                                              \
-    "{\"model\":\"slow\",\"stream\":true,\"n\":128,\"logprobs\":true,"         \
-    "\"top_logprobs\":20,\"messages\":"                                        \
+    "{\"model\":\"slow\",\"stream\":true,\"response_format\":"                 \
+    "{\"type\":\"json_schema\",\"json_schema\":{\"name\":\"big\",\"schema\":"  \
+    "{\"type\":\"object\",\"properties\":{\"a\":{\"type\":\"array\","          \
+    "\"minItems\":60000,\"items\":{\"type\":\"integer\"}}},"                   \
+    "\"required\":[\"a\"]}}},\"messages\":"                                    \
     "[{\"role\":\"user\",\"content\":\"Tell me a long story\"}]}"
 
 /* Starts the mock on the fixture above with a JSON log at log_path
@@ -54,7 +58,15 @@ static const char fixture[] =
 static void start_logged(struct testproc *p, char *log_path,
                          char **fixture_path)
 {
-    const char *extra[] = {"--fixtures", NULL, "--log-format", "json", NULL};
+    const char *extra[] = {"--fixtures",
+                           NULL,
+                           "--log-format",
+                           "json",
+                           "--max-gen-nodes",
+                           "10000000",
+                           "--max-gen-bytes",
+                           "268435456",
+                           NULL};
     int fd = mkstemps(log_path, 4);
 
     assert_true(fd >= 0);
