@@ -12,8 +12,6 @@
 
 /* No chat chunk comes near this; a longer line is a broken server. */
 #define MAX_EVENT_BYTES ((size_t)1 << 20)
-/* How long a server may keep the stream open after [DONE]. */
-#define LINGER_MS 1000.0
 /* The spec caps n at 128. */
 #define MAX_CHOICES 128
 /* The streams the group reads: plain, include_usage, and n=2. */
@@ -147,8 +145,9 @@ static const struct check_def checks[] = {
          "Python and Node close at [DONE] and never see the rest; "
          "Node 6.x and Java keep reading it"},
     [CLOSES] = {"stream.closes-after-done", LEVEL_SHOULD,
-                "The server SHOULD close the stream within a second of "
-                "[DONE]",
+                "The server SHOULD close the stream within the grace after "
+                "[DONE] (--done-grace, " OPTIONS_DONE_GRACE_TEXT
+                " s by default), which no timeout shortens",
                 "Official SDK client behaviour, section 5 scenario 10",
                 "Node 6.x and Java block until the server closes or their "
                 "read timeout passes"},
@@ -179,7 +178,8 @@ struct streamed {
 enum verdict { RULE_OK, RULE_BAD, RULE_NA };
 
 /* A rule over one stream: says why it is broken (and where), or not
- * applicable. */
+ * applicable; when it passes it may say what it saw, which then replaces
+ * the rule's ok text. */
 typedef enum verdict (*rule_fn)(const struct streamed *s, size_t *focus,
                                 char *why, size_t n);
 
@@ -781,7 +781,7 @@ out:
     return ret;
 }
 
-/* stream.closes-after-done */
+/* stream.closes-after-done: says the grace it allowed, passed or not. */
 static enum verdict rule_closes(const struct streamed *s, size_t *focus,
                                 char *why, size_t n)
 {
@@ -793,11 +793,15 @@ static enum verdict rule_closes(const struct streamed *s, size_t *focus,
         goto out;
     }
     if (!s->log.held_open) {
+        snprintf(why, n, "closed within %g s of [DONE] (--done-grace)",
+                 s->log.grace_ms / 1000.0);
         ret = RULE_OK;
         goto out;
     }
-    snprintf(why, n, "the stream stayed open more than %.0f ms after [DONE]",
-             LINGER_MS);
+    snprintf(why, n,
+             "the stream stayed open more than %g s after [DONE] "
+             "(--done-grace); the runner then closed it",
+             s->log.grace_ms / 1000.0);
     ret = RULE_BAD;
 out:
     return ret;
@@ -904,7 +908,7 @@ static const struct {
     {FINISH_ONCE, rule_finish_once, false, "one finish_reason per choice"},
     {DONE_PRESENT, rule_done_present, false, "data: [DONE] arrives"},
     {DONE_LAST, rule_done_last, false, "nothing after [DONE]"},
-    {CLOSES, rule_closes, false, "closed promptly after [DONE]"},
+    {CLOSES, rule_closes, false, "closed within the grace after [DONE]"},
     {USAGE_NULL, rule_usage_null, true, "usage is null on content chunks"},
     {USAGE_CHUNK, rule_usage_chunk, true, "one final usage chunk"},
 };
@@ -927,7 +931,8 @@ static void send_stream(struct conform *c, struct streamed *s)
                             json_pack("{s:b}", "include_usage", 1));
     if (s->n > 1 && body != NULL)
         json_object_set_new(body, "n", json_integer(s->n));
-    stream_log_init(&s->log, MAX_EVENT_BYTES, LINGER_MS);
+    stream_log_init(&s->log, MAX_EVENT_BYTES,
+                    conform_options(c)->done_grace_s * 1000.0);
     sink = stream_log_sink(&s->log);
     exchange_send(c, &s->x, "POST", "/chat/completions",
                   conform_bearer(c, conform_options(c)->api_key), body,
@@ -935,45 +940,38 @@ static void send_stream(struct conform *c, struct streamed *s)
     stream_log_finish(&s->log);
 }
 
-/* True when the stream came back whole: 200, and ended by the server or
- * by the runner after [DONE]. */
-static bool completed(const struct streamed *s)
-{
-    const struct http_response *r = &s->x.resp;
-
-    return r->status == 200 &&
-           (r->ts == TRANSPORT_OK ||
-            (r->ts == TRANSPORT_STOPPED && s->log.held_open)) &&
-           s->log.parser != NULL;
-}
-
 /* Applies one rule to every usable stream and records its verdict. */
 static void judge_rule(struct conform *c, size_t r, struct streamed *s,
                        size_t n_streams)
 {
     const struct check_def *d = &checks[rules[r].check];
-    char why[1024] = "", na[1024] = "";
+    char why[1024], na[1024] = "", ok[1024];
     size_t k, focus;
     bool judged = false;
     enum verdict v;
 
+    snprintf(ok, sizeof(ok), "%s", rules[r].ok);
     for (k = 0; k < n_streams; k++) {
         if (!s[k].usable || (rules[r].usage_only && !s[k].include_usage))
             continue;
         focus = EVIDENCE_NO_FOCUS;
+        why[0] = '\0';
         v = rules[r].fn(&s[k], &focus, why, sizeof(why));
         if (v == RULE_BAD) {
             conform_violation(c, d, exchange_evidence(&s[k].x, focus),
                               "%s stream: %s", s[k].label, why);
             return;
         }
-        if (v == RULE_NA)
+        if (v == RULE_NA) {
             snprintf(na, sizeof(na), "%s", why);
-        else
+        } else {
             judged = true;
+            if (why[0] != '\0')
+                snprintf(ok, sizeof(ok), "%s", why);
+        }
     }
     if (judged)
-        conform_pass(c, d, NULL, "%s", rules[r].ok);
+        conform_pass(c, d, NULL, "%s", ok);
     else
         conform_skip(c, d, "%s", na);
 }
@@ -989,7 +987,8 @@ static bool judge_status(struct conform *c, struct streamed *s)
 
     for (k = 0; k < N_STREAMS; k++) {
         s[k].refused = s[k].n > 1 && exchange_status_is(&s[k].x, 400);
-        s[k].usable = !s[k].refused && completed(&s[k]);
+        s[k].usable =
+            !s[k].refused && stream_log_whole(&s[k].log, &s[k].x.resp);
         if (s[k].usable || s[k].refused)
             continue;
         if (s[k].n == 1)

@@ -13,7 +13,6 @@
 /* Small enough that any real reply to the prompt below is cut. */
 #define SMALL_MAX_TOKENS 3
 #define MAX_EVENT_BYTES ((size_t)1 << 20)
-#define LINGER_MS 1000.0
 
 enum { PRESENT, TOTAL, MAX_TOKENS, LENGTH, PROMPT_GROWS, STREAM_EQUALS };
 
@@ -317,14 +316,14 @@ static void run(struct conform *c)
     json_object_set_new(body, "stream", json_true());
     json_object_set_new(body, "stream_options",
                         json_pack("{s:b}", "include_usage", 1));
-    stream_log_init(&log, MAX_EVENT_BYTES, LINGER_MS);
+    stream_log_init(&log, MAX_EVENT_BYTES,
+                    conform_options(c)->done_grace_s * 1000.0);
     sink = stream_log_sink(&log);
     exchange_send(c, &sx, "POST", "/chat/completions",
                   conform_bearer(c, conform_options(c)->api_key), body,
                   log.parser != NULL ? &sink : NULL, true);
     stream_log_finish(&log);
-    if (sx.resp.status == 200 &&
-        (sx.resp.ts == TRANSPORT_OK || log.held_open) &&
+    if (stream_log_whole(&log, &sx.resp) &&
         read_usage(stream_log_usage(&log), &sk, why, sizeof(why))) {
         streamed = true;
         stream_log_content(&log, 0, &text);

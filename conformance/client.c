@@ -24,7 +24,10 @@ struct exchange {
     struct timespec start;
     double last_byte_ms; /* when bytes last arrived, for the idle limit */
     double idle_limit_ms;
+    double limit_ms; /* the whole exchange: --timeout or --stream-timeout */
+    bool stream;
     bool idle;
+    bool expired;
     bool too_big;
     bool stopped;
     bool bad_headers;
@@ -117,28 +120,36 @@ out:
     return ret;
 }
 
-/* Ends a stream that has been silent too long, and gives the sink its
- * tick while libcurl waits, so a stream can be ended from outside (for
- * instance when a server holds it open after [DONE]). */
+/* Gives the sink its tick while libcurl waits, so a stream can be ended
+ * from outside (for instance when a server holds it open after [DONE]),
+ * then ends an exchange that has been silent or has lasted too long,
+ * unless the sink has its whole body: after that only its grace counts. */
 static int on_progress(void *ud, curl_off_t dltotal, curl_off_t dlnow,
                        curl_off_t ultotal, curl_off_t ulnow)
 {
     int ret;
     struct exchange *x = ud;
     double now = elapsed_ms(&x->start);
+    enum sink_state st = SINK_READING;
 
     (void)dltotal;
     (void)dlnow;
     (void)ultotal;
     (void)ulnow;
-    if (now - x->last_byte_ms > x->idle_limit_ms) {
+    if (x->sink != NULL && x->sink->tick != NULL)
+        st = x->sink->tick(x->sink->ud, now);
+    if (st == SINK_STOP) {
+        x->stopped = true;
+        ret = 1;
+        goto out;
+    }
+    if (st == SINK_READING && now - x->last_byte_ms > x->idle_limit_ms) {
         x->idle = true;
         ret = 1;
         goto out;
     }
-    if (x->sink != NULL && x->sink->tick != NULL &&
-        x->sink->tick(x->sink->ud, elapsed_ms(&x->start)) != 0) {
-        x->stopped = true;
+    if (st == SINK_READING && now > x->limit_ms) {
+        x->expired = true;
         ret = 1;
         goto out;
     }
@@ -159,6 +170,12 @@ static void classify(struct exchange *x, CURLcode rc, const char *errbuf)
         http_response_fail(r, TRANSPORT_TIMEOUT,
                            "no byte for %.0f ms (the --timeout silence limit)",
                            x->idle_limit_ms);
+    } else if (x->expired) {
+        http_response_fail(r, TRANSPORT_TIMEOUT,
+                           "no complete answer within %.0f ms (the --%s "
+                           "limit)",
+                           x->limit_ms,
+                           x->stream ? "stream-timeout" : "timeout");
     } else if (x->too_big || rc == CURLE_FILESIZE_EXCEEDED) {
         http_response_fail(r, TRANSPORT_TOO_BIG,
                            "the response passed the cap of %zu bytes",
@@ -187,7 +204,6 @@ static int configure(struct client *c, const struct http_request *req,
                      struct exchange *x, struct curl_slist *hdrs, char *errbuf)
 {
     CURL *h = c->curl;
-    double limit = req->stream ? c->stream_timeout_s : c->timeout_s;
     int rc = 0;
 
     curl_easy_reset(h);
@@ -200,7 +216,10 @@ static int configure(struct client *c, const struct http_request *req,
     /* A hostile server may answer with bytes that are not HTTP at all;
      * accepting them as a body keeps them for the evidence. */
     rc |= (int)curl_easy_setopt(h, CURLOPT_HTTP09_ALLOWED, 1L);
-    rc |= (int)curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)(limit * 1000.0));
+    /* With a ticking sink on_progress keeps the limit, since the sink may
+     * lift it once its body is whole; libcurl's own would still apply. */
+    if (x->sink == NULL || x->sink->tick == NULL)
+        rc |= (int)curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)x->limit_ms);
     rc |= (int)curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS,
                                 (long)(c->timeout_s * 1000.0));
     rc |= (int)curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE,
@@ -269,7 +288,11 @@ static int client_perform(struct transport *t, const struct http_request *req,
 {
     struct client *c = (struct client *)t;
     struct exchange x = {
-        .resp = resp, .sink = sink, .idle_limit_ms = c->timeout_s * 1000.0};
+        .resp = resp,
+        .sink = sink,
+        .idle_limit_ms = c->timeout_s * 1000.0,
+        .limit_ms = (req->stream ? c->stream_timeout_s : c->timeout_s) * 1000.0,
+        .stream = req->stream};
     struct curl_slist *hdrs = NULL;
     char errbuf[CURL_ERROR_SIZE] = "";
     struct dbuf url;

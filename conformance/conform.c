@@ -2,6 +2,7 @@
  * request through the transport and records each check's verdict. */
 #include "conform.h"
 
+#include <limits.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -38,7 +39,8 @@ struct conform {
     struct http_response models_resp;
     unsigned silent;
     const struct group_def *group;
-    unsigned long long recorded; /* bit i: group->checks[i] has a verdict */
+    bool *recorded; /* [i]: group->checks[i] has a verdict; owned, sized for
+                       the largest group, so a group has no size limit */
     struct timespec mark;
     struct dbuf bearer;
     char describe[512];
@@ -49,6 +51,11 @@ static const struct group_def *const groups[] = {
     &group_usage,    &group_params,  &group_auth,
     &group_notfound, &group_billing, &group_ratelimit,
 };
+
+/* options.groups holds one bit per group. */
+_Static_assert(sizeof(groups) / sizeof(groups[0]) <=
+                   sizeof(unsigned long) * CHAR_BIT,
+               "more groups than bits in struct options' groups");
 
 /* The groups in the order they run. */
 const struct group_def *const *conform_groups(size_t *n)
@@ -80,8 +87,18 @@ struct conform *conform_new(const struct options *o, struct transport *t,
 {
     struct conform *ret;
     struct conform *c = calloc(1, sizeof(*c));
+    size_t i, most = 0;
 
     if (c == NULL) {
+        ret = NULL;
+        goto out;
+    }
+    for (i = 0; i < sizeof(groups) / sizeof(groups[0]); i++)
+        if (groups[i]->n_checks > most)
+            most = groups[i]->n_checks;
+    c->recorded = calloc(most + 1, sizeof(*c->recorded)); /* never 0 */
+    if (c->recorded == NULL) {
+        free(c);
         ret = NULL;
         goto out;
     }
@@ -105,6 +122,7 @@ void conform_free(struct conform *c)
     dbuf_cleanup(&c->bearer);
     free(c->model);
     free(c->models_auth);
+    free(c->recorded);
     free(c);
 }
 
@@ -213,7 +231,7 @@ bool conform_done(const struct conform *c, const struct check_def *d)
 {
     int i = check_index(c, d);
 
-    return i >= 0 && (c->recorded & (1ULL << i)) != 0;
+    return i >= 0 && c->recorded[i];
 }
 
 /* Milliseconds since the last verdict, then restarts the count: a check's
@@ -237,13 +255,13 @@ static void record(struct conform *c, const struct check_def *d,
     struct check_result *r;
     int i = check_index(c, d);
 
-    if (i < 0 || (c->recorded & (1ULL << i)) != 0) {
+    if (i < 0 || c->recorded[i]) {
         fprintf(stderr, "nexus-conform: internal: verdict for %s %s\n", d->id,
                 i < 0 ? "outside its group" : "given twice");
         json_decref(evidence);
         return;
     }
-    c->recorded |= 1ULL << i;
+    c->recorded[i] = true;
     r = results_add(c->results, d->id, c->group->name, st, d->rule, d->source,
                     evidence, "%s", msg);
     if (r != NULL) {
@@ -357,7 +375,7 @@ void conform_skip_rest(struct conform *c, const char *fmt, ...)
     vformat(msg, sizeof(msg), fmt, ap);
     va_end(ap);
     for (i = 0; c->group != NULL && i < c->group->n_checks; i++)
-        if ((c->recorded & (1ULL << i)) == 0)
+        if (!c->recorded[i])
             record(c, &c->group->checks[i], CHECK_SKIP, NULL, msg);
 }
 
@@ -422,7 +440,7 @@ int conform_run(struct conform *c, char **cause)
     }
     for (i = 0; i < sizeof(groups) / sizeof(groups[0]); i++) {
         c->group = groups[i];
-        c->recorded = 0;
+        memset(c->recorded, 0, groups[i]->n_checks * sizeof(*c->recorded));
         lap_ms(c);
         reason = NULL;
         /* Groups left out with --only/--skip are not reported at all. */

@@ -55,6 +55,9 @@ void options_usage(FILE *out)
           "  --timeout S           seconds per request, and the longest\n"
           "                        silence inside a stream (default 30)\n"
           "  --stream-timeout S    seconds per whole stream (default 120)\n"
+          "  --done-grace S        seconds a stream may stay open after\n"
+          "                        [DONE], whatever the timeouts "
+          "(default " OPTIONS_DONE_GRACE_TEXT ")\n"
           "  --max-bytes N         cap on one response's size (default "
           "8388608)\n"
           "  --json FILE           write the JSON report\n"
@@ -230,6 +233,11 @@ static enum options_action apply(struct options *o, const char *name,
                                "3600]");
             goto out;
         }
+    } else if (strcmp(name, "--done-grace") == 0) {
+        if (parse_seconds(v, &o->done_grace_s) != 0) {
+            usage_error(cause, "--done-grace must be seconds in (0, 3600]");
+            goto out;
+        }
     } else if (strcmp(name, "--max-bytes") == 0) {
         if (parse_int64(v, &n) != 0 || n < 1024 || n > ((int64_t)1 << 30)) {
             usage_error(cause, "--max-bytes must be an integer 1024..2^30");
@@ -286,8 +294,9 @@ enum options_action options_parse(struct options *o, int argc,
     static const char *const valued[] = {
         "--base-url",      "--api-key", "--model",          "--profile",
         "--only",          "--skip",    "--empty-key",      "--rpm",
-        "--ratelimit-key", "--timeout", "--stream-timeout", "--max-bytes",
-        "--json",          "--junit",   "--html",           "--color"};
+        "--ratelimit-key", "--timeout", "--stream-timeout", "--done-grace",
+        "--max-bytes",     "--json",    "--junit",          "--html",
+        "--color"};
     unsigned long only = 0, skip = 0, all;
     enum options_action act = OPTIONS_RUN;
     const char *v = NULL;
@@ -299,6 +308,7 @@ enum options_action options_parse(struct options *o, int argc,
     memset(o, 0, sizeof(*o));
     o->timeout_s = DEFAULT_TIMEOUT_S;
     o->stream_timeout_s = DEFAULT_STREAM_TIMEOUT_S;
+    o->done_grace_s = OPTIONS_DONE_GRACE_S;
     o->max_bytes = DEFAULT_MAX_BYTES;
     conform_groups(&n_groups);
     all = (1UL << n_groups) - 1;

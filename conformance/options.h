@@ -7,6 +7,14 @@
 #include <stddef.h>
 #include <stdio.h>
 
+/* The default of --done-grace, in seconds: how long a server may keep a
+ * stream open after [DONE]. A literal, so that the texts can state it. */
+#define OPTIONS_DONE_GRACE_S 1
+#define OPTIONS_STR_(x) #x
+#define OPTIONS_STR(x) OPTIONS_STR_(x)
+/* The default of --done-grace as a string: "1". */
+#define OPTIONS_DONE_GRACE_TEXT OPTIONS_STR(OPTIONS_DONE_GRACE_S)
+
 enum profile { PROFILE_OPENAI, PROFILE_AI_NEXUS };
 enum color_mode { COLOR_AUTO, COLOR_ALWAYS, COLOR_NEVER };
 
@@ -22,6 +30,7 @@ struct options {
     const char *ratelimit_key;
     double timeout_s;
     double stream_timeout_s;
+    double done_grace_s; /* a stream may stay open this long after [DONE] */
     size_t max_bytes;
     const char *json_path;
     const char *junit_path;

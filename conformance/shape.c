@@ -96,17 +96,6 @@ out:
     return ok;
 }
 
-/* Parses bytes and checks them as an error body, saying why not. */
-bool shape_error_bytes(const char *bytes, size_t len, char *why, size_t n)
-{
-    size_t off;
-    json_t *v = shape_parse(bytes, len, why, n, &off);
-    bool ok = v != NULL && shape_error_body(v, why, n);
-
-    json_decref(v);
-    return ok;
-}
-
 /* Returns error.<field> of an error body as a string, or NULL. */
 const char *shape_error_field(const json_t *body, const char *field)
 {

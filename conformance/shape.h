@@ -24,8 +24,6 @@ bool shape_is_count(const json_t *v);
 /* True when body is {"error":{"message":string,"type":string,
  * "param":string|null,"code":string|null}}; otherwise says why. */
 bool shape_error_body(const json_t *body, char *why, size_t n);
-/* Parses bytes and checks them as an error body, saying why not. */
-bool shape_error_bytes(const char *bytes, size_t len, char *why, size_t n);
 /* Returns error.<field> of an error body as a string, or NULL. Borrowed. */
 const char *shape_error_field(const json_t *body, const char *field);
 /* True when the media type of a Content-Type value is type (parameters

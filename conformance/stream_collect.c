@@ -84,14 +84,14 @@ out:
 }
 
 /* Prepares a log whose parser refuses lines or events over max_event bytes
- * and which stops the exchange linger_ms after [DONE] if the server has not
+ * and which stops the exchange grace_ms after [DONE] if the server has not
  * closed it. */
-int stream_log_init(struct stream_log *l, size_t max_event, double linger_ms)
+int stream_log_init(struct stream_log *l, size_t max_event, double grace_ms)
 {
     memset(l, 0, sizeof(*l));
     l->done_index = SIZE_MAX;
     l->done_at_ms = -1;
-    l->linger_ms = linger_ms;
+    l->grace_ms = grace_ms;
     l->parser = sse_parser_new(max_event, on_event, l);
     return l->parser != NULL ? 0 : -1;
 }
@@ -127,27 +127,25 @@ static int sink_data(void *ud, const char *bytes, size_t len)
     return stream_log_feed(ud, bytes, len);
 }
 
-/* The sink's tick: after [DONE] the server has linger_ms to close. */
-static int sink_tick(void *ud, double elapsed_ms)
+/* The sink's tick: the stream is whole at [DONE], after which the server
+ * has grace_ms to close, whatever the transport's limits. */
+static enum sink_state sink_tick(void *ud, double elapsed_ms)
 {
-    int ret;
+    enum sink_state ret;
     struct stream_log *l = ud;
 
     if (l->done_index == SIZE_MAX) {
-        ret = 0;
+        ret = SINK_READING;
         goto out;
     }
-    if (l->done_at_ms < 0) {
+    if (l->done_at_ms < 0)
         l->done_at_ms = elapsed_ms;
-        ret = 0;
-        goto out;
-    }
-    if (elapsed_ms - l->done_at_ms > l->linger_ms) {
+    if (elapsed_ms - l->done_at_ms > l->grace_ms) {
         l->held_open = true;
-        ret = 1;
+        ret = SINK_STOP;
         goto out;
     }
-    ret = 0;
+    ret = SINK_COMPLETE;
 out:
     return ret;
 }
@@ -158,6 +156,15 @@ struct http_sink stream_log_sink(struct stream_log *l)
     struct http_sink s = {.data = sink_data, .tick = sink_tick, .ud = l};
 
     return s;
+}
+
+/* True when the stream came back whole: 200, and ended by the server, or
+ * by the sink when the server held it open after [DONE]. */
+bool stream_log_whole(const struct stream_log *l, const struct http_response *r)
+{
+    return r->status == 200 && l->parser != NULL &&
+           (r->ts == TRANSPORT_OK ||
+            (r->ts == TRANSPORT_STOPPED && l->held_open));
 }
 
 /* Tells the parser the body ended (call once, after the exchange). */

@@ -37,21 +37,26 @@ struct stream_log {
     bool finished;
     size_t done_index;     /* the first [DONE] event, or SIZE_MAX */
     double done_at_ms;     /* when [DONE] was first noticed, or < 0 */
-    double linger_ms;      /* how long to wait for the close after [DONE] */
+    double grace_ms;       /* how long to wait for the close after [DONE] */
     bool held_open;        /* stopped: the server kept the stream open */
     size_t events_at_done; /* events when [DONE] arrived */
 };
 
 /* Prepares a log whose parser refuses lines or events over max_event
- * bytes and which stops the exchange linger_ms after [DONE] if the server
- * has not closed it. Returns 0 or -1 on OOM. */
-int stream_log_init(struct stream_log *l, size_t max_event, double linger_ms);
+ * bytes and which stops the exchange grace_ms after [DONE] if the server
+ * has not closed it. From [DONE] on the stream is whole, and only that
+ * grace bounds the exchange (see SINK_COMPLETE). Returns 0 or -1 on OOM. */
+int stream_log_init(struct stream_log *l, size_t max_event, double grace_ms);
 /* Frees everything the log holds. */
 void stream_log_cleanup(struct stream_log *l);
 /* The sink to pass to the transport. l must outlive the exchange. */
 struct http_sink stream_log_sink(struct stream_log *l);
 /* Tells the parser the body ended (call once, after the exchange). */
 void stream_log_finish(struct stream_log *l);
+/* True when the stream came back whole: HTTP 200, and closed by the server,
+ * or stopped by the sink when the server held it open after [DONE]. */
+bool stream_log_whole(const struct stream_log *l,
+                      const struct http_response *r);
 /* Feeds bytes directly, as the sink does (for tests). */
 int stream_log_feed(struct stream_log *l, const char *bytes, size_t len);
 

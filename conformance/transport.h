@@ -48,11 +48,23 @@ struct http_response {
     double elapsed_ms;
 };
 
-/* Receives the body as it arrives, and a tick while the transport waits.
- * Either returns non-zero to stop the exchange (TRANSPORT_STOPPED). */
+/* What a sink's tick asks of the transport. */
+enum sink_state {
+    SINK_READING,  /* more is due: the request, stream and silence limits
+                      apply */
+    SINK_COMPLETE, /* the body is whole (a stream's [DONE]), and the sink
+                      waits a bounded grace for the close: the transport's
+                      time limits no longer apply, so none of them can cut
+                      a whole body; the sink stops the exchange itself */
+    SINK_STOP      /* end the exchange now (TRANSPORT_STOPPED) */
+};
+
+/* Receives the body as it arrives (data returns non-zero to stop the
+ * exchange: TRANSPORT_STOPPED), and a tick with the time since the request
+ * began, at least about once a second while the transport waits. */
 struct http_sink {
     int (*data)(void *ud, const char *bytes, size_t len);
-    int (*tick)(void *ud, double elapsed_ms);
+    enum sink_state (*tick)(void *ud, double elapsed_ms);
     void *ud;
 };
 

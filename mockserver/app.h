@@ -11,6 +11,7 @@ struct billing;
 struct ratelimit;
 struct clock;
 struct log;
+struct route;
 
 struct app {
     const struct fixtures *fx; /* read-only once loaded */
@@ -20,6 +21,10 @@ struct app {
     struct log *log;
     bool admin;      /* serve the /_nexus/ admin routes */
     size_t max_body; /* request bodies above this get 413 */
+    /* The routes served; NULL: the built-in table (router.c). Only tests
+     * serve their own. */
+    const struct route *const *routes;
+    size_t nroutes;
 };
 
 #endif

@@ -246,9 +246,10 @@ static void chat_handle(struct app *app, struct request *req,
     }
     pacing = pacing_for(m, &app->fx->plans[req->key->plan]);
     resp->status = 200;
-    resp->stream = sse_stream_new(c, &pacing);
+    resp->source = sse_stream_source(sse_stream_new(c, &pacing));
+    resp->content_type = "text/event-stream";
     c = NULL;
-    if (resp->stream == NULL) {
+    if (resp->source.ops == NULL) {
         api_error_set(&e, API_ERR_SERVER, NULL, NULL,
                       "The server ran out of memory starting the stream.");
         goto fail;

@@ -11,7 +11,6 @@
 #include "fixtures.h"
 #include "ratelimit.h"
 #include "routes.h"
-#include "sse.h"
 
 static const struct route *const route_table[] = {
     &route_chat,    &route_models_list, &route_models_get,
@@ -29,9 +28,15 @@ void response_init(struct response *r)
 void response_cleanup(struct response *r)
 {
     json_decref(r->body);
-    sse_stream_free(r->stream);
     r->body = NULL;
-    r->stream = NULL;
+    if (r->source.ops != NULL) {
+        struct source_end how;
+
+        memset(&how, 0, sizeof(how)); /* never sent: cut by the server */
+        r->source.ops->end(r->source.self, &how);
+        r->source.ops = NULL;
+        r->source.self = NULL;
+    }
 }
 
 void response_header(struct response *r, const char *name, const char *fmt, ...)
@@ -182,12 +187,13 @@ static const struct route *route_find(const struct app *app,
                                       const struct request *req,
                                       bool *wrong_method, const char **allow)
 {
-    size_t i;
+    const struct route *const *table = app->routes ? app->routes : route_table;
+    size_t n = app->routes ? app->nroutes : NROUTES, i;
 
     *wrong_method = false;
     *allow = NULL;
-    for (i = 0; i < NROUTES; i++) {
-        const struct route *rt = route_table[i];
+    for (i = 0; i < n; i++) {
+        const struct route *rt = table[i];
 
         if ((rt->admin && !app->admin) || !path_matches(rt, req->path))
             continue;

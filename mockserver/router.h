@@ -12,9 +12,9 @@
 
 #include "app.h"
 #include "errors.h"
+#include "source.h"
 
 struct fx_key;
-struct sse_stream;
 
 #define RESPONSE_MAX_HEADERS 16
 
@@ -44,8 +44,12 @@ struct response {
     size_t json_flags; /* extra json_dumps flags for body */
     struct resp_header headers[RESPONSE_MAX_HEADERS];
     size_t nheaders;
-    struct sse_stream *stream; /* owned; set for text/event-stream */
-    bool ratelimited;          /* x-ratelimit-* headers already added */
+    bool ratelimited; /* x-ratelimit-* headers already added */
+    /* An answer produced over time instead of body (source.h). Owned:
+     * response_cleanup ends a source the server never took. */
+    struct source source;     /* .ops NULL: none */
+    const char *content_type; /* static; the media type of its bytes */
+    enum source_framing framing;
 };
 
 typedef void (*route_fn)(struct app *app, struct request *req,

@@ -1,5 +1,6 @@
-/* server: libmicrohttpd glue: body intake, dispatch, response rendering and
- * the timer that resumes paced streams without holding a worker thread. */
+/* server: libmicrohttpd glue: body intake, dispatch, response rendering,
+ * answers from sources (source.h) and the timer that resumes them without
+ * holding a worker thread. */
 #include "server.h"
 
 #include <arpa/inet.h>
@@ -13,32 +14,49 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/random.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
+#include <linux/sockios.h>
 #include <microhttpd.h>
 
 #include "buf.h"
 #include "clock.h"
 #include "log.h"
 #include "router.h"
-#include "sse.h"
+#include "source.h"
 
 /* Memory per connection for the request line and headers: twice the
  * library's default, room for any real client's headers, while thousands of
  * idle streams stay cheap (each connection holds this much). */
 #define SERVER_HEADER_MEMORY (64u * 1024u)
 
-/* Read-size hint for stream responses. */
+/* Seconds a connection may sit idle (client sends or reads nothing) before
+ * it is closed; also the longest a connection action waits for the socket. */
+#define SERVER_TIMEOUT_S 120u
+
+/* Read-size hint for streamed answers. */
 #define STREAM_BLOCK 16384
 
-struct stream_ctx;
+/* The largest piece, and the largest whole answer, a source may produce. */
+#define FEED_MAX_BYTES ((size_t)1 << 26)
 
-/* Min-heap of streams waiting for their next event, ordered by due time. */
+/* How often a connection action looks again at a socket that is full or
+ * still holds unacknowledged bytes. */
+#define FEED_RETRY_MS 2u
+
+/* The status logged for a request whose connection a source cut before any
+ * HTTP answer went out (nginx's "no response"). */
+#define STATUS_NO_ANSWER 444
+
+struct feed;
+
+/* Min-heap of answers waiting to go on, ordered by due time. */
 struct timer_heap {
-    struct stream_ctx **items;
+    struct feed **items;
     size_t n, cap;
 };
 
@@ -62,23 +80,44 @@ struct server {
 struct conn_state {
     struct buf body;
     bool too_large;
-    bool counted;
     char request_id[40];
     char method[16];
     char path[256];
     int status;
     uint64_t start_ms;
+    struct feed *feed; /* owned; ended and freed at completion */
 };
 
-/* A streamed response: the event source and the bytes not yet sent. */
-struct stream_ctx {
+/* What a feed has for the HTTP layer now. */
+enum feed_state {
+    FEED_BYTES, /* out holds bytes of the answer from off on */
+    FEED_WAIT,  /* parked: the connection is suspended until due */
+    FEED_DONE,  /* the source is complete */
+    FEED_CUT,   /* a connection action was carried out: close the socket */
+    FEED_FAIL,  /* the source or the server failed */
+};
+
+/* An answer produced by a source (source.h), from the handler's response to
+ * the request's completion. Owned by the request's conn_state; the MHD
+ * response of a streamed answer borrows it. */
+struct feed {
     struct server *srv;
     struct MHD_Connection *conn;
-    struct sse_stream *sse;
-    struct buf pending;
-    size_t off;
-    uint64_t start; /* real ms when the response was queued */
-    uint64_t due;   /* real ms at which the next event may go */
+    struct response resp; /* status, headers, the source; owned */
+    struct buf out;       /* the current piece, or an action's raw bytes */
+    size_t off;           /* bytes of out already handed on */
+    struct buf body;      /* a whole answer's pieces so far */
+    uint64_t npieces;     /* pieces in body */
+    uint64_t start;       /* real ms when the answer began */
+    uint64_t due;         /* real ms at which to go on: the heap's key */
+    uint64_t act_until;   /* real ms after which an action stops waiting */
+    uint64_t pieces;      /* handed to the socket, for end() */
+    uint64_t bytes;
+    enum source_step action; /* SOURCE_CLOSE or SOURCE_RESET once asked */
+    bool acting;
+    bool hurried;
+    bool done; /* the source said SOURCE_DONE */
+    bool cut;  /* the server cut the answer (an action, or a failure) */
 };
 
 /* splitmix64: spreads a counter into well-mixed bits for request ids. */
@@ -102,19 +141,19 @@ static void make_request_id(struct server *s, char *out, size_t outlen)
 /* Heap helpers: swap, sift up, sift down. */
 static void heap_swap(struct timer_heap *h, size_t i, size_t j)
 {
-    struct stream_ctx *t = h->items[i];
+    struct feed *t = h->items[i];
 
     h->items[i] = h->items[j];
     h->items[j] = t;
 }
 
-static int heap_push(struct timer_heap *h, struct stream_ctx *sc)
+static int heap_push(struct timer_heap *h, struct feed *f)
 {
     size_t i;
 
     if (h->n == h->cap) {
         size_t ncap = h->cap ? h->cap * 2 : 64;
-        struct stream_ctx **p = realloc(h->items, ncap * sizeof(*p));
+        struct feed **p = realloc(h->items, ncap * sizeof(*p));
 
         if (p == NULL)
             return -1;
@@ -122,7 +161,7 @@ static int heap_push(struct timer_heap *h, struct stream_ctx *sc)
         h->cap = ncap;
     }
     i = h->n++;
-    h->items[i] = sc;
+    h->items[i] = f;
     while (i > 0 && h->items[(i - 1) / 2]->due > h->items[i]->due) {
         heap_swap(h, i, (i - 1) / 2);
         i = (i - 1) / 2;
@@ -130,9 +169,9 @@ static int heap_push(struct timer_heap *h, struct stream_ctx *sc)
     return 0;
 }
 
-static struct stream_ctx *heap_pop(struct timer_heap *h)
+static struct feed *heap_pop(struct timer_heap *h)
 {
-    struct stream_ctx *top;
+    struct feed *top;
     size_t i = 0;
 
     if (h->n == 0)
@@ -154,7 +193,7 @@ static struct stream_ctx *heap_pop(struct timer_heap *h)
     return top;
 }
 
-/* Resumes streams as their waits end; everything at once when draining. */
+/* Resumes answers as their waits end; everything at once when draining. */
 static void *timer_main(void *arg)
 {
     struct server *s = arg;
@@ -164,9 +203,9 @@ static void *timer_main(void *arg)
         uint64_t now = clock_real_ms();
 
         if (s->heap.n > 0 && (s->draining || s->heap.items[0]->due <= now)) {
-            struct stream_ctx *sc = heap_pop(&s->heap);
+            struct feed *f = heap_pop(&s->heap);
 
-            MHD_resume_connection(sc->conn);
+            MHD_resume_connection(f->conn);
             continue;
         }
         if (s->heap.n == 0) {
@@ -189,18 +228,21 @@ static void *timer_main(void *arg)
     return NULL;
 }
 
-/* Parks the stream's connection until due; false if it must not wait. */
-static bool stream_park(struct stream_ctx *sc)
+/* Parks f's connection until due (real ms); false if it must not wait: the
+ * server is shutting down, or the heap cannot grow. Called only from MHD's
+ * access handler or content reader, as MHD_suspend_connection requires. */
+static bool feed_park(struct feed *f, uint64_t due)
 {
-    struct server *s = sc->srv;
+    struct server *s = f->srv;
     bool parked = false;
 
     pthread_mutex_lock(&s->lock);
     if (s->draining)
         goto out;
-    MHD_suspend_connection(sc->conn);
-    if (heap_push(&s->heap, sc) != 0) {
-        MHD_resume_connection(sc->conn);
+    f->due = due;
+    MHD_suspend_connection(f->conn);
+    if (heap_push(&s->heap, f) != 0) {
+        MHD_resume_connection(f->conn);
         goto out;
     }
     pthread_cond_signal(&s->cond);
@@ -210,97 +252,182 @@ out:
     return parked;
 }
 
-/* Copies pending bytes into MHD's buffer. */
-static ssize_t stream_copy(struct stream_ctx *sc, char *out, size_t max)
-{
-    size_t n = sc->pending.len - sc->off;
-
-    if (n > max)
-        n = max;
-    memcpy(out, sc->pending.data + sc->off, n);
-    sc->off += n;
-    if (sc->off == sc->pending.len) {
-        buf_reset(&sc->pending);
-        sc->off = 0;
-    }
-    return (ssize_t)n;
-}
-
-/* MHD content reader: hands out one event at a time, suspending the
- * connection while the stream's pacing says to wait. */
-static ssize_t stream_read(void *cls, uint64_t pos, char *out, size_t max)
-{
-    struct stream_ctx *sc = cls;
-    int rc;
-
-    (void)pos;
-    if (sc->off < sc->pending.len)
-        return stream_copy(sc, out, max);
-    sc->due = sc->start + sse_stream_due_ms(sc->sse);
-    if (sc->due > clock_real_ms() && stream_park(sc))
-        return 0;
-    rc = sse_stream_next(sc->sse, &sc->pending);
-    if (rc == 0)
-        return MHD_CONTENT_READER_END_OF_STREAM;
-    if (rc < 0)
-        return MHD_CONTENT_READER_END_WITH_ERROR;
-    return stream_copy(sc, out, max);
-}
-
-/* Frees a stream once MHD is done with its response. */
-static void stream_free(void *cls)
-{
-    struct stream_ctx *sc = cls;
-
-    sse_stream_free(sc->sse);
-    buf_cleanup(&sc->pending);
-    free(sc);
-}
-
-/* Hurries the stream if the server is shutting down, so it ends at once. */
-static void stream_check_drain(struct stream_ctx *sc)
+/* Hurries the source once the server is shutting down, so it ends at once. */
+static void feed_check_drain(struct feed *f)
 {
     bool draining;
 
-    pthread_mutex_lock(&sc->srv->lock);
-    draining = sc->srv->draining;
-    pthread_mutex_unlock(&sc->srv->lock);
-    if (draining)
-        sse_stream_hurry(sc->sse);
-}
-
-/* MHD content reader wrapper that applies shutdown hurry first. */
-static ssize_t stream_read_outer(void *cls, uint64_t pos, char *out, size_t max)
-{
-    stream_check_drain(cls);
-    return stream_read(cls, pos, out, max);
-}
-
-/* Builds the MHD response for a stream; takes resp->stream. */
-static struct MHD_Response *stream_response(struct server *s,
-                                            struct MHD_Connection *conn,
-                                            struct response *resp)
-{
-    struct stream_ctx *sc = calloc(1, sizeof(*sc));
-    struct MHD_Response *r;
-
-    if (sc == NULL)
-        return NULL;
-    sc->srv = s;
-    sc->conn = conn;
-    sc->sse = resp->stream;
-    sc->start = clock_real_ms();
-    buf_init(&sc->pending, (size_t)1 << 26);
-    r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, STREAM_BLOCK,
-                                          stream_read_outer, sc, stream_free);
-    if (r == NULL) {
-        free(sc);
-        return NULL;
+    if (f->hurried)
+        return;
+    pthread_mutex_lock(&f->srv->lock);
+    draining = f->srv->draining;
+    pthread_mutex_unlock(&f->srv->lock);
+    if (draining) {
+        f->hurried = true;
+        f->resp.source.ops->hurry(f->resp.source.self);
     }
-    resp->stream = NULL; /* the stream context owns it now */
-    MHD_add_response_header(r, "Content-Type", "text/event-stream");
-    MHD_add_response_header(r, "Cache-Control", "no-cache");
-    return r;
+}
+
+/* Parks f for a short retry while its connection action may still wait. */
+static bool feed_retry(struct feed *f, uint64_t now)
+{
+    return now < f->act_until && feed_park(f, now + FEED_RETRY_MS);
+}
+
+/* Resets a TCP connection (RST) and leaves the descriptor to MHD, which
+ * still closes it. Connecting a TCP socket to AF_UNSPEC disconnects it with
+ * a reset (Linux: tcp_disconnect); MHD's own shutdown and close then find
+ * nothing to send. SO_LINGER {1, 0} is not enough: MHD shuts the socket
+ * down for writing before it closes it, and the client reads that FIN as a
+ * clean end of the stream before the reset arrives. */
+static void socket_reset(int fd)
+{
+    struct sockaddr sa;
+
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_family = AF_UNSPEC;
+    (void)connect(fd, &sa, sizeof(sa));
+}
+
+/* Carries out the source's connection action: its raw bytes go to the
+ * socket first (MHD has nothing of this connection's unsent when a source
+ * is asked for more), then the reset, or, for a close, nothing more: the
+ * caller reports failure to MHD, which shuts the socket down and closes it.
+ * Waits parked, never blocking a thread, while the socket is full or the
+ * client has not yet acknowledged every byte (a reset would discard them),
+ * at most SERVER_TIMEOUT_S and never during shutdown. */
+static enum feed_state feed_act(struct feed *f)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(f->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+    int fd = ci != NULL ? ci->connect_fd : -1, unsent = 0;
+    uint64_t now = clock_real_ms();
+
+    if (!f->acting) {
+        f->acting = true;
+        f->act_until = now + SERVER_TIMEOUT_S * 1000u;
+    }
+    while (fd >= 0 && f->off < f->out.len) {
+        ssize_t n =
+            send(fd, f->out.data + f->off, f->out.len - f->off, MSG_NOSIGNAL);
+
+        if (n > 0) {
+            f->off += (size_t)n;
+            f->bytes += (uint64_t)n;
+        } else if (n < 0 && errno == EINTR) {
+            continue;
+        } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) &&
+                   feed_retry(f, now)) {
+            return FEED_WAIT;
+        } else {
+            break; /* the client is gone, or the wait is over */
+        }
+    }
+    if (fd >= 0 && f->action == SOURCE_RESET) {
+        if (ioctl(fd, SIOCOUTQ, &unsent) == 0 && unsent > 0 &&
+            feed_retry(f, now))
+            return FEED_WAIT;
+        socket_reset(fd);
+    }
+    f->cut = true;
+    return FEED_CUT;
+}
+
+/* Asks the source for what comes next, parking the connection while the
+ * source says to wait. */
+static enum feed_state feed_pull(struct feed *f)
+{
+    const struct source *src = &f->resp.source;
+    uint64_t rel, due;
+
+    if (f->acting)
+        return feed_act(f);
+    if (f->off < f->out.len)
+        return FEED_BYTES;
+    feed_check_drain(f);
+    rel = src->ops->due_ms(src->self);
+    due = rel > UINT64_MAX - f->start ? UINT64_MAX : f->start + rel;
+    if (due > clock_real_ms() && feed_park(f, due))
+        return FEED_WAIT;
+    buf_reset(&f->out);
+    f->off = 0;
+    switch (src->ops->next(src->self, &f->out)) {
+    case SOURCE_PIECE:
+        return FEED_BYTES;
+    case SOURCE_DONE:
+        f->done = true;
+        return FEED_DONE;
+    case SOURCE_CLOSE:
+        f->action = SOURCE_CLOSE;
+        return feed_act(f);
+    case SOURCE_RESET:
+        f->action = SOURCE_RESET;
+        return feed_act(f);
+    default:
+        f->cut = true;
+        return FEED_FAIL;
+    }
+}
+
+/* Hands up to max bytes of the current piece to MHD. */
+static ssize_t feed_copy(struct feed *f, char *out, size_t max)
+{
+    size_t n = f->out.len - f->off;
+
+    if (n > max)
+        n = max;
+    memcpy(out, f->out.data + f->off, n);
+    f->off += n;
+    f->bytes += n;
+    if (f->off == f->out.len)
+        f->pieces++;
+    return (ssize_t)n;
+}
+
+/* MHD content reader of a streamed answer: one piece at a time, the
+ * connection suspended while the source says to wait. MHD asks again only
+ * once it has sent everything handed to it before. */
+static ssize_t feed_read(void *cls, uint64_t pos, char *out, size_t max)
+{
+    struct feed *f = cls;
+    enum feed_state st;
+
+    (void)pos;
+    while ((st = feed_pull(f)) == FEED_BYTES && f->off == f->out.len)
+        f->pieces++; /* an empty piece: nothing to hand on, ask again */
+    switch (st) {
+    case FEED_BYTES:
+        return feed_copy(f, out, max);
+    case FEED_WAIT:
+        return 0;
+    case FEED_DONE:
+        return MHD_CONTENT_READER_END_OF_STREAM;
+    default:
+        return MHD_CONTENT_READER_END_WITH_ERROR;
+    }
+}
+
+/* Tells the source how its answer ended, then frees f. */
+static void feed_end(struct feed *f, enum MHD_RequestTerminationCode toe)
+{
+    struct source_end how;
+
+    memset(&how, 0, sizeof(how));
+    how.pieces = f->pieces;
+    how.bytes = f->bytes;
+    /* No flag when the source's own action or failure cut the answer; any
+     * other end short of completion is the client's (closed, reset, timed
+     * out) but for the server's shutdown. */
+    how.completed = toe == MHD_REQUEST_TERMINATED_COMPLETED_OK && f->done;
+    how.shutdown = !how.completed && !f->cut &&
+                   toe == MHD_REQUEST_TERMINATED_DAEMON_SHUTDOWN;
+    how.client_gone = !how.completed && !f->cut && !how.shutdown;
+    f->resp.source.ops->end(f->resp.source.self, &how);
+    f->resp.source.ops = NULL;
+    response_cleanup(&f->resp);
+    buf_cleanup(&f->out);
+    buf_cleanup(&f->body);
+    free(f);
 }
 
 /* Builds the MHD response for a JSON (or empty) body. */
@@ -338,6 +465,157 @@ static struct MHD_Response *json_response(const struct response *resp)
     return r;
 }
 
+/* Adds resp's headers and the common ones to r and queues it with resp's
+ * status; consumes the caller's reference to r. */
+static enum MHD_Result queue(struct MHD_Connection *conn, struct conn_state *cs,
+                             const struct response *resp,
+                             struct MHD_Response *r)
+{
+    enum MHD_Result ret;
+    size_t i;
+
+    for (i = 0; i < resp->nheaders; i++)
+        MHD_add_response_header(r, resp->headers[i].name,
+                                resp->headers[i].value);
+    MHD_add_response_header(r, "x-request-id", cs->request_id);
+    MHD_add_response_header(r, "Access-Control-Allow-Origin", "*");
+    MHD_add_response_header(r, "Access-Control-Expose-Headers",
+                            "x-request-id, retry-after, retry-after-ms, "
+                            "x-ratelimit-limit-requests, "
+                            "x-ratelimit-remaining-requests, "
+                            "x-ratelimit-reset-requests, "
+                            "x-ratelimit-limit-tokens, "
+                            "x-ratelimit-remaining-tokens, "
+                            "x-ratelimit-reset-tokens");
+    cs->status = resp->status;
+    ret = MHD_queue_response(conn, (unsigned)resp->status, r);
+    MHD_destroy_response(r);
+    return ret;
+}
+
+/* Answers a bare 500 with an OpenAI error body, rather than drop the
+ * client, when the answer could not be built. */
+static enum MHD_Result queue_server_error(struct MHD_Connection *conn,
+                                          struct conn_state *cs,
+                                          const char *message)
+{
+    struct response resp;
+    struct api_error e;
+    struct MHD_Response *r;
+    enum MHD_Result ret = MHD_NO;
+
+    response_init(&resp);
+    api_error_set(&e, API_ERR_SERVER, NULL, NULL, "%s", message);
+    response_error(&resp, &e);
+    r = json_response(&resp);
+    if (r != NULL)
+        ret = queue(conn, cs, &resp, r);
+    response_cleanup(&resp);
+    return ret;
+}
+
+/* Queues a JSON answer. */
+static enum MHD_Result answer_json(struct MHD_Connection *conn,
+                                   struct conn_state *cs, struct response *resp)
+{
+    struct MHD_Response *r;
+    struct api_error e;
+
+    if (resp->status >= 400 && resp->body == NULL) {
+        /* An error whose body could not be built still gets one. */
+        api_error_set(&e, API_ERR_SERVER, NULL, NULL,
+                      "The server could not build the error response.");
+        response_error(resp, &e);
+    }
+    r = json_response(resp);
+    if (r == NULL)
+        return queue_server_error(conn, cs, "Out of memory.");
+    return queue(conn, cs, resp, r);
+}
+
+/* Goes on with a whole answer: gathers its pieces, parked between them,
+ * and queues them as one body once the source is done. Called from the
+ * access handler, first by feed_start, then after every resume. */
+static enum MHD_Result feed_whole(struct feed *f, struct conn_state *cs)
+{
+    enum feed_state st;
+    struct MHD_Response *r = NULL;
+    char *text;
+    size_t len = 0;
+
+    while ((st = feed_pull(f)) == FEED_BYTES) {
+        if (buf_append(&f->body, f->out.data + f->off, f->out.len - f->off) !=
+            0) {
+            f->cut = true;
+            st = FEED_FAIL;
+            break;
+        }
+        f->off = f->out.len;
+        f->npieces++;
+    }
+    switch (st) {
+    case FEED_WAIT:
+        return MHD_YES;
+    case FEED_CUT:
+        cs->status = STATUS_NO_ANSWER;
+        return MHD_NO; /* MHD closes the connection */
+    case FEED_DONE:
+        text = buf_take(&f->body, &len);
+        if (text != NULL)
+            r = MHD_create_response_from_buffer(len, text,
+                                                MHD_RESPMEM_MUST_FREE);
+        if (r != NULL)
+            break;
+        free(text);
+        f->cut = true;
+        /* fall through */
+    default:
+        return queue_server_error(f->conn, cs,
+                                  "The server could not produce the answer.");
+    }
+    MHD_add_response_header(r, "Content-Type",
+                            f->resp.content_type ? f->resp.content_type
+                                                 : "application/octet-stream");
+    if (queue(f->conn, cs, &f->resp, r) != MHD_YES)
+        return MHD_NO;
+    f->pieces = f->npieces;
+    f->bytes = len;
+    return MHD_YES;
+}
+
+/* Starts answering from the source in resp, which it takes: a streamed
+ * answer's headers go out now, a whole answer waits for its source. */
+static enum MHD_Result feed_start(struct server *s, struct MHD_Connection *conn,
+                                  struct conn_state *cs, struct response *resp)
+{
+    struct feed *f = calloc(1, sizeof(*f));
+    struct MHD_Response *r;
+
+    if (f == NULL)
+        return queue_server_error(conn, cs, "Out of memory.");
+    f->srv = s;
+    f->conn = conn;
+    f->resp = *resp; /* f owns the source now */
+    response_init(resp);
+    buf_init(&f->out, FEED_MAX_BYTES);
+    buf_init(&f->body, FEED_MAX_BYTES);
+    f->start = clock_real_ms();
+    cs->feed = f;
+    if (f->resp.framing == SOURCE_WHOLE)
+        return feed_whole(f, cs);
+    r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, STREAM_BLOCK,
+                                          feed_read, f, NULL);
+    if (r == NULL) {
+        f->cut = true;
+        return queue_server_error(conn, cs, "Out of memory.");
+    }
+    MHD_add_response_header(r, "Content-Type",
+                            f->resp.content_type ? f->resp.content_type
+                                                 : "application/octet-stream");
+    MHD_add_response_header(r, "Cache-Control", "no-cache");
+    return queue(conn, cs, &f->resp, r);
+}
+
 /* Answers a CORS preflight so browser clients can call the mock. */
 static enum MHD_Result answer_preflight(struct MHD_Connection *conn,
                                         struct conn_state *cs)
@@ -363,17 +641,14 @@ static enum MHD_Result answer_preflight(struct MHD_Connection *conn,
     return ret;
 }
 
-/* Routes the finished request and queues its response. */
+/* Routes the finished request and queues its answer. */
 static enum MHD_Result answer(struct server *s, struct MHD_Connection *conn,
                               const char *url, const char *method,
                               struct conn_state *cs)
 {
     struct request req;
     struct response resp;
-    struct MHD_Response *r = NULL;
-    struct api_error e;
-    enum MHD_Result ret = MHD_NO;
-    size_t i;
+    enum MHD_Result ret;
 
     if (strcmp(method, "OPTIONS") == 0)
         return answer_preflight(conn, cs);
@@ -388,43 +663,10 @@ static enum MHD_Result answer(struct server *s, struct MHD_Connection *conn,
     req.request_id = cs->request_id;
     response_init(&resp);
     router_dispatch(s->app, &req, &resp);
-    if (resp.status >= 400 && resp.body == NULL) {
-        /* An error whose body could not be built still gets one. */
-        api_error_set(&e, API_ERR_SERVER, NULL, NULL,
-                      "The server could not build the error response.");
-        response_error(&resp, &e);
-    }
-    if (resp.stream != NULL)
-        r = stream_response(s, conn, &resp);
+    if (resp.source.ops != NULL)
+        ret = feed_start(s, conn, cs, &resp);
     else
-        r = json_response(&resp);
-    if (r == NULL) {
-        /* Out of memory: answer a bare 500 rather than drop the client. */
-        api_error_set(&e, API_ERR_SERVER, NULL, NULL, "Out of memory.");
-        response_cleanup(&resp);
-        response_init(&resp);
-        response_error(&resp, &e);
-        r = json_response(&resp);
-        if (r == NULL)
-            goto out;
-    }
-    for (i = 0; i < resp.nheaders; i++)
-        MHD_add_response_header(r, resp.headers[i].name, resp.headers[i].value);
-    MHD_add_response_header(r, "x-request-id", cs->request_id);
-    MHD_add_response_header(r, "Access-Control-Allow-Origin", "*");
-    MHD_add_response_header(r, "Access-Control-Expose-Headers",
-                            "x-request-id, retry-after, retry-after-ms, "
-                            "x-ratelimit-limit-requests, "
-                            "x-ratelimit-remaining-requests, "
-                            "x-ratelimit-reset-requests, "
-                            "x-ratelimit-limit-tokens, "
-                            "x-ratelimit-remaining-tokens, "
-                            "x-ratelimit-reset-tokens");
-    cs->status = resp.status;
-    ret = MHD_queue_response(conn, (unsigned)resp.status, r);
-out:
-    if (r != NULL)
-        MHD_destroy_response(r);
+        ret = answer_json(conn, cs, &resp);
     response_cleanup(&resp);
     return ret;
 }
@@ -463,7 +705,6 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
         snprintf(cs->method, sizeof(cs->method), "%s", method);
         snprintf(cs->path, sizeof(cs->path), "%s", url);
         cs->start_ms = clock_real_ms();
-        cs->counted = true;
         atomic_fetch_add(&s->inflight, 1);
         *con_cls = cs;
         /* A body declared too large is refused before it is read. */
@@ -481,6 +722,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
     }
     if (cs->status != 0)
         return MHD_YES; /* already answered (413 before the body) */
+    if (cs->feed != NULL)
+        return feed_whole(cs->feed, cs); /* resumed: a whole answer goes on */
     return answer(s, conn, url, method, cs);
 }
 
@@ -499,9 +742,10 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                 : cs->status                               ? cs->status
                                                            : 499,
                 (double)(clock_real_ms() - cs->start_ms));
+    if (cs->feed != NULL)
+        feed_end(cs->feed, toe);
     buf_cleanup(&cs->body);
-    if (cs->counted)
-        atomic_fetch_sub(&s->inflight, 1);
+    atomic_fetch_sub(&s->inflight, 1);
     free(cs);
     *con_cls = NULL;
 }
@@ -572,7 +816,7 @@ int server_start(struct app *app, const struct server_config *cfg,
         MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
         MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)cfg->threads,
         MHD_OPTION_CONNECTION_LIMIT, (unsigned int)cfg->max_connections,
-        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)120,
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)SERVER_TIMEOUT_S,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)SERVER_HEADER_MEMORY,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_END);
     if (s->daemon == NULL) {

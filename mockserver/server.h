@@ -1,6 +1,9 @@
 /* server: the HTTP layer, and the only file that calls libmicrohttpd. It
- * turns connections into requests for the router and responses (JSON or
- * paced SSE streams) into bytes, on a small fixed pool of threads. */
+ * turns connections into requests for the router and responses into bytes:
+ * a JSON body, or a source (source.h) whose pieces it sends as they fall
+ * due, parking the connection on one timer in between, so a small fixed
+ * pool of threads serves any number of slow answers. A source may also
+ * close or reset the connection, or write bytes that are not HTTP. */
 #ifndef NEXUS_SERVER_H
 #define NEXUS_SERVER_H
 
@@ -23,10 +26,10 @@ int server_start(struct app *app, const struct server_config *cfg,
                  struct server **out, char *cause, size_t causelen);
 /* The port the server is bound to. */
 unsigned server_port(const struct server *s);
-/* Stops accepting, lets in-flight requests finish with every stream's
- * pacing dropped, waits at most grace_ms for them, then stops and frees s.
- * NULL is a no-op. Returns how many requests were still in flight when it
- * gave up (0 on a clean stop). */
+/* Stops accepting, lets in-flight requests finish with every source
+ * hurried (its waits dropped), waits at most grace_ms for them, then stops
+ * and frees s. NULL is a no-op. Returns how many requests were still in
+ * flight when it gave up (0 on a clean stop). */
 unsigned server_stop(struct server *s, unsigned grace_ms);
 
 #endif

@@ -226,3 +226,37 @@ int sse_stream_next(struct sse_stream *s, struct buf *out)
     advance(s);
     return 1;
 }
+
+/* The stream as a source (source.h): the HTTP layer's view of it. */
+static uint64_t sse_source_due(void *self)
+{
+    return sse_stream_due_ms(self);
+}
+
+static enum source_step sse_source_next(void *self, struct buf *out)
+{
+    int rc = sse_stream_next(self, out);
+
+    return rc > 0 ? SOURCE_PIECE : rc == 0 ? SOURCE_DONE : SOURCE_FAIL;
+}
+
+static void sse_source_hurry(void *self)
+{
+    sse_stream_hurry(self);
+}
+
+static void sse_source_end(void *self, const struct source_end *how)
+{
+    (void)how;
+    sse_stream_free(self);
+}
+
+static const struct source_ops sse_source_ops = {
+    sse_source_due, sse_source_next, sse_source_hurry, sse_source_end};
+
+struct source sse_stream_source(struct sse_stream *s)
+{
+    struct source src = {s != NULL ? &sse_source_ops : NULL, s};
+
+    return src;
+}

@@ -7,6 +7,7 @@
 
 #include "buf.h"
 #include "reply.h"
+#include "source.h"
 
 struct sse_pacing {
     uint32_t ttft_ms;        /* before the first event */
@@ -33,5 +34,8 @@ void sse_stream_hurry(struct sse_stream *s);
 /* Appends the next event ("data: ...\n\n") to out. Returns 1 if it did, 0
  * when the stream is over (after "data: [DONE]"), -1 on OOM. */
 int sse_stream_next(struct sse_stream *s, struct buf *out);
+/* The stream as a source (source.h) that takes s: its end() frees s. NULL
+ * gives no source (ops NULL). */
+struct source sse_stream_source(struct sse_stream *s);
 
 #endif

@@ -103,7 +103,8 @@ static int fake_perform(struct transport *t, const struct http_request *req,
                                "Operation timed out (scripted hold)");
             goto out;
         }
-        if (sink != NULL && sink->tick != NULL && sink->tick(sink->ud, ms)) {
+        if (sink != NULL && sink->tick != NULL &&
+            sink->tick(sink->ud, ms) == SINK_STOP) {
             http_response_fail(resp, TRANSPORT_STOPPED,
                                "stopped by the runner");
             goto out;

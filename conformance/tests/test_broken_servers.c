@@ -274,6 +274,104 @@ static void test_stalled_stream(void **state)
     json_decref(r.report);
 }
 
+/* Marks every event-stream response of script as held open after its
+ * body; returns how many there are. */
+static size_t hold_every_stream(json_t *script)
+{
+    json_t *route, *resp;
+    const char *ct;
+    size_t i, held = 0;
+
+    json_array_foreach(json_object_get(script, "routes"), i, route)
+    {
+        resp = json_object_get(route, "response");
+        ct = json_string_value(
+            json_object_get(json_object_get(resp, "headers"), "Content-Type"));
+        if (ct == NULL || strcmp(ct, "text/event-stream") != 0)
+            continue;
+        assert_int_equal(json_object_set_new(resp, "hold_open", json_true()),
+                         0);
+        held++;
+    }
+    return held;
+}
+
+/* A server that sends every stream whole, [DONE] included, then keeps the
+ * connection open, run with --timeout 1: the held connections are judged
+ * by stream.closes-after-done alone, which warns; stream.status and the
+ * usage group's stream pass, and no check is skipped for it. */
+static void test_held_after_done(void **state)
+{
+    char path[1024];
+    json_t *script = tu_load(tu_data("scripts/good.json", path, sizeof(path)));
+    json_t *c;
+    const char *id, *st;
+    struct run r;
+    size_t i;
+    int bad = 0;
+
+    (void)state;
+    assert_int_equal(hold_every_stream(script), 4);
+    run_against(script, NULL, &r);
+    print_message("held after [DONE]: exit %d in %.3f s\n", r.rc, r.took);
+    assert_non_null(r.report);
+    json_array_foreach(json_object_get(r.report, "checks"), i, c)
+    {
+        id = json_string_value(json_object_get(c, "id"));
+        st = json_string_value(json_object_get(c, "status"));
+        if (strcmp(st, strcmp(id, "stream.closes-after-done") == 0
+                           ? "warn"
+                           : "pass") != 0) {
+            print_error("%s: %s: %s\n", id, st,
+                        json_string_value(json_object_get(c, "message")));
+            bad++;
+        }
+    }
+    assert_int_equal(bad, 0);
+    assert_string_equal(tu_report_status(r.report, "stream.status"), "pass");
+    assert_string_equal(tu_report_status(r.report, "stream.closes-after-done"),
+                        "warn");
+    assert_string_equal(message_of(r.report, "stream.closes-after-done"),
+                        "plain stream: the stream stayed open more than 1 s "
+                        "after [DONE] (--done-grace); the runner then closed "
+                        "it. Impact: Node 6.x and Java block until the server "
+                        "closes or their read timeout passes");
+    assert_int_equal(r.rc, 0);
+    assert_true(r.took < 30);
+    json_decref(r.report);
+    json_decref(script);
+}
+
+/* --done-grace sets the grace, longer than --timeout 1 here: the runner
+ * waits it out for the held plain stream, and the warning states it. */
+static void test_done_grace_flag(void **state)
+{
+    static const char *const extra[] = {"--done-grace", "1.5", NULL};
+    char path[1024];
+    json_t *good = tu_load(tu_data("scripts/good.json", path, sizeof(path)));
+    json_t *brk =
+        tu_load(tu_data("breaks/stream-closes.json", path, sizeof(path)));
+    json_t *script = tu_compose(good, brk);
+    struct run r;
+
+    (void)state;
+    run_against(script, extra, &r);
+    print_message("--done-grace 1.5: exit %d in %.3f s\n", r.rc, r.took);
+    assert_non_null(r.report);
+    assert_int_equal(r.rc, 0);
+    assert_string_equal(tu_report_status(r.report, "stream.status"), "pass");
+    assert_string_equal(tu_report_status(r.report, "stream.closes-after-done"),
+                        "warn");
+    assert_non_null(strstr(message_of(r.report, "stream.closes-after-done"),
+                           "plain stream: the stream stayed open more than "
+                           "1.5 s after [DONE] (--done-grace)"));
+    assert_true(r.took > 1.5 && r.took < 30);
+    json_decref(r.report);
+    json_decref(script);
+    json_decref(brk);
+    json_decref(good);
+}
+
 /* A stream that never ends: the size cap stops it. */
 static void test_endless_stream(void **state)
 {
@@ -347,6 +445,8 @@ int main(void)
         cmocka_unit_test(test_breaks_over_loopback),
         cmocka_unit_test(test_silent_server),
         cmocka_unit_test(test_stalled_stream),
+        cmocka_unit_test(test_held_after_done),
+        cmocka_unit_test(test_done_grace_flag),
         cmocka_unit_test(test_endless_stream),
         cmocka_unit_test(test_garbage_server),
         cmocka_unit_test(test_unreachable),

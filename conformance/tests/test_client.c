@@ -1,6 +1,7 @@
 /* test_client: the libcurl transport over loopback, against
  * nexus-fake-server: raw bytes and headers kept, bodies handed on as they
- * arrive, and every limit (size, request time, stream silence) enforced. */
+ * arrive, and every limit (size, request time, stream silence) enforced
+ * until the sink has its whole body. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -27,7 +28,10 @@ static const char script_json[] =
     "\"endless\":\"0123456789\"}},"
     "{\"method\":\"GET\",\"path\":\"/v1/stall\",\"response\":{\"stall\":true}},"
     "{\"method\":\"GET\",\"path\":\"/v1/quiet\",\"response\":{\"body\":"
-    "\"data: x\\n\\n\",\"hold_open\":true}}"
+    "\"data: x\\n\\n\",\"hold_open\":true}},"
+    "{\"method\":\"GET\",\"path\":\"/v1/slow\",\"response\":{\"body\":"
+    "\"data: 0123456789012345678901234567890123456789\\n\\n\",\"chunk\":1,"
+    "\"delay_ms\":50}}"
     "]}";
 
 struct fixture {
@@ -218,6 +222,82 @@ static void test_timeouts(void **state)
     transport_free(t);
 }
 
+/* A sink whose body is whole from its first tick, and which stops the
+ * exchange once grace_ms have passed. */
+struct whole {
+    double grace_ms;
+    unsigned ticks;
+};
+
+/* The tick of struct whole. */
+static enum sink_state whole_tick(void *ud, double elapsed_ms)
+{
+    struct whole *w = ud;
+
+    w->ticks++;
+    return elapsed_ms > w->grace_ms ? SINK_STOP : SINK_COMPLETE;
+}
+
+/* A sink tick that always wants more. */
+static enum sink_state reading_tick(void *ud, double elapsed_ms)
+{
+    (void)ud;
+    (void)elapsed_ms;
+    return SINK_READING;
+}
+
+/* Once the sink has its whole body, neither the silence limit nor the
+ * stream timeout cuts the exchange: the sink's own grace ends it. */
+static void test_complete_lifts_limits(void **state)
+{
+    struct fixture *f = *state;
+    struct transport *t = client(f, 0.3, 0.5);
+    struct http_request quiet = {
+        .method = "GET", .path = "/quiet", .stream = true};
+    struct whole w = {.grace_ms = 1500};
+    struct http_sink sink = {.tick = whole_tick, .ud = &w};
+    struct http_response resp;
+
+    http_response_init(&resp, 1 << 20);
+    transport_perform(t, &quiet, &resp, &sink);
+    assert_int_equal(resp.ts, TRANSPORT_STOPPED);
+    assert_string_equal(dbuf_str(&resp.body), "data: x\n\n");
+    assert_true(resp.elapsed_ms > 1500);
+    assert_true(resp.elapsed_ms < 5000);
+    assert_true(w.ticks > 1);
+    http_response_cleanup(&resp);
+    transport_free(t);
+}
+
+/* A sink that is still reading leaves every limit in force: silence ends
+ * a quiet stream, and the stream timeout one that trickles. */
+static void test_reading_keeps_limits(void **state)
+{
+    struct fixture *f = *state;
+    struct transport *t = client(f, 0.3, 0.8);
+    struct http_request quiet = {
+        .method = "GET", .path = "/quiet", .stream = true};
+    struct http_request slow = {
+        .method = "GET", .path = "/slow", .stream = true};
+    struct http_sink sink = {.tick = reading_tick};
+    struct http_response resp;
+
+    http_response_init(&resp, 1 << 20);
+    transport_perform(t, &quiet, &resp, &sink);
+    assert_int_equal(resp.ts, TRANSPORT_TIMEOUT);
+    assert_non_null(strstr(resp.error, "--timeout silence limit"));
+    assert_true(resp.elapsed_ms < 3000);
+    http_response_cleanup(&resp);
+    http_response_init(&resp, 1 << 20);
+    transport_perform(t, &slow, &resp, &sink);
+    assert_int_equal(resp.ts, TRANSPORT_TIMEOUT);
+    assert_non_null(strstr(resp.error, "--stream-timeout"));
+    assert_true(resp.body.len > 0 && resp.body.len < 48);
+    assert_true(resp.elapsed_ms > 800 && resp.elapsed_ms < 2000);
+    http_response_cleanup(&resp);
+    transport_free(t);
+}
+
 /* Nobody listening: unreachable, at once. */
 static void test_unreachable(void **state)
 {
@@ -238,8 +318,12 @@ static void test_unreachable(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_exchange),    cmocka_unit_test(test_pieces),
-        cmocka_unit_test(test_size_cap),    cmocka_unit_test(test_timeouts),
+        cmocka_unit_test(test_exchange),
+        cmocka_unit_test(test_pieces),
+        cmocka_unit_test(test_size_cap),
+        cmocka_unit_test(test_timeouts),
+        cmocka_unit_test(test_complete_lifts_limits),
+        cmocka_unit_test(test_reading_keeps_limits),
         cmocka_unit_test(test_unreachable),
     };
 

@@ -67,6 +67,7 @@ static void test_env_fallbacks(void **state)
     conform_groups(&n);
     assert_int_equal(o.groups, (1UL << n) - 1);
     assert_true(o.timeout_s > 0 && o.stream_timeout_s > 0);
+    assert_true(o.done_grace_s == 1.0);
     assert_int_equal(o.max_bytes, (size_t)8 << 20);
     assert_int_equal(parse(&o, env_set, &cause, "--base-url",
                            "http://cli.example/v1", "--api-key=sk-cli", NULL),
@@ -82,14 +83,14 @@ static void test_every_flag(void **state)
     char *cause = NULL;
 
     (void)state;
-    assert_int_equal(parse(&o, env_empty, &cause, "--base-url", "http://h/v1",
-                           "--api-key", "k", "--model", "m", "--profile",
-                           "ai-nexus", "--empty-key", "e", "--rpm", "10",
-                           "--ratelimit-key", "r", "--timeout", "2.5",
-                           "--stream-timeout=9", "--max-bytes", "4096",
-                           "--json", "a.json", "--junit", "a.xml", "--html",
-                           "a.html", "--color", "always", "--verbose", NULL),
-                     OPTIONS_RUN);
+    assert_int_equal(
+        parse(&o, env_empty, &cause, "--base-url", "http://h/v1", "--api-key",
+              "k", "--model", "m", "--profile", "ai-nexus", "--empty-key", "e",
+              "--rpm", "10", "--ratelimit-key", "r", "--timeout", "2.5",
+              "--stream-timeout=9", "--done-grace", "0.25", "--max-bytes",
+              "4096", "--json", "a.json", "--junit", "a.xml", "--html",
+              "a.html", "--color", "always", "--verbose", NULL),
+        OPTIONS_RUN);
     assert_string_equal(o.model, "m");
     assert_int_equal(o.profile, PROFILE_AI_NEXUS);
     assert_string_equal(o.empty_key, "e");
@@ -97,6 +98,7 @@ static void test_every_flag(void **state)
     assert_string_equal(o.ratelimit_key, "r");
     assert_true(o.timeout_s == 2.5);
     assert_true(o.stream_timeout_s == 9.0);
+    assert_true(o.done_grace_s == 0.25);
     assert_int_equal(o.max_bytes, 4096);
     assert_string_equal(o.json_path, "a.json");
     assert_string_equal(o.junit_path, "a.xml");
@@ -148,6 +150,8 @@ static void test_usage_errors(void **state)
         {"--timeout", "-1", "--timeout"},
         {"--timeout", "nan", "--timeout"},
         {"--stream-timeout", "0", "--stream-timeout"},
+        {"--done-grace", "0", "--done-grace"},
+        {"--done-grace", "3601", "--done-grace"},
         {"--max-bytes", "12", "--max-bytes"},
         {"--color", "sometimes", "--color"},
         {"--model", "", "needs a value"},
