@@ -16,7 +16,7 @@
 #include "fuzz.h"
 #include "ratelimit.h"
 #include "router.h"
-#include "sse.h"
+#include "source.h"
 
 /* A rendered answer is never this large for a body libFuzzer may pass
  * (-max_len); past it the buffer refuses and the run fails. */
@@ -51,7 +51,7 @@ static void check_error(const struct response *resp)
 {
     json_t *e = json_object_get(resp->body, "error");
 
-    fuzz_require(resp->stream == NULL, "an error is not streamed");
+    fuzz_require(resp->source.ops == NULL, "an error is not streamed");
     fuzz_require(json_is_string(json_object_get(e, "message")),
                  "an error body has error.message");
     fuzz_require(json_is_string(json_object_get(e, "type")),
@@ -75,23 +75,31 @@ static void check_json(const struct response *resp)
     free(text);
 }
 
-/* Drains a stream event by event: each is "data: <JSON object>\n\n" and the
- * last is "data: [DONE]\n\n". */
-static void check_stream(struct sse_stream *s)
+/* Drains a streamed answer piece by piece, as the server does: each piece
+ * is "data: <JSON object>\n\n" and the last is "data: [DONE]\n\n". Ends
+ * the source (it is the caller's no more). */
+static void check_stream(struct response *resp)
 {
     static const char done[] = "data: [DONE]\n\n";
+    struct source src = resp->source;
+    struct source_end how;
     struct buf ev;
     bool ended = false;
-    int rc;
+    enum source_step step;
 
+    resp->source.ops = NULL;
+    memset(&how, 0, sizeof(how));
     buf_init(&ev, RENDER_MAX);
     for (;;) {
-        (void)sse_stream_due_ms(s);
+        (void)src.ops->due_ms(src.self);
         buf_reset(&ev);
-        rc = sse_stream_next(s, &ev);
-        fuzz_require(rc >= 0, "the stream renders every event");
-        if (rc == 0)
+        step = src.ops->next(src.self, &ev);
+        fuzz_require(step == SOURCE_PIECE || step == SOURCE_DONE,
+                     "the stream renders every event");
+        if (step == SOURCE_DONE)
             break;
+        how.pieces++;
+        how.bytes += ev.len;
         fuzz_require(!ended, "nothing follows data: [DONE]");
         fuzz_require(ev.len > 8 && memcmp(ev.data, "data: ", 6) == 0 &&
                          memcmp(ev.data + ev.len - 2, "\n\n", 2) == 0,
@@ -106,6 +114,8 @@ static void check_stream(struct sse_stream *s)
         }
     }
     fuzz_require(ended, "a stream ends with data: [DONE]");
+    how.completed = true;
+    src.ops->end(src.self, &how);
     buf_cleanup(&ev);
 }
 
@@ -146,8 +156,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                  "the status is 200, 400, 402 or 404 (never a 500)");
     if (resp.status != 200)
         check_error(&resp);
-    else if (resp.stream != NULL)
-        check_stream(resp.stream);
+    else if (resp.source.ops != NULL)
+        check_stream(&resp);
     else
         check_json(&resp);
     response_cleanup(&resp);

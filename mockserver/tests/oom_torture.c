@@ -42,7 +42,7 @@
 #include "fixtures.h"
 #include "ratelimit.h"
 #include "router.h"
-#include "sse.h"
+#include "source.h"
 
 /* glibc's own allocator, which the definitions below wrap. */
 void *__libc_malloc(size_t size);
@@ -168,6 +168,33 @@ struct run {
     char error_type[32]; /* error.type of an error body */
 };
 
+/* Drains a streamed answer as the server does, each piece into a buffer
+ * of its own that is then appended to r->out; ends the source. */
+static void drain(struct response *resp, struct run *r)
+{
+    struct source src = resp->source;
+    struct source_end how;
+    struct buf piece;
+    enum source_step step;
+
+    resp->source.ops = NULL;
+    memset(&how, 0, sizeof(how));
+    buf_init(&piece, r->out.max);
+    do {
+        buf_reset(&piece);
+        step = src.ops->next(src.self, &piece);
+        if (step == SOURCE_PIECE &&
+            buf_append(&r->out, piece.data, piece.len) != 0)
+            step = SOURCE_FAIL;
+        how.pieces += step == SOURCE_PIECE;
+    } while (step == SOURCE_PIECE);
+    r->rendered = step == SOURCE_DONE;
+    how.completed = r->rendered;
+    how.bytes = r->out.len;
+    src.ops->end(src.self, &how);
+    buf_cleanup(&piece);
+}
+
 /* Renders the response as the server would send it: the JSON text, or
  * every event of the stream in order. */
 static void render(struct response *resp, struct run *r)
@@ -176,15 +203,11 @@ static void render(struct response *resp, struct run *r)
     json_t *err;
 
     r->status = resp->status;
-    r->stream = resp->stream != NULL;
-    r->body_null = resp->body == NULL && resp->stream == NULL;
+    r->stream = resp->source.ops != NULL;
+    r->body_null = resp->body == NULL && !r->stream;
     r->rendered = false;
     if (r->stream) {
-        int rc;
-
-        while ((rc = sse_stream_next(resp->stream, &r->out)) == 1)
-            ;
-        r->rendered = rc == 0;
+        drain(resp, r);
         return;
     }
     err = json_object_get(json_object_get(resp->body, "error"), "type");
