@@ -4,7 +4,7 @@
 
 #include <string.h>
 
-#include "dbuf.h"
+#include "buf.h"
 #include "evidence.h"
 #include "exchange.h"
 #include "shape.h"
@@ -99,7 +99,7 @@ static json_t *judge_list(struct conform *c, json_t *body)
         goto out;
     }
     if (body == NULL) {
-        shape_parse(r->body.ptr, r->body.len, why, sizeof(why), &off);
+        shape_parse(r->body.data, r->body.len, why, sizeof(why), &off);
         conform_violation(c, &checks[LIST], evidence_new(q, r, off),
                           "the body is %s", why);
         ret = NULL;
@@ -179,18 +179,18 @@ static void judge_retrieve(struct conform *c)
     const char *model = conform_model(c);
     const char *id;
     struct exchange x;
-    struct dbuf path;
+    struct buf path;
     char why[256];
     long st;
 
     exchange_init(&x);
-    dbuf_init(&path, 4096);
+    buf_init(&path, 4096);
     if (model == NULL) {
         conform_skip(c, &checks[RETRIEVE], "no model to retrieve");
         goto out;
     }
     models_path(model, &path);
-    exchange_send(c, &x, "GET", dbuf_str(&path),
+    exchange_send(c, &x, "GET", buf_str(&path),
                   conform_bearer(c, conform_options(c)->api_key), NULL, NULL,
                   false);
     st = x.resp.status;
@@ -230,7 +230,7 @@ static void judge_retrieve(struct conform *c)
     conform_pass(c, &checks[RETRIEVE], exchange_evidence(&x, EVIDENCE_NO_FOCUS),
                  "GET /models/%s answers the model", model);
 out:
-    dbuf_cleanup(&path);
+    buf_cleanup(&path);
     exchange_cleanup(&x);
 }
 
@@ -243,7 +243,7 @@ static void run(struct conform *c)
     json_t *body = NULL, *data;
 
     if (r->ts == TRANSPORT_OK)
-        body = shape_parse(r->body.ptr, r->body.len, why, sizeof(why), &off);
+        body = shape_parse(r->body.data, r->body.len, why, sizeof(why), &off);
     data = judge_list(c, body);
     if (data != NULL) {
         judge_items(c, data);

@@ -4,7 +4,7 @@
 
 #include <string.h>
 
-#include "dbuf.h"
+#include "buf.h"
 #include "evidence.h"
 #include "exchange.h"
 #include "shape.h"
@@ -52,15 +52,15 @@ static const char *status_reason(long st)
 static void judge_retrieve(struct conform *c)
 {
     struct exchange x;
-    struct dbuf path;
+    struct buf path;
     const char *auth;
     long st;
 
     exchange_init(&x);
-    dbuf_init(&path, 4096);
+    buf_init(&path, 4096);
     models_path(conform_model(c), &path);
     auth = conform_bearer(c, conform_options(c)->api_key);
-    exchange_send(c, &x, "GET", dbuf_str(&path), auth, NULL, NULL, false);
+    exchange_send(c, &x, "GET", buf_str(&path), auth, NULL, NULL, false);
     st = x.resp.status;
     if (x.resp.ts == TRANSPORT_OK && (st == 404 || st == 405 || st == 501)) {
         conform_skip(c, &checks[RETRIEVE],
@@ -79,14 +79,14 @@ static void judge_retrieve(struct conform *c)
                      x.resp.ts == TRANSPORT_OK ? status_reason(st) : "");
         goto out;
     }
-    dbuf_reset(&path);
+    buf_reset(&path);
     models_path(unknown_model, &path);
-    exchange_send(c, &x, "GET", dbuf_str(&path),
+    exchange_send(c, &x, "GET", buf_str(&path),
                   conform_bearer(c, conform_options(c)->api_key), NULL, NULL,
                   false);
     exchange_expect_error(c, &checks[RETRIEVE], &x, 404);
 out:
-    dbuf_cleanup(&path);
+    buf_cleanup(&path);
     exchange_cleanup(&x);
 }
 

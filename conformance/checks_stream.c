@@ -251,7 +251,7 @@ static enum verdict rule_utf8(const struct streamed *s, size_t *focus,
                               char *why, size_t n)
 {
     enum verdict ret;
-    size_t at = evidence_utf8_error(s->x.resp.body.ptr, s->x.resp.body.len);
+    size_t at = evidence_utf8_error(s->x.resp.body.data, s->x.resp.body.len);
 
     if (at == EVIDENCE_NO_FOCUS && !s->log.stats.invalid_utf8) {
         ret = RULE_OK;
@@ -270,7 +270,7 @@ static enum verdict rule_endings(const struct streamed *s, size_t *focus,
 {
     enum verdict ret;
     const struct sse_stats *st = &s->log.stats;
-    const char *b = s->x.resp.body.ptr;
+    const char *b = s->x.resp.body.data;
     size_t i;
 
     if (st->cr == 0 && (st->lf == 0 || st->crlf == 0)) {
@@ -767,7 +767,8 @@ static enum verdict rule_done_last(const struct streamed *s, size_t *focus,
     /* The parser dispatches at the CR of a CRLF blank line (sse_parse.h),
      * so the LF that completes it is still part of the [DONE] event. */
     if (end > 0 && end < s->x.resp.body.len &&
-        s->x.resp.body.ptr[end - 1] == '\r' && s->x.resp.body.ptr[end] == '\n')
+        s->x.resp.body.data[end - 1] == '\r' &&
+        s->x.resp.body.data[end] == '\n')
         end++;
     if (l->done_index + 1 < l->n_events || s->x.resp.body.len > end) {
         *focus = end;

@@ -4,7 +4,7 @@
 
 #include <string.h>
 
-#include "dbuf.h"
+#include "buf.h"
 #include "evidence.h"
 #include "exchange.h"
 #include "shape.h"
@@ -259,10 +259,10 @@ static void judge_grows(struct conform *c, const struct plain *cut,
 /* Judges the streamed usage against the plain one. */
 static void judge_equal(struct conform *c, const struct plain *full,
                         const struct exchange *sx, const struct counts *sk,
-                        const struct dbuf *streamed_text)
+                        const struct buf *streamed_text)
 {
     const char *text = content_of(full);
-    bool same_text = text != NULL && strcmp(text, dbuf_str(streamed_text)) == 0;
+    bool same_text = text != NULL && strcmp(text, buf_str(streamed_text)) == 0;
 
     if (!full->ok) {
         conform_skip(c, &checks[STREAM_EQUALS],
@@ -300,14 +300,14 @@ static void run(struct conform *c)
     struct stream_log log;
     struct http_sink sink;
     struct counts sk = {0, 0, 0};
-    struct dbuf text;
+    struct buf text;
     char why[256] = "";
     json_t *body;
     bool streamed = false;
 
     memset(p, 0, sizeof(p));
     exchange_init(&sx);
-    dbuf_init(&text, (size_t)1 << 20);
+    buf_init(&text, (size_t)1 << 20);
     send_plain(c, &p[0], prompt, 0);
     send_plain(c, &p[1], prompt, SMALL_MAX_TOKENS);
     send_plain(c, &p[2], longer_prompt, SMALL_MAX_TOKENS);
@@ -353,7 +353,7 @@ static void run(struct conform *c)
     exchange_cleanup(&p[2].x);
     exchange_cleanup(&sx);
     stream_log_cleanup(&log);
-    dbuf_cleanup(&text);
+    buf_cleanup(&text);
 }
 
 const struct group_def group_usage = {

@@ -52,7 +52,7 @@ static size_t on_body(char *ptr, size_t size, size_t nmemb, void *ud)
     size_t n = size * nmemb;
 
     x->last_byte_ms = elapsed_ms(&x->start);
-    if (dbuf_add(&x->resp->body, ptr, n) != 0) {
+    if (buf_append(&x->resp->body, ptr, n) != 0) {
         x->too_big = true;
         ret = 0;
         goto out;
@@ -179,7 +179,7 @@ static void classify(struct exchange *x, CURLcode rc, const char *errbuf)
     } else if (x->too_big || rc == CURLE_FILESIZE_EXCEEDED) {
         http_response_fail(r, TRANSPORT_TOO_BIG,
                            "the response passed the cap of %zu bytes",
-                           r->body.cap);
+                           r->body.max);
     } else if (x->stopped) {
         http_response_fail(r, TRANSPORT_STOPPED, "stopped by the runner");
     } else if (x->bad_headers) {
@@ -223,7 +223,7 @@ static int configure(struct client *c, const struct http_request *req,
     rc |= (int)curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS,
                                 (long)(c->timeout_s * 1000.0));
     rc |= (int)curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE,
-                                (curl_off_t)x->resp->body.cap);
+                                (curl_off_t)x->resp->body.max);
     rc |= (int)curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
     rc |= (int)curl_easy_setopt(h, CURLOPT_WRITEDATA, x);
     rc |= (int)curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
@@ -250,10 +250,10 @@ static int configure(struct client *c, const struct http_request *req,
 static struct curl_slist *request_headers(const struct http_request *req)
 {
     struct curl_slist *l = NULL, *next;
-    struct dbuf auth;
+    struct buf auth;
     bool ok = true;
 
-    dbuf_init(&auth, 8192);
+    buf_init(&auth, TRANSPORT_AUTH_MAX + 32);
     next = curl_slist_append(l, "Accept: application/json");
     ok = ok && next != NULL;
     l = next != NULL ? next : l;
@@ -268,12 +268,12 @@ static struct curl_slist *request_headers(const struct http_request *req)
     }
     if (req->authorization != NULL) {
         ok = ok &&
-             dbuf_addf(&auth, "Authorization: %s", req->authorization) == 0;
-        next = ok ? curl_slist_append(l, dbuf_str(&auth)) : NULL;
+             buf_appendf(&auth, "Authorization: %s", req->authorization) == 0;
+        next = ok ? curl_slist_append(l, buf_str(&auth)) : NULL;
         ok = ok && next != NULL;
         l = next != NULL ? next : l;
     }
-    dbuf_cleanup(&auth);
+    buf_cleanup(&auth);
     if (!ok) {
         curl_slist_free_all(l);
         l = NULL;
@@ -295,19 +295,20 @@ static int client_perform(struct transport *t, const struct http_request *req,
         .stream = req->stream};
     struct curl_slist *hdrs = NULL;
     char errbuf[CURL_ERROR_SIZE] = "";
-    struct dbuf url;
+    struct buf url;
     CURLcode rc;
     long status = 0;
     int err = -1;
 
-    dbuf_init(&url, 8192);
+    buf_init(&url, 8192);
     clock_gettime(CLOCK_MONOTONIC, &x.start);
-    if (dbuf_adds(&url, c->base_url) != 0 || dbuf_adds(&url, req->path) != 0) {
+    if (buf_appends(&url, c->base_url) != 0 ||
+        buf_appends(&url, req->path) != 0) {
         http_response_fail(resp, TRANSPORT_BROKEN, "URL too long");
         goto out;
     }
     free(resp->url);
-    resp->url = dbuf_take(&url);
+    resp->url = buf_take(&url, NULL);
     hdrs = request_headers(req);
     if (resp->url == NULL || hdrs == NULL ||
         configure(c, req, &x, hdrs, errbuf) != 0) {
@@ -322,7 +323,7 @@ static int client_perform(struct transport *t, const struct http_request *req,
 out:
     resp->elapsed_ms = elapsed_ms(&x.start);
     curl_slist_free_all(hdrs);
-    dbuf_cleanup(&url);
+    buf_cleanup(&url);
     return err;
 }
 

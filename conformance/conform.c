@@ -18,13 +18,15 @@
 #include "checks_ratelimit.h"
 #include "checks_stream.h"
 #include "checks_usage.h"
-#include "dbuf.h"
+#include "buf.h"
 #include "shape.h"
 
 /* After this many exchanges in a row with no answer at all, the server is
  * taken to be gone and later requests are not sent. */
 #define MAX_SILENT 3
 #define MAX_MESSAGE 2048
+/* Why the server could not be reached: the URL quoted in it is cut here. */
+#define WHY_MAX 1024
 
 struct conform {
     const struct options *o;
@@ -42,7 +44,7 @@ struct conform {
     bool *recorded; /* [i]: group->checks[i] has a verdict; owned, sized for
                        the largest group, so a group has no size limit */
     struct timespec mark;
-    struct dbuf bearer;
+    struct buf bearer;
     char describe[512];
 };
 
@@ -106,7 +108,7 @@ struct conform *conform_new(const struct options *o, struct transport *t,
     c->t = t;
     c->results = results;
     http_response_init(&c->models_resp, o->max_bytes);
-    dbuf_init(&c->bearer, 8192);
+    buf_init(&c->bearer, TRANSPORT_AUTH_MAX);
     clock_gettime(CLOCK_MONOTONIC, &c->mark);
     ret = c;
 out:
@@ -119,7 +121,7 @@ void conform_free(struct conform *c)
     if (c == NULL)
         return;
     http_response_cleanup(&c->models_resp);
-    dbuf_cleanup(&c->bearer);
+    buf_cleanup(&c->bearer);
     free(c->model);
     free(c->models_auth);
     free(c->recorded);
@@ -156,9 +158,11 @@ const struct options *conform_options(const struct conform *c)
 /* The "Bearer KEY" value for key, valid until the next call. */
 const char *conform_bearer(struct conform *c, const char *key)
 {
-    dbuf_reset(&c->bearer);
-    dbuf_addf(&c->bearer, "Bearer %s", key);
-    return dbuf_str(&c->bearer);
+    buf_reset(&c->bearer);
+    /* Fails only without memory: the request then goes without a key. */
+    if (buf_appendf(&c->bearer, "Bearer %s", key) != 0)
+        buf_reset(&c->bearer);
+    return buf_str(&c->bearer);
 }
 
 /* The discovery GET /models, made once per run. */
@@ -383,14 +387,14 @@ void conform_skip_rest(struct conform *c, const char *fmt, ...)
  * one listed. Returns -1 only when nothing could be reached. */
 static int discover(struct conform *c, char **cause)
 {
-    struct dbuf why;
+    struct buf why;
     json_t *body = NULL, *first;
     const char *id;
     size_t off;
     char err[256];
     int rc = -1;
 
-    dbuf_init(&why, 1024);
+    buf_init(&why, WHY_MAX + 3);
     c->models_auth = strdup(conform_bearer(c, c->o->api_key));
     if (c->models_auth == NULL)
         goto out;
@@ -400,11 +404,11 @@ static int discover(struct conform *c, char **cause)
     http_response_cleanup(&c->models_resp);
     conform_request(c, &c->models_req, &c->models_resp, NULL);
     if (c->models_resp.ts == TRANSPORT_UNREACHABLE) {
-        dbuf_addf(&why, "cannot reach %s: %s",
-                  c->models_resp.url != NULL ? c->models_resp.url
-                                             : c->o->base_url,
-                  c->models_resp.error);
-        *cause = dbuf_take(&why);
+        if (buf_appendf_cut(&why, WHY_MAX, "cannot reach %s: %s",
+                            c->models_resp.url != NULL ? c->models_resp.url
+                                                       : c->o->base_url,
+                            c->models_resp.error) == 0)
+            *cause = buf_take(&why, NULL);
         goto out;
     }
     rc = 0;
@@ -414,7 +418,7 @@ static int discover(struct conform *c, char **cause)
     }
     if (c->models_resp.ts != TRANSPORT_OK)
         goto out;
-    body = shape_parse(c->models_resp.body.ptr, c->models_resp.body.len, err,
+    body = shape_parse(c->models_resp.body.data, c->models_resp.body.len, err,
                        sizeof(err), &off);
     first = json_array_get(json_object_get(body, "data"), 0);
     id = json_string_value(json_object_get(first, "id"));
@@ -422,7 +426,7 @@ static int discover(struct conform *c, char **cause)
         c->model = strdup(id);
 out:
     json_decref(body);
-    dbuf_cleanup(&why);
+    buf_cleanup(&why);
     return rc;
 }
 

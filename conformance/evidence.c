@@ -7,76 +7,20 @@
 #include <string.h>
 #include <strings.h>
 
-#include "dbuf.h"
+#include "buf.h"
+#include "utf8.h"
 
 /* Enough to show the shape of a body without bloating a report. */
 #define EXCERPT_BYTES 2048
 #define REQUEST_BYTES 2048
 
-/* Returns the length of the valid UTF-8 sequence at s (at most len bytes),
- * or 0 when the bytes there are not one. */
-static size_t utf8_len(const unsigned char *s, size_t len)
-{
-    size_t ret;
-    size_t n, i;
-    unsigned cp;
-
-    if (s[0] < 0x80) {
-        ret = 1;
-        goto out;
-    }
-    if (s[0] >= 0xc2 && s[0] <= 0xdf)
-        n = 2;
-    else if (s[0] >= 0xe0 && s[0] <= 0xef)
-        n = 3;
-    else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-        n = 4;
-    else {
-        ret = 0;
-        goto out;
-    }
-    if (n > len) {
-        ret = 0;
-        goto out;
-    }
-    cp = s[0] & (0x7f >> n);
-    for (i = 1; i < n; i++) {
-        if ((s[i] & 0xc0) != 0x80) {
-            ret = 0;
-            goto out;
-        }
-        cp = (cp << 6) | (s[i] & 0x3f);
-    }
-    /* Overlong forms, surrogates and values past U+10FFFF. */
-    if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
-        (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff) {
-        ret = 0;
-        goto out;
-    }
-    ret = n;
-out:
-    return ret;
-}
-
 /* Returns the offset of the first byte that does not begin a valid UTF-8
  * sequence, or EVIDENCE_NO_FOCUS when all of bytes is UTF-8. */
 size_t evidence_utf8_error(const char *bytes, size_t len)
 {
-    size_t ret;
-    const unsigned char *s = (const unsigned char *)bytes;
-    size_t i = 0, n;
+    size_t valid = utf8_valid_prefix(bytes, len);
 
-    while (i < len) {
-        n = utf8_len(s + i, len - i);
-        if (n == 0) {
-            ret = i;
-            goto out;
-        }
-        i += n;
-    }
-    ret = EVIDENCE_NO_FOCUS;
-out:
-    return ret;
+    return valid < len ? valid : EVIDENCE_NO_FOCUS;
 }
 
 /* Returns a JSON string showing bytes[0..len) readably: invalid UTF-8 and
@@ -86,27 +30,27 @@ json_t *evidence_bytes(const char *bytes, size_t len)
 {
     const unsigned char *s = (const unsigned char *)bytes;
     json_t *str = NULL;
-    struct dbuf b;
+    struct buf b;
     size_t i = 0, n;
     bool ok = true;
 
     /* Escaping makes at most four bytes of one. */
-    dbuf_init(&b, len * 4 + 16);
+    buf_init(&b, len * 4 + 16);
     while (i < len && ok) {
-        n = utf8_len(s + i, len - i);
+        n = utf8_seq_len(s + i, len - i);
         if (n == 0 ||
             (s[i] < 0x20 && s[i] != '\t' && s[i] != '\n' && s[i] != '\r') ||
             s[i] == 0x7f) {
-            ok = dbuf_addf(&b, "\\x%02x", s[i]) == 0;
+            ok = buf_appendf(&b, "\\x%02x", s[i]) == 0;
             i++;
         } else {
-            ok = dbuf_add(&b, s + i, n) == 0;
+            ok = buf_append(&b, s + i, n) == 0;
             i += n;
         }
     }
     if (ok)
-        str = json_stringn(dbuf_str(&b), b.len);
-    dbuf_cleanup(&b);
+        str = json_stringn(buf_str(&b), b.len);
+    buf_cleanup(&b);
     return str;
 }
 
@@ -117,9 +61,9 @@ json_t *evidence_excerpt(const char *bytes, size_t len, size_t focus,
 {
     size_t from = 0, to = len;
     json_t *mid = NULL, *out = NULL;
-    struct dbuf b;
+    struct buf b;
 
-    dbuf_init(&b, window * 4 + 32);
+    buf_init(&b, window * 4 + 32);
     if (len > window) {
         if (focus != EVIDENCE_NO_FOCUS && focus < len)
             from = focus > window / 4 ? focus - window / 4 : 0;
@@ -138,14 +82,14 @@ json_t *evidence_excerpt(const char *bytes, size_t len, size_t focus,
         mid = NULL;
         goto out;
     }
-    if ((from > 0 && dbuf_adds(&b, "...") != 0) ||
-        dbuf_adds(&b, json_string_value(mid)) != 0 ||
-        (to < len && dbuf_adds(&b, "...") != 0))
+    if ((from > 0 && buf_appends(&b, "...") != 0) ||
+        buf_appends(&b, json_string_value(mid)) != 0 ||
+        (to < len && buf_appends(&b, "...") != 0))
         goto out;
-    out = json_stringn(dbuf_str(&b), b.len);
+    out = json_stringn(buf_str(&b), b.len);
 out:
     json_decref(mid);
-    dbuf_cleanup(&b);
+    buf_cleanup(&b);
     return out;
 }
 
@@ -174,24 +118,31 @@ void evidence_set(json_t *ev, const char *key, json_t *value)
  * with ", " as HTTP allows. New reference. */
 static json_t *headers_json(const struct http_response *resp)
 {
-    json_t *o = json_object(), *prev, *v;
-    struct dbuf joined;
-    size_t i;
+    json_t *o = json_object(), *v;
+    const struct http_header *h = resp->headers;
+    struct buf joined;
+    size_t i, k, need;
+    bool ok;
 
-    dbuf_init(&joined, 32768);
     for (i = 0; o != NULL && i < resp->n_headers; i++) {
-        prev = json_object_get(o, resp->headers[i].name);
-        dbuf_reset(&joined);
-        if (prev != NULL && json_is_string(prev)) {
-            dbuf_adds(&joined, json_string_value(prev));
-            dbuf_adds(&joined, ", ");
-        }
-        dbuf_adds(&joined, resp->headers[i].value);
-        v = evidence_bytes(dbuf_str(&joined), joined.len);
+        if (json_object_get(o, h[i].name) != NULL)
+            continue; /* joined where the name came first */
+        /* Sized to the values joined, so that none is ever cut. */
+        need = 0;
+        for (k = i; k < resp->n_headers; k++)
+            if (strcmp(h[k].name, h[i].name) == 0)
+                need += strlen(h[k].value) + 2;
+        buf_init(&joined, need);
+        ok = true;
+        for (k = i; k < resp->n_headers && ok; k++)
+            if (strcmp(h[k].name, h[i].name) == 0)
+                ok = (k == i || buf_appends(&joined, ", ") == 0) &&
+                     buf_appends(&joined, h[k].value) == 0;
+        v = ok ? evidence_bytes(buf_str(&joined), joined.len) : NULL;
         if (v != NULL)
-            json_object_set_new(o, resp->headers[i].name, v);
+            json_object_set_new(o, h[i].name, v);
+        buf_cleanup(&joined);
     }
-    dbuf_cleanup(&joined);
     return o;
 }
 
@@ -254,9 +205,10 @@ static json_t *response_json(const struct http_response *resp, size_t focus)
     if (focus != EVIDENCE_NO_FOCUS)
         json_object_set_new(o, "offending_offset",
                             json_integer((json_int_t)focus));
-    evidence_set(o, "body",
-                 evidence_excerpt(resp->body.ptr != NULL ? resp->body.ptr : "",
-                                  resp->body.len, focus, EXCERPT_BYTES));
+    evidence_set(
+        o, "body",
+        evidence_excerpt(resp->body.data != NULL ? resp->body.data : "",
+                         resp->body.len, focus, EXCERPT_BYTES));
     ret = o;
 out:
     return ret;

@@ -39,8 +39,9 @@ static void send_prepared(struct conform *c, struct exchange *x,
     http_response_cleanup(&x->resp);
     conform_request(c, &x->req, &x->resp, sink);
     if (!x->req.stream && x->resp.ts == TRANSPORT_OK)
-        x->json = shape_parse(x->resp.body.ptr, x->resp.body.len, x->json_error,
-                              sizeof(x->json_error), &x->json_error_offset);
+        x->json =
+            shape_parse(x->resp.body.data, x->resp.body.len, x->json_error,
+                        sizeof(x->json_error), &x->json_error_offset);
 }
 
 /* Fills the request fields shared by both ways of sending. */
@@ -152,23 +153,23 @@ json_t *chat_body(const char *model, const char *text, long max_tokens)
 
 /* Appends "/models/" and the percent-encoded id to out, so that ids with '/'
  * or ':' stay one path segment. */
-int models_path(const char *id, struct dbuf *out)
+int models_path(const char *id, struct buf *out)
 {
     static const char hex[] = "0123456789ABCDEF";
     const unsigned char *p = (const unsigned char *)id;
     char esc[3];
-    int err = dbuf_adds(out, "/models/");
+    int err = buf_appends(out, "/models/");
 
     for (; *p != '\0' && err == 0; p++) {
         if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
             (*p >= '0' && *p <= '9') || *p == '-' || *p == '.' || *p == '_' ||
             *p == '~') {
-            err = dbuf_add(out, p, 1);
+            err = buf_append(out, p, 1);
         } else {
             esc[0] = '%';
             esc[1] = hex[*p >> 4];
             esc[2] = hex[*p & 15];
-            err = dbuf_add(out, esc, 3);
+            err = buf_append(out, esc, 3);
         }
     }
     return err;

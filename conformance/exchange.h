@@ -9,7 +9,7 @@
 #include <jansson.h>
 
 #include "conform.h"
-#include "dbuf.h"
+#include "buf.h"
 #include "transport.h"
 
 struct exchange {
@@ -51,6 +51,6 @@ bool exchange_expect_error(struct conform *c, const struct check_def *d,
 json_t *chat_body(const char *model, const char *text, long max_tokens);
 /* Appends "/models/" and the percent-encoded id to out, so that ids with
  * '/' or ':' stay one path segment. Returns 0 or -1 when out is full. */
-int models_path(const char *id, struct dbuf *out);
+int models_path(const char *id, struct buf *out);
 
 #endif

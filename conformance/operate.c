@@ -176,7 +176,8 @@ static int run(const struct options *o)
     if (o->verbose)
         conform_log_to(c, stderr);
     if (conform_run(c, &cause) != 0) {
-        fprintf(stderr, "nexus-conform: %s\n", cause);
+        fprintf(stderr, "nexus-conform: %s\n",
+                cause != NULL ? cause : "out of memory");
         goto out;
     }
     ran = true;

@@ -8,12 +8,14 @@
 #include <string.h>
 
 #include "conform.h"
-#include "dbuf.h"
+#include "buf.h"
 #include "parse.h"
 
 #define DEFAULT_TIMEOUT_S 30.0
 #define DEFAULT_STREAM_TIMEOUT_S 120.0
 #define DEFAULT_MAX_BYTES ((size_t)8 << 20)
+/* A usage error is one line; an argument quoted in it is cut here. */
+#define USAGE_MESSAGE_MAX 1000
 
 /* Sets *cause to a new formatted message and returns OPTIONS_ERROR. */
 static enum options_action usage_error(char **cause, const char *fmt, ...)
@@ -22,14 +24,18 @@ static enum options_action usage_error(char **cause, const char *fmt, ...)
 /* Builds the message of a usage error. */
 static enum options_action usage_error(char **cause, const char *fmt, ...)
 {
-    struct dbuf b;
+    struct buf b;
     va_list ap;
+    int err;
 
-    dbuf_init(&b, 1024);
+    /* An argument quoted in the message is cut, not the message lost. */
+    buf_init(&b, USAGE_MESSAGE_MAX + 3);
     va_start(ap, fmt);
-    dbuf_vaddf(&b, fmt, ap);
+    err = buf_vappendf_cut(&b, USAGE_MESSAGE_MAX, fmt, ap);
     va_end(ap);
-    *cause = dbuf_take(&b);
+    if (err == 0)
+        *cause = buf_take(&b, NULL);
+    buf_cleanup(&b);
     return OPTIONS_ERROR;
 }
 

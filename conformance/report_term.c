@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "utf8.h"
+
 /* With --verbose, evidence is a hint, not the record (the JSON report is):
  * this many lines of it, each cut at this many bytes. */
 #define TERM_EVIDENCE_LINES 24
@@ -96,12 +98,8 @@ static void evidence_write(FILE *out, const json_t *ev)
         }
         fputs("          ", out);
         if (len > TERM_LINE_MAX) {
-            size_t cut = TERM_LINE_MAX;
-
-            /* Back up to the start of a UTF-8 sequence. */
-            while (cut > 0 && ((unsigned char)line[cut] & 0xC0) == 0x80)
-                cut--;
-            term_putn(out, line, cut);
+            /* Not inside a UTF-8 sequence. */
+            term_putn(out, line, utf8_trim_partial(line, TERM_LINE_MAX));
             fputs("...", out);
         } else {
             term_putn(out, line, len);

@@ -6,6 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
+#include "utf8.h"
+
 /* A run has a few hundred checks; this only stops a runaway loop. */
 #define RESULTS_MAX 100000
 /* A message is one sentence; server bytes quoted in it are cut here. */
@@ -13,100 +16,10 @@
 /* Evidence nested deeper than this is hostile or cyclic; it is replaced. */
 #define RESULTS_EVIDENCE_DEPTH 64
 
-/* Returns the length (1-4) of the well-formed UTF-8 sequence that starts at
- * s, with n bytes available, or 0 if none starts there. */
-static size_t utf8_seq_len(const unsigned char *s, size_t n)
-{
-    size_t len = 0, need, i;
-    unsigned char lo = 0x80, hi = 0xBF;
-
-    if (n == 0)
-        goto out;
-    if (s[0] < 0x80) {
-        len = 1;
-        goto out;
-    }
-    if (s[0] >= 0xC2 && s[0] <= 0xDF) {
-        need = 1;
-    } else if (s[0] >= 0xE0 && s[0] <= 0xEF) {
-        need = 2;
-        if (s[0] == 0xE0)
-            lo = 0xA0; /* overlong */
-        else if (s[0] == 0xED)
-            hi = 0x9F; /* surrogates */
-    } else if (s[0] >= 0xF0 && s[0] <= 0xF4) {
-        need = 3;
-        if (s[0] == 0xF0)
-            lo = 0x90; /* overlong */
-        else if (s[0] == 0xF4)
-            hi = 0x8F; /* past U+10FFFF */
-    } else {
-        goto out;
-    }
-    if (n <= need)
-        goto out;
-    for (i = 1; i <= need; i++) {
-        if (s[i] < lo || s[i] > hi)
-            goto out;
-        lo = 0x80;
-        hi = 0xBF;
-    }
-    len = need + 1;
-out:
-    return len;
-}
-
-/* True if the n bytes at s are all well-formed UTF-8. */
-static bool utf8_valid(const char *s, size_t n)
-{
-    const unsigned char *u = (const unsigned char *)s;
-    size_t i = 0, k = 1;
-
-    while (i < n && k > 0) {
-        k = utf8_seq_len(u + i, n - i);
-        i += k;
-    }
-    return i >= n;
-}
-
-/* Copies the n bytes at s as valid UTF-8 and stores the copy's length. */
-static char *utf8_clean_n(const char *s, size_t n, size_t *out_len)
-{
-    static const char replacement[] = "\xEF\xBF\xBD";
-    const unsigned char *u = (const unsigned char *)s;
-    char *out = NULL;
-    size_t i = 0, o = 0, k;
-
-    /* Each bad byte grows to the three bytes of U+FFFD. */
-    if (n > (SIZE_MAX - 1) / 3)
-        goto out;
-    out = malloc(n * 3 + 1);
-    if (out == NULL)
-        goto out;
-    while (i < n) {
-        k = utf8_seq_len(u + i, n - i);
-        if (k == 0) {
-            memcpy(out + o, replacement, 3);
-            o += 3;
-            i++;
-        } else {
-            memcpy(out + o, s + i, k);
-            o += k;
-            i += k;
-        }
-    }
-    out[o] = '\0';
-    *out_len = o;
-out:
-    return out;
-}
-
 /* Copies a cleaned string for public use. */
 char *results_utf8_clean(const char *s, size_t len)
 {
-    size_t n;
-
-    return utf8_clean_n(s != NULL ? s : "", s != NULL ? len : 0, &n);
+    return utf8_scrub_dup(s != NULL ? s : "", s != NULL ? len : 0, NULL);
 }
 
 /* Copies a C string (NULL reads as "") as valid UTF-8. */
@@ -115,61 +28,21 @@ static char *text_dup(const char *s)
     return results_utf8_clean(s, s != NULL ? strlen(s) : 0);
 }
 
-/* Returns how many of the first n bytes of s to keep so that a cut there
- * does not split a UTF-8 sequence. */
-static size_t utf8_cut(const char *s, size_t n)
-{
-    const unsigned char *u = (const unsigned char *)s;
-    size_t j = n, keep = n;
-
-    /* Walk back over continuation bytes to the lead byte, at most three. */
-    while (j > 0 && n - j < 3 && (u[j - 1] & 0xC0) == 0x80)
-        j--;
-    if (j > 0 && u[j - 1] >= 0xC0) {
-        size_t want = u[j - 1] >= 0xF0 ? 4 : u[j - 1] >= 0xE0 ? 3 : 2;
-
-        if (n - (j - 1) < want)
-            keep = j - 1; /* the sequence was cut short: drop it whole */
-    }
-    return keep;
-}
-
 /* Formats the message, cut to RESULTS_MESSAGE_MAX bytes, as valid UTF-8. */
 __attribute__((format(printf, 1, 0))) static char *
 message_format(const char *fmt, va_list ap)
 {
-    char *raw = NULL, *msg = NULL;
-    va_list cp;
-    int n;
-    size_t len;
-    bool cut;
+    char *msg;
+    struct buf raw;
 
-    if (fmt == NULL) {
+    buf_init(&raw, RESULTS_MESSAGE_MAX + 3);
+    if (fmt == NULL)
         msg = text_dup("");
-        goto out;
-    }
-    va_copy(cp, ap);
-    n = vsnprintf(NULL, 0, fmt, cp);
-    va_end(cp);
-    if (n < 0) {
+    else if (buf_vappendf_cut(&raw, RESULTS_MESSAGE_MAX, fmt, ap) != 0)
         msg = text_dup("(the message could not be formatted)");
-        goto out;
-    }
-    cut = (size_t)n > RESULTS_MESSAGE_MAX;
-    len = cut ? RESULTS_MESSAGE_MAX : (size_t)n;
-    /* Room for "..." after a cut. */
-    raw = malloc(len + 4);
-    if (raw == NULL)
-        goto out;
-    vsnprintf(raw, len + 1, fmt, ap);
-    if (cut) {
-        len = utf8_cut(raw, len);
-        memcpy(raw + len, "...", 4);
-        len += 3;
-    }
-    msg = results_utf8_clean(raw, len);
-out:
-    free(raw);
+    else
+        msg = results_utf8_clean(buf_str(&raw), raw.len);
+    buf_cleanup(&raw);
     return msg;
 }
 
@@ -221,7 +94,7 @@ static json_t *evidence_copy(json_t *v, int depth)
         goto out;
     }
     if (json_is_string(v)) {
-        text = utf8_clean_n(json_string_value(v), json_string_length(v), &n);
+        text = utf8_scrub_dup(json_string_value(v), json_string_length(v), &n);
         if (text != NULL)
             out = json_stringn(text, n);
     } else if (json_is_object(v)) {
@@ -231,7 +104,7 @@ static json_t *evidence_copy(json_t *v, int depth)
         json_object_keylen_foreach(v, key, key_len, child)
         {
             free(text);
-            text = utf8_clean_n(key, key_len, &n);
+            text = utf8_scrub_dup(key, key_len, &n);
             if (text == NULL ||
                 json_object_setn_new(copy, text, n,
                                      evidence_copy(child, depth + 1)) != 0)

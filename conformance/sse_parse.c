@@ -5,6 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
+#include "utf8.h"
+
 /* The spec decodes the stream as UTF-8 and replaces bad sequences; a
  * conformance runner wants the bytes the server sent, so this parser keeps
  * them untouched and only records (stats.invalid_utf8) that some were bad.
@@ -26,14 +29,6 @@ enum parser_state {
     PARSER_FINISHED, /* sse_parser_finish ran */
 };
 
-/* A byte buffer that always keeps room for a terminating NUL, so values can
- * be lent to the callback as C strings. */
-struct sbuf {
-    char *p;
-    size_t len;
-    size_t cap;
-};
-
 static const unsigned char utf8_bom[3] = {0xEF, 0xBB, 0xBF};
 
 struct sse_parser {
@@ -50,13 +45,13 @@ struct sse_parser {
 
     uint64_t pos;    /* stream offset of the next byte to interpret */
     bool pending_cr; /* the last byte was a CR: a LF next belongs to it */
-    struct sbuf line;
+    struct buf line;
 
     /* The event block being read: from its first line to its blank line. */
     bool block_open;
     uint64_t block_start;
-    struct sbuf data;
-    struct sbuf type;
+    struct buf data;
+    struct buf type;
     bool has_type;
     bool has_id;
     bool has_retry;
@@ -64,97 +59,17 @@ struct sse_parser {
     unsigned data_lines;
 
     /* Stream-wide state that outlives events, as the spec says. */
-    struct sbuf last_id;
+    struct buf last_id;
     uint64_t retry; /* the last valid retry value, 0 until one comes */
 
-    /* Incremental UTF-8 check: continuation bytes still owed and the range
-     * the next one must fall in (narrower after E0, ED, F0 and F4). */
-    unsigned utf8_need;
-    unsigned char utf8_lo;
-    unsigned char utf8_hi;
+    struct utf8_stream utf8; /* the UTF-8 check, across feeds */
 };
 
-/* Appends n bytes to b unless that would take it past max bytes. */
-static int sbuf_append(struct sbuf *b, const char *s, size_t n, size_t max)
-{
-    int err = -1;
-    size_t want, ncap;
-    char *np;
-
-    if (b->len > max || n > max - b->len || n >= SIZE_MAX - b->len)
-        goto out;
-    want = b->len + n + 1;
-    if (want > b->cap) {
-        ncap = b->cap ? b->cap : 64;
-        while (ncap < want)
-            ncap = ncap > SIZE_MAX / 2 ? want : ncap * 2;
-        np = realloc(b->p, ncap);
-        if (np == NULL)
-            goto out;
-        b->p = np;
-        b->cap = ncap;
-    }
-    if (n > 0)
-        memcpy(b->p + b->len, s, n);
-    b->len += n;
-    b->p[b->len] = '\0';
-    err = 0;
-out:
-    return err;
-}
-
-/* Replaces the contents of b with the n bytes at s. */
-static int sbuf_set(struct sbuf *b, const char *s, size_t n, size_t max)
-{
-    b->len = 0;
-    if (b->p != NULL)
-        b->p[0] = '\0';
-    return sbuf_append(b, s, n, max);
-}
-
-/* Lends the contents as a C string; an unused buffer reads as "". */
-static const char *sbuf_str(const struct sbuf *b)
-{
-    return b->p != NULL ? b->p : "";
-}
-
 /* Advances the UTF-8 check by one byte of the stream. */
-static void utf8_step(struct sse_parser *p, unsigned char c)
+static void parser_utf8(struct sse_parser *p, unsigned char c)
 {
-    if (p->utf8_need > 0) {
-        if (c >= p->utf8_lo && c <= p->utf8_hi) {
-            p->utf8_need--;
-            p->utf8_lo = 0x80;
-            p->utf8_hi = 0xBF;
-            goto out;
-        }
-        /* The sequence broke off; c may still start a good one. */
+    if (!utf8_stream_step(&p->utf8, c))
         p->stats.invalid_utf8 = true;
-        p->utf8_need = 0;
-    }
-    p->utf8_lo = 0x80;
-    p->utf8_hi = 0xBF;
-    if (c < 0x80) {
-        /* ASCII stands alone. */
-    } else if (c >= 0xC2 && c <= 0xDF) {
-        p->utf8_need = 1;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-        p->utf8_need = 2;
-        if (c == 0xE0)
-            p->utf8_lo = 0xA0; /* shorter forms are overlong */
-        else if (c == 0xED)
-            p->utf8_hi = 0x9F; /* D800-DFFF are surrogates */
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        p->utf8_need = 3;
-        if (c == 0xF0)
-            p->utf8_lo = 0x90; /* overlong */
-        else if (c == 0xF4)
-            p->utf8_hi = 0x8F; /* past U+10FFFF */
-    } else {
-        p->stats.invalid_utf8 = true; /* 80-C1 and F5-FF never lead */
-    }
-out:
-    return;
 }
 
 /* Records where the current event block starts when a line opens one. */
@@ -169,10 +84,8 @@ static void block_note_line(struct sse_parser *p)
 /* Forgets the event being built, keeping the stream-wide id and retry. */
 static void block_reset(struct sse_parser *p)
 {
-    p->data.len = 0;
-    p->type.len = 0;
-    if (p->type.p != NULL)
-        p->type.p[0] = '\0';
+    buf_reset(&p->data);
+    buf_reset(&p->type);
     p->has_type = false;
     p->has_id = false;
     p->has_retry = false;
@@ -202,15 +115,14 @@ static int parser_dispatch(struct sse_parser *p)
         goto out;
     }
     /* Every data line appended a LF; the spec drops the last one. */
-    p->data.len--;
-    p->data.p[p->data.len] = '\0';
+    buf_truncate(&p->data, p->data.len - 1);
 
     memset(&ev, 0, sizeof(ev));
-    ev.type = p->type.len > 0 ? p->type.p : "message";
+    ev.type = p->type.len > 0 ? buf_str(&p->type) : "message";
     ev.has_type = p->has_type;
-    ev.data = p->data.p;
+    ev.data = buf_str(&p->data);
     ev.data_len = p->data.len;
-    ev.last_id = sbuf_str(&p->last_id);
+    ev.last_id = buf_str(&p->last_id);
     ev.has_id = p->has_id;
     ev.has_retry = p->has_retry;
     ev.retry = p->retry;
@@ -275,18 +187,20 @@ static int parser_field(struct sse_parser *p, uint64_t at, const char *name,
         p->stats.id_fields++;
     }
     if (field_is(name, name_len, "event")) {
-        if (sbuf_set(&p->type, value, value_len, p->max) != 0)
+        buf_reset(&p->type);
+        if (buf_append(&p->type, value, value_len) != 0)
             goto out;
         p->has_type = true;
     } else if (field_is(name, name_len, "data")) {
         /* The cap counts each line's LF: it is part of the buffer. */
-        if (sbuf_append(&p->data, value, value_len, p->max) != 0 ||
-            sbuf_append(&p->data, "\n", 1, p->max) != 0)
+        if (buf_append(&p->data, value, value_len) != 0 ||
+            buf_append(&p->data, "\n", 1) != 0)
             goto out;
         p->data_lines++;
     } else if (field_is(name, name_len, "id")) {
         if (memchr(value, '\0', value_len) == NULL) {
-            if (sbuf_set(&p->last_id, value, value_len, p->max) != 0)
+            buf_reset(&p->last_id);
+            if (buf_append(&p->last_id, value, value_len) != 0)
                 goto out;
             p->has_id = true;
         }
@@ -307,7 +221,7 @@ out:
 static int parser_line(struct sse_parser *p)
 {
     int rc = 0;
-    const char *s = p->line.p;
+    const char *s = buf_str(&p->line);
     size_t n = p->line.len;
     const char *colon;
     size_t name_len, value_len;
@@ -339,7 +253,7 @@ static int parser_line(struct sse_parser *p)
     /* The line's end byte is already counted in pos. */
     rc = parser_field(p, p->pos - 1 - n, s, name_len, value, value_len);
 out:
-    p->line.len = 0;
+    buf_reset(&p->line);
     return rc;
 }
 
@@ -370,7 +284,7 @@ static int parser_consume(struct sse_parser *p, const unsigned char *s,
                 /* The LF finishes a CRLF whose line was handled at the
                  * CR, so events dispatch without waiting for more bytes. */
                 p->stats.crlf++;
-                utf8_step(p, c);
+                parser_utf8(p, c);
                 p->pos++;
                 i++;
                 continue;
@@ -379,7 +293,7 @@ static int parser_consume(struct sse_parser *p, const unsigned char *s,
         }
         block_note_line(p);
         if (c == '\r' || c == '\n') {
-            utf8_step(p, c);
+            parser_utf8(p, c);
             p->pos++;
             i++;
             if (c == '\r')
@@ -395,10 +309,10 @@ static int parser_consume(struct sse_parser *p, const unsigned char *s,
 
             /* Past the cap only the byte that broke it is consumed. */
             for (k = 0; k < take; k++)
-                utf8_step(p, s[i + k]);
+                parser_utf8(p, s[i + k]);
             p->pos += take;
             if (take > room ||
-                sbuf_append(&p->line, (const char *)s + i, take, p->max) != 0)
+                buf_append(&p->line, (const char *)s + i, take) != 0)
                 rc = -1;
             i += take;
         }
@@ -427,8 +341,11 @@ struct sse_parser *sse_parser_new(size_t max_bytes, sse_event_fn fn, void *ud)
     p->fn = fn;
     p->ud = ud;
     p->state = PARSER_OK;
-    p->utf8_lo = 0x80;
-    p->utf8_hi = 0xBF;
+    buf_init(&p->line, max_bytes);
+    buf_init(&p->data, max_bytes);
+    buf_init(&p->type, max_bytes);
+    buf_init(&p->last_id, max_bytes);
+    utf8_stream_init(&p->utf8);
 out:
     return p;
 }
@@ -437,10 +354,10 @@ out:
 void sse_parser_free(struct sse_parser *p)
 {
     if (p != NULL) {
-        free(p->line.p);
-        free(p->data.p);
-        free(p->type.p);
-        free(p->last_id.p);
+        buf_cleanup(&p->line);
+        buf_cleanup(&p->data);
+        buf_cleanup(&p->type);
+        buf_cleanup(&p->last_id);
         free(p);
     }
 }
@@ -492,10 +409,8 @@ bool sse_parser_finish(struct sse_parser *p)
         p->pending_cr = false;
         p->stats.cr++;
     }
-    if (p->utf8_need > 0) {
+    if (!utf8_stream_end(&p->utf8))
         p->stats.invalid_utf8 = true; /* the stream ended mid-sequence */
-        p->utf8_need = 0;
-    }
     dropped = p->state == PARSER_FAILED || p->line.len > 0 || p->data.len > 0;
     p->stats.bytes = p->pos;
     p->state = PARSER_FINISHED;

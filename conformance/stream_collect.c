@@ -196,7 +196,7 @@ size_t stream_log_chunks(const struct stream_log *l, size_t *idx, size_t max)
 /* Appends to out the content of choice index, concatenated across the
  * chunks. */
 int stream_log_content(const struct stream_log *l, json_int_t choice,
-                       struct dbuf *out)
+                       struct buf *out)
 {
     json_t *choices, *ch, *content;
     size_t i, k;
@@ -210,8 +210,8 @@ int stream_log_content(const struct stream_log *l, json_int_t choice,
                 continue;
             content = json_object_get(json_object_get(ch, "delta"), "content");
             if (json_is_string(content) &&
-                dbuf_add(out, json_string_value(content),
-                         json_string_length(content)) != 0)
+                buf_append(out, json_string_value(content),
+                           json_string_length(content)) != 0)
                 err = -1;
         }
     }

@@ -9,7 +9,7 @@
 
 #include <jansson.h>
 
-#include "dbuf.h"
+#include "buf.h"
 #include "sse_parse.h"
 #include "transport.h"
 
@@ -66,7 +66,7 @@ size_t stream_log_chunks(const struct stream_log *l, size_t *idx, size_t max);
 /* Appends to out the content of choice index, concatenated across the
  * chunks. Returns 0 or -1 when out is full. */
 int stream_log_content(const struct stream_log *l, json_int_t choice,
-                       struct dbuf *out);
+                       struct buf *out);
 /* The usage object of the last chunk that carries a non-null one, or
  * NULL. Borrowed from l. */
 json_t *stream_log_usage(const struct stream_log *l);

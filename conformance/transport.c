@@ -16,7 +16,7 @@ void http_response_init(struct http_response *r, size_t max_body)
 {
     memset(r, 0, sizeof(*r));
     r->ts = TRANSPORT_OK;
-    dbuf_init(&r->body, max_body);
+    buf_init(&r->body, max_body);
 }
 
 /* Frees what the response holds; it is empty afterwards. */
@@ -31,7 +31,7 @@ void http_response_cleanup(struct http_response *r)
     free(r->headers);
     r->headers = NULL;
     r->n_headers = 0;
-    dbuf_cleanup(&r->body);
+    buf_cleanup(&r->body);
     free(r->url);
     r->url = NULL;
 }

@@ -6,7 +6,12 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "dbuf.h"
+#include "buf.h"
+
+/* The longest Authorization value the runner builds: more than any key a
+ * command line or the environment can carry (Linux caps one string at
+ * 128 KiB), so a key is never cut. */
+#define TRANSPORT_AUTH_MAX ((size_t)1 << 20)
 
 /* What the runner asks for. Every pointer is borrowed from the caller. */
 struct http_request {
@@ -43,8 +48,8 @@ struct http_response {
     long status;     /* 0 when no status line arrived */
     struct http_header *headers;
     size_t n_headers;
-    struct dbuf body; /* the raw bytes, kept for evidence */
-    char *url;        /* the URL that was asked */
+    struct buf body; /* the raw bytes, kept for evidence */
+    char *url;       /* the URL that was asked */
     double elapsed_ms;
 };
 

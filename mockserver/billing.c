@@ -65,25 +65,69 @@ int64_t billing_cost(const struct fx_model *m, uint64_t prompt_tokens,
     return in + out;
 }
 
-int billing_charge(struct billing *b, size_t key, int64_t cost, uint64_t now_ms)
+int billing_reserve(struct billing *b, size_t key, int64_t cost,
+                    struct billing_hold *hold)
 {
     int err = -1;
     struct billing_account *a;
+    int64_t available;
 
+    memset(hold, 0, sizeof(*hold));
     if (key >= b->n || cost < 0)
         return -1;
     pthread_mutex_lock(&b->lock);
     a = &b->accounts[key];
-    if (a->balance <= 0 || a->balance < cost || a->spent > INT64_MAX - cost)
+    available = a->balance - a->reserved;
+    /* spent can take every reservation: settling never overflows. */
+    if (available <= 0 || available < cost ||
+        a->spent > INT64_MAX - a->reserved - cost)
         goto out;
-    a->balance -= cost;
-    a->spent += cost;
-    if (now_ms > a->last_updated_ms)
-        a->last_updated_ms = now_ms;
+    a->reserved += cost;
+    hold->active = true;
+    hold->key = key;
+    hold->amount = cost;
     err = 0;
 out:
     pthread_mutex_unlock(&b->lock);
     return err;
+}
+
+/* Ends a hold, charging charge (0..amount) of it at now_ms if it is
+ * settled. Returns what was charged. */
+static int64_t hold_end(struct billing *b, struct billing_hold *hold,
+                        int64_t charge, bool settled, uint64_t now_ms)
+{
+    struct billing_account *a;
+
+    if (!hold->active)
+        return 0;
+    if (charge < 0)
+        charge = 0;
+    if (charge > hold->amount)
+        charge = hold->amount;
+    pthread_mutex_lock(&b->lock);
+    a = &b->accounts[hold->key];
+    a->reserved -= hold->amount;
+    if (settled) {
+        a->balance -= charge;
+        a->spent += charge;
+        if (now_ms > a->last_updated_ms)
+            a->last_updated_ms = now_ms;
+    }
+    pthread_mutex_unlock(&b->lock);
+    memset(hold, 0, sizeof(*hold));
+    return charge;
+}
+
+int64_t billing_settle(struct billing *b, struct billing_hold *hold,
+                       int64_t cost, uint64_t now_ms)
+{
+    return hold_end(b, hold, cost, true, now_ms);
+}
+
+void billing_release(struct billing *b, struct billing_hold *hold)
+{
+    hold_end(b, hold, 0, false, 0);
 }
 
 int billing_get(struct billing *b, size_t key, struct billing_account *out)

@@ -1,23 +1,76 @@
 /* chat: POST /v1/chat/completions, JSON or streamed. Checks run in the
  * documented order: (auth in the router) validation, model lookup, rate
  * limit, balance. */
+#include "chat.h"
+
 #include <inttypes.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "billing.h"
 #include "buf.h"
 #include "clock.h"
 #include "fixtures.h"
+#include "ratelimit.h"
 #include "reply.h"
 #include "router.h"
 #include "routes.h"
 #include "sse.h"
+#include "tokenize.h"
 #include "validate.h"
 
-/* Returns a new reference to the non-streamed chat.completion object. */
-static json_t *completion_json(const struct completion *c)
+/* Returns a new reference to a text as JSON: a string, or null when absent. */
+static json_t *text_json(const struct reply_text *t)
+{
+    return t->text != NULL ? json_stringn(t->text, t->len) : json_null();
+}
+
+/* Returns a new reference to the tool_calls array of a message. */
+static json_t *tool_calls_json(const struct reply_choice *ch)
+{
+    json_t *calls = json_array();
+    size_t k;
+
+    for (k = 0; calls != NULL && k < ch->ntool_calls; k++) {
+        const struct reply_tool_call *call = &ch->tool_calls[k];
+
+        if (json_array_append_new(
+                calls,
+                json_pack("{s:s, s:s, s:{s:s, s:o}}", "id", call->id, "type",
+                          "function", "function", "name", call->name,
+                          "arguments", text_json(&call->arguments))) != 0) {
+            json_decref(calls);
+            calls = NULL;
+        }
+    }
+    return calls;
+}
+
+/* Returns a new reference to a choice's message: role, content,
+ * reasoning_content (if any), tool_calls (if any), refusal. */
+static json_t *message_json(const struct reply_choice *ch)
+{
+    json_t *m = json_pack("{s:s, s:o}", "role", "assistant", "content",
+                          text_json(&ch->content));
+
+    if (m != NULL && ch->reasoning.text != NULL &&
+        json_object_set_new(m, "reasoning_content",
+                            text_json(&ch->reasoning)) != 0)
+        goto fail;
+    if (m != NULL && ch->ntool_calls > 0 &&
+        json_object_set_new(m, "tool_calls", tool_calls_json(ch)) != 0)
+        goto fail;
+    if (m != NULL && json_object_set_new(m, "refusal", json_null()) != 0)
+        goto fail;
+    return m;
+fail:
+    json_decref(m);
+    return NULL;
+}
+
+json_t *chat_completion_json(const struct completion *c)
 {
     json_t *choices = json_array();
     json_t *o = NULL;
@@ -27,23 +80,13 @@ static json_t *completion_json(const struct completion *c)
         goto out;
     for (i = 0; i < c->n; i++) {
         const struct reply_choice *ch = &c->choices[i];
-        json_t *message, *item;
+        json_t *item = json_pack(
+            "{s:I, s:o, s:o, s:s}", "index", (json_int_t)i, "message",
+            message_json(ch), "logprobs",
+            c->logprobs ? completion_logprobs_json(c, ch, 0, ch->content.ntok)
+                        : json_null(),
+            "finish_reason", ch->finish_reason);
 
-        if (ch->tool_name != NULL)
-            message = json_pack(
-                "{s:s, s:n, s:[{s:s, s:s, s:{s:s, s:s%}}], s:n}", "role",
-                "assistant", "content", "tool_calls", "id", ch->tool_call_id,
-                "type", "function", "function", "name", ch->tool_name,
-                "arguments", ch->content, ch->len, "refusal");
-        else
-            message = json_pack("{s:s, s:s%, s:n}", "role", "assistant",
-                                "content", ch->content, ch->len, "refusal");
-        item =
-            json_pack("{s:I, s:o, s:o, s:s}", "index", (json_int_t)i, "message",
-                      message, "logprobs",
-                      c->logprobs ? completion_logprobs_json(c, ch, 0, ch->ntok)
-                                  : json_null(),
-                      "finish_reason", ch->finish_reason);
         if (json_array_append_new(choices, item) != 0)
             goto out;
     }
@@ -193,7 +236,137 @@ out:
     return NULL;
 }
 
-/* Answers one chat completion request. */
+/* A streamed answer as the HTTP layer sees it: the paced chunk stream (as
+ * sse.c's source), and the money reserved for it until it ends. */
+struct chat_stream {
+    struct source events;
+    struct billing *billing;
+    struct clock *clock;
+    struct billing_hold hold;
+    int64_t cost; /* of the whole completion */
+};
+
+static uint64_t chat_stream_due_ms(void *self)
+{
+    struct chat_stream *cs = self;
+
+    return cs->events.ops->due_ms(cs->events.self);
+}
+
+static enum source_step chat_stream_next(void *self, struct buf *out)
+{
+    struct chat_stream *cs = self;
+
+    return cs->events.ops->next(cs->events.self, out);
+}
+
+static void chat_stream_hurry(void *self)
+{
+    struct chat_stream *cs = self;
+
+    cs->events.ops->hurry(cs->events.self);
+}
+
+/* What a stream that ended as `how` is charged. Today a stream that got
+ * any event out costs its whole completion; billing a cut stream for what
+ * it delivered (how->pieces, how->bytes) is decided here alone. */
+static int64_t chat_stream_charge(const struct chat_stream *cs,
+                                  const struct source_end *how)
+{
+    (void)how;
+    return cs->cost;
+}
+
+/* Settles the stream's money if any event went out, or releases it if none
+ * did (the server could not start it, or the client left first), then
+ * frees the stream. */
+static void chat_stream_end(void *self, const struct source_end *how)
+{
+    struct chat_stream *cs = self;
+
+    if (how->pieces > 0)
+        billing_settle(cs->billing, &cs->hold, chat_stream_charge(cs, how),
+                       clock_wall_ms(cs->clock));
+    else
+        billing_release(cs->billing, &cs->hold);
+    cs->events.ops->end(cs->events.self, how);
+    free(cs);
+}
+
+static const struct source_ops chat_stream_ops = {
+    .due_ms = chat_stream_due_ms,
+    .next = chat_stream_next,
+    .hurry = chat_stream_hurry,
+    .end = chat_stream_end,
+};
+
+int chat_stream_source(struct sse_stream *sse, struct billing *b,
+                       struct clock *clock, struct billing_hold *hold,
+                       int64_t cost, struct source *out)
+{
+    struct source events = sse_stream_source(sse);
+    struct chat_stream *cs = NULL;
+    struct source_end never;
+
+    memset(out, 0, sizeof(*out));
+    if (events.ops != NULL)
+        cs = calloc(1, sizeof(*cs));
+    if (cs == NULL) {
+        memset(&never, 0, sizeof(never));
+        if (events.ops != NULL)
+            events.ops->end(events.self, &never);
+        billing_release(b, hold);
+        return -1;
+    }
+    cs->events = events;
+    cs->billing = b;
+    cs->clock = clock;
+    cs->hold = *hold;
+    cs->cost = cost;
+    memset(hold, 0, sizeof(*hold)); /* the stream holds the money now */
+    out->ops = &chat_stream_ops;
+    out->self = cs;
+    return 0;
+}
+
+/* Puts the answer to *c into resp: the JSON body (settling the hold), or a
+ * stream source that takes *c (leaving it NULL) and the hold, settled when
+ * the stream ends. Returns 0, or -1 (out of memory) with nothing answered
+ * and no money charged: what is left of the hold is the caller's to
+ * release. */
+static int chat_answer(struct app *app, const struct request *req,
+                       const struct fx_model *m, bool stream,
+                       struct completion **c, struct billing_hold *hold,
+                       int64_t cost, struct response *resp)
+{
+    struct sse_pacing pacing;
+    json_t *body;
+
+    if (!stream) {
+        body = chat_completion_json(*c);
+        if (body == NULL)
+            return -1;
+        response_json(resp, 200, body);
+        billing_settle(app->billing, hold, cost, clock_wall_ms(app->clock));
+        return 0;
+    }
+    pacing = pacing_for(m, &app->fx->plans[req->key->plan]);
+    if (chat_stream_source(sse_stream_new(*c, &pacing), app->billing,
+                           app->clock, hold, cost, &resp->source) != 0) {
+        *c = NULL;
+        return -1;
+    }
+    *c = NULL;
+    resp->status = 200;
+    resp->content_type = "text/event-stream";
+    return 0;
+}
+
+/* Answers one chat completion request. The rate limit admits it before the
+ * reply is generated, reserving its prompt tokens and the most the reply
+ * can use; the exact tokens replace the reservation once the reply exists.
+ * Its cost is then reserved from the balance (or 402) and settled when the
+ * answer is made, or released when none is. */
 static void chat_handle(struct app *app, struct request *req,
                         struct response *resp)
 {
@@ -201,12 +374,15 @@ static void chat_handle(struct app *app, struct request *req,
     struct completion *c = NULL;
     const struct fx_model *m;
     struct api_error e;
+    struct rl_hold admitted;
+    struct billing_hold hold;
     json_t *body;
     char id[64];
     int64_t cost;
-    struct sse_pacing pacing;
+    int built;
 
     memset(&creq, 0, sizeof(creq));
+    memset(&hold, 0, sizeof(hold));
     body = parse_body(req, &e);
     if (body == NULL)
         goto fail;
@@ -220,44 +396,41 @@ static void chat_handle(struct app *app, struct request *req,
                       creq.model);
         goto fail;
     }
+    if (router_reserve(app, req,
+                       tokenize_prompt(&creq) + completion_token_bound(&creq),
+                       &admitted, resp) != 0)
+        goto out;
     snprintf(id, sizeof(id), "chatcmpl-%s",
              strncmp(req->request_id, "req_", 4) == 0 ? req->request_id + 4
                                                       : req->request_id);
-    if (completion_build(&creq, id, (int64_t)(clock_wall_ms(app->clock) / 1000),
-                         &c) != 0) {
+    built = completion_build(&creq, id,
+                             (int64_t)(clock_wall_ms(app->clock) / 1000), &c);
+    router_settle(app, req, &admitted,
+                  built == 0 ? c->prompt_tokens + c->completion_tokens : 0,
+                  resp);
+    if (built != 0) {
         api_error_set(&e, API_ERR_SERVER, NULL, NULL,
                       "The server ran out of memory building the reply.");
         goto fail;
     }
-    if (router_admit(app, req, c->prompt_tokens + c->completion_tokens, resp) !=
-        0)
-        goto out;
     cost = billing_cost(m, c->prompt_tokens, c->completion_tokens);
-    if (cost < 0 || billing_charge(app->billing, req->key_index, cost,
-                                   clock_wall_ms(app->clock)) != 0) {
+    if (cost < 0 ||
+        billing_reserve(app->billing, req->key_index, cost, &hold) != 0) {
         api_error_set(&e, API_ERR_INSUFFICIENT_FUNDS, NULL, NULL,
                       "Insufficient balance: this request costs more than "
                       "the account holds. Top up your account to continue.");
         goto fail;
     }
-    if (!creq.stream) {
-        response_json(resp, 200, completion_json(c));
-        goto out;
-    }
-    pacing = pacing_for(m, &app->fx->plans[req->key->plan]);
-    resp->status = 200;
-    resp->source = sse_stream_source(sse_stream_new(c, &pacing));
-    resp->content_type = "text/event-stream";
-    c = NULL;
-    if (resp->source.ops == NULL) {
+    if (chat_answer(app, req, m, creq.stream, &c, &hold, cost, resp) != 0) {
         api_error_set(&e, API_ERR_SERVER, NULL, NULL,
-                      "The server ran out of memory starting the stream.");
+                      "The server ran out of memory answering.");
         goto fail;
     }
     goto out;
 fail:
     response_error(resp, &e);
 out:
+    billing_release(app->billing, &hold); /* a no-op once settled */
     completion_free(c);
     chat_request_cleanup(&creq);
     json_decref(body);

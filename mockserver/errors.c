@@ -3,6 +3,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "utf8.h"
 
@@ -44,8 +45,8 @@ void api_error_set(struct api_error *e, enum api_error_kind kind,
     va_end(ap);
     /* Client text (a path, a parameter name) and a cut at the buffer's end
      * must never make the error body unencodable. */
-    utf8_trim_partial(e->message);
-    utf8_trim_partial(e->param);
+    e->message[utf8_trim_partial(e->message, strlen(e->message))] = '\0';
+    e->param[utf8_trim_partial(e->param, strlen(e->param))] = '\0';
     utf8_scrub(e->message);
     utf8_scrub(e->param);
 }

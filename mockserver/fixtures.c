@@ -3,6 +3,7 @@
 #include "fixtures.h"
 
 #include "buf.h"
+#include "utf8.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -200,11 +201,8 @@ static const char *quote(struct quoted *q, const char *s)
     size_t n = strlen(s), i;
     bool cut = n > FX_QUOTE_MAX;
 
-    if (cut) {
-        n = FX_QUOTE_MAX;
-        while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
-            n--;
-    }
+    if (cut)
+        n = utf8_trim_partial(s, FX_QUOTE_MAX);
     for (i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
         q->s[i] = (c < 0x20 || c == 0x7F) ? '?' : (char)c;

@@ -50,6 +50,12 @@ static int parse_uint(const char *s, unsigned long long min,
     return 0;
 }
 
+int options_parse_uint(const char *s, unsigned long long min,
+                       unsigned long long max, unsigned long long *out)
+{
+    return parse_uint(s, min, max, out);
+}
+
 /* Takes the value of --name VALUE or --name=VALUE; NULL if missing. */
 static const char *take_value(int argc, char **argv, int *i, const char *arg,
                               const char *name)

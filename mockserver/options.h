@@ -30,4 +30,9 @@ enum options_result { OPTIONS_RUN, OPTIONS_EXIT, OPTIONS_ERROR };
 enum options_result options_parse(int argc, char **argv, struct options *o,
                                   FILE *out, char *cause, size_t causelen);
 
+/* Parses a decimal unsigned integer in [min, max] into *out (the parser of
+ * every numeric option; the bench tools use it too). Returns 0 or -1. */
+int options_parse_uint(const char *s, unsigned long long min,
+                       unsigned long long max, unsigned long long *out);
+
 #endif

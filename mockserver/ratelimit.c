@@ -43,11 +43,19 @@ void ratelimit_free(struct ratelimit *rl)
     free(rl);
 }
 
-/* Closes a window whose minute has passed. */
-static void window_roll(struct rl_window *w, uint64_t now_ms)
+/* Brings the window to now_ms and returns the time to count at. Callers
+ * read the clock before taking the lock, so now_ms may be older than a
+ * window another thread has just opened: such a request belongs to that
+ * window and is counted at its start (unclamped, the subtraction below
+ * would wrap and reopen the window, admitting a second budget). A window
+ * whose minute has passed is closed. */
+static uint64_t window_roll(struct rl_window *w, uint64_t now_ms)
 {
+    if (w->open && now_ms < w->start_ms)
+        return w->start_ms;
     if (w->open && now_ms - w->start_ms >= RATELIMIT_WINDOW_MS)
         memset(w, 0, sizeof(*w));
+    return now_ms;
 }
 
 /* What is left of limit after used, never below zero. */
@@ -75,25 +83,29 @@ static void window_state(const struct rl_window *w, const struct rl_limits *lim,
     st->used_tok = w->tokens;
 }
 
-enum rl_verdict ratelimit_admit(struct ratelimit *rl, size_t key,
-                                const struct rl_limits *lim, uint64_t tokens,
-                                uint64_t now_ms, struct rl_state *st)
+enum rl_verdict ratelimit_reserve(struct ratelimit *rl, size_t key,
+                                  const struct rl_limits *lim, uint64_t tokens,
+                                  uint64_t now_ms, struct rl_hold *hold,
+                                  struct rl_state *st)
 {
     enum rl_verdict v = RL_ADMIT;
     struct rl_window *w;
 
+    if (hold != NULL)
+        memset(hold, 0, sizeof(*hold));
     if (key >= rl->nkeys) {
         memset(st, 0, sizeof(*st));
         return RL_ADMIT;
     }
     pthread_mutex_lock(&rl->lock);
     w = &rl->windows[key];
-    window_roll(w, now_ms);
+    now_ms = window_roll(w, now_ms);
     if (lim->requests_per_minute > 0 && w->requests >= lim->requests_per_minute)
         v = RL_REFUSE_REQUESTS;
     else if (lim->tokens_per_minute > 0 && w->tokens > 0 &&
-             w->tokens + tokens > lim->tokens_per_minute)
-        v = RL_REFUSE_TOKENS;
+             (w->tokens > lim->tokens_per_minute ||
+              tokens > lim->tokens_per_minute - w->tokens))
+        v = RL_REFUSE_TOKENS; /* w->tokens + tokens > limit, unwrapped */
     if (v == RL_ADMIT) {
         if (!w->open) {
             w->open = true;
@@ -101,12 +113,49 @@ enum rl_verdict ratelimit_admit(struct ratelimit *rl, size_t key,
         }
         w->requests++;
         w->tokens += tokens;
+        if (hold != NULL) {
+            hold->active = true;
+            hold->key = key;
+            hold->start_ms = w->start_ms;
+            hold->at_ms = now_ms;
+            hold->tokens = tokens;
+        }
     }
     window_state(w, lim, now_ms, st);
     if (v != RL_ADMIT)
         st->retry_after_ms = w->start_ms + RATELIMIT_WINDOW_MS - now_ms;
     pthread_mutex_unlock(&rl->lock);
     return v;
+}
+
+enum rl_verdict ratelimit_admit(struct ratelimit *rl, size_t key,
+                                const struct rl_limits *lim, uint64_t tokens,
+                                uint64_t now_ms, struct rl_state *st)
+{
+    return ratelimit_reserve(rl, key, lim, tokens, now_ms, NULL, st);
+}
+
+void ratelimit_settle(struct ratelimit *rl, const struct rl_limits *lim,
+                      struct rl_hold *hold, uint64_t tokens, uint64_t now_ms,
+                      struct rl_state *st)
+{
+    struct rl_window *w;
+
+    if (!hold->active || hold->key >= rl->nkeys) {
+        memset(st, 0, sizeof(*st));
+        memset(hold, 0, sizeof(*hold));
+        return;
+    }
+    pthread_mutex_lock(&rl->lock);
+    w = &rl->windows[hold->key];
+    now_ms = window_roll(w, now_ms);
+    /* Only this hold's reservation is taken back, so the window holds at
+     * least that much. */
+    if (w->open && w->start_ms == hold->start_ms)
+        w->tokens = w->tokens - hold->tokens + tokens;
+    window_state(w, lim, now_ms, st);
+    pthread_mutex_unlock(&rl->lock);
+    memset(hold, 0, sizeof(*hold));
 }
 
 void ratelimit_peek(struct ratelimit *rl, size_t key,
@@ -121,7 +170,7 @@ void ratelimit_peek(struct ratelimit *rl, size_t key,
     }
     pthread_mutex_lock(&rl->lock);
     w = &rl->windows[key];
-    window_roll(w, now_ms);
+    now_ms = window_roll(w, now_ms);
     window_state(w, lim, now_ms, st);
     pthread_mutex_unlock(&rl->lock);
 }

@@ -31,16 +31,43 @@ struct rl_state {
 
 enum rl_verdict { RL_ADMIT, RL_REFUSE_REQUESTS, RL_REFUSE_TOKENS };
 
+/* What an admitted request holds in its key's window between
+ * ratelimit_reserve and ratelimit_settle: tokens counted before the exact
+ * number is known. Plain data the caller keeps. */
+struct rl_hold {
+    bool active;
+    size_t key;
+    uint64_t start_ms; /* the window it was counted in */
+    uint64_t at_ms;    /* when it was counted (clamped into that window) */
+    uint64_t tokens;   /* counted so far */
+};
+
 /* Returns a limiter for nkeys keys (identified by index), or NULL on OOM. */
 struct ratelimit *ratelimit_new(size_t nkeys);
 /* Frees rl; NULL is a no-op. */
 void ratelimit_free(struct ratelimit *rl);
 /* Counts one request of `tokens` tokens for key at now_ms if the budgets
  * allow it, and reports the key's standing in *st either way. A window opens
- * with a key's first request and lasts RATELIMIT_WINDOW_MS. Thread-safe. */
+ * with a key's first request and lasts RATELIMIT_WINDOW_MS. A now_ms older
+ * than the key's open window (a clock read before another thread opened
+ * it) counts as that window's start. Thread-safe. */
 enum rl_verdict ratelimit_admit(struct ratelimit *rl, size_t key,
                                 const struct rl_limits *lim, uint64_t tokens,
                                 uint64_t now_ms, struct rl_state *st);
+/* Like ratelimit_admit, but the tokens are a reservation (the most the
+ * request can use): when admitted, *hold records it for ratelimit_settle;
+ * refused, *hold is empty. */
+enum rl_verdict ratelimit_reserve(struct ratelimit *rl, size_t key,
+                                  const struct rl_limits *lim, uint64_t tokens,
+                                  uint64_t now_ms, struct rl_hold *hold,
+                                  struct rl_state *st);
+/* Replaces the hold's reservation by the tokens the request used, if its
+ * window is still open (a window that has ended took the reservation with
+ * it), and reports the key's standing at now_ms in *st. Empties *hold; an
+ * empty hold counts nothing. Thread-safe. */
+void ratelimit_settle(struct ratelimit *rl, const struct rl_limits *lim,
+                      struct rl_hold *hold, uint64_t tokens, uint64_t now_ms,
+                      struct rl_state *st);
 /* Reports the key's standing without counting anything. Thread-safe. */
 void ratelimit_peek(struct ratelimit *rl, size_t key,
                     const struct rl_limits *lim, uint64_t now_ms,

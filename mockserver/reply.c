@@ -204,28 +204,44 @@ static size_t stop_at(const struct chat_request *req, const char *text,
     return cut;
 }
 
-/* Fills the choice's text (taken) cut to max_tokens, noting token ends. */
-static int cut_tokens(const struct chat_request *req, char *text, size_t len,
-                      struct reply_choice *c)
+/* Takes text (len bytes of a buffer of at least len + 1) into t, noting
+ * its token ends, cut after max tokens. Returns 1 if it was cut, 0 if it is
+ * whole, -1 on OOM; t owns text in every case. */
+static int text_take(struct reply_text *t, char *text, size_t len, uint64_t max)
 {
     size_t pos = 0, cap = (size_t)tokenize_count(text, len);
+    int cut = 0;
 
     text[len] = '\0';
-    c->content = text;
-    c->tok_end = malloc((cap ? cap : 1) * sizeof(*c->tok_end));
-    if (c->tok_end == NULL)
+    t->text = text;
+    t->tok_end = malloc((cap ? cap : 1) * sizeof(*t->tok_end));
+    if (t->tok_end == NULL)
         return -1;
     while (pos < len) {
-        if (req->has_max_tokens && c->ntok >= (uint64_t)req->max_tokens) {
-            c->finish_reason = "length";
+        if (t->ntok >= max) {
+            cut = 1;
             break;
         }
         pos = tokenize_next(text, len, pos);
-        c->tok_end[c->ntok++] = pos;
+        t->tok_end[t->ntok++] = pos;
     }
-    c->len = c->ntok ? c->tok_end[c->ntok - 1] : 0;
-    text[c->len] = '\0';
-    return 0;
+    t->len = t->ntok ? t->tok_end[t->ntok - 1] : 0;
+    text[t->len] = '\0';
+    return cut;
+}
+
+/* Fills t with text (taken) cut to max_tokens; a cut makes *finish
+ * "length". */
+static int cut_tokens(const struct chat_request *req, char *text, size_t len,
+                      struct reply_text *t, const char **finish)
+{
+    int rc =
+        text_take(t, text, len,
+                  req->has_max_tokens ? (uint64_t)req->max_tokens : UINT64_MAX);
+
+    if (rc == 1)
+        *finish = "length";
+    return rc < 0 ? -1 : 0;
 }
 
 /* Fills choice `index`: a tool call, structured JSON, or prose. */
@@ -239,18 +255,26 @@ static int choice_build(const struct chat_request *req, unsigned index,
 
     if (tool != NULL) {
         const json_t *params = json_object_get(tool, "parameters");
+        struct reply_tool_call *call = calloc(1, sizeof(*call));
+        char id[40];
 
-        c->tool_name = strdup(json_string_value(json_object_get(tool, "name")));
-        snprintf(c->tool_call_id, sizeof(c->tool_call_id), "call_%016llx",
+        if (call == NULL)
+            return -1;
+        c->tool_calls = call; /* c owns it now */
+        c->ntool_calls = 1;
+        call->name = strdup(json_string_value(json_object_get(tool, "name")));
+        snprintf(id, sizeof(id), "call_%016llx",
                  (unsigned long long)lexicon_rand(&state));
+        call->id = strdup(id);
         text = params ? dump_take(sample_from_schema(params, params, &state))
                       : strdup("{}");
-        if (c->tool_name == NULL || text == NULL) {
+        if (call->name == NULL || call->id == NULL || text == NULL) {
             free(text);
             return -1;
         }
         c->finish_reason = "tool_calls";
-        return cut_tokens(req, text, strlen(text), c);
+        return cut_tokens(req, text, strlen(text), &call->arguments,
+                          &c->finish_reason);
     }
     c->finish_reason = "stop";
     text = structured_text(req, index, &oom);
@@ -258,40 +282,94 @@ static int choice_build(const struct chat_request *req, unsigned index,
         return -1;
     if (text == NULL && (text = reply_text(req, index)) == NULL)
         return -1;
-    return cut_tokens(req, text, stop_at(req, text, strlen(text)), c);
+    return cut_tokens(req, text, stop_at(req, text, strlen(text)), &c->content,
+                      &c->finish_reason);
+}
+
+/* Returns a completion answering req with n empty choices, or NULL. */
+static struct completion *completion_alloc(const struct chat_request *req,
+                                           const char *id, int64_t created,
+                                           unsigned n)
+{
+    struct completion *c = calloc(1, sizeof(*c));
+
+    if (c == NULL)
+        return NULL;
+    snprintf(c->id, sizeof(c->id), "%s", id);
+    c->created = created;
+    c->n = n;
+    c->include_usage = req->stream && req->include_usage;
+    c->logprobs = req->logprobs;
+    c->top_logprobs = req->top_logprobs;
+    c->model = strdup(req->model);
+    c->choices = calloc(n, sizeof(*c->choices));
+    if (c->model == NULL || c->choices == NULL) {
+        completion_free(c);
+        c = NULL;
+    }
+    return c;
+}
+
+/* Counts the completion tokens of every choice: reasoning, content and
+ * tool-call arguments. */
+static void completion_count(struct completion *c)
+{
+    unsigned i;
+    size_t k;
+
+    c->completion_tokens = 0;
+    c->reasoning_tokens = 0;
+    for (i = 0; i < c->n; i++) {
+        const struct reply_choice *ch = &c->choices[i];
+
+        c->reasoning_tokens += ch->reasoning.ntok;
+        c->completion_tokens += ch->reasoning.ntok + ch->content.ntok;
+        for (k = 0; k < ch->ntool_calls; k++)
+            c->completion_tokens += ch->tool_calls[k].arguments.ntok;
+    }
+}
+
+/* Sets c's usage (the given one, or counted) and hands c to *out.
+ * Returns 0, or -1 when c is NULL (it could not be made). */
+static int completion_finish(struct completion *c,
+                             const struct chat_request *req,
+                             const struct reply_usage *usage,
+                             struct completion **out)
+{
+    if (c == NULL)
+        return -1;
+    if (usage != NULL) {
+        c->prompt_tokens = usage->prompt_tokens;
+        c->completion_tokens = usage->completion_tokens;
+        c->reasoning_tokens = usage->reasoning_tokens;
+    } else {
+        completion_count(c);
+        c->prompt_tokens = tokenize_prompt(req);
+    }
+    *out = c;
+    return 0;
 }
 
 int completion_build(const struct chat_request *req, const char *id,
                      int64_t created, struct completion **out)
 {
-    int err = -1;
+    struct completion *c =
+        completion_alloc(req, id, created, req->n ? req->n : 1);
     unsigned i;
-    struct completion *c = calloc(1, sizeof(*c));
 
-    if (c == NULL)
-        goto out;
-    snprintf(c->id, sizeof(c->id), "%s", id);
-    c->created = created;
-    c->n = req->n ? req->n : 1;
-    c->include_usage = req->stream && req->include_usage;
-    c->logprobs = req->logprobs;
-    c->top_logprobs = req->top_logprobs;
-    c->model = strdup(req->model);
-    c->choices = calloc(c->n, sizeof(*c->choices));
-    if (c->model == NULL || c->choices == NULL)
-        goto out;
-    for (i = 0; i < c->n; i++) {
-        if (choice_build(req, i, &c->choices[i]) != 0)
-            goto out;
-        c->completion_tokens += c->choices[i].ntok;
-    }
-    c->prompt_tokens = tokenize_prompt(req);
-    *out = c;
-    c = NULL;
-    err = 0;
-out:
-    completion_free(c);
-    return err;
+    for (i = 0; c != NULL && i < c->n; i++)
+        if (choice_build(req, i, &c->choices[i]) != 0) {
+            completion_free(c);
+            c = NULL;
+        }
+    return completion_finish(c, req, NULL, out);
+}
+
+/* Frees what t owns. */
+static void text_cleanup(struct reply_text *t)
+{
+    free(t->text);
+    free(t->tok_end);
 }
 
 void completion_free(struct completion *c)
@@ -301,9 +379,17 @@ void completion_free(struct completion *c)
     if (c == NULL)
         return;
     for (i = 0; c->choices != NULL && i < c->n; i++) {
-        free(c->choices[i].content);
-        free(c->choices[i].tok_end);
-        free(c->choices[i].tool_name);
+        struct reply_choice *ch = &c->choices[i];
+        size_t k;
+
+        text_cleanup(&ch->reasoning);
+        text_cleanup(&ch->content);
+        for (k = 0; k < ch->ntool_calls; k++) {
+            free(ch->tool_calls[k].id);
+            free(ch->tool_calls[k].name);
+            text_cleanup(&ch->tool_calls[k].arguments);
+        }
+        free(ch->tool_calls);
     }
     free(c->choices);
     free(c->model);
@@ -312,10 +398,19 @@ void completion_free(struct completion *c)
 
 json_t *completion_usage_json(const struct completion *c)
 {
-    return json_pack("{s:I, s:I, s:I}", "prompt_tokens",
-                     (json_int_t)c->prompt_tokens, "completion_tokens",
-                     (json_int_t)c->completion_tokens, "total_tokens",
-                     (json_int_t)(c->prompt_tokens + c->completion_tokens));
+    json_t *u = json_pack(
+        "{s:I, s:I, s:I}", "prompt_tokens", (json_int_t)c->prompt_tokens,
+        "completion_tokens", (json_int_t)c->completion_tokens, "total_tokens",
+        (json_int_t)(c->prompt_tokens + c->completion_tokens));
+
+    if (u != NULL && c->reasoning_tokens > 0 &&
+        json_object_set_new(u, "completion_tokens_details",
+                            json_pack("{s:I}", "reasoning_tokens",
+                                      (json_int_t)c->reasoning_tokens)) != 0) {
+        json_decref(u);
+        u = NULL;
+    }
+    return u;
 }
 
 /* Returns a new {"token","logprob","bytes"} object. */
@@ -336,15 +431,16 @@ static json_t *logprob_entry(const char *tok, size_t len, double logprob)
 static json_t *token_logprobs(const struct completion *c,
                               const struct reply_choice *ch, size_t k)
 {
-    size_t from = k ? ch->tok_end[k - 1] : 0, len = ch->tok_end[k] - from;
-    uint64_t state = lexicon_hash(LEXICON_HASH_INIT, ch->content + from, len);
+    const struct reply_text *t = &ch->content;
+    size_t from = k ? t->tok_end[k - 1] : 0, len = t->tok_end[k] - from;
+    uint64_t state = lexicon_hash(LEXICON_HASH_INIT, t->text + from, len);
     double chosen, alt;
     json_t *entry, *top;
     unsigned i;
 
     state = lexicon_hash(state, &k, sizeof(k));
     chosen = -(double)(lexicon_rand(&state) % 512) / 4096.0;
-    entry = logprob_entry(ch->content + from, len, chosen);
+    entry = logprob_entry(t->text + from, len, chosen);
     top = json_array();
     if (entry == NULL || top == NULL ||
         json_object_set_new(entry, "top_logprobs", top) != 0) {
@@ -352,8 +448,7 @@ static json_t *token_logprobs(const struct completion *c,
         return NULL;
     }
     if (c->top_logprobs > 0)
-        json_array_append_new(top,
-                              logprob_entry(ch->content + from, len, chosen));
+        json_array_append_new(top, logprob_entry(t->text + from, len, chosen));
     alt = chosen;
     for (i = 1; i < c->top_logprobs; i++) {
         char word[32];
@@ -372,13 +467,125 @@ json_t *completion_logprobs_json(const struct completion *c,
     json_t *content;
     size_t k;
 
-    if (ch->tool_name != NULL)
+    if (ch->content.text == NULL)
         return json_null();
     content = json_array();
-    for (k = from; content != NULL && k < to && k < ch->ntok; k++)
+    for (k = from; content != NULL && k < to && k < ch->content.ntok; k++)
         if (json_array_append_new(content, token_logprobs(c, ch, k)) != 0) {
             json_decref(content);
             return NULL;
         }
     return json_pack("{s:o, s:n}", "content", content, "refusal");
+}
+
+uint64_t completion_token_bound(const struct chat_request *req)
+{
+    uint64_t per_choice = REPLY_MAX_BYTES; /* a token is at least a byte */
+    unsigned n = req->n ? req->n : 1;
+
+    if (req->has_max_tokens && req->max_tokens > 0 &&
+        (uint64_t)req->max_tokens < per_choice)
+        per_choice = (uint64_t)req->max_tokens;
+    return per_choice * n;
+}
+
+/* The finish reasons a composed reply may give. */
+static const char *const finish_reasons[] = {
+    "stop", "length", "tool_calls", "content_filter", "function_call",
+};
+
+/* The static finish reason a choice spec asks for, or NULL if unknown. */
+static const char *finish_reason_of(const struct reply_choice_spec *spec)
+{
+    size_t i;
+
+    if (spec->finish_reason == NULL)
+        return spec->ntool_calls > 0 ? "tool_calls" : "stop";
+    for (i = 0; i < sizeof(finish_reasons) / sizeof(finish_reasons[0]); i++)
+        if (strcmp(spec->finish_reason, finish_reasons[i]) == 0)
+            return finish_reasons[i];
+    return NULL;
+}
+
+/* Copies s into t, whole, cut into tokens; NULL leaves t absent. */
+static int text_copy(struct reply_text *t, const char *s)
+{
+    char *copy;
+
+    if (s == NULL)
+        return 0;
+    copy = strdup(s);
+    if (copy == NULL)
+        return -1;
+    return text_take(t, copy, strlen(copy), UINT64_MAX) < 0 ? -1 : 0;
+}
+
+/* Fills call k of choice `index` of c from spec. */
+static int call_compose(const struct completion *c, unsigned index, size_t k,
+                        const struct reply_call_spec *spec,
+                        struct reply_tool_call *call)
+{
+    char id[40], where[96];
+    uint64_t state;
+
+    if (spec->name == NULL)
+        return -1;
+    if (spec->id == NULL) {
+        /* Text, not the numbers' bytes, so every host derives the same. */
+        snprintf(where, sizeof(where), "%s/%u/%zu", c->id, index, k);
+        state = hash_str(LEXICON_HASH_INIT, where);
+        snprintf(id, sizeof(id), "call_%016llx",
+                 (unsigned long long)lexicon_rand(&state));
+    }
+    call->id = strdup(spec->id != NULL ? spec->id : id);
+    call->name = strdup(spec->name);
+    if (call->id == NULL || call->name == NULL)
+        return -1;
+    return text_copy(&call->arguments,
+                     spec->arguments != NULL ? spec->arguments : "{}");
+}
+
+/* Fills choice `index` of c from spec. */
+static int choice_compose(const struct completion *c, unsigned index,
+                          const struct reply_choice_spec *spec,
+                          struct reply_choice *ch)
+{
+    size_t k;
+
+    ch->finish_reason = finish_reason_of(spec);
+    if (ch->finish_reason == NULL ||
+        (spec->ntool_calls > 0 && spec->tool_calls == NULL))
+        return -1;
+    if (text_copy(&ch->reasoning, spec->reasoning) != 0 ||
+        text_copy(&ch->content, spec->content) != 0)
+        return -1;
+    if (spec->ntool_calls > 0) {
+        ch->tool_calls = calloc(spec->ntool_calls, sizeof(*ch->tool_calls));
+        if (ch->tool_calls == NULL)
+            return -1;
+        ch->ntool_calls = spec->ntool_calls;
+    }
+    for (k = 0; k < spec->ntool_calls; k++)
+        if (call_compose(c, index, k, &spec->tool_calls[k],
+                         &ch->tool_calls[k]) != 0)
+            return -1;
+    return 0;
+}
+
+int completion_compose(const struct chat_request *req, const char *id,
+                       int64_t created, const struct reply_choice_spec *choices,
+                       unsigned nchoices, const struct reply_usage *usage,
+                       struct completion **out)
+{
+    struct completion *c = NULL;
+    unsigned i;
+
+    if (choices != NULL && nchoices > 0 && nchoices <= CHAT_MAX_N)
+        c = completion_alloc(req, id, created, nchoices);
+    for (i = 0; c != NULL && i < nchoices; i++)
+        if (choice_compose(c, i, &choices[i], &c->choices[i]) != 0) {
+            completion_free(c);
+            c = NULL;
+        }
+    return completion_finish(c, req, usage, out);
 }

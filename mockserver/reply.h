@@ -9,16 +9,30 @@
 
 #include "validate.h"
 
-/* One choice: message text, or (tool_name set) one function tool call
- * whose arguments are the text. */
-struct reply_choice {
-    char *content; /* owned, NUL-terminated */
+/* A text cut into tokens: what usage counts and the pieces a stream sends
+ * it in. */
+struct reply_text {
+    char *text; /* owned, NUL-terminated; NULL when absent */
     size_t len;
-    size_t *tok_end; /* owned: end offset of each token in content */
+    size_t *tok_end; /* owned: end offset of each token in text */
     size_t ntok;
-    const char *finish_reason; /* "stop", "length" or "tool_calls" */
-    char *tool_name;           /* owned; NULL for a text answer */
-    char tool_call_id[40];
+};
+
+/* One function tool call. */
+struct reply_tool_call {
+    char *id;   /* owned */
+    char *name; /* owned */
+    struct reply_text arguments;
+};
+
+/* One choice: reasoning, message content and tool calls, any of them, in
+ * the order a stream sends them. */
+struct reply_choice {
+    struct reply_text reasoning;        /* text NULL: no reasoning_content */
+    struct reply_text content;          /* text NULL: content null */
+    struct reply_tool_call *tool_calls; /* owned, ntool_calls of them */
+    size_t ntool_calls;
+    const char *finish_reason; /* static: "stop", "length", "tool_calls", ... */
 };
 
 /* A finished completion, independent of the request it came from, so a
@@ -31,6 +45,7 @@ struct completion {
     struct reply_choice *choices; /* owned, n of them */
     uint64_t prompt_tokens;
     uint64_t completion_tokens; /* summed over the choices */
+    uint64_t reasoning_tokens;  /* the part of completion_tokens reasoning */
     bool include_usage;
     bool logprobs;         /* answer log probabilities */
     unsigned top_logprobs; /* alternatives per token */
@@ -49,11 +64,12 @@ int completion_build(const struct chat_request *req, const char *id,
 /* Frees c; NULL is a no-op. */
 void completion_free(struct completion *c);
 /* Returns a new reference to the usage object {"prompt_tokens",
- * "completion_tokens","total_tokens"}, or NULL on OOM. */
+ * "completion_tokens","total_tokens"}, with "completion_tokens_details":
+ * {"reasoning_tokens"} when there are any, or NULL on OOM. */
 json_t *completion_usage_json(const struct completion *c);
 /* Returns a new reference to the logprobs object of tokens [from, to) of
- * choice ch: {"content":[{token, logprob, bytes, top_logprobs}],
- * "refusal":null}; null for a tool call. NULL on OOM. The numbers are
+ * ch's content: {"content":[{token, logprob, bytes, top_logprobs}],
+ * "refusal":null}; null when content is null. NULL on OOM. The numbers are
  * deterministic and exact in binary (multiples of 1/4096). */
 json_t *completion_logprobs_json(const struct completion *c,
                                  const struct reply_choice *ch, size_t from,
@@ -61,5 +77,54 @@ json_t *completion_logprobs_json(const struct completion *c,
 /* Returns the prose the mock would answer before any cut, for choice
  * `index` of req, as a new string (free with free()) or NULL on OOM. */
 char *reply_text(const struct chat_request *req, unsigned index);
+
+/* Returns the most completion tokens completion_build can answer req with:
+ * per choice, max_tokens or the generation's output cap (every token is at
+ * least one byte), times n. What the rate limiter reserves before the reply
+ * exists. */
+uint64_t completion_token_bound(const struct chat_request *req);
+
+/* One tool call of a composed reply. The strings are copied. */
+struct reply_call_spec {
+    const char *id;        /* NULL: "call_" and 16 hex digits derived from
+                              the completion's id and the call's place */
+    const char *name;      /* required */
+    const char *arguments; /* the JSON text the client gets; NULL: "{}" */
+};
+
+/* One choice of a composed reply. The strings are copied. */
+struct reply_choice_spec {
+    const char *reasoning; /* NULL: no reasoning_content */
+    const char *content;   /* NULL: content null */
+    const struct reply_call_spec *tool_calls;
+    size_t ntool_calls;
+    const char *finish_reason; /* NULL: "tool_calls" if there are calls,
+                                  else "stop"; otherwise one of "stop",
+                                  "length", "tool_calls", "content_filter",
+                                  "function_call" */
+};
+
+/* Usage a composed reply reports (and is billed for) instead of counting
+ * its own. */
+struct reply_usage {
+    uint64_t prompt_tokens;
+    uint64_t completion_tokens;
+    uint64_t reasoning_tokens; /* part of completion_tokens */
+};
+
+/* Composes the completion answering req from given parts instead of
+ * generating it (a scripted reply), so that usage, billing, logprobs and
+ * streaming treat it as any other: nchoices choices (1..CHAT_MAX_N) from
+ * choices, the model, include_usage and logprobs from req. Its texts are
+ * cut into tokens by the mock's tokenizer, whole (max_tokens and stop do
+ * not apply); unless usage is given, prompt_tokens counts req as for a
+ * generated reply and completion_tokens counts every choice's reasoning,
+ * content and arguments. Returns 0 and a new completion in *out (free with
+ * completion_free), or -1 on OOM or a spec it cannot honour (a call with
+ * no name, an unknown finish_reason, no choices). */
+int completion_compose(const struct chat_request *req, const char *id,
+                       int64_t created, const struct reply_choice_spec *choices,
+                       unsigned nchoices, const struct reply_usage *usage,
+                       struct completion **out);
 
 #endif

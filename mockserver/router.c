@@ -135,8 +135,8 @@ static struct rl_limits key_limits(const struct app *app,
     return lim;
 }
 
-int router_admit(struct app *app, struct request *req, uint64_t tokens,
-                 struct response *resp)
+int router_reserve(struct app *app, struct request *req, uint64_t tokens,
+                   struct rl_hold *hold, struct response *resp)
 {
     struct rl_limits lim = key_limits(app, req);
     struct rl_state st;
@@ -144,11 +144,11 @@ int router_admit(struct app *app, struct request *req, uint64_t tokens,
     enum rl_verdict v;
     uint64_t secs;
 
-    v = ratelimit_admit(app->rl, req->key_index, &lim, tokens,
-                        clock_now_ms(app->clock), &st);
-    ratelimit_headers(resp, &st);
+    v = ratelimit_reserve(app->rl, req->key_index, &lim, tokens,
+                          clock_now_ms(app->clock), hold, &st);
     if (v == RL_ADMIT)
         return 0;
+    ratelimit_headers(resp, &st);
     secs = (st.retry_after_ms + 999) / 1000;
     if (v == RL_REFUSE_REQUESTS)
         api_error_set(&e, API_ERR_RATE_REQUESTS, NULL, NULL,
@@ -166,6 +166,29 @@ int router_admit(struct app *app, struct request *req, uint64_t tokens,
     response_header(resp, "retry-after", "%" PRIu64, secs ? secs : 1);
     response_header(resp, "retry-after-ms", "%" PRIu64, st.retry_after_ms);
     return -1;
+}
+
+void router_settle(struct app *app, struct request *req, struct rl_hold *hold,
+                   uint64_t tokens, struct response *resp)
+{
+    struct rl_limits lim = key_limits(app, req);
+    struct rl_state st;
+
+    /* The standing as of the admission, so the headers read as if the
+     * exact tokens had been counted then. */
+    ratelimit_settle(app->rl, &lim, hold, tokens, hold->at_ms, &st);
+    ratelimit_headers(resp, &st);
+}
+
+int router_admit(struct app *app, struct request *req, uint64_t tokens,
+                 struct response *resp)
+{
+    struct rl_hold hold;
+
+    if (router_reserve(app, req, tokens, &hold, resp) != 0)
+        return -1;
+    router_settle(app, req, &hold, tokens, resp);
+    return 0;
 }
 
 /* Does path match the route's path (exactly, or prefix plus one segment)? */

@@ -1,6 +1,7 @@
 /* router: the request and response descriptions handlers work on, the route
- * table, and the checks every request passes before its handler (body size,
- * method and path, authentication) and after it (rate-limit headers). */
+ * table, the checks every request passes before its handler (body size,
+ * method and path, authentication) and after it (rate-limit headers), and
+ * the rate-limit admission handlers call. */
 #ifndef NEXUS_ROUTER_H
 #define NEXUS_ROUTER_H
 
@@ -15,6 +16,7 @@
 #include "source.h"
 
 struct fx_key;
+struct rl_hold;
 
 #define RESPONSE_MAX_HEADERS 16
 
@@ -84,6 +86,17 @@ void router_dispatch(struct app *app, struct request *req,
  * x-ratelimit-* headers. Returns 0, or -1 with resp set to the 429. */
 int router_admit(struct app *app, struct request *req, uint64_t tokens,
                  struct response *resp);
+/* Admits req before its work is done, reserving `tokens` (the most it can
+ * use) in *hold. Returns 0, or -1 with resp set to the 429 and its
+ * headers. An admitted request's headers come with router_settle (or, if
+ * the handler never settles, after it: see router_dispatch). */
+int router_reserve(struct app *app, struct request *req, uint64_t tokens,
+                   struct rl_hold *hold, struct response *resp);
+/* Counts the tokens req used in place of its reservation (a no-op for an
+ * empty hold) and adds the x-ratelimit-* headers as they stood when it was
+ * admitted, with the exact tokens. Empties *hold. */
+void router_settle(struct app *app, struct request *req, struct rl_hold *hold,
+                   uint64_t tokens, struct response *resp);
 /* Formats a duration as OpenAI's headers do: "0s", "20ms", "1.5s", "1m0s". */
 void router_format_duration(uint64_t ms, char *out, size_t outlen);
 

@@ -15,9 +15,69 @@ struct sse_stream {
     bool hurry;
     enum sse_phase phase;
     unsigned choice;  /* next choice within the phase */
-    size_t step;      /* next token index in PH_TOKENS */
-    size_t max_steps; /* the longest choice's token count */
+    size_t step;      /* next piece index in PH_TOKENS */
+    size_t max_steps; /* the longest choice's piece count */
 };
+
+/* What one piece of a choice's stream carries, in the order OpenAI sends
+ * them: reasoning tokens, content tokens, then for each tool call its
+ * header (id, type, name) and its arguments' tokens. */
+enum piece_kind { PIECE_REASONING, PIECE_CONTENT, PIECE_CALL, PIECE_ARGS };
+
+struct piece {
+    enum piece_kind kind;
+    size_t call; /* PIECE_CALL, PIECE_ARGS: which tool call */
+    size_t tok;  /* the token within its text */
+};
+
+/* Does tool call k's header go out with the role, as the first thing the
+ * choice says? Then it is not a piece of its own. */
+static bool call_in_role(const struct reply_choice *ch, size_t k)
+{
+    return k == 0 && ch->reasoning.ntok == 0 && ch->content.ntok == 0;
+}
+
+/* How many pieces a choice streams after its role. */
+static size_t piece_count(const struct reply_choice *ch)
+{
+    size_t n = ch->reasoning.ntok + ch->content.ntok, k;
+
+    for (k = 0; k < ch->ntool_calls; k++)
+        n += (call_in_role(ch, k) ? 0 : 1) + ch->tool_calls[k].arguments.ntok;
+    return n;
+}
+
+/* Finds piece i (< piece_count) of a choice. */
+static struct piece piece_at(const struct reply_choice *ch, size_t i)
+{
+    struct piece p = {PIECE_REASONING, 0, i};
+    size_t k;
+
+    if (i < ch->reasoning.ntok)
+        return p;
+    i -= ch->reasoning.ntok;
+    p.kind = PIECE_CONTENT;
+    p.tok = i;
+    if (i < ch->content.ntok)
+        return p;
+    i -= ch->content.ntok;
+    for (k = 0; k < ch->ntool_calls; k++) {
+        p.call = k;
+        if (!call_in_role(ch, k)) {
+            if (i == 0) {
+                p.kind = PIECE_CALL;
+                return p;
+            }
+            i--;
+        }
+        p.kind = PIECE_ARGS;
+        p.tok = i;
+        if (i < ch->tool_calls[k].arguments.ntok)
+            return p;
+        i -= ch->tool_calls[k].arguments.ntok;
+    }
+    return p; /* not reached for i < piece_count */
+}
 
 /* Moves to the next event that exists. */
 static void advance(struct sse_stream *s)
@@ -41,7 +101,7 @@ static void advance(struct sse_stream *s)
                 s->choice = 0;
                 break;
             }
-            if (s->step < s->c->choices[s->choice].ntok)
+            if (s->step < piece_count(&s->c->choices[s->choice]))
                 return;
             s->choice++;
             break;
@@ -70,8 +130,8 @@ struct sse_stream *sse_stream_new(struct completion *c,
     if (pacing != NULL)
         s->pacing = *pacing;
     for (i = 0; i < c->n; i++)
-        if (c->choices[i].ntok > s->max_steps)
-            s->max_steps = c->choices[i].ntok;
+        if (piece_count(&c->choices[i]) > s->max_steps)
+            s->max_steps = piece_count(&c->choices[i]);
     s->phase = PH_ROLE;
     advance(s);
     return s;
@@ -134,28 +194,72 @@ static json_t *choice_chunk(const struct completion *c, unsigned index,
     return choice ? chunk_new(c, choice) : NULL;
 }
 
-/* The first delta of a choice: the role, and the call for a tool call. */
-static json_t *role_delta(const struct reply_choice *ch)
+/* Returns a new [{"index", "id", "type", "function":{"name",
+ * "arguments":""}}]: the header of tool call k. */
+static json_t *call_header(const struct reply_choice *ch, size_t k)
 {
-    if (ch->tool_name != NULL)
-        return json_pack("{s:s, s:n, s:[{s:i, s:s, s:s, s:{s:s, s:s}}], s:n}",
-                         "role", "assistant", "content", "tool_calls", "index",
-                         0, "id", ch->tool_call_id, "type", "function",
-                         "function", "name", ch->tool_name, "arguments", "",
-                         "refusal");
-    return json_pack("{s:s, s:s, s:n}", "role", "assistant", "content", "",
-                     "refusal");
+    const struct reply_tool_call *call = &ch->tool_calls[k];
+
+    return json_pack("[{s:I, s:s, s:s, s:{s:s, s:s}}]", "index", (json_int_t)k,
+                     "id", call->id, "type", "function", "function", "name",
+                     call->name, "arguments", "");
 }
 
-/* The delta carrying token k: content, or a piece of the arguments. */
-static json_t *token_delta(const struct reply_choice *ch, size_t k)
+/* The first delta of a choice: the role, content "" (null when the choice
+ * has none), and the first tool call's header when the call is the first
+ * thing the choice says. */
+static json_t *role_delta(const struct reply_choice *ch)
 {
-    size_t from = k ? ch->tok_end[k - 1] : 0, len = ch->tok_end[k] - from;
+    json_t *d =
+        json_pack("{s:s, s:o}", "role", "assistant", "content",
+                  ch->content.text != NULL ? json_string("") : json_null());
 
-    if (ch->tool_name != NULL)
-        return json_pack("{s:[{s:i, s:{s:s%}}]}", "tool_calls", "index", 0,
-                         "function", "arguments", ch->content + from, len);
-    return json_pack("{s:s%}", "content", ch->content + from, len);
+    if (d != NULL && ch->ntool_calls > 0 && call_in_role(ch, 0) &&
+        json_object_set_new(d, "tool_calls", call_header(ch, 0)) != 0)
+        goto fail;
+    if (d != NULL && json_object_set_new(d, "refusal", json_null()) != 0)
+        goto fail;
+    return d;
+fail:
+    json_decref(d);
+    return NULL;
+}
+
+/* Returns a new string of token k of t. */
+static json_t *token_json(const struct reply_text *t, size_t k)
+{
+    size_t from = k ? t->tok_end[k - 1] : 0;
+
+    return json_stringn(t->text + from, t->tok_end[k] - from);
+}
+
+/* The delta carrying piece p: a token of reasoning, of content or of a
+ * call's arguments, or a call's header. */
+static json_t *piece_delta(const struct reply_choice *ch, struct piece p)
+{
+    switch (p.kind) {
+    case PIECE_REASONING:
+        return json_pack("{s:o}", "reasoning_content",
+                         token_json(&ch->reasoning, p.tok));
+    case PIECE_CONTENT:
+        return json_pack("{s:o}", "content", token_json(&ch->content, p.tok));
+    case PIECE_CALL:
+        return json_pack("{s:o}", "tool_calls", call_header(ch, p.call));
+    default:
+        return json_pack("{s:[{s:I, s:{s:o}}]}", "tool_calls", "index",
+                         (json_int_t)p.call, "function", "arguments",
+                         token_json(&ch->tool_calls[p.call].arguments, p.tok));
+    }
+}
+
+/* The logprobs of piece p: its token's for content, null otherwise (as a
+ * choice without content has null logprobs). */
+static json_t *piece_logprobs(const struct completion *c,
+                              const struct reply_choice *ch, struct piece p)
+{
+    if (p.kind != PIECE_CONTENT)
+        return json_null();
+    return completion_logprobs_json(c, ch, p.tok, p.tok + 1);
 }
 
 /* Builds the object of the event the stream stands at. */
@@ -163,6 +267,7 @@ static json_t *current_event(struct sse_stream *s)
 {
     const struct completion *c = s->c;
     const struct reply_choice *ch = NULL;
+    struct piece p;
     json_t *o;
 
     if (s->choice < c->n)
@@ -171,11 +276,10 @@ static json_t *current_event(struct sse_stream *s)
     case PH_ROLE:
         return choice_chunk(c, s->choice, role_delta(ch), NULL, NULL);
     case PH_TOKENS:
-        return choice_chunk(
-            c, s->choice, token_delta(ch, s->step),
-            c->logprobs ? completion_logprobs_json(c, ch, s->step, s->step + 1)
-                        : NULL,
-            NULL);
+        p = piece_at(ch, s->step);
+        return choice_chunk(c, s->choice, piece_delta(ch, p),
+                            c->logprobs ? piece_logprobs(c, ch, p) : NULL,
+                            NULL);
     case PH_FINISH:
         return choice_chunk(c, s->choice, json_object(), NULL,
                             ch->finish_reason);

@@ -6,10 +6,12 @@ PACKAGES="build-essential cmake pkg-config libmicrohttpd-dev libjansson-dev
 libyaml-dev libcurl4-openssl-dev libcmocka-dev libxml2-utils clang-format curl
 clang libclang-rt-14-dev"
 
-# Installs whatever of $PACKAGES is missing, running apt-get update once.
+# ensure_packages [EXTRA...]: installs whatever of $PACKAGES and the extra
+# packages (a script's own, such as scripts/bench's wrk) is missing,
+# running apt-get update once.
 ensure_packages() {
     local missing=() p sudo=""
-    for p in $PACKAGES; do
+    for p in $PACKAGES "$@"; do
         dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
             missing+=("$p")
     done

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dbuf.h"
+#include "buf.h"
 
 /* The longest a held-open stream is followed, in simulated time. */
 #define HOLD_LIMIT_MS 120000.0
@@ -28,10 +28,10 @@ static int deliver(struct http_response *resp, const struct http_sink *sink,
 
     while (at < len) {
         n = piece != 0 && len - at > piece ? piece : len - at;
-        if (dbuf_add(&resp->body, bytes + at, n) != 0) {
+        if (buf_append(&resp->body, bytes + at, n) != 0) {
             http_response_fail(resp, TRANSPORT_TOO_BIG,
                                "the response passed the cap of %zu bytes",
-                               resp->body.cap);
+                               resp->body.max);
             ret = 1;
             goto out;
         }
@@ -57,24 +57,27 @@ static int fake_perform(struct transport *t, const struct http_request *req,
     struct fake *f = (struct fake *)t;
     const struct script_reply *r;
     const char *raw;
-    struct dbuf path;
+    struct buf path;
     size_t i, raw_len, piece;
     double ms;
 
-    dbuf_init(&path, 4096);
-    dbuf_adds(&path, f->prefix);
-    dbuf_adds(&path, req->path);
+    buf_init(&path, 4096);
     free(resp->url);
     resp->url = NULL;
-    resp->url = strdup(dbuf_str(&path));
+    if (buf_appends(&path, f->prefix) != 0 ||
+        buf_appends(&path, req->path) != 0) {
+        http_response_fail(resp, TRANSPORT_BROKEN, "URL too long");
+        goto out;
+    }
+    resp->url = strdup(buf_str(&path));
     raw = script_raw(f->script, &raw_len);
     if (raw != NULL) {
         resp->status = 0; /* what libcurl reports for HTTP/0.9 bytes */
         deliver(resp, sink, raw, raw_len, f->piece);
         goto out;
     }
-    r = script_match(f->script, req->method, dbuf_str(&path),
-                     req->authorization, req->body, req->body_len);
+    r = script_match(f->script, req->method, buf_str(&path), req->authorization,
+                     req->body, req->body_len);
     if (r->unreachable) {
         http_response_fail(resp, TRANSPORT_UNREACHABLE,
                            "Couldn't connect to server (scripted)");
@@ -111,7 +114,7 @@ static int fake_perform(struct transport *t, const struct http_request *req,
         }
     }
 out:
-    dbuf_cleanup(&path);
+    buf_cleanup(&path);
     return 0;
 }
 

@@ -3,38 +3,30 @@
  * nexus-fake-server (over loopback). */
 #include "script.h"
 
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
-#include "dbuf.h"
+#include "buf.h"
+#include "match.h"
 
 /* Enough for any script a test writes; a bigger one is a mistake. */
 #define MAX_BODY ((size_t)16 << 20)
 
+/* The answers of one route; what it matches is rule i of the table. */
 struct route {
-    char *method;
-    char *path;
-    char *auth; /* NULL: any; "-": the header must be absent */
-    char **has; /* substrings the body must contain */
-    size_t n_has;
-    char **lacks; /* substrings it must not */
-    size_t n_lacks;
     struct script_reply *replies;
     size_t n_replies;
-    size_t turn;
 };
 
 struct script {
     struct route *routes;
     size_t n_routes;
+    struct match_table *table; /* rule i: when routes[i] answers */
     struct script_reply not_found;
     char *raw;
     size_t raw_len;
-    unsigned unmatched;
-    pthread_mutex_t lock;
 };
 
 /* Copies a JSON string member, or returns NULL when absent. */
@@ -46,7 +38,7 @@ static char *member_str(const json_t *o, const char *key)
 }
 
 /* Reads hex digits into bytes. Returns 0 or -1. */
-static int unhex(const char *hex, struct dbuf *out)
+static int unhex(const char *hex, struct buf *out)
 {
     int ret;
     unsigned v;
@@ -63,7 +55,7 @@ static int unhex(const char *hex, struct dbuf *out)
             goto out;
         }
         byte = (char)v;
-        if (dbuf_add(out, &byte, 1) != 0) {
+        if (buf_append(out, &byte, 1) != 0) {
             ret = -1;
             goto out;
         }
@@ -73,38 +65,62 @@ out:
     return ret;
 }
 
-/* Reads a list of strings into *out. Returns 0 or -1. */
-static int read_list(const json_t *arr, char ***out, size_t *n)
+/* Adds a condition on field for each string of the JSON list arr (NULL:
+ * none). Returns 0, or -1 when arr is not a list of strings (or on OOM). */
+static int add_each(struct match_rule *r, enum match_field field,
+                    enum match_op op, const json_t *arr)
 {
-    int ret;
+    int err = -1;
     size_t i;
     json_t *v;
 
-    *n = 0;
-    *out = NULL;
-    if (arr == NULL) {
-        ret = 0;
+    if (arr != NULL && !json_is_array(arr))
         goto out;
-    }
-    if (!json_is_array(arr)) {
-        ret = -1;
-        goto out;
-    }
-    *out = calloc(json_array_size(arr) + 1, sizeof(char *));
-    if (*out == NULL) {
-        ret = -1;
-        goto out;
-    }
     json_array_foreach(arr, i, v)
     {
-        if (!json_is_string(v)) {
-            ret = -1;
+        if (!json_is_string(v) ||
+            match_rule_add(r, field, op, json_string_value(v)) != 0)
             goto out;
-        }
-        (*out)[(*n)++] = strdup(json_string_value(v));
     }
-    ret = 0;
+    err = 0;
 out:
+    return err;
+}
+
+/* Compiles what a route matches: method and path, the Authorization value
+ * (auth: "-" for none), substrings the body has and lacks. Returns a new
+ * rule, or NULL with *cause set. */
+static struct match_rule *read_rule(const json_t *o, char **cause)
+{
+    struct match_rule *r = match_rule_new(), *ret = NULL;
+    const char *method = json_string_value(json_object_get(o, "method"));
+    const char *path = json_string_value(json_object_get(o, "path"));
+    const char *auth = json_string_value(json_object_get(o, "auth"));
+
+    if (r == NULL)
+        goto out;
+    if (method == NULL || path == NULL) {
+        *cause = strdup("a route needs method and path");
+        goto out;
+    }
+    if (match_rule_add(r, MATCH_METHOD, MATCH_EQUALS, method) != 0 ||
+        match_rule_add(r, MATCH_PATH, MATCH_EQUALS, path) != 0 ||
+        (auth != NULL && strcmp(auth, "-") == 0 &&
+         match_rule_add(r, MATCH_AUTHORIZATION, MATCH_ABSENT, NULL) != 0) ||
+        (auth != NULL && strcmp(auth, "-") != 0 &&
+         match_rule_add(r, MATCH_AUTHORIZATION, MATCH_EQUALS, auth) != 0))
+        goto out;
+    if (add_each(r, MATCH_BODY, MATCH_CONTAINS,
+                 json_object_get(o, "body_has")) != 0 ||
+        add_each(r, MATCH_BODY, MATCH_LACKS,
+                 json_object_get(o, "body_lacks")) != 0) {
+        *cause = strdup("body_has and body_lacks are lists of strings");
+        goto out;
+    }
+    ret = r;
+    r = NULL;
+out:
+    match_rule_free(r);
     return ret;
 }
 
@@ -137,10 +153,11 @@ static int read_reply(const json_t *o, const json_t *defaults,
 {
     const char *k;
     json_t *v, *body;
-    struct dbuf b;
+    struct buf b;
+    bool ok = true;
     int err = -1;
 
-    dbuf_init(&b, MAX_BODY);
+    buf_init(&b, MAX_BODY);
     memset(r, 0, sizeof(*r));
     r->status = (int)json_integer_value(json_object_get(o, "status"));
     if (r->status == 0)
@@ -152,21 +169,24 @@ static int read_reply(const json_t *o, const json_t *defaults,
     body = json_object_get(o, "json");
     if (body != NULL) {
         char *text = json_dumps(body, JSON_COMPACT | JSON_ENCODE_ANY);
-        if (text != NULL)
-            dbuf_adds(&b, text);
+        ok = text != NULL && buf_appends(&b, text) == 0;
         free(text);
         add_header(r, "Content-Type", "application/json");
     } else if (json_is_string(json_object_get(o, "body"))) {
-        dbuf_add(&b, json_string_value(json_object_get(o, "body")),
-                 json_string_length(json_object_get(o, "body")));
+        ok = buf_append(&b, json_string_value(json_object_get(o, "body")),
+                        json_string_length(json_object_get(o, "body"))) == 0;
     } else if (json_is_string(json_object_get(o, "body_hex")) &&
                unhex(json_string_value(json_object_get(o, "body_hex")), &b) !=
                    0) {
         *cause = strdup("bad body_hex");
         goto out;
     }
+    if (!ok) {
+        *cause = strdup("a body is larger than 16 MiB");
+        goto out;
+    }
     r->body_len = b.len;
-    r->body = dbuf_take(&b);
+    r->body = buf_take(&b, NULL);
     r->stall = json_is_true(json_object_get(o, "stall"));
     r->unreachable = json_is_true(json_object_get(o, "unreachable"));
     r->stall = r->stall || r->unreachable;
@@ -179,7 +199,7 @@ static int read_reply(const json_t *o, const json_t *defaults,
     r->delay_ms = (unsigned)json_integer_value(json_object_get(o, "delay_ms"));
     err = 0;
 out:
-    dbuf_cleanup(&b);
+    buf_cleanup(&b);
     return err;
 }
 
@@ -197,27 +217,16 @@ static void reply_cleanup(struct script_reply *r)
     free(r->endless);
 }
 
-/* Reads one route. */
-static int read_route(const json_t *o, const json_t *defaults, struct route *rt,
-                      char **cause)
+/* Reads one route: its rule goes into the table t, its replies into rt. */
+static int read_route(const json_t *o, const json_t *defaults,
+                      struct match_table *t, struct route *rt, char **cause)
 {
     int ret = -1;
     const json_t *replies = json_object_get(o, "responses"), *one;
     size_t i;
 
     memset(rt, 0, sizeof(*rt));
-    rt->method = member_str(o, "method");
-    rt->path = member_str(o, "path");
-    rt->auth = member_str(o, "auth");
-    if (rt->method == NULL || rt->path == NULL) {
-        *cause = strdup("a route needs method and path");
-        ret = -1;
-        goto out;
-    }
-    if (read_list(json_object_get(o, "body_has"), &rt->has, &rt->n_has) != 0 ||
-        read_list(json_object_get(o, "body_lacks"), &rt->lacks, &rt->n_lacks) !=
-            0) {
-        *cause = strdup("body_has and body_lacks are lists of strings");
+    if (match_table_add(t, read_rule(o, cause)) != 0) {
         ret = -1;
         goto out;
     }
@@ -261,15 +270,17 @@ struct script *script_from_json(const json_t *root, char **cause)
     struct script *s = calloc(1, sizeof(*s));
     const json_t *routes = json_object_get(root, "routes"), *defaults, *r;
     json_t *nf;
-    struct dbuf raw;
+    struct buf raw;
     size_t i;
     bool ok = false;
 
     *cause = NULL;
-    dbuf_init(&raw, MAX_BODY);
+    buf_init(&raw, MAX_BODY);
     if (s == NULL)
         goto out;
-    pthread_mutex_init(&s->lock, NULL);
+    s->table = match_table_new();
+    if (s->table == NULL)
+        goto out;
     defaults = json_object_get(json_object_get(root, "defaults"), "headers");
     if (json_is_string(json_object_get(root, "raw_hex"))) {
         if (unhex(json_string_value(json_object_get(root, "raw_hex")), &raw) !=
@@ -278,7 +289,7 @@ struct script *script_from_json(const json_t *root, char **cause)
             goto out;
         }
         s->raw_len = raw.len;
-        s->raw = dbuf_take(&raw);
+        s->raw = buf_take(&raw, NULL);
     }
     nf = json_pack("{s:i, s:{s:{s:s, s:s, s:n, s:n}}}", "status", 404, "json",
                    "error", "message", "no scripted route", "type",
@@ -295,12 +306,12 @@ struct script *script_from_json(const json_t *root, char **cause)
     json_array_foreach(routes, i, r)
     {
         s->n_routes++;
-        if (read_route(r, defaults, &s->routes[i], cause) != 0)
+        if (read_route(r, defaults, s->table, &s->routes[i], cause) != 0)
             goto out;
     }
     ok = true;
 out:
-    dbuf_cleanup(&raw);
+    buf_cleanup(&raw);
     if (!ok) {
         if (*cause == NULL)
             *cause = strdup("out of memory");
@@ -318,13 +329,15 @@ struct script *script_load(const char *path, char **cause)
     json_error_t e;
     json_t *root = json_load_file(path, 0, &e);
     struct script *s = NULL;
-    struct dbuf why;
+    struct buf why;
 
     *cause = NULL;
     if (root == NULL) {
-        dbuf_init(&why, 1024);
-        dbuf_addf(&why, "%s:%d:%d: %s", path, e.line, e.column, e.text);
-        *cause = dbuf_take(&why);
+        buf_init(&why, 1024);
+        if (buf_appendf_cut(&why, 1000, "%s:%d:%d: %s", path, e.line, e.column,
+                            e.text) == 0)
+            *cause = buf_take(&why, NULL);
+        buf_cleanup(&why);
         ret = NULL;
         goto out;
     }
@@ -344,15 +357,6 @@ void script_free(struct script *s)
         return;
     for (i = 0; i < s->n_routes; i++) {
         struct route *rt = &s->routes[i];
-        free(rt->method);
-        free(rt->path);
-        free(rt->auth);
-        for (k = 0; k < rt->n_has; k++)
-            free(rt->has[k]);
-        for (k = 0; k < rt->n_lacks; k++)
-            free(rt->lacks[k]);
-        free(rt->has);
-        free(rt->lacks);
         for (k = 0; k < rt->n_replies; k++)
             reply_cleanup(&rt->replies[k]);
         free(rt->replies);
@@ -360,59 +364,8 @@ void script_free(struct script *s)
     free(s->routes);
     reply_cleanup(&s->not_found);
     free(s->raw);
-    pthread_mutex_destroy(&s->lock);
+    match_table_free(s->table);
     free(s);
-}
-
-/* True when needle occurs in the len bytes at hay. */
-static bool contains(const char *hay, size_t len, const char *needle)
-{
-    bool ret;
-    size_t n = strlen(needle), i;
-
-    for (i = 0; n <= len && i <= len - n; i++)
-        if (memcmp(hay + i, needle, n) == 0) {
-            ret = true;
-            goto out;
-        }
-    ret = false;
-out:
-    return ret;
-}
-
-/* True when rt matches the request. */
-static bool route_matches(const struct route *rt, const char *method,
-                          const char *path, const char *auth, const char *body,
-                          size_t len)
-{
-    bool ret;
-    size_t k;
-
-    if (strcmp(rt->method, method) != 0 || strcmp(rt->path, path) != 0) {
-        ret = false;
-        goto out;
-    }
-    if (rt->auth != NULL) {
-        if (strcmp(rt->auth, "-") == 0
-                ? auth != NULL
-                : auth == NULL || strcmp(rt->auth, auth) != 0) {
-            ret = false;
-            goto out;
-        }
-    }
-    for (k = 0; k < rt->n_has; k++)
-        if (!contains(body != NULL ? body : "", len, rt->has[k])) {
-            ret = false;
-            goto out;
-        }
-    for (k = 0; k < rt->n_lacks; k++)
-        if (contains(body != NULL ? body : "", len, rt->lacks[k])) {
-            ret = false;
-            goto out;
-        }
-    ret = true;
-out:
-    return ret;
 }
 
 /* Returns the reply of the first route that matches, advancing that route's
@@ -423,22 +376,20 @@ const struct script_reply *script_match(struct script *s, const char *method,
                                         const char *body, size_t body_len)
 {
     const struct script_reply *r = &s->not_found;
-    struct route *rt;
-    size_t i, turn;
+    const struct match_view v = {.method = method,
+                                 .path = path,
+                                 .authorization = authorization,
+                                 .body = body,
+                                 .body_len = body_len};
+    const struct route *rt;
+    unsigned long turn = 0;
+    long i = match_table_find(s->table, &v, &turn);
 
-    pthread_mutex_lock(&s->lock);
-    for (i = 0; i < s->n_routes; i++) {
+    if (i >= 0) {
+        /* Past its last reply, a route repeats that one. */
         rt = &s->routes[i];
-        if (!route_matches(rt, method, path, authorization, body, body_len))
-            continue;
-        turn = rt->turn < rt->n_replies ? rt->turn : rt->n_replies - 1;
-        rt->turn++;
-        r = &rt->replies[turn];
-        break;
+        r = &rt->replies[turn < rt->n_replies ? turn : rt->n_replies - 1];
     }
-    if (i == s->n_routes)
-        s->unmatched++;
-    pthread_mutex_unlock(&s->lock);
     return r;
 }
 
@@ -453,5 +404,5 @@ const char *script_raw(const struct script *s, size_t *len)
 /* How many requests matched no route. */
 unsigned script_unmatched(const struct script *s)
 {
-    return s->unmatched;
+    return (unsigned)match_table_unmatched(s->table);
 }

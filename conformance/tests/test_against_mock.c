@@ -20,13 +20,13 @@
 /* Runs every group against the mock and checks the reports. */
 static void test_suite_passes_against_mock(void **state)
 {
-    char url[256], base[300], dir[64], json[128], junit[128], html[128],
-        log[128], xsd[1024], cmd[2048];
+    char base[300], dir[64], json[128], junit[128], html[128], log[128],
+        xsd[1024], cmd[2048];
     char *mock_argv[] = {(char *)tu_env("NEXUS_MOCK_BIN"), "--port", "0",
                          "--quiet", NULL};
     json_t *report, *summary;
     double took = 0;
-    pid_t mock;
+    struct testproc mock;
     int rc;
 
     (void)state;
@@ -35,9 +35,8 @@ static void test_suite_passes_against_mock(void **state)
     snprintf(junit, sizeof(junit), "%s/report.xml", dir);
     snprintf(html, sizeof(html), "%s/report.html", dir);
     snprintf(log, sizeof(log), "%s/run.log", dir);
-    mock = tu_start_server(mock_argv, url, sizeof(url));
-    assert_true(mock > 0);
-    snprintf(base, sizeof(base), "%s/v1", url);
+    assert_int_equal(testproc_start(&mock, mock_argv, NULL), 0);
+    snprintf(base, sizeof(base), "%s/v1", mock.url);
     {
         char *argv[] = {(char *)tu_env("NEXUS_CONFORM_BIN"),
                         "--base-url",
@@ -59,10 +58,10 @@ static void test_suite_passes_against_mock(void **state)
                         "--html",
                         html,
                         NULL};
-        rc = tu_run(argv, log, 60, &took);
+        rc = testproc_run(argv, log, 60, &took);
     }
     /* The mock is stopped whatever happened above. */
-    assert_int_equal(tu_stop_server(mock), 0);
+    assert_int_equal(testproc_stop(&mock), 0);
     print_message("nexus-conform against nexus-mock: %.3f s (exit %d)\n", took,
                   rc);
     report = tu_load(json);

@@ -11,7 +11,7 @@
 
 #include <cmocka.h>
 
-#include "dbuf.h"
+#include "buf.h"
 #include "testutil.h"
 
 /* Every group enabled, with the keys of scripts/good.json. */
@@ -34,7 +34,7 @@ struct run {
 static void run_against(const json_t *script, const char *const *extra,
                         struct run *out)
 {
-    char dir[64], script_path[128], json[128], log[128], url[256], base[300];
+    char dir[64], script_path[128], json[128], log[128], base[300];
     char *fake_argv[] = {(char *)tu_env("NEXUS_FAKE_BIN"),
                          "--script",
                          script_path,
@@ -43,7 +43,7 @@ static void run_against(const json_t *script, const char *const *extra,
                          NULL};
     const char *argv[64];
     FILE *f;
-    pid_t fake;
+    struct testproc fake;
     int argc = 0, i;
 
     tu_tmpdir(dir, sizeof(dir));
@@ -51,9 +51,8 @@ static void run_against(const json_t *script, const char *const *extra,
     snprintf(json, sizeof(json), "%s/report.json", dir);
     snprintf(log, sizeof(log), "%s/run.log", dir);
     assert_int_equal(json_dump_file(script, script_path, 0), 0);
-    fake = tu_start_server(fake_argv, url, sizeof(url));
-    assert_true(fake > 0);
-    snprintf(base, sizeof(base), "%s/v1", url);
+    assert_int_equal(testproc_start(&fake, fake_argv, NULL), 0);
+    snprintf(base, sizeof(base), "%s/v1", fake.url);
     argv[argc++] = tu_env("NEXUS_CONFORM_BIN");
     argv[argc++] = "--base-url";
     argv[argc++] = base;
@@ -64,8 +63,8 @@ static void run_against(const json_t *script, const char *const *extra,
     while (extra != NULL && *extra != NULL && argc < 63)
         argv[argc++] = *extra++;
     argv[argc] = NULL;
-    out->rc = tu_run((char *const *)argv, log, 60, &out->took);
-    assert_int_equal(tu_stop_server(fake), 0);
+    out->rc = testproc_run((char *const *)argv, log, 60, &out->took);
+    assert_int_equal(testproc_stop(&fake), 0);
     out->report = json_load_file(json, 0, NULL);
     out->log[0] = '\0';
     f = fopen(log, "r");
@@ -79,7 +78,7 @@ static void run_against(const json_t *script, const char *const *extra,
 }
 
 /* Lists the ids of the report with status st, comma-separated. */
-static void ids_with(const json_t *report, const char *st, struct dbuf *out)
+static void ids_with(const json_t *report, const char *st, struct buf *out)
 {
     json_t *c;
     size_t i;
@@ -87,8 +86,10 @@ static void ids_with(const json_t *report, const char *st, struct dbuf *out)
     json_array_foreach(json_object_get(report, "checks"), i, c)
     {
         if (strcmp(json_string_value(json_object_get(c, "status")), st) == 0)
-            dbuf_addf(out, "%s%s", out->len > 0 ? "," : "",
-                      json_string_value(json_object_get(c, "id")));
+            assert_int_equal(
+                buf_appendf(out, "%s%s", out->len > 0 ? "," : "",
+                            json_string_value(json_object_get(c, "id"))),
+                0);
     }
 }
 
@@ -102,7 +103,7 @@ static int run_case(const char *dir, const char *name, const json_t *good,
                                          "notfound", "billing", "ratelimit"};
     char path[2048];
     const char *extra[32];
-    struct dbuf want_fail, want_warn, got_fail, got_warn;
+    struct buf want_fail, want_warn, got_fail, got_warn;
     json_t *brk, *script, *v;
     struct run r;
     size_t i, n = 0, g;
@@ -120,31 +121,31 @@ static int run_case(const char *dir, const char *name, const json_t *good,
     extra[n] = NULL;
     script = tu_compose(good, brk);
     run_against(script, extra, &r);
-    dbuf_init(&want_fail, 65536);
-    dbuf_init(&want_warn, 65536);
-    dbuf_init(&got_fail, 65536);
-    dbuf_init(&got_warn, 65536);
+    buf_init(&want_fail, 65536);
+    buf_init(&want_warn, 65536);
+    buf_init(&got_fail, 65536);
+    buf_init(&got_warn, 65536);
     tu_join(json_object_get(brk, "fail"), &want_fail);
     tu_join(json_object_get(brk, "warn"), &want_warn);
     ids_with(r.report, "fail", &got_fail);
     ids_with(r.report, "warn", &got_warn);
     if (r.report == NULL || r.rc != (want_fail.len > 0 ? 1 : 0) ||
-        strcmp(dbuf_str(&got_fail), dbuf_str(&want_fail)) != 0 ||
-        strcmp(dbuf_str(&got_warn), dbuf_str(&want_warn)) != 0) {
+        strcmp(buf_str(&got_fail), buf_str(&want_fail)) != 0 ||
+        strcmp(buf_str(&got_warn), buf_str(&want_warn)) != 0) {
         print_error("%s: exit %d; want fail [%s] warn [%s], got fail [%s] "
                     "warn [%s]\n%s\n",
-                    name, r.rc, dbuf_str(&want_fail), dbuf_str(&want_warn),
-                    dbuf_str(&got_fail), dbuf_str(&got_warn), r.log);
+                    name, r.rc, buf_str(&want_fail), buf_str(&want_warn),
+                    buf_str(&got_fail), buf_str(&got_warn), r.log);
         bad = 1;
     }
     for (g = 0; g < 9; g++)
-        if (strncmp(dbuf_str(&want_fail), groups[g], strlen(groups[g])) == 0)
+        if (strncmp(buf_str(&want_fail), groups[g], strlen(groups[g])) == 0)
             *groups_seen |= 1U << g;
     print_message("%-32s exit %d in %.3f s\n", name, r.rc, r.took);
-    dbuf_cleanup(&want_fail);
-    dbuf_cleanup(&want_warn);
-    dbuf_cleanup(&got_fail);
-    dbuf_cleanup(&got_warn);
+    buf_cleanup(&want_fail);
+    buf_cleanup(&want_warn);
+    buf_cleanup(&got_fail);
+    buf_cleanup(&got_warn);
     json_decref(r.report);
     json_decref(script);
     json_decref(brk);
@@ -235,21 +236,21 @@ static void test_silent_server(void **state)
 static void run_stream(const char *what, const char *rest, const char *why,
                        struct run *r)
 {
-    struct dbuf route;
+    struct buf route;
     json_t *script;
 
-    dbuf_init(&route, 4096);
+    buf_init(&route, 4096);
     assert_int_equal(
-        dbuf_addf(&route,
-                  "{\"method\":\"POST\",\"path\":\"/v1/chat/completions\","
-                  "\"body_has\":[\"\\\"stream\\\":true\",\"Say hello\"],"
-                  "\"body_lacks\":[\"include_usage\"],\"response\":{"
-                  "\"status\":200,\"headers\":{\"Content-Type\":"
-                  "\"text/event-stream\"},%s}}",
-                  rest),
+        buf_appendf(&route,
+                    "{\"method\":\"POST\",\"path\":\"/v1/chat/completions\","
+                    "\"body_has\":[\"\\\"stream\\\":true\",\"Say hello\"],"
+                    "\"body_lacks\":[\"include_usage\"],\"response\":{"
+                    "\"status\":200,\"headers\":{\"Content-Type\":"
+                    "\"text/event-stream\"},%s}}",
+                    rest),
         0);
-    script = with_route(dbuf_str(&route));
-    dbuf_cleanup(&route);
+    script = with_route(buf_str(&route));
+    buf_cleanup(&route);
     run_against(script, NULL, r);
     json_decref(script);
     print_message("%s: exit %d in %.3f s\n", what, r->rc, r->took);
@@ -427,13 +428,35 @@ static void test_unreachable(void **state)
                    "--only",
                    "nothing",
                    NULL};
+    char url[1200], said[4096];
+    char *long_url[] = {(char *)tu_env("NEXUS_CONFORM_BIN"),
+                        "--base-url",
+                        url,
+                        "--api-key",
+                        "k",
+                        NULL};
     double took;
+    size_t n;
+    FILE *f;
 
     (void)state;
     tu_tmpdir(dir, sizeof(dir));
     snprintf(log, sizeof(log), "%s/log", dir);
-    assert_int_equal(tu_run(argv, log, 30, &took), 2);
-    assert_int_equal(tu_run(bad, log, 30, &took), 2);
+    assert_int_equal(testproc_run(argv, log, 30, &took), 2);
+    assert_int_equal(testproc_run(bad, log, 30, &took), 2);
+    /* A long URL is quoted (cut), not the reason lost. */
+    memset(url, 'a', sizeof(url) - 1);
+    memcpy(url, "http://127.0.0.1:1/", 19);
+    url[sizeof(url) - 1] = '\0';
+    assert_int_equal(testproc_run(long_url, log, 30, &took), 2);
+    f = fopen(log, "r");
+    assert_non_null(f);
+    n = fread(said, 1, sizeof(said) - 1, f);
+    fclose(f);
+    said[n] = '\0';
+    if (strstr(said, "nexus-conform: cannot reach http://127.0.0.1:1/aaa") ==
+        NULL)
+        fail_msg("it said: %s", said);
     remove(log);
     remove(dir);
 }

@@ -11,7 +11,7 @@
 #include <cmocka.h>
 
 #include "conform.h"
-#include "dbuf.h"
+#include "buf.h"
 #include "testutil.h"
 
 /* Every group enabled, with the keys of scripts/good.json. */
@@ -77,17 +77,17 @@ static size_t stream_body_eol(json_t *resp, const char *eol)
     const char *ct =
         json_string_value(json_object_get(headers, "Content-Type"));
     const char *body = json_string_value(json_object_get(resp, "body"));
-    struct dbuf b;
+    struct buf b;
 
     if (ct == NULL || strcmp(ct, "text/event-stream") != 0 || body == NULL)
         return 0;
-    dbuf_init(&b, 1 << 20);
+    buf_init(&b, 1 << 20);
     for (; *body != '\0'; body++)
         assert_int_equal(
-            *body == '\n' ? dbuf_adds(&b, eol) : dbuf_add(&b, body, 1), 0);
+            *body == '\n' ? buf_appends(&b, eol) : buf_append(&b, body, 1), 0);
     assert_int_equal(
-        json_object_set_new(resp, "body", json_string(dbuf_str(&b))), 0);
-    dbuf_cleanup(&b);
+        json_object_set_new(resp, "body", json_string(buf_str(&b))), 0);
+    buf_cleanup(&b);
     return 1;
 }
 
@@ -141,13 +141,15 @@ static void test_good_script_cr(void **state)
 
 /* Collects the ids with status st into a sorted, comma-separated list. */
 static void ids_with(const struct results *r, enum check_status st,
-                     struct dbuf *out)
+                     struct buf *out)
 {
     size_t i;
 
     for (i = 0; i < r->n; i++)
         if (r->items[i].status == st)
-            dbuf_addf(out, "%s%s", out->len > 0 ? "," : "", r->items[i].id);
+            assert_int_equal(buf_appendf(out, "%s%s", out->len > 0 ? "," : "",
+                                         r->items[i].id),
+                             0);
 }
 
 /* The message of check id in r, or "" when it has none. */
@@ -199,12 +201,12 @@ static int says_ok(const char *name, const json_t *says, const json_t *says_not,
 
 /* Runs one break case; returns 0, or 1 after printing what differed. */
 static int run_case(const char *dir, const char *name, const json_t *good,
-                    struct dbuf *covered)
+                    struct buf *covered)
 {
     char path[2048];
     const char *args[64];
     struct results r;
-    struct dbuf got_fail, got_warn, want_fail, want_warn;
+    struct buf got_fail, got_warn, want_fail, want_warn;
     json_t *brk, *script, *v;
     size_t i, n = 0;
     int bad = 0;
@@ -219,33 +221,35 @@ static int run_case(const char *dir, const char *name, const json_t *good,
     json_array_foreach(json_object_get(brk, "args"), i, v) if (n < 63)
         args[n++] = json_string_value(v);
     args[n] = NULL;
-    dbuf_init(&got_fail, 65536);
-    dbuf_init(&got_warn, 65536);
-    dbuf_init(&want_fail, 65536);
-    dbuf_init(&want_warn, 65536);
+    buf_init(&got_fail, 65536);
+    buf_init(&got_warn, 65536);
+    buf_init(&want_fail, 65536);
+    buf_init(&want_warn, 65536);
     tu_conform(script, args, 0, &r);
     ids_with(&r, CHECK_FAIL, &got_fail);
     ids_with(&r, CHECK_WARN, &got_warn);
     tu_join(json_object_get(brk, "fail"), &want_fail);
     tu_join(json_object_get(brk, "warn"), &want_warn);
-    if (strcmp(dbuf_str(&got_fail), dbuf_str(&want_fail)) != 0 ||
-        strcmp(dbuf_str(&got_warn), dbuf_str(&want_warn)) != 0) {
+    if (strcmp(buf_str(&got_fail), buf_str(&want_fail)) != 0 ||
+        strcmp(buf_str(&got_warn), buf_str(&want_warn)) != 0) {
         char why[16384];
         print_error("%s: want fail [%s] warn [%s], got fail [%s] warn [%s]%s\n",
-                    name, dbuf_str(&want_fail), dbuf_str(&want_warn),
-                    dbuf_str(&got_fail), dbuf_str(&got_warn),
+                    name, buf_str(&want_fail), buf_str(&want_warn),
+                    buf_str(&got_fail), buf_str(&got_warn),
                     tu_describe(&r, why, sizeof(why)));
         bad = 1;
     }
     if (says_ok(name, json_object_get(brk, "says"),
                 json_object_get(brk, "says_not"), &r) != 0)
         bad = 1;
-    dbuf_addf(covered, ",%s,%s,", dbuf_str(&want_fail), dbuf_str(&want_warn));
+    assert_int_equal(buf_appendf(covered, ",%s,%s,", buf_str(&want_fail),
+                                 buf_str(&want_warn)),
+                     0);
     results_cleanup(&r);
-    dbuf_cleanup(&got_fail);
-    dbuf_cleanup(&got_warn);
-    dbuf_cleanup(&want_fail);
-    dbuf_cleanup(&want_warn);
+    buf_cleanup(&got_fail);
+    buf_cleanup(&got_warn);
+    buf_cleanup(&want_fail);
+    buf_cleanup(&want_warn);
     json_decref(script);
     json_decref(brk);
     return bad;
@@ -257,7 +261,7 @@ static void test_breaks(void **state)
 {
     char dir[1024], path[1024], *names[512], id[128];
     const struct group_def *const *g;
-    struct dbuf covered;
+    struct buf covered;
     size_t n, i, k, ng;
     int bad = 0, missing = 0;
     json_t *good;
@@ -265,7 +269,7 @@ static void test_breaks(void **state)
     (void)state;
     good = tu_load(tu_data("scripts/good.json", path, sizeof(path)));
     n = tu_break_cases(dir, sizeof(dir), names, 512);
-    dbuf_init(&covered, 1 << 20);
+    buf_init(&covered, 1 << 20);
     for (i = 0; i < n; i++) {
         bad += run_case(dir, names[i], good, &covered);
         free(names[i]);
@@ -274,13 +278,13 @@ static void test_breaks(void **state)
     for (i = 0; i < ng; i++) {
         for (k = 0; k < g[i]->n_checks; k++) {
             snprintf(id, sizeof(id), ",%s,", g[i]->checks[k].id);
-            if (strstr(dbuf_str(&covered), id) == NULL) {
+            if (strstr(buf_str(&covered), id) == NULL) {
                 print_error("no break case fails %s\n", g[i]->checks[k].id);
                 missing++;
             }
         }
     }
-    dbuf_cleanup(&covered);
+    buf_cleanup(&covered);
     json_decref(good);
     print_message("%zu break cases\n", n);
     assert_int_equal(bad, 0);

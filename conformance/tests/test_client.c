@@ -13,7 +13,7 @@
 #include <curl/curl.h>
 
 #include "client.h"
-#include "dbuf.h"
+#include "buf.h"
 #include "testutil.h"
 
 /* The script every test here is served. */
@@ -34,9 +34,12 @@ static const char script_json[] =
     "\"delay_ms\":50}}"
     "]}";
 
+/* An Authorization value longer than 8 KiB (a JWT can be): one route of the
+ * script wants it. */
+static char long_bearer[9001];
+
 struct fixture {
-    pid_t server;
-    char url[256];
+    struct testproc server;
     char base[300];
     char dir[64];
 };
@@ -52,17 +55,22 @@ static int setup(void **state)
                     "--port",
                     "0",
                     NULL};
-    FILE *out;
+    json_t *script = json_loads(script_json, 0, NULL);
 
+    assert_non_null(script);
+    memset(long_bearer, 'k', sizeof(long_bearer) - 1);
+    memcpy(long_bearer, "Bearer ", 7);
+    long_bearer[sizeof(long_bearer) - 1] = '\0';
+    json_array_append_new(json_object_get(script, "routes"),
+                          json_pack("{s:s, s:s, s:s, s:{s:s}}", "method", "GET",
+                                    "path", "/v1/whoami", "auth", long_bearer,
+                                    "response", "body", "you"));
     tu_tmpdir(f->dir, sizeof(f->dir));
     snprintf(path, sizeof(path), "%s/script.json", f->dir);
-    out = fopen(path, "w");
-    assert_non_null(out);
-    fputs(script_json, out);
-    fclose(out);
-    f->server = tu_start_server(argv, f->url, sizeof(f->url));
-    assert_true(f->server > 0);
-    snprintf(f->base, sizeof(f->base), "%s/v1/", f->url);
+    assert_int_equal(json_dump_file(script, path, 0), 0);
+    json_decref(script);
+    assert_int_equal(testproc_start(&f->server, argv, NULL), 0);
+    snprintf(f->base, sizeof(f->base), "%s/v1/", f->server.url);
     remove(path);
     curl_global_init(CURL_GLOBAL_DEFAULT);
     *state = f;
@@ -74,7 +82,7 @@ static int teardown(void **state)
 {
     struct fixture *f = *state;
 
-    assert_int_equal(tu_stop_server(f->server), 0);
+    assert_int_equal(testproc_stop(&f->server), 0);
     remove(f->dir);
     curl_global_cleanup();
     free(f);
@@ -99,7 +107,7 @@ static struct transport *client(const struct fixture *f, double timeout,
 
 /* Collects what a sink is handed. */
 struct collected {
-    struct dbuf bytes;
+    struct buf bytes;
     unsigned calls;
     unsigned stop_after; /* 0: never stop */
 };
@@ -108,10 +116,10 @@ struct collected {
 static int collect(void *ud, const char *bytes, size_t len)
 {
     struct collected *c = ud;
+    bool full = buf_append(&c->bytes, bytes, len) != 0;
 
-    dbuf_add(&c->bytes, bytes, len);
     c->calls++;
-    return c->stop_after != 0 && c->calls >= c->stop_after;
+    return full || (c->stop_after != 0 && c->calls >= c->stop_after);
 }
 
 /* The key, the body and the path reach the server; the answer comes back
@@ -132,7 +140,7 @@ static void test_exchange(void **state)
     assert_int_equal(resp.ts, TRANSPORT_OK);
     assert_int_equal(resp.status, 201);
     assert_int_equal(resp.body.len, 5);
-    assert_memory_equal(resp.body.ptr, "\x00\xff\r\nA", 5);
+    assert_memory_equal(resp.body.data, "\x00\xff\r\nA", 5);
     assert_string_equal(http_response_header(&resp, "x-thing"), "spaced");
     assert_string_equal(http_response_header(&resp, "X-REQUEST-ID"), "req-1");
     assert_non_null(strstr(resp.url, "/v1/echo"));
@@ -158,16 +166,16 @@ static void test_pieces(void **state)
     struct http_sink sink = {.data = collect, .ud = &c};
     struct http_response resp;
 
-    dbuf_init(&c.bytes, 1 << 20);
+    buf_init(&c.bytes, 1 << 20);
     http_response_init(&resp, 1 << 20);
     transport_perform(t, &req, &resp, &sink);
     assert_int_equal(resp.ts, TRANSPORT_OK);
-    assert_string_equal(dbuf_str(&c.bytes), "data: one\n\ndata: two\n\n");
-    assert_string_equal(dbuf_str(&resp.body), "data: one\n\ndata: two\n\n");
+    assert_string_equal(buf_str(&c.bytes), "data: one\n\ndata: two\n\n");
+    assert_string_equal(buf_str(&resp.body), "data: one\n\ndata: two\n\n");
     assert_true(c.calls > 1);
     http_response_cleanup(&resp);
     /* The sink may end the exchange early. */
-    dbuf_reset(&c.bytes);
+    buf_reset(&c.bytes);
     c.calls = 0;
     c.stop_after = 1;
     http_response_init(&resp, 1 << 20);
@@ -175,7 +183,7 @@ static void test_pieces(void **state)
     assert_int_equal(resp.ts, TRANSPORT_STOPPED);
     assert_int_equal(c.calls, 1);
     http_response_cleanup(&resp);
-    dbuf_cleanup(&c.bytes);
+    buf_cleanup(&c.bytes);
     transport_free(t);
 }
 
@@ -215,7 +223,7 @@ static void test_timeouts(void **state)
     http_response_init(&resp, 1 << 20);
     transport_perform(t, &quiet, &resp, NULL);
     assert_int_equal(resp.ts, TRANSPORT_TIMEOUT);
-    assert_string_equal(dbuf_str(&resp.body), "data: x\n\n");
+    assert_string_equal(buf_str(&resp.body), "data: x\n\n");
     assert_non_null(strstr(resp.error, "no byte"));
     assert_true(resp.elapsed_ms < 3000);
     http_response_cleanup(&resp);
@@ -261,7 +269,7 @@ static void test_complete_lifts_limits(void **state)
     http_response_init(&resp, 1 << 20);
     transport_perform(t, &quiet, &resp, &sink);
     assert_int_equal(resp.ts, TRANSPORT_STOPPED);
-    assert_string_equal(dbuf_str(&resp.body), "data: x\n\n");
+    assert_string_equal(buf_str(&resp.body), "data: x\n\n");
     assert_true(resp.elapsed_ms > 1500);
     assert_true(resp.elapsed_ms < 5000);
     assert_true(w.ticks > 1);
@@ -298,6 +306,25 @@ static void test_reading_keeps_limits(void **state)
     transport_free(t);
 }
 
+/* A long Authorization value is sent whole. */
+static void test_long_authorization(void **state)
+{
+    struct fixture *f = *state;
+    struct transport *t = client(f, 5, 5);
+    struct http_request req = {
+        .method = "GET", .path = "/whoami", .authorization = long_bearer};
+    struct http_response resp;
+
+    http_response_init(&resp, 1 << 20);
+    transport_perform(t, &req, &resp, NULL);
+    if (resp.ts != TRANSPORT_OK)
+        fail_msg("transport: %s", resp.error);
+    assert_int_equal(resp.status, 200);
+    assert_string_equal(buf_str(&resp.body), "you");
+    http_response_cleanup(&resp);
+    transport_free(t);
+}
+
 /* Nobody listening: unreachable, at once. */
 static void test_unreachable(void **state)
 {
@@ -325,6 +352,7 @@ int main(void)
         cmocka_unit_test(test_complete_lifts_limits),
         cmocka_unit_test(test_reading_keeps_limits),
         cmocka_unit_test(test_unreachable),
+        cmocka_unit_test(test_long_authorization),
     };
 
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -279,6 +279,42 @@ static void test_observer_and_log(void **state)
     json_decref(s);
 }
 
+/* A long key (a JWT can be several KiB) is sent whole: the Bearer value is
+ * not cut to nothing. */
+static void test_long_key(void **state)
+{
+    const char *argv[] = {"nexus-conform", "--base-url", "http://x/v1",
+                          "--api-key", TU_KEY};
+    char key[9001];
+    struct options o;
+    struct results r;
+    struct script *sc;
+    struct transport *t;
+    struct conform *c;
+    char *cause = NULL;
+    const char *bearer;
+    json_t *s = good();
+
+    (void)state;
+    memset(key, 'k', sizeof(key) - 1);
+    key[sizeof(key) - 1] = '\0';
+    assert_int_equal(
+        options_parse(&o, 5, (char *const *)argv, real_env, &cause),
+        OPTIONS_RUN);
+    results_init(&r);
+    sc = script_from_json(s, &cause);
+    t = fake_transport_new(sc, "/v1", 0);
+    c = conform_new(&o, t, &r);
+    bearer = conform_bearer(c, key);
+    assert_int_equal(strlen(bearer), strlen("Bearer ") + strlen(key));
+    assert_memory_equal(bearer, "Bearer kkk", 10);
+    conform_free(c);
+    transport_free(t);
+    script_free(sc);
+    results_cleanup(&r);
+    json_decref(s);
+}
+
 /* Runs the tests of this file. */
 int main(void)
 {
@@ -291,6 +327,7 @@ int main(void)
         cmocka_unit_test(test_dead_server),
         cmocka_unit_test(test_unreachable),
         cmocka_unit_test(test_observer_and_log),
+        cmocka_unit_test(test_long_key),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

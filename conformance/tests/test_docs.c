@@ -11,12 +11,12 @@
 #include <cmocka.h>
 
 #include "conform.h"
-#include "dbuf.h"
+#include "buf.h"
 #include "options.h"
 #include "testutil.h"
 
 /* Reads the whole page into out. */
-static void read_docs(struct dbuf *out)
+static void read_docs(struct buf *out)
 {
     char path[1024], buf[4096];
     size_t n;
@@ -28,7 +28,7 @@ static void read_docs(struct dbuf *out)
     if (f == NULL)
         fail_msg("cannot read %s", path);
     while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
-        assert_int_equal(dbuf_add(out, buf, n), 0);
+        assert_int_equal(buf_append(out, buf, n), 0);
     fclose(f);
 }
 
@@ -36,38 +36,40 @@ static void read_docs(struct dbuf *out)
 static void test_every_check_documented(void **state)
 {
     const struct group_def *const *g;
-    struct dbuf docs, row;
+    struct buf docs, row;
     size_t n, i, k;
     int missing = 0;
 
     (void)state;
-    dbuf_init(&docs, 1 << 20);
-    dbuf_init(&row, 8192);
+    buf_init(&docs, 1 << 20);
+    buf_init(&row, 8192);
     read_docs(&docs);
     g = conform_groups(&n);
     for (i = 0; i < n; i++) {
         for (k = 0; k < g[i]->n_checks; k++) {
             const struct check_def *d = &g[i]->checks[k];
-            dbuf_reset(&row);
-            dbuf_addf(&row, "| `%s` | %s | %s | %s |", d->id,
-                      d->level == LEVEL_MUST ? "MUST" : "SHOULD", d->rule,
-                      d->source);
-            if (strstr(dbuf_str(&docs), dbuf_str(&row)) == NULL) {
+            buf_reset(&row);
+            assert_int_equal(
+                buf_appendf(&row, "| `%s` | %s | %s | %s |", d->id,
+                            d->level == LEVEL_MUST ? "MUST" : "SHOULD", d->rule,
+                            d->source),
+                0);
+            if (strstr(buf_str(&docs), buf_str(&row)) == NULL) {
                 print_error("docs/conformance.md lacks the row %s\n",
-                            dbuf_str(&row));
+                            buf_str(&row));
                 missing++;
             }
         }
     }
-    dbuf_cleanup(&row);
-    dbuf_cleanup(&docs);
+    buf_cleanup(&row);
+    buf_cleanup(&docs);
     assert_int_equal(missing, 0);
 }
 
 /* Every flag the usage text shows is in the page's flag table. */
 static void test_every_flag_documented(void **state)
 {
-    struct dbuf docs, flag;
+    struct buf docs, flag;
     char *usage = NULL;
     size_t len = 0, i, n;
     const char *p;
@@ -77,28 +79,28 @@ static void test_every_flag_documented(void **state)
     (void)state;
     options_usage(f);
     fclose(f);
-    dbuf_init(&docs, 1 << 20);
-    dbuf_init(&flag, 256);
+    buf_init(&docs, 1 << 20);
+    buf_init(&flag, 256);
     read_docs(&docs);
     for (p = usage; (p = strstr(p, "--")) != NULL; p += n) {
         n = 2;
         while (isalnum((unsigned char)p[n]) || p[n] == '-')
             n++;
-        dbuf_reset(&flag);
-        dbuf_addf(&flag, "`%.*s", (int)n, p);
+        buf_reset(&flag);
+        assert_int_equal(buf_appendf(&flag, "`%.*s", (int)n, p), 0);
         seen++;
-        if (strstr(dbuf_str(&docs), dbuf_str(&flag)) == NULL) {
-            print_error("docs/conformance.md lacks %s\n", dbuf_str(&flag));
+        if (strstr(buf_str(&docs), buf_str(&flag)) == NULL) {
+            print_error("docs/conformance.md lacks %s\n", buf_str(&flag));
             missing++;
         }
     }
     for (i = 0; i < 3; i++) {
         static const char *const codes[] = {"| 0 |", "| 1 |", "| 2 |"};
-        assert_non_null(strstr(dbuf_str(&docs), codes[i]));
+        assert_non_null(strstr(buf_str(&docs), codes[i]));
     }
     free(usage);
-    dbuf_cleanup(&flag);
-    dbuf_cleanup(&docs);
+    buf_cleanup(&flag);
+    buf_cleanup(&docs);
     assert_true(seen > 15);
     assert_int_equal(missing, 0);
 }

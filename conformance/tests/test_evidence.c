@@ -98,7 +98,7 @@ static void test_exchange(void **state)
     http_response_add_header(&resp, "X-Request-Id", 12, "abc", 3);
     http_response_add_header(&resp, "Vary", 4, "a", 1);
     http_response_add_header(&resp, "Vary", 4, "b", 1);
-    dbuf_adds(&resp.body, "oops\xff");
+    assert_int_equal(buf_appends(&resp.body, "oops\xff"), 0);
     ev = evidence_new(&req, &resp, 4);
     text = json_dumps(ev, JSON_SORT_KEYS);
     assert_null(strstr(text, "nexus-test"));
@@ -133,6 +133,37 @@ static void test_exchange(void **state)
     http_response_cleanup(&resp);
 }
 
+/* A header repeated with long values is shown whole, every value joined:
+ * five 8000-byte values make 40008 bytes, not a value cut to a trailing
+ * ", ". */
+static void test_long_repeated_header(void **state)
+{
+    struct http_request req = {.method = "GET", .path = "/models"};
+    struct http_response resp;
+    char value[8000];
+    const char *shown;
+    json_t *ev;
+    size_t i;
+
+    (void)state;
+    memset(value, 'v', sizeof(value));
+    http_response_init(&resp, 1 << 20);
+    resp.status = 200;
+    for (i = 0; i < 5; i++)
+        assert_int_equal(
+            http_response_add_header(&resp, "Link", 4, value, sizeof(value)),
+            0);
+    ev = evidence_new(&req, &resp, EVIDENCE_NO_FOCUS);
+    shown = json_string_value(json_object_get(
+        json_object_get(json_object_get(ev, "response"), "headers"), "Link"));
+    assert_non_null(shown);
+    assert_int_equal(strlen(shown), 5 * sizeof(value) + 4 * 2);
+    assert_memory_equal(shown + sizeof(value), ", vvv", 5);
+    assert_int_equal(shown[strlen(shown) - 1], 'v');
+    json_decref(ev);
+    http_response_cleanup(&resp);
+}
+
 /* Runs the tests of this file. */
 int main(void)
 {
@@ -141,6 +172,7 @@ int main(void)
         cmocka_unit_test(test_excerpt),
         cmocka_unit_test(test_redact),
         cmocka_unit_test(test_exchange),
+        cmocka_unit_test(test_long_repeated_header),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

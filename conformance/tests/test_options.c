@@ -189,6 +189,29 @@ static void test_usage_errors(void **state)
     free(cause);
 }
 
+/* A usage error that quotes a long argument still says what is wrong: the
+ * quote is cut (at a character boundary, marked "..."), not the message
+ * lost. */
+static void test_long_argument(void **state)
+{
+    char arg[4000];
+    struct options o;
+    char *cause = NULL;
+
+    (void)state;
+    memset(arg, 'x', sizeof(arg) - 1);
+    arg[0] = '-';
+    arg[1] = '-';
+    arg[sizeof(arg) - 1] = '\0';
+    assert_int_equal(parse(&o, env_set, &cause, arg, NULL), OPTIONS_ERROR);
+    assert_non_null(cause);
+    if (strncmp(cause, "unknown argument '--xxxx", 24) != 0)
+        fail_msg("the message is '%.60s'", cause);
+    assert_true(strlen(cause) <= 1024);
+    assert_string_equal(cause + strlen(cause) - 3, "...");
+    free(cause);
+}
+
 /* --help, --version and --list-checks win over everything else. */
 static void test_actions(void **state)
 {
@@ -214,6 +237,7 @@ int main(void)
         cmocka_unit_test(test_every_flag),
         cmocka_unit_test(test_groups),
         cmocka_unit_test(test_usage_errors),
+        cmocka_unit_test(test_long_argument),
         cmocka_unit_test(test_actions),
     };
 

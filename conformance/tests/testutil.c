@@ -1,21 +1,16 @@
 /* testutil: what the conformance tests share: running the engine on a
- * script without a socket, starting and stopping server processes, running
- * nexus-conform and reading its JSON report. */
+ * script without a socket and reading nexus-conform's JSON report (server
+ * processes are started and stopped with common/testproc). */
 #include "testutil.h"
 
 #include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <setjmp.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
-#include <time.h>
-#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -102,13 +97,17 @@ json_t *tu_compose(const json_t *base, const json_t *override)
 }
 
 /* Joins with a comma before every string but the first. */
-void tu_join(const json_t *list, struct dbuf *out)
+void tu_join(const json_t *list, struct buf *out)
 {
     size_t i;
     json_t *v;
 
     json_array_foreach(list, i, v)
-        dbuf_addf(out, "%s%s", i > 0 ? "," : "", json_string_value(v));
+    {
+        assert_int_equal(
+            buf_appendf(out, "%s%s", i > 0 ? "," : "", json_string_value(v)),
+            0);
+    }
 }
 
 /* Returns the environment to options_parse: nothing, so runs are
@@ -184,175 +183,6 @@ const char *tu_describe(const struct results *r, char *buf, size_t n)
         len = strlen(buf);
     }
     return buf;
-}
-
-/* Makes a sanitizer report in a child exit with 86, a status no program
- * here uses, so that a leak on a path that exits 1 cannot pass for a
- * failed check. Called in the child, before exec. */
-static void sanitizer_exit_code(void)
-{
-    static const char *const vars[] = {"ASAN_OPTIONS", "LSAN_OPTIONS"};
-    char value[1024];
-    const char *old;
-    size_t i;
-
-    for (i = 0; i < 2; i++) {
-        old = getenv(vars[i]);
-        snprintf(value, sizeof(value), "%s%sexitcode=86",
-                 old != NULL ? old : "", old != NULL && old[0] ? ":" : "");
-        setenv(vars[i], value, 1);
-    }
-}
-
-/* Seconds on the monotonic clock. */
-static double now_s(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-/* Starts a server process and reads the URL it says it listens on. */
-pid_t tu_start_server(char *const argv[], char *url, size_t n)
-{
-    pid_t ret;
-    int fds[2];
-    pid_t pid;
-    char line[512];
-    size_t len = 0;
-    ssize_t got;
-    double deadline = now_s() + 10;
-    const char *at;
-
-    if (pipe(fds) != 0) {
-        ret = -1;
-        goto out;
-    }
-    pid = fork();
-    if (pid < 0) {
-        ret = -1;
-        goto out;
-    }
-    if (pid == 0) {
-        dup2(fds[1], STDOUT_FILENO);
-        close(fds[0]);
-        close(fds[1]);
-        sanitizer_exit_code();
-        execv(argv[0], argv);
-        _exit(127);
-    }
-    close(fds[1]);
-    fcntl(fds[0], F_SETFL, O_NONBLOCK);
-    while (now_s() < deadline && len + 1 < sizeof(line) &&
-           memchr(line, '\n', len) == NULL) {
-        got = read(fds[0], line + len, sizeof(line) - 1 - len);
-        if (got > 0)
-            len += (size_t)got;
-        else if (got == 0)
-            break;
-        else
-            usleep(5000);
-    }
-    close(fds[0]);
-    line[len] = '\0';
-    at = strstr(line, "listening on ");
-    if (at == NULL || memchr(line, '\n', len) == NULL) {
-        tu_stop_server(pid);
-        ret = -1;
-        goto out;
-    }
-    at += strlen("listening on ");
-    snprintf(url, n, "%.*s", (int)strcspn(at, "\r\n"), at);
-    ret = pid;
-out:
-    return ret;
-}
-
-/* Waits for pid up to timeout_s. Returns its exit status, -2 on timeout,
- * or -1 when it died of a signal. */
-static int wait_for(pid_t pid, double timeout_s)
-{
-    double deadline = now_s() + timeout_s;
-    int st, ret = -2;
-    pid_t w;
-
-    for (;;) {
-        w = waitpid(pid, &st, WNOHANG);
-        if (w == pid) {
-            ret = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-            break;
-        }
-        if (w < 0 && errno != EINTR) {
-            ret = -1;
-            break;
-        }
-        if (now_s() > deadline)
-            break;
-        usleep(2000);
-    }
-    return ret;
-}
-
-/* Stops a server: SIGTERM, then SIGKILL after 5 s. */
-int tu_stop_server(pid_t pid)
-{
-    int ret;
-    int st;
-
-    if (pid <= 0) {
-        ret = -1;
-        goto out;
-    }
-    kill(pid, SIGTERM);
-    st = wait_for(pid, 5);
-    if (st == -2) {
-        kill(pid, SIGKILL);
-        wait_for(pid, 5);
-        st = -1;
-    }
-    ret = st;
-out:
-    return ret;
-}
-
-/* Runs argv with stdout and stderr into log_path, killing it after
- * timeout_s. */
-int tu_run(char *const argv[], const char *log_path, double timeout_s,
-           double *elapsed_s)
-{
-    int ret;
-    double t0 = now_s();
-    pid_t pid;
-    int fd, st;
-
-    pid = fork();
-    if (pid < 0) {
-        ret = -1;
-        goto out;
-    }
-    if (pid == 0) {
-        fd = open(log_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        if (fd >= 0) {
-            dup2(fd, STDOUT_FILENO);
-            dup2(fd, STDERR_FILENO);
-            close(fd);
-        }
-        sanitizer_exit_code();
-        execv(argv[0], argv);
-        _exit(127);
-    }
-    st = wait_for(pid, timeout_s);
-    if (st == -2) {
-        kill(pid, SIGKILL);
-        wait_for(pid, 5);
-        st = -1;
-    }
-    if (elapsed_s != NULL)
-        *elapsed_s = now_s() - t0;
-    ret = st;
-out:
-    return ret;
 }
 
 /* Makes a fresh directory under /tmp; writes its path into buf. */

@@ -1,6 +1,6 @@
 /* testutil: what the conformance tests share: running the engine on a
- * script without a socket, starting and stopping server processes, running
- * nexus-conform and reading its JSON report. */
+ * script without a socket and reading nexus-conform's JSON report (server
+ * processes are started and stopped with common/testproc). */
 #ifndef CONFORM_TESTUTIL_H
 #define CONFORM_TESTUTIL_H
 
@@ -10,9 +10,10 @@
 
 #include <jansson.h>
 
-#include "dbuf.h"
+#include "buf.h"
 #include "result.h"
 #include "script.h"
+#include "testproc.h"
 
 /* The arguments every scripted run gets (keys of tests/scripts/good.json). */
 #define TU_KEY "sk-test"
@@ -32,7 +33,7 @@ size_t tu_break_cases(char *dir, size_t dir_n, char **names, size_t max);
  * other members come from base. New reference. */
 json_t *tu_compose(const json_t *base, const json_t *override);
 /* Appends the strings of a JSON list to out, joined with commas. */
-void tu_join(const json_t *list, struct dbuf *out);
+void tu_join(const json_t *list, struct buf *out);
 
 /* Runs the engine in-process over the fake transport playing script with
  * extra arguments (NULL-terminated), bodies delivered in pieces of piece
@@ -44,17 +45,6 @@ int tu_status(const struct results *r, const char *id);
 /* Writes "id=status ..." of every non-passing result into buf. */
 const char *tu_describe(const struct results *r, char *buf, size_t n);
 
-/* Starts a server process (argv[0] a path) that prints "... listening on
- * URL" on stdout; writes URL into url. Returns its pid, or -1. */
-pid_t tu_start_server(char *const argv[], char *url, size_t n);
-/* Stops a server: SIGTERM, then SIGKILL after 5 s. Returns its exit
- * status, or -1 when it had to be killed. */
-int tu_stop_server(pid_t pid);
-/* Runs argv with stdout and stderr into log_path, killing it after
- * timeout_s. Returns its exit status (-1 when killed); *elapsed_s gets
- * the wall time. */
-int tu_run(char *const argv[], const char *log_path, double timeout_s,
-           double *elapsed_s);
 /* Makes a fresh directory under /tmp; writes its path into buf. */
 const char *tu_tmpdir(char *buf, size_t n);
 /* The check called id in a JSON report, or NULL. Borrowed from report. */

@@ -26,7 +26,7 @@ static int run_mock(const char *const *args, char **out, char **err)
     while (*args != NULL && n < 15)
         argv[n++] = *args++;
     argv[n] = NULL;
-    return run_capture(argv, out, err);
+    return testproc_capture((char *const *)argv, 60, out, err);
 }
 
 static void test_check_default(void **state)
@@ -114,7 +114,7 @@ static void test_help_and_version(void **state)
 static void test_body_limit(void **state)
 {
     static const char *const extra[] = {"--max-body", "1024", NULL};
-    struct mock_proc p;
+    struct testproc p;
     struct http_reply r;
     char *big = malloc(4096);
 
@@ -138,7 +138,7 @@ static void test_body_limit(void **state)
         0);
     assert_int_equal(r.status, 200);
     http_reply_free(&r);
-    assert_int_equal(mock_stop(&p), 0);
+    assert_int_equal(testproc_stop(&p), 0);
     free(big);
 }
 
@@ -164,7 +164,7 @@ static void test_token_limit(void **state)
     const char *extra[] = {"--fixtures", path, NULL};
     const char *body = "{\"model\":\"m1\",\"messages\":[{\"role\":\"user\","
                        "\"content\":\"Hi\"}]}";
-    struct mock_proc p;
+    struct testproc p;
     struct http_reply r;
     int i, refused = 0;
 
@@ -195,7 +195,7 @@ static void test_token_limit(void **state)
         http_reply_free(&r);
     }
     assert_true(refused);
-    assert_int_equal(mock_stop(&p), 0);
+    assert_int_equal(testproc_stop(&p), 0);
     unlink(path);
     free(path);
 }
@@ -206,12 +206,12 @@ static void test_pacing_and_graceful_stop(void **state)
     const char *extra[] = {"--fixtures", path, NULL};
     const char *body = "{\"model\":\"m1\",\"stream\":true,\"messages\":"
                        "[{\"role\":\"user\",\"content\":\"Hi\"}]}";
-    struct mock_proc p;
+    struct testproc p;
     struct stream_sink t;
     CURL *c;
     CURLM *m;
     struct curl_slist *h = NULL;
-    char url[256];
+    char url[sizeof(p.url) + 32];
     int running = 1, stopped = 0, status = -1;
     uint64_t begin;
 
@@ -247,7 +247,7 @@ static void test_pacing_and_graceful_stop(void **state)
     /* The stream still ended cleanly, hurried, well within 2 s. */
     assert_string_equal(t.tail, "data: [DONE]\n\n");
     assert_true(clock_real_ms() - begin < 2500);
-    status = mock_stop(&p);
+    status = testproc_stop(&p);
     assert_int_equal(status, 0);
     curl_multi_remove_handle(m, c);
     curl_easy_cleanup(c);
@@ -261,7 +261,7 @@ static void test_json_log(void **state)
 {
     static const char *const extra[] = {"--log-format", "json", NULL};
     char path[] = "/tmp/nexus-mock-log-XXXXXX";
-    struct mock_proc p;
+    struct testproc p;
     struct http_reply r;
     char line[1024];
     json_t *req_line = NULL;
@@ -285,7 +285,7 @@ static void test_json_log(void **state)
             http_do(&p, "GET", "/x%0Afake%FF", NULL, NULL, NULL, &odd), 0);
         http_reply_free(&odd);
     }
-    assert_int_equal(mock_stop(&p), 0);
+    assert_int_equal(testproc_stop(&p), 0);
     f = fopen(path, "r");
     assert_non_null(f);
     /* Every line is one JSON object; one of them is the request. */

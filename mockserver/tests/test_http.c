@@ -24,7 +24,7 @@
     "{\"model\":\"deepseek-v4\",\"messages\":[{\"role\":\"user\","             \
     "\"content\":\"Hello!\"}]"
 
-static struct mock_proc mock;
+static struct testproc mock;
 
 static int start_default(void **state)
 {
@@ -39,7 +39,7 @@ static int stop_default(void **state)
 {
     (void)state;
     /* A graceful stop exits 0. */
-    return mock_stop(&mock) == 0 ? 0 : -1;
+    return testproc_stop(&mock) == 0 ? 0 : -1;
 }
 
 /* Asserts an OpenAI error body with exactly these fields. */
@@ -365,11 +365,13 @@ static void test_stream_exact_bytes(void **state)
         0);
     head = buf_take(&want, NULL);
     buf_init(&want, 1 << 20);
-    buf_appendf(&want,
-                "data: %s[{\"index\":0,\"delta\":{\"role\":\"assistant\","
-                "\"content\":\"\",\"refusal\":null},\"logprobs\":null,"
-                "\"finish_reason\":null}],\"usage\":null}\n\n",
-                head);
+    assert_int_equal(
+        buf_appendf(&want,
+                    "data: %s[{\"index\":0,\"delta\":{\"role\":\"assistant\","
+                    "\"content\":\"\",\"refusal\":null},\"logprobs\":null,"
+                    "\"finish_reason\":null}],\"usage\":null}\n\n",
+                    head),
+        0);
     for (i = 0; pos < len; i++) {
         json_t *s;
         char *esc;
@@ -377,26 +379,32 @@ static void test_stream_exact_bytes(void **state)
         end = tokenize_next(text, len, pos);
         s = json_stringn(text + pos, end - pos);
         esc = json_dumps(s, JSON_ENCODE_ANY);
-        buf_appendf(&want,
-                    "data: %s[{\"index\":0,\"delta\":{\"content\":%s},"
-                    "\"logprobs\":null,\"finish_reason\":null}],"
-                    "\"usage\":null}\n\n",
-                    head, esc);
+        assert_int_equal(
+            buf_appendf(&want,
+                        "data: %s[{\"index\":0,\"delta\":{\"content\":%s},"
+                        "\"logprobs\":null,\"finish_reason\":null}],"
+                        "\"usage\":null}\n\n",
+                        head, esc),
+            0);
         free(esc);
         json_decref(s);
         pos = end;
     }
     assert_int_equal((json_int_t)i, completion);
-    buf_appendf(&want,
-                "data: %s[{\"index\":0,\"delta\":{},\"logprobs\":null,"
-                "\"finish_reason\":\"stop\"}],\"usage\":null}\n\n",
-                head);
-    buf_appendf(&want,
-                "data: %s[],\"usage\":{\"prompt_tokens\":%lld,"
-                "\"completion_tokens\":%lld,\"total_tokens\":%lld}}\n\n"
-                "data: [DONE]\n\n",
-                head, (long long)prompt, (long long)completion,
-                (long long)(prompt + completion));
+    assert_int_equal(
+        buf_appendf(&want,
+                    "data: %s[{\"index\":0,\"delta\":{},\"logprobs\":null,"
+                    "\"finish_reason\":\"stop\"}],\"usage\":null}\n\n",
+                    head),
+        0);
+    assert_int_equal(
+        buf_appendf(&want,
+                    "data: %s[],\"usage\":{\"prompt_tokens\":%lld,"
+                    "\"completion_tokens\":%lld,\"total_tokens\":%lld}}\n\n"
+                    "data: [DONE]\n\n",
+                    head, (long long)prompt, (long long)completion,
+                    (long long)(prompt + completion)),
+        0);
     wire = st.body;
     normalize(wire);
     assert_string_equal(wire, want.data);
@@ -456,6 +464,59 @@ static void test_billing(void **state)
     balance_of(EMPTY_KEY, &b0, &s0, &w0);
     assert_true(b0 == 0.0 && s0 == 0.0);
     free(w0);
+}
+
+/* A stream's money is held while it is made and settled once: the balance
+ * falls by exactly the cost of the usage its last chunk reports, and
+ * balance + total_spent does not move. */
+static void test_stream_billed_once(void **state)
+{
+    struct http_reply st;
+    double b0, s0, b1, s1, cost;
+    char *w0, *w1;
+    const char *usage, *line;
+    json_t *chunk, *u;
+    int i;
+
+    (void)state;
+    balance_of(KEY, &b0, &s0, &w0);
+    req("POST", "/v1/chat/completions", KEY,
+        HELLO ",\"n\":2,\"stream\":true,\"stream_options\":"
+              "{\"include_usage\":true}}",
+        &st);
+    assert_int_equal(st.status, 200);
+    usage = strstr(st.body, "\"choices\":[],\"usage\":{");
+    assert_non_null(usage);
+    for (line = usage; line > st.body && line[-1] != '\n'; line--)
+        ;
+    assert_memory_equal(line, "data: ", 6);
+    chunk = json_loadb(line + 6, (size_t)(strstr(line, "\n\n") - line - 6), 0,
+                       NULL);
+    assert_non_null(chunk);
+    u = json_object_get(chunk, "usage");
+    /* deepseek-v4: 0.27 USD per million in, 1.10 per million out. */
+    cost =
+        ((double)json_integer_value(json_object_get(u, "prompt_tokens")) *
+             0.27 +
+         (double)json_integer_value(json_object_get(u, "completion_tokens")) *
+             1.10) /
+        1e6;
+    json_decref(chunk);
+    http_reply_free(&st);
+    /* The stream is settled when the server is done with it, which can be
+     * a moment after the client has read its last byte. */
+    balance_of(KEY, &b1, &s1, &w1);
+    for (i = 0; i < 200 && b1 == b0; i++) {
+        free(w1);
+        usleep(10000);
+        balance_of(KEY, &b1, &s1, &w1);
+    }
+    assert_true(cost > 0);
+    assert_true(b0 - b1 > cost - 1e-12 && b0 - b1 < cost + 1e-12);
+    assert_true(s1 - s0 > cost - 1e-12 && s1 - s0 < cost + 1e-12);
+    assert_true((b0 + s0) - (b1 + s1) < 1e-9 && (b1 + s1) - (b0 + s0) < 1e-9);
+    free(w0);
+    free(w1);
 }
 
 /* Returns a header as an unsigned number. */
@@ -597,7 +658,7 @@ static void test_tool_calls(void **state)
             len++;
         piece = json_loadb(v, len + 2, JSON_DECODE_ANY, NULL);
         assert_non_null(piece);
-        buf_appends(&joined, json_string_value(piece));
+        assert_int_equal(buf_appends(&joined, json_string_value(piece)), 0);
         json_decref(piece);
     }
     assert_string_equal(joined.data, arguments);
@@ -680,8 +741,9 @@ static void test_logprobs(void **state)
         json_t *top = json_object_get(entry, "top_logprobs");
         double lp = json_number_value(json_object_get(entry, "logprob"));
 
-        buf_appends(&joined,
-                    json_string_value(json_object_get(entry, "token")));
+        assert_int_equal(buf_appends(&joined, json_string_value(json_object_get(
+                                                  entry, "token"))),
+                         0);
         assert_true(lp <= 0.0);
         assert_int_equal(json_array_size(top), 3);
         /* The chosen token leads its alternatives, which are less likely. */
@@ -721,11 +783,13 @@ static void test_hostile_text_still_gets_error_bodies(void **state)
     http_reply_free(&r);
     /* Long non-ASCII names are cut at a character boundary, not inside. */
     buf_init(&body, 1 << 16);
-    buf_appends(&body, "{\"model\":\"deepseek-v4\",\"messages\":[{\"role\":"
-                       "\"user\",\"content\":\"x\"}],\"");
+    assert_int_equal(
+        buf_appends(&body, "{\"model\":\"deepseek-v4\",\"messages\":[{\"role\":"
+                           "\"user\",\"content\":\"x\"}],\""),
+        0);
     for (i = 0; i < 100; i++)
-        buf_appends(&body, "\xc3\xa9");
-    buf_appends(&body, "\":1}");
+        assert_int_equal(buf_appends(&body, "\xc3\xa9"), 0);
+    assert_int_equal(buf_appends(&body, "\":1}"), 0);
     req("POST", "/v1/chat/completions", KEY, body.data, &r);
     assert_int_equal(r.status, 400);
     assert_non_null(r.json);
@@ -818,6 +882,7 @@ int main(void)
         cmocka_unit_test(test_chat_max_tokens_stop_n),
         cmocka_unit_test(test_stream_exact_bytes),
         cmocka_unit_test(test_billing),
+        cmocka_unit_test(test_stream_billed_once),
         cmocka_unit_test(test_rate_limit),
         cmocka_unit_test(test_request_ids_unique),
         cmocka_unit_test(test_tool_calls),

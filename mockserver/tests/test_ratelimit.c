@@ -72,6 +72,80 @@ static void test_tokens(void **state)
     ratelimit_free(rl);
 }
 
+/* Worker threads read the clock before the limiter takes its lock, so an
+ * older timestamp can arrive after a newer one opened the window. It must
+ * count in that window, not reopen it: rpm=3 admits three, whatever the
+ * order of the timestamps. */
+static void test_out_of_order_timestamps(void **state)
+{
+    struct ratelimit *rl = ratelimit_new(1);
+    struct rl_limits lim = {3, 0};
+    struct rl_state st;
+    uint64_t t;
+    unsigned admitted = 0;
+
+    (void)state;
+    for (t = 60000; t > 59994; t--)
+        if (ratelimit_admit(rl, 0, &lim, 0, t, &st) == RL_ADMIT)
+            admitted++;
+    assert_int_equal(admitted, 3);
+    /* The refusal counts from the window's start, never beyond a minute. */
+    assert_int_equal(st.retry_after_ms, 60000);
+    ratelimit_peek(rl, 0, &lim, 59990, &st);
+    assert_int_equal(st.remaining_req, 0);
+    assert_int_equal(st.reset_req_ms, 60000);
+    /* The window still ends a minute after it opened. */
+    assert_int_equal(ratelimit_admit(rl, 0, &lim, 0, 119999, &st),
+                     RL_REFUSE_REQUESTS);
+    assert_int_equal(ratelimit_admit(rl, 0, &lim, 0, 120000, &st), RL_ADMIT);
+    ratelimit_free(rl);
+}
+
+/* A reservation counts in full until settled, then only what was used; a
+ * hold whose window has ended leaves the next window alone. */
+static void test_reserve_settle(void **state)
+{
+    struct ratelimit *rl = ratelimit_new(1);
+    struct rl_limits lim = {100, 1500};
+    struct rl_state st;
+    struct rl_hold a, b, c;
+
+    (void)state;
+    assert_int_equal(ratelimit_reserve(rl, 0, &lim, 1000, 0, &a, &st),
+                     RL_ADMIT);
+    assert_true(a.active);
+    assert_int_equal(st.remaining_tok, 500);
+    assert_int_equal(ratelimit_reserve(rl, 0, &lim, 600, 10, &b, &st),
+                     RL_REFUSE_TOKENS);
+    assert_false(b.active);
+    assert_int_equal(st.used_req, 1);
+    /* Settled at 100 tokens, reported as of its admission. */
+    ratelimit_settle(rl, &lim, &a, 100, a.at_ms, &st);
+    assert_false(a.active);
+    assert_int_equal(st.remaining_tok, 1400);
+    assert_int_equal(st.used_tok, 100);
+    assert_int_equal(st.reset_tok_ms, 60000);
+    assert_int_equal(ratelimit_reserve(rl, 0, &lim, 600, 20, &b, &st),
+                     RL_ADMIT);
+    assert_int_equal(st.remaining_tok, 800);
+    /* The window ends while b is held: a new one opens, and b's settle
+     * takes nothing from it. */
+    assert_int_equal(ratelimit_reserve(rl, 0, &lim, 50, 60000, &c, &st),
+                     RL_ADMIT);
+    assert_int_equal(st.used_tok, 50);
+    ratelimit_settle(rl, &lim, &b, 10, b.at_ms, &st);
+    assert_int_equal(st.used_tok, 50);
+    assert_int_equal(st.used_req, 1);
+    /* Using more than reserved counts what was used; an empty hold
+     * counts nothing. */
+    ratelimit_settle(rl, &lim, &c, 70, c.at_ms, &st);
+    assert_int_equal(st.used_tok, 70);
+    ratelimit_settle(rl, &lim, &c, 500, 60001, &st);
+    ratelimit_peek(rl, 0, &lim, 60001, &st);
+    assert_int_equal(st.used_tok, 70);
+    ratelimit_free(rl);
+}
+
 static void test_unlimited(void **state)
 {
     struct ratelimit *rl = ratelimit_new(1);
@@ -110,6 +184,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_requests_window),
         cmocka_unit_test(test_tokens),
+        cmocka_unit_test(test_out_of_order_timestamps),
+        cmocka_unit_test(test_reserve_settle),
         cmocka_unit_test(test_unlimited),
         cmocka_unit_test(test_duration_format),
     };

@@ -16,11 +16,11 @@
 static void set_choice(struct reply_choice *ch, const char *text,
                        const size_t *ends, size_t n, const char *finish)
 {
-    ch->content = strdup(text);
-    ch->len = strlen(text);
-    ch->tok_end = malloc((n ? n : 1) * sizeof(size_t));
-    memcpy(ch->tok_end, ends, n * sizeof(size_t));
-    ch->ntok = n;
+    ch->content.text = strdup(text);
+    ch->content.len = strlen(text);
+    ch->content.tok_end = malloc((n ? n : 1) * sizeof(size_t));
+    memcpy(ch->content.tok_end, ends, n * sizeof(size_t));
+    ch->content.ntok = n;
     ch->finish_reason = finish;
 }
 
@@ -165,11 +165,11 @@ static void test_pacing_fast_rates(void **state)
 
     (void)state;
     /* A 3000-token choice: step k is due at k/3 ms, exactly. */
-    free(c->choices[0].tok_end);
-    c->choices[0].tok_end = calloc(3000, sizeof(size_t));
+    free(c->choices[0].content.tok_end);
+    c->choices[0].content.tok_end = calloc(3000, sizeof(size_t));
     for (k = 0; k < 3000; k++)
-        c->choices[0].tok_end[k] = k < 8 ? k + 1 : 8;
-    c->choices[0].ntok = 3000;
+        c->choices[0].content.tok_end[k] = k < 8 ? k + 1 : 8;
+    c->choices[0].content.ntok = 3000;
     s = sse_stream_new(c, &p);
     buf_init(&b, 1 << 24);
     assert_int_equal(sse_stream_next(s, &b), 1); /* role */

@@ -55,13 +55,13 @@ static void test_many_paced_streams(void **state)
     const char *extra[] = {"--fixtures", NULL, "--threads", "2", NULL};
     const char *body = "{\"model\":\"m1\",\"stream\":true,\"messages\":"
                        "[{\"role\":\"user\",\"content\":\"load\"}]}";
-    struct mock_proc p;
+    struct testproc p;
     struct rlimit rl;
     struct curl_slist *h = NULL;
     struct stream_sink *sinks;
     CURL **easy;
     CURLM *m;
-    char url[256];
+    char url[sizeof(p.url) + 32];
     int running = 1, i, max_threads = 0, done = 0;
     uint64_t begin;
     CURLMsg *msg;
@@ -127,7 +127,7 @@ static void test_many_paced_streams(void **state)
     }
     curl_multi_cleanup(m);
     curl_slist_free_all(h);
-    assert_int_equal(mock_stop(&p), 0);
+    assert_int_equal(testproc_stop(&p), 0);
     unlink(path);
     free(path);
     free(sinks);

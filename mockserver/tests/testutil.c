@@ -1,17 +1,11 @@
-/* testutil: process and HTTP helpers for the nexus-mock process tests. */
+/* testutil: starting nexus-mock (through common/testproc) and talking to
+ * it over HTTP, for the nexus-mock process tests. */
 #include "testutil.h"
 
 #include <ctype.h>
-#include <errno.h>
-#include <fcntl.h>
-#include <poll.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
-#include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <curl/curl.h>
@@ -19,46 +13,18 @@
 #include "buf.h"
 #include "clock.h"
 
-/* Reads one line from fd within timeout_ms into out. Returns 0 or -1. */
-static int read_line(int fd, char *out, size_t outlen, int timeout_ms)
-{
-    size_t n = 0;
-
-    while (n + 1 < outlen) {
-        struct pollfd pfd = {fd, POLLIN, 0};
-        char c;
-
-        if (poll(&pfd, 1, timeout_ms) <= 0)
-            return -1;
-        if (read(fd, &c, 1) != 1)
-            return -1;
-        if (c == '\n')
-            break;
-        out[n++] = c;
-    }
-    out[n] = '\0';
-    return 0;
-}
-
-int mock_start(struct mock_proc *p, const char *const *extra)
+int mock_start(struct testproc *p, const char *const *extra)
 {
     return mock_start_logged(p, extra, NULL);
 }
 
-int mock_start_logged(struct mock_proc *p, const char *const *extra,
+int mock_start_logged(struct testproc *p, const char *const *extra,
                       const char *log_path)
 {
-    const char *bin = getenv("NEXUS_MOCK_BIN");
     const char *argv[32];
-    char line[120];
-    const char *prefix = "nexus-mock listening on ";
-    int fds[2];
     size_t n = 0, i;
 
-    memset(p, 0, sizeof(*p));
-    if (bin == NULL || pipe(fds) != 0)
-        return -1;
-    argv[n++] = bin;
+    argv[n++] = getenv("NEXUS_MOCK_BIN");
     argv[n++] = "--port";
     argv[n++] = "0";
     argv[n++] = "--host";
@@ -68,63 +34,10 @@ int mock_start_logged(struct mock_proc *p, const char *const *extra,
     for (i = 0; extra != NULL && extra[i] != NULL && n < 31; i++)
         argv[n++] = extra[i];
     argv[n] = NULL;
-    p->pid = fork();
-    if (p->pid < 0)
-        return -1;
-    if (p->pid == 0) {
-        /* If the test dies (a failed assertion ends it early), the mock
-         * dies with it instead of lingering. */
-        prctl(PR_SET_PDEATHSIG, SIGKILL);
-        dup2(fds[1], STDOUT_FILENO);
-        close(fds[0]);
-        close(fds[1]);
-        if (log_path != NULL) {
-            int fd = open(log_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-
-            if (fd >= 0) {
-                dup2(fd, STDERR_FILENO);
-                close(fd);
-            }
-        }
-        execv(bin, (char *const *)argv);
-        _exit(127);
-    }
-    close(fds[1]);
-    p->out_fd = fds[0];
-    if (read_line(p->out_fd, line, sizeof(line), 10000) != 0 ||
-        strncmp(line, prefix, strlen(prefix)) != 0) {
-        mock_stop(p);
-        return -1;
-    }
-    snprintf(p->url, sizeof(p->url), "%s", line + strlen(prefix));
-    return 0;
-}
-
-int mock_stop(struct mock_proc *p)
-{
-    int status = 0, i;
-
-    if (p->pid <= 0)
-        return -1;
-    kill(p->pid, SIGTERM);
-    for (i = 0; i < 500; i++) {
-        pid_t r = waitpid(p->pid, &status, WNOHANG);
-
-        if (r == p->pid)
-            break;
-        usleep(10000);
-    }
-    if (i == 500) {
-        kill(p->pid, SIGKILL);
-        waitpid(p->pid, &status, 0);
-        status = -1;
-    } else {
-        status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    }
-    if (p->out_fd > 0)
-        close(p->out_fd);
     p->pid = 0;
-    return status;
+    p->out_fd = -1;
+    return argv[0] != NULL ? testproc_start(p, (char *const *)argv, log_path)
+                           : -1;
 }
 
 /* libcurl write callback into a struct buf. */
@@ -155,7 +68,7 @@ static size_t on_header(char *ptr, size_t size, size_t nmemb, void *ud)
     return n;
 }
 
-int http_do(const struct mock_proc *p, const char *method, const char *path,
+int http_do(const struct testproc *p, const char *method, const char *path,
             const char *key, const char *body, const char *extra_header,
             struct http_reply *r)
 {
@@ -236,52 +149,6 @@ char *http_header(const struct http_reply *r, const char *name)
         line = end ? end + 2 : NULL;
     }
     return NULL;
-}
-
-/* Drains fd into a malloc'd string. */
-static char *slurp(int fd)
-{
-    struct buf b;
-    char chunk[4096];
-    ssize_t n;
-
-    buf_init(&b, (size_t)16 << 20);
-    while ((n = read(fd, chunk, sizeof(chunk))) > 0)
-        if (buf_append(&b, chunk, (size_t)n) != 0)
-            break;
-    return buf_take(&b, NULL);
-}
-
-int run_capture(const char *const *argv, char **out, char **err)
-{
-    int ofd[2], efd[2], status;
-    pid_t pid;
-
-    if (pipe(ofd) != 0 || pipe(efd) != 0)
-        return -1;
-    pid = fork();
-    if (pid < 0)
-        return -1;
-    if (pid == 0) {
-        dup2(ofd[1], STDOUT_FILENO);
-        dup2(efd[1], STDERR_FILENO);
-        close(ofd[0]);
-        close(efd[0]);
-        close(ofd[1]);
-        close(efd[1]);
-        execv(argv[0], (char *const *)argv);
-        _exit(127);
-    }
-    close(ofd[1]);
-    close(efd[1]);
-    /* Outputs here are small; reading one then the other cannot block. */
-    *out = slurp(ofd[0]);
-    *err = slurp(efd[0]);
-    close(ofd[0]);
-    close(efd[0]);
-    if (waitpid(pid, &status, 0) != pid)
-        return -1;
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
 size_t stream_sink_write(char *ptr, size_t size, size_t nmemb, void *ud)

@@ -10,11 +10,7 @@
 
 #include <jansson.h>
 
-struct mock_proc {
-    pid_t pid;
-    int out_fd;    /* the child's stdout */
-    char url[128]; /* http://127.0.0.1:PORT */
-};
+#include "testproc.h"
 
 struct http_reply {
     long status;
@@ -27,20 +23,17 @@ struct http_reply {
 
 /* Starts nexus-mock (from $NEXUS_MOCK_BIN) with --port 0 --host 127.0.0.1
  * --quiet plus the NULL-terminated extra args and waits for its listening
- * line. Returns 0 or -1. */
-int mock_start(struct mock_proc *p, const char *const *extra);
+ * line (see testproc_start). Stop it with testproc_stop. Returns 0 or -1. */
+int mock_start(struct testproc *p, const char *const *extra);
 /* As mock_start, without --quiet and with stderr going to the file
  * log_path. */
-int mock_start_logged(struct mock_proc *p, const char *const *extra,
+int mock_start_logged(struct testproc *p, const char *const *extra,
                       const char *log_path);
-/* Sends SIGTERM, waits (at most 5 s, then SIGKILL) and returns the exit
- * status, or -1 if it had to be killed. */
-int mock_stop(struct mock_proc *p);
 
 /* Performs one request. method "GET"/"POST"/..., path appended to the
  * mock's URL, key NULL for no Authorization header, body NULL for none.
  * extra_header may be NULL. Returns 0 or -1 (transport error). */
-int http_do(const struct mock_proc *p, const char *method, const char *path,
+int http_do(const struct testproc *p, const char *method, const char *path,
             const char *key, const char *body, const char *extra_header,
             struct http_reply *r);
 /* Frees what a reply holds. */
@@ -61,8 +54,5 @@ struct stream_sink {
 size_t stream_sink_write(char *ptr, size_t size, size_t nmemb, void *ud);
 /* Writes text to a new temporary .yaml file; returns its path (free()). */
 char *temp_fixture(const char *text);
-/* Runs a program with args (NULL-terminated), capturing stdout and stderr
- * into malloc'd strings; returns its exit status or -1. */
-int run_capture(const char *const *argv, char **out, char **err);
 
 #endif

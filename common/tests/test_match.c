@@ -1,0 +1,264 @@
+/* test_match: each kind of condition, rules as conjunctions, the first
+ * matching rule of a table winning, and turns counted exactly under
+ * concurrent requests. */
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "match.h"
+
+/* Threads and requests per thread of the concurrency test. */
+#define THREADS 8
+#define PER_THREAD 2000
+
+/* A rule of one condition. */
+static struct match_rule *rule1(enum match_field f, enum match_op op,
+                                const char *operand)
+{
+    struct match_rule *r = match_rule_new();
+
+    assert_non_null(r);
+    assert_int_equal(match_rule_add(r, f, op, operand), 0);
+    return r;
+}
+
+/* One condition and whether it should hold. */
+struct want {
+    enum match_field field;
+    enum match_op op;
+    const char *operand;
+    bool holds;
+};
+
+/* Checks each one-condition rule of w against v. */
+static void check(const struct match_view *v, const struct want *w, size_t n)
+{
+    struct match_rule *r;
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        r = rule1(w[i].field, w[i].op, w[i].operand);
+        if (match_request(r, v) != w[i].holds)
+            fail_msg("case %zu ('%s') should %shold", i,
+                     w[i].operand != NULL ? w[i].operand : "(none)",
+                     w[i].holds ? "" : "not ");
+        match_rule_free(r);
+    }
+}
+
+/* Method and path compare whole, byte for byte. */
+static void test_equals(void **state)
+{
+    static const struct want w[] = {
+        {MATCH_METHOD, MATCH_EQUALS, "POST", true},
+        {MATCH_METHOD, MATCH_EQUALS, "post", false},
+        {MATCH_METHOD, MATCH_EQUALS, "POS", false},
+        {MATCH_PATH, MATCH_EQUALS, "/v1/chat/completions", true},
+        {MATCH_PATH, MATCH_EQUALS, "/v1/chat/completions/", false},
+        {MATCH_PATH, MATCH_CONTAINS, "/chat/", true},
+    };
+    struct match_view v = {.method = "POST", .path = "/v1/chat/completions"};
+
+    (void)state;
+    check(&v, w, sizeof(w) / sizeof(w[0]));
+}
+
+/* Authorization: a value, or absent; an absent header equals nothing. */
+static void test_authorization(void **state)
+{
+    static const struct want with_w[] = {
+        {MATCH_AUTHORIZATION, MATCH_EQUALS, "Bearer k", true},
+        {MATCH_AUTHORIZATION, MATCH_EQUALS, "Bearer", false},
+        {MATCH_AUTHORIZATION, MATCH_ABSENT, NULL, false},
+    };
+    static const struct want without_w[] = {
+        {MATCH_AUTHORIZATION, MATCH_EQUALS, "Bearer k", false},
+        {MATCH_AUTHORIZATION, MATCH_EQUALS, "", false},
+        {MATCH_AUTHORIZATION, MATCH_ABSENT, NULL, true},
+    };
+    static const struct want empty_w[] = {
+        {MATCH_AUTHORIZATION, MATCH_EQUALS, "", true},
+        {MATCH_AUTHORIZATION, MATCH_ABSENT, NULL, false},
+    };
+    struct match_view with = {.method = "GET", .authorization = "Bearer k"};
+    struct match_view without = {.method = "GET"};
+    struct match_view empty = {.method = "GET", .authorization = ""};
+
+    (void)state;
+    check(&with, with_w, sizeof(with_w) / sizeof(with_w[0]));
+    check(&without, without_w, sizeof(without_w) / sizeof(without_w[0]));
+    check(&empty, empty_w, sizeof(empty_w) / sizeof(empty_w[0]));
+}
+
+/* The body is searched as bytes (NULs included); no body is an empty
+ * one. */
+static void test_body(void **state)
+{
+    static const struct want body_w[] = {
+        {MATCH_BODY, MATCH_CONTAINS, "\"a\":1", true},
+        {MATCH_BODY, MATCH_CONTAINS, "tail", true},
+        {MATCH_BODY, MATCH_CONTAINS, "\"b\"", false},
+        {MATCH_BODY, MATCH_LACKS, "\"b\"", true},
+        {MATCH_BODY, MATCH_LACKS, "tail", false},
+        {MATCH_BODY, MATCH_CONTAINS, "", true},
+    };
+    static const struct want none_w[] = {
+        {MATCH_BODY, MATCH_CONTAINS, "", true},
+        {MATCH_BODY, MATCH_CONTAINS, "x", false},
+        {MATCH_BODY, MATCH_LACKS, "x", true},
+        {MATCH_BODY, MATCH_EQUALS, "", true},
+    };
+    /* A needle longer than the body is not in it. */
+    static const struct want short_w[] = {
+        {MATCH_BODY, MATCH_CONTAINS, "{\"a\":", false},
+    };
+    struct match_view v = {
+        .method = "POST", .body = "{\"a\":1}\0tail", .body_len = 12};
+    struct match_view none = {.method = "POST"};
+
+    (void)state;
+    check(&v, body_w, sizeof(body_w) / sizeof(body_w[0]));
+    check(&none, none_w, sizeof(none_w) / sizeof(none_w[0]));
+    v.body_len = 3;
+    check(&v, short_w, 1);
+}
+
+/* Every condition must hold; a rule with none matches everything; an
+ * operand goes with every operator but MATCH_ABSENT. */
+static void test_rule(void **state)
+{
+    struct match_rule *r = match_rule_new();
+    struct match_view v = {.method = "POST",
+                           .path = "/v1/x",
+                           .authorization = NULL,
+                           .body = "hello world",
+                           .body_len = 11};
+
+    (void)state;
+    assert_non_null(r);
+    assert_true(match_request(r, &v));
+    assert_int_equal(match_rule_add(r, MATCH_METHOD, MATCH_EQUALS, "POST"), 0);
+    assert_int_equal(match_rule_add(r, MATCH_PATH, MATCH_EQUALS, "/v1/x"), 0);
+    assert_int_equal(match_rule_add(r, MATCH_AUTHORIZATION, MATCH_ABSENT, NULL),
+                     0);
+    assert_int_equal(match_rule_add(r, MATCH_BODY, MATCH_CONTAINS, "hello"), 0);
+    assert_int_equal(match_rule_add(r, MATCH_BODY, MATCH_LACKS, "bye"), 0);
+    assert_true(match_request(r, &v));
+    v.body = "hello, bye";
+    v.body_len = 10;
+    assert_false(match_request(r, &v));
+    v.body = "hello world";
+    v.body_len = 11;
+    v.authorization = "Bearer k";
+    assert_false(match_request(r, &v));
+    /* Malformed conditions are refused and change nothing. */
+    assert_int_equal(match_rule_add(r, MATCH_METHOD, MATCH_EQUALS, NULL), -1);
+    assert_int_equal(match_rule_add(r, MATCH_METHOD, MATCH_ABSENT, "GET"), -1);
+    v.authorization = NULL;
+    assert_true(match_request(r, &v));
+    match_rule_free(r);
+    match_rule_free(NULL);
+}
+
+/* The first matching rule wins and counts its own turns; a request that
+ * matches none is counted apart. */
+static void test_table(void **state)
+{
+    struct match_table *t = match_table_new();
+    struct match_rule *both = match_rule_new();
+    struct match_view get_a = {.method = "GET", .path = "/a"};
+    struct match_view get_b = {.method = "GET", .path = "/b"};
+    struct match_view post_a = {.method = "POST", .path = "/a"};
+    unsigned long turn = 99;
+
+    (void)state;
+    assert_non_null(t);
+    assert_int_equal(match_rule_add(both, MATCH_METHOD, MATCH_EQUALS, "GET"),
+                     0);
+    assert_int_equal(match_rule_add(both, MATCH_PATH, MATCH_EQUALS, "/a"), 0);
+    assert_int_equal(match_table_add(t, both), 0);
+    assert_int_equal(
+        match_table_add(t, rule1(MATCH_METHOD, MATCH_EQUALS, "GET")), 0);
+    assert_int_equal(match_table_add(t, NULL), -1);
+    assert_int_equal(match_table_size(t), 2);
+    assert_int_equal(match_table_find(t, &get_a, &turn), 0);
+    assert_int_equal(turn, 0);
+    assert_int_equal(match_table_find(t, &get_a, &turn), 0);
+    assert_int_equal(turn, 1);
+    assert_int_equal(match_table_find(t, &get_b, &turn), 1);
+    assert_int_equal(turn, 0);
+    assert_int_equal(match_table_find(t, &get_a, &turn), 0);
+    assert_int_equal(turn, 2);
+    turn = 99;
+    assert_int_equal(match_table_find(t, &post_a, &turn), -1);
+    assert_int_equal(turn, 99);
+    assert_int_equal(match_table_unmatched(t), 1);
+    match_table_free(t);
+    match_table_free(NULL);
+}
+
+struct race {
+    struct match_table *t;
+    bool *seen; /* seen[turn]: each turn taken by exactly one request */
+};
+
+/* Takes PER_THREAD turns of rule 0. */
+static void *take_turns(void *arg)
+{
+    struct race *r = arg;
+    struct match_view v = {.method = "GET", .path = "/"};
+    unsigned long turn;
+    int i;
+
+    for (i = 0; i < PER_THREAD; i++)
+        if (match_table_find(r->t, &v, &turn) == 0 &&
+            turn < THREADS * PER_THREAD)
+            r->seen[turn] = true;
+    return NULL;
+}
+
+/* Concurrent requests each get their own turn: none lost, none twice. */
+static void test_turns_concurrent(void **state)
+{
+    struct race r = {.t = match_table_new(),
+                     .seen = calloc(THREADS * PER_THREAD, sizeof(bool))};
+    struct match_view v = {.method = "GET", .path = "/"};
+    pthread_t th[THREADS];
+    unsigned long turn;
+    int i;
+
+    (void)state;
+    assert_non_null(r.t);
+    assert_non_null(r.seen);
+    assert_int_equal(
+        match_table_add(r.t, rule1(MATCH_METHOD, MATCH_EQUALS, "GET")), 0);
+    for (i = 0; i < THREADS; i++)
+        assert_int_equal(pthread_create(&th[i], NULL, take_turns, &r), 0);
+    for (i = 0; i < THREADS; i++)
+        pthread_join(th[i], NULL);
+    for (i = 0; i < THREADS * PER_THREAD; i++)
+        if (!r.seen[i])
+            fail_msg("turn %d was never given", i);
+    assert_int_equal(match_table_find(r.t, &v, &turn), 0);
+    assert_int_equal(turn, THREADS * PER_THREAD);
+    free(r.seen);
+    match_table_free(r.t);
+}
+
+/* Runs the tests of this file. */
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_equals), cmocka_unit_test(test_authorization),
+        cmocka_unit_test(test_body),   cmocka_unit_test(test_rule),
+        cmocka_unit_test(test_table),  cmocka_unit_test(test_turns_concurrent),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

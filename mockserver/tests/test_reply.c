@@ -1,0 +1,272 @@
+/* test_reply: completions composed from given parts (a scripted reply),
+ * through the real renderers: the exact JSON body and the exact stream. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "buf.h"
+#include "chat.h"
+#include "reply.h"
+#include "sse.h"
+#include "validate.h"
+
+static const struct reply_call_spec two_calls[] = {
+    {"call_a", "get_weather", "{\"a\":1}"},
+    {"call_b", "get_time", "{}"},
+};
+
+/* Reasoning, content and two tool calls in one choice. */
+static const struct reply_choice_spec full_choice = {
+    .reasoning = "Two calls.",
+    .content = "Checking.",
+    .tool_calls = two_calls,
+    .ntool_calls = 2,
+};
+
+/* A request with no messages (3 prompt tokens: the reply's priming). */
+static struct chat_request request(bool stream, bool logprobs)
+{
+    struct chat_request req;
+
+    memset(&req, 0, sizeof(req));
+    req.model = "deepseek-r2";
+    req.stream = stream;
+    req.include_usage = stream;
+    req.logprobs = logprobs;
+    req.n = 1;
+    return req;
+}
+
+static struct completion *compose(const struct chat_request *req,
+                                  const struct reply_choice_spec *choices,
+                                  unsigned n, const struct reply_usage *usage)
+{
+    struct completion *c = NULL;
+
+    assert_int_equal(completion_compose(req, "chatcmpl-x", 1718000000, choices,
+                                        n, usage, &c),
+                     0);
+    assert_non_null(c);
+    return c;
+}
+
+/* The compact JSON text of c's body (caller frees). */
+static char *body_of(const struct completion *c)
+{
+    json_t *o = chat_completion_json(c);
+    char *text;
+
+    assert_non_null(o);
+    text = json_dumps(o, JSON_COMPACT);
+    json_decref(o);
+    return text;
+}
+
+static void test_json_body(void **state)
+{
+    struct chat_request req = request(false, false);
+    struct completion *c = compose(&req, &full_choice, 1, NULL);
+    char *body = body_of(c);
+
+    (void)state;
+    assert_string_equal(
+        body,
+        "{\"id\":\"chatcmpl-x\",\"object\":\"chat.completion\",\"created\":"
+        "1718000000,\"model\":\"deepseek-r2\",\"choices\":[{\"index\":0,"
+        "\"message\":{\"role\":\"assistant\",\"content\":\"Checking.\","
+        "\"reasoning_content\":\"Two calls.\",\"tool_calls\":[{\"id\":"
+        "\"call_a\",\"type\":\"function\",\"function\":{\"name\":"
+        "\"get_weather\",\"arguments\":\"{\\\"a\\\":1}\"}},{\"id\":\"call_b\","
+        "\"type\":\"function\",\"function\":{\"name\":\"get_time\","
+        "\"arguments\":\"{}\"}}],\"refusal\":null},\"logprobs\":null,"
+        "\"finish_reason\":\"tool_calls\"}],\"usage\":{\"prompt_tokens\":3,"
+        "\"completion_tokens\":14,\"total_tokens\":17,"
+        "\"completion_tokens_details\":{\"reasoning_tokens\":3}}}");
+    free(body);
+    completion_free(c);
+}
+
+#define EVENT(choices)                                                         \
+    "data: {\"id\":\"chatcmpl-x\",\"object\":\"chat.completion.chunk\","       \
+    "\"created\":1718000000,\"model\":\"deepseek-r2\",\"choices\":" choices    \
+    ",\"usage\":null}\n\n"
+#define DELTA(delta)                                                           \
+    EVENT("[{\"index\":0,\"delta\":" delta ",\"logprobs\":null,"               \
+          "\"finish_reason\":null}]")
+#define ARGS(index, piece)                                                     \
+    DELTA("{\"tool_calls\":[{\"index\":" index ",\"function\":{"               \
+          "\"arguments\":\"" piece "\"}}]}")
+
+/* The events of the stream of full_choice, with the usage chunk. */
+static const char *const full_stream[] = {
+    DELTA("{\"role\":\"assistant\",\"content\":\"\",\"refusal\":null}"),
+    DELTA("{\"reasoning_content\":\"Two\"}"),
+    DELTA("{\"reasoning_content\":\" calls\"}"),
+    DELTA("{\"reasoning_content\":\".\"}"),
+    DELTA("{\"content\":\"Checking\"}"),
+    DELTA("{\"content\":\".\"}"),
+    DELTA("{\"tool_calls\":[{\"index\":0,\"id\":\"call_a\",\"type\":"
+          "\"function\",\"function\":{\"name\":\"get_weather\","
+          "\"arguments\":\"\"}}]}"),
+    ARGS("0", "{"),
+    ARGS("0", "\\\""),
+    ARGS("0", "a"),
+    ARGS("0", "\\\""),
+    ARGS("0", ":"),
+    ARGS("0", "1"),
+    ARGS("0", "}"),
+    DELTA("{\"tool_calls\":[{\"index\":1,\"id\":\"call_b\",\"type\":"
+          "\"function\",\"function\":{\"name\":\"get_time\","
+          "\"arguments\":\"\"}}]}"),
+    ARGS("1", "{"),
+    ARGS("1", "}"),
+    EVENT("[{\"index\":0,\"delta\":{},\"logprobs\":null,"
+          "\"finish_reason\":\"tool_calls\"}]"),
+    "data: {\"id\":\"chatcmpl-x\",\"object\":\"chat.completion.chunk\","
+    "\"created\":1718000000,\"model\":\"deepseek-r2\",\"choices\":[],"
+    "\"usage\":{\"prompt_tokens\":3,\"completion_tokens\":14,"
+    "\"total_tokens\":17,\"completion_tokens_details\":{"
+    "\"reasoning_tokens\":3}}}\n\n",
+    "data: [DONE]\n\n",
+};
+
+/* Renders a whole stream over c (taken) into one string (caller frees). */
+static char *render(struct completion *c)
+{
+    struct sse_stream *s = sse_stream_new(c, NULL);
+    struct buf b;
+    int rc;
+
+    assert_non_null(s);
+    buf_init(&b, 1 << 20);
+    while ((rc = sse_stream_next(s, &b)) == 1)
+        ;
+    assert_int_equal(rc, 0);
+    sse_stream_free(s);
+    return buf_take(&b, NULL);
+}
+
+/* As OpenAI streams them: reasoning_content deltas, then content, then per
+ * call its header (index, id, type, name) and its arguments in pieces,
+ * each delta naming the call's index. */
+static void test_stream_bytes(void **state)
+{
+    struct chat_request req = request(true, false);
+    char *out = render(compose(&req, &full_choice, 1, NULL));
+    struct buf want;
+    size_t i;
+
+    (void)state;
+    buf_init(&want, 1 << 20);
+    for (i = 0; i < sizeof(full_stream) / sizeof(full_stream[0]); i++)
+        assert_int_equal(buf_appends(&want, full_stream[i]), 0);
+    assert_string_equal(out, want.data);
+    buf_cleanup(&want);
+    free(out);
+}
+
+/* Calls and nothing before them: the first call's header goes out with the
+ * role, as for a generated tool call; ids not given are derived from the
+ * completion's id and the call's place, the same every time. */
+static void test_calls_only_and_derived_ids(void **state)
+{
+    static const struct reply_call_spec calls[] = {
+        {NULL, "f", NULL},
+        {NULL, "g", "{}"},
+    };
+    const struct reply_choice_spec spec = {.tool_calls = calls,
+                                           .ntool_calls = 2};
+    struct chat_request req = request(true, false);
+    struct completion *c = compose(&req, &spec, 1, NULL);
+    struct completion *again = compose(&req, &spec, 1, NULL);
+    const char *id0 = c->choices[0].tool_calls[0].id;
+    const char *id1 = c->choices[0].tool_calls[1].id;
+    char *out;
+
+    (void)state;
+    assert_int_equal(strlen(id0), 21);
+    assert_memory_equal(id0, "call_", 5);
+    assert_string_not_equal(id0, id1);
+    assert_string_equal(id0, again->choices[0].tool_calls[0].id);
+    assert_string_equal(c->choices[0].finish_reason, "tool_calls");
+    assert_null(c->choices[0].content.text);
+    assert_string_equal(c->choices[0].tool_calls[0].arguments.text, "{}");
+    completion_free(again);
+    out = render(c);
+    assert_non_null(strstr(out,
+                           "\"delta\":{\"role\":\"assistant\",\"content\":null,"
+                           "\"tool_calls\":[{\"index\":0,\"id\":\"call_"));
+    assert_non_null(strstr(out, "{\"tool_calls\":[{\"index\":1,\"id\":"));
+    free(out);
+}
+
+/* Given usage is what the body reports (and what billing charges);
+ * logprobs cover the content as for a generated reply. */
+static void test_usage_override_and_logprobs(void **state)
+{
+    const struct reply_choice_spec spec = {.content = "Hello there",
+                                           .finish_reason = "length"};
+    const struct reply_usage usage = {100, 50, 0};
+    struct chat_request req = request(false, true);
+    struct completion *c = compose(&req, &spec, 1, &usage);
+    json_t *body = chat_completion_json(c), *choice, *lp;
+
+    (void)state;
+    assert_non_null(body);
+    assert_int_equal(json_integer_value(json_object_get(
+                         json_object_get(body, "usage"), "total_tokens")),
+                     150);
+    assert_null(json_object_get(json_object_get(body, "usage"),
+                                "completion_tokens_details"));
+    choice = json_array_get(json_object_get(body, "choices"), 0);
+    assert_string_equal(
+        json_string_value(json_object_get(choice, "finish_reason")), "length");
+    lp = json_object_get(json_object_get(choice, "logprobs"), "content");
+    assert_int_equal(json_array_size(lp), 2);
+    assert_string_equal(
+        json_string_value(json_object_get(json_array_get(lp, 1), "token")),
+        " there");
+    json_decref(body);
+    completion_free(c);
+}
+
+/* What cannot be honoured is refused, with nothing to free. */
+static void test_refused_specs(void **state)
+{
+    static const struct reply_call_spec nameless = {"call_x", NULL, "{}"};
+    const struct reply_choice_spec bad_finish = {.content = "x",
+                                                 .finish_reason = "done"};
+    const struct reply_choice_spec bad_call = {.tool_calls = &nameless,
+                                               .ntool_calls = 1};
+    const struct reply_choice_spec no_calls = {.ntool_calls = 1};
+    struct chat_request req = request(false, false);
+    struct completion *c = NULL;
+
+    (void)state;
+    assert_int_equal(
+        completion_compose(&req, "id", 0, &bad_finish, 1, NULL, &c), -1);
+    assert_int_equal(completion_compose(&req, "id", 0, &bad_call, 1, NULL, &c),
+                     -1);
+    assert_int_equal(completion_compose(&req, "id", 0, &no_calls, 1, NULL, &c),
+                     -1);
+    assert_int_equal(
+        completion_compose(&req, "id", 0, &bad_finish, 0, NULL, &c), -1);
+    assert_null(c);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_json_body),
+        cmocka_unit_test(test_stream_bytes),
+        cmocka_unit_test(test_calls_only_and_derived_ids),
+        cmocka_unit_test(test_usage_override_and_logprobs),
+        cmocka_unit_test(test_refused_specs),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
