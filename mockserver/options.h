@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "budget.h"
 #include "log.h"
 
 #define OPTIONS_DEFAULT_MAX_BODY (4u * 1024u * 1024u)
@@ -20,6 +21,8 @@ struct options {
     size_t max_body;
     unsigned threads;
     unsigned max_connections;
+    struct budget_limits gen; /* --max-gen-nodes, --max-gen-bytes,
+                               * --max-schema-depth */
 };
 
 enum options_result { OPTIONS_RUN, OPTIONS_EXIT, OPTIONS_ERROR };
