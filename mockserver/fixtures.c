@@ -3543,11 +3543,12 @@ static int load_bytes(struct loader *ld, const char *data, size_t len,
         grown_files != NULL
             ? realloc(ld->roots, (ld->nroots + 1) * sizeof *grown_roots)
             : NULL;
+    if (grown_roots != NULL)
+        ld->roots = grown_roots;
     if (grown_roots == NULL || !yaml_parser_initialize(&parser)) {
         error_set(ld->err, 0, 0, "out of memory");
         goto out;
     }
-    ld->roots = grown_roots;
     parser_ready = true;
     ld->files[ld->nfiles++] = copy;
     ld->file = copy;

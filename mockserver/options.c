@@ -11,7 +11,8 @@ static const char usage_text[] =
     "                  [--log-format text|json] [--quiet] [--admin]\n"
     "                  [--max-body BYTES] [--threads N] "
     "[--max-connections N]\n"
-    "                  [--version] [--help]\n"
+    "                  [--max-gen-nodes N] [--max-gen-bytes BYTES]\n"
+    "                  [--max-schema-depth N] [--version] [--help]\n"
     "\n"
     "A deterministic mock of the AI Nexus (OpenAI-compatible) chat API.\n"
     "\n"
@@ -27,6 +28,12 @@ static const char usage_text[] =
     "4194304)\n"
     "  --threads N        worker threads (default 4)\n"
     "  --max-connections N  concurrent connections (default 10000)\n"
+    "  --max-gen-nodes N  JSON values one answer may be made of, all\n"
+    "                     choices together (default 8192)\n"
+    "  --max-gen-bytes BYTES  bytes of content, tool arguments and log\n"
+    "                     probabilities per answer (default 262144)\n"
+    "  --max-schema-depth N  levels a schema is followed, $ref included\n"
+    "                     (default 32)\n"
     "  --version          print the version and exit\n"
     "  --help             print this help and exit\n"
     "\n"
@@ -48,6 +55,69 @@ static int parse_uint(const char *s, unsigned long long min,
         return -1;
     *out = v;
     return 0;
+}
+
+/* The options that take a number: their ranges, and what the number
+ * counts (for the error message). */
+enum num_opt {
+    NUM_PORT,
+    NUM_MAX_BODY,
+    NUM_THREADS,
+    NUM_MAX_CONNECTIONS,
+    NUM_MAX_GEN_NODES,
+    NUM_MAX_GEN_BYTES,
+    NUM_MAX_SCHEMA_DEPTH,
+    NUM_OPTS
+};
+
+static const struct {
+    const char *name;
+    const char *what;
+    unsigned long long min, max;
+} num_opts[NUM_OPTS] = {
+    [NUM_PORT] = {"--port", "a number", 0, 65535},
+    [NUM_MAX_BODY] = {"--max-body", "a byte count", 1, 1ull << 34},
+    [NUM_THREADS] = {"--threads", "a number", 1, 256},
+    [NUM_MAX_CONNECTIONS] = {"--max-connections", "a number", 1, 1000000},
+    [NUM_MAX_GEN_NODES] = {"--max-gen-nodes", "a number", 1000, 100000000},
+    [NUM_MAX_GEN_BYTES] = {"--max-gen-bytes", "a byte count", 4096, 1ull << 32},
+    [NUM_MAX_SCHEMA_DEPTH] = {"--max-schema-depth", "a number", 1, 256},
+};
+
+/* Stores v (in range) as the value of numeric option k. */
+static void num_set(struct options *o, enum num_opt k, unsigned long long v)
+{
+    switch (k) {
+    case NUM_PORT:
+        o->port = (unsigned)v;
+        break;
+    case NUM_MAX_BODY:
+        o->max_body = (size_t)v;
+        break;
+    case NUM_THREADS:
+        o->threads = (unsigned)v;
+        break;
+    case NUM_MAX_CONNECTIONS:
+        o->max_connections = (unsigned)v;
+        break;
+    case NUM_MAX_GEN_NODES:
+        o->gen.max_nodes = v;
+        break;
+    case NUM_MAX_GEN_BYTES:
+        o->gen.max_bytes = v;
+        break;
+    case NUM_MAX_SCHEMA_DEPTH:
+        o->gen.max_depth = (unsigned)v;
+        break;
+    case NUM_OPTS:
+        break;
+    }
+}
+
+int options_parse_uint(const char *s, unsigned long long min,
+                       unsigned long long max, unsigned long long *out)
+{
+    return parse_uint(s, min, max, out);
 }
 
 /* Takes the value of --name VALUE or --name=VALUE; NULL if missing. */
@@ -85,11 +155,24 @@ enum options_result options_parse(int argc, char **argv, struct options *o,
     o->max_body = OPTIONS_DEFAULT_MAX_BODY;
     o->threads = 4;
     o->max_connections = 10000;
+    o->gen = budget_defaults;
     for (i = 1; i < argc; i++) {
         const char *a = argv[i];
+        unsigned k;
 
         cur = a;
-        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+        for (k = 0; k < NUM_OPTS && !is_opt(a, num_opts[k].name); k++)
+            ;
+        if (k < NUM_OPTS) {
+            val = take_value(argc, argv, &i, a, num_opts[k].name);
+            if (parse_uint(val, num_opts[k].min, num_opts[k].max, &v) != 0) {
+                snprintf(cause, causelen, "%s needs %s from %llu to %llu",
+                         num_opts[k].name, num_opts[k].what, num_opts[k].min,
+                         num_opts[k].max);
+                return OPTIONS_ERROR;
+            }
+            num_set(o, (enum num_opt)k, v);
+        } else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
             fputs(usage_text, out);
             return OPTIONS_EXIT;
         } else if (strcmp(a, "--version") == 0) {
@@ -110,14 +193,6 @@ enum options_result options_parse(int argc, char **argv, struct options *o,
             if ((o->host = take_value(argc, argv, &i, a, "--host")) == NULL ||
                 o->host[0] == '\0')
                 goto missing;
-        } else if (is_opt(a, "--port")) {
-            val = take_value(argc, argv, &i, a, "--port");
-            if (parse_uint(val, 0, 65535, &v) != 0) {
-                snprintf(cause, causelen,
-                         "--port needs a number from 0 to 65535");
-                return OPTIONS_ERROR;
-            }
-            o->port = (unsigned)v;
         } else if (is_opt(a, "--log-format")) {
             val = take_value(argc, argv, &i, a, "--log-format");
             if (val != NULL && strcmp(val, "text") == 0)
@@ -128,30 +203,6 @@ enum options_result options_parse(int argc, char **argv, struct options *o,
                 snprintf(cause, causelen, "--log-format must be text or json");
                 return OPTIONS_ERROR;
             }
-        } else if (is_opt(a, "--max-body")) {
-            val = take_value(argc, argv, &i, a, "--max-body");
-            if (parse_uint(val, 1, (unsigned long long)1 << 34, &v) != 0) {
-                snprintf(cause, causelen,
-                         "--max-body needs a byte count from 1 to 17179869184");
-                return OPTIONS_ERROR;
-            }
-            o->max_body = (size_t)v;
-        } else if (is_opt(a, "--threads")) {
-            val = take_value(argc, argv, &i, a, "--threads");
-            if (parse_uint(val, 1, 256, &v) != 0) {
-                snprintf(cause, causelen,
-                         "--threads needs a number from 1 to 256");
-                return OPTIONS_ERROR;
-            }
-            o->threads = (unsigned)v;
-        } else if (is_opt(a, "--max-connections")) {
-            val = take_value(argc, argv, &i, a, "--max-connections");
-            if (parse_uint(val, 1, 1000000, &v) != 0) {
-                snprintf(cause, causelen,
-                         "--max-connections needs a number from 1 to 1000000");
-                return OPTIONS_ERROR;
-            }
-            o->max_connections = (unsigned)v;
         } else {
             snprintf(cause, causelen, "unknown option '%s' (see --help)", a);
             return OPTIONS_ERROR;

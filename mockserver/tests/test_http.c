@@ -339,15 +339,27 @@ static void test_stream_exact_bytes(void **state)
     char *ct, *wire, *head;
     size_t pos = 0, end, len, i;
     json_int_t prompt, completion;
+    int64_t before, after, spent;
     const char *id_x = "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx";
 
     (void)state;
     req("POST", "/v1/chat/completions", KEY, HELLO ",\"seed\":7}", &plain);
+    assert_int_equal(balance_pico(&mock, KEY, &before, &spent), 0);
     req("POST", "/v1/chat/completions", KEY,
         HELLO ",\"seed\":7,\"stream\":true,\"stream_options\":"
               "{\"include_usage\":true}}",
         &st);
     assert_int_equal(st.status, 200);
+    /* The stream is settled when the server is done with it, a moment
+     * after the client has read it: wait, so that the next test's ledger
+     * does not move under it. */
+    for (i = 0; i < 500; i++) {
+        assert_int_equal(balance_pico(&mock, KEY, &after, &spent), 0);
+        if (after != before)
+            break;
+        usleep(10000);
+    }
+    assert_true(after < before);
     ct = http_header(&st, "content-type");
     assert_string_equal(ct, "text/event-stream");
     free(ct);
@@ -827,6 +839,19 @@ static void test_numbers_beyond_the_parser(void **state)
          "\"content\":\"hi\",\"name\":1e400}]}",
          "messages[0].name", "invalid_type"},
         {HELLO ",\"stop\":[1e400]}", "stop[0]", "invalid_type"},
+        /* Every number beyond the parser is clamped, not only the first. */
+        {HELLO ",\"temperature\":1e400,\"top_p\":1e400}", "temperature",
+         "decimal_above_max_value"},
+        {HELLO ",\"seed\":99999999999999999999,\"top_p\":-1e400}", "top_p",
+         "decimal_below_min_value"},
+        /* A token that is no JSON number is not taken for one. */
+        {HELLO ",\"temperature\":1e400,\"top_p\":0099999999999999999999}", NULL,
+         "invalid_json"},
+        /* A negative real is below the range, not above it. */
+        {HELLO ",\"tools\":[{\"type\":\"function\",\"function\":{"
+               "\"name\":\"f\",\"parameters\":{\"type\":\"number\","
+               "\"minimum\":-1e400}}}]}",
+         "minimum", "decimal_below_min_value"},
         /* The number is not the only problem: the first one wins. */
         {HELLO ",\"bogus\":1e400}", "bogus", "unknown_parameter"},
         {HELLO ",\"temperature\":1e400, garbage", NULL, "invalid_json"},
@@ -840,7 +865,13 @@ static void test_numbers_beyond_the_parser(void **state)
 
     (void)state;
     for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        const char *code;
+
         req("POST", "/v1/chat/completions", KEY, cases[i].body, &r);
+        code = json_string_value(
+            json_object_get(json_object_get(r.json, "error"), "code"));
+        if (code == NULL || strcmp(code, cases[i].code) != 0)
+            fail_msg("case %zu: expected %s, got %s", i, cases[i].code, r.body);
         assert_error(&r, 400, "invalid_request_error", cases[i].param,
                      cases[i].code);
         /* The message never quotes a stand-in the client did not send. */
