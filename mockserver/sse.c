@@ -7,6 +7,8 @@
 
 #include <jansson.h>
 
+#include "tokenize.h"
+
 enum sse_phase { PH_ROLE, PH_TOKENS, PH_FINISH, PH_USAGE, PH_DONE, PH_END };
 
 struct sse_stream {
@@ -333,6 +335,31 @@ static void step_past(struct sse_stream *s)
     }
 }
 
+/* Counts the tokens of a string value, if it is one. */
+static uint64_t string_tokens(const json_t *v)
+{
+    return json_is_string(v)
+               ? tokenize_count(json_string_value(v), json_string_length(v))
+               : 0;
+}
+
+/* The completion tokens a scripted delta carries: its content, its
+ * reasoning_content and its tool calls' arguments, as usage counts them. */
+static uint64_t delta_tokens(const json_t *delta)
+{
+    const json_t *call;
+    uint64_t n = string_tokens(json_object_get(delta, "content")) +
+                 string_tokens(json_object_get(delta, "reasoning_content"));
+    size_t i;
+
+    json_array_foreach(json_object_get(delta, "tool_calls"), i, call)
+    {
+        n += string_tokens(
+            json_object_get(json_object_get(call, "function"), "arguments"));
+    }
+    return n;
+}
+
 uint64_t sse_stream_tokens(const struct sse_stream *s, uint64_t events)
 {
     struct sse_stream walk = *s; /* a second cursor over the same reply */
@@ -343,9 +370,12 @@ uint64_t sse_stream_tokens(const struct sse_stream *s, uint64_t events)
     walk.step = 0;
     advance(&walk);
     for (k = 0; k < events && walk.phase != PH_END; k++) {
-        if (walk.phase == PH_TOKENS &&
-            piece_at(&walk.c->choices[walk.choice], walk.step).kind !=
-                PIECE_CALL)
+        const struct reply_choice *ch = &walk.c->choices[walk.choice];
+
+        if (walk.phase == PH_TOKENS && ch->deltas != NULL)
+            tokens += delta_tokens(json_array_get(ch->deltas, walk.step));
+        else if (walk.phase == PH_TOKENS &&
+                 piece_at(ch, walk.step).kind != PIECE_CALL)
             tokens++;
         step_past(&walk);
     }
