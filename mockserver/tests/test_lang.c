@@ -84,38 +84,29 @@ static const char lang_fixture[] =
     "    match: {turn: 2, stream: false}\n"
     "    reply: {content: second turn}\n";
 
-static struct testproc mock;
-static char *fixture_path;
+static struct fixture_mock fm;
 
 static int start(void **state)
 {
-    const char *extra[] = {"--fixtures", NULL, "--threads", "1", NULL};
+    static const char *const extra[] = {"--threads", "1", NULL};
 
     (void)state;
     curl_global_init(CURL_GLOBAL_DEFAULT);
-    fixture_path = temp_fixture(lang_fixture);
-    if (fixture_path == NULL)
-        return -1;
-    extra[1] = fixture_path;
-    return mock_start(&mock, extra);
+    return fixture_mock_start(&fm, lang_fixture, extra);
 }
 
 static int stop(void **state)
 {
-    int rc = testproc_stop(&mock);
-
     (void)state;
-    unlink(fixture_path);
-    free(fixture_path);
     curl_global_cleanup();
-    return rc == 0 ? 0 : -1;
+    return fixture_mock_stop(&fm);
 }
 
 /* Performs a request that must reach the server. */
 static void req(const char *method, const char *path, const char *key,
                 const char *body, const char *header, struct http_reply *r)
 {
-    assert_int_equal(http_do(&mock, method, path, key, body, header, r), 0);
+    assert_int_equal(http_do(&fm.proc, method, path, key, body, header, r), 0);
 }
 
 /* The content of choice 0 of a chat completion reply. */
@@ -329,7 +320,7 @@ static void *slow_request(void *arg)
     struct http_reply r;
     uint64_t t0 = clock_real_ms();
 
-    if (http_do(&mock, "POST", s->path, "k1", s->body, NULL, &r) == 0) {
+    if (http_do(&fm.proc, "POST", s->path, "k1", s->body, NULL, &r) == 0) {
         s->status = r.status;
         http_reply_free(&r);
     }

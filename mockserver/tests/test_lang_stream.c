@@ -79,31 +79,20 @@ static const char stream_fixture[] =
     "      content: one two three four\n"
     "      stream: {time_to_first_token_ms: 200, tokens_per_second: 20}\n";
 
-static struct testproc mock;
-static char *fixture_path;
+static struct fixture_mock fm;
 
 static int start(void **state)
 {
-    const char *extra[] = {"--fixtures", NULL, NULL};
-
     (void)state;
     curl_global_init(CURL_GLOBAL_DEFAULT);
-    fixture_path = temp_fixture(stream_fixture);
-    if (fixture_path == NULL)
-        return -1;
-    extra[1] = fixture_path;
-    return mock_start(&mock, extra);
+    return fixture_mock_start(&fm, stream_fixture, NULL);
 }
 
 static int stop(void **state)
 {
-    int rc = testproc_stop(&mock);
-
     (void)state;
-    unlink(fixture_path);
-    free(fixture_path);
     curl_global_cleanup();
-    return rc == 0 ? 0 : -1;
+    return fixture_mock_stop(&fm);
 }
 
 /* The events of a streamed reply: each data line's JSON, in order, after
@@ -121,7 +110,7 @@ static void stream(const char *body, struct events *ev)
     size_t len;
 
     memset(ev, 0, sizeof(*ev));
-    assert_int_equal(http_do(&mock, "POST", CHAT, "k1", body, NULL, &r), 0);
+    assert_int_equal(http_do(&fm.proc, "POST", CHAT, "k1", body, NULL, &r), 0);
     assert_int_equal(r.status, 200);
     for (p = r.body; (end = strstr(p, "\n\n")) != NULL; p = end + 2) {
         assert_memory_equal(p, "data: ", 6);
@@ -187,7 +176,7 @@ static json_t *complete(const char *body)
     struct http_reply r;
     json_t *j;
 
-    assert_int_equal(http_do(&mock, "POST", CHAT, "k1", body, NULL, &r), 0);
+    assert_int_equal(http_do(&fm.proc, "POST", CHAT, "k1", body, NULL, &r), 0);
     assert_int_equal(r.status, 200);
     j = json_incref(r.json);
     http_reply_free(&r);
