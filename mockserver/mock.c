@@ -57,8 +57,9 @@ static struct fixtures *load_fixtures(const struct options *o)
     int rc;
 
     memset(&err, 0, sizeof(err));
-    rc = o->fixtures ? fixtures_load_file(o->fixtures, &fx, &err)
-                     : fixtures_load_default(&fx, &err);
+    rc = o->nfixtures > 0
+             ? fixtures_load_paths(o->fixtures, o->nfixtures, &fx, &err)
+             : fixtures_load_default(&fx, &err);
     if (rc != 0) {
         /* file:line:column first, as compilers print, so editors and CI
          * annotations can jump to the spot. */
@@ -224,11 +225,12 @@ int mock_main(int argc, char **argv)
     if (fx == NULL)
         return 1;
     if (o.check) {
-        printf("%s: ok: %zu model%s, %zu plan%s, %zu key%s\n",
-               o.fixtures ? o.fixtures : "ai-nexus.yaml (embedded)",
-               fx->nmodels, fx->nmodels == 1 ? "" : "s", fx->nplans,
-               fx->nplans == 1 ? "" : "s", fx->nkeys,
-               fx->nkeys == 1 ? "" : "s");
+        printf("%s%s: ok: %zu model%s, %zu plan%s, %zu key%s, %zu rule%s\n",
+               o.nfixtures > 0 ? o.fixtures[0] : "ai-nexus.yaml (embedded)",
+               o.nfixtures > 1 ? " (and the files after it)" : "", fx->nmodels,
+               fx->nmodels == 1 ? "" : "s", fx->nplans,
+               fx->nplans == 1 ? "" : "s", fx->nkeys, fx->nkeys == 1 ? "" : "s",
+               rules_count(fx->rules), rules_count(fx->rules) == 1 ? "" : "s");
         fixtures_free(fx);
         return 0;
     }

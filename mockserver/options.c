@@ -7,7 +7,8 @@
 #include <string.h>
 
 static const char usage_text[] =
-    "Usage: nexus-mock [--fixtures FILE] [--host ADDR] [--port N] [--check]\n"
+    "Usage: nexus-mock [--fixtures PATH]... [--host ADDR] [--port N] "
+    "[--check]\n"
     "                  [--log-format text|json] [--quiet] [--admin]\n"
     "                  [--max-body BYTES] [--threads N] "
     "[--max-connections N]\n"
@@ -16,8 +17,9 @@ static const char usage_text[] =
     "\n"
     "A deterministic mock of the AI Nexus (OpenAI-compatible) chat API.\n"
     "\n"
-    "  --fixtures FILE    YAML fixture to serve (default: the embedded\n"
-    "                     fixtures/ai-nexus.yaml)\n"
+    "  --fixtures PATH    YAML fixture file, or a directory of them, to\n"
+    "                     serve; repeat it to extend one with the next\n"
+    "                     (default: the embedded fixtures/ai-nexus.yaml)\n"
     "  --host ADDR        address to bind (default 127.0.0.1)\n"
     "  --port N           port to bind, 0 for any free port (default 8080)\n"
     "  --check            validate the fixtures, print a summary, and exit\n"
@@ -185,10 +187,17 @@ enum options_result options_parse(int argc, char **argv, struct options *o,
         } else if (strcmp(a, "--admin") == 0) {
             o->admin = true;
         } else if (is_opt(a, "--fixtures")) {
-            if ((o->fixtures = take_value(argc, argv, &i, a, "--fixtures")) ==
-                    NULL ||
-                o->fixtures[0] == '\0')
+            val = take_value(argc, argv, &i, a, "--fixtures");
+            if (val == NULL || val[0] == '\0')
                 goto missing;
+            if (o->nfixtures == OPTIONS_MAX_FIXTURES) {
+                snprintf(cause, causelen,
+                         "--fixtures may be given at most %d times (a "
+                         "directory counts once)",
+                         OPTIONS_MAX_FIXTURES);
+                return OPTIONS_ERROR;
+            }
+            o->fixtures[o->nfixtures++] = val;
         } else if (is_opt(a, "--host")) {
             if ((o->host = take_value(argc, argv, &i, a, "--host")) == NULL ||
                 o->host[0] == '\0')

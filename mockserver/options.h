@@ -9,9 +9,14 @@
 #include "log.h"
 
 #define OPTIONS_DEFAULT_MAX_BODY (4u * 1024u * 1024u)
+/* How many times --fixtures may be given (a directory counts once). */
+#define OPTIONS_MAX_FIXTURES 64
 
 struct options {
-    const char *fixtures; /* NULL: the embedded default */
+    /* The --fixtures paths in order (files or directories); none: the
+     * embedded default. Borrowed from argv. */
+    const char *fixtures[OPTIONS_MAX_FIXTURES];
+    size_t nfixtures;
     const char *host;
     unsigned port;
     bool check;
