@@ -40,6 +40,7 @@
 #include "buf.h"
 #include "clock.h"
 #include "fixtures.h"
+#include "jsonio.h"
 #include "ratelimit.h"
 #include "router.h"
 #include "source.h"
@@ -594,5 +595,6 @@ int main(int argc, char **argv)
      * /dev/urandom on first use) and backtrace's lazy loading. */
     json_object_seed(1);
     backtrace(warm, 1);
+    jsonio_init(); /* as mock_main does */
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
