@@ -50,25 +50,30 @@ static bool dumps_verbatim(const char *s, size_t n)
     return true;
 }
 
-/* Hashes any JSON value by its canonical (sorted, compact) text, streamed
- * through the hash rather than copied out (a message may be megabytes);
- * a string that needs no escape is hashed straight from its bytes. */
-static uint64_t hash_json(uint64_t h, const json_t *v)
+/* Hashes any JSON value into *h by its canonical (sorted, compact) text,
+ * streamed through the hash rather than copied out (a message may be
+ * megabytes); a string that needs no escape is hashed straight from its
+ * bytes. -1 on OOM (sorting keys allocates), *h then meaningless. */
+static int hash_json(uint64_t *h, const json_t *v)
 {
     const char *s = json_string_value(v);
     size_t n = json_string_length(v);
 
-    if (v == NULL)
-        return lexicon_hash(h, "\x1d", 1);
-    if (s != NULL && dumps_verbatim(s, n)) {
-        h = lexicon_hash(h, "\"", 1);
-        h = lexicon_hash(h, s, n);
-        h = lexicon_hash(h, "\"", 1);
-    } else {
-        json_dump_callback(v, hash_piece, &h,
-                           JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
+    if (v == NULL) {
+        *h = lexicon_hash(*h, "\x1d", 1);
+        return 0;
     }
-    return lexicon_hash(h, "\x1f", 1);
+    if (s != NULL && dumps_verbatim(s, n)) {
+        *h = lexicon_hash(*h, "\"", 1);
+        *h = lexicon_hash(*h, s, n);
+        *h = lexicon_hash(*h, "\"", 1);
+    } else if (json_dump_callback(v, hash_piece, h,
+                                  JSON_COMPACT | JSON_SORT_KEYS |
+                                      JSON_ENCODE_ANY) != 0) {
+        return -1;
+    }
+    *h = lexicon_hash(*h, "\x1f", 1);
+    return 0;
 }
 
 /* Hashes v as n little-endian bytes, so every host hashes the same. */
@@ -82,11 +87,13 @@ static uint64_t hash_le(uint64_t h, uint64_t v, unsigned n)
     return lexicon_hash(h, le, i);
 }
 
-/* The hash of everything that shapes the answer's text but the choice:
- * made once per request, whatever n is. */
-static uint64_t request_hash(const struct chat_request *req)
+/* Sets *out to the hash of everything that shapes the answer's text but
+ * the choice: made once per request, whatever n is. -1 on OOM: a hash
+ * that skipped a part would change the answer without a word. */
+static int request_hash(const struct chat_request *req, uint64_t *out)
 {
     uint64_t h = LEXICON_HASH_INIT;
+    int err = -1;
     size_t i;
 
     h = hash_str(h, req->model);
@@ -95,16 +102,20 @@ static uint64_t request_hash(const struct chat_request *req)
 
         h = hash_str(h, m->role);
         h = hash_str(h, m->name);
-        h = hash_json(h, m->content);
-        h = hash_json(h, m->tool_calls);
+        if (hash_json(&h, m->content) != 0 || hash_json(&h, m->tool_calls) != 0)
+            goto out;
         h = hash_str(h, m->tool_call_id);
     }
-    h = hash_json(h, req->tools);
-    h = hash_json(h, req->tool_choice);
-    h = hash_json(h, req->response_format);
+    if (hash_json(&h, req->tools) != 0 ||
+        hash_json(&h, req->tool_choice) != 0 ||
+        hash_json(&h, req->response_format) != 0)
+        goto out;
     if (req->has_seed)
         h = hash_le(h, (uint64_t)req->seed, 8);
-    return h;
+    *out = h;
+    err = 0;
+out:
+    return err;
 }
 
 /* The seed of choice `index`: the request's hash and the index (4 bytes;
@@ -161,7 +172,11 @@ static char *prose(uint64_t seed)
 
 char *reply_text(const struct chat_request *req, unsigned index)
 {
-    return prose(choice_seed(request_hash(req), index));
+    uint64_t hash;
+
+    if (request_hash(req, &hash) != 0)
+        return NULL;
+    return prose(choice_seed(hash, index));
 }
 
 /* Compact JSON text of v (stolen), or NULL. */
@@ -490,10 +505,14 @@ int completion_build(const struct chat_request *req, const char *id,
 {
     struct completion *c =
         completion_alloc(req, id, created, req->n ? req->n : 1);
-    uint64_t hash = request_hash(req);
+    uint64_t hash;
     struct budget share;
     unsigned i;
 
+    if (c != NULL && request_hash(req, &hash) != 0) {
+        completion_free(c);
+        c = NULL;
+    }
     budget_share(req->limits, req->n ? req->n : 1, &share);
     for (i = 0; c != NULL && i < c->n; i++) {
         struct budget b = share; /* each choice spends its own share */
