@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "jsonio.h"
 #include "lexicon.h"
 #include "sample.h"
 #include "tokenize.h"
@@ -179,10 +180,10 @@ char *reply_text(const struct chat_request *req, unsigned index)
     return prose(choice_seed(hash, index));
 }
 
-/* Compact JSON text of v (stolen), or NULL. */
+/* Compact JSON text of v (stolen), whole (jsonio.h), or NULL. */
 static char *dump_take(json_t *v)
 {
-    char *text = v ? json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+    char *text = v ? jsonio_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
 
     json_decref(v);
     return text;
@@ -204,20 +205,26 @@ static char *schema_text(const json_t *schema, uint64_t *state,
 {
     struct budget rich = *b;
     struct sample_fault fault;
+    json_t *v;
     char *text;
 
     *paid = false;
     if (schema == NULL)
         return strdup("{}");
-    text = dump_take(sample_from_schema(schema, state, &rich, &fault));
-    if (text != NULL && pay_tokens(&rich, text)) {
-        *b = rich;
-        *paid = true;
-        return text;
-    }
-    free(text);
-    if (fault.kind == SAMPLE_OOM)
+    v = sample_from_schema(schema, state, &rich, &fault);
+    if (v == NULL && fault.kind == SAMPLE_OOM)
         return NULL;
+    if (v != NULL) {
+        /* Out of memory here is no reason to answer the smallest value. */
+        if ((text = dump_take(v)) == NULL)
+            return NULL;
+        if (pay_tokens(&rich, text)) {
+            *b = rich;
+            *paid = true;
+            return text;
+        }
+        free(text);
+    }
     text = dump_take(sample_from_schema(schema, NULL, b, &fault));
     *paid = text != NULL && pay_tokens(b, text);
     return text;
