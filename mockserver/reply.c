@@ -580,18 +580,21 @@ json_t *completion_usage_json(const struct completion *c)
     return u;
 }
 
-/* Returns a new {"token","logprob","bytes"} object. */
+/* Returns a new {"token","logprob","bytes"} object, or NULL on OOM. */
 static json_t *logprob_entry(const char *tok, size_t len, double logprob)
 {
     json_t *bytes = json_array();
-    json_t *o;
     size_t i;
 
     for (i = 0; bytes != NULL && i < len; i++)
-        json_array_append_new(bytes, json_integer((unsigned char)tok[i]));
-    o = json_pack("{s:s%, s:f, s:o}", "token", tok, len, "logprob", logprob,
-                  "bytes", bytes);
-    return o;
+        if (json_array_append_new(bytes, json_integer((unsigned char)tok[i])) !=
+            0) {
+            json_decref(bytes);
+            bytes = NULL;
+        }
+    /* Fails on a NULL bytes; takes bytes either way. */
+    return json_pack("{s:s%, s:f, s:o}", "token", tok, len, "logprob", logprob,
+                     "bytes", bytes);
 }
 
 /* Returns the logprob entry of token k of ch, with its alternatives. */
@@ -602,29 +605,38 @@ static json_t *token_logprobs(const struct completion *c,
     size_t from = k ? t->tok_end[k - 1] : 0, len = t->tok_end[k] - from;
     uint64_t state = lexicon_hash(LEXICON_HASH_INIT, t->text + from, len);
     double chosen, alt;
-    json_t *entry, *top;
+    json_t *entry, *top, *result = NULL;
     unsigned i;
 
     state = lexicon_hash(state, &k, sizeof(k));
     chosen = -(double)(lexicon_rand(&state) % 512) / 4096.0;
     entry = logprob_entry(t->text + from, len, chosen);
     top = json_array();
+    /* entry holds a reference to top; this function keeps its own until
+     * out, so that every path frees both. */
     if (entry == NULL || top == NULL ||
-        json_object_set_new(entry, "top_logprobs", top) != 0) {
-        json_decref(entry);
-        return NULL;
-    }
-    if (c->top_logprobs > 0)
-        json_array_append_new(top, logprob_entry(t->text + from, len, chosen));
+        json_object_set(entry, "top_logprobs", top) != 0)
+        goto out;
+    if (c->top_logprobs > 0 &&
+        json_array_append_new(top,
+                              logprob_entry(t->text + from, len, chosen)) != 0)
+        goto out;
     alt = chosen;
     for (i = 1; i < c->top_logprobs; i++) {
         char word[32];
 
         snprintf(word, sizeof(word), " %s", lexicon_word(&state));
         alt -= 1.0 + (double)(lexicon_rand(&state) % 4096) / 4096.0;
-        json_array_append_new(top, logprob_entry(word, strlen(word), alt));
+        if (json_array_append_new(top,
+                                  logprob_entry(word, strlen(word), alt)) != 0)
+            goto out;
     }
-    return entry;
+    result = entry; /* the caller's now */
+    entry = NULL;
+out:
+    json_decref(top);
+    json_decref(entry);
+    return result;
 }
 
 json_t *completion_logprobs_json(const struct completion *c,
