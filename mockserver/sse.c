@@ -252,12 +252,14 @@ static json_t *piece_delta(const struct reply_choice *ch, struct piece p)
     }
 }
 
-/* The logprobs of piece p: its token's for content, null otherwise (as a
- * choice without content has null logprobs). */
+/* The logprobs of piece p: its token's for content when the request asked
+ * for them, null otherwise (as a choice without content has null
+ * logprobs). NULL on OOM, which must cut the stream: a null here would
+ * read as "no log probabilities". */
 static json_t *piece_logprobs(const struct completion *c,
                               const struct reply_choice *ch, struct piece p)
 {
-    if (p.kind != PIECE_CONTENT)
+    if (!c->logprobs || p.kind != PIECE_CONTENT)
         return json_null();
     return completion_logprobs_json(c, ch, p.tok, p.tok + 1);
 }
@@ -268,7 +270,7 @@ static json_t *current_event(struct sse_stream *s)
     const struct completion *c = s->c;
     const struct reply_choice *ch = NULL;
     struct piece p;
-    json_t *o;
+    json_t *o, *logprobs;
 
     if (s->choice < c->n)
         ch = &c->choices[s->choice];
@@ -277,9 +279,10 @@ static json_t *current_event(struct sse_stream *s)
         return choice_chunk(c, s->choice, role_delta(ch), NULL, NULL);
     case PH_TOKENS:
         p = piece_at(ch, s->step);
-        return choice_chunk(c, s->choice, piece_delta(ch, p),
-                            c->logprobs ? piece_logprobs(c, ch, p) : NULL,
-                            NULL);
+        logprobs = piece_logprobs(c, ch, p);
+        if (logprobs == NULL)
+            return NULL;
+        return choice_chunk(c, s->choice, piece_delta(ch, p), logprobs, NULL);
     case PH_FINISH:
         return choice_chunk(c, s->choice, json_object(), NULL,
                             ch->finish_reason);
