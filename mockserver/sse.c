@@ -7,6 +7,8 @@
 
 #include <jansson.h>
 
+#include "jsonio.h"
+
 enum sse_phase { PH_ROLE, PH_TOKENS, PH_FINISH, PH_USAGE, PH_DONE, PH_END };
 
 struct sse_stream {
@@ -302,7 +304,7 @@ static json_t *current_event(struct sse_stream *s)
 int sse_stream_next(struct sse_stream *s, struct buf *out)
 {
     json_t *ev;
-    char *text;
+    size_t len = out->len;
     int rc = -1;
 
     if (s->phase == PH_END)
@@ -316,16 +318,17 @@ int sse_stream_next(struct sse_stream *s, struct buf *out)
     ev = current_event(s);
     if (ev == NULL)
         return -1;
-    text = json_dumps(ev, JSON_COMPACT);
-    json_decref(ev);
-    if (text == NULL)
-        return -1;
-    if (buf_appends(out, "data: ") == 0 && buf_appends(out, text) == 0 &&
+    /* Rendered whole or not at all (jsonio.h): json_dumps could leave a
+     * key out of a chunk. */
+    if (buf_appends(out, "data: ") == 0 &&
+        jsonio_append(out, ev, JSON_COMPACT) == 0 &&
         buf_appends(out, "\n\n") == 0)
         rc = 1;
-    free(text);
-    if (rc != 1)
+    json_decref(ev);
+    if (rc != 1) {
+        buf_truncate(out, len);
         return -1;
+    }
     if (s->phase == PH_USAGE)
         s->phase = PH_DONE;
     else

@@ -196,11 +196,11 @@ static void drain(struct response *resp, struct run *r)
     buf_cleanup(&piece);
 }
 
-/* Renders the response as the server would send it: the JSON text, or
- * every event of the stream in order. */
+/* Renders the response as the server would send it: the JSON text
+ * (rendered as server.c json_response does), or every event of the stream
+ * in order. */
 static void render(struct response *resp, struct run *r)
 {
-    char *text;
     json_t *err;
 
     r->status = resp->status;
@@ -217,11 +217,8 @@ static void render(struct response *resp, struct run *r)
                  json_string_value(err));
     if (resp->body == NULL)
         return;
-    text = json_dumps(resp->body, JSON_COMPACT | resp->json_flags);
-    if (text == NULL)
-        return;
-    r->rendered = buf_appends(&r->out, text) == 0;
-    free(text);
+    r->rendered = jsonio_append(&r->out, resp->body,
+                                JSON_COMPACT | resp->json_flags) == 0;
 }
 
 /* Dispatches body as a chat request against a fresh app on fx, with
