@@ -55,4 +55,22 @@ size_t stream_sink_write(char *ptr, size_t size, size_t nmemb, void *ud);
 /* Writes text to a new temporary .yaml file; returns its path (free()). */
 char *temp_fixture(const char *text);
 
+/* Reads the amount named name ("balance", "total_spent") in the body of a
+ * /v1/balance answer as the exact decimal it prints, into pico-USD.
+ * Returns 0, or -1 when it is missing or not a plain decimal (an exponent,
+ * more than 12 places). */
+int usd_pico_of(const char *body, const char *name, int64_t *out);
+/* GETs /v1/balance for key and reads both amounts exactly (usd_pico_of).
+ * Returns 0 or -1. */
+int balance_pico(const struct testproc *p, const char *key, int64_t *balance,
+                 int64_t *spent);
+/* Connects a TCP socket to the mock (the host and port of its URL).
+ * Returns the descriptor, or -1. */
+int raw_connect(const struct testproc *p);
+/* Closes fd with a reset (RST) instead of a FIN. */
+void raw_reset(int fd);
+/* Returns, as a new reference, the request line of the JSON log
+ * (--log-format json) at log_path whose request_id is id, or NULL. */
+json_t *log_find_request(const char *log_path, const char *id);
+
 #endif
