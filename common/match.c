@@ -11,6 +11,7 @@
 #include <strings.h>
 
 #include "buf.h"
+#include "jsonio.h"
 
 /* A message's text is joined from its parts in a buffer of at most this
  * many bytes; the request body is capped far below it. */
@@ -270,7 +271,7 @@ static void see_json(struct seen *st, const struct match_cond *c,
         see(st, c, json_string_value(v), json_string_length(v), v);
         return;
     }
-    text = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+    text = jsonio_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
     st->present = true;
     if (text != NULL)
         see(st, c, text, strlen(text), v);

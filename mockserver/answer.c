@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "errors.h"
+#include "jsonio.h"
 #include "match.h"
 #include "template.h"
 
@@ -118,7 +119,7 @@ static char *status_bytes(const struct rule_answer *a, size_t *len)
     }
     body = api_error_body_for(a->status, a->error_message, a->error_type,
                               a->error_code, a->error_param);
-    text = body != NULL ? json_dumps(body, JSON_COMPACT) : NULL;
+    text = body != NULL ? jsonio_dumps(body, JSON_COMPACT) : NULL;
     json_decref(body);
     if (text == NULL)
         return NULL;

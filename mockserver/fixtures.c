@@ -4,6 +4,7 @@
 #include "fixtures.h"
 
 #include "buf.h"
+#include "jsonio.h"
 #include "rules.h"
 #include "scenario.h"
 #include "suggest.h"
@@ -2008,7 +2009,7 @@ static int call_arguments(struct loader *ld, const struct node *v, void *obj)
         return get_text(ld, v, STR_LINES, &c->arguments);
     if (node_json(ld, v, &j) != 0)
         goto out;
-    c->arguments = json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY);
+    c->arguments = jsonio_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY);
     if (c->arguments == NULL) {
         fail(ld, NULL, "out of memory");
         goto out;
@@ -2208,7 +2209,7 @@ static int a_json(struct loader *ld, const struct node *v, void *obj)
     a->has_body = true;
     if (node_json(ld, v, &j) != 0)
         goto out;
-    a->body = json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY);
+    a->body = jsonio_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY);
     if (a->body == NULL) {
         fail(ld, NULL, "out of memory");
         goto out;

@@ -11,6 +11,7 @@
 #include "answer.h"
 #include "clock.h"
 #include "fixtures.h"
+#include "jsonio.h"
 #include "match.h"
 #include "ratelimit.h"
 #include "routes.h"
@@ -299,19 +300,25 @@ static struct rules *rules_now(const struct app *app)
 }
 
 /* Finds the rule that answers req, if any, filling *hit. The body is read
- * as JSON for the conditions on its fields when it is JSON at all. */
+ * as JSON for the conditions on its fields when it is JSON at all; *oom
+ * says the body could not be read for lack of memory (the request is
+ * then answered 500, not matched on half of it). */
 static bool rule_find(const struct app *app, struct request *req,
-                      struct rules *set, struct rule_hit *hit)
+                      struct rules *set, struct rule_hit *hit, bool *oom)
 {
     struct match_view v;
+    json_error_t jerr;
     json_t *json = NULL;
     bool found;
 
+    *oom = false;
     if (set == NULL || rules_count(set) == 0)
         return false;
     memset(&v, 0, sizeof(v));
     if (req->body_len > 0)
-        json = json_loadb(req->body, req->body_len, 0, NULL);
+        json = jsonio_loadb(req->body, req->body_len, 0, &jerr, oom);
+    if (*oom)
+        return false;
     v.method = req->method;
     v.path = req->path;
     v.authorization = req->authorization;
@@ -334,7 +341,7 @@ void router_dispatch(struct app *app, struct request *req,
     struct rules *set = NULL;
     struct rule_hit hit;
     struct api_error e;
-    bool wrong_method;
+    bool wrong_method, oom;
     const char *allow;
 
     e.kind = API_ERR_NONE;
@@ -353,12 +360,17 @@ void router_dispatch(struct app *app, struct request *req,
     /* Scripted rules answer before any handler, on any path but the admin
      * API's; a completion rule leaves the answer to the chat handler. */
     set = rt == NULL || !rt->admin ? rules_now(app) : NULL;
-    if (rule_find(app, req, set, &hit)) {
+    if (rule_find(app, req, set, &hit, &oom)) {
         if (hit.rule->answer.kind == RULE_STATUS) {
             answer_status(app, req, &hit, resp);
             goto headers;
         }
         req->hit = &hit;
+    }
+    if (oom) {
+        api_error_set(&e, API_ERR_SERVER, NULL, NULL,
+                      "The server ran out of memory reading the request.");
+        goto out;
     }
     if (rt == NULL && wrong_method) {
         api_error_set(&e, API_ERR_METHOD_NOT_ALLOWED, NULL, NULL,

@@ -29,14 +29,15 @@ for fixture in "$dir"/*.yaml; do
     ' "$fixture"
     ls "$work"/ex-*.sh >/dev/null 2>&1 || continue
     files=$((files + 1))
-    "$NEXUS_MOCK_BIN" --port 0 --quiet --fixtures "$fixture" >"$work/listen" &
+    "$NEXUS_MOCK_BIN" --port 0 --quiet --fixtures "$fixture" >"$work/listen" 2>"$work/stderr" &
     pid=$!
-    for _ in $(seq 100); do
-        grep -q listening "$work/listen" && break
+    # Up to 20 s: a sanitizer build on a loaded machine starts slowly.
+    for _ in $(seq 400); do
+        grep -qs listening "$work/listen" && break
         sleep 0.05
     done
     url=$(sed -n 's/^nexus-mock listening on //p' "$work/listen")
-    [ -n "$url" ] || { echo "FAIL: $name: the mock did not start"; exit 1; }
+    [ -n "$url" ] || { echo "FAIL: $name: the mock did not start: $(cat "$work/listen" "$work/stderr"; ps -p $pid -o stat=,etime=)"; exit 1; }
     for ex in "$work"/ex-*.sh; do
         commands=$((commands + 1))
         cmd=$(sed -e "s#http://127.0.0.1:8080#$url#g" "$ex")
