@@ -10,6 +10,7 @@
 #include "suggest.h"
 #include "template.h"
 #include "utf8.h"
+#include "validate.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -1340,6 +1341,13 @@ static int params_accept(struct loader *ld, const struct node *v, void *obj)
                      &p->accept[p->naccept].name) != 0)
             goto out;
         p->naccept++;
+        if (validate_chat_knows(k->text)) {
+            fail(ld, k,
+                 "'%s' is a parameter of the chat API, validated as such; "
+                 "accept lists parameters it does not define",
+                 quote(&q, k->text));
+            goto out;
+        }
         for (j = 0; j + 1 < p->naccept; j++) {
             if (strcmp(p->accept[j].name, k->text) == 0) {
                 fail(ld, k, "parameter '%s' appears twice in accept",
@@ -3854,6 +3862,28 @@ bool fixtures_rate_counted(const struct fixtures *fx, const char *method,
             return true;
     }
     return false;
+}
+
+/* Every shape of the language, for fixtures_language_keys. */
+static const struct shape *const all_shapes[] = {
+    &fixture_shape,     &plan_shape,  &model_shape,  &price_shape,
+    &pacing_shape,      &key_shape,   &params_shape, &limits_shape,
+    &scenario_shape,    &rule_shape,  &match_shape,  &text_match_shape,
+    &tool_result_shape, &reply_shape, &call_shape,   &usage_shape,
+    &error_shape,
+};
+
+size_t fixtures_language_keys(const char *what, const char **names, size_t max)
+{
+    const struct shape *sh = NULL;
+    size_t i;
+
+    for (i = 0; sh == NULL && i < FIELD_COUNT(all_shapes); i++)
+        if (strcmp(all_shapes[i]->what, what) == 0)
+            sh = all_shapes[i];
+    for (i = 0; sh != NULL && i < sh->nfields && i < max; i++)
+        names[i] = sh->fields[i].name;
+    return sh != NULL ? sh->nfields : 0;
 }
 
 /* Parses money with the same rules as the balance field. */

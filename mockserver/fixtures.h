@@ -158,6 +158,12 @@ const struct fx_params *fixtures_params_for(const struct fixtures *fx,
 /* True when a request of method to path counts against rate limits. */
 bool fixtures_rate_counted(const struct fixtures *fx, const char *method,
                            const char *path);
+/* Writes into names (at most max of them) the keys the language (its
+ * latest version) allows in the mapping called what, as errors name it
+ * ("the fixture", "model", "reply", "text condition", ...), and returns how
+ * many there are: 0 for an unknown what. Static strings. For the test
+ * that holds fixtures/schema.json to the loader's tables. */
+size_t fixtures_language_keys(const char *what, const char **names, size_t max);
 /* Parses a decimal USD amount ("42.50", "0.000001") exactly into pico-USD.
  * Returns 0, or -1 if s is not a non-negative decimal with at most 12
  * fractional digits or exceeds FX_MONEY_MAX. */

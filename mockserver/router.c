@@ -358,8 +358,9 @@ void router_dispatch(struct app *app, struct request *req,
         req->key_index = (size_t)(req->key - app->fx->keys);
     req->rate_counted = fixtures_rate_counted(app->fx, req->method, req->path);
     /* Scripted rules answer before any handler, on any path but the admin
-     * API's; a completion rule leaves the answer to the chat handler. */
-    set = rt == NULL || !rt->admin ? rules_now(app) : NULL;
+     * API's (served or not); a completion rule leaves the answer to the
+     * chat handler. */
+    set = strncmp(req->path, "/_nexus/", 8) != 0 ? rules_now(app) : NULL;
     if (rule_find(app, req, set, &hit, &oom)) {
         if (hit.rule->answer.kind == RULE_STATUS) {
             answer_status(app, req, &hit, resp);

@@ -238,6 +238,8 @@ static const struct error_case error_cases[] = {
     {"v2_param_type",
      VERSION2 ONE_MODEL "parameters: {accept: {top_k: integr}}\n", 4, 30,
      "(got 'integr'); did you mean 'integer'?"},
+    {"v2_param_known", VERSION2 ONE_MODEL "parameters: {accept: {seed: any}}\n",
+     4, 23, "'seed' is a parameter of the chat API"},
     {"v2_param_unknown", VERSION2 ONE_MODEL "parameters: {unknown: ignroe}\n",
      4, 23, "did you mean 'ignore'?"},
     {"v2_bad_pointer",
@@ -772,6 +774,88 @@ static void test_message_quoting(void **state)
                                         "the fixture"));
 }
 
+/* The properties the schema allows at a path of object keys and array
+ * indices ("$defs", "reply", "oneOf", "0", "properties"), or NULL. */
+static json_t *schema_at(json_t *schema, const char *const *path)
+{
+    json_t *v = schema;
+    char *end;
+
+    for (; v != NULL && *path != NULL; path++)
+        v = json_is_array(v) ? json_array_get(v, strtoul(*path, &end, 10))
+                             : json_object_get(v, *path);
+    return v;
+}
+
+/* fixtures/schema.json allows in each mapping exactly the keys the
+ * loader's tables do (a reply: both of its kinds together). */
+static void test_schema_agrees(void **state)
+{
+    static const struct {
+        const char *what;
+        const char *path[8];
+        const char *path2[8]; /* a second set of properties, or none */
+    } maps[] = {
+        {"the fixture", {"properties", NULL}, {NULL}},
+        {"plan", {"$defs", "plan", "properties", NULL}, {NULL}},
+        {"model", {"$defs", "model", "properties", NULL}, {NULL}},
+        {"price",
+         {"$defs", "model", "properties", "price", "properties", NULL},
+         {NULL}},
+        {"stream", {"$defs", "stream", "properties", NULL}, {NULL}},
+        {"key", {"$defs", "key", "properties", NULL}, {NULL}},
+        {"parameters", {"$defs", "parameters", "properties", NULL}, {NULL}},
+        {"rate_limits", {"$defs", "rate_limits", "properties", NULL}, {NULL}},
+        {"scenario", {"$defs", "scenario", "properties", NULL}, {NULL}},
+        {"rule", {"$defs", "rule", "properties", NULL}, {NULL}},
+        {"match", {"$defs", "match", "properties", NULL}, {NULL}},
+        {"text condition",
+         {"$defs", "text_match", "oneOf", "1", "properties", NULL},
+         {NULL}},
+        {"tool_result",
+         {"$defs", "match", "properties", "tool_result", "oneOf", "1",
+          "properties", NULL},
+         {NULL}},
+        {"reply",
+         {"$defs", "reply", "oneOf", "0", "properties", NULL},
+         {"$defs", "reply", "oneOf", "1", "properties", NULL}},
+        {"tool call", {"$defs", "tool_call", "properties", NULL}, {NULL}},
+        {"usage", {"$defs", "usage", "properties", NULL}, {NULL}},
+        {"error", {"$defs", "error", "properties", NULL}, {NULL}},
+    };
+    const char *names[64];
+    char path[4096];
+    json_error_t jerr;
+    json_t *schema, *props, *props2, *merged;
+    size_t i, k, n;
+
+    (void)state;
+    source_path(path, sizeof path, "fixtures/schema.json");
+    schema = json_load_file(path, 0, &jerr);
+    if (schema == NULL)
+        fail_msg("%s: %s", path, jerr.text);
+    for (i = 0; i < sizeof(maps) / sizeof(maps[0]); i++) {
+        n = fixtures_language_keys(maps[i].what, names, 64);
+        props = schema_at(schema, maps[i].path);
+        props2 = maps[i].path2[0] ? schema_at(schema, maps[i].path2) : NULL;
+        if (n == 0 || !json_is_object(props))
+            fail_msg("%s: no such mapping in the loader or the schema",
+                     maps[i].what);
+        merged = json_deep_copy(props);
+        if (props2 != NULL)
+            json_object_update(merged, props2);
+        for (k = 0; k < n; k++)
+            if (json_object_get(merged, names[k]) == NULL)
+                fail_msg("%s: the schema lacks '%s'", maps[i].what, names[k]);
+        if (json_object_size(merged) != n)
+            fail_msg("%s: the schema has %zu keys, the loader %zu",
+                     maps[i].what, json_object_size(merged), n);
+        json_decref(merged);
+    }
+    assert_int_equal(fixtures_language_keys("nothing", names, 64), 0);
+    json_decref(schema);
+}
+
 /* A version 2 fixture: settings, the model's reasoning and parameters,
  * rules compiled in order (an unnamed one named after its place),
  * scenarios with their states, and the defaults of what it leaves out. */
@@ -971,6 +1055,7 @@ int main(void)
         cmocka_unit_test(test_message_quoting),
         cmocka_unit_test(test_examples),
         cmocka_unit_test(test_v2_loads),
+        cmocka_unit_test(test_schema_agrees),
         cmocka_unit_test(test_v1_has_no_rules),
     };
     /* Each error case runs as its own test, named after it. */

@@ -80,6 +80,9 @@ static const char lang_fixture[] =
     "  - name: json-mode\n"
     "    match: {json: {/response_format/type: json_object}}\n"
     "    reply: {content: '{\"answer\": 42}'}\n"
+    "  - name: not-admin\n"
+    "    match: {path: {contains: /_nexus/}}\n"
+    "    reply: {status: 418}\n"
     "  - name: second-turn\n"
     "    match: {turn: 2, stream: false}\n"
     "    reply: {content: second turn}\n";
@@ -247,6 +250,10 @@ static void test_raw_bodies(void **state)
     assert_string_equal(
         r.body, "{\"object\":\"list\",\"data\":[{\"index\":0,\"embedding\":["
                 "0.5,1]}]}");
+    http_reply_free(&r);
+    /* Rules never answer the admin API's paths, served or not. */
+    req("POST", "/_nexus/clock", NULL, "{\"advance_ms\":1}", NULL, &r);
+    assert_int_equal(r.status, 404);
     http_reply_free(&r);
     req("GET", "/v1/embeddings", "k1", NULL, NULL, &r);
     assert_int_equal(r.status, 404);
