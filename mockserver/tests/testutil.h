@@ -55,4 +55,31 @@ size_t stream_sink_write(char *ptr, size_t size, size_t nmemb, void *ud);
 /* Writes text to a new temporary .yaml file; returns its path (free()). */
 char *temp_fixture(const char *text);
 
+/* The port a started mock listens on (from its URL), or 0. */
+unsigned mock_port(const struct testproc *p);
+/* Connects a TCP socket to the mock on 127.0.0.1 from the local address
+ * from (such as "127.0.0.2"; NULL: the kernel's choice). Returns the
+ * socket (the caller closes it) or -1. */
+int raw_connect(const struct testproc *p, const char *from);
+/* Sends all of data, or fails. Returns 0 or -1. */
+int raw_send(int fd, const char *data, size_t len);
+/* What a raw client read until the connection ended. */
+struct raw_reading {
+    char *data; /* NUL-terminated; free() */
+    size_t len;
+    int err;             /* 0: EOF; an errno; ETIMEDOUT: still open */
+    uint64_t elapsed_ms; /* from the call to the end */
+};
+/* Reads from fd until EOF, an error, or timeout_ms without an end (at most
+ * 1 MiB). Returns 0, or -1 out of memory. */
+int raw_read(int fd, int timeout_ms, struct raw_reading *r);
+/* The status code of the HTTP answer in r, or 0 if it holds none. */
+int raw_status(const struct raw_reading *r);
+/* The body of the HTTP answer in r (after the header block), or NULL. */
+const char *raw_body(const struct raw_reading *r);
+/* Closes fd with a reset (RST) instead of a FIN. */
+void raw_reset(int fd);
+/* How many descriptors process pid holds open, or -1. */
+int proc_fd_count(pid_t pid);
+
 #endif
