@@ -58,8 +58,13 @@ static int serve(const struct options *o, struct fixtures *fx)
 {
     struct app app;
     struct server *srv = NULL;
-    struct server_config cfg = {o->host, o->port, o->threads,
-                                o->max_connections};
+    struct server_config cfg = {
+        .host = o->host,
+        .port = o->port,
+        .threads = o->threads,
+        .max_connections = o->max_connections,
+        .max_headers = o->max_headers,
+    };
     char cause[256];
     sigset_t sigs;
     int sig = 0, status = 1;

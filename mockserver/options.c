@@ -9,8 +9,8 @@
 static const char usage_text[] =
     "Usage: nexus-mock [--fixtures FILE] [--host ADDR] [--port N] [--check]\n"
     "                  [--log-format text|json] [--quiet] [--admin]\n"
-    "                  [--max-body BYTES] [--threads N] "
-    "[--max-connections N]\n"
+    "                  [--max-body BYTES] [--max-headers BYTES] [--threads N]\n"
+    "                  [--max-connections N]\n"
     "                  [--version] [--help]\n"
     "\n"
     "A deterministic mock of the AI Nexus (OpenAI-compatible) chat API.\n"
@@ -25,6 +25,8 @@ static const char usage_text[] =
     "  --admin            serve the /_nexus/ admin routes (clock control)\n"
     "  --max-body BYTES   largest request body before 413 (default "
     "4194304)\n"
+    "  --max-headers BYTES  request line and headers before 431, and each\n"
+    "                     connection's memory (default 65536)\n"
     "  --threads N        worker threads (default 4)\n"
     "  --max-connections N  concurrent connections (default 10000)\n"
     "  --version          print the version and exit\n"
@@ -85,6 +87,7 @@ enum options_result options_parse(int argc, char **argv, struct options *o,
     o->max_body = OPTIONS_DEFAULT_MAX_BODY;
     o->threads = 4;
     o->max_connections = 10000;
+    o->max_headers = OPTIONS_DEFAULT_MAX_HEADERS;
     for (i = 1; i < argc; i++) {
         const char *a = argv[i];
 
@@ -136,6 +139,15 @@ enum options_result options_parse(int argc, char **argv, struct options *o,
                 return OPTIONS_ERROR;
             }
             o->max_body = (size_t)v;
+        } else if (is_opt(a, "--max-headers")) {
+            val = take_value(argc, argv, &i, a, "--max-headers");
+            if (parse_uint(val, 4096, (unsigned long long)1 << 24, &v) != 0) {
+                snprintf(cause, causelen,
+                         "--max-headers needs a byte count from 4096 to "
+                         "16777216");
+                return OPTIONS_ERROR;
+            }
+            o->max_headers = (size_t)v;
         } else if (is_opt(a, "--threads")) {
             val = take_value(argc, argv, &i, a, "--threads");
             if (parse_uint(val, 1, 256, &v) != 0) {

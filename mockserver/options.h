@@ -8,6 +8,9 @@
 #include "log.h"
 
 #define OPTIONS_DEFAULT_MAX_BODY (4u * 1024u * 1024u)
+/* Twice libmicrohttpd's default: room for any real client's headers, while
+ * thousands of idle streams stay cheap (each connection holds this much). */
+#define OPTIONS_DEFAULT_MAX_HEADERS (64u * 1024u)
 
 struct options {
     const char *fixtures; /* NULL: the embedded default */
@@ -20,6 +23,7 @@ struct options {
     size_t max_body;
     unsigned threads;
     unsigned max_connections;
+    size_t max_headers;
 };
 
 enum options_result { OPTIONS_RUN, OPTIONS_EXIT, OPTIONS_ERROR };

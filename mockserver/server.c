@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/ioctl.h>
 #include <sys/random.h>
 #include <sys/socket.h>
@@ -28,11 +29,6 @@
 #include "log.h"
 #include "router.h"
 #include "source.h"
-
-/* Memory per connection for the request line and headers: twice the
- * library's default, room for any real client's headers, while thousands of
- * idle streams stay cheap (each connection holds this much). */
-#define SERVER_HEADER_MEMORY (64u * 1024u)
 
 /* Seconds a connection may sit idle (client sends or reads nothing) before
  * it is closed; also the longest a connection action waits for the socket. */
@@ -52,6 +48,9 @@
  * HTTP answer went out (nginx's "no response"). */
 #define STATUS_NO_ANSWER 444
 
+/* What a preflight answer needs besides the headers it echoes. */
+#define PREFLIGHT_ROOM 2048u
+
 struct feed;
 
 /* Min-heap of answers waiting to go on, ordered by due time. */
@@ -64,6 +63,10 @@ struct server {
     struct app *app;
     struct MHD_Daemon *daemon;
     unsigned port;
+    size_t max_headers; /* each connection's memory (server_config) */
+    /* The address of this byte marks a request whose raw path holds %00
+     * (on_uri); it is never read or written. */
+    char nul_path;
     pthread_t timer_thread;
     bool timer_started;
     pthread_mutex_t lock; /* guards heap, draining, stop_timer */
@@ -80,6 +83,7 @@ struct server {
 struct conn_state {
     struct buf body;
     bool too_large;
+    const char *bad; /* the error code of a malformed request, or NULL */
     char request_id[40];
     char method[16];
     char path[256];
@@ -493,25 +497,35 @@ static enum MHD_Result queue(struct MHD_Connection *conn, struct conn_state *cs,
     return ret;
 }
 
+/* Answers e's status with its OpenAI error body; MHD_NO (the client is
+ * dropped) only when not even that can be built. */
+static enum MHD_Result queue_error(struct MHD_Connection *conn,
+                                   struct conn_state *cs,
+                                   const struct api_error *e)
+{
+    struct response resp;
+    struct MHD_Response *r;
+    enum MHD_Result ret = MHD_NO;
+
+    response_init(&resp);
+    response_error(&resp, e);
+    r = json_response(&resp);
+    if (r != NULL)
+        ret = queue(conn, cs, &resp, r);
+    response_cleanup(&resp);
+    return ret;
+}
+
 /* Answers a bare 500 with an OpenAI error body, rather than drop the
  * client, when the answer could not be built. */
 static enum MHD_Result queue_server_error(struct MHD_Connection *conn,
                                           struct conn_state *cs,
                                           const char *message)
 {
-    struct response resp;
     struct api_error e;
-    struct MHD_Response *r;
-    enum MHD_Result ret = MHD_NO;
 
-    response_init(&resp);
     api_error_set(&e, API_ERR_SERVER, NULL, NULL, "%s", message);
-    response_error(&resp, &e);
-    r = json_response(&resp);
-    if (r != NULL)
-        ret = queue(conn, cs, &resp, r);
-    response_cleanup(&resp);
-    return ret;
+    return queue_error(conn, cs, &e);
 }
 
 /* Queues a JSON answer. */
@@ -616,16 +630,40 @@ static enum MHD_Result feed_start(struct server *s, struct MHD_Connection *conn,
     return queue(conn, cs, &f->resp, r);
 }
 
-/* Answers a CORS preflight so browser clients can call the mock. */
-static enum MHD_Result answer_preflight(struct MHD_Connection *conn,
+/* Can a preflight answer echo len bytes of requested headers? The echo
+ * shares the connection's memory with the request's own headers, and an
+ * answer that does not fit is no answer at all (MHD closes). */
+static bool preflight_fits(const struct server *s, struct MHD_Connection *conn,
+                           size_t len)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_REQUEST_HEADER_SIZE);
+    size_t used = ci != NULL ? ci->header_size : s->max_headers;
+
+    return len <= s->max_headers / 4 &&
+           used + len + PREFLIGHT_ROOM <= s->max_headers;
+}
+
+/* Answers a CORS preflight so browser clients can call the mock: 204,
+ * echoing the headers asked for, or 431 when they are too many to echo. */
+static enum MHD_Result answer_preflight(struct server *s,
+                                        struct MHD_Connection *conn,
                                         struct conn_state *cs)
 {
     const char *want = MHD_lookup_connection_value(
         conn, MHD_HEADER_KIND, "Access-Control-Request-Headers");
-    struct MHD_Response *r =
-        MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
+    struct MHD_Response *r;
+    struct api_error e;
     enum MHD_Result ret;
 
+    if (want != NULL && !preflight_fits(s, conn, strlen(want))) {
+        api_error_set(&e, API_ERR_HEADERS_TOO_LARGE, NULL, NULL,
+                      "Access-Control-Request-Headers asks for %zu bytes of "
+                      "headers, more than a preflight answer can echo.",
+                      strlen(want));
+        return queue_error(conn, cs, &e);
+    }
+    r = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
     if (r == NULL)
         return MHD_NO;
     MHD_add_response_header(r, "Access-Control-Allow-Origin", "*");
@@ -650,8 +688,19 @@ static enum MHD_Result answer(struct server *s, struct MHD_Connection *conn,
     struct response resp;
     enum MHD_Result ret;
 
+    if (cs->bad != NULL) {
+        struct api_error e;
+
+        api_error_set(&e, API_ERR_INVALID_REQUEST, NULL, cs->bad, "%s",
+                      strcmp(cs->bad, "invalid_path") == 0
+                          ? "The request path contains an encoded NUL byte "
+                            "(%00)."
+                          : "An HTTP/1.1 request needs exactly one Host "
+                            "header.");
+        return queue_error(conn, cs, &e);
+    }
     if (strcmp(method, "OPTIONS") == 0)
-        return answer_preflight(conn, cs);
+        return answer_preflight(s, conn, cs);
     memset(&req, 0, sizeof(req));
     req.method = method;
     req.path = url;
@@ -686,6 +735,51 @@ static bool declared_too_large(struct MHD_Connection *conn, size_t max)
     return errno == ERANGE || (end != cl && v > max);
 }
 
+/* MHD's hook on the raw request target, before it is decoded: a %00 in
+ * the path would decode to a NUL that ends the path MHD hands on (so
+ * /v1/balance%00junk would read as /v1/balance). Marks such a request for
+ * on_request, which refuses it. */
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+    struct server *s = cls;
+    size_t len = strcspn(uri, "?#"), i;
+
+    (void)conn;
+    for (i = 0; i + 2 < len; i++)
+        if (uri[i] == '%' && uri[i + 1] == '0' && uri[i + 2] == '0')
+            return &s->nul_path;
+    return NULL;
+}
+
+/* MHD header iterator: counts the Host headers. */
+static enum MHD_Result count_host(void *cls, enum MHD_ValueKind kind,
+                                  const char *key, const char *value)
+{
+    unsigned *n = cls;
+
+    (void)kind;
+    (void)value;
+    if (strcasecmp(key, "Host") == 0)
+        (*n)++;
+    return MHD_YES;
+}
+
+/* The error code of a request malformed below its body (RFC 9112: an
+ * HTTP/1.1 request has exactly one Host, any request at most one), or
+ * NULL when it is well formed. nul_path: its raw path holds %00. */
+static const char *malformed(struct MHD_Connection *conn, const char *version,
+                             bool nul_path)
+{
+    unsigned hosts = 0;
+
+    if (nul_path)
+        return "invalid_path";
+    MHD_get_connection_values(conn, MHD_HEADER_KIND, count_host, &hosts);
+    if (hosts > 1 || (hosts == 0 && strcmp(version, "HTTP/1.1") == 0))
+        return "invalid_host";
+    return NULL;
+}
+
 /* MHD access handler: accumulates the body under its cap, then answers. */
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
                                   const char *url, const char *method,
@@ -695,9 +789,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
     struct server *s = cls;
     struct conn_state *cs = *con_cls;
 
-    (void)version;
-    if (cs == NULL) {
+    if (cs == NULL || *con_cls == &s->nul_path) {
+        bool nul_path = cs != NULL;
+
         cs = calloc(1, sizeof(*cs));
+        *con_cls = cs;
         if (cs == NULL)
             return MHD_NO;
         buf_init(&cs->body, s->app->max_body);
@@ -706,8 +802,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
         snprintf(cs->path, sizeof(cs->path), "%s", url);
         cs->start_ms = clock_real_ms();
         atomic_fetch_add(&s->inflight, 1);
-        *con_cls = cs;
-        /* A body declared too large is refused before it is read. */
+        /* A malformed request, or a body declared too large, is refused
+         * before the body is read. */
+        cs->bad = malformed(conn, version, nul_path);
+        if (cs->bad != NULL)
+            return answer(s, conn, url, method, cs);
         if (declared_too_large(conn, s->app->max_body)) {
             cs->too_large = true;
             return answer(s, conn, url, method, cs);
@@ -735,8 +834,10 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     struct conn_state *cs = *con_cls;
 
     (void)conn;
-    if (cs == NULL)
+    if (cs == NULL || *con_cls == &s->nul_path) {
+        *con_cls = NULL; /* refused by MHD before it reached on_request */
         return;
+    }
     log_request(s->app->log, cs->request_id, cs->method, cs->path,
                 toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? cs->status
                 : cs->status                               ? cs->status
@@ -788,6 +889,7 @@ int server_start(struct app *app, const struct server_config *cfg,
         return -1;
     }
     s->app = app;
+    s->max_headers = cfg->max_headers;
     pthread_mutex_init(&s->lock, NULL);
     {
         pthread_condattr_t ca;
@@ -817,8 +919,9 @@ int server_start(struct app *app, const struct server_config *cfg,
         MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)cfg->threads,
         MHD_OPTION_CONNECTION_LIMIT, (unsigned int)cfg->max_connections,
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)SERVER_TIMEOUT_S,
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)SERVER_HEADER_MEMORY,
-        MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_END);
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, cfg->max_headers,
+        MHD_OPTION_URI_LOG_CALLBACK, on_uri, s, MHD_OPTION_NOTIFY_COMPLETED,
+        on_completed, s, MHD_OPTION_END);
     if (s->daemon == NULL) {
         snprintf(cause, causelen, "cannot listen on %s port %u: %s", cfg->host,
                  cfg->port, errno ? strerror(errno) : "libmicrohttpd refused");

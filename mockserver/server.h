@@ -18,6 +18,9 @@ struct server_config {
     unsigned port;    /* 0: any free port */
     unsigned threads; /* worker threads polling connections */
     unsigned max_connections;
+    /* Each connection's memory for the request line and headers, and the
+     * answer's headers: a request over it gets libmicrohttpd's own 431. */
+    size_t max_headers;
 };
 
 /* Starts listening and serving app (borrowed; must outlive the server).

@@ -204,7 +204,11 @@ struct world {
 /* Starts a server with the given worker threads. Returns 0 or -1. */
 static int world_start(struct world *w, unsigned threads)
 {
-    struct server_config cfg = {"127.0.0.1", 0, threads, 1000};
+    struct server_config cfg = {.host = "127.0.0.1",
+                                .port = 0,
+                                .threads = threads,
+                                .max_connections = 1000,
+                                .max_headers = 65536};
     char cause[256];
 
     memset(w, 0, sizeof(*w));
