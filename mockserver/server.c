@@ -6,6 +6,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <netdb.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -15,6 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/random.h>
 #include <sys/socket.h>
@@ -48,12 +51,19 @@
  * HTTP answer went out (nginx's "no response"). */
 #define STATUS_NO_ANSWER 444
 
+/* Where a feed that is not parked says it is in the timer heap. */
+#define NOT_PARKED SIZE_MAX
+
+/* Socket events the timer thread takes in one epoll_wait. */
+#define TIMER_EVENTS 64
+
 /* What a preflight answer needs besides the headers it echoes. */
 #define PREFLIGHT_ROOM 2048u
 
 struct feed;
 
-/* Min-heap of answers waiting to go on, ordered by due time. */
+/* Min-heap of answers waiting to go on, ordered by due time; each feed
+ * knows its index (at), so a client that leaves takes its feed out. */
 struct timer_heap {
     struct feed **items;
     size_t n, cap;
@@ -69,9 +79,14 @@ struct server {
     char nul_path;
     pthread_t timer_thread;
     bool timer_started;
-    pthread_mutex_t lock; /* guards heap, draining, stop_timer */
-    pthread_cond_t cond;
+    pthread_mutex_t lock; /* guards heap, draining, stop_timer, feed.gone */
     struct timer_heap heap;
+    /* The timer thread sleeps in epoll_wait on ep, which holds the socket
+     * of every parked answer (so that it sees a client leave) and wake, an
+     * eventfd written when the first wait changes or the server stops.
+     * Two descriptors for the whole server, none per answer. */
+    int ep;
+    int wake;
     bool draining;
     bool stop_timer;
     atomic_uint inflight;
@@ -98,6 +113,7 @@ enum feed_state {
     FEED_WAIT,  /* parked: the connection is suspended until due */
     FEED_DONE,  /* the source is complete */
     FEED_CUT,   /* a connection action was carried out: close the socket */
+    FEED_GONE,  /* the client left while the answer waited */
     FEED_FAIL,  /* the source or the server failed */
 };
 
@@ -114,6 +130,10 @@ struct feed {
     uint64_t npieces;     /* pieces in body */
     uint64_t start;       /* real ms when the answer began */
     uint64_t due;         /* real ms at which to go on: the heap's key */
+    size_t at;            /* index in the timer heap, or NOT_PARKED */
+    int fd;               /* the connection's socket (MHD's), or -1 */
+    bool watched;         /* fd is in the timer's epoll set */
+    bool gone;            /* the client left while parked (under srv->lock) */
     uint64_t act_until;   /* real ms after which an action stops waiting */
     uint64_t pieces;      /* handed to the socket, for end() */
     uint64_t bytes;
@@ -142,46 +162,32 @@ static void make_request_id(struct server *s, char *out, size_t outlen)
     snprintf(out, outlen, "req_%016" PRIx64 "%016" PRIx64, a, b);
 }
 
+/* Puts f at index i of the heap. */
+static void heap_place(struct timer_heap *h, size_t i, struct feed *f)
+{
+    h->items[i] = f;
+    f->at = i;
+}
+
 /* Heap helpers: swap, sift up, sift down. */
 static void heap_swap(struct timer_heap *h, size_t i, size_t j)
 {
     struct feed *t = h->items[i];
 
-    h->items[i] = h->items[j];
-    h->items[j] = t;
+    heap_place(h, i, h->items[j]);
+    heap_place(h, j, t);
 }
 
-static int heap_push(struct timer_heap *h, struct feed *f)
+static void heap_up(struct timer_heap *h, size_t i)
 {
-    size_t i;
-
-    if (h->n == h->cap) {
-        size_t ncap = h->cap ? h->cap * 2 : 64;
-        struct feed **p = realloc(h->items, ncap * sizeof(*p));
-
-        if (p == NULL)
-            return -1;
-        h->items = p;
-        h->cap = ncap;
-    }
-    i = h->n++;
-    h->items[i] = f;
     while (i > 0 && h->items[(i - 1) / 2]->due > h->items[i]->due) {
         heap_swap(h, i, (i - 1) / 2);
         i = (i - 1) / 2;
     }
-    return 0;
 }
 
-static struct feed *heap_pop(struct timer_heap *h)
+static void heap_down(struct timer_heap *h, size_t i)
 {
-    struct feed *top;
-    size_t i = 0;
-
-    if (h->n == 0)
-        return NULL;
-    top = h->items[0];
-    h->items[0] = h->items[--h->n];
     for (;;) {
         size_t l = 2 * i + 1, r = l + 1, m = i;
 
@@ -194,39 +200,96 @@ static struct feed *heap_pop(struct timer_heap *h)
         heap_swap(h, i, m);
         i = m;
     }
-    return top;
 }
 
-/* Resumes answers as their waits end; everything at once when draining. */
+static int heap_push(struct timer_heap *h, struct feed *f)
+{
+    if (h->n == h->cap) {
+        size_t ncap = h->cap ? h->cap * 2 : 64;
+        struct feed **p = realloc(h->items, ncap * sizeof(*p));
+
+        if (p == NULL)
+            return -1;
+        h->items = p;
+        h->cap = ncap;
+    }
+    heap_place(h, h->n++, f);
+    heap_up(h, f->at);
+    return 0;
+}
+
+/* Takes f out of the heap, wherever it is. */
+static void heap_remove(struct timer_heap *h, struct feed *f)
+{
+    struct feed *last = h->items[--h->n];
+
+    if (last != f) {
+        heap_place(h, f->at, last);
+        heap_down(h, last->at);
+        heap_up(h, last->at);
+    }
+    f->at = NOT_PARKED;
+}
+
+/* Wakes the timer thread from its epoll_wait. */
+static void timer_wake(struct server *s)
+{
+    uint64_t one = 1;
+    ssize_t n = write(s->wake, &one, sizeof(one));
+
+    (void)n; /* a full counter already wakes it */
+}
+
+/* Resumes a parked answer; gone says its client left. Only the timer
+ * thread calls it, with s->lock held, so an event from epoll_wait always
+ * names a feed that is still parked (a parked connection is not MHD's to
+ * close). The socket leaves the epoll set first: once resumed, the
+ * connection may be closed at any moment. */
+static void feed_unpark(struct server *s, struct feed *f, bool gone)
+{
+    heap_remove(&s->heap, f);
+    if (f->watched)
+        epoll_ctl(s->ep, EPOLL_CTL_DEL, f->fd, NULL);
+    f->watched = false;
+    f->gone = f->gone || gone;
+    MHD_resume_connection(f->conn);
+}
+
+/* The timer thread: resumes each parked answer when its wait ends, at once
+ * when its client leaves (its socket reports the peer's FIN, a reset or an
+ * error), and every one of them when the server drains. */
 static void *timer_main(void *arg)
 {
     struct server *s = arg;
+    struct epoll_event ev[TIMER_EVENTS];
+    int n = 0, i, timeout;
 
     pthread_mutex_lock(&s->lock);
     while (!s->stop_timer) {
-        uint64_t now = clock_real_ms();
+        uint64_t now;
 
-        if (s->heap.n > 0 && (s->draining || s->heap.items[0]->due <= now)) {
-            struct feed *f = heap_pop(&s->heap);
+        for (i = 0; i < n; i++) {
+            struct feed *f = ev[i].data.ptr;
+            uint64_t count;
 
-            MHD_resume_connection(f->conn);
-            continue;
+            if (f == NULL && read(s->wake, &count, sizeof(count)) < 0)
+                continue; /* already drained */
+            if (f != NULL && f->at != NOT_PARKED)
+                feed_unpark(s, f, true);
         }
-        if (s->heap.n == 0) {
-            pthread_cond_wait(&s->cond, &s->lock);
-        } else {
-            uint64_t due = s->heap.items[0]->due;
-            struct timespec ts;
-
-            clock_gettime(CLOCK_MONOTONIC, &ts);
-            ts.tv_sec += (time_t)((due - now) / 1000);
-            ts.tv_nsec += (long)((due - now) % 1000) * 1000000L;
-            if (ts.tv_nsec >= 1000000000L) {
-                ts.tv_sec++;
-                ts.tv_nsec -= 1000000000L;
-            }
-            pthread_cond_timedwait(&s->cond, &s->lock, &ts);
-        }
+        now = clock_real_ms();
+        while (s->heap.n > 0 && (s->draining || s->heap.items[0]->due <= now))
+            feed_unpark(s, s->heap.items[0], false);
+        timeout = -1;
+        if (s->heap.n > 0)
+            timeout = s->heap.items[0]->due - now > INT_MAX
+                          ? INT_MAX
+                          : (int)(s->heap.items[0]->due - now);
+        pthread_mutex_unlock(&s->lock);
+        n = epoll_wait(s->ep, ev, TIMER_EVENTS, timeout);
+        if (n < 0)
+            n = 0; /* EINTR: look again */
+        pthread_mutex_lock(&s->lock);
     }
     pthread_mutex_unlock(&s->lock);
     return NULL;
@@ -234,10 +297,14 @@ static void *timer_main(void *arg)
 
 /* Parks f's connection until due (real ms); false if it must not wait: the
  * server is shutting down, or the heap cannot grow. Called only from MHD's
- * access handler or content reader, as MHD_suspend_connection requires. */
+ * access handler or content reader, as MHD_suspend_connection requires.
+ * Its socket joins the timer's epoll set, watched for the client leaving
+ * (EPOLLRDHUP; a reset or an error always reports); without that watch (no
+ * memory for it) the answer still ends, when its wait does. */
 static bool feed_park(struct feed *f, uint64_t due)
 {
     struct server *s = f->srv;
+    struct epoll_event ev;
     bool parked = false;
 
     pthread_mutex_lock(&s->lock);
@@ -249,27 +316,34 @@ static bool feed_park(struct feed *f, uint64_t due)
         MHD_resume_connection(f->conn);
         goto out;
     }
-    pthread_cond_signal(&s->cond);
+    memset(&ev, 0, sizeof(ev));
+    ev.events = EPOLLRDHUP;
+    ev.data.ptr = f;
+    f->watched = f->fd >= 0 && epoll_ctl(s->ep, EPOLL_CTL_ADD, f->fd, &ev) == 0;
+    if (f->at == 0)
+        timer_wake(s); /* the first wait changed */
     parked = true;
 out:
     pthread_mutex_unlock(&s->lock);
     return parked;
 }
 
-/* Hurries the source once the server is shutting down, so it ends at once. */
-static void feed_check_drain(struct feed *f)
+/* Reads what the timer thread may have said about f: hurries the source
+ * once the server is shutting down, so it ends at once, and returns
+ * whether f's client left while it was parked. */
+static bool feed_check(struct feed *f)
 {
-    bool draining;
+    bool draining, gone;
 
-    if (f->hurried)
-        return;
     pthread_mutex_lock(&f->srv->lock);
     draining = f->srv->draining;
+    gone = f->gone;
     pthread_mutex_unlock(&f->srv->lock);
-    if (draining) {
+    if (draining && !f->hurried) {
         f->hurried = true;
         f->resp.source.ops->hurry(f->resp.source.self);
     }
+    return gone;
 }
 
 /* Parks f for a short retry while its connection action may still wait. */
@@ -348,7 +422,8 @@ static enum feed_state feed_pull(struct feed *f)
         return feed_act(f);
     if (f->off < f->out.len)
         return FEED_BYTES;
-    feed_check_drain(f);
+    if (feed_check(f))
+        return FEED_GONE;
     rel = src->ops->due_ms(src->self);
     due = rel > UINT64_MAX - f->start ? UINT64_MAX : f->start + rel;
     if (due > clock_real_ms() && feed_park(f, due))
@@ -573,6 +648,8 @@ static enum MHD_Result feed_whole(struct feed *f, struct conn_state *cs)
     case FEED_CUT:
         cs->status = STATUS_NO_ANSWER;
         return MHD_NO; /* MHD closes the connection */
+    case FEED_GONE:
+        return MHD_NO; /* logged 499: the client closed first */
     case FEED_DONE:
         text = buf_take(&f->body, &len);
         if (text != NULL)
@@ -609,6 +686,13 @@ static enum MHD_Result feed_start(struct server *s, struct MHD_Connection *conn,
         return queue_server_error(conn, cs, "Out of memory.");
     f->srv = s;
     f->conn = conn;
+    f->at = NOT_PARKED;
+    {
+        const union MHD_ConnectionInfo *ci =
+            MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+
+        f->fd = ci != NULL ? ci->connect_fd : -1;
+    }
     f->resp = *resp; /* f owns the source now */
     response_init(resp);
     buf_init(&f->out, FEED_MAX_BYTES);
@@ -890,15 +974,9 @@ int server_start(struct app *app, const struct server_config *cfg,
     }
     s->app = app;
     s->max_headers = cfg->max_headers;
+    s->ep = epoll_create1(EPOLL_CLOEXEC);
+    s->wake = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     pthread_mutex_init(&s->lock, NULL);
-    {
-        pthread_condattr_t ca;
-
-        pthread_condattr_init(&ca);
-        pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-        pthread_cond_init(&s->cond, &ca);
-        pthread_condattr_destroy(&ca);
-    }
     atomic_init(&s->inflight, 0);
     atomic_init(&s->next_id, 1);
     if (getrandom(&s->id_seed, sizeof(s->id_seed), 0) !=
@@ -908,6 +986,14 @@ int server_start(struct app *app, const struct server_config *cfg,
         goto fail;
     if (ss.ss_family == AF_INET6)
         flags |= MHD_USE_IPv6;
+    if (s->ep < 0 || s->wake < 0 ||
+        epoll_ctl(s->ep, EPOLL_CTL_ADD, s->wake,
+                  &(struct epoll_event){.events = EPOLLIN, .data.ptr = NULL}) !=
+            0) {
+        snprintf(cause, causelen, "cannot set up the timer: %s",
+                 strerror(errno));
+        goto fail;
+    }
     if (pthread_create(&s->timer_thread, NULL, timer_main, s) != 0) {
         snprintf(cause, causelen, "cannot start the timer thread");
         goto fail;
@@ -941,6 +1027,17 @@ unsigned server_port(const struct server *s)
     return s->port;
 }
 
+/* Has the timer thread resumed every parked answer? */
+static bool timer_idle(struct server *s)
+{
+    bool idle;
+
+    pthread_mutex_lock(&s->lock);
+    idle = s->heap.n == 0;
+    pthread_mutex_unlock(&s->lock);
+    return idle;
+}
+
 unsigned server_stop(struct server *s, unsigned grace_ms)
 {
     unsigned left = 0;
@@ -956,7 +1053,8 @@ unsigned server_stop(struct server *s, unsigned grace_ms)
     }
     pthread_mutex_lock(&s->lock);
     s->draining = true;
-    pthread_cond_signal(&s->cond);
+    if (s->timer_started)
+        timer_wake(s);
     pthread_mutex_unlock(&s->lock);
     deadline = clock_real_ms() + grace_ms;
     while ((left = atomic_load(&s->inflight)) > 0 &&
@@ -965,16 +1063,26 @@ unsigned server_stop(struct server *s, unsigned grace_ms)
 
         nanosleep(&ts, NULL);
     }
+    /* Draining, the timer thread resumes every parked answer at once and
+     * parks no more; MHD must not close one it still holds. */
+    while (s->timer_started && !timer_idle(s)) {
+        struct timespec ts = {0, 1000000L};
+
+        nanosleep(&ts, NULL);
+    }
     if (s->daemon != NULL)
         MHD_stop_daemon(s->daemon);
     if (s->timer_started) {
         pthread_mutex_lock(&s->lock);
         s->stop_timer = true;
-        pthread_cond_signal(&s->cond);
+        timer_wake(s);
         pthread_mutex_unlock(&s->lock);
         pthread_join(s->timer_thread, NULL);
     }
-    pthread_cond_destroy(&s->cond);
+    if (s->ep >= 0)
+        close(s->ep);
+    if (s->wake >= 0)
+        close(s->wake);
     pthread_mutex_destroy(&s->lock);
     free(s->heap.items);
     free(s);
