@@ -10,7 +10,9 @@ static const char usage_text[] =
     "Usage: nexus-mock [--fixtures FILE] [--host ADDR] [--port N] [--check]\n"
     "                  [--log-format text|json] [--quiet] [--admin]\n"
     "                  [--max-body BYTES] [--max-headers BYTES] [--threads N]\n"
-    "                  [--max-connections N]\n"
+    "                  [--max-connections N] [--max-connections-per-ip N]\n"
+    "                  [--header-timeout S] [--body-timeout S] "
+    "[--idle-timeout S]\n"
     "                  [--version] [--help]\n"
     "\n"
     "A deterministic mock of the AI Nexus (OpenAI-compatible) chat API.\n"
@@ -28,7 +30,17 @@ static const char usage_text[] =
     "  --max-headers BYTES  request line and headers before 431, and each\n"
     "                     connection's memory (default 65536)\n"
     "  --threads N        worker threads (default 4)\n"
-    "  --max-connections N  concurrent connections (default 10000)\n"
+    "  --max-connections N  concurrent connections; more are refused at\n"
+    "                     once (default 10000)\n"
+    "  --max-connections-per-ip N  concurrent connections from one client\n"
+    "                     address, 0 for no cap (default: none on a\n"
+    "                     loopback address, else a tenth of\n"
+    "                     --max-connections)\n"
+    "  --header-timeout S seconds for a request's line and headers\n"
+    "                     (default 30)\n"
+    "  --body-timeout S   seconds for a request's body (default 60)\n"
+    "  --idle-timeout S   seconds a connection may send and read nothing\n"
+    "                     (default 120)\n"
     "  --version          print the version and exit\n"
     "  --help             print this help and exit\n"
     "\n"
@@ -88,6 +100,10 @@ enum options_result options_parse(int argc, char **argv, struct options *o,
     o->threads = 4;
     o->max_connections = 10000;
     o->max_headers = OPTIONS_DEFAULT_MAX_HEADERS;
+    o->max_connections_per_ip = OPTIONS_PER_IP_AUTO;
+    o->header_timeout = OPTIONS_DEFAULT_HEADER_TIMEOUT;
+    o->body_timeout = OPTIONS_DEFAULT_BODY_TIMEOUT;
+    o->idle_timeout = OPTIONS_DEFAULT_IDLE_TIMEOUT;
     for (i = 1; i < argc; i++) {
         const char *a = argv[i];
 
@@ -164,6 +180,34 @@ enum options_result options_parse(int argc, char **argv, struct options *o,
                 return OPTIONS_ERROR;
             }
             o->max_connections = (unsigned)v;
+        } else if (is_opt(a, "--max-connections-per-ip")) {
+            val = take_value(argc, argv, &i, a, "--max-connections-per-ip");
+            if (parse_uint(val, 0, 1000000, &v) != 0) {
+                snprintf(cause, causelen,
+                         "--max-connections-per-ip needs a number from 0 to "
+                         "1000000");
+                return OPTIONS_ERROR;
+            }
+            o->max_connections_per_ip = (unsigned)v;
+        } else if (is_opt(a, "--header-timeout") ||
+                   is_opt(a, "--body-timeout") || is_opt(a, "--idle-timeout")) {
+            const char *name = is_opt(a, "--header-timeout")
+                                   ? "--header-timeout"
+                               : is_opt(a, "--body-timeout") ? "--body-timeout"
+                                                             : "--idle-timeout";
+
+            val = take_value(argc, argv, &i, a, name);
+            if (parse_uint(val, 1, 86400, &v) != 0) {
+                snprintf(cause, causelen,
+                         "%s needs a number of seconds from 1 to 86400", name);
+                return OPTIONS_ERROR;
+            }
+            if (name[2] == 'h')
+                o->header_timeout = (unsigned)v;
+            else if (name[2] == 'b')
+                o->body_timeout = (unsigned)v;
+            else
+                o->idle_timeout = (unsigned)v;
         } else {
             snprintf(cause, causelen, "unknown option '%s' (see --help)", a);
             return OPTIONS_ERROR;

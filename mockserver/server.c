@@ -31,11 +31,8 @@
 #include "clock.h"
 #include "log.h"
 #include "router.h"
+#include "slots.h"
 #include "source.h"
-
-/* Seconds a connection may sit idle (client sends or reads nothing) before
- * it is closed; also the longest a connection action waits for the socket. */
-#define SERVER_TIMEOUT_S 120u
 
 /* Read-size hint for streamed answers. */
 #define STREAM_BLOCK 16384
@@ -73,7 +70,10 @@ struct server {
     struct app *app;
     struct MHD_Daemon *daemon;
     unsigned port;
-    size_t max_headers; /* each connection's memory (server_config) */
+    size_t max_headers;         /* each connection's memory (server_config) */
+    unsigned idle_s;            /* the idle timeout (server_config) */
+    struct slots_config limits; /* as slots has them, for the log */
+    struct slots *slots;        /* every connection held, and its deadline */
     /* The address of this byte marks a request whose raw path holds %00
      * (on_uri); it is never read or written. */
     char nul_path;
@@ -255,18 +255,66 @@ static void feed_unpark(struct server *s, struct feed *f, bool gone)
     MHD_resume_connection(f->conn);
 }
 
+/* Cuts a connection at its deadline (slots_expire's callback): the
+ * library then reads the end of the stream and closes it, as if the client
+ * had left. The descriptor stays the library's to close. */
+static void cut_socket(int fd, void *cls)
+{
+    (void)cls;
+    shutdown(fd, SHUT_RDWR);
+}
+
+/* Logs what the connection bookkeeping has to report, if a report is due:
+ * refusals as an error (they print even with --quiet), deadlines as info. */
+static void server_report(struct server *s)
+{
+    struct slots_news n;
+
+    if (!slots_report(s->slots, clock_real_ms(), &n))
+        return;
+    if (n.refused_total + n.refused_addr > 0)
+        log_error(s->app->log,
+                  "refusing connections: %llu refused (%llu at the limit of "
+                  "%u in all, %llu at the limit of %u per address; the last "
+                  "from %s)",
+                  (unsigned long long)(n.refused_total + n.refused_addr),
+                  (unsigned long long)n.refused_total, s->limits.max_total,
+                  (unsigned long long)n.refused_addr, s->limits.max_per_addr,
+                  n.last_refused[0] ? n.last_refused : "an unknown address");
+    if (n.cut_headers + n.cut_body > 0)
+        log_info(s->app->log,
+                 "closed %llu slow connections: %llu past the header "
+                 "deadline (%llu s), %llu past the body deadline (%llu s)",
+                 (unsigned long long)(n.cut_headers + n.cut_body),
+                 (unsigned long long)n.cut_headers,
+                 (unsigned long long)(s->limits.header_ms / 1000),
+                 (unsigned long long)n.cut_body,
+                 (unsigned long long)(s->limits.body_ms / 1000));
+}
+
+/* Milliseconds from now until at, for epoll_wait: -1 for never. */
+static int wait_ms(uint64_t at, uint64_t now)
+{
+    if (at == UINT64_MAX)
+        return -1;
+    if (at <= now)
+        return 0;
+    return at - now > INT_MAX ? INT_MAX : (int)(at - now);
+}
+
 /* The timer thread: resumes each parked answer when its wait ends, at once
  * when its client leaves (its socket reports the peer's FIN, a reset or an
- * error), and every one of them when the server drains. */
+ * error), and every one of them when the server drains; cuts connections
+ * at their header and body deadlines (slots), and logs the reports. */
 static void *timer_main(void *arg)
 {
     struct server *s = arg;
     struct epoll_event ev[TIMER_EVENTS];
-    int n = 0, i, timeout;
+    int n = 0, i;
 
     pthread_mutex_lock(&s->lock);
     while (!s->stop_timer) {
-        uint64_t now;
+        uint64_t now, next, due;
 
         for (i = 0; i < n; i++) {
             struct feed *f = ev[i].data.ptr;
@@ -280,13 +328,12 @@ static void *timer_main(void *arg)
         now = clock_real_ms();
         while (s->heap.n > 0 && (s->draining || s->heap.items[0]->due <= now))
             feed_unpark(s, s->heap.items[0], false);
-        timeout = -1;
-        if (s->heap.n > 0)
-            timeout = s->heap.items[0]->due - now > INT_MAX
-                          ? INT_MAX
-                          : (int)(s->heap.items[0]->due - now);
+        next = s->heap.n > 0 ? s->heap.items[0]->due : UINT64_MAX;
         pthread_mutex_unlock(&s->lock);
-        n = epoll_wait(s->ep, ev, TIMER_EVENTS, timeout);
+        due = slots_expire(s->slots, now, cut_socket, NULL);
+        server_report(s);
+        n = epoll_wait(s->ep, ev, TIMER_EVENTS,
+                       wait_ms(due < next ? due : next, now));
         if (n < 0)
             n = 0; /* EINTR: look again */
         pthread_mutex_lock(&s->lock);
@@ -373,7 +420,7 @@ static void socket_reset(int fd)
  * caller reports failure to MHD, which shuts the socket down and closes it.
  * Waits parked, never blocking a thread, while the socket is full or the
  * client has not yet acknowledged every byte (a reset would discard them),
- * at most SERVER_TIMEOUT_S and never during shutdown. */
+ * at most the idle timeout and never during shutdown. */
 static enum feed_state feed_act(struct feed *f)
 {
     const union MHD_ConnectionInfo *ci =
@@ -383,7 +430,7 @@ static enum feed_state feed_act(struct feed *f)
 
     if (!f->acting) {
         f->acting = true;
-        f->act_until = now + SERVER_TIMEOUT_S * 1000u;
+        f->act_until = now + f->srv->idle_s * 1000ull;
     }
     while (fd >= 0 && f->off < f->out.len) {
         ssize_t n =
@@ -864,6 +911,75 @@ static const char *malformed(struct MHD_Connection *conn, const char *version,
     return NULL;
 }
 
+/* The slot of conn's connection (slots), or NULL when it has none: it was
+ * refused after the library accepted it. */
+static struct slot *slot_of(struct MHD_Connection *conn)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+
+    return ci != NULL ? ci->socket_context : NULL;
+}
+
+/* Moves a connection's slot to phase ph, waking the timer when that brings
+ * the next deadline closer. */
+static void slot_enter(struct server *s, struct slot *slot, enum slot_phase ph)
+{
+    if (slot != NULL && slots_enter(s->slots, slot, ph, clock_real_ms()))
+        timer_wake(s);
+}
+
+/* MHD accept policy: a connection over a cap (slots) is refused at once,
+ * the library closing it, so that a full server answers a new client with
+ * a close rather than silence; refusals are logged once per interval. */
+static enum MHD_Result on_accept(void *cls, const struct sockaddr *addr,
+                                 socklen_t addrlen)
+{
+    struct server *s = cls;
+
+    (void)addrlen;
+    if (slots_would_admit(s->slots, addr))
+        return MHD_YES;
+    server_report(s);
+    timer_wake(s); /* so that the next report is not forgotten */
+    return MHD_NO;
+}
+
+/* MHD connection hook: a connection takes its slot when it starts, with
+ * its header deadline running, and gives it back when it closes. One that
+ * lost the last slot to another worker since on_accept (or found no
+ * memory) is shut down at once, and on_request drops it. */
+static void on_connection(void *cls, struct MHD_Connection *conn,
+                          void **socket_context,
+                          enum MHD_ConnectionNotificationCode code)
+{
+    struct server *s = cls;
+    const union MHD_ConnectionInfo *fd_info, *addr_info;
+    struct slot *slot;
+    bool sooner;
+    int fd;
+
+    if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
+        slots_release(s->slots, *socket_context);
+        *socket_context = NULL;
+        return;
+    }
+    fd_info = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+    addr_info =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    fd = fd_info != NULL ? fd_info->connect_fd : -1;
+    slot = slots_admit(s->slots, addr_info ? addr_info->client_addr : NULL, fd,
+                       clock_real_ms(), &sooner);
+    *socket_context = slot;
+    if (slot == NULL) {
+        if (fd >= 0)
+            shutdown(fd, SHUT_RDWR);
+        server_report(s);
+    }
+    if (slot == NULL || sooner)
+        timer_wake(s);
+}
+
 /* MHD access handler: accumulates the body under its cap, then answers. */
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
                                   const char *url, const char *method,
@@ -875,7 +991,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 
     if (cs == NULL || *con_cls == &s->nul_path) {
         bool nul_path = cs != NULL;
+        struct slot *slot = slot_of(conn);
 
+        if (slot == NULL)
+            return MHD_NO; /* refused: see on_connection */
+        slot_enter(s, slot, SLOT_BODY);
         cs = calloc(1, sizeof(*cs));
         *con_cls = cs;
         if (cs == NULL)
@@ -903,6 +1023,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
         *data_size = 0;
         return MHD_YES;
     }
+    slot_enter(s, slot_of(conn), SLOT_ANSWER);
     if (cs->status != 0)
         return MHD_YES; /* already answered (413 before the body) */
     if (cs->feed != NULL)
@@ -910,23 +1031,35 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
     return answer(s, conn, url, method, cs);
 }
 
-/* MHD completion hook: logs the request and frees its state. */
+/* The status a request is logged with: its answer's, or when none went out,
+ * 408 for a body cut at its deadline and 499 for a client that left. */
+static int logged_status(const struct conn_state *cs,
+                         enum MHD_RequestTerminationCode toe, bool timed_out)
+{
+    if (toe == MHD_REQUEST_TERMINATED_COMPLETED_OK || cs->status != 0)
+        return cs->status;
+    return timed_out ? 408 : 499;
+}
+
+/* MHD completion hook: logs the request and frees its state; a connection
+ * kept alive has its header deadline again for the next request. */
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                          enum MHD_RequestTerminationCode toe)
 {
     struct server *s = cls;
     struct conn_state *cs = *con_cls;
+    struct slot *slot = slot_of(conn);
 
-    (void)conn;
+    if (toe == MHD_REQUEST_TERMINATED_COMPLETED_OK)
+        slot_enter(s, slot, SLOT_HEADERS);
     if (cs == NULL || *con_cls == &s->nul_path) {
         *con_cls = NULL; /* refused by MHD before it reached on_request */
         return;
     }
-    log_request(s->app->log, cs->request_id, cs->method, cs->path,
-                toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? cs->status
-                : cs->status                               ? cs->status
-                                                           : 499,
-                (double)(clock_real_ms() - cs->start_ms));
+    log_request(
+        s->app->log, cs->request_id, cs->method, cs->path,
+        logged_status(cs, toe, slot != NULL && slots_timed_out(s->slots, slot)),
+        (double)(clock_real_ms() - cs->start_ms));
     if (cs->feed != NULL)
         feed_end(cs->feed, toe);
     buf_cleanup(&cs->body);
@@ -974,6 +1107,7 @@ int server_start(struct app *app, const struct server_config *cfg,
     }
     s->app = app;
     s->max_headers = cfg->max_headers;
+    s->idle_s = cfg->idle_timeout_s;
     s->ep = epoll_create1(EPOLL_CLOEXEC);
     s->wake = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     pthread_mutex_init(&s->lock, NULL);
@@ -986,6 +1120,19 @@ int server_start(struct app *app, const struct server_config *cfg,
         goto fail;
     if (ss.ss_family == AF_INET6)
         flags |= MHD_USE_IPv6;
+    s->limits.max_total = cfg->max_connections;
+    s->limits.max_per_addr =
+        cfg->max_per_ip == SERVER_PER_IP_AUTO
+            ? slots_default_per_addr((struct sockaddr *)&ss,
+                                     cfg->max_connections)
+            : cfg->max_per_ip;
+    s->limits.header_ms = cfg->header_timeout_s * 1000ull;
+    s->limits.body_ms = cfg->body_timeout_s * 1000ull;
+    s->slots = slots_new(&s->limits);
+    if (s->slots == NULL) {
+        snprintf(cause, causelen, "out of memory");
+        goto fail;
+    }
     if (s->ep < 0 || s->wake < 0 ||
         epoll_ctl(s->ep, EPOLL_CTL_ADD, s->wake,
                   &(struct epoll_event){.events = EPOLLIN, .data.ptr = NULL}) !=
@@ -999,15 +1146,21 @@ int server_start(struct app *app, const struct server_config *cfg,
         goto fail;
     }
     s->timer_started = true;
+    /* The caps are on_accept's. The library's own limit is split among its
+     * workers, and a worker at its share stops accepting, which leaves new
+     * clients hanging in the backlog: it is set where no worker can reach
+     * it first. */
     s->daemon = MHD_start_daemon(
-        flags, (uint16_t)cfg->port, NULL, NULL, on_request, s,
+        flags, (uint16_t)cfg->port, on_accept, s, on_request, s,
         MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
         MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)cfg->threads,
-        MHD_OPTION_CONNECTION_LIMIT, (unsigned int)cfg->max_connections,
-        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)SERVER_TIMEOUT_S,
+        MHD_OPTION_CONNECTION_LIMIT,
+        (unsigned int)(cfg->max_connections * cfg->threads + cfg->threads),
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)cfg->idle_timeout_s,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, cfg->max_headers,
-        MHD_OPTION_URI_LOG_CALLBACK, on_uri, s, MHD_OPTION_NOTIFY_COMPLETED,
-        on_completed, s, MHD_OPTION_END);
+        MHD_OPTION_URI_LOG_CALLBACK, on_uri, s, MHD_OPTION_NOTIFY_CONNECTION,
+        on_connection, s, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+        MHD_OPTION_END);
     if (s->daemon == NULL) {
         snprintf(cause, causelen, "cannot listen on %s port %u: %s", cfg->host,
                  cfg->port, errno ? strerror(errno) : "libmicrohttpd refused");
@@ -1015,6 +1168,11 @@ int server_start(struct app *app, const struct server_config *cfg,
     }
     info = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
     s->port = info ? info->port : cfg->port;
+    log_info(app->log,
+             "connections: at most %u, %u per address (0: no cap); deadlines: "
+             "headers %u s, body %u s; idle timeout %u s",
+             s->limits.max_total, s->limits.max_per_addr, cfg->header_timeout_s,
+             cfg->body_timeout_s, cfg->idle_timeout_s);
     *out = s;
     return 0;
 fail:
@@ -1083,6 +1241,7 @@ unsigned server_stop(struct server *s, unsigned grace_ms)
         close(s->ep);
     if (s->wake >= 0)
         close(s->wake);
+    slots_free(s->slots);
     pthread_mutex_destroy(&s->lock);
     free(s->heap.items);
     free(s);

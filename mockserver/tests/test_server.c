@@ -208,6 +208,10 @@ static int world_start(struct world *w, unsigned threads)
                                 .port = 0,
                                 .threads = threads,
                                 .max_connections = 1000,
+                                .max_per_ip = 0,
+                                .header_timeout_s = 30,
+                                .body_timeout_s = 60,
+                                .idle_timeout_s = 120,
                                 .max_headers = 65536};
     char cause[256];
 
