@@ -205,21 +205,6 @@ static uint64_t trickle_until_closed(int fd)
     return clock_real_ms() - start;
 }
 
-/* How many lines of the file at path hold text. */
-static int lines_with(const char *path, const char *text)
-{
-    FILE *f = fopen(path, "r");
-    char line[2048];
-    int n = 0;
-
-    assert_non_null(f);
-    while (fgets(line, sizeof(line), f) != NULL)
-        if (strstr(line, text) != NULL)
-            n++;
-    fclose(f);
-    return n;
-}
-
 /* Starts the mock with extra arguments, its log in a new temporary file
  * whose path goes to log_path (sizeof >= 32). */
 static void start_logged(struct testproc *p, const char *const *extra,
@@ -307,7 +292,8 @@ static void test_body_deadline(void **state)
     assert_true(t >= 900 && t < 3000);
     close(fd);
     assert_int_equal(testproc_stop(&p), 0);
-    assert_int_equal(lines_with(log_path, "POST /v1/chat/completions 408"), 1);
+    assert_int_equal(file_lines_with(log_path, "POST /v1/chat/completions 408"),
+                     1);
     unlink(log_path);
 }
 
@@ -378,8 +364,8 @@ static void test_per_address_cap(void **state)
         close(held[i]);
     assert_int_equal(testproc_stop(&p), 0);
     /* One line for the burst of 20 refusals, naming the address. */
-    assert_int_equal(lines_with(log_path, "refusing connections"), 1);
-    assert_int_equal(lines_with(log_path, "127.0.0.2"), 1);
+    assert_int_equal(file_lines_with(log_path, "refusing connections"), 1);
+    assert_int_equal(file_lines_with(log_path, "127.0.0.2"), 1);
     unlink(log_path);
 }
 
@@ -416,7 +402,7 @@ static void test_total_cap(void **state)
     for (i = 2; i < 6; i++)
         close(held[i]);
     assert_int_equal(testproc_stop(&p), 0);
-    assert_int_equal(lines_with(log_path, "refusing connections"), 1);
+    assert_int_equal(file_lines_with(log_path, "refusing connections"), 1);
     unlink(log_path);
 }
 

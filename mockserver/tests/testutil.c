@@ -313,3 +313,18 @@ int proc_fd_count(pid_t pid)
     closedir(d);
     return n;
 }
+
+int file_lines_with(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "r");
+    char line[4096];
+    int n = 0;
+
+    if (f == NULL)
+        return -1;
+    while (fgets(line, sizeof(line), f) != NULL)
+        if (strstr(line, text) != NULL)
+            n++;
+    fclose(f);
+    return n;
+}

@@ -79,6 +79,9 @@ int raw_status(const struct raw_reading *r);
 const char *raw_body(const struct raw_reading *r);
 /* Closes fd with a reset (RST) instead of a FIN. */
 void raw_reset(int fd);
+/* How many lines of the file at path hold text (lines longer than 4 KiB
+ * count in pieces), or -1 when it cannot be read. */
+int file_lines_with(const char *path, const char *text);
 /* How many descriptors process pid holds open, or -1. */
 int proc_fd_count(pid_t pid);
 
