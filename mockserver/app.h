@@ -6,6 +6,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "budget.h"
+
 struct fixtures;
 struct billing;
 struct ratelimit;
@@ -19,8 +21,9 @@ struct app {
     struct ratelimit *rl;
     struct clock *clock;
     struct log *log;
-    bool admin;      /* serve the /_nexus/ admin routes */
-    size_t max_body; /* request bodies above this get 413 */
+    bool admin;               /* serve the /_nexus/ admin routes */
+    size_t max_body;          /* request bodies above this get 413 */
+    struct budget_limits gen; /* what one request may make the mock do */
     /* The routes served; NULL: the built-in table (router.c). Only tests
      * serve their own. */
     const struct route *const *routes;

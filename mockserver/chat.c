@@ -3,14 +3,15 @@
  * limit, balance. */
 #include "chat.h"
 
+#include <errno.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "billing.h"
-#include "buf.h"
 #include "clock.h"
 #include "fixtures.h"
 #include "ratelimit.h"
@@ -142,69 +143,150 @@ static int key_before(const char *body, size_t pos, char *key, size_t keylen)
     return 0;
 }
 
-/* Re-reads a body whose number at [.., pos) was too large for the parser,
- * with that number clamped to the largest value the parser takes. Returns
- * the clamped body, or NULL when it still is not JSON (the number was not
- * the only problem). */
-static json_t *load_clamped(const char *body, size_t len, size_t pos,
-                            bool integer, bool negative)
-{
-    const char *repl =
-        integer ? (negative ? "-9223372036854775808" : "9223372036854775807")
-                : (negative ? "-1e308" : "1e308");
-    size_t start = pos, rlen = strlen(repl);
-    struct buf b;
-    json_t *v = NULL;
+/* A number in the body that the parser refuses: an integer beyond int64 or
+ * a real beyond double, found in the text itself. */
+struct big_number {
+    size_t end; /* just past its last character */
+    bool integer, negative;
+};
 
-    while (start > 0 && strchr("0123456789+-.eE", body[start - 1]) != NULL)
-        start--;
-    buf_init(&b, len + rlen + 1);
-    if (buf_append(&b, body, start) == 0 && buf_appends(&b, repl) == 0 &&
-        buf_append(&b, body + pos, len - pos) == 0)
-        v = json_loadb(b.data, b.len, 0, NULL);
-    buf_cleanup(&b);
-    return v;
+/* Does the number text s (NUL-terminated) convert, whole, only out of
+ * range? The conversions and checks jansson makes: strtoll's ERANGE for
+ * integers, an infinite strtod for reals (underflow is fine). */
+static bool number_overflows(const char *s, bool integer)
+{
+    char *end;
+    double d;
+
+    errno = 0;
+    if (integer) {
+        (void)strtoll(s, &end, 10);
+        return *end == '\0' && errno == ERANGE;
+    }
+    d = strtod(s, &end);
+    return *end == '\0' && errno == ERANGE && (d == HUGE_VAL || d == -HUGE_VAL);
 }
 
-/* Parses the body; returns a new reference or NULL with e set (400).
- *
- * A number too large for the parser is valid JSON out of range, so it is
- * reported like any other out-of-range value: the body is re-read with the
- * number clamped and validated, which names the field by its full path (or
- * reports the first other problem); if even the clamped request is valid,
- * the number is reported against its key. */
-static json_t *parse_body(const struct request *req, struct api_error *e)
+/* Is text[0..n) a number as JSON writes one: -?(0|[1-9]d*)(.d+)?([eE][+-]?d+)?
+ * (any other token is left to the parser to refuse)? */
+static bool json_number_text(const char *text, size_t n)
 {
-    const char *text = req->body ? req->body : "";
-    json_error_t jerr;
-    json_t *body = json_loadb(text, req->body_len, 0, &jerr);
-    bool big_int = strstr(jerr.text, "too big") != NULL;
-    bool negative = strstr(jerr.text, "negative") != NULL;
-    json_t *clamped = NULL;
-    struct chat_request creq;
-    char key[128];
+    size_t i = text[0] == '-' ? 1 : 0, digits;
 
-    if (body != NULL)
-        return body;
-    memset(&creq, 0, sizeof(creq));
-    if ((big_int || strstr(jerr.text, "real number overflow") != NULL) &&
-        jerr.position > 0 && (size_t)jerr.position <= req->body_len)
-        clamped = load_clamped(text, req->body_len, (size_t)jerr.position,
-                               big_int, negative);
-    if (clamped == NULL && strstr(jerr.text, "\\u0000") != NULL) {
+    for (digits = 0; i < n && text[i] >= '0' && text[i] <= '9'; i++)
+        digits++;
+    if (digits == 0 || (digits > 1 && text[i - digits] == '0'))
+        return false;
+    if (i < n && text[i] == '.') {
+        for (i++, digits = 0; i < n && text[i] >= '0' && text[i] <= '9'; i++)
+            digits++;
+        if (digits == 0)
+            return false;
+    }
+    if (i < n && (text[i] == 'e' || text[i] == 'E')) {
+        i++;
+        if (i < n && (text[i] == '+' || text[i] == '-'))
+            i++;
+        for (digits = 0; i < n && text[i] >= '0' && text[i] <= '9'; i++)
+            digits++;
+        if (digits == 0)
+            return false;
+    }
+    return i == n;
+}
+
+/* Checks the number token text[0..n) and, when the parser would refuse it,
+ * overwrites it with the parser's largest value of its sign, padded with
+ * spaces to its length: every later line and column stays where it was. */
+static bool clamp_number(char *text, size_t n, bool *integer)
+{
+    char small[64], *copy;
+    const char *repl;
+    bool big = false;
+
+    *integer = memchr(text, '.', n) == NULL && memchr(text, 'e', n) == NULL &&
+               memchr(text, 'E', n) == NULL;
+    if (!json_number_text(text, n))
+        return false;
+    copy = n < sizeof(small) ? small : malloc(n + 1);
+    if (copy != NULL) {
+        memcpy(copy, text, n);
+        copy[n] = '\0';
+        big = number_overflows(copy, *integer);
+    }
+    if (copy != small)
+        free(copy);
+    if (!big)
+        return false;
+    repl = *integer ? (text[0] == '-' ? "-9223372036854775808"
+                                      : "9223372036854775807")
+                    : (text[0] == '-' ? "-1e308" : "1e308");
+    /* An overflowing integer has at least 19 digits, a real at least 5
+     * characters ("9e308"): the stand-in always fits. */
+    memset(text, ' ', n);
+    memcpy(text, repl, strlen(repl));
+    return true;
+}
+
+/* Clamps, in place, every number of the JSON text that the parser refuses
+ * (scanning outside strings). Returns how many; the first is *first. */
+static size_t clamp_numbers(char *text, size_t len, struct big_number *first)
+{
+    size_t i = 0, count = 0, start;
+    bool integer;
+
+    while (i < len) {
+        if (text[i] == '"') {
+            for (i++; i < len && text[i] != '"'; i++)
+                if (text[i] == '\\')
+                    i++;
+            i++;
+            continue;
+        }
+        if (text[i] != '-' && (text[i] < '0' || text[i] > '9')) {
+            i++;
+            continue;
+        }
+        start = i;
+        while (i < len && strchr("0123456789+-.eE", text[i]) != NULL &&
+               text[i] != '\0')
+            i++;
+        if (clamp_number(text + start, i - start, &integer) && count++ == 0) {
+            first->end = i;
+            first->integer = integer;
+            first->negative = text[start] == '-';
+        }
+    }
+    return count;
+}
+
+/* Sets e from a parser error: \u0000 inside a string, or not JSON. */
+static void parse_error(const json_error_t *jerr, struct api_error *e)
+{
+    if (json_error_code(jerr) == json_error_null_character)
         api_error_set(e, API_ERR_INVALID_JSON, NULL, NULL,
                       "Strings in the request must not contain \\u0000 "
                       "(line %d, column %d).",
-                      jerr.line, jerr.column);
-        goto out;
-    }
-    if (clamped == NULL) {
+                      jerr->line, jerr->column);
+    else
         api_error_set(e, API_ERR_INVALID_JSON, NULL, NULL,
                       "We could not parse the JSON body of your request: %s "
                       "(line %d, column %d). The body must be a JSON object.",
-                      jerr.text, jerr.line, jerr.column);
-        goto out;
-    }
+                      jerr->text, jerr->line, jerr->column);
+}
+
+/* Reports the numbers beyond the parser of a body that is otherwise JSON
+ * (clamped: the body with each replaced by the parser's largest value).
+ * Validation of the clamped body names the first problem by its full path;
+ * if it finds none, the first number is named by its key. */
+static void report_big_numbers(const char *text, const json_t *clamped,
+                               const struct big_number *first,
+                               struct api_error *e)
+{
+    struct chat_request creq;
+    char key[128];
+    bool named;
+
     if (validate_chat_request(clamped, &creq, e) != 0) {
         /* A range error there names the field; its message would quote the
          * clamped stand-in, not what the client sent. */
@@ -218,20 +300,60 @@ static json_t *parse_body(const struct request *req, struct api_error *e)
                           "this API accepts.",
                           param);
         }
-    } else {
-        bool named =
-            key_before(text, (size_t)jerr.position, key, sizeof(key)) == 0;
-
-        api_error_set(e, API_ERR_INVALID_REQUEST, named ? key : NULL,
-                      !big_int   ? "decimal_above_max_value"
-                      : negative ? "integer_below_min_value"
-                                 : "integer_above_max_value",
-                      "Invalid '%s': the number is outside the range this "
-                      "API accepts.",
-                      named ? key : "number");
+        goto out;
     }
+    named = key_before(text, first->end, key, sizeof(key)) == 0;
+    api_error_set(e, API_ERR_INVALID_REQUEST, named ? key : NULL,
+                  first->integer ? (first->negative ? "integer_below_min_value"
+                                                    : "integer_above_max_value")
+                  : first->negative ? "decimal_below_min_value"
+                                    : "decimal_above_max_value",
+                  "Invalid '%s': the number is outside the range this API "
+                  "accepts.",
+                  named ? key : "number");
 out:
     chat_request_cleanup(&creq);
+}
+
+/* Parses the body; returns a new reference or NULL with e set (400).
+ *
+ * A number too large for the parser is valid JSON out of range, so it is
+ * reported like any other out-of-range value: every such number is clamped
+ * in a copy of the body (same length, so positions hold) and that copy is
+ * read again and validated. */
+static json_t *parse_body(const struct request *req, struct api_error *e)
+{
+    const char *text = req->body ? req->body : "";
+    json_error_t jerr;
+    json_t *body = json_loadb(text, req->body_len, 0, &jerr);
+    json_t *clamped = NULL;
+    struct big_number first = {0, false, false};
+    char *copy = NULL;
+
+    if (body != NULL)
+        return body;
+    if (json_error_code(&jerr) != json_error_numeric_overflow) {
+        parse_error(&jerr, e);
+        goto out;
+    }
+    copy = malloc(req->body_len ? req->body_len : 1);
+    if (copy == NULL) {
+        api_error_set(e, API_ERR_SERVER, NULL, NULL,
+                      "The server ran out of memory reading the request.");
+        goto out;
+    }
+    memcpy(copy, text, req->body_len);
+    if (clamp_numbers(copy, req->body_len, &first) == 0) {
+        parse_error(&jerr, e); /* the scan disagrees: report as it is */
+        goto out;
+    }
+    clamped = json_loadb(copy, req->body_len, 0, &jerr);
+    if (clamped == NULL)
+        parse_error(&jerr, e); /* the number was not the only problem */
+    else
+        report_big_numbers(text, clamped, &first, e);
+out:
+    free(copy);
     json_decref(clamped);
     return NULL;
 }
@@ -386,7 +508,7 @@ static void chat_handle(struct app *app, struct request *req,
     body = parse_body(req, &e);
     if (body == NULL)
         goto fail;
-    if (validate_chat_request(body, &creq, &e) != 0)
+    if (validate_chat_request_within(body, &app->gen, &creq, &e) != 0)
         goto fail;
     m = fixtures_find_model(app->fx, creq.model);
     if (m == NULL) {

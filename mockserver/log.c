@@ -108,6 +108,8 @@ void log_request(struct log *l, const char *request_id, const char *raw_method,
 
 /* Logs a message at a level, as text or JSON. */
 static void log_message(struct log *l, const char *level, const char *fmt,
+                        va_list ap) __attribute__((format(printf, 3, 0)));
+static void log_message(struct log *l, const char *level, const char *fmt,
                         va_list ap)
 {
     char msg[1024], ts[40];

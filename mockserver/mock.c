@@ -80,6 +80,7 @@ static int serve(const struct options *o, struct fixtures *fx)
     app.fx = fx;
     app.admin = o->admin;
     app.max_body = o->max_body;
+    app.gen = o->gen;
     app.clock = clock_new();
     app.log = log_new(stderr, o->log_format, o->quiet);
     app.rl = ratelimit_new(fx->nkeys);

@@ -13,7 +13,8 @@ static const char usage_text[] =
     "                  [--max-connections N] [--max-connections-per-ip N]\n"
     "                  [--header-timeout S] [--body-timeout S] "
     "[--idle-timeout S]\n"
-    "                  [--version] [--help]\n"
+    "                  [--max-gen-nodes N] [--max-gen-bytes BYTES]\n"
+    "                  [--max-schema-depth N] [--version] [--help]\n"
     "\n"
     "A deterministic mock of the AI Nexus (OpenAI-compatible) chat API.\n"
     "\n"
@@ -41,6 +42,12 @@ static const char usage_text[] =
     "  --body-timeout S   seconds for a request's body (default 60)\n"
     "  --idle-timeout S   seconds a connection may send and read nothing\n"
     "                     (default 120)\n"
+    "  --max-gen-nodes N  JSON values one answer may be made of, all\n"
+    "                     choices together (default 8192)\n"
+    "  --max-gen-bytes BYTES  bytes of content, tool arguments and log\n"
+    "                     probabilities per answer (default 262144)\n"
+    "  --max-schema-depth N  levels a schema is followed, $ref included\n"
+    "                     (default 32)\n"
     "  --version          print the version and exit\n"
     "  --help             print this help and exit\n"
     "\n"
@@ -62,6 +69,96 @@ static int parse_uint(const char *s, unsigned long long min,
         return -1;
     *out = v;
     return 0;
+}
+
+/* The options that take a number: their ranges, and what the number
+ * counts (for the error message). */
+enum num_opt {
+    NUM_PORT,
+    NUM_MAX_BODY,
+    NUM_THREADS,
+    NUM_MAX_CONNECTIONS,
+    NUM_MAX_CONNECTIONS_PER_IP,
+    NUM_MAX_HEADERS,
+    NUM_HEADER_TIMEOUT,
+    NUM_BODY_TIMEOUT,
+    NUM_IDLE_TIMEOUT,
+    NUM_MAX_GEN_NODES,
+    NUM_MAX_GEN_BYTES,
+    NUM_MAX_SCHEMA_DEPTH,
+    NUM_OPTS
+};
+
+static const struct {
+    const char *name;
+    const char *what;
+    unsigned long long min, max;
+} num_opts[NUM_OPTS] = {
+    [NUM_PORT] = {"--port", "a number", 0, 65535},
+    [NUM_MAX_BODY] = {"--max-body", "a byte count", 1, 1ull << 34},
+    [NUM_THREADS] = {"--threads", "a number", 1, 256},
+    [NUM_MAX_CONNECTIONS] = {"--max-connections", "a number", 1, 1000000},
+    [NUM_MAX_CONNECTIONS_PER_IP] = {"--max-connections-per-ip", "a number", 0,
+                                    1000000},
+    [NUM_MAX_HEADERS] = {"--max-headers", "a byte count", 4096, 1ull << 24},
+    [NUM_HEADER_TIMEOUT] = {"--header-timeout", "a number of seconds", 1,
+                            86400},
+    [NUM_BODY_TIMEOUT] = {"--body-timeout", "a number of seconds", 1, 86400},
+    [NUM_IDLE_TIMEOUT] = {"--idle-timeout", "a number of seconds", 1, 86400},
+    [NUM_MAX_GEN_NODES] = {"--max-gen-nodes", "a number", 1000, 100000000},
+    [NUM_MAX_GEN_BYTES] = {"--max-gen-bytes", "a byte count", 4096, 1ull << 32},
+    [NUM_MAX_SCHEMA_DEPTH] = {"--max-schema-depth", "a number", 1, 256},
+};
+
+/* Stores v (in range) as the value of numeric option k. */
+static void num_set(struct options *o, enum num_opt k, unsigned long long v)
+{
+    switch (k) {
+    case NUM_PORT:
+        o->port = (unsigned)v;
+        break;
+    case NUM_MAX_BODY:
+        o->max_body = (size_t)v;
+        break;
+    case NUM_THREADS:
+        o->threads = (unsigned)v;
+        break;
+    case NUM_MAX_CONNECTIONS:
+        o->max_connections = (unsigned)v;
+        break;
+    case NUM_MAX_CONNECTIONS_PER_IP:
+        o->max_connections_per_ip = (unsigned)v;
+        break;
+    case NUM_MAX_HEADERS:
+        o->max_headers = (size_t)v;
+        break;
+    case NUM_HEADER_TIMEOUT:
+        o->header_timeout = (unsigned)v;
+        break;
+    case NUM_BODY_TIMEOUT:
+        o->body_timeout = (unsigned)v;
+        break;
+    case NUM_IDLE_TIMEOUT:
+        o->idle_timeout = (unsigned)v;
+        break;
+    case NUM_MAX_GEN_NODES:
+        o->gen.max_nodes = v;
+        break;
+    case NUM_MAX_GEN_BYTES:
+        o->gen.max_bytes = v;
+        break;
+    case NUM_MAX_SCHEMA_DEPTH:
+        o->gen.max_depth = (unsigned)v;
+        break;
+    case NUM_OPTS:
+        break;
+    }
+}
+
+int options_parse_uint(const char *s, unsigned long long min,
+                       unsigned long long max, unsigned long long *out)
+{
+    return parse_uint(s, min, max, out);
 }
 
 /* Takes the value of --name VALUE or --name=VALUE; NULL if missing. */
@@ -99,16 +196,29 @@ enum options_result options_parse(int argc, char **argv, struct options *o,
     o->max_body = OPTIONS_DEFAULT_MAX_BODY;
     o->threads = 4;
     o->max_connections = 10000;
-    o->max_headers = OPTIONS_DEFAULT_MAX_HEADERS;
     o->max_connections_per_ip = OPTIONS_PER_IP_AUTO;
+    o->max_headers = OPTIONS_DEFAULT_MAX_HEADERS;
     o->header_timeout = OPTIONS_DEFAULT_HEADER_TIMEOUT;
     o->body_timeout = OPTIONS_DEFAULT_BODY_TIMEOUT;
     o->idle_timeout = OPTIONS_DEFAULT_IDLE_TIMEOUT;
+    o->gen = budget_defaults;
     for (i = 1; i < argc; i++) {
         const char *a = argv[i];
+        unsigned k;
 
         cur = a;
-        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+        for (k = 0; k < NUM_OPTS && !is_opt(a, num_opts[k].name); k++)
+            ;
+        if (k < NUM_OPTS) {
+            val = take_value(argc, argv, &i, a, num_opts[k].name);
+            if (parse_uint(val, num_opts[k].min, num_opts[k].max, &v) != 0) {
+                snprintf(cause, causelen, "%s needs %s from %llu to %llu",
+                         num_opts[k].name, num_opts[k].what, num_opts[k].min,
+                         num_opts[k].max);
+                return OPTIONS_ERROR;
+            }
+            num_set(o, (enum num_opt)k, v);
+        } else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
             fputs(usage_text, out);
             return OPTIONS_EXIT;
         } else if (strcmp(a, "--version") == 0) {
@@ -129,14 +239,6 @@ enum options_result options_parse(int argc, char **argv, struct options *o,
             if ((o->host = take_value(argc, argv, &i, a, "--host")) == NULL ||
                 o->host[0] == '\0')
                 goto missing;
-        } else if (is_opt(a, "--port")) {
-            val = take_value(argc, argv, &i, a, "--port");
-            if (parse_uint(val, 0, 65535, &v) != 0) {
-                snprintf(cause, causelen,
-                         "--port needs a number from 0 to 65535");
-                return OPTIONS_ERROR;
-            }
-            o->port = (unsigned)v;
         } else if (is_opt(a, "--log-format")) {
             val = take_value(argc, argv, &i, a, "--log-format");
             if (val != NULL && strcmp(val, "text") == 0)
@@ -147,67 +249,6 @@ enum options_result options_parse(int argc, char **argv, struct options *o,
                 snprintf(cause, causelen, "--log-format must be text or json");
                 return OPTIONS_ERROR;
             }
-        } else if (is_opt(a, "--max-body")) {
-            val = take_value(argc, argv, &i, a, "--max-body");
-            if (parse_uint(val, 1, (unsigned long long)1 << 34, &v) != 0) {
-                snprintf(cause, causelen,
-                         "--max-body needs a byte count from 1 to 17179869184");
-                return OPTIONS_ERROR;
-            }
-            o->max_body = (size_t)v;
-        } else if (is_opt(a, "--max-headers")) {
-            val = take_value(argc, argv, &i, a, "--max-headers");
-            if (parse_uint(val, 4096, (unsigned long long)1 << 24, &v) != 0) {
-                snprintf(cause, causelen,
-                         "--max-headers needs a byte count from 4096 to "
-                         "16777216");
-                return OPTIONS_ERROR;
-            }
-            o->max_headers = (size_t)v;
-        } else if (is_opt(a, "--threads")) {
-            val = take_value(argc, argv, &i, a, "--threads");
-            if (parse_uint(val, 1, 256, &v) != 0) {
-                snprintf(cause, causelen,
-                         "--threads needs a number from 1 to 256");
-                return OPTIONS_ERROR;
-            }
-            o->threads = (unsigned)v;
-        } else if (is_opt(a, "--max-connections")) {
-            val = take_value(argc, argv, &i, a, "--max-connections");
-            if (parse_uint(val, 1, 1000000, &v) != 0) {
-                snprintf(cause, causelen,
-                         "--max-connections needs a number from 1 to 1000000");
-                return OPTIONS_ERROR;
-            }
-            o->max_connections = (unsigned)v;
-        } else if (is_opt(a, "--max-connections-per-ip")) {
-            val = take_value(argc, argv, &i, a, "--max-connections-per-ip");
-            if (parse_uint(val, 0, 1000000, &v) != 0) {
-                snprintf(cause, causelen,
-                         "--max-connections-per-ip needs a number from 0 to "
-                         "1000000");
-                return OPTIONS_ERROR;
-            }
-            o->max_connections_per_ip = (unsigned)v;
-        } else if (is_opt(a, "--header-timeout") ||
-                   is_opt(a, "--body-timeout") || is_opt(a, "--idle-timeout")) {
-            const char *name = is_opt(a, "--header-timeout")
-                                   ? "--header-timeout"
-                               : is_opt(a, "--body-timeout") ? "--body-timeout"
-                                                             : "--idle-timeout";
-
-            val = take_value(argc, argv, &i, a, name);
-            if (parse_uint(val, 1, 86400, &v) != 0) {
-                snprintf(cause, causelen,
-                         "%s needs a number of seconds from 1 to 86400", name);
-                return OPTIONS_ERROR;
-            }
-            if (name[2] == 'h')
-                o->header_timeout = (unsigned)v;
-            else if (name[2] == 'b')
-                o->body_timeout = (unsigned)v;
-            else
-                o->idle_timeout = (unsigned)v;
         } else {
             snprintf(cause, causelen, "unknown option '%s' (see --help)", a);
             return OPTIONS_ERROR;

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "budget.h"
 #include "log.h"
 
 #define OPTIONS_DEFAULT_MAX_BODY (4u * 1024u * 1024u)
@@ -35,6 +36,8 @@ struct options {
     unsigned max_connections_per_ip; /* or OPTIONS_PER_IP_AUTO */
     size_t max_headers;
     unsigned header_timeout, body_timeout, idle_timeout; /* seconds */
+    struct budget_limits gen; /* --max-gen-nodes, --max-gen-bytes,
+                               * --max-schema-depth */
 };
 
 enum options_result { OPTIONS_RUN, OPTIONS_EXIT, OPTIONS_ERROR };
@@ -44,5 +47,10 @@ enum options_result { OPTIONS_RUN, OPTIONS_EXIT, OPTIONS_ERROR };
  * cause (static or in o's strings; not to be freed). */
 enum options_result options_parse(int argc, char **argv, struct options *o,
                                   FILE *out, char *cause, size_t causelen);
+
+/* Parses a decimal unsigned integer in [min, max] into *out (the parser of
+ * every numeric option; the bench tools use it too). Returns 0 or -1. */
+int options_parse_uint(const char *s, unsigned long long min,
+                       unsigned long long max, unsigned long long *out);
 
 #endif

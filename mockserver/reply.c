@@ -13,6 +13,13 @@
 #include "tokenize.h"
 
 #define REPLY_MAX_BYTES (256u * 1024u)
+/* What log probabilities cost per token, about as they render: the chosen
+ * token's entry (an object, its token, logprob, bytes array with one number
+ * per byte, and top_logprobs) and each alternative (a word of up to
+ * REPLY_WORD_BYTES). */
+#define REPLY_LOGPROB_NODES 5u
+#define REPLY_LOGPROB_BYTES 48u
+#define REPLY_WORD_BYTES 8u
 
 /* Hashes a NUL-terminated string and a separator, so "ab"+"c" != "a"+"bc". */
 static uint64_t hash_str(uint64_t h, const char *s)
@@ -22,21 +29,62 @@ static uint64_t hash_str(uint64_t h, const char *s)
     return lexicon_hash(h, "\x1f", 1);
 }
 
-/* Hashes any JSON value by its canonical (sorted, compact) text. */
+/* json_dump_callback sink: hashes each piece into *data. */
+static int hash_piece(const char *buffer, size_t size, void *data)
+{
+    uint64_t *h = data;
+
+    *h = lexicon_hash(*h, buffer, size);
+    return 0;
+}
+
+/* Does jansson write the string s of n bytes as it is, between quotes? It
+ * escapes only '"', '\\' and control characters with these flags. */
+static bool dumps_verbatim(const char *s, size_t n)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++)
+        if ((unsigned char)s[i] < 0x20 || s[i] == '"' || s[i] == '\\')
+            return false;
+    return true;
+}
+
+/* Hashes any JSON value by its canonical (sorted, compact) text, streamed
+ * through the hash rather than copied out (a message may be megabytes);
+ * a string that needs no escape is hashed straight from its bytes. */
 static uint64_t hash_json(uint64_t h, const json_t *v)
 {
-    char *text;
+    const char *s = json_string_value(v);
+    size_t n = json_string_length(v);
 
     if (v == NULL)
         return lexicon_hash(h, "\x1d", 1);
-    text = json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
-    h = hash_str(h, text);
-    free(text);
-    return h;
+    if (s != NULL && dumps_verbatim(s, n)) {
+        h = lexicon_hash(h, "\"", 1);
+        h = lexicon_hash(h, s, n);
+        h = lexicon_hash(h, "\"", 1);
+    } else {
+        json_dump_callback(v, hash_piece, &h,
+                           JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
+    }
+    return lexicon_hash(h, "\x1f", 1);
 }
 
-/* The seed of choice `index`: everything that shapes the answer's text. */
-static uint64_t request_hash(const struct chat_request *req, unsigned index)
+/* Hashes v as n little-endian bytes, so every host hashes the same. */
+static uint64_t hash_le(uint64_t h, uint64_t v, unsigned n)
+{
+    unsigned char le[8];
+    unsigned i;
+
+    for (i = 0; i < n && i < sizeof(le); i++)
+        le[i] = (unsigned char)(v >> (8 * i));
+    return lexicon_hash(h, le, i);
+}
+
+/* The hash of everything that shapes the answer's text but the choice:
+ * made once per request, whatever n is. */
+static uint64_t request_hash(const struct chat_request *req)
 {
     uint64_t h = LEXICON_HASH_INIT;
     size_t i;
@@ -55,8 +103,16 @@ static uint64_t request_hash(const struct chat_request *req, unsigned index)
     h = hash_json(h, req->tool_choice);
     h = hash_json(h, req->response_format);
     if (req->has_seed)
-        h = lexicon_hash(h, &req->seed, sizeof(req->seed));
-    h = lexicon_hash(h, &index, sizeof(index));
+        h = hash_le(h, (uint64_t)req->seed, 8);
+    return h;
+}
+
+/* The seed of choice `index`: the request's hash and the index (4 bytes;
+ * never 0, which the random source cannot take). */
+static uint64_t choice_seed(uint64_t request, unsigned index)
+{
+    uint64_t h = hash_le(request, index, 4);
+
     return h ? h : 1;
 }
 
@@ -89,10 +145,11 @@ static int write_prose(struct buf *b, uint64_t *state)
     return 0;
 }
 
-char *reply_text(const struct chat_request *req, unsigned index)
+/* The prose of the choice whose seed is `seed`, or NULL on OOM. */
+static char *prose(uint64_t seed)
 {
     struct buf b;
-    uint64_t state = request_hash(req, index);
+    uint64_t state = seed;
     char *text = NULL;
 
     buf_init(&b, REPLY_MAX_BYTES);
@@ -100,6 +157,11 @@ char *reply_text(const struct chat_request *req, unsigned index)
         text = buf_take(&b, NULL);
     buf_cleanup(&b);
     return text;
+}
+
+char *reply_text(const struct chat_request *req, unsigned index)
+{
+    return prose(choice_seed(request_hash(req), index));
 }
 
 /* Compact JSON text of v (stolen), or NULL. */
@@ -111,29 +173,65 @@ static char *dump_take(json_t *v)
     return text;
 }
 
+/* Pays for the tokens of text from b; false (b unchanged) if it cannot. */
+static bool pay_tokens(struct budget *b, const char *text)
+{
+    return budget_spend(
+        b, BUDGET_TOKEN_NODES * tokenize_count(text, strlen(text)), 0);
+}
+
+/* Compact JSON text of a value of schema ("{}" without one): a rich value
+ * when it and its tokens fit b, else the smallest, which validation made
+ * sure fits (budget_check_schema counts the same). *paid tells whether the
+ * value and its tokens are paid from b already. NULL on OOM. */
+static char *schema_text(const json_t *schema, uint64_t *state,
+                         struct budget *b, bool *paid)
+{
+    struct budget rich = *b;
+    struct sample_fault fault;
+    char *text;
+
+    *paid = false;
+    if (schema == NULL)
+        return strdup("{}");
+    text = dump_take(sample_from_schema(schema, state, &rich, &fault));
+    if (text != NULL && pay_tokens(&rich, text)) {
+        *b = rich;
+        *paid = true;
+        return text;
+    }
+    free(text);
+    if (fault.kind == SAMPLE_OOM)
+        return NULL;
+    text = dump_take(sample_from_schema(schema, NULL, b, &fault));
+    *paid = text != NULL && pay_tokens(b, text);
+    return text;
+}
+
 /* The answer's text when response_format asks for JSON; NULL when it does
- * not (or on OOM, which *oom reports). */
-static char *structured_text(const struct chat_request *req, unsigned index,
-                             bool *oom)
+ * not (or on OOM, which *oom reports). *paid as for schema_text. */
+static char *structured_text(const struct chat_request *req, uint64_t seed,
+                             struct budget *b, bool *oom, bool *paid)
 {
     const char *type =
         json_string_value(json_object_get(req->response_format, "type"));
-    uint64_t state = request_hash(req, index);
+    uint64_t state = seed;
     char *text = NULL;
 
     *oom = false;
+    *paid = false;
     if (type == NULL || strcmp(type, "text") == 0)
         return NULL;
     if (strcmp(type, "json_object") == 0) {
-        char *prose = reply_text(req, index);
+        char *words = prose(seed);
 
-        text = prose ? dump_take(json_pack("{s:s}", "reply", prose)) : NULL;
-        free(prose);
+        text = words ? dump_take(json_pack("{s:s}", "reply", words)) : NULL;
+        free(words);
     } else if (strcmp(type, "json_schema") == 0) {
         const json_t *schema = json_object_get(
             json_object_get(req->response_format, "json_schema"), "schema");
 
-        text = dump_take(sample_from_schema(schema, schema, &state));
+        text = schema_text(schema, &state, b, paid);
     } else {
         return NULL;
     }
@@ -204,12 +302,39 @@ static size_t stop_at(const struct chat_request *req, const char *text,
     return cut;
 }
 
-/* Takes text (len bytes of a buffer of at least len + 1) into t, noting
- * its token ends, cut after max tokens. Returns 1 if it was cut, 0 if it is
- * whole, -1 on OOM; t owns text in every case. */
-static int text_take(struct reply_text *t, char *text, size_t len, uint64_t max)
+/* What a generated text's tokens are paid from: the choice's budget, and
+ * whether the content is paid already (generated JSON). */
+struct text_pay {
+    const struct chat_request *req;
+    struct budget *b;
+    bool paid;
+};
+
+/* Pays for one token of len bytes: the token and its bytes unless the
+ * content is paid already, and its log probabilities. */
+static bool pay_token(const struct text_pay *pay, size_t len)
 {
-    size_t pos = 0, cap = (size_t)tokenize_count(text, len);
+    uint64_t alts = pay->req->top_logprobs;
+    uint64_t nodes = pay->paid ? 0 : BUDGET_TOKEN_NODES;
+    uint64_t bytes = pay->paid ? 0 : len;
+
+    if (pay->req->logprobs) {
+        nodes += REPLY_LOGPROB_NODES + len +
+                 alts * (REPLY_LOGPROB_NODES + REPLY_WORD_BYTES);
+        bytes += REPLY_LOGPROB_BYTES + 4 * len +
+                 alts * (REPLY_LOGPROB_BYTES + 4 * REPLY_WORD_BYTES);
+    }
+    return budget_spend(pay->b, nodes, bytes);
+}
+
+/* Takes text (len bytes of a buffer of at least len + 1) into t, noting
+ * its token ends, cut after max tokens or where pay (NULL: nothing to pay)
+ * runs out. Returns 1 if it was cut, 0 if it is whole, -1 on OOM; t owns
+ * text in every case. */
+static int text_take(struct reply_text *t, char *text, size_t len, uint64_t max,
+                     const struct text_pay *pay)
+{
+    size_t pos = 0, next, cap = (size_t)tokenize_count(text, len);
     int cut = 0;
 
     text[len] = '\0';
@@ -222,7 +347,12 @@ static int text_take(struct reply_text *t, char *text, size_t len, uint64_t max)
             cut = 1;
             break;
         }
-        pos = tokenize_next(text, len, pos);
+        next = tokenize_next(text, len, pos);
+        if (pay != NULL && !pay_token(pay, next - pos)) {
+            cut = 1;
+            break;
+        }
+        pos = next;
         t->tok_end[t->ntok++] = pos;
     }
     t->len = t->ntok ? t->tok_end[t->ntok - 1] : 0;
@@ -230,27 +360,30 @@ static int text_take(struct reply_text *t, char *text, size_t len, uint64_t max)
     return cut;
 }
 
-/* Fills t with text (taken) cut to max_tokens; a cut makes *finish
- * "length". */
+/* Fills t with text (taken) cut to max_tokens, or where the budget b runs
+ * out; a cut makes *finish "length". */
 static int cut_tokens(const struct chat_request *req, char *text, size_t len,
-                      struct reply_text *t, const char **finish)
+                      struct budget *b, bool paid, struct reply_text *t,
+                      const char **finish)
 {
-    int rc =
-        text_take(t, text, len,
-                  req->has_max_tokens ? (uint64_t)req->max_tokens : UINT64_MAX);
+    struct text_pay pay = {req, b, paid};
+    int rc = text_take(
+        t, text, len,
+        req->has_max_tokens ? (uint64_t)req->max_tokens : UINT64_MAX, &pay);
 
     if (rc == 1)
         *finish = "length";
     return rc < 0 ? -1 : 0;
 }
 
-/* Fills choice `index`: a tool call, structured JSON, or prose. */
-static int choice_build(const struct chat_request *req, unsigned index,
-                        struct reply_choice *c)
+/* Fills a choice whose seed is `seed` within budget b: a tool call,
+ * structured JSON, or prose. */
+static int choice_build(const struct chat_request *req, uint64_t seed,
+                        struct budget *b, struct reply_choice *c)
 {
     const json_t *tool = pick_tool(req);
-    uint64_t state = request_hash(req, index);
-    bool oom;
+    uint64_t state = seed;
+    bool oom, paid;
     char *text;
 
     if (tool != NULL) {
@@ -266,24 +399,26 @@ static int choice_build(const struct chat_request *req, unsigned index,
         snprintf(id, sizeof(id), "call_%016llx",
                  (unsigned long long)lexicon_rand(&state));
         call->id = strdup(id);
-        text = params ? dump_take(sample_from_schema(params, params, &state))
-                      : strdup("{}");
+        text = schema_text(params, &state, b, &paid);
         if (call->name == NULL || call->id == NULL || text == NULL) {
             free(text);
             return -1;
         }
         c->finish_reason = "tool_calls";
-        return cut_tokens(req, text, strlen(text), &call->arguments,
+        return cut_tokens(req, text, strlen(text), b, paid, &call->arguments,
                           &c->finish_reason);
     }
     c->finish_reason = "stop";
-    text = structured_text(req, index, &oom);
+    text = structured_text(req, seed, b, &oom, &paid);
     if (oom)
         return -1;
-    if (text == NULL && (text = reply_text(req, index)) == NULL)
-        return -1;
-    return cut_tokens(req, text, stop_at(req, text, strlen(text)), &c->content,
-                      &c->finish_reason);
+    if (text == NULL) {
+        paid = false;
+        if ((text = prose(seed)) == NULL)
+            return -1;
+    }
+    return cut_tokens(req, text, stop_at(req, text, strlen(text)), b, paid,
+                      &c->content, &c->finish_reason);
 }
 
 /* Returns a completion answering req with n empty choices, or NULL. */
@@ -355,13 +490,19 @@ int completion_build(const struct chat_request *req, const char *id,
 {
     struct completion *c =
         completion_alloc(req, id, created, req->n ? req->n : 1);
+    uint64_t hash = request_hash(req);
+    struct budget share;
     unsigned i;
 
-    for (i = 0; c != NULL && i < c->n; i++)
-        if (choice_build(req, i, &c->choices[i]) != 0) {
+    budget_share(req->limits, req->n ? req->n : 1, &share);
+    for (i = 0; c != NULL && i < c->n; i++) {
+        struct budget b = share; /* each choice spends its own share */
+
+        if (choice_build(req, choice_seed(hash, i), &b, &c->choices[i]) != 0) {
             completion_free(c);
             c = NULL;
         }
+    }
     return completion_finish(c, req, NULL, out);
 }
 
@@ -480,9 +621,13 @@ json_t *completion_logprobs_json(const struct completion *c,
 
 uint64_t completion_token_bound(const struct chat_request *req)
 {
-    uint64_t per_choice = REPLY_MAX_BYTES; /* a token is at least a byte */
     unsigned n = req->n ? req->n : 1;
+    struct budget share;
+    uint64_t per_choice;
 
+    /* Every token of a choice is paid from its share of the budget. */
+    budget_share(req->limits, n, &share);
+    per_choice = share.nodes / BUDGET_TOKEN_NODES;
     if (req->has_max_tokens && req->max_tokens > 0 &&
         (uint64_t)req->max_tokens < per_choice)
         per_choice = (uint64_t)req->max_tokens;
@@ -517,7 +662,7 @@ static int text_copy(struct reply_text *t, const char *s)
     copy = strdup(s);
     if (copy == NULL)
         return -1;
-    return text_take(t, copy, strlen(copy), UINT64_MAX) < 0 ? -1 : 0;
+    return text_take(t, copy, strlen(copy), UINT64_MAX, NULL) < 0 ? -1 : 0;
 }
 
 /* Fills call k of choice `index` of c from spec. */

@@ -57,10 +57,21 @@ struct completion {
  * names ("required": the first function tool; "auto" or absent: the first
  * function tool unless the last message is a tool result; "none": text).
  * response_format json_object answers {"reply": text}; json_schema answers
- * a value generated from the schema. Returns 0
- * and a new completion in *out (free with completion_free), or -1 on OOM. */
+ * a value generated from the schema. Each choice spends an equal share of
+ * the generation budget req->limits (validation checked the schemas
+ * against it): a generated value richer than the share holds is replaced
+ * by the smallest one, and text whose tokens (and log probabilities) the
+ * share cannot pay is cut there, with finish_reason "length". The request
+ * is hashed once, whatever n is. Returns 0 and a new completion in *out
+ * (free with completion_free), or -1 on OOM. */
 int completion_build(const struct chat_request *req, const char *id,
                      int64_t created, struct completion **out);
+/* Returns the most completion tokens completion_build can answer a
+ * validated req with (all choices together): per choice, max_tokens or
+ * what its share of the generation budget pays for (every token is paid
+ * from it), times n. What the rate limiter reserves before the reply
+ * exists. */
+uint64_t completion_token_bound(const struct chat_request *req);
 /* Frees c; NULL is a no-op. */
 void completion_free(struct completion *c);
 /* Returns a new reference to the usage object {"prompt_tokens",
@@ -77,12 +88,6 @@ json_t *completion_logprobs_json(const struct completion *c,
 /* Returns the prose the mock would answer before any cut, for choice
  * `index` of req, as a new string (free with free()) or NULL on OOM. */
 char *reply_text(const struct chat_request *req, unsigned index);
-
-/* Returns the most completion tokens completion_build can answer req with:
- * per choice, max_tokens or the generation's output cap (every token is at
- * least one byte), times n. What the rate limiter reserves before the reply
- * exists. */
-uint64_t completion_token_bound(const struct chat_request *req);
 
 /* One tool call of a composed reply. The strings are copied. */
 struct reply_call_spec {

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "budget.h"
 #include "vschema.h"
 
 /* Metadata limits from the excerpt's Metadata description. */
@@ -33,6 +34,8 @@ struct chat_vstate {
     int64_t max_completion_tokens;
     bool has_plain_max_tokens;
     int64_t plain_max_tokens;
+    const struct budget_limits *limits; /* NULL: the defaults */
+    struct budget pool; /* what checking the schemas may still cost */
 };
 
 /* Accepts a function or response format name: [a-zA-Z0-9_-]{1,64}. */
@@ -522,10 +525,39 @@ static int check_tool(const json_t *v, struct vschema *c)
                          NULL);
 }
 
-/* Accepts the tools array. */
+/* Checks a schema the reply is generated from against the budget. */
+static int check_schema(const json_t *schema, struct vschema *c,
+                        const char *kind, const json_t *name, const char *code)
+{
+    struct chat_vstate *st = c->user;
+    char owner[96];
+
+    snprintf(owner, sizeof(owner), "%s '%s'", kind,
+             json_string_value(name) ? json_string_value(name) : "");
+    return budget_check_schema(schema, st->limits, st->req->n, &st->pool,
+                               c->path, owner, code, c->err);
+}
+
+/* Accepts the tools array, then checks each function's parameters. */
 static int check_tools(const json_t *v, struct vschema *c)
 {
-    return vschema_array(v, c, 0, SIZE_MAX, check_tool);
+    const json_t *tool, *fn;
+    size_t i, old;
+    int rc = vschema_array(v, c, 0, SIZE_MAX, check_tool);
+
+    json_array_foreach(v, i, tool)
+    {
+        if (rc != 0)
+            break;
+        fn = json_object_get(tool, "function");
+        old = vschema_push_index(c, i);
+        vschema_push_key(c, "function.parameters");
+        rc = check_schema(json_object_get(fn, "parameters"), c, "function",
+                          json_object_get(fn, "name"),
+                          "invalid_function_parameters");
+        vschema_pop(c, old);
+    }
+    return rc;
 }
 
 static const struct vschema_field named_fields[] = {
@@ -642,11 +674,21 @@ static const struct vschema_variant response_formats[] = {
     {"json_object", format_plain_fields, VSCHEMA_COUNT(format_plain_fields)},
 };
 
-/* Accepts response_format. */
+/* Accepts response_format, then checks a json_schema's schema. */
 static int check_response_format(const json_t *v, struct vschema *c)
 {
-    return vschema_union(v, c, "type", response_formats,
-                         VSCHEMA_COUNT(response_formats), NULL);
+    const json_t *js = json_object_get(v, "json_schema");
+    int rc = vschema_union(v, c, "type", response_formats,
+                           VSCHEMA_COUNT(response_formats), NULL);
+    size_t old;
+
+    if (rc == 0 && js != NULL) {
+        old = vschema_push_key(c, "json_schema.schema");
+        rc = check_schema(json_object_get(js, "schema"), c, "response_format",
+                          json_object_get(js, "name"), "invalid_value");
+        vschema_pop(c, old);
+    }
+    return rc;
 }
 
 /* Accepts a voice: a built-in or custom name, or {id}. */
@@ -1096,12 +1138,22 @@ static const json_t *nonnull(const json_t *v)
 int validate_chat_request(const json_t *body, struct chat_request *req,
                           struct api_error *err)
 {
+    return validate_chat_request_within(body, NULL, req, err);
+}
+
+int validate_chat_request_within(const json_t *body,
+                                 const struct budget_limits *limits,
+                                 struct chat_request *req,
+                                 struct api_error *err)
+{
     struct chat_vstate st;
     int rc = -1;
 
     chat_request_reset(req);
     memset(&st, 0, sizeof(st));
     st.req = req;
+    st.limits = limits;
+    budget_share(limits, 1, &st.pool);
     if (vschema_validate(body, request_fields, VSCHEMA_COUNT(request_fields),
                          err, &st) != 0)
         goto out;
@@ -1112,6 +1164,7 @@ int validate_chat_request(const json_t *body, struct chat_request *req,
                      : NULL;
     req->tool_choice = nonnull(json_object_get(body, "tool_choice"));
     req->response_format = nonnull(json_object_get(body, "response_format"));
+    req->limits = limits;
     rc = 0;
 out:
     if (rc != 0) {

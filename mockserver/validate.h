@@ -9,6 +9,7 @@
 
 #include <jansson.h>
 
+#include "budget.h"
 #include "errors.h"
 
 #define CHAT_MAX_STOP 4
@@ -51,6 +52,9 @@ struct chat_request {
     const json_t *tools;           /* non-empty array */
     const json_t *tool_choice;     /* string or object */
     const json_t *response_format; /* object */
+    /* The generation budget the request was validated against (borrowed;
+     * NULL: the defaults): completion_build spends within it. */
+    const struct budget_limits *limits;
 };
 
 /* Validates body (any JSON value) as a chat completion request. Returns 0
@@ -58,6 +62,15 @@ struct chat_request {
  * naming the offending field, e.g. "messages[1].role"). */
 int validate_chat_request(const json_t *body, struct chat_request *req,
                           struct api_error *err);
+/* As validate_chat_request, with the tool and response_format schemas
+ * checked against limits (NULL: the defaults; borrowed, and kept in req,
+ * so it must outlive req): what no value satisfies, or what the budget
+ * cannot hold, is a 400 naming the keyword
+ * ("tools[0].function.parameters.properties.x.maximum"). */
+int validate_chat_request_within(const json_t *body,
+                                 const struct budget_limits *limits,
+                                 struct chat_request *req,
+                                 struct api_error *err);
 /* Frees what validate_chat_request allocated in req. */
 void chat_request_cleanup(struct chat_request *req);
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Runs every curl and nexus-mock example of README.md, verbatim but for the
-# URL and binary path, against a mock started here on a free port.
+# Runs every curl, nexus-mock and real-client (node tests/clients/...)
+# example of README.md, verbatim but for the URL and paths, against a mock
+# started here on a free port.
 set -euo pipefail
 readme="$NEXUS_SOURCE_DIR/README.md"
 out=$(mktemp -d)
@@ -20,7 +21,7 @@ awk -v dir="$out" '
     /^```sh$/ { inblock = 1; cmd = ""; next }
     /^```$/ && inblock {
         inblock = 0
-        if (cmd ~ /^(curl|build\/release\/mockserver\/nexus-mock|scripts\/conform)/)
+        if (cmd ~ /^(curl|build\/release\/mockserver\/nexus-mock|scripts\/conform|node tests\/clients\/)/)
             print cmd > sprintf("%s/ex%02d.sh", dir, n++)
         next
     }
@@ -37,12 +38,19 @@ for ex in "$out"/ex*.sh; do
         -e "s#build/release/mockserver/nexus-mock#$NEXUS_MOCK_BIN#g" \
         -e "s#scripts/conform#$NEXUS_CONFORM_BIN#g" \
         -e "s# report\.# $out/report.#g" \
-        -e "s#fixtures/examples/#$NEXUS_SOURCE_DIR/fixtures/examples/#g" "$ex")
+        -e "s#fixtures/examples/#$NEXUS_SOURCE_DIR/fixtures/examples/#g" \
+        -e "s#^node tests/clients/#node $NEXUS_SOURCE_DIR/tests/clients/#" "$ex")
     count=$((count + 1))
     if ! result=$(bash -c "$cmd" 2>&1); then
         echo "FAIL (exit): $cmd"; fail=$((fail + 1)); continue
     fi
     case "$result" in
+    '{"client":'*)
+        # drive.mjs: every scenario must have worked.
+        if grep -qv '"outcome":"works"' <<<"$result"; then
+            echo "FAIL (outcome): $cmd"; echo "$result" | head -3 | cut -c1-300
+            fail=$((fail + 1))
+        fi ;;
     '{"object":"list"'* | '{"id":'* | 'data: {'* | '{"balance":'* | '{"error":{'* | *": ok: "*) ;;
     *"passed, 0 failed, 0 warned, 0 skipped") ;;
     *) echo "FAIL (output): $cmd"; echo "$result" | head -5; fail=$((fail + 1)) ;;

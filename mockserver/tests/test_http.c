@@ -820,6 +820,19 @@ static void test_numbers_beyond_the_parser(void **state)
          "\"content\":\"hi\",\"name\":1e400}]}",
          "messages[0].name", "invalid_type"},
         {HELLO ",\"stop\":[1e400]}", "stop[0]", "invalid_type"},
+        /* Every number beyond the parser is clamped, not only the first. */
+        {HELLO ",\"temperature\":1e400,\"top_p\":1e400}", "temperature",
+         "decimal_above_max_value"},
+        {HELLO ",\"seed\":99999999999999999999,\"top_p\":-1e400}", "top_p",
+         "decimal_below_min_value"},
+        /* A token that is no JSON number is not taken for one. */
+        {HELLO ",\"temperature\":1e400,\"top_p\":0099999999999999999999}", NULL,
+         "invalid_json"},
+        /* A negative real is below the range, not above it. */
+        {HELLO ",\"tools\":[{\"type\":\"function\",\"function\":{"
+               "\"name\":\"f\",\"parameters\":{\"type\":\"number\","
+               "\"minimum\":-1e400}}}]}",
+         "minimum", "decimal_below_min_value"},
         /* The number is not the only problem: the first one wins. */
         {HELLO ",\"bogus\":1e400}", "bogus", "unknown_parameter"},
         {HELLO ",\"temperature\":1e400, garbage", NULL, "invalid_json"},
@@ -833,7 +846,13 @@ static void test_numbers_beyond_the_parser(void **state)
 
     (void)state;
     for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        const char *code;
+
         req("POST", "/v1/chat/completions", KEY, cases[i].body, &r);
+        code = json_string_value(
+            json_object_get(json_object_get(r.json, "error"), "code"));
+        if (code == NULL || strcmp(code, cases[i].code) != 0)
+            fail_msg("case %zu: expected %s, got %s", i, cases[i].code, r.body);
         assert_error(&r, 400, "invalid_request_error", cases[i].param,
                      cases[i].code);
         /* The message never quotes a stand-in the client did not send. */

@@ -208,8 +208,10 @@ static void test_tokens_reserved_before_generation(void **state)
 
     (void)state;
     assert_int_equal(setup((void **)&w), 0);
-    /* n=8 may use 8 x 262144 tokens, more than the plan's 2,000,000: the
-     * first request of a window is let through all the same. */
+    /* With this generation budget n=8 may use 8 x 262144 tokens, more than
+     * the plan's 2,000,000: the first request of a window is let through
+     * all the same. */
+    w->app.gen.max_nodes = 8u * 262144u;
     assert_int_equal(dispatch(w, "POST", "/v1/chat/completions", TEST_KEY,
                               "{\"model\":\"qwen-max\",\"n\":8,"
                               "\"messages\":[{\"role\":\"user\","

@@ -660,6 +660,106 @@ static const struct vcase cases[] = {
     BAD("tools type missing", "{'tools':[{'function':{'name':'f'}}]}",
         "tools[0].type", "missing_required_parameter"),
     BAD("tools item string", "{'tools':['f']}", "tools[0]", "invalid_type"),
+
+    /* Tool and response_format schemas: bounds that are merely huge are
+     * accepted (the generator clamps them); what no value satisfies, or
+     * what is beyond the generation budget, is refused naming the keyword. */
+    OK("schema zod int bounds",
+       "{'tools':[{'type':'function','function':{'name':'f','parameters':"
+       "{'type':'object','properties':{'x':{'type':'integer','minimum':"
+       "-9007199254740991,'maximum':9007199254740991}}}}}]}"),
+    OK("schema 1e300 bounds",
+       "{'tools':[{'type':'function','function':{'name':'f','parameters':"
+       "{'type':'object','properties':{'x':{'type':'number','minimum':"
+       "-1.7e308,'maximum':1e300}}}}}]}"),
+    OK("schema optional recursion",
+       "{'tools':[{'type':'function','function':{'name':'f','parameters':"
+       "{'type':'object','properties':{'kids':{'type':'array','items':"
+       "{'$ref':'#'}}}}}}]}"),
+    BAD("schema minimum above maximum",
+        "{'tools':[" FN_TOOL ",{'type':'function','function':{'name':'f',"
+        "'parameters':{'type':'object','properties':{'x':{'type':'integer',"
+        "'minimum':5,'maximum':1}}}}}]}",
+        "tools[1].function.parameters.properties.x.maximum",
+        "invalid_function_parameters"),
+    BAD("schema no integer between exclusive bounds",
+        "{'tools':[{'type':'function','function':{'name':'f','parameters':"
+        "{'type':'integer','exclusiveMinimum':1,'exclusiveMaximum':2}}}]}",
+        "tools[0].function.parameters.exclusiveMaximum",
+        "invalid_function_parameters"),
+    BAD("schema no multiple in range",
+        "{'tools':[{'type':'function','function':{'name':'f','parameters':"
+        "{'type':'integer','minimum':1,'maximum':6,'multipleOf':7}}}]}",
+        "tools[0].function.parameters.multipleOf",
+        "invalid_function_parameters"),
+    BAD("schema multipleOf zero",
+        "{'tools':[{'type':'function','function':{'name':'f','parameters':"
+        "{'type':'number','multipleOf':0}}}]}",
+        "tools[0].function.parameters.multipleOf",
+        "invalid_function_parameters"),
+    BAD("schema minItems above maxItems",
+        "{'tools':[{'type':'function','function':{'name':'f','parameters':"
+        "{'type':'array','minItems':2,'maxItems':1}}}]}",
+        "tools[0].function.parameters.maxItems", "invalid_function_parameters"),
+    BAD("schema minLength above maxLength",
+        "{'tools':[{'type':'function','function':{'name':'f','parameters':"
+        "{'type':'string','minLength':2,'maxLength':1}}}]}",
+        "tools[0].function.parameters.maxLength",
+        "invalid_function_parameters"),
+    BAD("schema minProperties above maxProperties",
+        "{'tools':[{'type':'function','function':{'name':'f','parameters':"
+        "{'type':'object','minProperties':2,'maxProperties':1}}}]}",
+        "tools[0].function.parameters.maxProperties",
+        "invalid_function_parameters"),
+    BAD("schema empty enum",
+        "{'tools':[{'type':'function','function':{'name':'f','parameters':"
+        "{'type':'object','properties':{'x':{'enum':[]}}}}}]}",
+        "tools[0].function.parameters.properties.x.enum",
+        "invalid_function_parameters"),
+    BAD("schema minItems beyond the budget",
+        "{'tools':[{'type':'function','function':{'name':'f','parameters':"
+        "{'type':'array','minItems':3000000}}}]}",
+        "tools[0].function.parameters.minItems", "invalid_function_parameters"),
+    BAD("schema minLength beyond the budget",
+        "{'tools':[{'type':'function','function':{'name':'f','parameters':"
+        "{'type':'string','minLength':100000000}}}]}",
+        "tools[0].function.parameters.minLength",
+        "invalid_function_parameters"),
+    BAD("schema minProperties beyond the budget",
+        "{'tools':[{'type':'function','function':{'name':'f','parameters':"
+        "{'type':'object','minProperties':100000000}}}]}",
+        "tools[0].function.parameters.minProperties",
+        "invalid_function_parameters"),
+    BAD("schema required ref cycle",
+        "{'tools':[{'type':'function','function':{'name':'f','parameters':"
+        "{'type':'array','minItems':25,'items':{'$ref':'#'}}}}]}",
+        "tools[0].function.parameters.items.$ref",
+        "invalid_function_parameters"),
+    BAD("schema nested sizes beyond the budget",
+        "{'tools':[{'type':'function','function':{'name':'f','parameters':"
+        "{'type':'array','minItems':1000,'items':{'type':'array',"
+        "'minItems':1000}}}}]}",
+        "tools[0].function.parameters.items.minItems",
+        "invalid_function_parameters"),
+    OK("schema fits one choice",
+       "{'tools':[{'type':'function','function':{'name':'f','parameters':"
+       "{'type':'array','minItems':1000}}}]}"),
+    BAD("schema does not fit 128 choices",
+        "{'n':128,'tools':[{'type':'function','function':{'name':'f',"
+        "'parameters':{'type':'array','minItems':1000}}}]}",
+        "tools[0].function.parameters.minItems", "invalid_function_parameters"),
+    BAD("response_format schema minimum above maximum",
+        "{'response_format':{'type':'json_schema','json_schema':{'name':'s',"
+        "'schema':{'type':'object','properties':{'x':{'type':'number',"
+        "'minimum':1e300,'maximum':-1e300}}}}}}",
+        "response_format.json_schema.schema.properties.x.maximum",
+        "invalid_value"),
+    BAD("response_format schema ref cycle",
+        "{'response_format':{'type':'json_schema','json_schema':{'name':'s',"
+        "'schema':{'$defs':{'a':{'type':'object','properties':{'b':"
+        "{'$ref':'#/$defs/a'}},'required':['b']}},'$ref':'#/$defs/a'}}}}",
+        "response_format.json_schema.schema.$defs.a.properties.b.$ref",
+        "invalid_value"),
     BAD("tools object", "{'tools':{}}", "tools", "invalid_type"),
     BAD("tools null", "{'tools':null}", "tools", "invalid_type"),
     BAD("tools function unknown key",
@@ -1267,7 +1367,67 @@ static void test_every_parameter_known(void **state)
     }
 }
 
+/* Checking schemas costs at most one request's budget, however many tools
+ * carry them: the smallest values of all tools share one pool. */
+static void test_schema_pool(void **state)
+{
+    static const struct budget_limits lim = {1000, 1u << 20, 32};
+    json_t *body = case_load("{'model':'m','messages':[{'role':'user',"
+                             "'content':'hi'}]}");
+    json_t *tools = json_array();
+    struct chat_request req;
+    struct api_error err;
+    size_t i;
+
+    (void)state;
+    /* Each smallest value is ["mock",...] six times: 7 values, 25 tokens. */
+    for (i = 0; i < 100; i++)
+        json_array_append_new(tools, json_pack("{s:s, s:{s:s, s:{s:s, s:i}}}",
+                                               "type", "function", "function",
+                                               "name", "f", "parameters",
+                                               "type", "array", "minItems", 6));
+    json_object_set_new(body, "tools", tools);
+    memset(&err, 0, sizeof(err));
+    assert_int_equal(validate_chat_request_within(body, &lim, &req, &err), -1);
+    /* The values of the 32nd fit what is left, its tokens do not. */
+    assert_string_equal(err.param, "tools[31].function.parameters");
+    assert_string_equal(err.code, "invalid_function_parameters");
+    /* One of them alone fits, under the same limits. */
+    assert_int_equal(json_array_remove(tools, 1), 0);
+    while (json_array_size(tools) > 1)
+        json_array_remove(tools, 1);
+    assert_int_equal(validate_chat_request_within(body, &lim, &req, &err), 0);
+    assert_ptr_equal(req.limits, &lim);
+    chat_request_cleanup(&req);
+    json_decref(body);
+}
+
+/* A budget error says what the limits are and which flags change them. */
+static void test_schema_budget_message(void **state)
+{
+    json_t *body = case_load(
+        "{'model':'m','messages':[{'role':'user','content':'hi'}],'tools':"
+        "[{'type':'function','function':{'name':'get_weather','parameters':"
+        "{'type':'array','minItems':3000000}}}]}");
+    struct chat_request req;
+    struct api_error err;
+
+    (void)state;
+    memset(&err, 0, sizeof(err));
+    assert_int_equal(validate_chat_request(body, &req, &err), -1);
+    assert_string_equal(
+        err.message,
+        "Invalid schema for function 'get_weather': minItems 3000000 is more "
+        "than this request may generate (8192). The mock generates at most "
+        "8192 JSON values and 262144 bytes per request, divided among its "
+        "choices and shared by every schema it carries (--max-gen-nodes, "
+        "--max-gen-bytes).");
+    json_decref(body);
+}
+
 static const struct CMUnitTest fixed_tests[] = {
+    cmocka_unit_test(test_schema_pool),
+    cmocka_unit_test(test_schema_budget_message),
     cmocka_unit_test(test_defaults),
     cmocka_unit_test(test_nulls_are_defaults),
     cmocka_unit_test(test_fields_filled),

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# The bench tools, and the server plumbing of scripts/bench_load.sh, at
+# tiny scale against a real mock, so the harness cannot rot: 20 paced
+# streams all complete with their 11 events and no error, the ceiling
+# answers its body byte for byte, and the start-up timer sees a 200 and a
+# clean exit. Every process started here is stopped here.
+set -euo pipefail
+ROOT=$NEXUS_SOURCE_DIR
+BENCH_BIN=$NEXUS_BENCH_DIR
+BENCH_MOCK=$NEXUS_MOCK_BIN
+. "$ROOT/scripts/bench_load.sh"
+bench_init
+fail() { echo "FAIL: $*"; exit 1; }
+
+# 20 streams of bench-paced (200 ms, then 10 tokens/s; 8 tokens): 11
+# events each (role, 8 tokens, finish, [DONE]).
+mock_up
+report=$(timeout 30 "$BENCH_BIN/nexus-streamgen" --url "$SERVER_URL" \
+    --key "$BENCH_KEY" --model bench-paced --streams 20 --max-tokens 8 \
+    --timeout-s 20 --pid "$SERVER_PID")
+server_down
+echo "streamgen: $report"
+case $report in
+'{"streams":20,"completed":20,"errors":0,'*'"events":220,'*'"mock_peak_rss_kb":'*) ;;
+*) fail "streamgen did not report 20 completed streams of 11 events, 0 errors" ;;
+esac
+# The generator's schedule is the mock's: the median event is within
+# 50 ms of it (a token off would be 100 ms off).
+p50=$(printf '%s' "$report" | sed -n 's/.*"lateness_ms":{"p50":\([-0-9.e]*\),.*/\1/p')
+awk -v v="$p50" 'BEGIN { exit !(v != "" && v > -50 && v < 50) }' ||
+    fail "median lateness '$p50' ms: the schedules differ"
+
+# The ceiling answers any request with its body file, byte for byte.
+printf '{"id":"chatcmpl-smoke","object":"chat.completion"}\n' >"$BENCH_TMP/body"
+server_up "$BENCH_BIN/nexus-ceiling" --body-file "$BENCH_TMP/body" --threads 2
+status=$(curl -s -o "$BENCH_TMP/got" -w '%{http_code}' -X POST \
+    -d '{"model":"m"}' "$SERVER_URL/v1/chat/completions")
+server_down
+[ "$status" = 200 ] || fail "ceiling answered $status"
+cmp -s "$BENCH_TMP/body" "$BENCH_TMP/got" || fail "ceiling body differs"
+
+# The start-up timer: a ready line, a 200 to its chat completion, exit 0.
+report=$(timeout 30 "$BENCH_BIN/nexus-startup" --key "$BENCH_KEY" \
+    --model bench-model -- "$BENCH_MOCK" --port 0 --quiet \
+    --fixtures "$BENCH_SRC/fixture.yaml")
+echo "startup: $report"
+case $report in
+'{"ready_ms":'*'"status":200,"idle_rss_kb":'[1-9]*'"exit":0}') ;;
+*) fail "startup did not report a 200 and a clean exit" ;;
+esac
+echo "3 passed, 0 failed"

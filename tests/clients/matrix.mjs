@@ -1,0 +1,537 @@
+#!/usr/bin/env node
+// matrix.mjs: the client-impact matrix. Every break case of the runner's
+// corpus (conformance/tests/breaks/*.json, played by nexus-fake-server in
+// front of tests/scripts/good.json, as the runner's own tests do) is shown
+// to every client of drive.mjs on the scenario it concerns; what each client
+// does is written as JSON and as the markdown table docs/client-impact.md.
+//
+//   node tests/clients/matrix.mjs [--fake-bin PATH] [--json FILE]
+//        [--markdown FILE] [--raw FILE] [--bound-ms N] [--jobs N]
+//        [--only CASE[,CASE...]]
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync,
+    writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+
+import { CLIENT_PACKAGES, CLIENTS, drive, losses } from './drive.mjs';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const CONFORM_TESTS = join(ROOT, 'conformance', 'tests');
+// Every client gets the same retry budget, so columns compare.
+const MAX_RETRIES = 2;
+// How long a fake server may take to say where it listens, or to exit.
+const SERVER_MS = 10000;
+
+function parseArgs(argv) {
+    const o = { fakeBin: join(ROOT, 'build/plain/conformance/nexus-fake-server'),
+        json: join(ROOT, 'docs/client-impact.json'),
+        markdown: join(ROOT, 'docs/client-impact.md'), raw: null,
+        boundMs: 5000, jobs: 8, only: null };
+    const names = { '--fake-bin': 'fakeBin', '--json': 'json',
+        '--markdown': 'markdown', '--raw': 'raw', '--bound-ms': 'boundMs',
+        '--jobs': 'jobs', '--only': 'only' };
+    for (let i = 0; i < argv.length; i += 2) {
+        const k = names[argv[i]];
+        if (k === undefined || argv[i + 1] === undefined)
+            throw new Error(`bad option ${argv[i]}`);
+        o[k] = ['boundMs', 'jobs'].includes(k) ? Number(argv[i + 1]) :
+            argv[i + 1];
+    }
+    if (o.only)
+        o.only = o.only.split(',');
+    return o;
+}
+
+// The runner's non-stream requests are told apart by lacking "stream";
+// LangChain always sends "stream":false, so the matrix reads that condition
+// as lacking "stream":true, which is what the route means.
+function adaptRoutes(routes) {
+    return routes.map((r) => ({ ...r, body_lacks: r.body_lacks?.map((s) =>
+        s === '"stream"' ? '"stream":true' : s) }));
+}
+
+// The break case's routes in front of the good script's (tu_compose).
+function compose(good, brk) {
+    const script = { ...good, routes: adaptRoutes([...(brk.routes ?? []),
+        ...good.routes]) };
+    if (brk.raw_hex !== undefined)
+        script.raw_hex = brk.raw_hex;
+    return script;
+}
+
+// The request a client must make for a route to answer it: a scenario of
+// drive.mjs with its key, model, prompt, parameters and repetitions, or
+// {na: why} when no client can make it.
+function probeFor(brk) {
+    const probe = { scenario: 'chat', apiKey: 'sk-test', model: 'fake-model-1',
+        prompt: 'Say hello in five words', params: {}, repeat: 1 };
+    if (brk.raw_hex !== undefined)
+        return probe;
+    const route = brk.routes?.[0];
+    if (route === undefined)
+        return { na: 'the case is a runner option ' +
+            `(${(brk.args ?? []).join(' ')}), not a server answer` };
+    const responses = route.responses ?? [route.response];
+    const first = responses.findIndex((r) => r.status !== responses[0].status);
+    probe.repeat = first > 0 ? first + 1 : 1;
+    if (route.method === 'GET') {
+        const m = /^\/v1\/models\/(.+)$/.exec(route.path);
+        if (route.path === '/v1/models')
+            probe.scenario = 'models-list';
+        else if (m) {
+            probe.scenario = 'models-retrieve';
+            probe.model = m[1];
+        } else if (route.path === '/v1/balance') {
+            probe.scenario = 'balance';
+            probe.repeat = 1;
+        }
+        return probe;
+    }
+    if (route.auth === '-')
+        return { na: 'it answers a request without a key; clients always ' +
+            'send one' };
+    if (route.auth !== undefined && !route.auth.startsWith('Bearer '))
+        return { na: `it answers "Authorization: ${route.auth}"; clients ` +
+            'send Bearer' };
+    if (route.auth !== undefined)
+        probe.apiKey = route.auth.slice('Bearer '.length);
+    if ((route.body_lacks ?? []).some((s) => ['"messages"', '"model"']
+        .includes(s)))
+        return { na: 'it answers a body without messages or model; clients ' +
+            'always send both' };
+    const text = [];
+    for (const s of route.body_has ?? []) {
+        if (s === '"stream":true')
+            probe.scenario = probe.scenario === 'chat' ? 'stream' :
+                probe.scenario;
+        else if (s === '"include_usage":true')
+            probe.scenario = 'stream-usage';
+        else if (s === 'nexus-conform-no-such-model')
+            probe.model = s;
+        else if (!s.startsWith('"') && !s.startsWith('{'))
+            text.push(s);
+        else {
+            let v;
+            try {
+                v = JSON.parse(`{${s}}`);
+            } catch {
+                return { na: `it answers a body with ${s}, which no ` +
+                    'client sends' };
+            }
+            const [k] = Object.keys(v);
+            if (['messages', 'role', 'model'].includes(k))
+                return { na: `it answers a body with ${s}, which the ` +
+                    'clients do not send as such' };
+            probe.params[k] = v[k];
+        }
+    }
+    if (text.length)
+        probe.prompt = text.join('. ');
+    return probe;
+}
+
+// Whether a route answers a recorded request (script.c's rule, via
+// common/match: method and path equal, Authorization equal or absent,
+// every body_has in the body, no body_lacks in it).
+function routeMatches(r, req) {
+    const body = req.body ?? '';
+    if (r.method !== req.method || r.path !== req.path.split('?')[0])
+        return false;
+    if (r.auth === '-' && req.authorization !== null)
+        return false;
+    if (r.auth !== undefined && r.auth !== '-' && req.authorization !== r.auth)
+        return false;
+    return (r.body_has ?? []).every((s) => body.includes(s)) &&
+        !(r.body_lacks ?? []).some((s) => body.includes(s));
+}
+
+// Replays the script's choice for every request the client made, in order,
+// as the fake server's turn counters did. Returns, per request, the route's
+// index (-1: none, the built-in 404) and the response that answered it.
+function answers(script, requests) {
+    const turns = new Map();
+    return requests.map((req) => {
+        const i = script.routes.findIndex((r) => routeMatches(r, req));
+        if (i < 0)
+            return { route: -1, response: null };
+        const t = turns.get(i) ?? 0;
+        turns.set(i, t + 1);
+        const r = script.routes[i];
+        const list = r.responses ?? [r.response];
+        return { route: i, response: list[Math.min(t, list.length - 1)] };
+    });
+}
+
+// Reads an SSE body as the WHATWG rules do (any line end, a leading BOM
+// dropped, an event per blank line, comments and unknown fields ignored)
+// and stops at data: [DONE]; returns the data of each event.
+function sseEvents(text) {
+    const events = [];
+    let data = null;
+    for (const line of text.replace(/^\uFEFF/, '').split(/\r\n|\r|\n/)) {
+        if (line === '') {
+            if (data !== null) {
+                if (data === '[DONE]')
+                    return events;
+                events.push(data);
+            }
+            data = null;
+            continue;
+        }
+        const m = /^([^:]*)(?::(.*))?$/.exec(line);
+        if (m[1] === 'data') {
+            const v = (m[2] ?? '').replace(/^ /, '');
+            data = data === null ? v : `${data}\n${v}`;
+        }
+    }
+    return events;
+}
+
+// Content as text: a string as it is, another scalar as JavaScript writes
+// it (a number the server sent is still what it sent), null for none.
+function text(v) {
+    if (v === null || v === undefined)
+        return null;
+    return typeof v === 'object' ? JSON.stringify(v) : String(v);
+}
+
+// What the server meant its user to see, from the answer it gave: the
+// content, finish_reason, usage and tool calls of choice 0, or the model
+// list. Null when there is nothing to compare (an error, raw bytes).
+function intended(response, scenario) {
+    if (!response || response.status < 200 || response.status > 299)
+        return null;
+    if (!scenario.startsWith('stream')) {
+        let j = response.json;
+        if (j === undefined && typeof response.body === 'string') {
+            try {
+                j = JSON.parse(response.body); // whatever its Content-Type
+            } catch {
+                j = undefined;
+            }
+        }
+        if (scenario === 'models-list')
+            return { models: Array.isArray(j?.data) ?
+                j.data.map((m) => m?.id ?? null) : null };
+        const c = j?.choices?.[0];
+        if (!c)
+            return null;
+        return { content: text(c.message?.content),
+            finish_reason: c.finish_reason ?? null,
+            ...(j.usage && typeof j.usage === 'object' ?
+                { usage: j.usage } : {}) };
+    }
+    if (typeof response.body !== 'string')
+        return null;
+    const want = { content: null, finish_reason: null };
+    for (const data of sseEvents(response.body)) {
+        let chunk;
+        try {
+            chunk = JSON.parse(data);
+        } catch {
+            continue;
+        }
+        if (chunk?.usage && typeof chunk.usage === 'object')
+            want.usage = chunk.usage;
+        for (const c of chunk?.choices ?? []) {
+            if ((c?.index ?? 0) !== 0)
+                continue;
+            if (c?.delta?.content != null)
+                want.content = (want.content ?? '') + text(c.delta.content);
+            if (c?.finish_reason != null)
+                want.finish_reason = c.finish_reason;
+        }
+    }
+    if (scenario === 'stream')
+        delete want.usage;
+    return want;
+}
+
+// Starts nexus-fake-server on a script; resolves to {url, stop()}.
+async function startFake(bin, scriptPath) {
+    const child = spawn(bin, ['--script', scriptPath, '--port', '0'],
+        { stdio: ['ignore', 'pipe', 'ignore'] });
+    const exited = new Promise((resolve) => child.on('exit', resolve));
+    const url = await new Promise((resolve, reject) => {
+        let out = '';
+        const timer = setTimeout(() => reject(new Error(
+            `${bin}: no listening line within ${SERVER_MS} ms`)), SERVER_MS);
+        child.on('error', reject);
+        child.stdout.on('data', (d) => {
+            out += d;
+            const m = /listening on (\S+)/.exec(out);
+            if (m) {
+                clearTimeout(timer);
+                resolve(m[1]);
+            }
+        });
+    });
+    return { url, async stop() {
+        child.kill('SIGTERM');
+        const timer = setTimeout(() => child.kill('SIGKILL'), SERVER_MS);
+        await exited;
+        clearTimeout(timer);
+    } };
+}
+
+// Runs one client on one script with one probe; returns the drive result
+// with what the matrix adds: whether the case's own routes answered, and
+// what was lost against what the server meant.
+async function runOne(o, dir, label, script, nBreakRoutes, probe, client) {
+    const path = join(dir, `${label}-${client}.json`);
+    writeFileSync(path, JSON.stringify(script));
+    const fake = await startFake(o.fakeBin, path);
+    let r;
+    try {
+        r = await drive({ client, baseURL: `${fake.url}/v1`,
+            apiKey: probe.apiKey, scenario: probe.scenario,
+            model: probe.model, prompt: probe.prompt, params: probe.params,
+            repeat: probe.repeat, timeoutMs: o.boundMs, backoffMs: o.boundMs,
+            maxRetries: MAX_RETRIES });
+    } finally {
+        await fake.stop();
+    }
+    const got = answers(script, r.requests);
+    r.exercised = script.raw_hex !== undefined ||
+        got.some((g) => g.route >= 0 && g.route < nBreakRoutes);
+    r.answered_by = got.map((g) => g.route < 0 ? null :
+        script.routes[g.route].name ?? `route ${g.route}`);
+    if (r.outcome === 'works') {
+        const want = intended(got[got.length - 1]?.response, probe.scenario);
+        r.lost = losses(r.seen, want);
+        if (r.lost.length)
+            r.outcome = 'loses-data';
+    }
+    return r;
+}
+
+// The stable part of a result: what the committed JSON keeps.
+function summary(r) {
+    const last = r.requests[r.requests.length - 1];
+    return { outcome: r.outcome,
+        error: r.error ? { class: r.error.class, name: r.error.name,
+            status: r.error.status, message: r.error.message } : null,
+        status: r.status, lost: r.lost, retries: r.retries,
+        hang: r.hang ? r.hang.phase : null,
+        retry_after: last?.retry_after_ms ? `${last.retry_after_ms} ms` :
+            last?.retry_after ? `${last.retry_after} s` : null,
+        finish_reason: r.seen?.finish_reason ?? null,
+        finish_reason_raw: r.seen?.finish_reason_raw ?? undefined };
+}
+
+// Runs the jobs, n at a time.
+async function pool(jobs, n) {
+    const out = new Array(jobs.length);
+    let next = 0;
+    await Promise.all(Array.from({ length: n }, async () => {
+        while (next < jobs.length) {
+            const i = next++;
+            out[i] = await jobs[i]();
+        }
+    }));
+    return out;
+}
+
+function cell(s, base) {
+    if (s === null || s.outcome === 'n/a')
+        return 'n/a';
+    let text;
+    if (s.outcome === 'works')
+        text = 'works';
+    else if (s.outcome === 'throws') {
+        const { class: cls, name } = s.error;
+        const main = cls && cls !== 'Error' ? cls : name;
+        const named = name && ![
+            'Error', main, `AI_${main}`].includes(name) ? ` (${name})` : '';
+        text = `**throws** ${main}${named}${
+            s.error.status ? ` ${s.error.status}` : ''}`;
+    }
+    else if (s.outcome === 'hangs')
+        text = `**hangs** (${s.hang}${s.hang === 'backoff' && s.retry_after ?
+            `; told to wait ${s.retry_after}` : ''})`;
+    else if (s.outcome === 'loses-data')
+        text = '**loses data**';
+    else
+        text = s.outcome;
+    if (s.retries)
+        text += ` after ${s.retries} ${s.retries === 1 ? 'retry' : 'retries'}`;
+    if (base && s.outcome !== 'works' && s.outcome === base.outcome &&
+        (s.error?.class ?? null) === (base.error?.class ?? null) &&
+        s.retries === base.retries && s.hang === base.hang &&
+        s.retry_after === base.retry_after)
+        text += ' (as on the good server)';
+    return text;
+}
+
+function markdown(o, res) {
+    const lines = [];
+    const esc = (s) => String(s).replace(/\|/g, '\\|').replace(/\n/g, ' ');
+    lines.push('# Client impact of the break cases', '',
+        'Generated by `node tests/clients/matrix.mjs` (see the README, ' +
+        '"Real-client tests"); do not edit by hand.', '',
+        'Each break case of `conformance/tests/breaks/` is played by ' +
+        '`nexus-fake-server` in front of `tests/scripts/good.json`, and ' +
+        'each client makes the request the case answers (the scenario ' +
+        'column) through its own API, as its documentation shows.', '',
+        '| client | packages |', '|---|---|');
+    for (const c of CLIENTS)
+        lines.push(`| ${c} | ${CLIENT_PACKAGES[c]} |`);
+    lines.push('', `Node ${process.version}. Every client gets maxRetries ` +
+        `${MAX_RETRIES}. A client **hangs** when one HTTP attempt has not ` +
+        `ended ${o.boundMs} ms after it began ((headers): no answer; ` +
+        `(body): the body never ends), or when it waits more than ` +
+        `${o.boundMs} ms before a retry ((backoff)). It **throws** when the ` +
+        'call rejects or the AI SDK stream yields an error part; it **loses ' +
+        'data** when it ends normally but shows content, finish_reason, ' +
+        'usage, tool calls or models other than what the server sent (read ' +
+        'as WHATWG reads an event stream, up to `[DONE]`). "(as on the good ' +
+        'server)" marks an outcome that the same request to the good script ' +
+        'gets too. n/a: the client cannot make that request, or its request ' +
+        'does not reach the case\'s routes.', '',
+        '## The good server', '',
+        '| scenario | ' + CLIENTS.join(' | ') + ' |',
+        '|---|' + CLIENTS.map(() => '---|').join(''));
+    for (const [key, b] of Object.entries(res.baseline))
+        lines.push(`| ${esc(key)} | ${CLIENTS.map((c) =>
+            cell(b[c], null)).join(' | ')} |`);
+    lines.push('', '## Break cases', '',
+        '| break case | what the server does | scenario | ' +
+        CLIENTS.join(' | ') + ' |',
+        '|---|---|---|' + CLIENTS.map(() => '---|').join(''));
+    for (const c of res.cases) {
+        const base = res.baseline[c.probe_key] ?? {};
+        lines.push(`| ${c.case} | ${esc(c.about)} | ${esc(c.scenario)} | ${
+            CLIENTS.map((k) => esc(cell(c.clients[k], base[k]))).join(' | ')
+        } |`);
+    }
+    lines.push('', '## What each client said', '',
+        'For every outcome other than works (and not n/a): the error the ' +
+        'client raised, or what it lost.', '');
+    for (const c of res.cases)
+        for (const k of CLIENTS) {
+            const s = c.clients[k];
+            if (s === null || ['works', 'n/a'].includes(s.outcome))
+                continue;
+            let what = s.outcome === 'loses-data' ? s.lost.join('; ') :
+                s.error ? `${s.error.class ?? s.error.name}: ${
+                    s.error.message}` : s.outcome;
+            if (s.outcome === 'hangs')
+                what = `no end within ${o.boundMs} ms (${s.hang}${
+                    s.retry_after ? `; the last answer said Retry-After ${
+                        s.retry_after}` : ''})`;
+            if (what.length > 240)
+                what = `${what.slice(0, 240)}...`;
+            lines.push(`- ${c.case}, ${k}: ${esc(what)}`);
+        }
+    lines.push('', '## Not applicable', '');
+    for (const c of res.cases) {
+        if (c.na) {
+            lines.push(`- ${c.case}: ${esc(c.na)}`);
+            continue;
+        }
+        for (const k of CLIENTS) {
+            const s = c.clients[k];
+            if (s?.outcome !== 'n/a')
+                continue;
+            const why = s.error?.name === 'unsupported' ? s.error.message :
+                s.error ? `its request never reached the case's routes (${
+                    s.error.class ?? s.error.name}: ${s.error.message})` :
+                    'its request never reached the case\'s routes';
+            lines.push(`- ${c.case}, ${k}: ${esc(why)}`);
+        }
+    }
+    return `${lines.join('\n')}\n`;
+}
+
+async function main() {
+    const o = parseArgs(process.argv.slice(2));
+    // The clients log what they are about to throw; the results say it.
+    console.error = console.warn = () => {};
+    const t0 = performance.now();
+    const good = JSON.parse(readFileSync(
+        join(CONFORM_TESTS, 'scripts/good.json'), 'utf8'));
+    const names = readdirSync(join(CONFORM_TESTS, 'breaks'))
+        .filter((n) => n.endsWith('.json')).sort()
+        .filter((n) => !o.only || o.only.includes(basename(n, '.json')));
+    const dir = mkdtempSync(join(tmpdir(), 'nexus-matrix-'));
+    const cases = names.map((n) => {
+        const brk = JSON.parse(readFileSync(join(CONFORM_TESTS, 'breaks', n),
+            'utf8'));
+        const probe = probeFor(brk);
+        return { name: basename(n, '.json'), brk, probe,
+            key: probe.na ? null : JSON.stringify(probe) };
+    });
+    const goodScript = compose(good, {});
+    const probes = new Map(cases.filter((c) => c.key).map((c) =>
+        [c.key, c.probe]));
+    const jobs = [];
+    for (const [key, probe] of probes)
+        for (const client of CLIENTS)
+            jobs.push(async () => ({ kind: 'baseline', key, client,
+                r: await runOne(o, dir, `good-${jobs.length}`, goodScript, 0,
+                    probe, client) }));
+    for (const c of cases) {
+        if (c.probe.na)
+            continue;
+        const script = compose(good, c.brk);
+        for (const client of CLIENTS)
+            jobs.push(async () => ({ kind: 'case', name: c.name, client,
+                r: await runOne(o, dir, c.name, script,
+                    (c.brk.routes ?? []).length, c.probe, client) }));
+    }
+    let done = 0;
+    const results = await pool(jobs.map((j) => async () => {
+        const out = await j();
+        done++;
+        process.stderr.write(`\r${done}/${jobs.length}`);
+        return out;
+    }), o.jobs);
+    process.stderr.write('\n');
+    rmSync(dir, { recursive: true, force: true });
+    // A probe as a table shows it: what differs from a plain request.
+    const label = (p) => [p.scenario + (p.repeat > 1 ? ` x${p.repeat}` : ''),
+        p.apiKey !== 'sk-test' ? `key ${p.apiKey}` : '',
+        p.model !== 'fake-model-1' ? `model ${p.model}` : '',
+        Object.keys(p.params).length ? JSON.stringify(p.params) : '',
+        p.prompt !== 'Say hello in five words' ? `"${p.prompt}"` : '']
+        .filter(Boolean).join(', ');
+    const res = { generated_by: 'tests/clients/matrix.mjs',
+        node: process.version, clients: CLIENT_PACKAGES,
+        max_retries: MAX_RETRIES, bound_ms: o.boundMs, baseline: {},
+        cases: [] };
+    for (const { kind, key, client, r } of results.filter((x) =>
+        x.kind === 'baseline')) {
+        void kind;
+        const k = label(probes.get(key));
+        res.baseline[k] ??= {};
+        res.baseline[k][client] = summary(r);
+    }
+    for (const c of cases) {
+        const entry = { case: c.name, about: c.brk.about ?? '',
+            scenario: c.probe.na ? '-' : label(c.probe),
+            probe_key: c.probe.na ? null : label(c.probe),
+            na: c.probe.na ?? null, clients: {} };
+        for (const client of CLIENTS) {
+            const x = results.find((y) => y.kind === 'case' &&
+                y.name === c.name && y.client === client);
+            entry.clients[client] = x === undefined ? null :
+                x.r.exercised ? summary(x.r) : { ...summary(x.r),
+                    outcome: 'n/a', not_exercised: x.r.answered_by };
+        }
+        res.cases.push(entry);
+    }
+    const seconds = ((performance.now() - t0) / 1000).toFixed(1);
+    writeFileSync(o.json, `${JSON.stringify(res, null, 1)}\n`);
+    writeFileSync(o.markdown, markdown(o, res));
+    if (o.raw)
+        writeFileSync(o.raw, `${JSON.stringify(results, null, 1)}\n`);
+    process.stderr.write(`matrix: ${cases.length} cases x ${CLIENTS.length} ` +
+        `clients (${jobs.length} runs) in ${seconds} s; wrote ${o.json} and ` +
+        `${o.markdown}\n`);
+    process.exit(0);
+}
+
+await main();
