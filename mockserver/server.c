@@ -921,12 +921,13 @@ static struct slot *slot_of(struct MHD_Connection *conn)
     return ci != NULL ? ci->socket_context : NULL;
 }
 
-/* Moves a connection's slot to phase ph, waking the timer when that brings
- * the next deadline closer. */
-static void slot_enter(struct server *s, struct slot *slot, enum slot_phase ph)
+/* Moves a connection's slot to phase ph. The timer needs no wake: it never
+ * sleeps past the shortest deadline from now (slots_expire). */
+static void slot_enter(struct slots *slots, struct slot *slot,
+                       enum slot_phase ph)
 {
-    if (slot != NULL && slots_enter(s->slots, slot, ph, clock_real_ms()))
-        timer_wake(s);
+    if (slot != NULL)
+        slots_enter(slots, slot, ph, clock_real_ms());
 }
 
 /* MHD accept policy: a connection over a cap (slots) is refused at once,
@@ -956,7 +957,6 @@ static void on_connection(void *cls, struct MHD_Connection *conn,
     struct server *s = cls;
     const union MHD_ConnectionInfo *fd_info, *addr_info;
     struct slot *slot;
-    bool sooner;
     int fd;
 
     if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
@@ -969,15 +969,14 @@ static void on_connection(void *cls, struct MHD_Connection *conn,
         MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
     fd = fd_info != NULL ? fd_info->connect_fd : -1;
     slot = slots_admit(s->slots, addr_info ? addr_info->client_addr : NULL, fd,
-                       clock_real_ms(), &sooner);
+                       clock_real_ms());
     *socket_context = slot;
     if (slot == NULL) {
         if (fd >= 0)
             shutdown(fd, SHUT_RDWR);
         server_report(s);
+        timer_wake(s); /* so that the next report is not forgotten */
     }
-    if (slot == NULL || sooner)
-        timer_wake(s);
 }
 
 /* MHD access handler: accumulates the body under its cap, then answers. */
@@ -995,7 +994,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 
         if (slot == NULL)
             return MHD_NO; /* refused: see on_connection */
-        slot_enter(s, slot, SLOT_BODY);
+        slot_enter(s->slots, slot, SLOT_BODY);
         cs = calloc(1, sizeof(*cs));
         *con_cls = cs;
         if (cs == NULL)
@@ -1023,7 +1022,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
         *data_size = 0;
         return MHD_YES;
     }
-    slot_enter(s, slot_of(conn), SLOT_ANSWER);
+    slot_enter(s->slots, slot_of(conn), SLOT_ANSWER);
     if (cs->status != 0)
         return MHD_YES; /* already answered (413 before the body) */
     if (cs->feed != NULL)
@@ -1041,8 +1040,11 @@ static int logged_status(const struct conn_state *cs,
     return timed_out ? 408 : 499;
 }
 
-/* MHD completion hook: logs the request and frees its state; a connection
- * kept alive has its header deadline again for the next request. */
+/* MHD completion hook: logs the request and frees its state (ending its
+ * source, which settles a stream's money); then a connection kept alive
+ * has its header deadline again, for the next request. That comes last:
+ * the client may already be sending that request, and what it asks (a
+ * balance) must find the money settled. */
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                          enum MHD_RequestTerminationCode toe)
 {
@@ -1050,22 +1052,22 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     struct conn_state *cs = *con_cls;
     struct slot *slot = slot_of(conn);
 
-    if (toe == MHD_REQUEST_TERMINATED_COMPLETED_OK)
-        slot_enter(s, slot, SLOT_HEADERS);
-    if (cs == NULL || *con_cls == &s->nul_path) {
-        *con_cls = NULL; /* refused by MHD before it reached on_request */
-        return;
+    /* NULL or the %00 mark: refused by MHD before it reached on_request */
+    if (cs != NULL && *con_cls != &s->nul_path) {
+        log_request(
+            s->app->log, cs->request_id, cs->method, cs->path,
+            logged_status(cs, toe,
+                          slot != NULL && slots_timed_out(s->slots, slot)),
+            (double)(clock_real_ms() - cs->start_ms));
+        if (cs->feed != NULL)
+            feed_end(cs->feed, toe);
+        buf_cleanup(&cs->body);
+        atomic_fetch_sub(&s->inflight, 1);
+        free(cs);
     }
-    log_request(
-        s->app->log, cs->request_id, cs->method, cs->path,
-        logged_status(cs, toe, slot != NULL && slots_timed_out(s->slots, slot)),
-        (double)(clock_real_ms() - cs->start_ms));
-    if (cs->feed != NULL)
-        feed_end(cs->feed, toe);
-    buf_cleanup(&cs->body);
-    atomic_fetch_sub(&s->inflight, 1);
-    free(cs);
     *con_cls = NULL;
+    if (toe == MHD_REQUEST_TERMINATED_COMPLETED_OK)
+        slot_enter(s->slots, slot, SLOT_HEADERS);
 }
 
 /* Resolves host into a socket address for MHD. Returns 0 or -1. */

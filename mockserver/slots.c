@@ -168,18 +168,16 @@ static uint64_t first_deadline(const struct slots *sl)
     return first;
 }
 
-/* Puts s in phase ph from now_ms, at the tail of its queue. Returns
- * whether the first deadline of all moved earlier. */
-static bool enter(struct slots *sl, struct slot *s, enum slot_phase ph,
+/* Puts s in phase ph from now_ms, at the tail of its queue. */
+static void enter(struct slots *sl, struct slot *s, enum slot_phase ph,
                   uint64_t now_ms)
 {
-    uint64_t before = first_deadline(sl);
     struct slot_queue *q;
 
     queue_remove(sl, s);
     s->phase = ph;
     if (ph == SLOT_ANSWER)
-        return false;
+        return;
     s->deadline =
         now_ms + (ph == SLOT_HEADERS ? sl->cfg.header_ms : sl->cfg.body_ms);
     q = &sl->queue[ph == SLOT_BODY];
@@ -191,7 +189,6 @@ static bool enter(struct slots *sl, struct slot *s, enum slot_phase ph,
         q->head = s;
     q->tail = s;
     s->queued = true;
-    return s->deadline < before;
 }
 
 struct slots *slots_new(const struct slots_config *cfg)
@@ -259,14 +256,13 @@ bool slots_would_admit(struct slots *sl, const struct sockaddr *addr)
 }
 
 struct slot *slots_admit(struct slots *sl, const struct sockaddr *addr, int fd,
-                         uint64_t now_ms, bool *sooner)
+                         uint64_t now_ms)
 {
     struct slot *s = calloc(1, sizeof(*s));
     struct addr_count *c = NULL;
     struct addr_key key;
     bool counted;
 
-    *sooner = false;
     pthread_mutex_lock(&sl->lock);
     if (s == NULL || !admissible(sl, addr, &key, &counted))
         goto fail;
@@ -285,7 +281,7 @@ struct slot *slots_admit(struct slots *sl, const struct sockaddr *addr, int fd,
     s->addr = c;
     s->fd = fd;
     sl->total++;
-    *sooner = enter(sl, s, SLOT_HEADERS, now_ms);
+    enter(sl, s, SLOT_HEADERS, now_ms);
     pthread_mutex_unlock(&sl->lock);
     return s;
 fail:
@@ -294,15 +290,12 @@ fail:
     return NULL;
 }
 
-bool slots_enter(struct slots *sl, struct slot *s, enum slot_phase ph,
+void slots_enter(struct slots *sl, struct slot *s, enum slot_phase ph,
                  uint64_t now_ms)
 {
-    bool sooner;
-
     pthread_mutex_lock(&sl->lock);
-    sooner = enter(sl, s, ph, now_ms);
+    enter(sl, s, ph, now_ms);
     pthread_mutex_unlock(&sl->lock);
-    return sooner;
 }
 
 bool slots_timed_out(struct slots *sl, const struct slot *s)
@@ -344,9 +337,11 @@ static bool news_waiting(const struct slots_news *n)
 uint64_t slots_expire(struct slots *sl, uint64_t now_ms,
                       void (*cut)(int fd, void *cls), void *cls)
 {
-    uint64_t next;
+    uint64_t next, shorter;
     size_t i;
 
+    shorter = sl->cfg.header_ms < sl->cfg.body_ms ? sl->cfg.header_ms
+                                                  : sl->cfg.body_ms;
     pthread_mutex_lock(&sl->lock);
     for (i = 0; i < 2; i++) {
         struct slot *s;
@@ -363,6 +358,8 @@ uint64_t slots_expire(struct slots *sl, uint64_t now_ms,
         }
     }
     next = first_deadline(sl);
+    if (next > now_ms + shorter)
+        next = now_ms + shorter;
     if (news_waiting(&sl->news)) {
         uint64_t due = sl->reported ? sl->last_report + SLOTS_REPORT_MS : 0;
 

@@ -61,13 +61,12 @@ bool slots_would_admit(struct slots *sl, const struct sockaddr *addr);
 /* Admits the connection on descriptor fd from addr at now_ms, its header
  * deadline running: returns its slot (owned by sl; give it back with
  * slots_release), or NULL when it is over a cap (counted, as in
- * slots_would_admit) or memory ran out. *sooner is set when the next
- * deadline of all moved earlier (the caller's timer must look again). */
+ * slots_would_admit) or memory ran out. */
 struct slot *slots_admit(struct slots *sl, const struct sockaddr *addr, int fd,
-                         uint64_t now_ms, bool *sooner);
+                         uint64_t now_ms);
 /* Moves s to phase ph at now_ms, its deadline (if ph has one) starting
- * over. Returns whether the next deadline of all moved earlier. */
-bool slots_enter(struct slots *sl, struct slot *s, enum slot_phase ph,
+ * over. */
+void slots_enter(struct slots *sl, struct slot *s, enum slot_phase ph,
                  uint64_t now_ms);
 /* Was s cut at its body deadline? */
 bool slots_timed_out(struct slots *sl, const struct slot *s);
@@ -77,7 +76,10 @@ void slots_release(struct slots *sl, struct slot *s);
  * called for each, with sl's lock held (the descriptor stays valid until
  * its slot is released), and the slot leaves its phase's queue. Returns the
  * time at which to call it again: the next deadline, or the time a report
- * falls due when news are waiting; UINT64_MAX for never. */
+ * falls due when news are waiting, and never later than now_ms plus the
+ * shorter of header_ms and body_ms. A deadline set after this call is at
+ * least that far away, so a caller that sleeps until the time returned
+ * never misses one, and need not be woken when a slot enters a phase. */
 uint64_t slots_expire(struct slots *sl, uint64_t now_ms,
                       void (*cut)(int fd, void *cls), void *cls);
 /* Takes the news in *out and starts them over, if there are any and the
