@@ -362,10 +362,11 @@ out:
  * sse.c's source), and the money reserved for it until it ends. */
 struct chat_stream {
     struct source events;
+    struct sse_stream *sse; /* borrowed from events, which frees it */
     struct billing *billing;
     struct clock *clock;
     struct billing_hold hold;
-    int64_t cost; /* of the whole completion */
+    struct chat_stream_bill bill;
 };
 
 static uint64_t chat_stream_due_ms(void *self)
@@ -389,19 +390,29 @@ static void chat_stream_hurry(void *self)
     cs->events.ops->hurry(cs->events.self);
 }
 
-/* What a stream that ended as `how` is charged. Today a stream that got
- * any event out costs its whole completion; billing a cut stream for what
- * it delivered (how->pieces, how->bytes) is decided here alone. */
+/* What a stream that ended as `how` is charged: its whole cost once every
+ * event went out; otherwise, as the real APIs bill a client that
+ * disconnects, its prompt tokens and the completion tokens of the events
+ * handed to the socket (never more than the whole). */
 static int64_t chat_stream_charge(const struct chat_stream *cs,
                                   const struct source_end *how)
 {
-    (void)how;
-    return cs->cost;
+    struct fx_model prices; /* billing_cost reads only the prices */
+    int64_t part;
+
+    if (how->completed)
+        return cs->bill.cost;
+    memset(&prices, 0, sizeof(prices));
+    prices.price_in = cs->bill.price_in;
+    prices.price_out = cs->bill.price_out;
+    part = billing_cost(&prices, cs->bill.prompt_tokens,
+                        sse_stream_tokens(cs->sse, how->pieces));
+    return part < 0 || part > cs->bill.cost ? cs->bill.cost : part;
 }
 
-/* Settles the stream's money if any event went out, or releases it if none
- * did (the server could not start it, or the client left first), then
- * frees the stream. */
+/* Settles the stream's money for what went out if any event did, or
+ * releases it if none did (the server could not start it, or the client
+ * left first), then frees the stream. */
 static void chat_stream_end(void *self, const struct source_end *how)
 {
     struct chat_stream *cs = self;
@@ -424,7 +435,7 @@ static const struct source_ops chat_stream_ops = {
 
 int chat_stream_source(struct sse_stream *sse, struct billing *b,
                        struct clock *clock, struct billing_hold *hold,
-                       int64_t cost, struct source *out)
+                       const struct chat_stream_bill *bill, struct source *out)
 {
     struct source events = sse_stream_source(sse);
     struct chat_stream *cs = NULL;
@@ -441,10 +452,11 @@ int chat_stream_source(struct sse_stream *sse, struct billing *b,
         return -1;
     }
     cs->events = events;
+    cs->sse = sse;
     cs->billing = b;
     cs->clock = clock;
     cs->hold = *hold;
-    cs->cost = cost;
+    cs->bill = *bill;
     memset(hold, 0, sizeof(*hold)); /* the stream holds the money now */
     out->ops = &chat_stream_ops;
     out->self = cs;
@@ -462,6 +474,7 @@ static int chat_answer(struct app *app, const struct request *req,
                        int64_t cost, struct response *resp)
 {
     struct sse_pacing pacing;
+    struct chat_stream_bill bill;
     json_t *body;
 
     if (!stream) {
@@ -473,8 +486,12 @@ static int chat_answer(struct app *app, const struct request *req,
         return 0;
     }
     pacing = pacing_for(m, &app->fx->plans[req->key->plan]);
+    bill.cost = cost;
+    bill.prompt_tokens = (*c)->prompt_tokens;
+    bill.price_in = m->price_in;
+    bill.price_out = m->price_out;
     if (chat_stream_source(sse_stream_new(*c, &pacing), app->billing,
-                           app->clock, hold, cost, &resp->source) != 0) {
+                           app->clock, hold, &bill, &resp->source) != 0) {
         *c = NULL;
         return -1;
     }

@@ -135,8 +135,13 @@ struct feed {
     bool watched;         /* fd is in the timer's epoll set */
     bool gone;            /* the client left while parked (under srv->lock) */
     uint64_t act_until;   /* real ms after which an action stops waiting */
-    uint64_t pieces;      /* handed to the socket, for end() */
+    uint64_t pieces;      /* handed on to MHD (or the socket) */
     uint64_t bytes;
+    /* What the socket took, for end() and the log: what was handed on
+     * before MHD last asked for more (it asks only once it has sent all it
+     * was given), and everything once the answer completed. */
+    uint64_t sent_pieces;
+    uint64_t sent_bytes;
     enum source_step action; /* SOURCE_CLOSE or SOURCE_RESET once asked */
     bool acting;
     bool hurried;
@@ -439,6 +444,7 @@ static enum feed_state feed_act(struct feed *f)
         if (n > 0) {
             f->off += (size_t)n;
             f->bytes += (uint64_t)n;
+            f->sent_bytes += (uint64_t)n;
         } else if (n < 0 && errno == EINTR) {
             continue;
         } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) &&
@@ -519,6 +525,8 @@ static ssize_t feed_read(void *cls, uint64_t pos, char *out, size_t max)
     enum feed_state st;
 
     (void)pos;
+    f->sent_pieces = f->pieces;
+    f->sent_bytes = f->bytes;
     while ((st = feed_pull(f)) == FEED_BYTES && f->off == f->out.len)
         f->pieces++; /* an empty piece: nothing to hand on, ask again */
     switch (st) {
@@ -533,14 +541,23 @@ static ssize_t feed_read(void *cls, uint64_t pos, char *out, size_t max)
     }
 }
 
+/* The pieces the socket took by the end of the request. */
+static uint64_t feed_sent_pieces(const struct feed *f,
+                                 enum MHD_RequestTerminationCode toe)
+{
+    return toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? f->pieces
+                                                      : f->sent_pieces;
+}
+
 /* Tells the source how its answer ended, then frees f. */
 static void feed_end(struct feed *f, enum MHD_RequestTerminationCode toe)
 {
     struct source_end how;
 
     memset(&how, 0, sizeof(how));
-    how.pieces = f->pieces;
-    how.bytes = f->bytes;
+    how.pieces = feed_sent_pieces(f, toe);
+    how.bytes =
+        toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? f->bytes : f->sent_bytes;
     /* No flag when the source's own action or failure cut the answer; any
      * other end short of completion is the client's (closed, reset, timed
      * out) but for the server's shutdown. */
@@ -563,6 +580,13 @@ static struct MHD_Response *json_response(const struct response *resp)
     char *text;
     size_t len;
 
+    if (resp->json_text != NULL) {
+        r = MHD_create_response_from_buffer(
+            resp->json_text_len, resp->json_text, MHD_RESPMEM_MUST_COPY);
+        if (r != NULL)
+            MHD_add_response_header(r, "Content-Type", "application/json");
+        return r;
+    }
     if (resp->body == NULL)
         return MHD_create_response_from_buffer(0, (void *)"",
                                                MHD_RESPMEM_PERSISTENT);
@@ -657,7 +681,7 @@ static enum MHD_Result answer_json(struct MHD_Connection *conn,
     struct MHD_Response *r;
     struct api_error e;
 
-    if (resp->status >= 400 && resp->body == NULL) {
+    if (resp->status >= 400 && resp->body == NULL && resp->json_text == NULL) {
         /* An error whose body could not be built still gets one. */
         api_error_set(&e, API_ERR_SERVER, NULL, NULL,
                       "The server could not build the error response.");
@@ -716,8 +740,8 @@ static enum MHD_Result feed_whole(struct feed *f, struct conn_state *cs)
                                                  : "application/octet-stream");
     if (queue(f->conn, cs, &f->resp, r) != MHD_YES)
         return MHD_NO;
-    f->pieces = f->npieces;
-    f->bytes = len;
+    f->pieces = f->sent_pieces = f->npieces;
+    f->bytes = f->sent_bytes = len;
     return MHD_YES;
 }
 
@@ -1030,37 +1054,58 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
     return answer(s, conn, url, method, cs);
 }
 
-/* The status a request is logged with: its answer's, or when none went out,
- * 408 for a body cut at its deadline and 499 for a client that left. */
-static int logged_status(const struct conn_state *cs,
-                         enum MHD_RequestTerminationCode toe, bool timed_out)
+/* Fills e with how the request in cs ended, for its log line: completed,
+ * or cut by a source's action or failure, by the server's shutdown, or by
+ * its client (closed, reset, timed out); a stream's events. */
+static void request_outcome(const struct conn_state *cs,
+                            enum MHD_RequestTerminationCode toe,
+                            struct log_entry *e)
 {
-    if (toe == MHD_REQUEST_TERMINATED_COMPLETED_OK || cs->status != 0)
-        return cs->status;
-    return timed_out ? 408 : 499;
+    const struct feed *f = cs->feed;
+
+    memset(e, 0, sizeof(*e));
+    e->request_id = cs->request_id;
+    e->method = cs->method;
+    e->path = cs->path;
+    e->status = cs->status;
+    if (toe == MHD_REQUEST_TERMINATED_COMPLETED_OK)
+        e->outcome = LOG_COMPLETED;
+    else if (f != NULL && f->cut)
+        e->outcome = LOG_CUT;
+    else if (toe == MHD_REQUEST_TERMINATED_DAEMON_SHUTDOWN)
+        e->outcome = LOG_SHUTDOWN;
+    else
+        e->outcome = LOG_CLIENT_GONE;
+    if (f != NULL && f->resp.framing == SOURCE_STREAMED) {
+        e->streamed = true;
+        e->events = feed_sent_pieces(f, toe);
+    }
 }
 
-/* MHD completion hook: logs the request and frees its state (ending its
- * source, which settles a stream's money); then a connection kept alive
- * has its header deadline again, for the next request. That comes last:
- * the client may already be sending that request, and what it asks (a
- * balance) must find the money settled. */
+/* MHD completion hook: ends the request's source (which settles its
+ * money), logs the request, and frees its state; then a connection kept
+ * alive has its header deadline again, for the next request. That comes
+ * last: the client may already be sending that request, and what it asks
+ * (a balance) must find the money settled. */
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                          enum MHD_RequestTerminationCode toe)
 {
     struct server *s = cls;
     struct conn_state *cs = *con_cls;
     struct slot *slot = slot_of(conn);
+    struct log_entry entry;
 
     /* NULL or the %00 mark: refused by MHD before it reached on_request */
     if (cs != NULL && *con_cls != &s->nul_path) {
-        log_request(
-            s->app->log, cs->request_id, cs->method, cs->path,
-            logged_status(cs, toe,
-                          slot != NULL && slots_timed_out(s->slots, slot)),
-            (double)(clock_real_ms() - cs->start_ms));
+        request_outcome(cs, toe, &entry);
+        if (entry.outcome == LOG_CLIENT_GONE && slot != NULL &&
+            slots_timed_out(s->slots, slot))
+            entry.outcome = LOG_TIMED_OUT;
         if (cs->feed != NULL)
             feed_end(cs->feed, toe);
+        cs->feed = NULL;
+        entry.ms = (double)(clock_real_ms() - cs->start_ms);
+        log_request(s->app->log, &entry);
         buf_cleanup(&cs->body);
         atomic_fetch_sub(&s->inflight, 1);
         free(cs);

@@ -296,6 +296,39 @@ static json_t *current_event(struct sse_stream *s)
     }
 }
 
+/* Moves past the event the stream stands at (the usage chunk, [DONE], or
+ * one choice's chunk) to the next one. */
+static void step_past(struct sse_stream *s)
+{
+    if (s->phase == PH_DONE) {
+        s->phase = PH_END;
+    } else if (s->phase == PH_USAGE) {
+        s->phase = PH_DONE;
+    } else if (s->phase != PH_END) {
+        s->choice++;
+        advance(s);
+    }
+}
+
+uint64_t sse_stream_tokens(const struct sse_stream *s, uint64_t events)
+{
+    struct sse_stream walk = *s; /* a second cursor over the same reply */
+    uint64_t tokens = 0, k;
+
+    walk.phase = PH_ROLE;
+    walk.choice = 0;
+    walk.step = 0;
+    advance(&walk);
+    for (k = 0; k < events && walk.phase != PH_END; k++) {
+        if (walk.phase == PH_TOKENS &&
+            piece_at(&walk.c->choices[walk.choice], walk.step).kind !=
+                PIECE_CALL)
+            tokens++;
+        step_past(&walk);
+    }
+    return tokens;
+}
+
 int sse_stream_next(struct sse_stream *s, struct buf *out)
 {
     json_t *ev;
@@ -307,7 +340,7 @@ int sse_stream_next(struct sse_stream *s, struct buf *out)
     if (s->phase == PH_DONE) {
         if (buf_appends(out, "data: [DONE]\n\n") != 0)
             return -1;
-        s->phase = PH_END;
+        step_past(s);
         return 1;
     }
     ev = current_event(s);
@@ -323,11 +356,7 @@ int sse_stream_next(struct sse_stream *s, struct buf *out)
     free(text);
     if (rc != 1)
         return -1;
-    if (s->phase == PH_USAGE)
-        s->phase = PH_DONE;
-    else
-        s->choice++;
-    advance(s);
+    step_past(s);
     return 1;
 }
 

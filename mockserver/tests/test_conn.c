@@ -133,7 +133,7 @@ static void test_left_streams_release_descriptors(void **state)
     assert_true(base > 0);
     post_text(text, sizeof(text), "/v1/chat/completions", "sk-conn", SLOW_BODY);
     for (i = 0; i < N; i++) {
-        fds[i] = raw_connect(&p, NULL);
+        fds[i] = raw_connect(&p);
         assert_true(fds[i] >= 0);
         assert_int_equal(raw_send(fds[i], text, strlen(text)), 0);
     }
@@ -164,7 +164,7 @@ static void test_left_streams_release_descriptors(void **state)
 static int hold(const struct testproc *p, const char *from)
 {
     static const char start[] = "GET /v1/models HTTP/1.1\r\nHost: x\r\n";
-    int fd = raw_connect(p, from);
+    int fd = raw_connect_from(p, from);
 
     assert_true(fd >= 0);
     assert_int_equal(raw_send(fd, start, sizeof(start) - 1), 0);
@@ -178,7 +178,7 @@ static uint64_t assert_closed(int fd, int within_ms)
     struct raw_reading r;
     uint64_t took;
 
-    assert_int_equal(raw_read(fd, within_ms, &r), 0);
+    assert_int_equal(raw_read_end(fd, within_ms, &r), 0);
     assert_true(r.err == 0 || r.err == ECONNRESET);
     assert_int_equal(r.len, 0);
     took = r.elapsed_ms;
@@ -237,13 +237,13 @@ static void test_header_deadline(void **state)
     (void)state;
     assert_int_equal(mock_start(&p, extra), 0);
     t0 = clock_real_ms();
-    silent = raw_connect(&p, NULL);
+    silent = raw_connect(&p);
     slow = hold(&p, NULL);
-    kept = raw_connect(&p, NULL);
+    kept = raw_connect(&p);
     assert_true(silent >= 0 && kept >= 0);
     nap(300);
     assert_int_equal(raw_send(kept, whole, sizeof(whole) - 1), 0);
-    assert_int_equal(raw_read(kept, 500, &r), 0);
+    assert_int_equal(raw_read_end(kept, 500, &r), 0);
     assert_int_equal(r.err, ETIMEDOUT); /* kept alive after its answer */
     assert_int_equal(raw_status(&r), 200);
     free(r.data);
@@ -283,7 +283,7 @@ static void test_body_deadline(void **state)
 
     (void)state;
     start_logged(&p, extra, log_path);
-    fd = raw_connect(&p, NULL);
+    fd = raw_connect(&p);
     assert_true(fd >= 0);
     assert_int_equal(raw_send(fd, head, sizeof(head) - 1), 0);
     t = trickle_until_closed(fd);
@@ -337,7 +337,7 @@ static void test_per_address_cap(void **state)
         held[i] = hold(&p, "127.0.0.2");
     nap(100);
     for (i = 0; i < 20; i++) {
-        fd = raw_connect(&p, "127.0.0.2");
+        fd = raw_connect_from(&p, "127.0.0.2");
         assert_true(fd >= 0);
         t = assert_closed(fd, 1000);
         assert_true(t < 500);
@@ -355,7 +355,7 @@ static void test_per_address_cap(void **state)
     {
         struct raw_reading rr;
 
-        assert_int_equal(raw_read(fd, 2000, &rr), 0);
+        assert_int_equal(raw_read_end(fd, 2000, &rr), 0);
         assert_int_equal(raw_status(&rr), 401); /* served: no key */
         free(rr.data);
     }
@@ -386,7 +386,7 @@ static void test_total_cap(void **state)
         held[i] = hold(&p, i % 2 ? "127.0.0.2" : NULL);
     nap(100);
     for (i = 0; i < 10; i++) {
-        fd = raw_connect(&p, NULL);
+        fd = raw_connect(&p);
         assert_true(fd >= 0);
         assert_true(assert_closed(fd, 1000) < 500);
         close(fd);

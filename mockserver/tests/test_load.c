@@ -86,57 +86,10 @@ static void nap(long ms)
     nanosleep(&ts, NULL);
 }
 
-/* Parses the JSON number after "field": in text as exact pico-USD (it
- * must be a whole number of them). */
-static int64_t pico_of(const char *text, const char *field)
-{
-    char key[64];
-    const char *p;
-    int64_t mant = 0;
-    int exp = 12, e = 0, esign = 1;
-    bool neg = false;
-
-    snprintf(key, sizeof(key), "\"%s\":", field);
-    p = strstr(text, key);
-    assert_non_null(p);
-    p += strlen(key);
-    if (*p == '-') {
-        neg = true;
-        p++;
-    }
-    for (; *p >= '0' && *p <= '9'; p++)
-        mant = mant * 10 + (*p - '0');
-    if (*p == '.')
-        for (p++; *p >= '0' && *p <= '9'; p++, exp--)
-            mant = mant * 10 + (*p - '0');
-    if (*p == 'e' || *p == 'E') {
-        p++;
-        if (*p == '-' || *p == '+')
-            esign = *p++ == '-' ? -1 : 1;
-        for (; *p >= '0' && *p <= '9'; p++)
-            e = e * 10 + (*p - '0');
-        exp += esign * e;
-    }
-    for (; exp > 0; exp--)
-        mant *= 10;
-    for (; exp < 0; exp++) {
-        assert_int_equal(mant % 10, 0); /* not a whole pico-USD */
-        mant /= 10;
-    }
-    return neg ? -mant : mant;
-}
-
-/* A key's balance and total spent, in pico-USD. */
+/* A key's balance and total spent, in pico-USD, exactly as printed. */
 static void ledger(const char *key, int64_t *balance, int64_t *spent)
 {
-    struct http_reply r;
-
-    assert_int_equal(http_do(&mock, "GET", "/v1/balance", key, NULL, NULL, &r),
-                     0);
-    assert_int_equal(r.status, 200);
-    *balance = pico_of(r.body, "balance");
-    *spent = pico_of(r.body, "total_spent");
-    http_reply_free(&r);
+    assert_int_equal(balance_pico(&mock, key, balance, spent), 0);
 }
 
 /* The cost of a usage object, in pico-USD, or -1 when it is not one.
@@ -363,7 +316,7 @@ static bool ends_within(int fd, int ms)
     struct raw_reading r;
     bool ended;
 
-    if (raw_read(fd, ms, &r) != 0)
+    if (raw_read_end(fd, ms, &r) != 0)
         return false;
     ended = r.err != ETIMEDOUT;
     free(r.data);
@@ -423,7 +376,7 @@ static void *faults_main(void *arg)
     /* Never-ending headers: the header deadline closes them. */
     loris_start = clock_real_ms();
     for (i = 0; i < SLOWLORIS; i++) {
-        loris[i] = raw_connect(&mock, "127.0.0.4");
+        loris[i] = raw_connect_from(&mock, "127.0.0.4");
         if (loris[i] >= 0 &&
             raw_send(loris[i], "GET /v1/models HTTP/1.1\r\nHo", 27) != 0) {
             close(loris[i]);
@@ -433,7 +386,7 @@ static void *faults_main(void *arg)
     /* Streams cut after their first event. */
     post_text(text, "sk-cut", PACED_BODY);
     for (i = 0; i < CUT_STREAMS; i++) {
-        fd = raw_connect(&mock, "127.0.0.4");
+        fd = raw_connect_from(&mock, "127.0.0.4");
         if (fd < 0)
             continue;
         if (raw_send(fd, text, strlen(text)) == 0 && read_until(fd, "data: {"))
@@ -454,7 +407,7 @@ static void *faults_main(void *arg)
     for (i = 0; i < SLOW_READERS; i++) {
         int rcvbuf = 65536;
 
-        readers[i] = raw_connect(&mock, "127.0.0.4");
+        readers[i] = raw_connect_from(&mock, "127.0.0.4");
         if (readers[i] < 0)
             continue;
         setsockopt(readers[i], SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
@@ -466,7 +419,7 @@ static void *faults_main(void *arg)
     /* Slow senders: a request in four pieces over 600 ms, within the
      * header deadline. */
     for (i = 0; i < SLOW_SENDERS; i++)
-        slow[i] = raw_connect(&mock, "127.0.0.4");
+        slow[i] = raw_connect_from(&mock, "127.0.0.4");
     {
         static const char *const pieces[] = {
             "GET /v1/mod", "els HTTP/1.1\r\nHost: x\r\n",
@@ -488,7 +441,7 @@ static void *faults_main(void *arg)
 
         if (slow[i] < 0)
             continue;
-        if (raw_read(slow[i], 5000, &r) == 0) {
+        if (raw_read_end(slow[i], 5000, &r) == 0) {
             if (r.err == 0 && raw_status(&r) == 200)
                 fl->slow_sent++;
             free(r.data);
@@ -519,7 +472,7 @@ static int flood(int held[FLOOD])
     int i, refused = 0;
 
     for (i = 0; i < FLOOD; i++) {
-        held[i] = raw_connect(&mock, "127.0.0.2");
+        held[i] = raw_connect_from(&mock, "127.0.0.2");
         assert_true(held[i] >= 0);
     }
     start = clock_real_ms();
@@ -658,7 +611,7 @@ static void test_load_and_faults(void **state)
      * and the mock exits 0 within the promise. */
     post_text(text, "sk-ref", PACED_BODY);
     for (i = 0; i < 8; i++) {
-        inflight[i] = raw_connect(&mock, NULL);
+        inflight[i] = raw_connect(&mock);
         assert_true(inflight[i] >= 0);
         assert_int_equal(raw_send(inflight[i], text, strlen(text)), 0);
         assert_true(read_until(inflight[i], "data: {"));

@@ -61,11 +61,11 @@ static void assert_error_body(const char *body, const char *type,
  * closes (every request here says Connection: close or is refused). */
 static void exchange(const char *text, struct raw_reading *r)
 {
-    int fd = raw_connect(&mock, NULL);
+    int fd = raw_connect(&mock);
 
     assert_true(fd >= 0);
     assert_int_equal(raw_send(fd, text, strlen(text)), 0);
-    assert_int_equal(raw_read(fd, 5000, r), 0);
+    assert_int_equal(raw_read_end(fd, 5000, r), 0);
     close(fd);
 }
 

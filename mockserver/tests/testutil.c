@@ -192,30 +192,78 @@ char *temp_fixture(const char *text)
     return path;
 }
 
-unsigned mock_port(const struct testproc *p)
+int usd_pico_of(const char *body, const char *name, int64_t *out)
 {
-    const char *colon = strrchr(p->url, ':');
+    char key[64];
+    const char *p;
+    int64_t whole = 0, frac = 0;
+    int digits = 0;
 
-    return colon != NULL ? (unsigned)strtoul(colon + 1, NULL, 10) : 0;
+    snprintf(key, sizeof(key), "\"%s\":", name);
+    p = body != NULL ? strstr(body, key) : NULL;
+    if (p == NULL)
+        return -1;
+    for (p += strlen(key); *p >= '0' && *p <= '9' && whole < INT64_MAX / 10;
+         p++)
+        whole = whole * 10 + (*p - '0');
+    if (*p == '.')
+        for (p++; *p >= '0' && *p <= '9' && digits < 12; p++, digits++)
+            frac = frac * 10 + (*p - '0');
+    if (*p != ',' && *p != '}')
+        return -1;
+    for (; digits < 12; digits++)
+        frac *= 10;
+    *out = whole * INT64_C(1000000000000) + frac;
+    return 0;
 }
 
-int raw_connect(const struct testproc *p, const char *from)
+int balance_pico(const struct testproc *p, const char *key, int64_t *balance,
+                 int64_t *spent)
+{
+    struct http_reply r;
+    int err = -1;
+
+    if (http_do(p, "GET", "/v1/balance", key, NULL, NULL, &r) != 0)
+        return -1;
+    if (r.status == 200 && usd_pico_of(r.body, "balance", balance) == 0 &&
+        usd_pico_of(r.body, "total_spent", spent) == 0)
+        err = 0;
+    http_reply_free(&r);
+    return err;
+}
+
+int raw_connect(const struct testproc *p)
+{
+    return raw_connect_from(p, NULL);
+}
+
+int raw_connect_from(const struct testproc *p, const char *from)
 {
     struct sockaddr_in sa;
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    const char *host = strstr(p->url, "://"), *colon;
+    char addr[64];
+    size_t n;
+    int fd;
 
+    if (host == NULL || (colon = strrchr(host + 3, ':')) == NULL)
+        return -1;
+    host += 3;
+    n = (size_t)(colon - host);
+    if (n >= sizeof(addr))
+        return -1;
+    memcpy(addr, host, n);
+    addr[n] = '\0';
+    fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0)
         return -1;
     memset(&sa, 0, sizeof(sa));
     sa.sin_family = AF_INET;
-    if (from != NULL) {
-        if (inet_pton(AF_INET, from, &sa.sin_addr) != 1 ||
-            bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0)
-            goto fail;
-    }
-    sa.sin_port = htons((uint16_t)mock_port(p));
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0)
+    if (from != NULL && (inet_pton(AF_INET, from, &sa.sin_addr) != 1 ||
+                         bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0))
+        goto fail;
+    sa.sin_port = htons((uint16_t)strtoul(colon + 1, NULL, 10));
+    if (inet_pton(AF_INET, addr, &sa.sin_addr) != 1 ||
+        connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0)
         goto fail;
     return fd;
 fail:
@@ -238,7 +286,7 @@ int raw_send(int fd, const char *data, size_t len)
     return 0;
 }
 
-int raw_read(int fd, int timeout_ms, struct raw_reading *r)
+int raw_read_end(int fd, int timeout_ms, struct raw_reading *r)
 {
     uint64_t start = clock_real_ms();
     struct buf b;
@@ -294,6 +342,26 @@ void raw_reset(int fd)
 
     setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
     close(fd);
+}
+
+json_t *log_find_request(const char *log_path, const char *id)
+{
+    FILE *f = fopen(log_path, "r");
+    char line[4096];
+    json_t *found = NULL;
+
+    while (f != NULL && found == NULL && fgets(line, sizeof(line), f)) {
+        json_t *o = json_loads(line, 0, NULL);
+        const char *rid = json_string_value(json_object_get(o, "request_id"));
+
+        if (rid != NULL && strcmp(rid, id) == 0 &&
+            json_object_get(o, "status") != NULL)
+            found = json_incref(o);
+        json_decref(o);
+    }
+    if (f != NULL)
+        fclose(f);
+    return found;
 }
 
 int proc_fd_count(pid_t pid)
