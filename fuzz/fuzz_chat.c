@@ -14,6 +14,7 @@
 #include "clock.h"
 #include "fixtures.h"
 #include "fuzz.h"
+#include "jsonio.h"
 #include "ratelimit.h"
 #include "router.h"
 #include "source.h"
@@ -65,8 +66,8 @@ static void check_json(const struct response *resp)
     json_t *back;
 
     fuzz_require(resp->body != NULL, "a 200 without a stream has a body");
-    text = json_dumps(resp->body, JSON_COMPACT | resp->json_flags);
-    fuzz_require(text != NULL, "the answer renders (json_dumps)");
+    text = jsonio_dumps(resp->body, JSON_COMPACT | resp->json_flags);
+    fuzz_require(text != NULL, "the answer renders (jsonio_dumps)");
     back = json_loads(text, 0, NULL);
     fuzz_require(back != NULL, "the rendered answer is JSON");
     fuzz_require(json_is_array(json_object_get(back, "choices")),

@@ -14,6 +14,7 @@
 #include "billing.h"
 #include "clock.h"
 #include "fixtures.h"
+#include "jsonio.h"
 #include "ratelimit.h"
 #include "reply.h"
 #include "router.h"
@@ -260,10 +261,14 @@ static size_t clamp_numbers(char *text, size_t len, struct big_number *first)
     return count;
 }
 
-/* Sets e from a parser error: \u0000 inside a string, or not JSON. */
-static void parse_error(const json_error_t *jerr, struct api_error *e)
+/* Sets e from a parser error: out of memory (a 500: the body may be
+ * fine), \u0000 inside a string, or not JSON. */
+static void parse_error(const json_error_t *jerr, bool oom, struct api_error *e)
 {
-    if (json_error_code(jerr) == json_error_null_character)
+    if (oom)
+        api_error_set(e, API_ERR_SERVER, NULL, NULL,
+                      "The server ran out of memory reading the request.");
+    else if (json_error_code(jerr) == json_error_null_character)
         api_error_set(e, API_ERR_INVALID_JSON, NULL, NULL,
                       "Strings in the request must not contain \\u0000 "
                       "(line %d, column %d).",
@@ -325,31 +330,31 @@ static json_t *parse_body(const struct request *req, struct api_error *e)
 {
     const char *text = req->body ? req->body : "";
     json_error_t jerr;
-    json_t *body = json_loadb(text, req->body_len, 0, &jerr);
+    bool oom;
+    json_t *body = jsonio_loadb(text, req->body_len, 0, &jerr, &oom);
     json_t *clamped = NULL;
     struct big_number first = {0, false, false};
     char *copy = NULL;
 
     if (body != NULL)
         return body;
-    if (json_error_code(&jerr) != json_error_numeric_overflow) {
-        parse_error(&jerr, e);
+    if (oom || json_error_code(&jerr) != json_error_numeric_overflow) {
+        parse_error(&jerr, oom, e);
         goto out;
     }
     copy = malloc(req->body_len ? req->body_len : 1);
     if (copy == NULL) {
-        api_error_set(e, API_ERR_SERVER, NULL, NULL,
-                      "The server ran out of memory reading the request.");
+        parse_error(&jerr, true, e);
         goto out;
     }
     memcpy(copy, text, req->body_len);
     if (clamp_numbers(copy, req->body_len, &first) == 0) {
-        parse_error(&jerr, e); /* the scan disagrees: report as it is */
+        parse_error(&jerr, false, e); /* the scan disagrees: as it is */
         goto out;
     }
-    clamped = json_loadb(copy, req->body_len, 0, &jerr);
+    clamped = jsonio_loadb(copy, req->body_len, 0, &jerr, &oom);
     if (clamped == NULL)
-        parse_error(&jerr, e); /* the number was not the only problem */
+        parse_error(&jerr, oom, e); /* not only the number was wrong */
     else
         report_big_numbers(text, clamped, &first, e);
 out:

@@ -9,6 +9,8 @@
 
 #include <jansson.h>
 
+#include "jsonio.h"
+
 struct log {
     FILE *out;
     enum log_format fmt;
@@ -45,10 +47,11 @@ static void timestamp(char *out, size_t outlen)
     snprintf(out, outlen, "%s.%03dZ", base, (int)(tv.tv_usec / 1000) % 1000);
 }
 
-/* Writes one JSON object as a line; o is stolen. */
+/* Writes one JSON object as a line, whole or not at all (a line short of
+ * a key would mislead); o is stolen. */
 static void emit_json(struct log *l, json_t *o)
 {
-    char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
+    char *text = o ? jsonio_dumps(o, JSON_COMPACT) : NULL;
 
     if (text != NULL) {
         flockfile(l->out);

@@ -18,6 +18,7 @@
 #include "billing.h"
 #include "clock.h"
 #include "fixtures.h"
+#include "jsonio.h"
 #include "log.h"
 #include "options.h"
 #include "ratelimit.h"
@@ -219,6 +220,9 @@ int mock_main(int argc, char **argv)
     char cause[256];
     int status;
 
+    /* Before any thread: lets the request parser tell out of memory from
+     * bad JSON (jsonio.h). */
+    jsonio_init();
     switch (options_parse(argc, argv, &o, stdout, cause, sizeof(cause))) {
     case OPTIONS_EXIT:
         return 0;

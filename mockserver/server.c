@@ -29,6 +29,7 @@
 
 #include "buf.h"
 #include "clock.h"
+#include "jsonio.h"
 #include "log.h"
 #include "router.h"
 #include "slots.h"
@@ -573,11 +574,14 @@ static void feed_end(struct feed *f, enum MHD_RequestTerminationCode toe)
     free(f);
 }
 
-/* Builds the MHD response for a JSON (or empty) body. */
+/* Builds the MHD response for a JSON (or empty) body: the text and a
+ * newline, rendered whole (jsonio.h), or NULL. Not capped here: what a
+ * handler builds is bounded by the request's budget already. */
 static struct MHD_Response *json_response(const struct response *resp)
 {
-    struct MHD_Response *r;
-    char *text;
+    struct MHD_Response *r = NULL;
+    struct buf text;
+    char *bytes = NULL;
     size_t len;
 
     if (resp->json_text != NULL) {
@@ -590,28 +594,20 @@ static struct MHD_Response *json_response(const struct response *resp)
     if (resp->body == NULL)
         return MHD_create_response_from_buffer(0, (void *)"",
                                                MHD_RESPMEM_PERSISTENT);
-    text = json_dumps(resp->body, JSON_COMPACT | resp->json_flags);
-    if (text == NULL)
-        return NULL;
-    len = strlen(text);
-    /* json_dumps leaves room for nothing more; add the newline by copy. */
-    {
-        char *full = realloc(text, len + 2);
-
-        if (full == NULL) {
-            free(text);
-            return NULL;
-        }
-        full[len] = '\n';
-        full[len + 1] = '\0';
-        text = full;
-    }
-    r = MHD_create_response_from_buffer(len + 1, text, MHD_RESPMEM_MUST_FREE);
-    if (r == NULL) {
-        free(text);
-        return NULL;
-    }
+    buf_init(&text, SIZE_MAX);
+    if (jsonio_append(&text, resp->body, JSON_COMPACT | resp->json_flags) !=
+            0 ||
+        buf_append(&text, "\n", 1) != 0 ||
+        (bytes = buf_take(&text, &len)) == NULL)
+        goto out;
+    r = MHD_create_response_from_buffer(len, bytes, MHD_RESPMEM_MUST_FREE);
+    if (r == NULL)
+        goto out;
+    bytes = NULL; /* r owns it now */
     MHD_add_response_header(r, "Content-Type", "application/json");
+out:
+    free(bytes);
+    buf_cleanup(&text);
     return r;
 }
 
