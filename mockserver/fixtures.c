@@ -2932,6 +2932,9 @@ static int merge_entries(struct loader *ld, const struct merge *m, char *fresh,
         if (hit != NULL) {
             m->cleanup(items + hit->pos * m->size);
             memcpy(items + hit->pos * m->size, item, m->size);
+            /* The index held the name just freed: it takes the new one,
+             * the same text, so the order stands. */
+            index[hit - index].name = m->name(items + hit->pos * m->size);
             if (m->where != NULL)
                 (*m->where)[hit->pos] = where[i];
         } else {
