@@ -239,6 +239,14 @@ out:
     return err;
 }
 
+/* A new reference to member name of e, or null when it is absent. */
+static json_t *member(const json_t *e, const char *name)
+{
+    json_t *v = json_object_get(e, name);
+
+    return v != NULL ? json_incref(v) : json_null();
+}
+
 /* A number as JSON, or null when below zero (none). */
 static json_t *ms_or_null(double v)
 {
@@ -268,12 +276,8 @@ static json_t *try_json(const json_t *e, const json_t *prev, bool *honored,
 
     if (t == NULL)
         return NULL;
-    for (i = 0; i < sizeof(copied) / sizeof(copied[0]); i++) {
-        json_t *v = json_object_get(e, copied[i]);
-
-        rc |= json_object_set_new(t, copied[i],
-                                  v != NULL ? json_incref(v) : json_null());
-    }
+    for (i = 0; i < sizeof(copied) / sizeof(copied[0]); i++)
+        rc |= json_object_set_new(t, copied[i], member(e, copied[i]));
     *honored = true;
     if (prev != NULL) {
         *wait = int_of(e, "t_ms") - end_of(prev);
@@ -372,15 +376,11 @@ static int call_report(struct report *r, const struct call *c)
     if (n > 1)
         cl->retried++;
     if (rc == 0)
-        rc = json_object_set_new(
-                 o, "method", json_incref(json_object_get(first, "method"))) |
-             json_object_set_new(o, "path",
-                                 json_incref(json_object_get(first, "path"))) |
-             json_object_set_new(o, "model",
-                                 json_incref(json_object_get(first, "model"))) |
-             json_object_set_new(
-                 o, "idempotency_key",
-                 json_incref(json_object_get(first, "idempotency_key"))) |
+        rc = json_object_set_new(o, "method", member(first, "method")) |
+             json_object_set_new(o, "path", member(first, "path")) |
+             json_object_set_new(o, "model", member(first, "model")) |
+             json_object_set_new(o, "idempotency_key",
+                                 member(first, "idempotency_key")) |
              json_object_set_new(
                  o, "grouped_by",
                  json_string(c->by_idempotency ? "idempotency_key" : "body")) |
@@ -388,8 +388,7 @@ static int call_report(struct report *r, const struct call *c)
              json_object_set_new(o, "retries",
                                  json_integer((json_int_t)(n - 1))) |
              json_object_set_new(o, "outcome", json_string(outcome)) |
-             json_object_set_new(o, "final_status",
-                                 json_incref(json_object_get(last, "status"))) |
+             json_object_set_new(o, "final_status", member(last, "status")) |
              json_object_set_new(
                  o, "stopped_at_limit",
                  strcmp(outcome, "gave_up") == 0
