@@ -133,6 +133,28 @@ static json_t *get(const struct testproc *p, const char *path)
     return j;
 }
 
+/* Waits (at most 5 s) until the journal of p holds n entries that the
+ * query selects: the server records a request a moment after its client
+ * has read the answer. */
+static void wait_recorded(const struct testproc *p, const char *query,
+                          json_int_t n)
+{
+    char path[256];
+    json_int_t got = -1;
+    int i;
+
+    snprintf(path, sizeof(path), "/_nexus/requests?limit=0&%s", query);
+    for (i = 0; i < 500 && got < n; i++) {
+        json_t *list = get(p, path);
+
+        got = num(list, "matched");
+        json_decref(list);
+        if (got < n)
+            usleep(10000);
+    }
+    assert_int_equal(got, n);
+}
+
 /* The report's last call of its only client, which the SDK made (new);
  * the client's summary goes to *summary (new) when not NULL. */
 static json_t *last_call(const struct testproc *p, const char *query,
@@ -216,6 +238,7 @@ static void test_429_then_success(void **state)
     assert_int_equal(json_array_size(reqs), 2);
     assert_int_equal(num(json_array_get(reqs, 0), "status"), 429);
     assert_int_equal(num(json_array_get(reqs, 1), "status"), 200);
+    wait_recorded(&mock, "key=" FREE_KEY, 12);
     c = last_call(&mock, "key=" FREE_KEY, &summary);
     /* The ten that filled the window, and the SDK's. */
     assert_int_equal(num(summary, "calls"), 11);
@@ -263,6 +286,7 @@ static void test_402_not_retried(void **state)
     r = sdk_chat(mock.url, EMPTY_KEY, "deepseek-v4", "2");
     assert_string_equal(str(r, "outcome"), "throws");
     assert_int_equal(num(json_object_get(r, "error"), "status"), 402);
+    wait_recorded(&mock, "key=" EMPTY_KEY, 1);
     c = last_call(&mock, "key=" EMPTY_KEY, NULL);
     assert_int_equal(num(c, "attempts"), 1);
     assert_string_equal(str(c, "outcome"), "failed");
@@ -292,6 +316,7 @@ static void test_429_without_retries(void **state)
     assert_string_equal(str(r, "outcome"), "throws");
     assert_int_equal(num(json_object_get(r, "error"), "status"), 429);
     assert_int_equal(json_array_size(json_object_get(r, "requests")), 1);
+    wait_recorded(&mock, "key=" FREE_KEY, 11);
     c = last_call(&mock, "key=" FREE_KEY "&max_retries=0", NULL);
     assert_int_equal(num(c, "attempts"), 1);
     assert_string_equal(str(c, "outcome"), "gave_up");
@@ -381,6 +406,7 @@ static void test_500_backoff_to_the_limit(void **state)
     r = sdk_chat(f.as_proc.url, TEST_KEY, "fail-500", "2");
     assert_string_equal(str(r, "outcome"), "throws");
     assert_int_equal(num(json_object_get(r, "error"), "status"), 500);
+    wait_recorded(&f.as_proc, "", 3);
     c = last_call(&f.as_proc, "", NULL);
     assert_int_equal(num(c, "attempts"), 3);
     assert_string_equal(str(c, "outcome"), "gave_up");
@@ -420,6 +446,7 @@ static void test_429_retry_after_honoured(void **state)
     r = sdk_chat(f.as_proc.url, TEST_KEY, "limited", "2");
     assert_string_equal(str(r, "outcome"), "throws");
     assert_int_equal(num(json_object_get(r, "error"), "status"), 429);
+    wait_recorded(&f.as_proc, "", 3);
     c = last_call(&f.as_proc, "", NULL);
     assert_int_equal(num(c, "attempts"), 3);
     assert_true(json_is_true(json_object_get(c, "stopped_at_limit")));

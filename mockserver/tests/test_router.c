@@ -574,6 +574,7 @@ static void test_admin_reset(void **state)
     assert_int_equal(
         dispatch_with(w, "GET", "/_nexus/reset", NULL, NULL, NULL, &r), 405);
     response_cleanup(&r);
+    admin_off(w);
 }
 
 /* GET /_nexus/state: a key's balance as exact decimals and its window. */
