@@ -95,6 +95,8 @@ const char *log_outcome_name(enum log_outcome o)
         return "client_gone";
     case LOG_SHUTDOWN:
         return "shutdown";
+    case LOG_TIMED_OUT:
+        return "timed_out";
     default:
         return "cut";
     }
@@ -104,7 +106,9 @@ int log_status(const struct log_entry *e)
 {
     if (e->outcome == LOG_COMPLETED)
         return e->status;
-    return e->outcome == LOG_CLIENT_GONE ? 499 : 444;
+    if (e->outcome == LOG_CLIENT_GONE)
+        return 499;
+    return e->outcome == LOG_TIMED_OUT ? 408 : 444;
 }
 
 void log_request(struct log *l, const struct log_entry *e)

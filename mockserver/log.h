@@ -22,6 +22,7 @@ enum log_outcome {
     LOG_SHUTDOWN,    /* the server stopped before the answer was out */
     LOG_CUT,         /* the server cut it on purpose (a scripted close or
                         reset) or could not go on (out of memory) */
+    LOG_TIMED_OUT,   /* the server closed it at its body deadline */
 };
 
 /* What the request line says. A plain data carrier; strings borrowed. */
@@ -40,9 +41,10 @@ struct log_entry {
  * "cut"), as both formats and the journal write it. Static. */
 const char *log_outcome_name(enum log_outcome o);
 /* The status a request's line shows: its HTTP status when it completed;
- * otherwise nginx's 499 when its client left first, and 444 when the
- * server closed the connection before the answer was out (shutdown, a
- * cut), whatever status line had been sent. */
+ * otherwise nginx's 499 when its client left first, 408 when its body did
+ * not come in time, and 444 when the server closed the connection before
+ * the answer was out (shutdown, a cut), whatever status line had been
+ * sent. */
 int log_status(const struct log_entry *e);
 /* Logs a finished request: time, method, path, status (log_status),
  * duration, request id; then "outcome=..." when it did not complete, and

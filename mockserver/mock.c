@@ -144,8 +144,19 @@ static int serve(const struct options *o, struct fixtures *fx)
 {
     struct app app;
     struct server *srv = NULL;
-    struct server_config cfg = {o->host, o->port, o->threads,
-                                o->max_connections};
+    struct server_config cfg = {
+        .host = o->host,
+        .port = o->port,
+        .threads = o->threads,
+        .max_connections = o->max_connections,
+        .max_per_ip = o->max_connections_per_ip == OPTIONS_PER_IP_AUTO
+                          ? SERVER_PER_IP_AUTO
+                          : o->max_connections_per_ip,
+        .header_timeout_s = o->header_timeout,
+        .body_timeout_s = o->body_timeout,
+        .idle_timeout_s = o->idle_timeout,
+        .max_headers = o->max_headers,
+    };
     char cause[256];
     const struct signal_rule *stop;
     sigset_t sigs;

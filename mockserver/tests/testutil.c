@@ -4,7 +4,10 @@
 
 #include <arpa/inet.h>
 #include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -232,6 +235,11 @@ int balance_pico(const struct testproc *p, const char *key, int64_t *balance,
 
 int raw_connect(const struct testproc *p)
 {
+    return raw_connect_from(p, NULL);
+}
+
+int raw_connect_from(const struct testproc *p, const char *from)
+{
     struct sockaddr_in sa;
     const char *host = strstr(p->url, "://"), *colon;
     char addr[64];
@@ -246,17 +254,87 @@ int raw_connect(const struct testproc *p)
         return -1;
     memcpy(addr, host, n);
     addr[n] = '\0';
+    fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -1;
     memset(&sa, 0, sizeof(sa));
     sa.sin_family = AF_INET;
+    if (from != NULL && (inet_pton(AF_INET, from, &sa.sin_addr) != 1 ||
+                         bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0))
+        goto fail;
     sa.sin_port = htons((uint16_t)strtoul(colon + 1, NULL, 10));
-    if (inet_pton(AF_INET, addr, &sa.sin_addr) != 1)
-        return -1;
-    fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
-        close(fd);
-        fd = -1;
-    }
+    if (inet_pton(AF_INET, addr, &sa.sin_addr) != 1 ||
+        connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0)
+        goto fail;
     return fd;
+fail:
+    close(fd);
+    return -1;
+}
+
+int raw_send(int fd, const char *data, size_t len)
+{
+    while (len > 0) {
+        ssize_t n = send(fd, data, len, MSG_NOSIGNAL);
+
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return -1;
+        data += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+int raw_read_end(int fd, int timeout_ms, struct raw_reading *r)
+{
+    uint64_t start = clock_real_ms();
+    struct buf b;
+    char chunk[16384];
+    int err = -1;
+
+    memset(r, 0, sizeof(*r));
+    buf_init(&b, (size_t)1 << 20);
+    r->err = ETIMEDOUT;
+    for (;;) {
+        struct pollfd pf = {fd, POLLIN, 0};
+        int left = timeout_ms - (int)(clock_real_ms() - start);
+        ssize_t n;
+
+        if (left <= 0 || poll(&pf, 1, left) != 1)
+            break;
+        n = recv(fd, chunk, sizeof(chunk), 0);
+        if (n > 0) {
+            if (buf_append(&b, chunk, (size_t)n) != 0)
+                goto out;
+            continue;
+        }
+        if (n < 0 && errno == EINTR)
+            continue;
+        r->err = n == 0 ? 0 : errno;
+        break;
+    }
+    r->elapsed_ms = clock_real_ms() - start;
+    r->data = buf_take(&b, &r->len);
+    err = r->data != NULL ? 0 : -1;
+out:
+    buf_cleanup(&b);
+    return err;
+}
+
+int raw_status(const struct raw_reading *r)
+{
+    if (r->data == NULL || r->len < 12 || strncmp(r->data, "HTTP/1.", 7) != 0)
+        return 0;
+    return (int)strtol(r->data + 9, NULL, 10);
+}
+
+const char *raw_body(const struct raw_reading *r)
+{
+    const char *p = r->data != NULL ? strstr(r->data, "\r\n\r\n") : NULL;
+
+    return p != NULL ? p + 4 : NULL;
 }
 
 void raw_reset(int fd)
@@ -435,4 +513,37 @@ bool journal_agrees(const json_t *entry, const json_t *line, char *why,
         return false;
     }
     return true;
+}
+
+int proc_fd_count(pid_t pid)
+{
+    char path[64];
+    struct dirent *e;
+    DIR *d;
+    int n = 0;
+
+    snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
+    d = opendir(path);
+    if (d == NULL)
+        return -1;
+    while ((e = readdir(d)) != NULL)
+        if (e->d_name[0] != '.')
+            n++;
+    closedir(d);
+    return n;
+}
+
+int file_lines_with(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "r");
+    char line[4096];
+    int n = 0;
+
+    if (f == NULL)
+        return -1;
+    while (fgets(line, sizeof(line), f) != NULL)
+        if (strstr(line, text) != NULL)
+            n++;
+    fclose(f);
+    return n;
 }
