@@ -8,7 +8,9 @@
 #include <string.h>
 #include <strings.h>
 
+#include "admin.h"
 #include "answer.h"
+#include "capture.h"
 #include "clock.h"
 #include "fixtures.h"
 #include "jsonio.h"
@@ -18,8 +20,12 @@
 #include "rules.h"
 
 static const struct route *const route_table[] = {
-    &route_chat,    &route_models_list, &route_models_get,
-    &route_balance, &route_admin_clock,
+    &route_chat,           &route_models_list,
+    &route_models_get,     &route_balance,
+    &route_admin_clock,    &route_admin_health,
+    &route_admin_state,    &route_admin_reset,
+    &route_admin_requests, &route_admin_requests_clear,
+    &route_admin_clients,
 };
 
 #define NROUTES (sizeof(route_table) / sizeof(route_table[0]))
@@ -152,6 +158,16 @@ static struct rl_limits key_limits(const struct app *app,
     return lim;
 }
 
+struct rl_limits router_key_limits(const struct app *app, size_t key_index)
+{
+    struct request req;
+
+    memset(&req, 0, sizeof(req));
+    req.key = &app->fx->keys[key_index];
+    req.key_index = key_index;
+    return key_limits(app, &req);
+}
+
 int router_reserve(struct app *app, struct request *req, uint64_t tokens,
                    struct rl_hold *hold, struct response *resp)
 {
@@ -228,16 +244,18 @@ static bool path_matches(const struct route *rt, const char *path)
     return rest[0] != '\0' && strchr(rest, '/') == NULL;
 }
 
-/* Finds the route for req; sets *wrong_method when only the method differs. */
+/* Finds the route for req; sets *wrong_method when only the method differs,
+ * with the methods the path takes in allow ("GET, DELETE"). */
 static const struct route *route_find(const struct app *app,
                                       const struct request *req,
-                                      bool *wrong_method, const char **allow)
+                                      bool *wrong_method, char *allow,
+                                      size_t allowlen)
 {
     const struct route *const *table = app->routes ? app->routes : route_table;
-    size_t n = app->routes ? app->nroutes : NROUTES, i;
+    size_t n = app->routes ? app->nroutes : NROUTES, i, used;
 
     *wrong_method = false;
-    *allow = NULL;
+    allow[0] = '\0';
     for (i = 0; i < n; i++) {
         const struct route *rt = table[i];
 
@@ -246,7 +264,9 @@ static const struct route *route_find(const struct app *app,
         if (strcmp(rt->method, req->method) == 0)
             return rt;
         *wrong_method = true;
-        *allow = rt->method;
+        used = strlen(allow);
+        snprintf(allow + used, allowlen - used, "%s%s", used > 0 ? ", " : "",
+                 rt->method);
     }
     return NULL;
 }
@@ -291,12 +311,23 @@ static int authenticate(const struct app *app, struct request *req,
     return 0;
 }
 
-/* Returns a new reference to the rule set requests are answered from. */
-static struct rules *rules_now(const struct app *app)
+struct rules *router_rules(const struct app *app)
 {
     if (app->rules != NULL)
         return rules_slot_get(app->rules);
     return app->fx != NULL ? rules_ref(app->fx->rules) : NULL;
+}
+
+/* Tells the journal which rule answered req, and its scenario: names
+ * borrowed from set, which req holds until it is dispatched. */
+static void rule_name(struct request *req, const struct rules *set,
+                      const struct rule_hit *hit)
+{
+    size_t sc = hit->rule->guard.scenario;
+
+    req->rule = hit->rule->name;
+    req->scenario =
+        sc != SCENARIO_NONE ? scenarios_name(rules_scenarios(set), sc) : NULL;
 }
 
 /* Finds the rule that answers req, if any, filling *hit. The body is read
@@ -334,6 +365,21 @@ static bool rule_find(const struct app *app, struct request *req,
     return found;
 }
 
+const char *request_query(const struct request *req, const char *name)
+{
+    if (req->query == NULL)
+        return NULL;
+    return req->query(req->header_ctx, name);
+}
+
+const char *request_header(const struct request *req, const char *name)
+{
+    if (req->header == NULL)
+        return strcasecmp(name, "Authorization") == 0 ? req->authorization
+                                                      : NULL;
+    return req->header(req->header_ctx, name);
+}
+
 void router_dispatch(struct app *app, struct request *req,
                      struct response *resp)
 {
@@ -342,7 +388,7 @@ void router_dispatch(struct app *app, struct request *req,
     struct rule_hit hit;
     struct api_error e;
     bool wrong_method, oom;
-    const char *allow;
+    char allow[64];
 
     e.kind = API_ERR_NONE;
     if (req->body_too_large) {
@@ -351,7 +397,12 @@ void router_dispatch(struct app *app, struct request *req,
                       app->max_body);
         goto out;
     }
-    rt = route_find(app, req, &wrong_method, &allow);
+    /* The token guards the whole of /_nexus/, so that a caller without it
+     * learns nothing of the routes there. */
+    if (app->admin && strncmp(req->path, "/_nexus/", 8) == 0 &&
+        admin_authorize(app, req, &e) != 0)
+        goto out;
+    rt = route_find(app, req, &wrong_method, allow, sizeof(allow));
     if (rt != NULL && rt->auth && authenticate(app, req, &e) != 0)
         goto out;
     if (req->key == NULL && (req->key = bearer_key(app, req)) != NULL)
@@ -360,8 +411,9 @@ void router_dispatch(struct app *app, struct request *req,
     /* Scripted rules answer before any handler, on any path but the admin
      * API's (served or not); a completion rule leaves the answer to the
      * chat handler. */
-    set = strncmp(req->path, "/_nexus/", 8) != 0 ? rules_now(app) : NULL;
+    set = strncmp(req->path, "/_nexus/", 8) != 0 ? router_rules(app) : NULL;
     if (rule_find(app, req, set, &hit, &oom)) {
+        rule_name(req, set, &hit);
         if (hit.rule->answer.kind == RULE_STATUS) {
             answer_status(app, req, &hit, resp);
             goto headers;
@@ -387,7 +439,10 @@ void router_dispatch(struct app *app, struct request *req,
     }
     rt->handler(app, req, resp);
 headers:
-    if (req->key != NULL && !resp->ratelimited) {
+    /* The key's standing goes with the answers of the routes that need a
+     * key, and with a rule's answer to a request that gave one. */
+    if (req->key != NULL && !resp->ratelimited &&
+        ((rt != NULL && rt->auth) || req->rule != NULL)) {
         struct rl_limits lim = key_limits(app, req);
         struct rl_state st;
 
@@ -396,8 +451,12 @@ headers:
         ratelimit_headers(resp, &st);
     }
 out:
-    req->hit = NULL;
-    rules_unref(set);
     if (e.kind != API_ERR_NONE)
         response_error(resp, &e);
+    capture_request(app, req, rt, resp);
+    /* The journal has copied the rule's name: the set may go now. */
+    req->hit = NULL;
+    req->rule = NULL;
+    req->scenario = NULL;
+    rules_unref(set);
 }

@@ -18,6 +18,8 @@
 struct fx_key;
 struct rl_hold;
 struct rule_hit;
+struct rules;
+struct rl_limits;
 
 /* Room for the rate-limit and retry headers and a rule's own (at most 8). */
 #define RESPONSE_MAX_HEADERS 32
@@ -25,7 +27,15 @@ struct rule_hit;
 /* A parsed request; all pointers are borrowed from the server. */
 struct request {
     const char *method;
-    const char *path;          /* without the query string */
+    const char *path; /* without the query string */
+    /* Returns the value of query argument name, decoded, or NULL (absent,
+     * or no server: tests); and calls fn for each request header. Both
+     * read the connection header_ctx below; NULL when there is none. */
+    const char *(*query)(const void *ctx, const char *name);
+    void (*each_header)(const void *ctx,
+                        void (*fn)(void *arg, const char *name,
+                                   const char *value),
+                        void *arg);
     const char *authorization; /* header value or NULL */
     const char *body;
     size_t body_len;
@@ -43,6 +53,12 @@ struct request {
      * a chat request with a scripted completion (NULL: generate one). */
     bool rate_counted;
     const struct rule_hit *hit;
+    /* What answered, for the journal: the name of the fixture rule and of
+     * its scenario, set by the rules engine; NULL: the route's own answer
+     * (the journal says "generated" for a chat completion, else the
+     * route's name). Borrowed until the request has been dispatched. */
+    const char *rule;
+    const char *scenario;
 };
 
 struct resp_header {
@@ -73,11 +89,12 @@ typedef void (*route_fn)(struct app *app, struct request *req,
                          struct response *resp);
 
 struct route {
+    const char *name; /* what the journal calls the route ("models.list") */
     const char *method;
     const char *path;
     bool prefix; /* path is a prefix followed by one more segment */
     bool auth;   /* needs a valid API key */
-    bool admin;  /* only with --admin */
+    bool admin;  /* only with --admin (and its token, when one is set) */
     route_fn handler;
 };
 
@@ -98,7 +115,15 @@ void response_json(struct response *r, int status, json_t *body);
  * with free()), replacing any body. */
 void response_json_text(struct response *r, int status, char *text, size_t len);
 
-/* Runs req through the checks and the matching handler into resp. */
+/* The decoded value of query argument name of req, or NULL. Borrowed
+ * from the server for the request's dispatch. */
+const char *request_query(const struct request *req, const char *name);
+/* The value of request header name (any case) of req, or NULL. Borrowed
+ * likewise. */
+const char *request_header(const struct request *req, const char *name);
+
+/* Runs req through the checks and the matching handler into resp, then
+ * hands both to the journal (capture.h) when there is one. */
 void router_dispatch(struct app *app, struct request *req,
                      struct response *resp);
 /* Counts req against its key's rate limits with `tokens` tokens and adds the
@@ -118,6 +143,12 @@ int router_reserve(struct app *app, struct request *req, uint64_t tokens,
  * admitted, with the exact tokens. Empties *hold. */
 void router_settle(struct app *app, struct request *req, struct rl_hold *hold,
                    uint64_t tokens, struct response *resp);
+/* The rate limits of the plan of key key_index (< app->fx->nkeys). */
+struct rl_limits router_key_limits(const struct app *app, size_t key_index);
+/* Returns a new reference to the rule set requests are answered from now
+ * (app->rules, or the fixture's), or NULL when the app has no fixture.
+ * Drop it with rules_unref. */
+struct rules *router_rules(const struct app *app);
 /* Formats a duration as OpenAI's headers do: "0s", "20ms", "1.5s", "1m0s". */
 void router_format_duration(uint64_t ms, char *out, size_t outlen);
 

@@ -77,9 +77,11 @@ static struct fixture_mock fm;
 
 static int start(void **state)
 {
+    static const char *const extra[] = {"--admin", NULL};
+
     (void)state;
     curl_global_init(CURL_GLOBAL_DEFAULT);
-    return fixture_mock_start(&fm, scenario_fixture, NULL);
+    return fixture_mock_start(&fm, scenario_fixture, extra);
 }
 
 static int stop(void **state)
@@ -197,12 +199,73 @@ static void test_concurrent_step(void **state)
     assert_int_equal(later, RACERS - 1);
 }
 
+/* The control API: GET /_nexus/state shows each scenario's state and
+ * calls, POST /_nexus/reset puts the scenarios back where they started
+ * (not for one key), and the journal names the rule and scenario that
+ * answered. Runs after test_fail_twice, so flaky has recovered. */
+static void test_control_api(void **state)
+{
+    struct http_reply r;
+    json_t *sc, *entry;
+    size_t i;
+    const char *name;
+
+    (void)state;
+    assert_int_equal(
+        http_do(&fm.proc, "GET", "/_nexus/state", NULL, NULL, NULL, &r), 0);
+    assert_int_equal(r.status, 200);
+    json_array_foreach(json_object_get(r.json, "scenarios"), i, sc)
+    {
+        name = json_string_value(json_object_get(sc, "name"));
+        if (strcmp(name, "flaky") == 0) {
+            assert_string_equal(json_string_value(json_object_get(sc, "state")),
+                                "recovered");
+            assert_string_equal(
+                json_string_value(json_object_get(sc, "initial")), "started");
+            assert_int_equal(json_integer_value(json_object_get(sc, "calls")),
+                             2);
+        }
+    }
+    assert_int_equal(json_array_size(json_object_get(r.json, "scenarios")), 3);
+    http_reply_free(&r);
+    assert_int_equal(http_do(&fm.proc, "POST", "/_nexus/reset", NULL,
+                             "{\"key\":\"k1\",\"parts\":[\"scenarios\"]}", NULL,
+                             &r),
+                     0);
+    assert_string_equal(r.body,
+                        "{\"reset\":{\"scenarios\":0},\"key_index\":0}\n");
+    http_reply_free(&r);
+    assert_int_equal(say(SAY("retry"), NULL, &r), 200);
+    http_reply_free(&r);
+    assert_int_equal(http_do(&fm.proc, "POST", "/_nexus/reset", NULL,
+                             "{\"parts\":[\"scenarios\"]}", NULL, &r),
+                     0);
+    assert_string_equal(r.body,
+                        "{\"reset\":{\"scenarios\":3},\"key_index\":null}\n");
+    http_reply_free(&r);
+    assert_int_equal(say(SAY("retry"), NULL, &r), 500);
+    http_reply_free(&r);
+    assert_int_equal(http_do(&fm.proc, "GET",
+                             "/_nexus/requests?rule=flaky-1&limit=1", NULL,
+                             NULL, NULL, &r),
+                     0);
+    entry = json_array_get(json_object_get(r.json, "data"), 0);
+    assert_non_null(entry);
+    assert_string_equal(json_string_value(json_object_get(entry, "rule")),
+                        "flaky-1");
+    assert_string_equal(json_string_value(json_object_get(entry, "scenario")),
+                        "flaky");
+    assert_int_equal(json_integer_value(json_object_get(entry, "status")), 500);
+    http_reply_free(&r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_fail_twice),
         cmocka_unit_test(test_429_then_success),
         cmocka_unit_test(test_concurrent_step),
+        cmocka_unit_test(test_control_api),
     };
 
     return cmocka_run_group_tests(tests, start, stop);
