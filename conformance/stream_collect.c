@@ -66,6 +66,7 @@ static int on_event(const struct sse_event *ev, void *ud)
     e->has_retry = ev->has_retry;
     e->offset = ev->offset;
     e->end = ev->end;
+    e->at_ms = l->feed_ms;
     e->done = ev->data_len == 6 && memcmp(ev->data, "[DONE]", 6) == 0;
     if (e->done && l->done_index == SIZE_MAX) {
         l->done_index = l->n_events - 1;
@@ -91,6 +92,7 @@ int stream_log_init(struct stream_log *l, size_t max_event, double grace_ms)
     memset(l, 0, sizeof(*l));
     l->done_index = SIZE_MAX;
     l->done_at_ms = -1;
+    l->first_byte_ms = -1;
     l->grace_ms = grace_ms;
     l->parser = sse_parser_new(max_event, on_event, l);
     return l->parser != NULL ? 0 : -1;
@@ -111,9 +113,13 @@ void stream_log_cleanup(struct stream_log *l)
     memset(l, 0, sizeof(*l));
 }
 
-/* Feeds bytes directly, as the sink does (for tests). */
-int stream_log_feed(struct stream_log *l, const char *bytes, size_t len)
+/* Feeds bytes that arrived elapsed_ms after the request began. */
+int stream_log_feed(struct stream_log *l, const char *bytes, size_t len,
+                    double elapsed_ms)
 {
+    if (l->first_byte_ms < 0 && len > 0)
+        l->first_byte_ms = elapsed_ms;
+    l->feed_ms = elapsed_ms;
     /* After a failure keep reading anyway: the transport still caps the
      * size, and the bytes stay in the evidence. */
     if (!l->over_limit && !l->oom && sse_parser_feed(l->parser, bytes, len) < 0)
@@ -122,9 +128,9 @@ int stream_log_feed(struct stream_log *l, const char *bytes, size_t len)
 }
 
 /* The sink's data callback. */
-static int sink_data(void *ud, const char *bytes, size_t len)
+static int sink_data(void *ud, const char *bytes, size_t len, double elapsed_ms)
 {
-    return stream_log_feed(ud, bytes, len);
+    return stream_log_feed(ud, bytes, len, elapsed_ms);
 }
 
 /* The sink's tick: the stream is whole at [DONE], after which the server

@@ -20,6 +20,7 @@ struct stream_event {
     char *type; /* owned: the event field, "message" when none */
     bool has_type, has_id, has_retry;
     uint64_t offset, end;
+    double at_ms; /* when its last byte arrived, since the request began */
     bool done;    /* the data is exactly [DONE] */
     json_t *json; /* the data parsed (owned), NULL when not JSON or done */
     char json_error[160];
@@ -40,6 +41,8 @@ struct stream_log {
     double grace_ms;       /* how long to wait for the close after [DONE] */
     bool held_open;        /* stopped: the server kept the stream open */
     size_t events_at_done; /* events when [DONE] arrived */
+    double feed_ms;        /* when the bytes being parsed arrived */
+    double first_byte_ms;  /* when the body began, or < 0 */
 };
 
 /* Prepares a log whose parser refuses lines or events over max_event
@@ -57,8 +60,10 @@ void stream_log_finish(struct stream_log *l);
  * or stopped by the sink when the server held it open after [DONE]. */
 bool stream_log_whole(const struct stream_log *l,
                       const struct http_response *r);
-/* Feeds bytes directly, as the sink does (for tests). */
-int stream_log_feed(struct stream_log *l, const char *bytes, size_t len);
+/* Feeds bytes that arrived elapsed_ms after the request began, as the sink
+ * does (for tests). */
+int stream_log_feed(struct stream_log *l, const char *bytes, size_t len,
+                    double elapsed_ms);
 
 /* The JSON chunks before [DONE], in order: fills idx with up to max
  * indexes into l->events and returns how many there are. */
