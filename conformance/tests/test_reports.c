@@ -132,6 +132,10 @@ static void add(struct results *r, const char *id, const char *group,
     c->duration_ms = ms;
 }
 
+/* What the failure of stream.done-last breaks, and how to mend it. */
+#define IMPACT "the AI SDK appends the event after [DONE] to the text"
+#define FIX "Send nothing after the data: [DONE] event."
+
 /* Six results: every status, two groups seen twice and apart. */
 static void build(struct results *r)
 {
@@ -157,6 +161,10 @@ static void build(struct results *r)
     add(r, "stream.content-type", "stream", CHECK_PASS,
         "Content-Type MUST be text/event-stream", "WHATWG HTML", NULL,
         "text/event-stream", 1);
+    assert_int_equal(results_describe(&r->items[1], "MUST", IMPACT, FIX), 0);
+    assert_int_equal(results_describe(&r->items[2], "SHOULD", NULL,
+                                      "Set error.param to the field."),
+                     0);
 }
 
 /* Runs a report writer into memory and returns the bytes (NUL-ended). */
@@ -530,7 +538,7 @@ static void test_json_report(void **state)
     assert_int_equal(json_array_size(checks), 6);
     for (i = 0; i < 6; i++) {
         c = json_array_get(checks, i);
-        assert_int_equal(json_object_size(c), 7);
+        assert_int_equal(json_object_size(c), 10);
         assert_string_equal(json_string_value(json_object_get(c, "id")),
                             ids[i]);
         assert_string_equal(json_string_value(json_object_get(c, "status")),
@@ -542,7 +550,20 @@ static void test_json_report(void **state)
         assert_string_equal(json_string_value(json_object_get(c, "source")),
                             r.items[i].source);
     }
+    /* Level, impact and fix are their own fields, null when unknown. */
+    c = json_array_get(checks, 0);
+    assert_true(json_is_null(json_object_get(c, "level")));
+    assert_true(json_is_null(json_object_get(c, "impact")));
+    assert_true(json_is_null(json_object_get(c, "fix")));
+    c = json_array_get(checks, 2);
+    assert_string_equal(json_string_value(json_object_get(c, "level")),
+                        "SHOULD");
+    assert_true(json_is_null(json_object_get(c, "impact")));
     c = json_array_get(checks, 1);
+    assert_string_equal(json_string_value(json_object_get(c, "level")), "MUST");
+    assert_string_equal(json_string_value(json_object_get(c, "impact")),
+                        IMPACT);
+    assert_string_equal(json_string_value(json_object_get(c, "fix")), FIX);
     assert_string_equal(json_string_value(json_object_get(c, "message")),
                         WEIRD_CLEAN);
     assert_string_equal(json_string_value(json_object_get(c, "rule")),
@@ -636,7 +657,8 @@ static void test_junit_report(void **state)
                        "\" type=\"MUST\">Rule: The last event MUST be data: "
                        "[DONE] &amp; nothing after &lt;it&gt;\n"
                        "Source: OpenAI spec: "
-                       "CreateChatCompletionStreamResponse\nEvidence:\n{\n"
+                       "CreateChatCompletionStreamResponse\nImpact: " IMPACT
+                       "\nFix: " FIX "\nEvidence:\n{\n"
                        "  \"request\": {\n");
     must_contain(text,
                  "    \"body\": \"data: \xef\xbf\xbd&lt;b&gt;]]&gt;\",\n");
@@ -652,7 +674,7 @@ static void test_junit_report(void **state)
     must_contain(text, "      <system-out>WARNING: param was null for "
                        "\"temperature\"\nRule: The error's param "
                        "SHOULD name the field\nSource: AI Nexus reference\n"
-                       "Evidence:\n{\n");
+                       "Fix: Set error.param to the field.\nEvidence:\n{\n");
     /* No raw control characters anywhere. */
     for (i = 0; i < len; i++)
         assert_false((unsigned char)text[i] < 0x20 && text[i] != '\n');
@@ -1018,8 +1040,10 @@ static char *term_line(const struct check_result *c, bool color, bool verbose)
     size_t n = 0;
     FILE *f = open_memstream(&buf, &n);
 
+    struct term_style st = {.color = color, .verbose = verbose};
+
     assert_non_null(f);
-    report_term_line(c, color, verbose, f);
+    report_term_line(c, &st, f);
     assert_int_equal(fclose(f), 0);
     return buf;
 }
@@ -1033,6 +1057,19 @@ static char *term_summary(const struct results *r, bool color)
 
     assert_non_null(f);
     report_term_summary(r, color, f);
+    assert_int_equal(fclose(f), 0);
+    return buf;
+}
+
+/* Runs report_term_recap into memory. */
+static char *term_recap(const struct results *r, const struct term_style *st)
+{
+    char *buf = NULL;
+    size_t n = 0;
+    FILE *f = open_memstream(&buf, &n);
+
+    assert_non_null(f);
+    report_term_recap(r, st, f);
     assert_int_equal(fclose(f), 0);
     return buf;
 }
@@ -1057,7 +1094,7 @@ static void test_term_lines(void **state)
     term_is(&r.items[0], false, false,
             "  PASS  models.list  3 models listed\n");
     term_is(&r.items[1], false, false,
-            "  FAIL  stream.done-last  " WEIRD_TERM "\n");
+            "  FAIL  stream.done-last  " WEIRD_TERM ". Impact: " IMPACT "\n");
     term_is(&r.items[2], false, false,
             "  WARN  params.error-param  param was null for \"temperature\"\n");
     term_is(&r.items[3], false, false,
@@ -1190,6 +1227,82 @@ static void test_term_summary(void **state)
     free(got);
 }
 
+/* Ids are padded to the style's width, so that messages start in one
+ * column; a longer id still gets its two spaces. */
+static void test_term_aligned(void **state)
+{
+    struct results r;
+    struct term_style st = {.id_width = 20};
+    char *buf = NULL;
+    size_t n = 0;
+    FILE *f = open_memstream(&buf, &n);
+
+    (void)state;
+    build(&r);
+    assert_non_null(f);
+    report_term_line(&r.items[0], &st, f);
+    report_term_line(&r.items[3], &st, f);
+    st.id_width = 5;
+    report_term_line(&r.items[0], &st, f);
+    assert_int_equal(fclose(f), 0);
+    assert_string_equal(buf, "  PASS  models.list           3 models listed\n"
+                             "  SKIP  billing.balance       needs --profile "
+                             "ai-nexus\n"
+                             "  PASS  models.list  3 models listed\n");
+    free(buf);
+    results_cleanup(&r);
+}
+
+/* A group's heading is its name and what it tests, bold only in colour. */
+static void test_term_group(void **state)
+{
+    struct term_style plain = {.id_width = 0}, color = {.color = true};
+    char *buf = NULL;
+    size_t n = 0;
+    FILE *f = open_memstream(&buf, &n);
+
+    (void)state;
+    assert_non_null(f);
+    report_term_group("chat", "POST /chat/completions", &plain, f);
+    report_term_group("usage", NULL, &plain, f);
+    report_term_group("chat", "it", &color, f);
+    assert_int_equal(fclose(f), 0);
+    assert_string_equal(buf, "chat: POST /chat/completions\n"
+                             "usage\n"
+                             "\033[1mchat\033[0m\033[90m: it\033[0m\n");
+    free(buf);
+}
+
+/* The recap repeats the failures, then the warnings, each with its impact
+ * and its fix; passes and skips are not repeated, and a clean run prints
+ * nothing. */
+static void test_term_recap(void **state)
+{
+    struct results r;
+    struct term_style st = {.id_width = 18};
+    char *got;
+
+    (void)state;
+    build(&r);
+    got = term_recap(&r, &st);
+    assert_string_equal(got, "\nFailures to act on:\n"
+                             "  FAIL  stream.done-last    " WEIRD_TERM "\n"
+                             "        impact: " IMPACT "\n"
+                             "        fix: " FIX "\n"
+                             "  FAIL  models.get          GET /v1/models/x "
+                             "gave 500 & <nothing>\n"
+                             "\nWarnings to act on:\n"
+                             "  WARN  params.error-param  param was null for "
+                             "\"temperature\"\n"
+                             "        fix: Set error.param to the field.\n"
+                             "\n");
+    free(got);
+    results_cleanup(&r);
+    got = term_recap(&r, &st);
+    assert_string_equal(got, "");
+    free(got);
+}
+
 /* Every file report returns -1 when the stream cannot be written. */
 static void test_write_errors(void **state)
 {
@@ -1234,6 +1347,9 @@ int main(void)
         cmocka_unit_test(test_term_color),
         cmocka_unit_test(test_term_no_escape_bytes),
         cmocka_unit_test(test_term_summary),
+        cmocka_unit_test(test_term_aligned),
+        cmocka_unit_test(test_term_group),
+        cmocka_unit_test(test_term_recap),
         cmocka_unit_test(test_write_errors),
     };
 
