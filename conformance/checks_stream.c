@@ -46,7 +46,8 @@ enum {
 static const struct check_def checks[] = {
     [STATUS] = {"stream.status", LEVEL_MUST,
                 "A request with stream true MUST be answered 200 and the "
-                "stream MUST end within the stream timeout and size cap",
+                "stream MUST end within the stream timeout and size cap, "
+                "with no error event in place of the reply",
                 "OpenAI spec: POST /chat/completions (stream); AI Nexus "
                 "reference: Streaming",
                 NULL},
@@ -983,23 +984,37 @@ static void judge_rule(struct conform *c, size_t r, struct streamed *s,
  * the two basic ones are not both there. */
 static bool judge_status(struct conform *c, struct streamed *s)
 {
-    size_t k;
+    size_t k, err;
+    char why[1024];
     bool basic = true;
 
     for (k = 0; k < N_STREAMS; k++) {
         s[k].refused = s[k].n > 1 && exchange_status_is(&s[k].x, 400);
         s[k].usable =
             !s[k].refused && stream_log_whole(&s[k].log, &s[k].x.resp);
+        err = s[k].usable ? stream_log_error_event(&s[k].log) : SIZE_MAX;
+        if (err != SIZE_MAX) {
+            /* An error event is the one defect: the rules that read chunks
+             * would only repeat that the reply is not there. */
+            s[k].usable = false;
+            stream_log_describe_error(&s[k].log, err, why, sizeof(why));
+        } else {
+            snprintf(why, sizeof(why),
+                     "expected HTTP 200 and a whole stream, got %s",
+                     conform_describe(c, &s[k].x.resp));
+        }
         if (s[k].usable || s[k].refused)
             continue;
         if (s[k].n == 1)
             basic = false;
         if (!conform_done(c, &checks[STATUS]))
-            conform_violation(c, &checks[STATUS],
-                              exchange_evidence(&s[k].x, EVIDENCE_NO_FOCUS),
-                              "%s stream: expected HTTP 200 and a whole "
-                              "stream, got %s",
-                              s[k].label, conform_describe(c, &s[k].x.resp));
+            conform_violation(
+                c, &checks[STATUS],
+                exchange_evidence(&s[k].x,
+                                  err != SIZE_MAX
+                                      ? (size_t)s[k].log.events[err].offset
+                                      : EVIDENCE_NO_FOCUS),
+                "%s stream: %s", s[k].label, why);
     }
     if (conform_done(c, &checks[STATUS]))
         goto out;

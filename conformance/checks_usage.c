@@ -2,6 +2,7 @@
  * grow with the prompt and agree between streamed and plain requests. */
 #include "checks_usage.h"
 
+#include <stdint.h>
 #include <string.h>
 
 #include "buf.h"
@@ -301,8 +302,9 @@ static void run(struct conform *c)
     struct http_sink sink;
     struct counts sk = {0, 0, 0};
     struct buf text;
-    char why[256] = "";
+    char why[512] = "";
     json_t *body;
+    size_t err;
     bool streamed = false;
 
     memset(p, 0, sizeof(p));
@@ -323,8 +325,11 @@ static void run(struct conform *c)
                   conform_bearer(c, conform_options(c)->api_key), body,
                   log.parser != NULL ? &sink : NULL, true);
     stream_log_finish(&log);
-    if (stream_log_whole(&log, &sx.resp) &&
-        read_usage(stream_log_usage(&log), &sk, why, sizeof(why))) {
+    err = stream_log_error_event(&log);
+    if (stream_log_whole(&log, &sx.resp) && err != SIZE_MAX)
+        stream_log_describe_error(&log, err, why, sizeof(why));
+    else if (stream_log_whole(&log, &sx.resp) &&
+             read_usage(stream_log_usage(&log), &sk, why, sizeof(why))) {
         streamed = true;
         stream_log_content(&log, 0, &text);
     }

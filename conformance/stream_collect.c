@@ -237,3 +237,87 @@ json_t *stream_log_usage(const struct stream_log *l)
     }
     return found;
 }
+
+/* The index of the first error event before [DONE], or SIZE_MAX. */
+size_t stream_log_error_event(const struct stream_log *l)
+{
+    const struct stream_event *e;
+    size_t i, ret = SIZE_MAX;
+
+    for (i = 0; i < l->n_events && i < l->done_index; i++) {
+        e = &l->events[i];
+        if (strcmp(e->type, "error") == 0 ||
+            (json_is_object(json_object_get(e->json, "error")) &&
+             json_object_get(e->json, "choices") == NULL)) {
+            ret = i;
+            break;
+        }
+    }
+    return ret;
+}
+
+/* The HTTP status that OpenAI gives an error of this type, or 0. */
+static int status_of_type(const char *type)
+{
+    static const struct {
+        const char *type;
+        int status;
+    } table[] = {
+        {"invalid_request_error", 400},
+        {"authentication_error", 401},
+        {"permission_error", 403},
+        {"not_found_error", 404},
+        {"insufficient_quota", 402},
+        {"rate_limit_error", 429},
+        {"requests", 429},
+        {"tokens", 429},
+        {"server_error", 500},
+        {"api_error", 500},
+    };
+    size_t i;
+    int ret = 0;
+
+    for (i = 0; type != NULL && i < sizeof(table) / sizeof(table[0]); i++)
+        if (strcmp(table[i].type, type) == 0)
+            ret = table[i].status;
+    return ret;
+}
+
+/* Says what error event i means. */
+void stream_log_describe_error(const struct stream_log *l, size_t i, char *out,
+                               size_t n)
+{
+    const struct stream_event *e = &l->events[i];
+    const json_t *err = json_object_get(e->json, "error");
+    const char *type = json_string_value(json_object_get(err, "type"));
+    const char *code = json_string_value(json_object_get(err, "code"));
+    const char *msg = json_string_value(json_object_get(err, "message"));
+    size_t k, chunks = 0;
+    char what[400];
+    int status = status_of_type(type);
+
+    for (k = 0; k < i; k++)
+        if (json_object_get(l->events[k].json, "choices") != NULL)
+            chunks++;
+    snprintf(what, sizeof(what), "type %s, code %s: \"%.200s\"",
+             type != NULL ? type : "missing", code != NULL ? code : "null",
+             msg != NULL           ? msg
+             : json_is_object(err) ? ""
+                                   : e->data);
+    if (chunks == 0 && status != 0)
+        snprintf(out, n,
+                 "HTTP 200, then an error event (event %zu) before any chunk "
+                 "(%s): a refusal, which belongs in the status line (HTTP "
+                 "%d for %s)",
+                 i, what, status, type);
+    else if (chunks == 0)
+        snprintf(out, n,
+                 "HTTP 200, then an error event (event %zu) before any chunk "
+                 "(%s): a refusal, which belongs in an HTTP error status",
+                 i, what);
+    else
+        snprintf(out, n,
+                 "the stream failed after %zu chunk(s): an error event (event "
+                 "%zu, %s) cut the reply",
+                 chunks, i, what);
+}

@@ -75,5 +75,14 @@ int stream_log_content(const struct stream_log *l, json_int_t choice,
 /* The usage object of the last chunk that carries a non-null one, or
  * NULL. Borrowed from l. */
 json_t *stream_log_usage(const struct stream_log *l);
+/* The index of the first error event before [DONE] (data that is an
+ * object with an error object and no choices, or an event typed "error"),
+ * or SIZE_MAX when there is none. */
+size_t stream_log_error_event(const struct stream_log *l);
+/* Says in out (size n) what error event i means: a refusal sent after the
+ * 200 when no chunk came before it (naming the HTTP status that belongs to
+ * its type), or a failure that cut the reply after some chunks. */
+void stream_log_describe_error(const struct stream_log *l, size_t i, char *out,
+                               size_t n);
 
 #endif
