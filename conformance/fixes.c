@@ -85,6 +85,12 @@ static const struct {
     {"stream.usage-chunk", "With include_usage, send one last chunk before "
                            "[DONE] with choices [] and the usage of the whole "
                            "request."},
+    {"stream.usage-unasked", "Send the usage chunk only when "
+                             "stream_options.include_usage is true."},
+    {"stream.incremental", "Forward each chunk as the model produces it: "
+                           "turn off response buffering in the server and "
+                           "any proxy (X-Accel-Buffering: no, flush per "
+                           "event)."},
     {"usage.present", "Return usage with integer prompt_tokens, "
                       "completion_tokens and total_tokens on every "
                       "completion."},

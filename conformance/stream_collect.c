@@ -6,10 +6,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "evidence.h"
 #include "shape.h"
 
 /* More events than this is a flood, not a chat completion. */
 #define MAX_EVENTS 200000
+/* What the evidence keeps of a stream's events: how many, and how much of
+ * each one's data. */
+#define EVIDENCE_EVENTS 48
+#define EVIDENCE_EVENT_DATA 320
 
 /* Copies len bytes into a new NUL-terminated string. */
 static char *copy_bytes(const char *s, size_t len)
@@ -320,4 +325,38 @@ void stream_log_describe_error(const struct stream_log *l, size_t i, char *out,
                  "the stream failed after %zu chunk(s): an error event (event "
                  "%zu, %s) cut the reply",
                  chunks, i, what);
+}
+
+/* The events around the focus, each with its offset, time and data. */
+void stream_log_add_events(const struct stream_log *l, json_t *evidence,
+                           size_t focus)
+{
+    json_t *resp = json_object_get(evidence, "response"), *list, *e;
+    size_t i, at = 0, from = 0, to;
+
+    if (!json_is_object(resp) || l->n_events == 0)
+        return;
+    if (focus != EVIDENCE_NO_FOCUS)
+        while (at + 1 < l->n_events && l->events[at + 1].offset <= focus)
+            at++;
+    if (at > EVIDENCE_EVENTS / 2)
+        from = at - EVIDENCE_EVENTS / 2;
+    to = from + EVIDENCE_EVENTS < l->n_events ? from + EVIDENCE_EVENTS
+                                              : l->n_events;
+    list = json_array();
+    for (i = from; list != NULL && i < to; i++) {
+        e = json_pack("{s:I, s:I, s:I, s:f}", "index", (json_int_t)i, "offset",
+                      (json_int_t)l->events[i].offset, "end",
+                      (json_int_t)l->events[i].end, "at_ms",
+                      l->events[i].at_ms);
+        evidence_set(e, "data",
+                     evidence_excerpt(l->events[i].data, l->events[i].data_len,
+                                      EVIDENCE_NO_FOCUS, EVIDENCE_EVENT_DATA));
+        if (e == NULL || json_array_append_new(list, e) != 0)
+            break;
+    }
+    evidence_set(resp, "events", list);
+    evidence_set(resp, "events_total", json_integer((json_int_t)l->n_events));
+    if (l->first_byte_ms >= 0)
+        evidence_set(resp, "first_byte_ms", json_real(l->first_byte_ms));
 }

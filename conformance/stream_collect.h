@@ -75,6 +75,13 @@ int stream_log_content(const struct stream_log *l, json_int_t choice,
 /* The usage object of the last chunk that carries a non-null one, or
  * NULL. Borrowed from l. */
 json_t *stream_log_usage(const struct stream_log *l);
+/* Adds to evidence's response the events of the stream, as
+ * [{"index","offset","at_ms","data"}] with each data cut to a few hundred
+ * bytes: at most a few dozen events, those around the byte focus (or the
+ * first ones); "events_total" says how many there were. evidence is
+ * borrowed; nothing happens when it has no response. */
+void stream_log_add_events(const struct stream_log *l, json_t *evidence,
+                           size_t focus);
 /* The index of the first error event before [DONE] (data that is an
  * object with an error object and no choices, or an event typed "error"),
  * or SIZE_MAX when there is none. */
