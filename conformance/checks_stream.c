@@ -10,8 +10,6 @@
 #include "shape.h"
 #include "stream_collect.h"
 
-/* No chat chunk comes near this; a longer line is a broken server. */
-#define MAX_EVENT_BYTES ((size_t)1 << 20)
 /* The spec caps n at 128. */
 #define MAX_CHOICES 128
 /* The streams the group reads: plain, include_usage, and n=2. */
@@ -250,7 +248,7 @@ static enum verdict rule_framing(const struct streamed *s, size_t *focus,
         snprintf(why, n,
                  "a line or event is longer than %zu bytes, or "
                  "there are too many events",
-                 MAX_EVENT_BYTES);
+                 EXCHANGE_EVENT_MAX);
         ret = RULE_BAD;
         goto out;
     }
@@ -1023,20 +1021,13 @@ static void send_stream(struct conform *c, struct streamed *s)
         "You are a terse assistant.", "role", "user", "content",
         s->n > 1 ? "Say hi in three words." : "Say hello in five words.",
         "seed", 42, "stream", 1);
-    struct http_sink sink;
 
     if (s->include_usage && body != NULL)
         json_object_set_new(body, "stream_options",
                             json_pack("{s:b}", "include_usage", 1));
     if (s->n > 1 && body != NULL)
         json_object_set_new(body, "n", json_integer(s->n));
-    stream_log_init(&s->log, MAX_EVENT_BYTES,
-                    conform_options(c)->done_grace_s * 1000.0);
-    sink = stream_log_sink(&s->log);
-    exchange_send(c, &s->x, "POST", "/chat/completions",
-                  conform_bearer(c, conform_options(c)->api_key), body,
-                  s->log.parser != NULL ? &sink : NULL, true);
-    stream_log_finish(&s->log);
+    exchange_send_stream(c, &s->x, body, &s->log);
 }
 
 /* The evidence of a stream: the exchange, and its events around focus.

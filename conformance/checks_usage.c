@@ -13,7 +13,6 @@
 
 /* Small enough that any real reply to the prompt below is cut. */
 #define SMALL_MAX_TOKENS 3
-#define MAX_EVENT_BYTES ((size_t)1 << 20)
 
 enum { PRESENT, TOTAL, MAX_TOKENS, LENGTH, PROMPT_GROWS, STREAM_EQUALS };
 
@@ -299,7 +298,6 @@ static void run(struct conform *c)
     struct plain p[3];
     struct exchange sx;
     struct stream_log log;
-    struct http_sink sink;
     struct counts sk = {0, 0, 0};
     struct buf text;
     char why[512] = "";
@@ -318,13 +316,7 @@ static void run(struct conform *c)
     json_object_set_new(body, "stream", json_true());
     json_object_set_new(body, "stream_options",
                         json_pack("{s:b}", "include_usage", 1));
-    stream_log_init(&log, MAX_EVENT_BYTES,
-                    conform_options(c)->done_grace_s * 1000.0);
-    sink = stream_log_sink(&log);
-    exchange_send(c, &sx, "POST", "/chat/completions",
-                  conform_bearer(c, conform_options(c)->api_key), body,
-                  log.parser != NULL ? &sink : NULL, true);
-    stream_log_finish(&log);
+    exchange_send_stream(c, &sx, body, &log);
     err = stream_log_error_event(&log);
     if (stream_log_whole(&log, &sx.resp) && err != SIZE_MAX)
         stream_log_describe_error(&log, err, why, sizeof(why));

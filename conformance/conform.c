@@ -239,6 +239,21 @@ bool conform_done(const struct conform *c, const struct check_def *d)
     return i >= 0 && c->recorded[i];
 }
 
+/* Looks for d's verdict from the end of the list: it is in the running
+ * group, so near the end. */
+bool conform_passed(const struct conform *c, const struct check_def *d)
+{
+    bool ret = false;
+    size_t i;
+
+    for (i = c->results->n; conform_done(c, d) && i > 0; i--)
+        if (strcmp(c->results->items[i - 1].id, d->id) == 0) {
+            ret = c->results->items[i - 1].status == CHECK_PASS;
+            break;
+        }
+    return ret;
+}
+
 /* Milliseconds since the last verdict, then restarts the count: a check's
  * duration is the time spent since the one before it. */
 static double lap_ms(struct conform *c)

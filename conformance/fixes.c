@@ -134,6 +134,9 @@ static const struct {
                              "and the error body."},
     {"params.malformed-json", "Refuse a body that is not JSON with 400 and "
                               "the error body."},
+    {"params.stream-invalid", "Validate the request before starting the "
+                              "stream, and refuse an invalid one with 400 "
+                              "and the error body, as without stream."},
     {"params.param-named", "Set error.param to the name of the invalid "
                            "field."},
     {"auth.missing", "Refuse a request without Authorization with 401 and "
