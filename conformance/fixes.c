@@ -28,6 +28,9 @@ static const struct {
                     "that is not streamed."},
     {"chat.created", "Set created to the Unix time of the answer, in "
                      "seconds, as a JSON integer."},
+    {"chat.created-plausible", "Set created from the server's clock in "
+                               "seconds (not milliseconds), and keep that "
+                               "clock in sync (NTP)."},
     {"chat.model", "Set model to the id of the model that answered, as a "
                    "string."},
     {"chat.choices", "Return choices as an array with one object per choice, "
@@ -45,6 +48,9 @@ static const struct {
                          "as an integer."},
     {"chat.n", "Return n choices with indexes 0..n-1 when n is asked, or "
                "refuse n > 1 with 400 and the error body."},
+    {"chat.stop", "Cut the reply before the first stop sequence (leaving it "
+                  "out) with finish_reason stop, or refuse stop with 400 and "
+                  "the error body."},
     {"chat.request-id", "Send an x-request-id header on every response, the "
                         "id your logs keep for the request."},
     {"stream.status", "Answer a valid request with stream true with 200 and "
