@@ -109,6 +109,11 @@ static const struct {
                            "with the model's tokenizer."},
     {"usage.stream-equals", "Count the same usage for a request whether it "
                             "is streamed or not."},
+    {"usage.completion-counted", "Count every generated token in "
+                                 "completion_tokens, reasoning_content "
+                                 "included (and report it in "
+                                 "completion_tokens_details."
+                                 "reasoning_tokens)."},
     {"params.temperature", "Validate temperature (0..2) and refuse other "
                            "values with 400 and the error body."},
     {"params.top-p", "Validate top_p (0..1) and refuse other values with "

@@ -204,10 +204,10 @@ size_t stream_log_chunks(const struct stream_log *l, size_t *idx, size_t max)
     return n;
 }
 
-/* Appends to out the content of choice index, concatenated across the
- * chunks. */
-int stream_log_content(const struct stream_log *l, json_int_t choice,
-                       struct buf *out)
+/* Appends to out the text of member field of the deltas of choice index,
+ * concatenated across the chunks. */
+int stream_log_text(const struct stream_log *l, json_int_t choice,
+                    const char *field, struct buf *out)
 {
     json_t *choices, *ch, *content;
     size_t i, k;
@@ -219,7 +219,7 @@ int stream_log_content(const struct stream_log *l, json_int_t choice,
         {
             if (json_integer_value(json_object_get(ch, "index")) != choice)
                 continue;
-            content = json_object_get(json_object_get(ch, "delta"), "content");
+            content = json_object_get(json_object_get(ch, "delta"), field);
             if (json_is_string(content) &&
                 buf_append(out, json_string_value(content),
                            json_string_length(content)) != 0)

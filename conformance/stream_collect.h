@@ -68,10 +68,11 @@ int stream_log_feed(struct stream_log *l, const char *bytes, size_t len,
 /* The JSON chunks before [DONE], in order: fills idx with up to max
  * indexes into l->events and returns how many there are. */
 size_t stream_log_chunks(const struct stream_log *l, size_t *idx, size_t max);
-/* Appends to out the content of choice index, concatenated across the
- * chunks. Returns 0 or -1 when out is full. */
-int stream_log_content(const struct stream_log *l, json_int_t choice,
-                       struct buf *out);
+/* Appends to out the text of member field ("content", "reasoning_content")
+ * of the deltas of choice index, concatenated across the chunks. Returns 0
+ * or -1 when out is full. */
+int stream_log_text(const struct stream_log *l, json_int_t choice,
+                    const char *field, struct buf *out);
 /* The usage object of the last chunk that carries a non-null one, or
  * NULL. Borrowed from l. */
 json_t *stream_log_usage(const struct stream_log *l);
