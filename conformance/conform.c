@@ -12,11 +12,13 @@
 #include "checks_auth.h"
 #include "checks_billing.h"
 #include "checks_chat.h"
+#include "checks_format.h"
 #include "checks_models.h"
 #include "checks_notfound.h"
 #include "checks_params.h"
 #include "checks_ratelimit.h"
 #include "checks_stream.h"
+#include "checks_tools.h"
 #include "checks_usage.h"
 #include "buf.h"
 #include "fixes.h"
@@ -50,8 +52,8 @@ struct conform {
 };
 
 static const struct group_def *const groups[] = {
-    &group_models,   &group_chat,    &group_stream,
-    &group_usage,    &group_params,  &group_auth,
+    &group_models,   &group_chat,    &group_stream,    &group_usage,
+    &group_tools,    &group_format,  &group_params,    &group_auth,
     &group_notfound, &group_billing, &group_ratelimit,
 };
 

@@ -150,6 +150,23 @@ static const struct {
                               "and the error body, as without stream."},
     {"params.param-named", "Set error.param to the name of the invalid "
                            "field."},
+    {"tools.forced", "Honour tool_choice: when it names a function, call "
+                     "that function; or refuse tools with 400 and the error "
+                     "body."},
+    {"tools.call", "Give each tool call an id, type \"function\" and "
+                   "function {name, arguments}, arguments being a JSON "
+                   "object serialised as a string; end with finish_reason "
+                   "tool_calls (or stop for a forced function)."},
+    {"tools.stream", "Stream tool calls as OpenAI does: index on every "
+                     "tool_calls item, id, type and function.name on the "
+                     "first delta of each call, the arguments string split "
+                     "across the deltas."},
+    {"format.json-object", "With response_format json_object, constrain the "
+                           "reply to one JSON object, or refuse it with 400 "
+                           "and the error body."},
+    {"format.json-schema", "With response_format json_schema, constrain the "
+                           "reply to the schema sent, or refuse it with 400 "
+                           "and the error body."},
     {"auth.missing", "Refuse a request without Authorization with 401 and "
                      "the error body."},
     {"auth.wrong-scheme", "Accept only Authorization: Bearer KEY; refuse "

@@ -312,7 +312,7 @@ static void test_held_after_done(void **state)
     int bad = 0;
 
     (void)state;
-    assert_int_equal(hold_every_stream(script), 4);
+    assert_int_equal(hold_every_stream(script), 5);
     run_against(script, NULL, &r);
     print_message("held after [DONE]: exit %d in %.3f s\n", r.rc, r.took);
     assert_non_null(r.report);
