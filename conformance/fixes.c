@@ -202,6 +202,9 @@ static const struct {
                           "that agree: one limit, remaining falling by one "
                           "per request and 0 on the 429, reset as a "
                           "duration (1s, 6m0s)."},
+    {"ratelimit.limit-header", "Send x-ratelimit-limit-requests equal to the "
+                               "key's real per-minute limit (or run with "
+                               "--rpm set to it)."},
 };
 
 /* Finds id by a linear search: a run looks up a hundred ids once each. */
