@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "result.h"
+#include "testutil.h"
 
 extern char **environ;
 
@@ -918,7 +919,9 @@ static char *lower(const char *s)
 }
 
 /* The HTML page: escaped text, no script, no outside resources, the
- * summary badges, the groups in order, and well-formed markup. */
+ * summary badges, what to act on first (failures, then warnings, each with
+ * its impact and fix), then the groups in order with their durations, and
+ * markup that is well-formed as HTML and as XML. */
 static void test_html_report(void **state)
 {
     struct results r;
@@ -928,17 +931,34 @@ static void test_html_report(void **state)
     const char *at, *prev;
     static const char *const groups[] = {
         "<section class=\"group\" id=\"g1\">\n<h2>models<small>2 checks, "
-        "1 failed</small></h2>",
+        "1 failed, 19 ms</small></h2>",
         "<section class=\"group\" id=\"g2\">\n<h2>stream<small>2 checks, "
-        "1 failed</small></h2>",
+        "1 failed, 4.0 ms</small></h2>",
         "<section class=\"group\" id=\"g3\">\n<h2>params<small>1 check, "
-        "1 warned</small></h2>",
+        "1 warned, 40 ms</small></h2>",
         "<section class=\"group\" id=\"g4\">\n<h2>billing<small>1 "
-        "check</small></h2>",
+        "check, &lt; 0.1 ms</small></h2>",
+    };
+    static const char *const act[] = {
+        /* the failures in run order, then the warning */
+        "<div class=\"item fail\">\n<div class=\"head\"><span class=\"badge "
+        "fail\">FAIL</span> <a href=\"#c1\"><code "
+        "class=\"id\">stream.done-last</code></a> <span "
+        "class=\"level\">MUST</span></div>\n<p class=\"msg\">" WEIRD_HTML
+        "</p>\n<dl class=\"kv\"><dt class=\"impact\">Impact</dt><dd>" IMPACT
+        "</dd><dt class=\"fix\">Fix</dt><dd>" FIX "</dd></dl>\n</div>",
+        "<div class=\"item fail\">\n<div class=\"head\"><span class=\"badge "
+        "fail\">FAIL</span> <a href=\"#c4\"><code "
+        "class=\"id\">models.get</code></a></div>",
+        "<div class=\"item warn\">\n<div class=\"head\"><span class=\"badge "
+        "warn\">WARN</span> <a href=\"#c2\"><code "
+        "class=\"id\">params.error-param</code></a> <span "
+        "class=\"level\">SHOULD</span></div>\n<p class=\"msg\">param was "
+        "null for &quot;temperature&quot;</p>\n<dl class=\"kv\"><dt "
+        "class=\"fix\">Fix</dt><dd>Set error.param to the field.</dd></dl>",
+        "<main>",
     };
     size_t i;
-    int status;
-    char *argv[] = {"xmllint", "--noout", path, NULL};
 
     (void)state;
     build(&r);
@@ -959,32 +979,48 @@ static void test_html_report(void **state)
                        "<span class=\"badge fail\">2 failed</span>"
                        "<span class=\"badge warn\">1 warned</span>"
                        "<span class=\"badge skip\">1 skipped</span>");
-    prev = text;
+    prev = must_contain(text, "<section class=\"act\" id=\"act\">\n<h2>To "
+                              "act on<small>failures first, then "
+                              "warnings</small></h2>");
+    for (i = 0; i < sizeof(act) / sizeof(act[0]); i++) {
+        at = must_contain(text, act[i]);
+        assert_true(at > prev);
+        prev = at;
+    }
     for (i = 0; i < 4; i++) {
         at = must_contain(text, groups[i]);
         assert_true(at > prev);
         prev = at;
     }
+    /* A failure shows its message, impact, fix, rule, source and its
+     * evidence laid out, open. */
     must_contain(
-        text, "<article class=\"check fail\">\n<div class=\"head\">"
-              "<span class=\"badge fail\">FAIL</span> <code "
-              "class=\"id\">stream.done-last</code><span "
-              "class=\"time\">3 ms</span></div>\n<p class=\"msg\">" WEIRD_HTML
-              "</p>\n<dl class=\"kv\"><dt>Rule</dt><dd>"
-              "The last event MUST be data: [DONE] &amp; nothing "
-              "after &lt;it&gt;</dd><dt>Source</dt><dd>OpenAI spec: "
-              "CreateChatCompletionStreamResponse</dd></dl>\n"
-              "<details open=\"open\"><summary>Evidence</summary>"
-              "<pre>{\n  &quot;request&quot;: {\n");
+        text,
+        "<article class=\"check fail\" id=\"c1\">\n<div "
+        "class=\"head\"><span class=\"badge fail\">FAIL</span> <code "
+        "class=\"id\">stream.done-last</code> <span "
+        "class=\"level\">MUST</span></div>\n<p class=\"msg\">" WEIRD_HTML
+        "</p>\n<dl class=\"kv\"><dt class=\"impact\">Impact</dt><dd>" IMPACT
+        "</dd><dt class=\"fix\">Fix</dt><dd>" FIX "</dd><dt "
+        "class=\"rule\">Rule</dt><dd>The last event MUST be data: "
+        "[DONE] &amp; nothing after &lt;it&gt;</dd><dt "
+        "class=\"source\">Source</dt><dd>OpenAI spec: "
+        "CreateChatCompletionStreamResponse</dd></dl>\n"
+        "<details open=\"open\"><summary>Evidence</summary>\n"
+        "<div class=\"ex\"><div class=\"line\"><b>Request</b><code>POST "
+        "/v1/chat/completions</code></div>\n</div>\n"
+        "<div class=\"ex\"><div class=\"line\"><b>Response</b>HTTP "
+        "200</div>\n<pre class=\"body\">data: \xef\xbf\xbd&lt;b&gt;]]&gt;"
+        "</pre>\n</div>\n");
     must_contain(text, "&quot;html&quot;: &quot;&lt;/script&gt;&lt;script&gt;"
                        "alert(2)&lt;/script&gt;&quot;");
-    must_contain(text, "&quot;body&quot;: &quot;data: \xef\xbf\xbd&lt;b&gt;"
-                       "]]&gt;&quot;");
-    /* A warning's evidence starts folded. */
-    must_contain(text, "<details><summary>Evidence</summary><pre>{\n"
-                       "  &quot;response&quot;: {\n");
-    must_contain(text, "<span class=\"badge skip\">SKIP</span> <code "
-                       "class=\"id\">billing.balance</code>");
+    /* A pass or a skip is one line, its rule and evidence folded. */
+    must_contain(text, "<article class=\"check skip\" id=\"c3\">\n<div "
+                       "class=\"head\"><span class=\"badge skip\">SKIP</span> "
+                       "<code class=\"id\">billing.balance</code><span "
+                       "class=\"msg\">needs --profile ai-nexus</span></div>\n"
+                       "<details class=\"more\"><summary>Rule, source and "
+                       "evidence</summary>\n");
 
     low = lower(text);
     assert_null(strstr(low, "<script"));
@@ -997,19 +1033,72 @@ static void test_html_report(void **state)
         assert_false((unsigned char)text[i] < 0x20 && text[i] != '\n' &&
                      text[i] != '\t');
 
-    /* The page is also well-formed XML, so no data broke out of its tag. */
+    /* Well-formed as HTML, and as XML too, so no data broke out of its
+     * tag. */
     write_temp(text, len, path, sizeof(path));
-    v = run_tool(argv, &status);
-    if (status == -1)
-        fail_msg("xmllint not found: install the Debian package "
-                 "libxml2-utils");
-    assert_int_equal(status, 0);
-    free(v);
+    assert_int_equal(tu_html_errors(path), 0);
     v = xpath(path, "count(//article)");
     assert_string_equal(v, "6");
     free(v);
+    v = xpath(path, "count(//section[@id='act']/div)");
+    assert_string_equal(v, "3");
+    free(v);
     v = xpath(path, "string(//article[.//code='stream.done-last']/p)");
     assert_string_equal(v, WEIRD_HTML_VALUE);
+    free(v);
+    unlink(path);
+    free(text);
+    results_cleanup(&r);
+}
+
+/* A stream's evidence reads as its list of events, the one holding the
+ * offending byte highlighted, and its raw bytes with that byte marked;
+ * a JSON body is pretty-printed; real durations are shown. */
+static void test_html_stream_evidence(void **state)
+{
+    struct results r;
+    json_t *ev;
+    char *text, *v, path[64];
+    size_t len;
+
+    (void)state;
+    ev = json_pack(
+        "{s:{s:s, s:s, s:s}, s:{s:i, s:f, s:i, s:i, s:i, s:s, "
+        "s:[{s:i, s:i, s:i, s:f, s:s}, {s:i, s:i, s:i, s:f, s:s}], s:i}}",
+        "request", "method", "POST", "url", "http://h/v1/chat/completions",
+        "body", "{\"model\":\"m\",\"stream\":true}", "response", "status", 200,
+        "elapsed_ms", 1234.4, "body_bytes", 34, "offending_offset", 22,
+        "offending_at", 21, "body", "data: {\"a\":1}\n\ndata: \\xff\n\n",
+        "events", "index", 0, "offset", 0, "end", 16, "at_ms", 0.4, "data",
+        "{\"a\":1}", "index", 1, "offset", 16, "end", 34, "at_ms", 1200.0,
+        "data", "\\xff", "events_total", 2);
+    assert_non_null(ev);
+    results_init(&r);
+    assert_non_null(results_add(&r, "stream.utf8", "stream", CHECK_FAIL, "r",
+                                "s", ev, "invalid UTF-8 at byte 22"));
+    text = render(report_html_write, &r, &test_meta, &len);
+    must_contain(text, "<span class=\"time\">answered in 1.234 s</span>");
+    must_contain(text, "<pre class=\"body\">{\n  &quot;model&quot;: "
+                       "&quot;m&quot;,\n  &quot;stream&quot;: true\n}</pre>");
+    must_contain(text,
+                 "<b>Response</b>HTTP 200 \xc2\xb7 34 bytes \xc2\xb7 1.234 s "
+                 "\xc2\xb7 offending byte 22</div>");
+    must_contain(text, "<h3>Events (2 of 2 shown)</h3>");
+    must_contain(text, "<tr><td class=\"n\">0</td><td class=\"n\">0</td><td "
+                       "class=\"n\">0.4 ms</td><td class=\"data mono\">"
+                       "{&quot;a&quot;:1}</td></tr>");
+    must_contain(text, "<tr class=\"hit\"><td class=\"n\">1</td><td "
+                       "class=\"n\">16</td><td class=\"n\">1.200 s</td>");
+    must_contain(text, "<details open=\"open\"><summary>Raw bytes</summary>"
+                       "<pre class=\"body\">data: {&quot;a&quot;:1}\n\ndata: "
+                       "<mark>\\xff</mark>\n\n</pre>");
+    write_temp(text, len, path, sizeof(path));
+    assert_int_equal(tu_html_errors(path), 0);
+    v = xpath(path, "string(//tr[@class='hit']/td[1])");
+    assert_string_equal(v, "1");
+    free(v);
+    v = xpath(path, "string(//mark)");
+    assert_string_equal(v, "\\xff");
     free(v);
     unlink(path);
     free(text);
@@ -1341,6 +1430,7 @@ int main(void)
         cmocka_unit_test(test_junit_schema),
         cmocka_unit_test(test_junit_schema_strict),
         cmocka_unit_test(test_html_report),
+        cmocka_unit_test(test_html_stream_evidence),
         cmocka_unit_test(test_html_report_empty),
         cmocka_unit_test(test_term_lines),
         cmocka_unit_test(test_term_evidence_cut),
