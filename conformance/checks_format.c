@@ -12,14 +12,15 @@
 enum { FMT_OBJECT, FMT_SCHEMA };
 
 static const struct check_def checks[] = {
-    [FMT_OBJECT] = {"format.json-object", LEVEL_SHOULD,
+    [FMT_OBJECT] = {"format.json-object", LEVEL_MUST,
                     "With response_format json_object the reply's content "
-                    "SHOULD parse as one JSON object, or the request SHOULD "
-                    "be refused with 400 and the error body",
+                    "MUST parse as one JSON object, or the request MUST be "
+                    "refused with 400 and the error body",
                     "OpenAI spec: CreateChatCompletionRequest."
                     "response_format (ResponseFormatJsonObject: the "
                     "message the model generates is valid JSON)",
-                    NULL},
+                    "the AI SDK's generateText with Output.json() throws "
+                    "NoObjectGeneratedError"},
     [FMT_SCHEMA] = {"format.json-schema", LEVEL_SHOULD,
                     "With response_format json_schema (strict) the reply's "
                     "content SHOULD parse and fit the schema sent, or the "

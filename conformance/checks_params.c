@@ -99,7 +99,10 @@ static const struct check_def checks[] = {
                         "event, not with 200 and an error event",
                         REQ ".temperature (0..2); "
                             "CreateChatCompletionRequest.stream" NX,
-                        NULL},
+                        "openai and LangChain throw a bare APIError with no "
+                        "status instead of BadRequestError 400, and the AI "
+                        "SDK yields an error part instead of APICallError "
+                        "400: the caller cannot tell a bad request"},
     [PARAM_NAMED] = {"params.param-named", LEVEL_SHOULD,
                      "The error's param SHOULD name the invalid field",
                      "OpenAI spec: Error.param",

@@ -19,37 +19,48 @@
 /* The calls of one streamed choice that the walk follows. */
 #define MAX_CALLS 16
 
-enum { FORCED, CALL, STREAM };
+enum { FORCED, CALL, STREAM, FIELDS };
 
 #define TOOLS_SPEC "OpenAI spec: ChatCompletionMessageToolCall"
 
 static const struct check_def checks[] = {
-    [FORCED] = {"tools.forced", LEVEL_SHOULD,
-                "A tool_choice that names a function SHOULD make the reply "
-                "call that function, or the request SHOULD be refused with "
+    [FORCED] = {"tools.forced", LEVEL_MUST,
+                "A tool_choice that names a function MUST make the reply "
+                "call that function, or the request MUST be refused with "
                 "400 and the error body",
                 "OpenAI spec: CreateChatCompletionRequest.tool_choice "
                 "(ChatCompletionNamedToolChoice forces the model to call "
                 "that tool)",
-                NULL},
+                "the AI SDK's generateText throws ToolChoiceViolationError"},
     [CALL] = {"tools.call", LEVEL_MUST,
-              "Each tool call MUST have an id (a non-empty string), type "
-              "\"function\", the function's name and arguments that parse "
-              "to a JSON object, and the choice MUST end with finish_reason "
-              "tool_calls (or stop, as OpenAI ends a forced call)",
-              TOOLS_SPEC " (required: id, type, function{name, "
-                         "arguments}); CreateChatCompletionResponse.choices[]."
-                         "finish_reason",
-              NULL},
+              "Each tool call MUST name its function and carry arguments "
+              "as a string that parses to a JSON object",
+              TOOLS_SPEC " (function: name, arguments: a string of JSON)",
+              "LangChain moves a call whose arguments are not a JSON object "
+              "in a string to invalid_tool_calls (its tool_calls come back "
+              "empty); the AI SDK throws APICallError when the arguments "
+              "are an object"},
     [STREAM] = {"tools.stream", LEVEL_MUST,
                 "Streamed, each tool_calls item MUST carry its index; the "
-                "first delta of each call MUST carry its id, type "
-                "\"function\" and function.name, later ones none other; "
-                "the arguments, joined across the deltas, MUST parse to a "
-                "JSON object; the choice MUST end with finish_reason "
-                "tool_calls or stop",
+                "deltas of each call, joined by index, MUST give its name "
+                "and arguments that parse to a JSON object; the forced "
+                "function MUST be called as it is without stream, and the "
+                "choice MUST get a finish_reason",
                 "OpenAI spec: ChatCompletionMessageToolCallChunk (required: "
                 "index); ChatCompletionStreamResponseDelta.tool_calls",
+                "LangChain loses the arguments of a call whose items lack "
+                "their index, and moves a call whose joined arguments are "
+                "not JSON to invalid_tool_calls"},
+    [FIELDS] = {"tools.call-fields", LEVEL_SHOULD,
+                "Each tool call SHOULD carry an id (a non-empty string) and "
+                "type \"function\", streamed on its first delta together "
+                "with function.name, later deltas changing neither; the "
+                "choice SHOULD end with finish_reason tool_calls (or stop, "
+                "as OpenAI ends a call forced by name)",
+                TOOLS_SPEC " (required: id, type, function); "
+                           "ChatCompletionMessageToolCallChunk; "
+                           "CreateChatCompletionResponse.choices[]."
+                           "finish_reason",
                 NULL},
 };
 
@@ -91,28 +102,18 @@ static bool call_finish(const char *fin)
            (strcmp(fin, "tool_calls") == 0 || strcmp(fin, "stop") == 0);
 }
 
-/* Says in why what is wrong with call i of a plain reply, or returns
- * true. */
+/* Says in why what is wrong with the name or arguments of call i of a
+ * plain reply, or returns true. */
 static bool call_ok(const json_t *call, size_t i, char *why, size_t n)
 {
-    const json_t *id = json_object_get(call, "id");
-    const json_t *type = json_object_get(call, "type");
     const json_t *fn = json_object_get(call, "function");
     const json_t *name = json_object_get(fn, "name");
     const json_t *args = json_object_get(fn, "arguments");
     bool ret = false;
 
-    if (!json_is_string(id) || json_string_length(id) == 0)
-        snprintf(why, n, "tool_calls[%zu].id is %s", i,
-                 json_is_string(id) ? "empty" : shape_type(id));
-    else if (!json_is_string(type) ||
-             strcmp(json_string_value(type), "function") != 0)
-        snprintf(why, n, "tool_calls[%zu].type is %s%s, not \"function\"", i,
-                 json_is_string(type) ? "" : shape_type(type),
-                 json_is_string(type) ? json_string_value(type) : "");
-    else if (!json_is_string(name))
+    if (!json_is_string(name) || json_string_length(name) == 0)
         snprintf(why, n, "tool_calls[%zu].function.name is %s", i,
-                 shape_type(name));
+                 json_is_string(name) ? "empty" : shape_type(name));
     else if (!json_is_string(args))
         snprintf(why, n,
                  "tool_calls[%zu].function.arguments is %s, not a string "
@@ -123,6 +124,27 @@ static bool call_ok(const json_t *call, size_t i, char *why, size_t n)
                  "tool_calls[%zu].function.arguments \"%.80s\" does not parse "
                  "to a JSON object",
                  i, json_string_value(args));
+    else
+        ret = true;
+    return ret;
+}
+
+/* Says in why what is wrong with the id or type of call i of a plain
+ * reply, or returns true. */
+static bool fields_ok(const json_t *call, size_t i, char *why, size_t n)
+{
+    const json_t *id = json_object_get(call, "id");
+    const json_t *type = json_object_get(call, "type");
+    bool ret = false;
+
+    if (!json_is_string(id) || json_string_length(id) == 0)
+        snprintf(why, n, "tool_calls[%zu].id is %s", i,
+                 json_is_string(id) ? "empty" : shape_type(id));
+    else if (!json_is_string(type) ||
+             strcmp(json_string_value(type), "function") != 0)
+        snprintf(why, n, "tool_calls[%zu].type is %s%s, not \"function\"", i,
+                 json_is_string(type) ? "" : shape_type(type),
+                 json_is_string(type) ? json_string_value(type) : "");
     else
         ret = true;
     return ret;
@@ -151,16 +173,37 @@ static bool calls_forced(const json_t *calls)
     return ret;
 }
 
-/* Judges tools.forced and tools.call on the plain reply. Returns true when
- * the server refused tools (so the stream is not judged either). */
-static bool judge_plain(struct conform *c, const struct exchange *x)
+/* What the group learned about the fields of the calls (tools.call-fields),
+ * plain or streamed: the first deviation and its evidence. */
+struct fields {
+    char why[512];
+    json_t *evidence; /* owned; NULL until a deviation */
+    bool seen_call;   /* some reply called a function */
+};
+
+/* Notes the first deviation of the calls' fields. evidence is stolen. */
+static void fields_note(struct fields *f, json_t *evidence, const char *what)
+{
+    if (f->evidence == NULL && what[0] != '\0') {
+        snprintf(f->why, sizeof(f->why), "%s", what);
+        f->evidence = evidence; /* f owns it now */
+        evidence = NULL;
+    }
+    json_decref(evidence);
+}
+
+/* Judges tools.forced and tools.call on the plain reply, and notes how its
+ * calls' fields deviate. Returns true when the server refused tools (so
+ * the stream is not asked). */
+static bool judge_plain(struct conform *c, const struct exchange *x,
+                        struct fields *f)
 {
     json_t *msg = json_object_get(first_choice(x->json), "message");
     json_t *calls = json_object_get(msg, "tool_calls"), *call;
     const char *fin = json_string_value(
         json_object_get(first_choice(x->json), "finish_reason"));
     const char *content = json_string_value(json_object_get(msg, "content"));
-    char why[512] = "";
+    char why[512] = "", fwhy[512] = "";
     size_t i;
     bool refused = false;
 
@@ -181,40 +224,48 @@ static bool judge_plain(struct conform *c, const struct exchange *x)
         conform_skip(c, &checks[CALL], "no reply (see tools.forced)");
         goto out;
     }
-    if (!calls_forced(calls)) {
+    if (!calls_forced(calls))
         conform_violation(
             c, &checks[FORCED], exchange_evidence(x, EVIDENCE_NO_FOCUS),
             "tool_choice names %s, but the reply calls %s%s%s", TOOL_NAME,
             json_array_size(calls) > 0 ? "other functions" : "no function",
             content != NULL ? " and says: " : "",
             content != NULL ? content : "");
-    } else {
+    else
         conform_pass(c, &checks[FORCED],
                      exchange_evidence(x, EVIDENCE_NO_FOCUS),
                      "the reply calls %s", TOOL_NAME);
-    }
     if (json_array_size(calls) == 0) {
         conform_skip(c, &checks[CALL],
-                     "the reply has no tool call (see "
-                     "tools.forced)");
+                     "the reply has no tool call (see tools.forced)");
         goto out;
     }
+    f->seen_call = true;
     json_array_foreach(calls, i, call)
     {
         if (why[0] == '\0')
             call_ok(call, i, why, sizeof(why));
+        if (fwhy[0] == '\0')
+            fields_ok(call, i, fwhy, sizeof(fwhy));
     }
-    if (why[0] == '\0' && !call_finish(fin))
-        snprintf(why, sizeof(why),
+    if (fwhy[0] == '\0' && !call_finish(fin))
+        snprintf(fwhy, sizeof(fwhy),
                  "a reply that calls a tool ends with finish_reason %s",
                  fin != NULL ? fin : "missing");
+    if (fwhy[0] != '\0')
+        snprintf(fwhy + strlen(fwhy), sizeof(fwhy) - strlen(fwhy),
+                 " (without stream)");
+    fields_note(
+        f, fwhy[0] != '\0' ? exchange_evidence(x, EVIDENCE_NO_FOCUS) : NULL,
+        fwhy);
     if (why[0] != '\0')
         conform_violation(c, &checks[CALL],
                           exchange_evidence(x, EVIDENCE_NO_FOCUS), "%s", why);
     else
         conform_pass(c, &checks[CALL], NULL,
-                     "%zu well-formed call(s), finish_reason %s",
-                     json_array_size(calls), fin);
+                     "%zu call(s), each named, with arguments that parse "
+                     "to a JSON object",
+                     json_array_size(calls));
 out:
     return refused;
 }
@@ -233,11 +284,22 @@ struct walk {
     size_t n_calls;
     const char *finish; /* borrowed from the log */
     size_t bad_event;   /* where why happened */
-    char why[512];
+    char why[512];      /* a fault of tools.stream */
+    size_t fields_event;
+    char fields[512]; /* the first deviation of tools.call-fields */
 };
 
-/* Folds one tool_calls item of event i into the walk; says in w->why what
- * is wrong with it. */
+/* Notes a deviation of the fields at event i, the first one only. */
+static void walk_fields(struct walk *w, size_t i, const char *what, long long k)
+{
+    if (w->fields[0] != '\0')
+        return;
+    w->fields_event = i;
+    snprintf(w->fields, sizeof(w->fields), "event %zu: %s of call %lld", i,
+             what, k);
+}
+
+/* Folds one tool_calls item of event i into the walk. */
 static void walk_item(struct walk *w, size_t i, const json_t *item)
 {
     const json_t *idx = json_object_get(item, "index");
@@ -257,31 +319,25 @@ static void walk_item(struct walk *w, size_t i, const json_t *item)
     }
     a = &w->calls[k];
     if (!a->seen) {
-        if (id == NULL || id[0] == '\0' || type == NULL ||
-            strcmp(type, "function") != 0 || name == NULL || name[0] == '\0') {
-            snprintf(w->why, sizeof(w->why),
-                     "event %zu: the first delta of call %lld has id %s, "
-                     "type %s and function.name %s; it needs all three",
-                     i, (long long)k, id != NULL ? id : "missing",
-                     type != NULL ? type : "missing",
-                     name != NULL ? name : "missing");
-            goto out;
-        }
         a->seen = true;
-        snprintf(a->id, sizeof(a->id), "%s", id);
-        snprintf(a->name, sizeof(a->name), "%s", name);
         buf_init(&a->args, MAX_ARGUMENTS);
         if ((size_t)k + 1 > w->n_calls)
             w->n_calls = (size_t)k + 1;
-    } else if ((id != NULL && strcmp(id, a->id) != 0) ||
-               (name != NULL && name[0] != '\0' &&
+        if (id == NULL || id[0] == '\0' || type == NULL ||
+            strcmp(type, "function") != 0 || name == NULL || name[0] == '\0')
+            walk_fields(w, i,
+                        "the first delta lacks id, type \"function\" or "
+                        "function.name",
+                        (long long)k);
+    } else if ((id != NULL && a->id[0] != '\0' && strcmp(id, a->id) != 0) ||
+               (name != NULL && name[0] != '\0' && a->name[0] != '\0' &&
                 strcmp(name, a->name) != 0)) {
-        snprintf(w->why, sizeof(w->why),
-                 "event %zu: a later delta of call %lld changes its %s", i,
-                 (long long)k,
-                 id != NULL && strcmp(id, a->id) != 0 ? "id" : "name");
-        goto out;
+        walk_fields(w, i, "a later delta changes the id or name", (long long)k);
     }
+    if (id != NULL && a->id[0] == '\0')
+        snprintf(a->id, sizeof(a->id), "%s", id);
+    if (name != NULL && a->name[0] == '\0')
+        snprintf(a->name, sizeof(a->name), "%s", name);
     if (args != NULL && !json_is_string(args)) {
         snprintf(w->why, sizeof(w->why),
                  "event %zu: the arguments of call %lld are %s, not a "
@@ -326,8 +382,8 @@ static void walk_stream(struct walk *w, const struct stream_log *l)
     }
 }
 
-/* Judges what the walk built: the calls' arguments and the forced name,
- * and finish_reason. */
+/* Judges what the walk built: each call's name and arguments, the forced
+ * name, and that a finish_reason came. */
 static void walk_judge(struct walk *w)
 {
     size_t k;
@@ -335,9 +391,9 @@ static void walk_judge(struct walk *w)
     for (k = 0; k < w->n_calls && w->why[0] == '\0'; k++) {
         if (!w->calls[k].seen)
             snprintf(w->why, sizeof(w->why),
-                     "call %zu never comes, though "
-                     "a later index does",
-                     k);
+                     "call %zu never comes, though a later index does", k);
+        else if (w->calls[k].name[0] == '\0')
+            snprintf(w->why, sizeof(w->why), "call %zu never gets a name", k);
         else if (!object_text(buf_str(&w->calls[k].args), w->calls[k].args.len))
             snprintf(w->why, sizeof(w->why),
                      "the arguments of call %zu, joined across the deltas, "
@@ -352,24 +408,37 @@ static void walk_judge(struct walk *w)
     else if (w->why[0] == '\0' && strcmp(w->calls[0].name, TOOL_NAME) != 0)
         snprintf(w->why, sizeof(w->why), "the streamed reply calls %s, not %s",
                  w->calls[0].name, TOOL_NAME);
-    else if (w->why[0] == '\0' && !call_finish(w->finish))
+    else if (w->why[0] == '\0' && w->finish == NULL)
         snprintf(w->why, sizeof(w->why),
-                 "the streamed call ends with finish_reason %s",
-                 w->finish != NULL ? w->finish : "missing");
+                 "the streamed call never gets a finish_reason");
+    else if (w->why[0] == '\0' && !call_finish(w->finish))
+        snprintf(w->fields, sizeof(w->fields),
+                 "the streamed call ends with finish_reason %s", w->finish);
 }
 
-/* Judges tools.stream: the same request streamed. */
-static void judge_stream(struct conform *c, bool plain_called)
+/* The evidence of a stream, its events around event i (or none). */
+static json_t *stream_evidence(const struct exchange *x,
+                               const struct stream_log *l, size_t i)
+{
+    size_t focus =
+        i < l->n_events ? (size_t)l->events[i].offset : EVIDENCE_NO_FOCUS;
+    json_t *ev = exchange_evidence(x, focus);
+
+    stream_log_add_events(l, ev, focus);
+    return ev;
+}
+
+/* Judges tools.stream: the same request streamed; notes how its calls'
+ * fields deviate. */
+static void judge_stream(struct conform *c, bool plain_called, struct fields *f)
 {
     const struct check_def *d = &checks[STREAM];
     struct exchange x;
     struct stream_log log;
     struct walk *w = calloc(1, sizeof(*w));
-    json_t *ev;
     size_t err, k;
 
     exchange_init(&x);
-    memset(&log, 0, sizeof(log));
     exchange_send_stream(c, &x, tools_body(conform_model(c), true), &log);
     if (w == NULL) {
         conform_skip(c, d, "out of memory");
@@ -391,29 +460,24 @@ static void judge_stream(struct conform *c, bool plain_called)
         walk_stream(w, &log);
         if (w->why[0] == '\0' && !plain_called && w->n_calls == 0) {
             conform_skip(c, d,
-                         "no tool call, streamed or not (see "
-                         "tools.forced)");
+                         "no tool call, streamed or not (see tools.forced)");
             goto out;
         }
         if (w->why[0] == '\0')
             walk_judge(w);
     }
-    if (w->why[0] != '\0') {
-        ev = exchange_evidence(&x, w->bad_event < log.n_events
-                                       ? (size_t)log.events[w->bad_event].offset
-                                       : EVIDENCE_NO_FOCUS);
-        stream_log_add_events(&log, ev,
-                              w->bad_event < log.n_events
-                                  ? (size_t)log.events[w->bad_event].offset
-                                  : EVIDENCE_NO_FOCUS);
-        conform_violation(c, d, ev, "%s", w->why);
-    } else {
+    f->seen_call = f->seen_call || w->n_calls > 0;
+    if (w->fields[0] != '\0')
+        fields_note(f, stream_evidence(&x, &log, w->fields_event), w->fields);
+    if (w->why[0] != '\0')
+        conform_violation(c, d, stream_evidence(&x, &log, w->bad_event), "%s",
+                          w->why);
+    else
         conform_pass(c, d, NULL,
                      "%zu call(s) streamed over %zu events, arguments %s, "
                      "finish_reason %s",
                      w->n_calls, log.n_events, buf_str(&w->calls[0].args),
                      w->finish);
-    }
 out:
     for (k = 0; w != NULL && k < MAX_CALLS; k++)
         if (w->calls[k].seen)
@@ -423,25 +487,41 @@ out:
     exchange_cleanup(&x);
 }
 
-/* Runs the group: the forced call, plain, then streamed. */
+/* Runs the group: the forced call, plain, then streamed; then the fields
+ * of the calls both made. */
 static void run(struct conform *c)
 {
     struct exchange x;
+    struct fields f;
     bool refused, called;
 
+    memset(&f, 0, sizeof(f));
     exchange_init(&x);
     exchange_send(c, &x, "POST", "/chat/completions",
                   conform_bearer(c, conform_options(c)->api_key),
                   tools_body(conform_model(c), false), NULL, false);
-    refused = judge_plain(c, &x);
+    refused = judge_plain(c, &x, &f);
     called = calls_forced(json_object_get(
         json_object_get(first_choice(x.json), "message"), "tool_calls"));
     if (refused)
         conform_skip(c, &checks[STREAM],
+                     "tools are refused (see tools.forced)");
+    else
+        judge_stream(c, called, &f);
+    if (refused)
+        conform_skip(c, &checks[FIELDS],
                      "tools are refused (see "
                      "tools.forced)");
+    else if (f.evidence != NULL)
+        conform_violation(c, &checks[FIELDS], f.evidence, "%s", f.why);
+    else if (!f.seen_call)
+        conform_skip(c, &checks[FIELDS],
+                     "no tool call to read (see "
+                     "tools.forced)");
     else
-        judge_stream(c, called);
+        conform_pass(c, &checks[FIELDS], NULL,
+                     "every call has an id and type function, and ends "
+                     "with finish_reason tool_calls or stop");
     exchange_cleanup(&x);
 }
 

@@ -153,14 +153,15 @@ static const struct {
     {"tools.forced", "Honour tool_choice: when it names a function, call "
                      "that function; or refuse tools with 400 and the error "
                      "body."},
-    {"tools.call", "Give each tool call an id, type \"function\" and "
-                   "function {name, arguments}, arguments being a JSON "
-                   "object serialised as a string; end with finish_reason "
-                   "tool_calls (or stop for a forced function)."},
+    {"tools.call", "Give each tool call function {name, arguments}, the "
+                   "arguments a JSON object serialised as a string."},
+    {"tools.call-fields", "Give each tool call an id and type \"function\" "
+                          "(streamed: on its first delta, with the name), and "
+                          "end the choice with finish_reason tool_calls."},
     {"tools.stream", "Stream tool calls as OpenAI does: index on every "
-                     "tool_calls item, id, type and function.name on the "
-                     "first delta of each call, the arguments string split "
-                     "across the deltas."},
+                     "tool_calls item, the name on the first delta, the "
+                     "arguments string split across the deltas so that they "
+                     "join into JSON, and a finish_reason at the end."},
     {"format.json-object", "With response_format json_object, constrain the "
                            "reply to one JSON object, or refuse it with 400 "
                            "and the error body."},
