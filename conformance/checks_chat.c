@@ -8,6 +8,7 @@
 
 #include "evidence.h"
 #include "exchange.h"
+#include "jsonio.h"
 #include "shape.h"
 
 enum {
@@ -129,7 +130,7 @@ static void judge_field(struct conform *c, const struct exchange *x, int id,
                         const char *field, bool ok, const char *want)
 {
     json_t *v = json_object_get(x->json, field);
-    char *shown = json_dumps(v, JSON_ENCODE_ANY);
+    char *shown = jsonio_dumps(v, JSON_ENCODE_ANY);
 
     if (ok)
         conform_pass(c, &checks[id], NULL, "%s is %.80s", field,

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "jsonio.h"
 #include "markup.h"
 #include "utf8.h"
 
@@ -195,7 +196,7 @@ static void body_write(FILE *out, const char *s)
 {
     json_t *doc = json_loads(s, JSON_DECODE_ANY, NULL);
     char *pretty = json_is_object(doc) || json_is_array(doc)
-                       ? json_dumps(doc, HTML_JSON_FLAGS)
+                       ? jsonio_dumps(doc, HTML_JSON_FLAGS)
                        : NULL;
 
     fputs("<pre class=\"body\">", out);
@@ -398,7 +399,7 @@ static void evidence_write(FILE *out, const struct check_result *c)
     request_write(out, json_object_get(c->evidence, "request"));
     response_write(out, json_object_get(c->evidence, "response"));
     fputs("<details><summary>Evidence as JSON</summary><pre>", out);
-    ev = json_dumps(c->evidence, HTML_JSON_FLAGS);
+    ev = jsonio_dumps(c->evidence, HTML_JSON_FLAGS);
     if (ev == NULL) {
         fputs("(the evidence could not be rendered as JSON)", out);
     } else {
