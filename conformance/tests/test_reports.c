@@ -267,6 +267,15 @@ static char *xpath(const char *file, const char *expr)
     return out;
 }
 
+/* Asserts that the XPath expression on the file at path gives want. */
+static void xpath_is(const char *path, const char *expr, const char *want)
+{
+    char *v = xpath(path, expr);
+
+    assert_string_equal(v, want);
+    free(v);
+}
+
 /* Asserts that needle occurs in hay, showing both when it does not. */
 static const char *must_contain(const char *hay, const char *needle)
 {
@@ -681,33 +690,21 @@ static void test_junit_report(void **state)
         assert_false((unsigned char)text[i] < 0x20 && text[i] != '\n');
 
     write_temp(text, len, path, sizeof(path));
-    v = xpath(path, "string(//testcase[@name='stream.done-last']"
-                    "/failure/@message)");
-    assert_string_equal(v, WEIRD_XML_VALUE);
-    free(v);
-    v = xpath(path, "count(/testsuites/testsuite)");
-    assert_string_equal(v, "4");
-    free(v);
-    v = xpath(path, "count(//testcase)");
-    assert_string_equal(v, "6");
-    free(v);
-    v = xpath(path, "count(//testcase/failure[@type='MUST'])");
-    assert_string_equal(v, "2");
-    free(v);
-    v = xpath(path, "count(//testcase/skipped)");
-    assert_string_equal(v, "1");
-    free(v);
+    xpath_is(path,
+             "string(//testcase[@name='stream.done-last']"
+             "/failure/@message)",
+             WEIRD_XML_VALUE);
+    xpath_is(path, "count(/testsuites/testsuite)", "4");
+    xpath_is(path, "count(//testcase)", "6");
+    xpath_is(path, "count(//testcase/failure[@type='MUST'])", "2");
+    xpath_is(path, "count(//testcase/skipped)", "1");
     /* The common schema has skipped on testsuite only, never on the root. */
-    v = xpath(path, "count(/testsuites/@skipped)");
-    assert_string_equal(v, "0");
-    free(v);
-    v = xpath(path, "sum(/testsuites/testsuite/@skipped)");
-    assert_string_equal(v, "1");
-    free(v);
-    v = xpath(path, "count(//testcase[@name='params.error-param']"
-                    "/system-out[starts-with(., 'WARNING: ')])");
-    assert_string_equal(v, "1");
-    free(v);
+    xpath_is(path, "count(/testsuites/@skipped)", "0");
+    xpath_is(path, "sum(/testsuites/testsuite/@skipped)", "1");
+    xpath_is(path,
+             "count(//testcase[@name='params.error-param']"
+             "/system-out[starts-with(., 'WARNING: ')])",
+             "1");
     v = xpath(path, "string(//testcase[@name='stream.done-last']/failure)");
     must_contain(v, "Rule: " RULE_WEIRD "\n");
     must_contain(v, "\"html\": \"</script><script>alert(2)</script>\"");
@@ -925,7 +922,7 @@ static char *lower(const char *s)
 static void test_html_report(void **state)
 {
     struct results r;
-    char *text, *low, *v;
+    char *text, *low;
     size_t len;
     char path[64];
     const char *at, *prev;
@@ -1037,15 +1034,10 @@ static void test_html_report(void **state)
      * tag. */
     write_temp(text, len, path, sizeof(path));
     assert_int_equal(tu_html_errors(path), 0);
-    v = xpath(path, "count(//article)");
-    assert_string_equal(v, "6");
-    free(v);
-    v = xpath(path, "count(//section[@id='act']/div)");
-    assert_string_equal(v, "3");
-    free(v);
-    v = xpath(path, "string(//article[.//code='stream.done-last']/p)");
-    assert_string_equal(v, WEIRD_HTML_VALUE);
-    free(v);
+    xpath_is(path, "count(//article)", "6");
+    xpath_is(path, "count(//section[@id='act']/div)", "3");
+    xpath_is(path, "string(//article[.//code='stream.done-last']/p)",
+             WEIRD_HTML_VALUE);
     unlink(path);
     free(text);
     results_cleanup(&r);
@@ -1058,7 +1050,7 @@ static void test_html_stream_evidence(void **state)
 {
     struct results r;
     json_t *ev;
-    char *text, *v, path[64];
+    char *text, path[64];
     size_t len;
 
     (void)state;
@@ -1094,12 +1086,8 @@ static void test_html_stream_evidence(void **state)
                        "<mark>\\xff</mark>\n\n</pre>");
     write_temp(text, len, path, sizeof(path));
     assert_int_equal(tu_html_errors(path), 0);
-    v = xpath(path, "string(//tr[@class='hit']/td[1])");
-    assert_string_equal(v, "1");
-    free(v);
-    v = xpath(path, "string(//mark)");
-    assert_string_equal(v, "\\xff");
-    free(v);
+    xpath_is(path, "string(//tr[@class='hit']/td[1])", "1");
+    xpath_is(path, "string(//mark)", "\\xff");
     unlink(path);
     free(text);
     results_cleanup(&r);
@@ -1122,45 +1110,49 @@ static void test_html_report_empty(void **state)
     free(text);
 }
 
-/* Runs report_term_line into memory. */
-static char *term_line(const struct check_result *c, bool color, bool verbose)
+/* What the terminal report writes: one line (c), the recap or the
+ * summary (of r). */
+enum term_part { TERM_LINE, TERM_RECAP, TERM_SUMMARY };
+
+/* Runs one part of the terminal report into memory and returns it. */
+static char *term_render(enum term_part part, const struct check_result *c,
+                         const struct results *r, const struct term_style *st)
 {
     char *buf = NULL;
     size_t n = 0;
     FILE *f = open_memstream(&buf, &n);
 
-    struct term_style st = {.color = color, .verbose = verbose};
-
     assert_non_null(f);
-    report_term_line(c, &st, f);
+    if (part == TERM_LINE)
+        report_term_line(c, st, f);
+    else if (part == TERM_RECAP)
+        report_term_recap(r, st, f);
+    else
+        report_term_summary(r, st->color, f);
     assert_int_equal(fclose(f), 0);
     return buf;
+}
+
+/* Runs report_term_line into memory. */
+static char *term_line(const struct check_result *c, bool color, bool verbose)
+{
+    struct term_style st = {.color = color, .verbose = verbose};
+
+    return term_render(TERM_LINE, c, NULL, &st);
 }
 
 /* Runs report_term_summary into memory. */
 static char *term_summary(const struct results *r, bool color)
 {
-    char *buf = NULL;
-    size_t n = 0;
-    FILE *f = open_memstream(&buf, &n);
+    struct term_style st = {.color = color};
 
-    assert_non_null(f);
-    report_term_summary(r, color, f);
-    assert_int_equal(fclose(f), 0);
-    return buf;
+    return term_render(TERM_SUMMARY, NULL, r, &st);
 }
 
 /* Runs report_term_recap into memory. */
 static char *term_recap(const struct results *r, const struct term_style *st)
 {
-    char *buf = NULL;
-    size_t n = 0;
-    FILE *f = open_memstream(&buf, &n);
-
-    assert_non_null(f);
-    report_term_recap(r, st, f);
-    assert_int_equal(fclose(f), 0);
-    return buf;
+    return term_render(TERM_RECAP, NULL, r, st);
 }
 
 /* Asserts the terminal output for one result. */
