@@ -28,6 +28,7 @@
 #include <microhttpd.h>
 
 #include "buf.h"
+#include "capture.h"
 #include "clock.h"
 #include "jsonio.h"
 #include "log.h"
@@ -837,6 +838,43 @@ static enum MHD_Result feed_start(struct server *s, struct MHD_Connection *conn,
     return queue(conn, cs, &f->resp, r);
 }
 
+/* Looks up a query argument for the router (struct request's query). */
+static const char *conn_query(const void *ctx, const char *name)
+{
+    return MHD_lookup_connection_value((struct MHD_Connection *)ctx,
+                                       MHD_GET_ARGUMENT_KIND, name);
+}
+
+/* A header callback of struct request's each_header, and its argument. */
+struct header_visit {
+    void (*fn)(void *arg, const char *name, const char *value);
+    void *arg;
+};
+
+/* MHD's iterator over the headers, handing each to the visit in cls. */
+static enum MHD_Result visit_header(void *cls, enum MHD_ValueKind kind,
+                                    const char *key, const char *value)
+{
+    struct header_visit *v = cls;
+
+    (void)kind;
+    v->fn(v->arg, key, value);
+    return MHD_YES;
+}
+
+/* Calls fn for each request header, for the journal (struct request's
+ * each_header). */
+static void conn_each_header(const void *ctx,
+                             void (*fn)(void *arg, const char *name,
+                                        const char *value),
+                             void *arg)
+{
+    struct header_visit v = {fn, arg};
+
+    MHD_get_connection_values((struct MHD_Connection *)ctx, MHD_HEADER_KIND,
+                              visit_header, &v);
+}
+
 /* Can a preflight answer echo len bytes of requested headers? The echo
  * shares the connection's memory with the request's own headers, and an
  * answer that does not fit is no answer at all (MHD closes). */
@@ -886,6 +924,13 @@ static enum MHD_Result answer_preflight(struct server *s,
     return ret;
 }
 
+/* Looks up a request header for the router (struct request's header). */
+static const char *conn_header(const void *ctx, const char *name)
+{
+    return MHD_lookup_connection_value((struct MHD_Connection *)ctx,
+                                       MHD_HEADER_KIND, name);
+}
+
 /* Routes the finished request and queues its answer. */
 static enum MHD_Result answer(struct server *s, struct MHD_Connection *conn,
                               const char *url, const char *method,
@@ -911,12 +956,16 @@ static enum MHD_Result answer(struct server *s, struct MHD_Connection *conn,
     memset(&req, 0, sizeof(req));
     req.method = method;
     req.path = url;
+    req.query = conn_query;
+    req.each_header = conn_each_header;
     req.authorization =
         MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization");
     req.body = cs->body.data;
     req.body_len = cs->body.len;
     req.body_too_large = cs->too_large;
     req.request_id = cs->request_id;
+    req.header = conn_header;
+    req.header_ctx = conn;
     response_init(&resp);
     router_dispatch(s->app, &req, &resp);
     if (resp.source.ops != NULL)
@@ -1158,6 +1207,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
         cs->feed = NULL;
         entry.ms = (double)(clock_real_ms() - cs->start_ms);
         log_request(s->app->log, &entry);
+        capture_end(s->app, &entry);
         buf_cleanup(&cs->body);
         atomic_fetch_sub(&s->inflight, 1);
         free(cs);
