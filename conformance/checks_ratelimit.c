@@ -14,7 +14,7 @@
 /* The window the limit is counted over. */
 #define WINDOW_S 60.0
 
-enum { LIMITED, RETRY_AFTER, RETRY_BOUNDED, HEADERS };
+enum { LIMITED, RETRY_AFTER, RETRY_BOUNDED, HEADERS, LIMIT_HEADER };
 
 static const struct check_def checks[] = {
     [LIMITED] = {"ratelimit.429", LEVEL_MUST,
@@ -48,14 +48,24 @@ static const struct check_def checks[] = {
                  "reference: Rate Limits",
                  "clients that pace themselves on these headers pace "
                  "wrongly"},
+    [LIMIT_HEADER] = {"ratelimit.limit-header", LEVEL_SHOULD,
+                      "x-ratelimit-limit-requests, where sent, SHOULD equal "
+                      "the per-minute limit given with --rpm",
+                      "OpenAI rate-limit headers (x-ratelimit-limit-requests: "
+                      "the maximum number of requests permitted before "
+                      "exhausting the rate limit); AI Nexus reference: Rate "
+                      "Limits",
+                      NULL},
 };
 
 /* What the walk through the requests has learned so far. */
 struct walk {
-    bool seen;            /* some response carried the headers */
-    int64_t limit;        /* -1 until known */
-    int64_t remaining;    /* of the previous answer, -1 when unknown */
-    json_t *bad_evidence; /* the first disagreement */
+    bool seen;              /* some response carried the headers */
+    int64_t first_limit;    /* the first limit-requests sent, or -1 */
+    int64_t limit;          /* -1 until known */
+    int64_t remaining;      /* of the previous answer, -1 when unknown */
+    json_t *bad_evidence;   /* the first disagreement */
+    json_t *limit_evidence; /* the answer that first said the limit */
     char bad[256];
 };
 
@@ -131,6 +141,13 @@ static void walk_step(struct walk *w, const struct exchange *x, size_t i)
          http_response_header(r, "x-ratelimit-remaining-requests") == NULL))
         goto out;
     w->seen = true;
+    if (w->first_limit < 0 &&
+        parse_int64(http_response_header(r, "x-ratelimit-limit-requests") !=
+                            NULL
+                        ? http_response_header(r, "x-ratelimit-limit-requests")
+                        : "",
+                    &limit) == 0)
+        w->first_limit = limit;
     if (!family_ok(r, "requests", &limit, &remaining, w)) {
         ok = false;
     } else if (http_response_header(r, "x-ratelimit-limit-tokens") != NULL &&
@@ -206,11 +223,105 @@ static double since(const struct timespec *start)
            (double)(now.tv_nsec - start->tv_nsec) / 1e9;
 }
 
+/* Judges ratelimit.429 once the requests are made: i requests were sent,
+ * the last in x; limited when it got a 429. */
+static void judge_limited(struct conform *c, const struct exchange *x, long i,
+                          bool limited, bool broken, double took, long ok,
+                          long other, const struct walk *w)
+{
+    const struct options *o = conform_options(c);
+    long n = o->rpm + 1;
+
+    if (broken) {
+        conform_violation(
+            c, &checks[LIMITED], exchange_evidence(x, EVIDENCE_NO_FOCUS),
+            "request %ld of %ld got %s", i, n, conform_describe(c, &x->resp));
+    } else if (limited && i == 1) {
+        /* Nothing of this run was admitted: the window was spent before
+         * it began, by another client or an earlier run. */
+        conform_fail(c, &checks[LIMITED],
+                     exchange_evidence(x, EVIDENCE_NO_FOCUS),
+                     "the first request already got HTTP 429: the key's "
+                     "window was spent before the run began, so the check "
+                     "could not run (wait a minute, or give a fresh "
+                     "--ratelimit-key)");
+    } else if (limited && shape_error_body(x->json, NULL, 0)) {
+        conform_pass(c, &checks[LIMITED],
+                     exchange_evidence(x, EVIDENCE_NO_FOCUS),
+                     "request %ld got HTTP 429 with the error body%s (--rpm "
+                     "%ld)",
+                     i,
+                     i < n ? ", before the first request over the limit"
+                           : ", the first request over the limit",
+                     o->rpm);
+    } else if (limited) {
+        exchange_expect_error(c, &checks[LIMITED], x, 429);
+    } else if (took >= WINDOW_S) {
+        conform_skip(c, &checks[LIMITED],
+                     "%ld requests took %.0f s, longer than the window", n,
+                     took);
+    } else if (w->first_limit > o->rpm) {
+        conform_fail(c, &checks[LIMITED],
+                     exchange_evidence(x, EVIDENCE_NO_FOCUS),
+                     "%ld requests in %.1f s, none refused, but the server's "
+                     "x-ratelimit-limit-requests says %lld, more than --rpm "
+                     "%ld, so the check could not run (give --rpm %lld)",
+                     n, took, (long long)w->first_limit, o->rpm,
+                     (long long)w->first_limit);
+    } else {
+        conform_violation(c, &checks[LIMITED],
+                          exchange_evidence(x, EVIDENCE_NO_FOCUS),
+                          "%ld requests in %.1f s, none refused (%ld x 200, "
+                          "%ld other)",
+                          n, took, ok, other);
+    }
+}
+
+/* Judges ratelimit.limit-header: the server's own limit against --rpm,
+ * and which of the two the first 429 (request i, when limited) bears
+ * out. */
+static void judge_limit_header(struct conform *c, const struct walk *w, long i,
+                               bool limited)
+{
+    const struct check_def *d = &checks[LIMIT_HEADER];
+    long rpm = conform_options(c)->rpm;
+    char which[160] = "";
+
+    if (limited && i == (long)w->first_limit + 1)
+        snprintf(which, sizeof(which),
+                 "; the first 429 came at request %ld, as the header says: "
+                 "--rpm is wrong",
+                 i);
+    else if (limited && i == rpm + 1)
+        snprintf(which, sizeof(which),
+                 "; the first 429 came at request %ld, as --rpm says: the "
+                 "header is wrong",
+                 i);
+    else if (limited)
+        snprintf(which, sizeof(which),
+                 "; the first 429 came at request %ld, as neither says", i);
+    if (w->first_limit < 0)
+        conform_skip(c, d,
+                     "the server sends no x-ratelimit-limit-requests header");
+    else if (w->bad_evidence != NULL)
+        conform_skip(c, d,
+                     "the headers disagree among themselves (see "
+                     "ratelimit.headers)");
+    else if (w->first_limit == rpm)
+        conform_pass(c, d, NULL, "x-ratelimit-limit-requests %lld, as --rpm",
+                     (long long)w->first_limit);
+    else
+        conform_violation(c, d, json_incref(w->limit_evidence),
+                          "x-ratelimit-limit-requests says %lld, --rpm says "
+                          "%ld%s",
+                          (long long)w->first_limit, rpm, which);
+}
+
 /* Runs the group: up to N+1 requests with the rate-limit key. */
 static void run(struct conform *c)
 {
     const struct options *o = conform_options(c);
-    struct walk w = {.limit = -1, .remaining = -1};
+    struct walk w = {.first_limit = -1, .limit = -1, .remaining = -1};
     struct exchange x;
     struct timespec start;
     long i, n = o->rpm + 1, ok = 0, other = 0;
@@ -231,32 +342,20 @@ static void run(struct conform *c)
             other++;
         if (!broken)
             walk_step(&w, &x, (size_t)i);
+        if (w.limit_evidence == NULL && w.first_limit >= 0)
+            w.limit_evidence = exchange_evidence(&x, EVIDENCE_NO_FOCUS);
     }
     took = since(&start);
-    if (broken) {
-        conform_violation(
-            c, &checks[LIMITED], exchange_evidence(&x, EVIDENCE_NO_FOCUS),
-            "request %ld of %ld got %s", i, n, conform_describe(c, &x.resp));
-    } else if (limited) {
-        if (exchange_expect_error(c, &checks[LIMITED], &x, 429))
-            judge_retry_after(c, &x);
-    } else if (took >= WINDOW_S) {
-        conform_skip(c, &checks[LIMITED],
-                     "%ld requests took %.0f s, longer than the window", n,
-                     took);
-    } else {
-        conform_violation(c, &checks[LIMITED],
-                          exchange_evidence(&x, EVIDENCE_NO_FOCUS),
-                          "%ld requests in %.1f s, none refused (%ld x 200, "
-                          "%ld other)",
-                          n, took, ok, other);
-    }
-    if (!conform_done(c, &checks[RETRY_AFTER])) {
+    judge_limited(c, &x, i, limited, broken, took, ok, other, &w);
+    if (limited)
+        judge_retry_after(c, &x);
+    else {
         conform_skip(c, &checks[RETRY_AFTER], "no 429 to read");
         conform_skip(c, &checks[RETRY_BOUNDED], "no 429 to read");
     }
     if (w.bad_evidence != NULL)
-        conform_violation(c, &checks[HEADERS], w.bad_evidence, "%s", w.bad);
+        conform_violation(c, &checks[HEADERS], json_incref(w.bad_evidence),
+                          "%s", w.bad);
     else if (!w.seen)
         conform_skip(c, &checks[HEADERS],
                      "the server sends no x-ratelimit-*-requests headers");
@@ -264,6 +363,9 @@ static void run(struct conform *c)
         conform_pass(c, &checks[HEADERS], NULL,
                      "limit %lld, remaining %lld after the last request",
                      (long long)w.limit, (long long)w.remaining);
+    judge_limit_header(c, &w, i, limited);
+    json_decref(w.bad_evidence);
+    json_decref(w.limit_evidence);
     exchange_cleanup(&x);
 }
 

@@ -12,13 +12,16 @@
 #include "checks_auth.h"
 #include "checks_billing.h"
 #include "checks_chat.h"
+#include "checks_format.h"
 #include "checks_models.h"
 #include "checks_notfound.h"
 #include "checks_params.h"
 #include "checks_ratelimit.h"
 #include "checks_stream.h"
+#include "checks_tools.h"
 #include "checks_usage.h"
 #include "buf.h"
+#include "fixes.h"
 #include "shape.h"
 
 /* After this many exchanges in a row with no answer at all, the server is
@@ -49,8 +52,8 @@ struct conform {
 };
 
 static const struct group_def *const groups[] = {
-    &group_models,   &group_chat,    &group_stream,
-    &group_usage,    &group_params,  &group_auth,
+    &group_models,   &group_chat,    &group_stream,    &group_usage,
+    &group_tools,    &group_format,  &group_params,    &group_auth,
     &group_notfound, &group_billing, &group_ratelimit,
 };
 
@@ -238,6 +241,21 @@ bool conform_done(const struct conform *c, const struct check_def *d)
     return i >= 0 && c->recorded[i];
 }
 
+/* Looks for d's verdict from the end of the list: it is in the running
+ * group, so near the end. */
+bool conform_passed(const struct conform *c, const struct check_def *d)
+{
+    bool ret = false;
+    size_t i;
+
+    for (i = c->results->n; conform_done(c, d) && i > 0; i--)
+        if (strcmp(c->results->items[i - 1].id, d->id) == 0) {
+            ret = c->results->items[i - 1].status == CHECK_PASS;
+            break;
+        }
+    return ret;
+}
+
 /* Milliseconds since the last verdict, then restarts the count: a check's
  * duration is the time spent since the one before it. */
 static double lap_ms(struct conform *c)
@@ -252,9 +270,11 @@ static double lap_ms(struct conform *c)
     return ms;
 }
 
-/* Stores one verdict, once per check, and shows it to the observer. */
+/* Stores one verdict, once per check, with its level, the impact (NULL:
+ * none) and the fix, and shows it to the observer. */
 static void record(struct conform *c, const struct check_def *d,
-                   enum check_status st, json_t *evidence, const char *msg)
+                   enum check_status st, json_t *evidence, const char *msg,
+                   const char *impact)
 {
     struct check_result *r;
     int i = check_index(c, d);
@@ -270,6 +290,9 @@ static void record(struct conform *c, const struct check_def *d,
                     evidence, "%s", msg);
     if (r != NULL) {
         r->duration_ms = lap_ms(c);
+        /* Without memory for these the verdict still stands, bare. */
+        results_describe(r, d->level == LEVEL_MUST ? "MUST" : "SHOULD", impact,
+                         fixes_get(d->id));
         if (c->observer != NULL)
             c->observer(r, c->observer_ud);
     }
@@ -287,7 +310,7 @@ static void vformat(char *buf, size_t n, const char *fmt, va_list ap)
 }
 
 /* Formats the message of a verdict on d and stores it; with impact, a
- * failure or a warning also says what the violation breaks. */
+ * failure or a warning also carries what the violation breaks. */
 static void vrecord(struct conform *c, const struct check_def *d,
                     enum check_status st, bool impact, json_t *evidence,
                     const char *fmt, va_list ap)
@@ -300,14 +323,10 @@ static void vrecord(struct conform *c, const struct check_def *d,
                     const char *fmt, va_list ap)
 {
     char msg[MAX_MESSAGE];
-    size_t len;
 
     vformat(msg, sizeof(msg), fmt, ap);
-    len = strlen(msg);
-    if (impact && (st == CHECK_FAIL || st == CHECK_WARN) && d->breaks != NULL &&
-        len < sizeof(msg))
-        snprintf(msg + len, sizeof(msg) - len, ". Impact: %s", d->breaks);
-    record(c, d, st, evidence, msg);
+    record(c, d, st, evidence, msg,
+           impact && (st == CHECK_FAIL || st == CHECK_WARN) ? d->breaks : NULL);
 }
 
 /* Records that d passed. */
@@ -380,7 +399,7 @@ void conform_skip_rest(struct conform *c, const char *fmt, ...)
     va_end(ap);
     for (i = 0; c->group != NULL && i < c->group->n_checks; i++)
         if (!c->recorded[i])
-            record(c, &c->group->checks[i], CHECK_SKIP, NULL, msg);
+            record(c, &c->group->checks[i], CHECK_SKIP, NULL, msg, NULL);
 }
 
 /* Makes the discovery request and picks the model: --model, or the first

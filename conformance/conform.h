@@ -110,6 +110,8 @@ void conform_skip_rest(struct conform *c, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 /* True when d already has a verdict in this run. */
 bool conform_done(const struct conform *c, const struct check_def *d);
+/* True when d passed in this run (false before it has a verdict). */
+bool conform_passed(const struct conform *c, const struct check_def *d);
 
 /* Describes a failed exchange in words ("timeout: ...", "HTTP 500"), for
  * messages; valid until the next call. Borrowed. */

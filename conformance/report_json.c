@@ -83,7 +83,10 @@ static json_t *check_build(const struct check_result *c)
         json_object_set_new(o, "group", text(c->group)) ||
         json_object_set_new(o, "status",
                             json_string(check_status_name(c->status))) ||
+        json_object_set_new(o, "level", text_or_null(c->level)) ||
         json_object_set_new(o, "message", text(c->message)) ||
+        json_object_set_new(o, "impact", text_or_null(c->impact)) ||
+        json_object_set_new(o, "fix", text_or_null(c->fix)) ||
         json_object_set_new(o, "rule", text(c->rule)) ||
         json_object_set_new(o, "source", text(c->source)))
         goto out;

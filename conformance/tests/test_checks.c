@@ -108,7 +108,8 @@ static json_t *good_with_eol(const char *eol)
         json_array_foreach(json_object_get(route, "responses"), k, resp)
             changed += stream_body_eol(resp, eol);
     }
-    assert_int_equal(changed, 4); /* plain, include_usage, n=2, usage */
+    /* plain, include_usage, n=2, usage, tools */
+    assert_int_equal(changed, 5);
     return good;
 }
 
