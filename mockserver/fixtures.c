@@ -3902,3 +3902,93 @@ int fixtures_parse_money(const char *s, int64_t *out)
     }
     return rc;
 }
+
+/* Helpers of fixtures_same_world: field by field, never memcmp (padding). */
+static bool same_str(const char *a, const char *b)
+{
+    return (a == NULL && b == NULL) ||
+           (a != NULL && b != NULL && strcmp(a, b) == 0);
+}
+
+static bool same_pacing(const struct fx_pacing *a, const struct fx_pacing *b)
+{
+    return a->has_ttft == b->has_ttft && a->has_tps == b->has_tps &&
+           a->has_jitter == b->has_jitter && a->has_seed == b->has_seed &&
+           a->ttft_ms == b->ttft_ms && a->tokens_per_sec == b->tokens_per_sec &&
+           a->jitter_ms == b->jitter_ms && a->seed == b->seed;
+}
+
+static bool same_params(const struct fx_params *a, const struct fx_params *b)
+{
+    bool same = a->set == b->set && a->unknown == b->unknown &&
+                a->naccept == b->naccept;
+    size_t i;
+
+    for (i = 0; same && i < a->naccept; i++)
+        same = same_str(a->accept[i].name, b->accept[i].name) &&
+               a->accept[i].type == b->accept[i].type;
+    return same;
+}
+
+static bool same_model(const struct fx_model *a, const struct fx_model *b)
+{
+    return same_str(a->id, b->id) && a->created == b->created &&
+           same_str(a->owned_by, b->owned_by) && a->price_in == b->price_in &&
+           a->price_out == b->price_out &&
+           same_pacing(&a->pacing, &b->pacing) &&
+           a->reasoning == b->reasoning && same_params(&a->params, &b->params);
+}
+
+static bool same_plan(const struct fx_plan *a, const struct fx_plan *b)
+{
+    return same_str(a->name, b->name) &&
+           a->requests_per_minute == b->requests_per_minute &&
+           a->tokens_per_minute == b->tokens_per_minute &&
+           same_pacing(&a->pacing, &b->pacing);
+}
+
+static bool same_key(const struct fx_key *a, const struct fx_key *b)
+{
+    return same_str(a->key, b->key) && a->plan == b->plan &&
+           a->balance == b->balance && a->spent == b->spent;
+}
+
+static bool same_route(const struct fx_route *a, const struct fx_route *b)
+{
+    return same_str(a->method, b->method) && same_str(a->path, b->path) &&
+           a->prefix == b->prefix;
+}
+
+bool fixtures_same_world(const struct fixtures *a, const struct fixtures *b,
+                         const char **what)
+{
+    const char *differs = NULL;
+    size_t i;
+
+    if (a->nmodels != b->nmodels)
+        differs = "models";
+    for (i = 0; differs == NULL && i < a->nmodels; i++)
+        if (!same_model(&a->models[i], &b->models[i]))
+            differs = "models";
+    if (differs == NULL && a->nplans != b->nplans)
+        differs = "plans";
+    for (i = 0; differs == NULL && i < a->nplans; i++)
+        if (!same_plan(&a->plans[i], &b->plans[i]))
+            differs = "plans";
+    if (differs == NULL && a->nkeys != b->nkeys)
+        differs = "keys";
+    for (i = 0; differs == NULL && i < a->nkeys; i++)
+        if (!same_key(&a->keys[i], &b->keys[i]))
+            differs = "keys";
+    if (differs == NULL &&
+        (a->window_ms != b->window_ms || a->nrate_routes != b->nrate_routes))
+        differs = "rate_limits";
+    for (i = 0; differs == NULL && i < a->nrate_routes; i++)
+        if (!same_route(&a->rate_routes[i], &b->rate_routes[i]))
+            differs = "rate_limits";
+    if (differs == NULL && !same_params(&a->params, &b->params))
+        differs = "parameters";
+    if (what != NULL)
+        *what = differs;
+    return differs == NULL;
+}

@@ -158,6 +158,13 @@ const struct fx_params *fixtures_params_for(const struct fixtures *fx,
 /* True when a request of method to path counts against rate limits. */
 bool fixtures_rate_counted(const struct fixtures *fx, const char *method,
                            const char *path);
+/* True when a and b agree on everything but their name, rules and
+ * scenarios: models, plans, keys (balances as loaded), rate limits and the
+ * parameter policy, so that a reload may swap the rules alone. Else
+ * false, with *what (when not NULL) naming the first part that differs
+ * ("models", "plans", "keys", "rate_limits", "parameters"). */
+bool fixtures_same_world(const struct fixtures *a, const struct fixtures *b,
+                         const char **what);
 /* Writes into names (at most max of them) the keys the language (its
  * latest version) allows in the mapping called what, as errors name it
  * ("the fixture", "model", "reply", "text condition", ...), and returns how

@@ -33,21 +33,22 @@
 /* What a signal does to the serving mock. The signals not listed keep
  * their default actions (SIGPIPE excepted, which is ignored: a write to a
  * closed connection fails instead). */
+enum signal_action {
+    SIGNAL_STOP,   /* a graceful stop */
+    SIGNAL_RELOAD, /* re-read the fixtures (reload_fixtures) */
+    SIGNAL_IGNORE, /* logged, ignored */
+};
+
 struct signal_rule {
     int sig;
     const char *name;
-    bool stops; /* a graceful stop, as SIGTERM; otherwise logged, ignored */
-    const char *note; /* what the log line adds for an ignored signal */
+    enum signal_action action;
 };
 
 static const struct signal_rule signal_rules[] = {
-    {SIGINT, "SIGINT", true, NULL},
-    {SIGTERM, "SIGTERM", true, NULL},
-    {SIGQUIT, "SIGQUIT", true, NULL},
-    {SIGHUP, "SIGHUP", false,
-     "ignored (reloading the fixtures is not "
-     "supported yet)"},
-    {SIGUSR1, "SIGUSR1", false, "ignored"},
+    {SIGINT, "SIGINT", SIGNAL_STOP},     {SIGTERM, "SIGTERM", SIGNAL_STOP},
+    {SIGQUIT, "SIGQUIT", SIGNAL_STOP},   {SIGHUP, "SIGHUP", SIGNAL_RELOAD},
+    {SIGUSR1, "SIGUSR1", SIGNAL_IGNORE},
 };
 
 #define NSIGNAL_RULES (sizeof(signal_rules) / sizeof(signal_rules[0]))
@@ -117,11 +118,43 @@ static int print_ready(const char *host, unsigned port)
     return -1;
 }
 
-/* Waits for the signals in sigs (blocked in every thread), logging and
- * ignoring those that do not stop the mock; returns the rule of the
- * first that does. */
-static const struct signal_rule *wait_for_stop(const sigset_t *sigs,
-                                               struct log *log)
+/* Re-reads the fixtures the options name and, when they load and agree
+ * with the running ones on all but their rules (fixtures_same_world),
+ * swaps in their rules and scenarios: requests in flight finish on the
+ * set they hold. Otherwise the running set stays, with the loader's
+ * file:line:column message (load_fixtures) or the part that changed on
+ * stderr. Models, plans, keys and settings are read at start only, so
+ * balances and rate windows carry over untouched. */
+static void reload_fixtures(const struct options *o, struct app *app)
+{
+    struct fixtures *fx = load_fixtures(o);
+    const char *what = NULL;
+
+    if (fx == NULL) {
+        log_error(app->log, "reload refused: the fixtures do not load (the "
+                            "error is above); the running rules stay");
+        goto out;
+    }
+    if (!fixtures_same_world(app->fx, fx, &what)) {
+        log_error(app->log,
+                  "reload refused: the fixtures' %s changed, and a reload "
+                  "replaces rules and scenarios only (restart nexus-mock to "
+                  "apply them); the running rules stay",
+                  what);
+        goto out;
+    }
+    rules_slot_set(app->rules, rules_ref(fx->rules));
+    log_info(app->log, "reloaded the fixtures: %zu rule%s",
+             rules_count(fx->rules), rules_count(fx->rules) == 1 ? "" : "s");
+out:
+    fixtures_free(fx);
+}
+
+/* Waits for the signals in sigs (blocked in every thread), reloading on
+ * SIGHUP and logging and ignoring the others that do not stop the mock;
+ * returns the rule of the first that does. */
+static const struct signal_rule *
+wait_for_stop(const sigset_t *sigs, const struct options *o, struct app *app)
 {
     for (;;) {
         int sig = 0;
@@ -133,10 +166,15 @@ static const struct signal_rule *wait_for_stop(const sigset_t *sigs,
             ;
         if (i == NSIGNAL_RULES)
             continue;
-        if (signal_rules[i].stops)
+        if (signal_rules[i].action == SIGNAL_STOP)
             return &signal_rules[i];
-        log_info(log, "received %s: %s", signal_rules[i].name,
-                 signal_rules[i].note);
+        if (signal_rules[i].action == SIGNAL_RELOAD) {
+            log_info(app->log, "received %s: reloading the fixtures",
+                     signal_rules[i].name);
+            reload_fixtures(o, app);
+        } else {
+            log_info(app->log, "received %s: ignored", signal_rules[i].name);
+        }
     }
 }
 
@@ -208,7 +246,7 @@ static int serve(const struct options *o, struct fixtures *fx)
     log_info(app.log, "serving fixture '%s': %zu models, %zu keys%s",
              fx->name ? fx->name : "(unnamed)", fx->nmodels, fx->nkeys,
              o->admin ? ", admin routes on" : "");
-    stop = wait_for_stop(&sigs, app.log);
+    stop = wait_for_stop(&sigs, o, &app);
     log_info(app.log, "received %s, finishing in-flight requests", stop->name);
     left = server_stop(srv, SHUTDOWN_GRACE_MS);
     srv = NULL;

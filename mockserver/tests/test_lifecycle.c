@@ -339,8 +339,8 @@ static bool serving(const struct testproc *p)
     return ok;
 }
 
-/* SIGHUP and SIGUSR1 are logged and ignored (the mock serves on); SIGQUIT
- * stops it as SIGTERM does, exiting 0. */
+/* SIGHUP (a reload: test_reload) and SIGUSR1 are logged and the mock
+ * serves on; SIGQUIT stops it as SIGTERM does, exiting 0. */
 static void test_other_signals(void **state)
 {
     char log_path[] = "/tmp/nexus-lifecycle-XXXXXX.log";

@@ -1,0 +1,227 @@
+/* test_reload: reloading the fixtures of a running nexus-mock over
+ * loopback: on SIGHUP a valid file replaces the rules (requests in flight
+ * finish on the old ones), an invalid one is refused with the loader's
+ * file:line:column message and the running rules stay, and a file whose
+ * models, plans or keys changed is refused too (balances carry over). */
+#include <pthread.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "testutil.h"
+
+/* The part every version of the fixture shares; the rules follow. */
+#define WORLD                                                                  \
+    "version: 2\n"                                                             \
+    "plans:\n"                                                                 \
+    "  p: {requests_per_minute: 1000}\n"                                       \
+    "models:\n"                                                                \
+    "  - {id: m1, created: 1, price: {input_per_million: 1, "                  \
+    "output_per_million: 2}}\n"                                                \
+    "keys:\n"                                                                  \
+    "  - {key: k1, plan: p, balance: 10}\n"
+
+static const char fixture_a[] =
+    WORLD "rules:\n"
+          "  - name: which\n"
+          "    match: {path: /v1/which}\n"
+          "    reply: {status: 418, body: from A, content_type: text/plain}\n"
+          "  - name: slow\n"
+          "    match: {path: /v1/slow}\n"
+          "    reply: {status: 418, body: slow A, content_type: text/plain, "
+          "latency_ms: 600}\n";
+
+static const char fixture_b[] =
+    WORLD "rules:\n"
+          "  - name: which\n"
+          "    match: {path: /v1/which}\n"
+          "    reply: {status: 418, body: from B, content_type: text/plain}\n"
+          "  - name: slow\n"
+          "    match: {path: /v1/slow}\n"
+          "    reply: {status: 418, body: slow B, content_type: text/plain}\n";
+
+/* Line 11, column 5: a key the rule language does not have. */
+static const char fixture_bad[] =
+    WORLD "rules:\n"
+          "  - name: which\n"
+          "    match: {path: /v1/which}\n"
+          "    replyy: {status: 418, body: bad}\n";
+
+/* As fixture_b with another balance for k1: not a reloadable change. */
+static const char fixture_new_keys[] =
+    "version: 2\n"
+    "plans:\n"
+    "  p: {requests_per_minute: 1000}\n"
+    "models:\n"
+    "  - {id: m1, created: 1, price: {input_per_million: 1, "
+    "output_per_million: 2}}\n"
+    "keys:\n"
+    "  - {key: k1, plan: p, balance: 99}\n"
+    "rules:\n"
+    "  - name: which\n"
+    "    match: {path: /v1/which}\n"
+    "    reply: {status: 418, body: from C, content_type: text/plain}\n";
+
+/* Replaces the file at path with text, atomically (a rename), as editors
+ * and deploy tools do. */
+static void rewrite(const char *path, const char *text)
+{
+    char tmp[512];
+    FILE *f;
+
+    assert_true(snprintf(tmp, sizeof(tmp), "%s.new", path) < (int)sizeof(tmp));
+    f = fopen(tmp, "w");
+    assert_non_null(f);
+    assert_int_equal(fputs(text, f) >= 0, 1);
+    assert_int_equal(fclose(f), 0);
+    assert_int_equal(rename(tmp, path), 0);
+}
+
+/* The body GET path answers with, which must be a 418 (a rule's). */
+static char *answer(const struct testproc *p, const char *path)
+{
+    struct http_reply r;
+    char *body;
+
+    assert_int_equal(http_do(p, "GET", path, "k1", NULL, NULL, &r), 0);
+    assert_int_equal(r.status, 418);
+    body = strndup(r.body, r.body_len);
+    assert_non_null(body);
+    http_reply_free(&r);
+    return body;
+}
+
+/* True when GET path answers body. */
+static bool answers(const struct testproc *p, const char *path,
+                    const char *body)
+{
+    char *got = answer(p, path);
+    bool same = strcmp(got, body) == 0;
+
+    free(got);
+    return same;
+}
+
+/* Polls (at most 5 s) until GET path answers body. */
+static bool answers_soon(const struct testproc *p, const char *path,
+                         const char *body)
+{
+    int i;
+
+    for (i = 0; i < 500; i++) {
+        if (answers(p, path, body))
+            return true;
+        usleep(10 * 1000);
+    }
+    return false;
+}
+
+/* Polls (at most 5 s) until the log at path holds text. */
+static bool log_soon(const char *path, const char *text)
+{
+    int i;
+
+    for (i = 0; i < 500; i++) {
+        if (file_lines_with(path, text) > 0)
+            return true;
+        usleep(10 * 1000);
+    }
+    return false;
+}
+
+/* A request made on its own thread. */
+struct slow_call {
+    const struct testproc *p;
+    char *body; /* what it answered; free() */
+};
+
+static void *slow_thread(void *arg)
+{
+    struct slow_call *c = arg;
+    struct http_reply r;
+
+    if (http_do(c->p, "GET", "/v1/slow", "k1", NULL, NULL, &r) == 0) {
+        c->body = strndup(r.body, r.body_len);
+        http_reply_free(&r);
+    }
+    return NULL;
+}
+
+static void test_sighup_reloads(void **state)
+{
+    char log_path[] = "/tmp/nexus-reload-XXXXXX.log";
+    char *path = temp_fixture(fixture_a);
+    const char *args[] = {"--fixtures", NULL, NULL};
+    struct slow_call slow;
+    pthread_t th;
+    struct testproc p;
+    char expect[600];
+    int fd = mkstemps(log_path, 4);
+
+    (void)state;
+    assert_non_null(path);
+    assert_true(fd >= 0);
+    close(fd);
+    args[1] = path;
+    assert_int_equal(mock_start_logged(&p, args, log_path), 0);
+    assert_true(answers(&p, "/v1/which", "from A"));
+
+    /* A slow request in flight keeps the set it started on. */
+    slow.p = &p;
+    slow.body = NULL;
+    assert_int_equal(pthread_create(&th, NULL, slow_thread, &slow), 0);
+    usleep(200 * 1000);
+    rewrite(path, fixture_b);
+    assert_int_equal(kill(p.pid, SIGHUP), 0);
+    assert_true(answers_soon(&p, "/v1/which", "from B"));
+    assert_int_equal(pthread_join(th, NULL), 0);
+    assert_non_null(slow.body);
+    assert_string_equal(slow.body, "slow A");
+    free(slow.body);
+    assert_true(answers(&p, "/v1/slow", "slow B"));
+    assert_true(log_soon(log_path, "reloaded the fixtures: 2 rules"));
+
+    /* An invalid file: the loader's message, and B's rules stay. */
+    rewrite(path, fixture_bad);
+    assert_int_equal(kill(p.pid, SIGHUP), 0);
+    assert_true(snprintf(expect, sizeof(expect), "%s:11:5: ", path) <
+                (int)sizeof(expect));
+    assert_true(log_soon(log_path, expect));
+    assert_true(log_soon(log_path, "replyy"));
+    assert_true(log_soon(log_path, "reload refused: the fixtures do not load"));
+    assert_true(answers(&p, "/v1/which", "from B"));
+    assert_true(answers(&p, "/v1/slow", "slow B"));
+
+    /* Changed keys: refused, B's rules stay. */
+    rewrite(path, fixture_new_keys);
+    assert_int_equal(kill(p.pid, SIGHUP), 0);
+    assert_true(
+        log_soon(log_path, "reload refused: the fixtures' keys changed"));
+    assert_true(answers(&p, "/v1/which", "from B"));
+
+    /* And a valid file again is taken. */
+    rewrite(path, fixture_a);
+    assert_int_equal(kill(p.pid, SIGHUP), 0);
+    assert_true(answers_soon(&p, "/v1/which", "from A"));
+    assert_int_equal(testproc_stop(&p), 0);
+    unlink(log_path);
+    unlink(path);
+    free(path);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_sighup_reloads),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
