@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -11,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/signalfd.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -26,6 +28,7 @@
 #include "ratelimit.h"
 #include "rules.h"
 #include "server.h"
+#include "watch.h"
 
 /* How long in-flight requests get to finish after a stop signal. */
 #define SHUTDOWN_GRACE_MS 2000
@@ -150,32 +153,64 @@ out:
     fixtures_free(fx);
 }
 
-/* Waits for the signals in sigs (blocked in every thread), reloading on
- * SIGHUP and logging and ignoring the others that do not stop the mock;
- * returns the rule of the first that does. */
-static const struct signal_rule *
-wait_for_stop(const sigset_t *sigs, const struct options *o, struct app *app)
+/* Acts on one signal read from the signalfd: reloads on SIGHUP, logs
+ * and ignores the others that do not stop the mock. Returns the rule of
+ * a stop signal, else NULL. */
+static const struct signal_rule *on_signal(int sig, const struct options *o,
+                                           struct app *app)
 {
-    for (;;) {
-        int sig = 0;
-        size_t i;
+    const struct signal_rule *stop = NULL;
+    size_t i;
 
-        if (sigwait(sigs, &sig) != 0)
-            continue;
-        for (i = 0; i < NSIGNAL_RULES && signal_rules[i].sig != sig; i++)
-            ;
-        if (i == NSIGNAL_RULES)
-            continue;
-        if (signal_rules[i].action == SIGNAL_STOP)
-            return &signal_rules[i];
-        if (signal_rules[i].action == SIGNAL_RELOAD) {
-            log_info(app->log, "received %s: reloading the fixtures",
-                     signal_rules[i].name);
-            reload_fixtures(o, app);
-        } else {
-            log_info(app->log, "received %s: ignored", signal_rules[i].name);
-        }
+    for (i = 0; i < NSIGNAL_RULES && signal_rules[i].sig != sig; i++)
+        ;
+    if (i == NSIGNAL_RULES)
+        goto out;
+    if (signal_rules[i].action == SIGNAL_STOP) {
+        stop = &signal_rules[i];
+    } else if (signal_rules[i].action == SIGNAL_RELOAD) {
+        log_info(app->log, "received %s: reloading the fixtures",
+                 signal_rules[i].name);
+        reload_fixtures(o, app);
+    } else {
+        log_info(app->log, "received %s: ignored", signal_rules[i].name);
     }
+out:
+    return stop;
+}
+
+/* Waits on sigfd (the signals, blocked in every thread) and on the
+ * fixture watch w (NULL: none), reloading on SIGHUP and once the watched
+ * files have been left alone for o->watch_delay_ms after a change;
+ * returns the rule of the first stop signal. */
+static const struct signal_rule *wait_for_stop(int sigfd, struct watch *w,
+                                               const struct options *o,
+                                               struct app *app)
+{
+    const struct signal_rule *stop = NULL;
+    uint64_t due = 0; /* clock_real_ms() of the pending reload; 0: none */
+
+    while (stop == NULL) {
+        struct pollfd fds[2] = {{.fd = sigfd, .events = POLLIN},
+                                {.fd = w ? watch_fd(w) : -1, .events = POLLIN}};
+        uint64_t now = clock_real_ms();
+        int timeout = due == 0 ? -1 : due > now ? (int)(due - now) : 0;
+        struct signalfd_siginfo si;
+
+        if (poll(fds, 2, timeout) < 0)
+            continue;
+        if ((fds[1].revents & POLLIN) && watch_drain(w))
+            due = clock_real_ms() + o->watch_delay_ms;
+        if (due != 0 && clock_real_ms() >= due) {
+            due = 0;
+            log_info(app->log, "a fixture file changed: reloading");
+            reload_fixtures(o, app);
+        }
+        if ((fds[0].revents & POLLIN) &&
+            read(sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si))
+            stop = on_signal((int)si.ssi_signo, o, app);
+    }
+    return stop;
 }
 
 /* Serves until a stop signal (SIGINT, SIGTERM, SIGQUIT); returns the exit
@@ -199,7 +234,9 @@ static int serve(const struct options *o, struct fixtures *fx)
     };
     char cause[256];
     const struct signal_rule *stop;
+    struct watch *watch = NULL;
     sigset_t sigs;
+    int sigfd = -1;
     int status = 1;
     unsigned left;
     size_t i;
@@ -235,6 +272,18 @@ static int serve(const struct options *o, struct fixtures *fx)
         sigaddset(&sigs, signal_rules[i].sig);
     pthread_sigmask(SIG_BLOCK, &sigs, NULL);
     signal(SIGPIPE, SIG_IGN);
+    sigfd = signalfd(-1, &sigs, SFD_CLOEXEC);
+    if (sigfd < 0) {
+        fprintf(stderr, "nexus-mock: signalfd: %s\n", strerror(errno));
+        goto out;
+    }
+    /* Without the watch the mock still serves, and SIGHUP still reloads:
+     * a full inotify quota must not stop a test run. */
+    if (o->watch && o->nfixtures > 0) {
+        watch = watch_new(o->fixtures, o->nfixtures, cause, sizeof(cause));
+        if (watch == NULL)
+            log_error(app.log, "not watching the fixtures: %s", cause);
+    }
     raise_nofile();
     json_object_seed(0);
     if (server_start(&app, &cfg, &srv, cause, sizeof(cause)) != 0) {
@@ -246,7 +295,7 @@ static int serve(const struct options *o, struct fixtures *fx)
     log_info(app.log, "serving fixture '%s': %zu models, %zu keys%s",
              fx->name ? fx->name : "(unnamed)", fx->nmodels, fx->nkeys,
              o->admin ? ", admin routes on" : "");
-    stop = wait_for_stop(&sigs, o, &app);
+    stop = wait_for_stop(sigfd, watch, o, &app);
     log_info(app.log, "received %s, finishing in-flight requests", stop->name);
     left = server_stop(srv, SHUTDOWN_GRACE_MS);
     srv = NULL;
@@ -256,6 +305,9 @@ static int serve(const struct options *o, struct fixtures *fx)
     status = 0;
 out:
     server_stop(srv, 0);
+    watch_free(watch);
+    if (sigfd >= 0)
+        close(sigfd);
     journal_free(app.journal);
     billing_free(app.billing);
     rules_slot_free(app.rules);

@@ -19,7 +19,8 @@ static const char usage_text[] =
     "                  [--header-timeout S] [--body-timeout S] "
     "[--idle-timeout S]\n"
     "                  [--max-gen-nodes N] [--max-gen-bytes BYTES]\n"
-    "                  [--max-schema-depth N] [--version] [--help]\n"
+    "                  [--max-schema-depth N] [--watch|--no-watch]\n"
+    "                  [--watch-delay MS] [--version] [--help]\n"
     "\n"
     "A deterministic mock of the AI Nexus (OpenAI-compatible) chat API.\n"
     "\n"
@@ -61,11 +62,16 @@ static const char usage_text[] =
     "                     probabilities per answer (default 262144)\n"
     "  --max-schema-depth N  levels a schema is followed, $ref included\n"
     "                     (default 32)\n"
+    "  --watch, --no-watch  reload the fixtures when a --fixtures file\n"
+    "                     changes (default: --watch); SIGHUP reloads too\n"
+    "  --watch-delay MS   quiet time after a change before the reload\n"
+    "                     (default 200)\n"
     "  --version          print the version and exit\n"
     "  --help             print this help and exit\n"
     "\n"
     "When ready it prints 'nexus-mock listening on http://HOST:PORT' on\n"
-    "stdout. SIGINT or SIGTERM stops it gracefully.\n";
+    "stdout. SIGINT or SIGTERM stops it gracefully; SIGHUP reloads the\n"
+    "fixtures.\n";
 
 /* Parses a decimal unsigned integer in [min, max]. Returns 0 or -1. */
 static int parse_uint(const char *s, unsigned long long min,
@@ -101,6 +107,7 @@ enum num_opt {
     NUM_MAX_SCHEMA_DEPTH,
     NUM_JOURNAL_MAX_BYTES,
     NUM_JOURNAL_BODY_MAX,
+    NUM_WATCH_DELAY,
     NUM_OPTS
 };
 
@@ -127,6 +134,7 @@ static const struct {
                                1ull << 36},
     [NUM_JOURNAL_BODY_MAX] = {"--journal-body-max", "a byte count", 0,
                               1ull << 26},
+    [NUM_WATCH_DELAY] = {"--watch-delay", "a number of milliseconds", 1, 60000},
 };
 
 /* Stores v (in range) as the value of numeric option k. */
@@ -174,6 +182,9 @@ static void num_set(struct options *o, enum num_opt k, unsigned long long v)
         break;
     case NUM_JOURNAL_BODY_MAX:
         o->journal_body_max = (size_t)v;
+        break;
+    case NUM_WATCH_DELAY:
+        o->watch_delay_ms = (unsigned)v;
         break;
     case NUM_OPTS:
         break;
@@ -229,6 +240,8 @@ enum options_result options_parse(int argc, char **argv, struct options *o,
     o->gen = budget_defaults;
     o->journal_max_bytes = JOURNAL_DEFAULT_MAX_BYTES;
     o->journal_body_max = JOURNAL_DEFAULT_BODY_MAX;
+    o->watch = true;
+    o->watch_delay_ms = OPTIONS_DEFAULT_WATCH_DELAY_MS;
     for (i = 1; i < argc; i++) {
         const char *a = argv[i];
         unsigned k;
@@ -257,6 +270,10 @@ enum options_result options_parse(int argc, char **argv, struct options *o,
             o->quiet = true;
         } else if (strcmp(a, "--admin") == 0) {
             o->admin = true;
+        } else if (strcmp(a, "--watch") == 0) {
+            o->watch = true;
+        } else if (strcmp(a, "--no-watch") == 0) {
+            o->watch = false;
         } else if (is_opt(a, "--fixtures")) {
             val = take_value(argc, argv, &i, a, "--fixtures");
             if (val == NULL || val[0] == '\0')

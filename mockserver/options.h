@@ -20,6 +20,9 @@
 #define OPTIONS_DEFAULT_HEADER_TIMEOUT 30u
 #define OPTIONS_DEFAULT_BODY_TIMEOUT 60u
 #define OPTIONS_DEFAULT_IDLE_TIMEOUT 120u
+/* How long the fixture files must be left alone after a change before
+ * --watch reloads them: an editor's save is several events. */
+#define OPTIONS_DEFAULT_WATCH_DELAY_MS 200u
 /* max_connections_per_ip when --max-connections-per-ip is not given: the
  * server decides from the address it listens on (SERVER_PER_IP_AUTO). */
 #define OPTIONS_PER_IP_AUTO UINT_MAX
@@ -35,6 +38,8 @@ struct options {
     enum log_format log_format;
     bool quiet;
     bool admin;
+    bool watch;              /* reload when a --fixtures file changes */
+    unsigned watch_delay_ms; /* quiet time before that reload */
     const char *admin_token; /* NULL: none */
     size_t journal_max_bytes;
     size_t journal_body_max;

@@ -1,8 +1,9 @@
 /* test_reload: reloading the fixtures of a running nexus-mock over
- * loopback: on SIGHUP a valid file replaces the rules (requests in flight
- * finish on the old ones), an invalid one is refused with the loader's
- * file:line:column message and the running rules stay, and a file whose
- * models, plans or keys changed is refused too (balances carry over). */
+ * loopback: on SIGHUP and when a file changes (--watch) a valid file replaces
+ * the rules (requests in flight finish on the old ones), an invalid one is
+ * refused with the loader's file:line:column message and the running rules
+ * stay, and a file whose models, plans or keys changed is refused too (balances
+ * carry over). */
 #include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -159,7 +160,7 @@ static void test_sighup_reloads(void **state)
 {
     char log_path[] = "/tmp/nexus-reload-XXXXXX.log";
     char *path = temp_fixture(fixture_a);
-    const char *args[] = {"--fixtures", NULL, NULL};
+    const char *args[] = {"--fixtures", NULL, "--no-watch", NULL};
     struct slow_call slow;
     pthread_t th;
     struct testproc p;
@@ -217,10 +218,77 @@ static void test_sighup_reloads(void **state)
     free(path);
 }
 
+/* Writes text over the file at path in place (truncate, write), as
+ * `echo >` does. */
+static void overwrite(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+
+    assert_non_null(f);
+    assert_int_equal(fputs(text, f) >= 0, 1);
+    assert_int_equal(fclose(f), 0);
+}
+
+/* With the watch (the default), a changed file reloads with no signal,
+ * whether renamed over the old one or rewritten in place; a bad save is
+ * refused and the rules stay. */
+static void test_watch_reloads(void **state)
+{
+    char log_path[] = "/tmp/nexus-reload-XXXXXX.log";
+    char *path = temp_fixture(fixture_a);
+    const char *args[] = {"--fixtures", NULL, "--watch-delay", "50", NULL};
+    struct testproc p;
+    int fd = mkstemps(log_path, 4);
+
+    (void)state;
+    assert_non_null(path);
+    assert_true(fd >= 0);
+    close(fd);
+    args[1] = path;
+    assert_int_equal(mock_start_logged(&p, args, log_path), 0);
+    assert_true(answers(&p, "/v1/which", "from A"));
+    rewrite(path, fixture_b);
+    assert_true(answers_soon(&p, "/v1/which", "from B"));
+    assert_true(log_soon(log_path, "a fixture file changed: reloading"));
+    overwrite(path, fixture_bad);
+    assert_true(log_soon(log_path, "reload refused: the fixtures do not load"));
+    assert_true(answers(&p, "/v1/which", "from B"));
+    overwrite(path, fixture_a);
+    assert_true(answers_soon(&p, "/v1/which", "from A"));
+    assert_int_equal(testproc_stop(&p), 0);
+    unlink(log_path);
+    unlink(path);
+    free(path);
+}
+
+/* --no-watch: a changed file is not read until SIGHUP. */
+static void test_no_watch(void **state)
+{
+    char *path = temp_fixture(fixture_a);
+    const char *args[] = {"--fixtures",    NULL, "--no-watch",
+                          "--watch-delay", "50", NULL};
+    struct testproc p;
+
+    (void)state;
+    assert_non_null(path);
+    args[1] = path;
+    assert_int_equal(mock_start(&p, args), 0);
+    rewrite(path, fixture_b);
+    usleep(500 * 1000); /* ten times the delay the watch would wait */
+    assert_true(answers(&p, "/v1/which", "from A"));
+    assert_int_equal(kill(p.pid, SIGHUP), 0);
+    assert_true(answers_soon(&p, "/v1/which", "from B"));
+    assert_int_equal(testproc_stop(&p), 0);
+    unlink(path);
+    free(path);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_sighup_reloads),
+        cmocka_unit_test(test_watch_reloads),
+        cmocka_unit_test(test_no_watch),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
