@@ -156,24 +156,35 @@ static void *slow_thread(void *arg)
     return NULL;
 }
 
+/* Starts a logging mock on fixture A in a new temporary file (*path,
+ * free()) with the option opt ("--watch" or "--no-watch") and a 50 ms
+ * --watch-delay; log_path is a mkstemps template ending in ".log". */
+static void start_on_a(struct testproc *p, const char *opt, char *log_path,
+                       char **path)
+{
+    const char *args[] = {"--fixtures", NULL, opt, "--watch-delay", "50", NULL};
+    int fd = mkstemps(log_path, 4);
+
+    *path = temp_fixture(fixture_a);
+    assert_non_null(*path);
+    assert_true(fd >= 0);
+    close(fd);
+    args[1] = *path;
+    assert_int_equal(mock_start_logged(p, args, log_path), 0);
+    assert_true(answers(p, "/v1/which", "from A"));
+}
+
 static void test_sighup_reloads(void **state)
 {
     char log_path[] = "/tmp/nexus-reload-XXXXXX.log";
-    char *path = temp_fixture(fixture_a);
-    const char *args[] = {"--fixtures", NULL, "--no-watch", NULL};
+    char *path;
     struct slow_call slow;
     pthread_t th;
     struct testproc p;
     char expect[600];
-    int fd = mkstemps(log_path, 4);
 
     (void)state;
-    assert_non_null(path);
-    assert_true(fd >= 0);
-    close(fd);
-    args[1] = path;
-    assert_int_equal(mock_start_logged(&p, args, log_path), 0);
-    assert_true(answers(&p, "/v1/which", "from A"));
+    start_on_a(&p, "--no-watch", log_path, &path);
 
     /* A slow request in flight keeps the set it started on. */
     slow.p = &p;
@@ -235,18 +246,11 @@ static void overwrite(const char *path, const char *text)
 static void test_watch_reloads(void **state)
 {
     char log_path[] = "/tmp/nexus-reload-XXXXXX.log";
-    char *path = temp_fixture(fixture_a);
-    const char *args[] = {"--fixtures", NULL, "--watch-delay", "50", NULL};
+    char *path;
     struct testproc p;
-    int fd = mkstemps(log_path, 4);
 
     (void)state;
-    assert_non_null(path);
-    assert_true(fd >= 0);
-    close(fd);
-    args[1] = path;
-    assert_int_equal(mock_start_logged(&p, args, log_path), 0);
-    assert_true(answers(&p, "/v1/which", "from A"));
+    start_on_a(&p, "--watch", log_path, &path);
     rewrite(path, fixture_b);
     assert_true(answers_soon(&p, "/v1/which", "from B"));
     assert_true(log_soon(log_path, "a fixture file changed: reloading"));
@@ -264,21 +268,19 @@ static void test_watch_reloads(void **state)
 /* --no-watch: a changed file is not read until SIGHUP. */
 static void test_no_watch(void **state)
 {
-    char *path = temp_fixture(fixture_a);
-    const char *args[] = {"--fixtures",    NULL, "--no-watch",
-                          "--watch-delay", "50", NULL};
+    char log_path[] = "/tmp/nexus-reload-XXXXXX.log";
+    char *path;
     struct testproc p;
 
     (void)state;
-    assert_non_null(path);
-    args[1] = path;
-    assert_int_equal(mock_start(&p, args), 0);
+    start_on_a(&p, "--no-watch", log_path, &path);
     rewrite(path, fixture_b);
     usleep(500 * 1000); /* ten times the delay the watch would wait */
     assert_true(answers(&p, "/v1/which", "from A"));
     assert_int_equal(kill(p.pid, SIGHUP), 0);
     assert_true(answers_soon(&p, "/v1/which", "from B"));
     assert_int_equal(testproc_stop(&p), 0);
+    unlink(log_path);
     unlink(path);
     free(path);
 }
