@@ -17,12 +17,16 @@ struct log;
 struct journal;
 struct route;
 struct rules_slot;
+struct live;
 
 struct app {
     const struct fixtures *fx; /* read-only once loaded */
     /* The scripted rules requests are answered from, swapped atomically
      * (rules.h); NULL: fx->rules. */
     struct rules_slot *rules;
+    /* Rebuilds what the slot holds: reloads and runtime rules (live.h);
+     * NULL: neither (only tests serve without it). */
+    struct live *live;
     struct billing *billing;
     struct ratelimit *rl;
     struct clock *clock;

@@ -83,6 +83,7 @@ struct rule_refs {
     const struct node *scenario; /* NULL: the rule has no scenario */
     const struct node *state;
     const struct node *then;
+    bool runtime; /* added at runtime (fixtures_load_runtime): tried first */
 };
 
 /* A scenario declared under 'scenarios', kept until every rule is read. */
@@ -113,6 +114,7 @@ struct loader {
     size_t nrules;
     struct scenario_decl *decls; /* owned: the scenarios declared */
     size_t ndecls;
+    bool runtime; /* reading rules added at runtime */
 };
 
 /* One key a mapping may hold: parse reads its value into obj. */
@@ -2732,35 +2734,45 @@ out:
 
 /* Reads rules: each rule in order. An unnamed rule is called after its
  * place, "FILE:LINE". */
-static int top_rules(struct loader *ld, const struct node *v, void *obj)
+/* Reads the rule in mapping v and merges it into the rules read so far. */
+static int read_rule(struct loader *ld, const struct node *v)
 {
     int rc = -1;
     struct rule_read rr;
     const char *base = strrchr(ld->file, '/');
     char name[300];
+
+    memset(&rr, 0, sizeof rr);
+    snprintf(name, sizeof name, "%s:%d", base != NULL ? base + 1 : ld->file,
+             v->line);
+    rr.rule = rule_new(name);
+    if (rr.rule == NULL) {
+        fail(ld, NULL, "out of memory");
+        goto out;
+    }
+    ld->field = NULL;
+    ld->entry = "each rule";
+    if (walk_mapping(ld, v, &rule_shape, &rr) != 0) {
+        rule_free(rr.rule);
+        goto out;
+    }
+    rr.refs.runtime = ld->runtime;
+    rc = rule_merge(ld, &rr);
+out:
+    return rc;
+}
+
+static int top_rules(struct loader *ld, const struct node *v, void *obj)
+{
+    int rc = -1;
     size_t i;
 
     (void)obj;
     if (want_node(ld, v, NODE_SEQUENCE) != 0)
         goto out;
-    for (i = 0; i < v->nkids; i++) {
-        memset(&rr, 0, sizeof rr);
-        snprintf(name, sizeof name, "%s:%d", base != NULL ? base + 1 : ld->file,
-                 v->kids[i]->line);
-        rr.rule = rule_new(name);
-        if (rr.rule == NULL) {
-            fail(ld, NULL, "out of memory");
+    for (i = 0; i < v->nkids; i++)
+        if (read_rule(ld, v->kids[i]) != 0)
             goto out;
-        }
-        ld->field = NULL;
-        ld->entry = "each rule";
-        if (walk_mapping(ld, v->kids[i], &rule_shape, &rr) != 0) {
-            rule_free(rr.rule);
-            goto out;
-        }
-        if (rule_merge(ld, &rr) != 0)
-            goto out;
-    }
     rc = 0;
 out:
     return rc;
@@ -3524,10 +3536,33 @@ static void loader_cleanup(struct loader *ld)
     fixtures_free(ld->fx);
 }
 
+/* Reads a document of runtime rules: a list of rules, or one rule, each
+ * as under 'rules' in a version 2 fixture. */
+static int load_rules_root(struct loader *ld, const struct node *root)
+{
+    int rc = -1;
+
+    ld->version = 2;
+    ld->field = NULL;
+    ld->entry = "the rules";
+    if (root == NULL || is_null(root)) {
+        error_set(ld->err, root != NULL ? root->line : 1,
+                  root != NULL ? root->column : 1,
+                  "no rules: expected a rule or a list of rules");
+        goto out;
+    }
+    rc = root->kind == NODE_MAPPING ? read_rule(ld, root)
+                                    : top_rules(ld, root, NULL);
+out:
+    return rc;
+}
+
 /* Parses len bytes of YAML named name into a tree the loader keeps, then
- * reads it into the fixtures. */
-static int load_bytes(struct loader *ld, const char *data, size_t len,
-                      const char *name)
+ * reads it into the fixtures with read_root (load_file: a fixture file). */
+static int load_bytes_with(struct loader *ld, const char *data, size_t len,
+                           const char *name,
+                           int (*read_root)(struct loader *,
+                                            const struct node *))
 {
     int rc = -1;
     yaml_parser_t parser;
@@ -3570,7 +3605,7 @@ static int load_bytes(struct loader *ld, const char *data, size_t len,
     if (tree_build(ld, &parser, &root) != 0)
         goto out;
     ld->roots[ld->nroots++] = root; /* the loader keeps it to the end */
-    rc = load_file(ld, root);
+    rc = read_root(ld, root);
     root = NULL;
 out:
     if (parser_ready)
@@ -3578,6 +3613,13 @@ out:
     node_free(root);
     free(copy);
     return rc;
+}
+
+/* Parses and reads one fixture file's len bytes, named name. */
+static int load_bytes(struct loader *ld, const char *data, size_t len,
+                      const char *name)
+{
+    return load_bytes_with(ld, data, len, name, load_file);
 }
 
 /* Reads the file at path into b. Returns 0, or -1 with err set. */
@@ -3728,14 +3770,27 @@ static int load_done(struct loader *ld, struct fixtures **out)
     return 0;
 }
 
+/* Loads the n paths in order (files or directories). */
+static int load_paths(struct loader *ld, const char *const *paths, size_t n)
+{
+    struct stat st;
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        if (stat(paths[i], &st) == 0 && S_ISDIR(st.st_mode)
+                ? load_dir(ld, paths[i]) != 0
+                : load_path_file(ld, paths[i]) != 0)
+            return -1;
+    }
+    return 0;
+}
+
 int fixtures_load_paths(const char *const *paths, size_t n,
                         struct fixtures **out, struct fixture_error *err)
 {
     int rc = -1;
     struct fixture_error scratch;
     struct loader ld;
-    struct stat st;
-    size_t i;
 
     if (loader_init(&ld, err, &scratch) != 0)
         goto out;
@@ -3744,12 +3799,71 @@ int fixtures_load_paths(const char *const *paths, size_t n,
         goto out;
     }
     *out = NULL;
-    for (i = 0; i < n; i++) {
-        if (stat(paths[i], &st) == 0 && S_ISDIR(st.st_mode)
-                ? load_dir(&ld, paths[i]) != 0
-                : load_path_file(&ld, paths[i]) != 0)
-            goto out;
+    if (load_paths(&ld, paths, n) != 0)
+        goto out;
+    rc = load_done(&ld, out);
+out:
+    loader_cleanup(&ld);
+    return rc;
+}
+
+/* Moves the rules added at runtime before the files' rules, each group in
+ * its order, so that they are tried first. */
+static int runtime_first(struct loader *ld)
+{
+    struct rule **rules = malloc((ld->nrules + 1) * sizeof *rules);
+    struct rule_refs *refs = malloc((ld->nrules + 1) * sizeof *refs);
+    size_t i, n = 0;
+    int pass, rc = -1;
+
+    if (rules == NULL || refs == NULL) {
+        fail(ld, NULL, "out of memory");
+        goto out;
     }
+    for (pass = 0; pass < 2; pass++) {
+        for (i = 0; i < ld->nrules; i++) {
+            if (ld->rule_refs[i].runtime != (pass == 0))
+                continue;
+            rules[n] = ld->rules[i];
+            refs[n++] = ld->rule_refs[i];
+        }
+    }
+    memcpy(ld->rules, rules, ld->nrules * sizeof *rules);
+    memcpy(ld->rule_refs, refs, ld->nrules * sizeof *refs);
+    rc = 0;
+out:
+    free(rules);
+    free(refs);
+    return rc;
+}
+
+int fixtures_load_runtime(const char *const *paths, size_t n,
+                          const struct fx_doc *docs, size_t ndocs,
+                          struct fixtures **out, struct fixture_error *err)
+{
+    int rc = -1;
+    struct fixture_error scratch;
+    struct loader ld;
+    size_t i;
+
+    if (loader_init(&ld, err, &scratch) != 0)
+        goto out;
+    if (out == NULL) {
+        error_set(ld.err, 0, 0, "no place to store the fixtures");
+        goto out;
+    }
+    *out = NULL;
+    if (n > 0 ? load_paths(&ld, paths, n) != 0
+              : load_bytes(&ld, (const char *)nexus_default_fixture,
+                           nexus_default_fixture_len, FX_EMBEDDED_NAME) != 0)
+        goto out;
+    ld.runtime = true;
+    for (i = 0; i < ndocs; i++)
+        if (load_bytes_with(&ld, docs[i].data, docs[i].len, docs[i].name,
+                            load_rules_root) != 0)
+            goto out;
+    if (runtime_first(&ld) != 0)
+        goto out;
     rc = load_done(&ld, out);
 out:
     loader_cleanup(&ld);

@@ -136,6 +136,23 @@ int fixtures_load_file(const char *path, struct fixtures **out,
  * filled (in the file at fault). */
 int fixtures_load_paths(const char *const *paths, size_t n,
                         struct fixtures **out, struct fixture_error *err);
+/* A document of rules added at runtime (POST /_nexus/rules): a list of
+ * rules, or one rule, written as under 'rules' in a version 2 fixture
+ * (JSON or YAML). Borrowed. */
+struct fx_doc {
+    const char *name; /* names it in errors, as a file is */
+    const char *data;
+    size_t len;
+};
+
+/* As fixtures_load_paths (n == 0: the embedded default), then the ndocs
+ * documents of runtime rules in order, as later files: their rules are
+ * tried before the files' rules (each group in its order), and one named
+ * as an earlier rule replaces it. Returns 0 and *out, or -1 with err
+ * filled (in the file or document at fault). */
+int fixtures_load_runtime(const char *const *paths, size_t n,
+                          const struct fx_doc *docs, size_t ndocs,
+                          struct fixtures **out, struct fixture_error *err);
 /* As fixtures_load_file, from len bytes named name in errors. */
 int fixtures_load_buffer(const char *data, size_t len, const char *name,
                          struct fixtures **out, struct fixture_error *err);

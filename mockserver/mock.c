@@ -22,6 +22,7 @@
 #include "clock.h"
 #include "fixtures.h"
 #include "journal.h"
+#include "live.h"
 #include "jsonio.h"
 #include "log.h"
 #include "options.h"
@@ -56,6 +57,14 @@ static const struct signal_rule signal_rules[] = {
 
 #define NSIGNAL_RULES (sizeof(signal_rules) / sizeof(signal_rules[0]))
 
+/* Prints where a fixture is wrong as file:line:column first, as compilers
+ * print, so editors and CI annotations can jump to the spot. */
+static void print_fixture_error(const struct fixture_error *err)
+{
+    fprintf(stderr, "%s:%d:%d: %s\n", err->file, err->line, err->column,
+            err->message);
+}
+
 /* Loads the fixtures the options name, printing file:line:column on error. */
 static struct fixtures *load_fixtures(const struct options *o)
 {
@@ -68,10 +77,7 @@ static struct fixtures *load_fixtures(const struct options *o)
              ? fixtures_load_paths(o->fixtures, o->nfixtures, &fx, &err)
              : fixtures_load_default(&fx, &err);
     if (rc != 0) {
-        /* file:line:column first, as compilers print, so editors and CI
-         * annotations can jump to the spot. */
-        fprintf(stderr, "%s:%d:%d: %s\n", err.file, err.line, err.column,
-                err.message);
+        print_fixture_error(&err);
         return NULL;
     }
     return fx;
@@ -121,43 +127,42 @@ static int print_ready(const char *host, unsigned port)
     return -1;
 }
 
-/* Re-reads the fixtures the options name and, when they load and agree
- * with the running ones on all but their rules (fixtures_same_world),
- * swaps in their rules and scenarios: requests in flight finish on the
- * set they hold. Otherwise the running set stays, with the loader's
- * file:line:column message (load_fixtures) or the part that changed on
+/* Re-reads the fixture files (with the runtime rules, live.h) and, when
+ * they load and agree with the running ones on all but their rules
+ * (fixtures_same_world), swaps in their rules and scenarios: requests in
+ * flight finish on the set they hold. Otherwise the running set stays,
+ * with the loader's file:line:column message or the part that changed on
  * stderr. Models, plans, keys and settings are read at start only, so
  * balances and rate windows carry over untouched. */
-static void reload_fixtures(const struct options *o, struct app *app)
+static void reload_fixtures(struct app *app)
 {
-    struct fixtures *fx = load_fixtures(o);
-    const char *what = NULL;
+    struct live_error err;
+    size_t n = 0;
+    int rc = live_reload(app->live, &n, &err);
 
-    if (fx == NULL) {
+    if (rc == 0) {
+        log_info(app->log, "reloaded the fixtures: %zu rule%s", n,
+                 n == 1 ? "" : "s");
+    } else if (rc == -1 && err.changed == NULL) {
+        print_fixture_error(&err.load);
         log_error(app->log, "reload refused: the fixtures do not load (the "
                             "error is above); the running rules stay");
-        goto out;
-    }
-    if (!fixtures_same_world(app->fx, fx, &what)) {
+    } else if (rc == -1) {
         log_error(app->log,
                   "reload refused: the fixtures' %s changed, and a reload "
                   "replaces rules and scenarios only (restart nexus-mock to "
                   "apply them); the running rules stay",
-                  what);
-        goto out;
+                  err.changed);
+    } else {
+        log_error(app->log, "reload failed: out of memory; the running "
+                            "rules stay");
     }
-    rules_slot_set(app->rules, rules_ref(fx->rules));
-    log_info(app->log, "reloaded the fixtures: %zu rule%s",
-             rules_count(fx->rules), rules_count(fx->rules) == 1 ? "" : "s");
-out:
-    fixtures_free(fx);
 }
 
 /* Acts on one signal read from the signalfd: reloads on SIGHUP, logs
  * and ignores the others that do not stop the mock. Returns the rule of
  * a stop signal, else NULL. */
-static const struct signal_rule *on_signal(int sig, const struct options *o,
-                                           struct app *app)
+static const struct signal_rule *on_signal(int sig, struct app *app)
 {
     const struct signal_rule *stop = NULL;
     size_t i;
@@ -171,7 +176,7 @@ static const struct signal_rule *on_signal(int sig, const struct options *o,
     } else if (signal_rules[i].action == SIGNAL_RELOAD) {
         log_info(app->log, "received %s: reloading the fixtures",
                  signal_rules[i].name);
-        reload_fixtures(o, app);
+        reload_fixtures(app);
     } else {
         log_info(app->log, "received %s: ignored", signal_rules[i].name);
     }
@@ -204,11 +209,11 @@ static const struct signal_rule *wait_for_stop(int sigfd, struct watch *w,
         if (due != 0 && clock_real_ms() >= due) {
             due = 0;
             log_info(app->log, "a fixture file changed: reloading");
-            reload_fixtures(o, app);
+            reload_fixtures(app);
         }
         if ((fds[0].revents & POLLIN) &&
             read(sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si))
-            stop = on_signal((int)si.ssi_signo, o, app);
+            stop = on_signal((int)si.ssi_signo, app);
     }
     return stop;
 }
@@ -254,6 +259,8 @@ static int serve(const struct options *o, struct fixtures *fx)
     app.log = log_new(stderr, o->log_format, o->quiet);
     app.rl = ratelimit_new(fx->nkeys);
     app.rules = rules_slot_new(rules_ref(fx->rules));
+    if (app.rules != NULL)
+        app.live = live_new(o->fixtures, o->nfixtures, fx, app.rules);
     if (app.clock != NULL)
         app.billing = billing_new(fx, clock_wall_ms(app.clock));
     /* The journal serves only the control API: kept only with it. */
@@ -261,7 +268,7 @@ static int serve(const struct options *o, struct fixtures *fx)
         app.journal = journal_new(o->journal_max_bytes, o->journal_body_max,
                                   app.started_ms);
     if (app.clock == NULL || app.log == NULL || app.rl == NULL ||
-        app.billing == NULL || app.rules == NULL ||
+        app.billing == NULL || app.rules == NULL || app.live == NULL ||
         (o->admin && app.journal == NULL)) {
         fprintf(stderr, "nexus-mock: out of memory\n");
         goto out;
@@ -310,6 +317,7 @@ out:
         close(sigfd);
     journal_free(app.journal);
     billing_free(app.billing);
+    live_free(app.live);
     rules_slot_free(app.rules);
     ratelimit_free(app.rl);
     log_free(app.log);

@@ -20,12 +20,20 @@
 #include "rules.h"
 
 static const struct route *const route_table[] = {
-    &route_chat,           &route_models_list,
-    &route_models_get,     &route_balance,
-    &route_admin_clock,    &route_admin_health,
-    &route_admin_state,    &route_admin_reset,
-    &route_admin_requests, &route_admin_requests_clear,
+    &route_chat,
+    &route_models_list,
+    &route_models_get,
+    &route_balance,
+    &route_admin_clock,
+    &route_admin_health,
+    &route_admin_state,
+    &route_admin_reset,
+    &route_admin_requests,
+    &route_admin_requests_clear,
     &route_admin_clients,
+    &route_admin_rules_list,
+    &route_admin_rules_add,
+    &route_admin_rules_remove,
 };
 
 #define NROUTES (sizeof(route_table) / sizeof(route_table[0]))

@@ -15,5 +15,8 @@ extern const struct route route_admin_reset;          /* admin.c */
 extern const struct route route_admin_requests;       /* requests.c */
 extern const struct route route_admin_requests_clear; /* requests.c */
 extern const struct route route_admin_clients;        /* retries.c */
+extern const struct route route_admin_rules_list;     /* rulesapi.c */
+extern const struct route route_admin_rules_add;      /* rulesapi.c */
+extern const struct route route_admin_rules_remove;   /* rulesapi.c */
 
 #endif

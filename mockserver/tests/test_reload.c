@@ -285,12 +285,94 @@ static void test_no_watch(void **state)
     free(path);
 }
 
+/* The body of an admin request, which must answer status. */
+static char *admin(const struct testproc *p, const char *method,
+                   const char *path, const char *body, long status)
+{
+    struct http_reply r;
+    char *text;
+
+    assert_int_equal(http_do(p, method, path, NULL, body, NULL, &r), 0);
+    text = strndup(r.body, r.body_len);
+    assert_non_null(text);
+    if (r.status != status)
+        fprintf(stderr, "%s %s answered %ld: %s\n", method, path, r.status,
+                text);
+    assert_int_equal(r.status, status);
+    http_reply_free(&r);
+    return text;
+}
+
+/* POST /_nexus/rules adds rules tried before the files' (validated by the
+ * loader, its message in a 400), they survive a reload, and DELETE
+ * removes one by id or name, or all. */
+static void test_runtime_rules(void **state)
+{
+    char log_path[] = "/tmp/nexus-reload-XXXXXX.log";
+    char *path, *body;
+    struct testproc p;
+
+    (void)state;
+    start_on_a(&p, "--admin", log_path, &path);
+    body = admin(&p, "POST", "/_nexus/rules",
+                 "[{\"name\":\"first\",\"match\":{\"path\":\"/v1/which\"},"
+                 "\"reply\":{\"status\":418,\"body\":\"runtime\","
+                 "\"content_type\":\"text/plain\"}},"
+                 "{\"match\":{\"path\":\"/v1/new\"},"
+                 "\"reply\":{\"status\":418,\"body\":\"new\","
+                 "\"content_type\":\"text/plain\"}}]",
+                 200);
+    assert_string_equal(body, "{\"added\":[{\"id\":1,\"name\":\"first\"},"
+                              "{\"id\":2,\"name\":null}]}\n");
+    free(body);
+    assert_true(answers(&p, "/v1/which", "runtime"));
+    assert_true(answers(&p, "/v1/new", "new"));
+
+    /* Refused with the loader's message, pointing into the body. */
+    body = admin(&p, "POST", "/_nexus/rules",
+                 "{\"match\":{\"path\":\"/x\"},\"replyy\":{}}", 400);
+    assert_non_null(strstr(body, "POST /_nexus/rules:1:24: unknown key "
+                                 "'replyy' in rule; did you mean 'reply'?"));
+    assert_non_null(strstr(body, "\"code\":\"invalid_rules\""));
+    free(body);
+    body =
+        admin(&p, "POST", "/_nexus/rules",
+              "{\"match\":{\"path\":\"/x\"},\"reply\":{\"status\":99}}", 400);
+    assert_non_null(strstr(body, "POST /_nexus/rules:1:"));
+    free(body);
+
+    /* A reload keeps them, before the files' new rules. */
+    rewrite(path, fixture_b);
+    assert_int_equal(kill(p.pid, SIGHUP), 0);
+    assert_true(answers_soon(&p, "/v1/slow", "slow B"));
+    assert_true(answers(&p, "/v1/which", "runtime"));
+
+    body = admin(&p, "DELETE", "/_nexus/rules?name=first", NULL, 200);
+    assert_string_equal(body, "{\"removed\":1}\n");
+    free(body);
+    assert_true(answers(&p, "/v1/which", "from B"));
+    assert_true(answers(&p, "/v1/new", "new"));
+    body = admin(&p, "DELETE", "/_nexus/rules?id=1", NULL, 404);
+    free(body);
+    body = admin(&p, "DELETE", "/_nexus/rules", NULL, 200);
+    assert_string_equal(body, "{\"removed\":1}\n");
+    free(body);
+    body = admin(&p, "GET", "/_nexus/rules", NULL, 200);
+    assert_string_equal(body, "{\"data\":[]}\n");
+    free(body);
+    assert_int_equal(testproc_stop(&p), 0);
+    unlink(log_path);
+    unlink(path);
+    free(path);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_sighup_reloads),
         cmocka_unit_test(test_watch_reloads),
         cmocka_unit_test(test_no_watch),
+        cmocka_unit_test(test_runtime_rules),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
