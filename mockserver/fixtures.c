@@ -84,6 +84,8 @@ struct rule_refs {
     const struct node *state;
     const struct node *then;
     bool runtime; /* added at runtime (fixtures_load_runtime): tried first */
+    const struct node *at;    /* the rule's mapping, for --check */
+    const struct node *match; /* its conditions; NULL: none */
 };
 
 /* A scenario declared under 'scenarios', kept until every rule is read. */
@@ -2757,6 +2759,8 @@ static int read_rule(struct loader *ld, const struct node *v)
         goto out;
     }
     rr.refs.runtime = ld->runtime;
+    rr.refs.at = v;
+    rr.refs.match = rr.match;
     rc = rule_merge(ld, &rr);
 out:
     return rc;
@@ -3835,6 +3839,97 @@ out:
     free(rules);
     free(refs);
     return rc;
+}
+
+/* True when trees a and b say the same: scalars byte for byte (and
+ * both plain or both not), sequences in order, mappings in any order. */
+static bool node_equal(const struct node *a, const struct node *b)
+{
+    bool same = a->kind == b->kind && a->nkids == b->nkids;
+    size_t i, j;
+
+    if (same && a->kind == NODE_SCALAR)
+        same = a->plain == b->plain && a->len == b->len &&
+               memcmp(a->text, b->text, a->len) == 0;
+    for (i = 0; same && a->kind == NODE_SEQUENCE && i < a->nkids; i++)
+        same = node_equal(a->kids[i], b->kids[i]);
+    for (i = 0; same && a->kind == NODE_MAPPING && i + 1 < a->nkids; i += 2) {
+        for (j = 0; j + 1 < b->nkids; j += 2)
+            if (node_equal(a->kids[i], b->kids[j]))
+                break;
+        same = j + 1 < b->nkids && node_equal(a->kids[i + 1], b->kids[j + 1]);
+    }
+    return same;
+}
+
+/* True when the rule of refs r has no conditions. */
+static bool matches_all(const struct rule_refs *r)
+{
+    return r->match == NULL ||
+           (r->match->kind == NODE_MAPPING && r->match->nkids == 0);
+}
+
+/* Reports on out, as file:line:column, each rule no request can reach:
+ * one after a rule without a scenario guard that has no conditions or the
+ * same conditions (that rule answers every request it would). Returns how
+ * many it reported. */
+static size_t lint_rules(const struct loader *ld, const struct rules *set,
+                         FILE *out)
+{
+    size_t i, j, n = 0;
+
+    for (j = 1; j < ld->nrules; j++) {
+        const struct rule_refs *later = &ld->rule_refs[j];
+
+        for (i = 0; i < j; i++) {
+            const struct rule_refs *r = &ld->rule_refs[i];
+            bool all = matches_all(r);
+
+            if (r->scenario != NULL ||
+                !(all ||
+                  (!matches_all(later) && r->match != NULL &&
+                   later->match != NULL && node_equal(r->match, later->match))))
+                continue;
+            fprintf(out,
+                    "%s:%d:%d: rule '%s' is never tried: rule '%s' "
+                    "(%s:%d) comes first and %s\n",
+                    later->at->file, later->at->line, later->at->column,
+                    rules_get(set, j)->name, rules_get(set, i)->name,
+                    r->at->file, r->at->line,
+                    all ? "has no conditions, so it answers every request"
+                        : "has the same conditions");
+            n++;
+            break;
+        }
+    }
+    return n;
+}
+
+size_t fixtures_check(const char *const *paths, size_t n, struct fixtures **out,
+                      FILE *report)
+{
+    size_t problems = 1;
+    struct fixture_error err;
+    struct loader ld;
+
+    *out = NULL;
+    if (loader_init(&ld, &err, &err) != 0)
+        goto fail;
+    if (n > 0 ? load_paths(&ld, paths, n) != 0
+              : load_bytes(&ld, (const char *)nexus_default_fixture,
+                           nexus_default_fixture_len, FX_EMBEDDED_NAME) != 0)
+        goto fail;
+    if (load_done(&ld, out) != 0)
+        goto fail;
+    /* The set holds the rules in ld's order; the trees are still ld's. */
+    problems = lint_rules(&ld, (*out)->rules, report);
+    goto out;
+fail:
+    fprintf(report, "%s:%d:%d: %s\n", err.file, err.line, err.column,
+            err.message);
+out:
+    loader_cleanup(&ld);
+    return problems;
 }
 
 int fixtures_load_runtime(const char *const *paths, size_t n,

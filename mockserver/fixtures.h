@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 struct rules;
 
@@ -153,6 +154,14 @@ struct fx_doc {
 int fixtures_load_runtime(const char *const *paths, size_t n,
                           const struct fx_doc *docs, size_t ndocs,
                           struct fixtures **out, struct fixture_error *err);
+/* Loads the n paths (n == 0: the embedded default) for --check and
+ * writes on report, as file:line:column: reason, what is wrong: the
+ * loader's error (it stops at the first), or else every rule no request
+ * can reach (after a rule without a scenario guard that has no conditions
+ * or the same conditions). Returns how many problems it wrote; *out is
+ * the fixtures when they loaded (free with fixtures_free), else NULL. */
+size_t fixtures_check(const char *const *paths, size_t n, struct fixtures **out,
+                      FILE *report);
 /* As fixtures_load_file, from len bytes named name in errors. */
 int fixtures_load_buffer(const char *data, size_t len, const char *name,
                          struct fixtures **out, struct fixture_error *err);

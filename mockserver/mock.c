@@ -351,19 +351,24 @@ int mock_main(int argc, char **argv)
         fprintf(stderr, "nexus-mock: %s\n", cause);
         return 2;
     }
+    if (o.check) {
+        size_t problems = fixtures_check(o.fixtures, o.nfixtures, &fx, stderr);
+
+        if (problems == 0)
+            printf("%s%s: ok: %zu model%s, %zu plan%s, %zu key%s, %zu "
+                   "rule%s\n",
+                   o.nfixtures > 0 ? o.fixtures[0] : "ai-nexus.yaml (embedded)",
+                   o.nfixtures > 1 ? " (and the files after it)" : "",
+                   fx->nmodels, fx->nmodels == 1 ? "" : "s", fx->nplans,
+                   fx->nplans == 1 ? "" : "s", fx->nkeys,
+                   fx->nkeys == 1 ? "" : "s", rules_count(fx->rules),
+                   rules_count(fx->rules) == 1 ? "" : "s");
+        fixtures_free(fx);
+        return problems == 0 ? 0 : 1;
+    }
     fx = load_fixtures(&o);
     if (fx == NULL)
         return 1;
-    if (o.check) {
-        printf("%s%s: ok: %zu model%s, %zu plan%s, %zu key%s, %zu rule%s\n",
-               o.nfixtures > 0 ? o.fixtures[0] : "ai-nexus.yaml (embedded)",
-               o.nfixtures > 1 ? " (and the files after it)" : "", fx->nmodels,
-               fx->nmodels == 1 ? "" : "s", fx->nplans,
-               fx->nplans == 1 ? "" : "s", fx->nkeys, fx->nkeys == 1 ? "" : "s",
-               rules_count(fx->rules), rules_count(fx->rules) == 1 ? "" : "s");
-        fixtures_free(fx);
-        return 0;
-    }
     status = serve(&o, fx);
     fixtures_free(fx);
     return status;

@@ -69,6 +69,52 @@ static void test_check_errors_name_line_and_column(void **state)
     free(path);
 }
 
+/* --check reports every rule no request can reach, one line each, and
+ * exits 1. */
+static void test_check_reports_shadowed_rules(void **state)
+{
+    char *path =
+        temp_fixture("version: 2\n"
+                     "models:\n"
+                     "  - {id: m, created: 1, price: {input_per_million: 1, "
+                     "output_per_million: 1}}\n"
+                     "rules:\n"
+                     "  - name: ping\n"
+                     "    match: {path: /p, method: GET}\n"
+                     "    reply: {status: 418}\n"
+                     "  - name: ping-again\n"
+                     "    match: {method: GET, path: /p}\n"
+                     "    reply: {status: 500}\n"
+                     "  - name: other\n"
+                     "    match: {path: /q}\n"
+                     "    reply: {status: 418}\n"
+                     "  - name: all\n"
+                     "    reply: {status: 503}\n"
+                     "  - name: after-all\n"
+                     "    match: {path: /r}\n"
+                     "    reply: {status: 418}\n");
+    const char *args[] = {"--check", "--fixtures", path, NULL};
+    char *out, *err, want[1024];
+    int n;
+
+    (void)state;
+    assert_int_equal(run_mock(args, &out, &err), 1);
+    assert_string_equal(out, "");
+    n = snprintf(want, sizeof(want),
+                 "%s:8:5: rule 'ping-again' is never tried: rule 'ping' "
+                 "(%s:5) comes first and has the same conditions\n"
+                 "%s:16:5: rule 'after-all' is never tried: rule 'all' "
+                 "(%s:14) comes first and has no conditions, so it answers "
+                 "every request\n",
+                 path, path, path, path);
+    assert_true(n > 0 && n < (int)sizeof(want));
+    assert_string_equal(err, want);
+    free(out);
+    free(err);
+    unlink(path);
+    free(path);
+}
+
 static void test_bad_options(void **state)
 {
     static const char *const cases[][4] = {
@@ -472,6 +518,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_check_default),
         cmocka_unit_test(test_check_errors_name_line_and_column),
+        cmocka_unit_test(test_check_reports_shadowed_rules),
         cmocka_unit_test(test_bad_options),
         cmocka_unit_test(test_admin_unguarded),
         cmocka_unit_test(test_help_and_version),
