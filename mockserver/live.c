@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "jsonio.h"
 #include "rules.h"
 
 /* One rule added at runtime, kept as JSON text so that every rebuild
@@ -135,7 +136,7 @@ static int stage(struct live *l, size_t at, const json_t *elem)
     memset(r, 0, sizeof(*r));
     r->id = l->next_id + (at - l->nrules);
     snprintf(r->doc, sizeof(r->doc), "runtime-%" PRIu64, r->id);
-    r->text = json_dumps(elem, JSON_ENCODE_ANY);
+    r->text = jsonio_dumps(elem, JSON_ENCODE_ANY);
     r->name = name != NULL ? strdup(name) : NULL;
     if (r->text == NULL || (name != NULL && r->name == NULL)) {
         rule_cleanup(r);
@@ -157,6 +158,8 @@ int live_add(struct live *l, const char *name, const char *body, size_t len,
     struct fixtures *fx = NULL;
     json_t *parsed = NULL, *list = NULL;
     struct live_rule *grown;
+    json_error_t jerr;
+    bool oom = false;
     size_t n = 0, i, staged = 0;
     int rc;
 
@@ -169,7 +172,9 @@ int live_add(struct live *l, const char *name, const char *body, size_t len,
     if (rc != 0)
         goto out;
     rc = -2;
-    parsed = json_loadb(body, len, 0, NULL);
+    parsed = jsonio_loadb(body, len, 0, &jerr, &oom);
+    if (oom)
+        rc = -3;
     if (parsed == NULL || !(json_is_object(parsed) || json_is_array(parsed)))
         goto out;
     n = json_is_array(parsed) ? json_array_size(parsed) : 1;
@@ -260,6 +265,8 @@ out:
 json_t *live_list(struct live *l)
 {
     json_t *list = json_array();
+    json_error_t jerr;
+    bool oom;
     size_t i;
 
     pthread_mutex_lock(&l->lock);
@@ -269,7 +276,9 @@ json_t *live_list(struct live *l)
         /* set_new and append_new take their value even when they fail. */
         if (one == NULL ||
             json_object_set_new(one, "rule",
-                                json_loads(l->rules[i].text, 0, NULL)) != 0) {
+                                jsonio_loadb(l->rules[i].text,
+                                             strlen(l->rules[i].text), 0, &jerr,
+                                             &oom)) != 0) {
             json_decref(one);
             one = NULL;
         }
