@@ -3824,6 +3824,9 @@ static int runtime_first(struct loader *ld)
         fail(ld, NULL, "out of memory");
         goto out;
     }
+    rc = 0;
+    if (ld->nrules == 0) /* ld->rules is NULL: no memcpy from it */
+        goto out;
     for (pass = 0; pass < 2; pass++) {
         for (i = 0; i < ld->nrules; i++) {
             if (ld->rule_refs[i].runtime != (pass == 0))
@@ -3834,7 +3837,6 @@ static int runtime_first(struct loader *ld)
     }
     memcpy(ld->rules, rules, ld->nrules * sizeof *rules);
     memcpy(ld->rule_refs, refs, ld->nrules * sizeof *refs);
-    rc = 0;
 out:
     free(rules);
     free(refs);
