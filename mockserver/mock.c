@@ -31,9 +31,6 @@
 #include "server.h"
 #include "watch.h"
 
-/* How long in-flight requests get to finish after a stop signal. */
-#define SHUTDOWN_GRACE_MS 2000
-
 /* What a signal does to the serving mock. The signals not listed keep
  * their default actions (SIGPIPE excepted, which is ignored: a write to a
  * closed connection fails instead). */
@@ -304,7 +301,7 @@ static int serve(const struct options *o, struct fixtures *fx)
              o->admin ? ", admin routes on" : "");
     stop = wait_for_stop(sigfd, watch, o, &app);
     log_info(app.log, "received %s, finishing in-flight requests", stop->name);
-    left = server_stop(srv, SHUTDOWN_GRACE_MS);
+    left = server_stop(srv, o->shutdown_grace * 1000u);
     srv = NULL;
     if (left > 0)
         log_error(app.log, "%u requests were cut at shutdown", left);
