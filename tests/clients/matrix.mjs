@@ -227,7 +227,16 @@ function intended(response, scenario) {
     if (typeof response.body !== 'string')
         return null;
     const want = { content: null, finish_reason: null };
-    for (const data of sseEvents(response.body)) {
+    const events = sseEvents(response.body);
+    // A stream answered with a plain completion (no events at all): the
+    // server meant that completion's content.
+    if (events.length === 0 && !/^\s*data:/m.test(response.body)) {
+        const meant = intended({ ...response, json: undefined }, 'chat');
+        if (meant !== null && scenario === 'stream')
+            delete meant.usage;
+        return meant;
+    }
+    for (const data of events) {
         let chunk;
         try {
             chunk = JSON.parse(data);
@@ -316,6 +325,7 @@ function summary(r) {
             status: r.error.status, message: r.error.message } : null,
         status: r.status, lost: r.lost, retries: r.retries,
         hang: r.hang ? r.hang.phase : null,
+        retry_waits_ms: r.retry_waits_ms,
         retry_after: last?.retry_after_ms ? `${last.retry_after_ms} ms` :
             last?.retry_after ? `${last.retry_after} s` : null,
         finish_reason: r.seen?.finish_reason ?? null,
