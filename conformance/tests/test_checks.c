@@ -291,6 +291,40 @@ static void test_breaks(void **state)
     assert_int_equal(missing, 0);
 }
 
+/* Every legal dialect of a real server (tests/dialects/) passes with no
+ * failure: at most the warnings it names, each for a deviation from the
+ * spec's text that the clients measured cope with. */
+static void test_dialects(void **state)
+{
+    char dir[1024], path[2048], *names[128];
+    struct buf covered;
+    size_t n, i;
+    int bad = 0;
+    json_t *good, *brk;
+
+    (void)state;
+    good = tu_load(tu_data("scripts/good.json", path, sizeof(path)));
+    n = tu_cases("dialects", dir, sizeof(dir), names, 128);
+    buf_init(&covered, 1 << 20);
+    for (i = 0; i < n; i++) {
+        snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
+        brk = tu_load(path);
+        if (json_array_size(json_object_get(brk, "fail")) != 0) {
+            print_error("%s: a legal dialect may not expect a failure\n",
+                        names[i]);
+            bad++;
+        }
+        json_decref(brk);
+        bad += run_case(dir, names[i], good, &covered);
+        free(names[i]);
+    }
+    buf_cleanup(&covered);
+    json_decref(good);
+    print_message("%zu dialects\n", n);
+    assert_true(n >= 7);
+    assert_int_equal(bad, 0);
+}
+
 /* Runs the tests of this file. */
 int main(void)
 {
@@ -299,6 +333,7 @@ int main(void)
         cmocka_unit_test(test_good_script_crlf),
         cmocka_unit_test(test_good_script_cr),
         cmocka_unit_test(test_breaks),
+        cmocka_unit_test(test_dialects),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

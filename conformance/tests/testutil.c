@@ -56,13 +56,14 @@ static int by_name(const void *a, const void *b)
 
 /* Reads the directory once, then sorts, so every run takes the cases in
  * the same order. */
-size_t tu_break_cases(char *dir, size_t dir_n, char **names, size_t max)
+size_t tu_cases(const char *sub, char *dir, size_t dir_n, char **names,
+                size_t max)
 {
     struct dirent *e;
     size_t n = 0;
     DIR *d;
 
-    tu_data("breaks", dir, dir_n);
+    tu_data(sub, dir, dir_n);
     d = opendir(dir);
     assert_non_null(d);
     while ((e = readdir(d)) != NULL) {
@@ -77,6 +78,12 @@ size_t tu_break_cases(char *dir, size_t dir_n, char **names, size_t max)
     closedir(d);
     qsort(names, n, sizeof(names[0]), by_name);
     return n;
+}
+
+/* tu_cases("breaks", ...). */
+size_t tu_break_cases(char *dir, size_t dir_n, char **names, size_t max)
+{
+    return tu_cases("breaks", dir, dir_n, names, max);
 }
 
 /* Returns a script whose routes are override's routes, then base's; the
