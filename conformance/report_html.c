@@ -184,6 +184,13 @@ static void check_write(FILE *out, const struct check_result *c)
             markup_put(out, c->source, MARKUP_HTML);
             fputs("</dd>", out);
         }
+        if (c->level != NULL && c->basis != NULL) {
+            fputs("<dt>Level</dt><dd>", out);
+            markup_put(out, c->level, MARKUP_HTML);
+            fputs(", resting on the ", out);
+            markup_put(out, c->basis, MARKUP_HTML);
+            fputs("</dd>", out);
+        }
         fputs("</dl>\n", out);
     }
     evidence_write(out, c);
@@ -253,6 +260,13 @@ static void top_write(FILE *out, const struct results *r,
     meta_row(out, "Base URL", m ? m->base_url : NULL, true);
     meta_row(out, "Model", m ? m->model : NULL, true);
     meta_row(out, "Profile", m ? m->profile : NULL, false);
+    meta_row(out, "Mode",
+             m == NULL || m->mode == NULL ? NULL
+             : strcmp(m->mode, "strict") == 0
+                 ? "strict: every deviation from the spec's text fails"
+                 : "default: a broken contract or a client that breaks "
+                   "fails; the spec's text alone warns",
+             false);
     meta_row(out, "Date", m ? m->started : NULL, false);
     fputs("<dt>Duration</dt><dd>", out);
     seconds_write(out, m ? m->duration_s : 0);

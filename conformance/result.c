@@ -158,6 +158,7 @@ static void result_free(struct check_result *c)
     free(c->rule);
     free(c->source);
     json_decref(c->evidence);
+    json_decref(c->impact);
     memset(c, 0, sizeof(*c));
 }
 

@@ -23,6 +23,12 @@ struct check_result {
                          CreateChatCompletionStreamResponse" */
     json_t *evidence; /* {"request":{...},"response":{...}} or NULL */
     double duration_ms;
+    /* Set by the engine after results_add; static strings, or NULL. */
+    const char *level; /* "MUST" or "SHOULD": how strong the rule is */
+    const char *basis; /* what the verdict rests on: "contract", "client"
+                          or "spec" (docs/conformance.md, "The policy") */
+    json_t *impact;    /* owned: what the deviation does to clients, as
+                          impact_json() writes it; NULL when nothing */
 };
 
 struct results {
@@ -75,6 +81,7 @@ struct report_meta {
     const char *version; /* nexus-conform's version */
     const char *started; /* ISO-8601 UTC */
     double duration_s;
+    const char *mode; /* "default", or "strict" (--strict) */
 };
 
 /* Writes the JSON report {"checks":[...],"summary":{...}} (plus "meta").
@@ -90,6 +97,8 @@ int report_html_write(const struct results *r, const struct report_meta *m,
 /* Prints one terminal line for a result (colour if color). */
 void report_term_line(const struct check_result *c, bool color, bool verbose,
                       FILE *out);
+/* Prints which mode ran ("default" or "strict") and what fails in it. */
+void report_term_mode(const char *mode, FILE *out);
 /* Prints the closing line "N passed, M failed" (+ ", W warned, S skipped"). */
 void report_term_summary(const struct results *r, bool color, FILE *out);
 

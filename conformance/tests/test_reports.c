@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "impact.h"
 #include "result.h"
 
 extern char **environ;
@@ -76,6 +77,7 @@ static const struct report_meta test_meta = {
     .version = "0.1.0",
     .started = "2026-01-02T03:04:05Z",
     .duration_s = 1.25,
+    .mode = "strict",
 };
 
 typedef int (*report_fn)(const struct results *, const struct report_meta *,
@@ -132,9 +134,12 @@ static void add(struct results *r, const char *id, const char *group,
     c->duration_ms = ms;
 }
 
-/* Six results: every status, two groups seen twice and apart. */
+/* Six results: every status, two groups seen twice and apart; the
+ * failure carries the level, basis and impact the engine would give it. */
 static void build(struct results *r)
 {
+    static const enum impact_id after_done = IMPACT_STREAM_AFTER_DONE;
+
     results_init(r);
     add(r, "models.list", "models", CHECK_PASS,
         "The list MUST have object \"list\"", "OpenAI spec: ListModelsResponse",
@@ -142,6 +147,10 @@ static void build(struct results *r)
     add(r, "stream.done-last", "stream", CHECK_FAIL, RULE_WEIRD,
         "OpenAI spec: CreateChatCompletionStreamResponse", weird_evidence(),
         WEIRD, 3);
+    r->items[1].level = "MUST";
+    r->items[1].basis = "client";
+    r->items[1].impact = impact_json(&after_done, 1);
+    assert_non_null(r->items[1].impact);
     add(r, "params.error-param", "params", CHECK_WARN,
         "The error's param SHOULD name the field", "AI Nexus reference",
         json_pack("{s:{s:i, s:{s:{s:n}}}}", "response", "status", 400, "body",
@@ -525,12 +534,14 @@ static void test_json_report(void **state)
     assert_string_equal(json_string_value(json_object_get(meta, "started")),
                         "2026-01-02T03:04:05Z");
     assert_true(json_real_value(json_object_get(meta, "duration_s")) == 1.25);
+    assert_string_equal(json_string_value(json_object_get(meta, "mode")),
+                        "strict");
 
     checks = json_object_get(doc, "checks");
     assert_int_equal(json_array_size(checks), 6);
     for (i = 0; i < 6; i++) {
         c = json_array_get(checks, i);
-        assert_int_equal(json_object_size(c), 7);
+        assert_int_equal(json_object_size(c), 10);
         assert_string_equal(json_string_value(json_object_get(c, "id")),
                             ids[i]);
         assert_string_equal(json_string_value(json_object_get(c, "status")),
@@ -542,7 +553,23 @@ static void test_json_report(void **state)
         assert_string_equal(json_string_value(json_object_get(c, "source")),
                             r.items[i].source);
     }
+    /* Level, basis and impact as the engine set them; null when unset. */
+    c = json_array_get(checks, 0);
+    assert_true(json_is_null(json_object_get(c, "level")));
+    assert_true(json_is_null(json_object_get(c, "basis")));
+    assert_true(json_is_null(json_object_get(c, "impact")));
     c = json_array_get(checks, 1);
+    assert_string_equal(json_string_value(json_object_get(c, "level")), "MUST");
+    assert_string_equal(json_string_value(json_object_get(c, "basis")),
+                        "client");
+    want = json_pack("[{s:s, s:s, s:n, s:[{s:s, s:s, s:b, s:n}]}]", "id",
+                     "stream.done-last/event", "check", "stream.done-last",
+                     "consequence", "effects", "client", "ai-sdk", "effect",
+                     "appends the event after [DONE] to the text its user "
+                     "sees",
+                     "measured", 1, "from");
+    assert_true(json_equal(json_object_get(c, "impact"), want));
+    json_decref(want);
     assert_string_equal(json_string_value(json_object_get(c, "message")),
                         WEIRD_CLEAN);
     assert_string_equal(json_string_value(json_object_get(c, "rule")),
@@ -579,11 +606,11 @@ static void test_json_report_empty(void **state)
     text = render(report_json_write, &r, NULL, NULL);
     doc = json_loads(text, 0, NULL);
     assert_non_null(doc);
-    want = json_pack("{s:{s:s, s:n, s:n, s:n, s:n, s:n, s:f}, s:[], "
+    want = json_pack("{s:{s:s, s:n, s:n, s:n, s:n, s:n, s:f, s:n}, s:[], "
                      "s:{s:i, s:i, s:i, s:i}}",
                      "meta", "tool", "nexus-conform", "version", "base_url",
-                     "model", "profile", "started", "duration_s", 0.0, "checks",
-                     "summary", "passed", 0, "failed", 0, "warned", 0,
+                     "model", "profile", "started", "duration_s", 0.0, "mode",
+                     "checks", "summary", "passed", 0, "failed", 0, "warned", 0,
                      "skipped", 0);
     assert_true(json_equal(doc, want));
     json_decref(want);
@@ -628,6 +655,7 @@ static void test_junit_report(void **state)
     must_contain(text,
                  "      <property name=\"base_url\" "
                  "value=\"http://127.0.0.1:8080/v1?a=1&amp;b=&lt;2&gt;\"/>\n");
+    must_contain(text, "      <property name=\"mode\" value=\"strict\"/>\n");
     must_contain(text, "    <testcase name=\"models.list\" "
                        "classname=\"nexus-conform.models\" time=\"0.012\"/>\n");
     must_contain(text, "    <testcase name=\"stream.done-last\" "
@@ -929,6 +957,8 @@ static void test_html_report(void **state)
                        "v1?a=1&amp;b=&lt;2&gt;</code></dd>");
     must_contain(text, "<dt>Model</dt><dd><code>deepseek-v4</code></dd>");
     must_contain(text, "<dt>Profile</dt><dd>ai-nexus</dd>");
+    must_contain(text, "<dt>Mode</dt><dd>strict: every deviation from the "
+                       "spec&#39;s text fails</dd>");
     must_contain(text, "<dt>Date</dt><dd>2026-01-02T03:04:05Z</dd>");
     must_contain(text, "<dt>Duration</dt><dd>1.250 s</dd>");
     must_contain(text, "<p class=\"verdict fail\">Not conformant: 2 checks "
@@ -951,7 +981,8 @@ static void test_html_report(void **state)
               "</p>\n<dl class=\"kv\"><dt>Rule</dt><dd>"
               "The last event MUST be data: [DONE] &amp; nothing "
               "after &lt;it&gt;</dd><dt>Source</dt><dd>OpenAI spec: "
-              "CreateChatCompletionStreamResponse</dd></dl>\n"
+              "CreateChatCompletionStreamResponse</dd><dt>Level</dt><dd>"
+              "MUST, resting on the client</dd></dl>\n"
               "<details open=\"open\"><summary>Evidence</summary>"
               "<pre>{\n  &quot;request&quot;: {\n");
     must_contain(text, "&quot;html&quot;: &quot;&lt;/script&gt;&lt;script&gt;"

@@ -103,6 +103,28 @@ json_t *tu_compose(const json_t *base, const json_t *override)
     return out;
 }
 
+/* Every group enabled, with the keys of tests/scripts/good.json. */
+const char *const tu_suite_args[] = {
+    "--profile",       "ai-nexus", "--empty-key", "sk-empty", "--rpm", "3",
+    "--ratelimit-key", "sk-free",  "--timeout",   "2",        NULL};
+
+/* The suite's arguments, the case's and extra, NULL-terminated. */
+const char **tu_case_args(const json_t *brk, const char *extra,
+                          const char **args, size_t max)
+{
+    size_t i, n = 0;
+    json_t *v;
+
+    for (i = 0; tu_suite_args[i] != NULL && n + 1 < max; i++)
+        args[n++] = tu_suite_args[i];
+    json_array_foreach(json_object_get(brk, "args"), i, v) if (n + 2 < max)
+        args[n++] = json_string_value(v);
+    if (extra != NULL && n + 1 < max)
+        args[n++] = extra;
+    args[n] = NULL;
+    return args;
+}
+
 /* Joins with a comma before every string but the first. */
 void tu_join(const json_t *list, struct buf *out)
 {

@@ -36,6 +36,14 @@ size_t tu_break_cases(char *dir, size_t dir_n, char **names, size_t max);
 /* Returns a script whose routes are override's routes, then base's; the
  * other members come from base. New reference. */
 json_t *tu_compose(const json_t *base, const json_t *override);
+/* The arguments every case runs with: every group enabled, with the keys
+ * of tests/scripts/good.json. NULL-terminated, static. */
+extern const char *const tu_suite_args[];
+/* Fills args (room for max entries) with tu_suite_args, then the case's
+ * own "args" (brk may be NULL), then extra when not NULL, then the NULL
+ * that ends them; what does not fit is left out. Returns args. */
+const char **tu_case_args(const json_t *brk, const char *extra,
+                          const char **args, size_t max);
 /* Appends the strings of a JSON list to out, joined with commas. */
 void tu_join(const json_t *list, struct buf *out);
 
