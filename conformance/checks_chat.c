@@ -7,6 +7,7 @@
 
 #include "evidence.h"
 #include "exchange.h"
+#include "jsonio.h"
 #include "shape.h"
 
 enum {
@@ -98,7 +99,7 @@ static json_t *basic_body(const char *model)
  * result with free(); NULL on OOM. */
 static char *shown(const json_t *v)
 {
-    return v != NULL ? json_dumps(v, JSON_ENCODE_ANY) : strdup("missing");
+    return v != NULL ? jsonio_dumps(v, JSON_ENCODE_ANY) : strdup("missing");
 }
 
 /* Judges one top-level member: a value of another JSON type where present

@@ -7,6 +7,7 @@
 
 #include "evidence.h"
 #include "exchange.h"
+#include "jsonio.h"
 #include "shape.h"
 
 /* Where the rules come from: the parameters as docs/api.md states them
@@ -160,7 +161,7 @@ static char *spoiled_body(struct conform *c, size_t k)
         if (json_object_set_new(body, cases[k].field, v) != 0)
             goto out;
     }
-    text = json_dumps(body, JSON_COMPACT);
+    text = jsonio_dumps(body, JSON_COMPACT);
 out:
     json_decref(body);
     return text;

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "evidence.h"
+#include "jsonio.h"
 #include "shape.h"
 
 /* Prepares an empty exchange. */
@@ -65,7 +66,7 @@ void exchange_send(struct conform *c, struct exchange *x, const char *method,
 {
     prepare(x, method, path, authorization);
     if (body != NULL) {
-        x->body = json_dumps(body, JSON_COMPACT);
+        x->body = jsonio_dumps(body, JSON_COMPACT);
         x->req.body = x->body;
         x->req.body_len = x->body != NULL ? strlen(x->body) : 0;
         json_decref(body);

@@ -12,6 +12,7 @@
 
 #include "client.h"
 #include "conform.h"
+#include "jsonio.h"
 #include "options.h"
 #include "result.h"
 
@@ -98,6 +99,7 @@ static int list_checks_json(FILE *out)
     const struct group_def *const *g;
     enum impact_id all[IMPACT_COUNT];
     json_t *checks = json_array(), *root = NULL, *c;
+    char *text = NULL;
     size_t n, i, k, n_all = 0;
     int err = -1, id;
 
@@ -118,12 +120,13 @@ static int list_checks_json(FILE *out)
         all[n_all++] = (enum impact_id)id;
     root = json_pack("{s:O, s:o}", "checks", checks, "impacts",
                      impact_json(all, n_all));
-    if (root == NULL ||
-        json_dumpf(root, out, JSON_INDENT(1) | JSON_PRESERVE_ORDER) != 0 ||
-        fputc('\n', out) == EOF)
-        goto out;
-    err = 0;
+    text = root != NULL
+               ? jsonio_dumps(root, JSON_INDENT(1) | JSON_PRESERVE_ORDER)
+               : NULL;
+    if (text != NULL && fputs(text, out) != EOF && fputc('\n', out) != EOF)
+        err = 0;
 out:
+    free(text);
     json_decref(checks);
     json_decref(root);
     return err;

@@ -1,4 +1,5 @@
 /* report_html: writes the run as one self-contained page for people. */
+#include "jsonio.h"
 #include "result.h"
 
 #include <math.h>
@@ -142,7 +143,7 @@ static void evidence_write(FILE *out, const struct check_result *c)
         goto out;
     fprintf(out, "<details%s><summary>Evidence</summary><pre>",
             c->status == CHECK_FAIL ? " open=\"open\"" : "");
-    ev = json_dumps(c->evidence, HTML_JSON_FLAGS);
+    ev = jsonio_dumps(c->evidence, HTML_JSON_FLAGS);
     if (ev == NULL) {
         fputs("(the evidence could not be rendered as JSON)", out);
     } else {

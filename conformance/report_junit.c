@@ -1,4 +1,5 @@
 /* report_junit: writes the run as JUnit XML for CI test reporters. */
+#include "jsonio.h"
 #include "result.h"
 
 #include <math.h>
@@ -77,7 +78,7 @@ static void detail_write(FILE *out, const struct check_result *c)
         goto out;
     }
     fputs("\nEvidence:\n", out);
-    ev = json_dumps(c->evidence, JUNIT_JSON_FLAGS);
+    ev = jsonio_dumps(c->evidence, JUNIT_JSON_FLAGS);
     if (ev == NULL) {
         fputs("(the evidence could not be rendered as JSON)\n", out);
         goto out;

@@ -1,4 +1,5 @@
 /* report_term: prints each result as a terminal line, then the totals. */
+#include "jsonio.h"
 #include "result.h"
 
 #include <stdlib.h>
@@ -80,7 +81,7 @@ static void term_put(FILE *out, const char *s)
  * long lines and long documents cut. */
 static void evidence_write(FILE *out, const json_t *ev)
 {
-    char *dump = json_dumps(ev, TERM_JSON_FLAGS);
+    char *dump = jsonio_dumps(ev, TERM_JSON_FLAGS);
     const char *line, *nl;
     size_t len, shown = 0, more = 0;
 

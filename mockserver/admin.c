@@ -1,5 +1,6 @@
 /* admin: /_nexus/ routes for tests and tools, served only with --admin. */
 #include "clock.h"
+#include "jsonio.h"
 #include "router.h"
 #include "routes.h"
 
@@ -12,11 +13,18 @@ static void admin_clock(struct app *app, struct request *req,
                         struct response *resp)
 {
     json_error_t jerr;
+    bool oom;
     json_t *body =
-        json_loadb(req->body ? req->body : "", req->body_len, 0, &jerr);
+        jsonio_loadb(req->body ? req->body : "", req->body_len, 0, &jerr, &oom);
     json_t *adv = json_object_get(body, "advance_ms");
     struct api_error e;
 
+    if (oom) {
+        api_error_set(&e, API_ERR_SERVER, NULL, NULL,
+                      "The server ran out of memory reading the request.");
+        response_error(resp, &e);
+        goto out;
+    }
     if (body == NULL) {
         api_error_set(&e, API_ERR_INVALID_JSON, NULL, NULL,
                       "We could not parse the JSON body of your request: %s "

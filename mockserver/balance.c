@@ -1,11 +1,17 @@
 /* balance: GET /v1/balance, the AI Nexus account endpoint. */
 #include <stdbool.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "billing.h"
+#include "buf.h"
+#include "jsonw.h"
 #include "router.h"
 #include "routes.h"
+
+/* The largest balance body: two amounts, a date and the field names. */
+#define BALANCE_BODY_MAX 512
 
 /* Formats unix milliseconds as ISO-8601 UTC with seconds ("...T12:00:00Z"). */
 static void iso8601(uint64_t unix_ms, char *out, size_t outlen)
@@ -17,25 +23,42 @@ static void iso8601(uint64_t unix_ms, char *out, size_t outlen)
     strftime(out, outlen, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-/* Returns a JSON real nearest the exact decimal of a pico-USD amount, and
- * raises *digits to the significant digits that decimal needs. */
-static json_t *usd_json(int64_t pico, int *digits)
+/* Writes a pico-USD amount as its exact decimal number ("0.00000015",
+ * "42.5"), always with a decimal point ("5.0"), so a client reads the
+ * ledger's value and the same JSON type whatever the amount. */
+static void usd_number(struct jsonw *w, int64_t pico)
 {
     char text[48];
-    const char *p;
-    int n = 0;
-    bool leading = true;
 
-    billing_format_usd(pico, text, sizeof(text));
-    for (p = text; *p != '\0'; p++) {
-        if (*p < '0' || *p > '9' || (leading && *p == '0'))
-            continue;
-        leading = false;
-        n++;
-    }
-    if (n > *digits)
-        *digits = n;
-    return json_real(strtod(text, NULL));
+    billing_format_usd(pico, text, sizeof(text) - 2);
+    if (strchr(text, '.') == NULL)
+        memcpy(text + strlen(text), ".0", 3);
+    jsonw_number(w, text);
+}
+
+/* Renders {"balance","currency","total_spent","last_updated"} into out
+ * with jsonw (jansson would print the amounts as doubles: 1.5e-7, or
+ * rounded to 16 digits). Returns 0 or -1. */
+static int balance_body(const struct billing_account *a, struct buf *out)
+{
+    struct jsonw w;
+    char when[32];
+
+    iso8601(a->last_updated_ms, when, sizeof(when));
+    jsonw_init(&w, out);
+    jsonw_object_open(&w);
+    jsonw_key(&w, "balance");
+    usd_number(&w, a->balance);
+    jsonw_key(&w, "currency");
+    jsonw_string(&w, "USD");
+    jsonw_key(&w, "total_spent");
+    usd_number(&w, a->spent);
+    jsonw_key(&w, "last_updated");
+    jsonw_string(&w, when);
+    jsonw_object_close(&w);
+    if (jsonw_finish(&w) != 0 || buf_append(out, "\n", 1) != 0)
+        return -1;
+    return 0;
 }
 
 /* Answers the key's balance, spend and the time of its last charge. */
@@ -44,30 +67,30 @@ static void balance_get(struct app *app, struct request *req,
 {
     struct billing_account a;
     struct api_error e;
-    char when[32];
-    json_t *balance, *spent;
-    int digits = 1;
+    struct buf body;
+    char *text = NULL;
+    size_t len = 0;
 
+    buf_init(&body, BALANCE_BODY_MAX);
     if (router_admit(app, req, 0, resp) != 0)
-        return;
+        goto out;
     if (billing_get(app->billing, req->key_index, &a) != 0) {
         api_error_set(&e, API_ERR_SERVER, NULL, NULL,
                       "The account for this key could not be read.");
         response_error(resp, &e);
-        return;
+        goto out;
     }
-    iso8601(a.last_updated_ms, when, sizeof(when));
-    balance = usd_json(a.balance, &digits);
-    spent = usd_json(a.spent, &digits);
-    response_json(resp, 200,
-                  json_pack("{s:o, s:s, s:o, s:s}", "balance", balance,
-                            "currency", "USD", "total_spent", spent,
-                            "last_updated", when));
-    /* Fifteen significant digits print any amount of up to 15 digits
-     * exactly and never add noise; longer amounts (large balances with
-     * many decimals) get 16, a double's last reliable digit. One flag
-     * covers the whole body, so both amounts share it. */
-    resp->json_flags = JSON_REAL_PRECISION(digits > 15 ? 16 : 15);
+    if (balance_body(&a, &body) == 0)
+        text = buf_take(&body, &len);
+    if (text == NULL) {
+        api_error_set(&e, API_ERR_SERVER, NULL, NULL,
+                      "The server ran out of memory answering.");
+        response_error(resp, &e);
+        goto out;
+    }
+    response_json_text(resp, 200, text, len);
+out:
+    buf_cleanup(&body);
 }
 
 const struct route route_balance = {.method = "GET",

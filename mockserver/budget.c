@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "jsonio.h"
 #include "sample.h"
 #include "tokenize.h"
 
@@ -97,7 +98,7 @@ int budget_check_schema(const json_t *schema, const struct budget_limits *lim,
     pool->bytes -= left.bytes;
     v = sample_from_schema(schema, NULL, &left, &fault);
     if (v != NULL &&
-        (text = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY)) == NULL)
+        (text = jsonio_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY)) == NULL)
         fault.kind = SAMPLE_OOM;
     else if (v != NULL && !budget_spend(&left,
                                         BUDGET_TOKEN_NODES *

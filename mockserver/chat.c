@@ -14,6 +14,7 @@
 #include "billing.h"
 #include "clock.h"
 #include "fixtures.h"
+#include "jsonio.h"
 #include "ratelimit.h"
 #include "reply.h"
 #include "router.h"
@@ -260,10 +261,14 @@ static size_t clamp_numbers(char *text, size_t len, struct big_number *first)
     return count;
 }
 
-/* Sets e from a parser error: \u0000 inside a string, or not JSON. */
-static void parse_error(const json_error_t *jerr, struct api_error *e)
+/* Sets e from a parser error: out of memory (a 500: the body may be
+ * fine), \u0000 inside a string, or not JSON. */
+static void parse_error(const json_error_t *jerr, bool oom, struct api_error *e)
 {
-    if (json_error_code(jerr) == json_error_null_character)
+    if (oom)
+        api_error_set(e, API_ERR_SERVER, NULL, NULL,
+                      "The server ran out of memory reading the request.");
+    else if (json_error_code(jerr) == json_error_null_character)
         api_error_set(e, API_ERR_INVALID_JSON, NULL, NULL,
                       "Strings in the request must not contain \\u0000 "
                       "(line %d, column %d).",
@@ -325,31 +330,31 @@ static json_t *parse_body(const struct request *req, struct api_error *e)
 {
     const char *text = req->body ? req->body : "";
     json_error_t jerr;
-    json_t *body = json_loadb(text, req->body_len, 0, &jerr);
+    bool oom;
+    json_t *body = jsonio_loadb(text, req->body_len, 0, &jerr, &oom);
     json_t *clamped = NULL;
     struct big_number first = {0, false, false};
     char *copy = NULL;
 
     if (body != NULL)
         return body;
-    if (json_error_code(&jerr) != json_error_numeric_overflow) {
-        parse_error(&jerr, e);
+    if (oom || json_error_code(&jerr) != json_error_numeric_overflow) {
+        parse_error(&jerr, oom, e);
         goto out;
     }
     copy = malloc(req->body_len ? req->body_len : 1);
     if (copy == NULL) {
-        api_error_set(e, API_ERR_SERVER, NULL, NULL,
-                      "The server ran out of memory reading the request.");
+        parse_error(&jerr, true, e);
         goto out;
     }
     memcpy(copy, text, req->body_len);
     if (clamp_numbers(copy, req->body_len, &first) == 0) {
-        parse_error(&jerr, e); /* the scan disagrees: report as it is */
+        parse_error(&jerr, false, e); /* the scan disagrees: as it is */
         goto out;
     }
-    clamped = json_loadb(copy, req->body_len, 0, &jerr);
+    clamped = jsonio_loadb(copy, req->body_len, 0, &jerr, &oom);
     if (clamped == NULL)
-        parse_error(&jerr, e); /* the number was not the only problem */
+        parse_error(&jerr, oom, e); /* not only the number was wrong */
     else
         report_big_numbers(text, clamped, &first, e);
 out:
@@ -362,10 +367,11 @@ out:
  * sse.c's source), and the money reserved for it until it ends. */
 struct chat_stream {
     struct source events;
+    struct sse_stream *sse; /* borrowed from events, which frees it */
     struct billing *billing;
     struct clock *clock;
     struct billing_hold hold;
-    int64_t cost; /* of the whole completion */
+    struct chat_stream_bill bill;
 };
 
 static uint64_t chat_stream_due_ms(void *self)
@@ -389,19 +395,29 @@ static void chat_stream_hurry(void *self)
     cs->events.ops->hurry(cs->events.self);
 }
 
-/* What a stream that ended as `how` is charged. Today a stream that got
- * any event out costs its whole completion; billing a cut stream for what
- * it delivered (how->pieces, how->bytes) is decided here alone. */
+/* What a stream that ended as `how` is charged: its whole cost once every
+ * event went out; otherwise, as the real APIs bill a client that
+ * disconnects, its prompt tokens and the completion tokens of the events
+ * handed to the socket (never more than the whole). */
 static int64_t chat_stream_charge(const struct chat_stream *cs,
                                   const struct source_end *how)
 {
-    (void)how;
-    return cs->cost;
+    struct fx_model prices; /* billing_cost reads only the prices */
+    int64_t part;
+
+    if (how->completed)
+        return cs->bill.cost;
+    memset(&prices, 0, sizeof(prices));
+    prices.price_in = cs->bill.price_in;
+    prices.price_out = cs->bill.price_out;
+    part = billing_cost(&prices, cs->bill.prompt_tokens,
+                        sse_stream_tokens(cs->sse, how->pieces));
+    return part < 0 || part > cs->bill.cost ? cs->bill.cost : part;
 }
 
-/* Settles the stream's money if any event went out, or releases it if none
- * did (the server could not start it, or the client left first), then
- * frees the stream. */
+/* Settles the stream's money for what went out if any event did, or
+ * releases it if none did (the server could not start it, or the client
+ * left first), then frees the stream. */
 static void chat_stream_end(void *self, const struct source_end *how)
 {
     struct chat_stream *cs = self;
@@ -424,7 +440,7 @@ static const struct source_ops chat_stream_ops = {
 
 int chat_stream_source(struct sse_stream *sse, struct billing *b,
                        struct clock *clock, struct billing_hold *hold,
-                       int64_t cost, struct source *out)
+                       const struct chat_stream_bill *bill, struct source *out)
 {
     struct source events = sse_stream_source(sse);
     struct chat_stream *cs = NULL;
@@ -441,10 +457,11 @@ int chat_stream_source(struct sse_stream *sse, struct billing *b,
         return -1;
     }
     cs->events = events;
+    cs->sse = sse;
     cs->billing = b;
     cs->clock = clock;
     cs->hold = *hold;
-    cs->cost = cost;
+    cs->bill = *bill;
     memset(hold, 0, sizeof(*hold)); /* the stream holds the money now */
     out->ops = &chat_stream_ops;
     out->self = cs;
@@ -462,6 +479,7 @@ static int chat_answer(struct app *app, const struct request *req,
                        int64_t cost, struct response *resp)
 {
     struct sse_pacing pacing;
+    struct chat_stream_bill bill;
     json_t *body;
 
     if (!stream) {
@@ -473,8 +491,12 @@ static int chat_answer(struct app *app, const struct request *req,
         return 0;
     }
     pacing = pacing_for(m, &app->fx->plans[req->key->plan]);
+    bill.cost = cost;
+    bill.prompt_tokens = (*c)->prompt_tokens;
+    bill.price_in = m->price_in;
+    bill.price_out = m->price_out;
     if (chat_stream_source(sse_stream_new(*c, &pacing), app->billing,
-                           app->clock, hold, cost, &resp->source) != 0) {
+                           app->clock, hold, &bill, &resp->source) != 0) {
         *c = NULL;
         return -1;
     }

@@ -19,16 +19,28 @@ struct sse_stream;
  * (the non-streamed body), or NULL on OOM. c is only read. */
 json_t *chat_completion_json(const struct completion *c);
 
+/* What a stream is billed, copied into the stream so that it does not
+ * depend on the fixture it was priced from. Plain data. */
+struct chat_stream_bill {
+    int64_t cost;           /* pico-USD: the whole completion, reserved */
+    uint64_t prompt_tokens; /* as its usage reports them */
+    int64_t price_in;       /* pico-USD per prompt token */
+    int64_t price_out;      /* pico-USD per completion token */
+};
+
 /* Returns in *out a stream source over sse (sse.h) that carries the money
- * held for it: when the HTTP layer ends it, a stream that got any event
- * out is settled for cost (at clock's wall time) and one that got none
- * (never started, or its client left first) releases its hold. Takes sse
- * and *hold (emptying it) even on failure, when sse is freed and the hold
- * released; sse may be NULL (a stream that could not be made), which
- * fails. b and clock are borrowed and must outlive the source. Returns 0,
- * or -1 with *out empty. */
+ * held for it. When the HTTP layer ends it, a stream that got every event
+ * out is settled for bill->cost (at clock's wall time); one cut after some
+ * events (its client gone, the server stopping, a failure) is settled for
+ * its prompt tokens plus the completion tokens of the events that went
+ * out, at most bill->cost; one that got none out (never started, or its
+ * client left first) releases its hold. Takes sse and *hold (emptying it)
+ * even on failure, when sse is freed and the hold released; sse may be
+ * NULL (a stream that could not be made), which fails. b and clock are
+ * borrowed and must outlive the source; bill is copied. Returns 0, or -1
+ * with *out empty. */
 int chat_stream_source(struct sse_stream *sse, struct billing *b,
                        struct clock *clock, struct billing_hold *hold,
-                       int64_t cost, struct source *out);
+                       const struct chat_stream_bill *bill, struct source *out);
 
 #endif

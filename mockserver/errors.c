@@ -27,6 +27,8 @@ static const struct {
                                     "method_not_allowed"},
     [API_ERR_BODY_TOO_LARGE] = {413, "invalid_request_error",
                                 "request_too_large"},
+    [API_ERR_HEADERS_TOO_LARGE] = {431, "invalid_request_error",
+                                   "request_headers_too_large"},
     [API_ERR_RATE_REQUESTS] = {429, "requests", "rate_limit_exceeded"},
     [API_ERR_RATE_TOKENS] = {429, "tokens", "rate_limit_exceeded"},
     [API_ERR_SERVER] = {500, "server_error", "server_error"},

@@ -16,6 +16,7 @@ enum api_error_kind {
     API_ERR_UNKNOWN_URL,        /* 404: unknown path */
     API_ERR_METHOD_NOT_ALLOWED, /* 405 */
     API_ERR_BODY_TOO_LARGE,     /* 413 */
+    API_ERR_HEADERS_TOO_LARGE,  /* 431: more header than can be answered */
     API_ERR_RATE_REQUESTS,      /* 429: requests per minute spent */
     API_ERR_RATE_TOKENS,        /* 429: tokens per minute spent */
     API_ERR_SERVER,             /* 500 */

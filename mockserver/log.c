@@ -1,12 +1,15 @@
 /* log: request and event lines for people (text) or collectors (JSON). */
 #include "log.h"
 
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <sys/time.h>
 #include <time.h>
 
 #include <jansson.h>
+
+#include "jsonio.h"
 
 struct log {
     FILE *out;
@@ -44,10 +47,11 @@ static void timestamp(char *out, size_t outlen)
     snprintf(out, outlen, "%s.%03dZ", base, (int)(tv.tv_usec / 1000) % 1000);
 }
 
-/* Writes one JSON object as a line; o is stolen. */
+/* Writes one JSON object as a line, whole or not at all (a line short of
+ * a key would mislead); o is stolen. */
 static void emit_json(struct log *l, json_t *o)
 {
-    char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
+    char *text = o ? jsonio_dumps(o, JSON_COMPACT) : NULL;
 
     if (text != NULL) {
         flockfile(l->out);
@@ -82,31 +86,75 @@ static void clean_text(const char *in, char *out, size_t outlen)
     out[o] = '\0';
 }
 
-void log_request(struct log *l, const char *request_id, const char *raw_method,
-                 const char *raw_path, int status, double ms)
+/* The word for an outcome, in both formats. */
+static const char *outcome_name(enum log_outcome o)
 {
-    char ts[40], path[768], method[64];
+    switch (o) {
+    case LOG_COMPLETED:
+        return "completed";
+    case LOG_CLIENT_GONE:
+        return "client_gone";
+    case LOG_SHUTDOWN:
+        return "shutdown";
+    case LOG_TIMED_OUT:
+        return "timed_out";
+    default:
+        return "cut";
+    }
+}
+
+int log_status(const struct log_entry *e)
+{
+    if (e->outcome == LOG_COMPLETED)
+        return e->status;
+    if (e->outcome == LOG_CLIENT_GONE)
+        return 499;
+    return e->outcome == LOG_TIMED_OUT ? 408 : 444;
+}
+
+void log_request(struct log *l, const struct log_entry *e)
+{
+    char ts[40], path[768], method[64], tail[64];
+    json_t *o;
 
     if (l == NULL || l->quiet)
         return;
     timestamp(ts, sizeof(ts));
-    clean_text(raw_method, method, sizeof(method));
-    clean_text(raw_path, path, sizeof(path));
+    clean_text(e->method, method, sizeof(method));
+    clean_text(e->path, path, sizeof(path));
     if (l->fmt == LOG_JSON) {
-        emit_json(l, json_pack("{s:s, s:s, s:s, s:s, s:s, s:i, s:f}", "time",
-                               ts, "event", "request", "request_id", request_id,
-                               "method", method, "path", path, "status", status,
-                               "duration_ms", ms));
+        o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:i, s:f, s:s}", "time", ts,
+                      "event", "request", "request_id", e->request_id, "method",
+                      method, "path", path, "status", log_status(e),
+                      "duration_ms", e->ms, "outcome",
+                      outcome_name(e->outcome));
+        if (o != NULL && e->streamed &&
+            json_object_set_new(o, "events",
+                                json_integer((json_int_t)e->events)) != 0) {
+            json_decref(o);
+            o = NULL;
+        }
+        emit_json(l, o);
         return;
     }
+    tail[0] = '\0';
+    if (e->outcome != LOG_COMPLETED && e->streamed)
+        snprintf(tail, sizeof(tail), " outcome=%s events=%" PRIu64,
+                 outcome_name(e->outcome), e->events);
+    else if (e->outcome != LOG_COMPLETED)
+        snprintf(tail, sizeof(tail), " outcome=%s", outcome_name(e->outcome));
+    else if (e->streamed)
+        snprintf(tail, sizeof(tail), " events=%" PRIu64, e->events);
     flockfile(l->out);
-    fprintf(l->out, "%s %s %s %d %.1fms %s\n", ts, method, path, status, ms,
-            request_id);
+    fprintf(l->out, "%s %s %s %d %.1fms %s%s\n", ts, method, path,
+            log_status(e), e->ms, e->request_id, tail);
     fflush(l->out);
     funlockfile(l->out);
 }
 
 /* Logs a message at a level, as text or JSON. */
+static void log_message(struct log *l, const char *level, const char *fmt,
+                        va_list ap) __attribute__((format(printf, 3, 0)));
 static void log_message(struct log *l, const char *level, const char *fmt,
                         va_list ap)
 {

@@ -9,8 +9,10 @@
 static const char usage_text[] =
     "Usage: nexus-mock [--fixtures FILE] [--host ADDR] [--port N] [--check]\n"
     "                  [--log-format text|json] [--quiet] [--admin]\n"
-    "                  [--max-body BYTES] [--threads N] "
-    "[--max-connections N]\n"
+    "                  [--max-body BYTES] [--max-headers BYTES] [--threads N]\n"
+    "                  [--max-connections N] [--max-connections-per-ip N]\n"
+    "                  [--header-timeout S] [--body-timeout S] "
+    "[--idle-timeout S]\n"
     "                  [--max-gen-nodes N] [--max-gen-bytes BYTES]\n"
     "                  [--max-schema-depth N] [--version] [--help]\n"
     "\n"
@@ -26,8 +28,20 @@ static const char usage_text[] =
     "  --admin            serve the /_nexus/ admin routes (clock control)\n"
     "  --max-body BYTES   largest request body before 413 (default "
     "4194304)\n"
+    "  --max-headers BYTES  request line and headers before 431, and each\n"
+    "                     connection's memory (default 65536)\n"
     "  --threads N        worker threads (default 4)\n"
-    "  --max-connections N  concurrent connections (default 10000)\n"
+    "  --max-connections N  concurrent connections; more are refused at\n"
+    "                     once (default 10000)\n"
+    "  --max-connections-per-ip N  concurrent connections from one client\n"
+    "                     address, 0 for no cap (default: none on a\n"
+    "                     loopback address, else a tenth of\n"
+    "                     --max-connections)\n"
+    "  --header-timeout S seconds for a request's line and headers\n"
+    "                     (default 30)\n"
+    "  --body-timeout S   seconds for a request's body (default 60)\n"
+    "  --idle-timeout S   seconds a connection may send and read nothing\n"
+    "                     (default 120)\n"
     "  --max-gen-nodes N  JSON values one answer may be made of, all\n"
     "                     choices together (default 8192)\n"
     "  --max-gen-bytes BYTES  bytes of content, tool arguments and log\n"
@@ -64,6 +78,11 @@ enum num_opt {
     NUM_MAX_BODY,
     NUM_THREADS,
     NUM_MAX_CONNECTIONS,
+    NUM_MAX_CONNECTIONS_PER_IP,
+    NUM_MAX_HEADERS,
+    NUM_HEADER_TIMEOUT,
+    NUM_BODY_TIMEOUT,
+    NUM_IDLE_TIMEOUT,
     NUM_MAX_GEN_NODES,
     NUM_MAX_GEN_BYTES,
     NUM_MAX_SCHEMA_DEPTH,
@@ -79,6 +98,13 @@ static const struct {
     [NUM_MAX_BODY] = {"--max-body", "a byte count", 1, 1ull << 34},
     [NUM_THREADS] = {"--threads", "a number", 1, 256},
     [NUM_MAX_CONNECTIONS] = {"--max-connections", "a number", 1, 1000000},
+    [NUM_MAX_CONNECTIONS_PER_IP] = {"--max-connections-per-ip", "a number", 0,
+                                    1000000},
+    [NUM_MAX_HEADERS] = {"--max-headers", "a byte count", 4096, 1ull << 24},
+    [NUM_HEADER_TIMEOUT] = {"--header-timeout", "a number of seconds", 1,
+                            86400},
+    [NUM_BODY_TIMEOUT] = {"--body-timeout", "a number of seconds", 1, 86400},
+    [NUM_IDLE_TIMEOUT] = {"--idle-timeout", "a number of seconds", 1, 86400},
     [NUM_MAX_GEN_NODES] = {"--max-gen-nodes", "a number", 1000, 100000000},
     [NUM_MAX_GEN_BYTES] = {"--max-gen-bytes", "a byte count", 4096, 1ull << 32},
     [NUM_MAX_SCHEMA_DEPTH] = {"--max-schema-depth", "a number", 1, 256},
@@ -99,6 +125,21 @@ static void num_set(struct options *o, enum num_opt k, unsigned long long v)
         break;
     case NUM_MAX_CONNECTIONS:
         o->max_connections = (unsigned)v;
+        break;
+    case NUM_MAX_CONNECTIONS_PER_IP:
+        o->max_connections_per_ip = (unsigned)v;
+        break;
+    case NUM_MAX_HEADERS:
+        o->max_headers = (size_t)v;
+        break;
+    case NUM_HEADER_TIMEOUT:
+        o->header_timeout = (unsigned)v;
+        break;
+    case NUM_BODY_TIMEOUT:
+        o->body_timeout = (unsigned)v;
+        break;
+    case NUM_IDLE_TIMEOUT:
+        o->idle_timeout = (unsigned)v;
         break;
     case NUM_MAX_GEN_NODES:
         o->gen.max_nodes = v;
@@ -155,6 +196,11 @@ enum options_result options_parse(int argc, char **argv, struct options *o,
     o->max_body = OPTIONS_DEFAULT_MAX_BODY;
     o->threads = 4;
     o->max_connections = 10000;
+    o->max_connections_per_ip = OPTIONS_PER_IP_AUTO;
+    o->max_headers = OPTIONS_DEFAULT_MAX_HEADERS;
+    o->header_timeout = OPTIONS_DEFAULT_HEADER_TIMEOUT;
+    o->body_timeout = OPTIONS_DEFAULT_BODY_TIMEOUT;
+    o->idle_timeout = OPTIONS_DEFAULT_IDLE_TIMEOUT;
     o->gen = budget_defaults;
     for (i = 1; i < argc; i++) {
         const char *a = argv[i];

@@ -2,6 +2,7 @@
 #ifndef NEXUS_OPTIONS_H
 #define NEXUS_OPTIONS_H
 
+#include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -9,6 +10,17 @@
 #include "log.h"
 
 #define OPTIONS_DEFAULT_MAX_BODY (4u * 1024u * 1024u)
+/* Twice libmicrohttpd's default: room for any real client's headers, while
+ * thousands of idle streams stay cheap (each connection holds this much). */
+#define OPTIONS_DEFAULT_MAX_HEADERS (64u * 1024u)
+/* Seconds for a request's line and headers, for its body, and for a
+ * connection on which nothing moves. */
+#define OPTIONS_DEFAULT_HEADER_TIMEOUT 30u
+#define OPTIONS_DEFAULT_BODY_TIMEOUT 60u
+#define OPTIONS_DEFAULT_IDLE_TIMEOUT 120u
+/* max_connections_per_ip when --max-connections-per-ip is not given: the
+ * server decides from the address it listens on (SERVER_PER_IP_AUTO). */
+#define OPTIONS_PER_IP_AUTO UINT_MAX
 
 struct options {
     const char *fixtures; /* NULL: the embedded default */
@@ -21,6 +33,9 @@ struct options {
     size_t max_body;
     unsigned threads;
     unsigned max_connections;
+    unsigned max_connections_per_ip; /* or OPTIONS_PER_IP_AUTO */
+    size_t max_headers;
+    unsigned header_timeout, body_timeout, idle_timeout; /* seconds */
     struct budget_limits gen; /* --max-gen-nodes, --max-gen-bytes,
                                * --max-schema-depth */
 };

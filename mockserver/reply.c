@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "jsonio.h"
 #include "lexicon.h"
 #include "sample.h"
 #include "tokenize.h"
@@ -50,25 +51,30 @@ static bool dumps_verbatim(const char *s, size_t n)
     return true;
 }
 
-/* Hashes any JSON value by its canonical (sorted, compact) text, streamed
- * through the hash rather than copied out (a message may be megabytes);
- * a string that needs no escape is hashed straight from its bytes. */
-static uint64_t hash_json(uint64_t h, const json_t *v)
+/* Hashes any JSON value into *h by its canonical (sorted, compact) text,
+ * streamed through the hash rather than copied out (a message may be
+ * megabytes); a string that needs no escape is hashed straight from its
+ * bytes. -1 on OOM (sorting keys allocates), *h then meaningless. */
+static int hash_json(uint64_t *h, const json_t *v)
 {
     const char *s = json_string_value(v);
     size_t n = json_string_length(v);
 
-    if (v == NULL)
-        return lexicon_hash(h, "\x1d", 1);
-    if (s != NULL && dumps_verbatim(s, n)) {
-        h = lexicon_hash(h, "\"", 1);
-        h = lexicon_hash(h, s, n);
-        h = lexicon_hash(h, "\"", 1);
-    } else {
-        json_dump_callback(v, hash_piece, &h,
-                           JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
+    if (v == NULL) {
+        *h = lexicon_hash(*h, "\x1d", 1);
+        return 0;
     }
-    return lexicon_hash(h, "\x1f", 1);
+    if (s != NULL && dumps_verbatim(s, n)) {
+        *h = lexicon_hash(*h, "\"", 1);
+        *h = lexicon_hash(*h, s, n);
+        *h = lexicon_hash(*h, "\"", 1);
+    } else if (json_dump_callback(v, hash_piece, h,
+                                  JSON_COMPACT | JSON_SORT_KEYS |
+                                      JSON_ENCODE_ANY) != 0) {
+        return -1;
+    }
+    *h = lexicon_hash(*h, "\x1f", 1);
+    return 0;
 }
 
 /* Hashes v as n little-endian bytes, so every host hashes the same. */
@@ -82,11 +88,13 @@ static uint64_t hash_le(uint64_t h, uint64_t v, unsigned n)
     return lexicon_hash(h, le, i);
 }
 
-/* The hash of everything that shapes the answer's text but the choice:
- * made once per request, whatever n is. */
-static uint64_t request_hash(const struct chat_request *req)
+/* Sets *out to the hash of everything that shapes the answer's text but
+ * the choice: made once per request, whatever n is. -1 on OOM: a hash
+ * that skipped a part would change the answer without a word. */
+static int request_hash(const struct chat_request *req, uint64_t *out)
 {
     uint64_t h = LEXICON_HASH_INIT;
+    int err = -1;
     size_t i;
 
     h = hash_str(h, req->model);
@@ -95,16 +103,20 @@ static uint64_t request_hash(const struct chat_request *req)
 
         h = hash_str(h, m->role);
         h = hash_str(h, m->name);
-        h = hash_json(h, m->content);
-        h = hash_json(h, m->tool_calls);
+        if (hash_json(&h, m->content) != 0 || hash_json(&h, m->tool_calls) != 0)
+            goto out;
         h = hash_str(h, m->tool_call_id);
     }
-    h = hash_json(h, req->tools);
-    h = hash_json(h, req->tool_choice);
-    h = hash_json(h, req->response_format);
+    if (hash_json(&h, req->tools) != 0 ||
+        hash_json(&h, req->tool_choice) != 0 ||
+        hash_json(&h, req->response_format) != 0)
+        goto out;
     if (req->has_seed)
         h = hash_le(h, (uint64_t)req->seed, 8);
-    return h;
+    *out = h;
+    err = 0;
+out:
+    return err;
 }
 
 /* The seed of choice `index`: the request's hash and the index (4 bytes;
@@ -161,13 +173,17 @@ static char *prose(uint64_t seed)
 
 char *reply_text(const struct chat_request *req, unsigned index)
 {
-    return prose(choice_seed(request_hash(req), index));
+    uint64_t hash;
+
+    if (request_hash(req, &hash) != 0)
+        return NULL;
+    return prose(choice_seed(hash, index));
 }
 
-/* Compact JSON text of v (stolen), or NULL. */
+/* Compact JSON text of v (stolen), whole (jsonio.h), or NULL. */
 static char *dump_take(json_t *v)
 {
-    char *text = v ? json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+    char *text = v ? jsonio_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
 
     json_decref(v);
     return text;
@@ -189,20 +205,26 @@ static char *schema_text(const json_t *schema, uint64_t *state,
 {
     struct budget rich = *b;
     struct sample_fault fault;
+    json_t *v;
     char *text;
 
     *paid = false;
     if (schema == NULL)
         return strdup("{}");
-    text = dump_take(sample_from_schema(schema, state, &rich, &fault));
-    if (text != NULL && pay_tokens(&rich, text)) {
-        *b = rich;
-        *paid = true;
-        return text;
-    }
-    free(text);
-    if (fault.kind == SAMPLE_OOM)
+    v = sample_from_schema(schema, state, &rich, &fault);
+    if (v == NULL && fault.kind == SAMPLE_OOM)
         return NULL;
+    if (v != NULL) {
+        /* Out of memory here is no reason to answer the smallest value. */
+        if ((text = dump_take(v)) == NULL)
+            return NULL;
+        if (pay_tokens(&rich, text)) {
+            *b = rich;
+            *paid = true;
+            return text;
+        }
+        free(text);
+    }
     text = dump_take(sample_from_schema(schema, NULL, b, &fault));
     *paid = text != NULL && pay_tokens(b, text);
     return text;
@@ -490,10 +512,14 @@ int completion_build(const struct chat_request *req, const char *id,
 {
     struct completion *c =
         completion_alloc(req, id, created, req->n ? req->n : 1);
-    uint64_t hash = request_hash(req);
+    uint64_t hash;
     struct budget share;
     unsigned i;
 
+    if (c != NULL && request_hash(req, &hash) != 0) {
+        completion_free(c);
+        c = NULL;
+    }
     budget_share(req->limits, req->n ? req->n : 1, &share);
     for (i = 0; c != NULL && i < c->n; i++) {
         struct budget b = share; /* each choice spends its own share */
@@ -554,18 +580,21 @@ json_t *completion_usage_json(const struct completion *c)
     return u;
 }
 
-/* Returns a new {"token","logprob","bytes"} object. */
+/* Returns a new {"token","logprob","bytes"} object, or NULL on OOM. */
 static json_t *logprob_entry(const char *tok, size_t len, double logprob)
 {
     json_t *bytes = json_array();
-    json_t *o;
     size_t i;
 
     for (i = 0; bytes != NULL && i < len; i++)
-        json_array_append_new(bytes, json_integer((unsigned char)tok[i]));
-    o = json_pack("{s:s%, s:f, s:o}", "token", tok, len, "logprob", logprob,
-                  "bytes", bytes);
-    return o;
+        if (json_array_append_new(bytes, json_integer((unsigned char)tok[i])) !=
+            0) {
+            json_decref(bytes);
+            bytes = NULL;
+        }
+    /* Fails on a NULL bytes; takes bytes either way. */
+    return json_pack("{s:s%, s:f, s:o}", "token", tok, len, "logprob", logprob,
+                     "bytes", bytes);
 }
 
 /* Returns the logprob entry of token k of ch, with its alternatives. */
@@ -576,29 +605,38 @@ static json_t *token_logprobs(const struct completion *c,
     size_t from = k ? t->tok_end[k - 1] : 0, len = t->tok_end[k] - from;
     uint64_t state = lexicon_hash(LEXICON_HASH_INIT, t->text + from, len);
     double chosen, alt;
-    json_t *entry, *top;
+    json_t *entry, *top, *result = NULL;
     unsigned i;
 
     state = lexicon_hash(state, &k, sizeof(k));
     chosen = -(double)(lexicon_rand(&state) % 512) / 4096.0;
     entry = logprob_entry(t->text + from, len, chosen);
     top = json_array();
+    /* entry holds a reference to top; this function keeps its own until
+     * out, so that every path frees both. */
     if (entry == NULL || top == NULL ||
-        json_object_set_new(entry, "top_logprobs", top) != 0) {
-        json_decref(entry);
-        return NULL;
-    }
-    if (c->top_logprobs > 0)
-        json_array_append_new(top, logprob_entry(t->text + from, len, chosen));
+        json_object_set(entry, "top_logprobs", top) != 0)
+        goto out;
+    if (c->top_logprobs > 0 &&
+        json_array_append_new(top,
+                              logprob_entry(t->text + from, len, chosen)) != 0)
+        goto out;
     alt = chosen;
     for (i = 1; i < c->top_logprobs; i++) {
         char word[32];
 
         snprintf(word, sizeof(word), " %s", lexicon_word(&state));
         alt -= 1.0 + (double)(lexicon_rand(&state) % 4096) / 4096.0;
-        json_array_append_new(top, logprob_entry(word, strlen(word), alt));
+        if (json_array_append_new(top,
+                                  logprob_entry(word, strlen(word), alt)) != 0)
+            goto out;
     }
-    return entry;
+    result = entry; /* the caller's now */
+    entry = NULL;
+out:
+    json_decref(top);
+    json_decref(entry);
+    return result;
 }
 
 json_t *completion_logprobs_json(const struct completion *c,

@@ -4,6 +4,7 @@
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -29,6 +30,8 @@ void response_cleanup(struct response *r)
 {
     json_decref(r->body);
     r->body = NULL;
+    free(r->json_text);
+    r->json_text = NULL;
     if (r->source.ops != NULL) {
         struct source_end how;
 
@@ -56,8 +59,17 @@ void response_header(struct response *r, const char *name, const char *fmt, ...)
 void response_json(struct response *r, int status, json_t *body)
 {
     json_decref(r->body);
+    free(r->json_text);
+    r->json_text = NULL;
     r->status = status;
     r->body = body;
+}
+
+void response_json_text(struct response *r, int status, char *text, size_t len)
+{
+    response_json(r, status, NULL);
+    r->json_text = text;
+    r->json_text_len = text != NULL ? len : 0;
 }
 
 void response_error(struct response *r, const struct api_error *e)

@@ -44,6 +44,10 @@ struct response {
     int status;
     json_t *body;      /* owned; NULL for no body */
     size_t json_flags; /* extra json_dumps flags for body */
+    /* A JSON body already rendered (jsonw.h: exact decimal money, which
+     * jansson cannot print), sent instead of body. Owned; NULL: none. */
+    char *json_text;
+    size_t json_text_len;
     struct resp_header headers[RESPONSE_MAX_HEADERS];
     size_t nheaders;
     bool ratelimited; /* x-ratelimit-* headers already added */
@@ -78,6 +82,9 @@ void response_header(struct response *r, const char *name, const char *fmt, ...)
 void response_error(struct response *r, const struct api_error *e);
 /* Sets a 200 (or other status) JSON body, stolen. */
 void response_json(struct response *r, int status, json_t *body);
+/* Sets a JSON body already rendered as len bytes of text (stolen, freed
+ * with free()), replacing any body. */
+void response_json_text(struct response *r, int status, char *text, size_t len);
 
 /* Runs req through the checks and the matching handler into resp. */
 void router_dispatch(struct app *app, struct request *req,

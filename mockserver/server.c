@@ -6,6 +6,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <netdb.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -14,6 +15,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/random.h>
 #include <sys/socket.h>
@@ -25,18 +29,11 @@
 
 #include "buf.h"
 #include "clock.h"
+#include "jsonio.h"
 #include "log.h"
 #include "router.h"
+#include "slots.h"
 #include "source.h"
-
-/* Memory per connection for the request line and headers: twice the
- * library's default, room for any real client's headers, while thousands of
- * idle streams stay cheap (each connection holds this much). */
-#define SERVER_HEADER_MEMORY (64u * 1024u)
-
-/* Seconds a connection may sit idle (client sends or reads nothing) before
- * it is closed; also the longest a connection action waits for the socket. */
-#define SERVER_TIMEOUT_S 120u
 
 /* Read-size hint for streamed answers. */
 #define STREAM_BLOCK 16384
@@ -52,9 +49,19 @@
  * HTTP answer went out (nginx's "no response"). */
 #define STATUS_NO_ANSWER 444
 
+/* Where a feed that is not parked says it is in the timer heap. */
+#define NOT_PARKED SIZE_MAX
+
+/* Socket events the timer thread takes in one epoll_wait. */
+#define TIMER_EVENTS 64
+
+/* What a preflight answer needs besides the headers it echoes. */
+#define PREFLIGHT_ROOM 2048u
+
 struct feed;
 
-/* Min-heap of answers waiting to go on, ordered by due time. */
+/* Min-heap of answers waiting to go on, ordered by due time; each feed
+ * knows its index (at), so a client that leaves takes its feed out. */
 struct timer_heap {
     struct feed **items;
     size_t n, cap;
@@ -64,11 +71,23 @@ struct server {
     struct app *app;
     struct MHD_Daemon *daemon;
     unsigned port;
+    size_t max_headers;         /* each connection's memory (server_config) */
+    unsigned idle_s;            /* the idle timeout (server_config) */
+    struct slots_config limits; /* as slots has them, for the log */
+    struct slots *slots;        /* every connection held, and its deadline */
+    /* The address of this byte marks a request whose raw path holds %00
+     * (on_uri); it is never read or written. */
+    char nul_path;
     pthread_t timer_thread;
     bool timer_started;
-    pthread_mutex_t lock; /* guards heap, draining, stop_timer */
-    pthread_cond_t cond;
+    pthread_mutex_t lock; /* guards heap, draining, stop_timer, feed.gone */
     struct timer_heap heap;
+    /* The timer thread sleeps in epoll_wait on ep, which holds the socket
+     * of every parked answer (so that it sees a client leave) and wake, an
+     * eventfd written when the first wait changes or the server stops.
+     * Two descriptors for the whole server, none per answer. */
+    int ep;
+    int wake;
     bool draining;
     bool stop_timer;
     atomic_uint inflight;
@@ -80,6 +99,7 @@ struct server {
 struct conn_state {
     struct buf body;
     bool too_large;
+    const char *bad; /* the error code of a malformed request, or NULL */
     char request_id[40];
     char method[16];
     char path[256];
@@ -94,6 +114,7 @@ enum feed_state {
     FEED_WAIT,  /* parked: the connection is suspended until due */
     FEED_DONE,  /* the source is complete */
     FEED_CUT,   /* a connection action was carried out: close the socket */
+    FEED_GONE,  /* the client left while the answer waited */
     FEED_FAIL,  /* the source or the server failed */
 };
 
@@ -110,9 +131,18 @@ struct feed {
     uint64_t npieces;     /* pieces in body */
     uint64_t start;       /* real ms when the answer began */
     uint64_t due;         /* real ms at which to go on: the heap's key */
+    size_t at;            /* index in the timer heap, or NOT_PARKED */
+    int fd;               /* the connection's socket (MHD's), or -1 */
+    bool watched;         /* fd is in the timer's epoll set */
+    bool gone;            /* the client left while parked (under srv->lock) */
     uint64_t act_until;   /* real ms after which an action stops waiting */
-    uint64_t pieces;      /* handed to the socket, for end() */
+    uint64_t pieces;      /* handed on to MHD (or the socket) */
     uint64_t bytes;
+    /* What the socket took, for end() and the log: what was handed on
+     * before MHD last asked for more (it asks only once it has sent all it
+     * was given), and everything once the answer completed. */
+    uint64_t sent_pieces;
+    uint64_t sent_bytes;
     enum source_step action; /* SOURCE_CLOSE or SOURCE_RESET once asked */
     bool acting;
     bool hurried;
@@ -138,46 +168,32 @@ static void make_request_id(struct server *s, char *out, size_t outlen)
     snprintf(out, outlen, "req_%016" PRIx64 "%016" PRIx64, a, b);
 }
 
+/* Puts f at index i of the heap. */
+static void heap_place(struct timer_heap *h, size_t i, struct feed *f)
+{
+    h->items[i] = f;
+    f->at = i;
+}
+
 /* Heap helpers: swap, sift up, sift down. */
 static void heap_swap(struct timer_heap *h, size_t i, size_t j)
 {
     struct feed *t = h->items[i];
 
-    h->items[i] = h->items[j];
-    h->items[j] = t;
+    heap_place(h, i, h->items[j]);
+    heap_place(h, j, t);
 }
 
-static int heap_push(struct timer_heap *h, struct feed *f)
+static void heap_up(struct timer_heap *h, size_t i)
 {
-    size_t i;
-
-    if (h->n == h->cap) {
-        size_t ncap = h->cap ? h->cap * 2 : 64;
-        struct feed **p = realloc(h->items, ncap * sizeof(*p));
-
-        if (p == NULL)
-            return -1;
-        h->items = p;
-        h->cap = ncap;
-    }
-    i = h->n++;
-    h->items[i] = f;
     while (i > 0 && h->items[(i - 1) / 2]->due > h->items[i]->due) {
         heap_swap(h, i, (i - 1) / 2);
         i = (i - 1) / 2;
     }
-    return 0;
 }
 
-static struct feed *heap_pop(struct timer_heap *h)
+static void heap_down(struct timer_heap *h, size_t i)
 {
-    struct feed *top;
-    size_t i = 0;
-
-    if (h->n == 0)
-        return NULL;
-    top = h->items[0];
-    h->items[0] = h->items[--h->n];
     for (;;) {
         size_t l = 2 * i + 1, r = l + 1, m = i;
 
@@ -190,39 +206,143 @@ static struct feed *heap_pop(struct timer_heap *h)
         heap_swap(h, i, m);
         i = m;
     }
-    return top;
 }
 
-/* Resumes answers as their waits end; everything at once when draining. */
+static int heap_push(struct timer_heap *h, struct feed *f)
+{
+    if (h->n == h->cap) {
+        size_t ncap = h->cap ? h->cap * 2 : 64;
+        struct feed **p = realloc(h->items, ncap * sizeof(*p));
+
+        if (p == NULL)
+            return -1;
+        h->items = p;
+        h->cap = ncap;
+    }
+    heap_place(h, h->n++, f);
+    heap_up(h, f->at);
+    return 0;
+}
+
+/* Takes f out of the heap, wherever it is. */
+static void heap_remove(struct timer_heap *h, struct feed *f)
+{
+    struct feed *last = h->items[--h->n];
+
+    if (last != f) {
+        heap_place(h, f->at, last);
+        heap_down(h, last->at);
+        heap_up(h, last->at);
+    }
+    f->at = NOT_PARKED;
+}
+
+/* Wakes the timer thread from its epoll_wait. */
+static void timer_wake(struct server *s)
+{
+    uint64_t one = 1;
+    ssize_t n = write(s->wake, &one, sizeof(one));
+
+    (void)n; /* a full counter already wakes it */
+}
+
+/* Resumes a parked answer; gone says its client left. Only the timer
+ * thread calls it, with s->lock held, so an event from epoll_wait always
+ * names a feed that is still parked (a parked connection is not MHD's to
+ * close). The socket leaves the epoll set first: once resumed, the
+ * connection may be closed at any moment. */
+static void feed_unpark(struct server *s, struct feed *f, bool gone)
+{
+    heap_remove(&s->heap, f);
+    if (f->watched)
+        epoll_ctl(s->ep, EPOLL_CTL_DEL, f->fd, NULL);
+    f->watched = false;
+    f->gone = f->gone || gone;
+    MHD_resume_connection(f->conn);
+}
+
+/* Cuts a connection at its deadline (slots_expire's callback): the
+ * library then reads the end of the stream and closes it, as if the client
+ * had left. The descriptor stays the library's to close. */
+static void cut_socket(int fd, void *cls)
+{
+    (void)cls;
+    shutdown(fd, SHUT_RDWR);
+}
+
+/* Logs what the connection bookkeeping has to report, if a report is due:
+ * refusals as an error (they print even with --quiet), deadlines as info. */
+static void server_report(struct server *s)
+{
+    struct slots_news n;
+
+    if (!slots_report(s->slots, clock_real_ms(), &n))
+        return;
+    if (n.refused_total + n.refused_addr > 0)
+        log_error(s->app->log,
+                  "refusing connections: %llu refused (%llu at the limit of "
+                  "%u in all, %llu at the limit of %u per address; the last "
+                  "from %s)",
+                  (unsigned long long)(n.refused_total + n.refused_addr),
+                  (unsigned long long)n.refused_total, s->limits.max_total,
+                  (unsigned long long)n.refused_addr, s->limits.max_per_addr,
+                  n.last_refused[0] ? n.last_refused : "an unknown address");
+    if (n.cut_headers + n.cut_body > 0)
+        log_info(s->app->log,
+                 "closed %llu slow connections: %llu past the header "
+                 "deadline (%llu s), %llu past the body deadline (%llu s)",
+                 (unsigned long long)(n.cut_headers + n.cut_body),
+                 (unsigned long long)n.cut_headers,
+                 (unsigned long long)(s->limits.header_ms / 1000),
+                 (unsigned long long)n.cut_body,
+                 (unsigned long long)(s->limits.body_ms / 1000));
+}
+
+/* Milliseconds from now until at, for epoll_wait: -1 for never. */
+static int wait_ms(uint64_t at, uint64_t now)
+{
+    if (at == UINT64_MAX)
+        return -1;
+    if (at <= now)
+        return 0;
+    return at - now > INT_MAX ? INT_MAX : (int)(at - now);
+}
+
+/* The timer thread: resumes each parked answer when its wait ends, at once
+ * when its client leaves (its socket reports the peer's FIN, a reset or an
+ * error), and every one of them when the server drains; cuts connections
+ * at their header and body deadlines (slots), and logs the reports. */
 static void *timer_main(void *arg)
 {
     struct server *s = arg;
+    struct epoll_event ev[TIMER_EVENTS];
+    int n = 0, i;
 
     pthread_mutex_lock(&s->lock);
     while (!s->stop_timer) {
-        uint64_t now = clock_real_ms();
+        uint64_t now, next, due;
 
-        if (s->heap.n > 0 && (s->draining || s->heap.items[0]->due <= now)) {
-            struct feed *f = heap_pop(&s->heap);
+        for (i = 0; i < n; i++) {
+            struct feed *f = ev[i].data.ptr;
+            uint64_t count;
 
-            MHD_resume_connection(f->conn);
-            continue;
+            if (f == NULL && read(s->wake, &count, sizeof(count)) < 0)
+                continue; /* already drained */
+            if (f != NULL && f->at != NOT_PARKED)
+                feed_unpark(s, f, true);
         }
-        if (s->heap.n == 0) {
-            pthread_cond_wait(&s->cond, &s->lock);
-        } else {
-            uint64_t due = s->heap.items[0]->due;
-            struct timespec ts;
-
-            clock_gettime(CLOCK_MONOTONIC, &ts);
-            ts.tv_sec += (time_t)((due - now) / 1000);
-            ts.tv_nsec += (long)((due - now) % 1000) * 1000000L;
-            if (ts.tv_nsec >= 1000000000L) {
-                ts.tv_sec++;
-                ts.tv_nsec -= 1000000000L;
-            }
-            pthread_cond_timedwait(&s->cond, &s->lock, &ts);
-        }
+        now = clock_real_ms();
+        while (s->heap.n > 0 && (s->draining || s->heap.items[0]->due <= now))
+            feed_unpark(s, s->heap.items[0], false);
+        next = s->heap.n > 0 ? s->heap.items[0]->due : UINT64_MAX;
+        pthread_mutex_unlock(&s->lock);
+        due = slots_expire(s->slots, now, cut_socket, NULL);
+        server_report(s);
+        n = epoll_wait(s->ep, ev, TIMER_EVENTS,
+                       wait_ms(due < next ? due : next, now));
+        if (n < 0)
+            n = 0; /* EINTR: look again */
+        pthread_mutex_lock(&s->lock);
     }
     pthread_mutex_unlock(&s->lock);
     return NULL;
@@ -230,10 +350,14 @@ static void *timer_main(void *arg)
 
 /* Parks f's connection until due (real ms); false if it must not wait: the
  * server is shutting down, or the heap cannot grow. Called only from MHD's
- * access handler or content reader, as MHD_suspend_connection requires. */
+ * access handler or content reader, as MHD_suspend_connection requires.
+ * Its socket joins the timer's epoll set, watched for the client leaving
+ * (EPOLLRDHUP; a reset or an error always reports); without that watch (no
+ * memory for it) the answer still ends, when its wait does. */
 static bool feed_park(struct feed *f, uint64_t due)
 {
     struct server *s = f->srv;
+    struct epoll_event ev;
     bool parked = false;
 
     pthread_mutex_lock(&s->lock);
@@ -245,27 +369,34 @@ static bool feed_park(struct feed *f, uint64_t due)
         MHD_resume_connection(f->conn);
         goto out;
     }
-    pthread_cond_signal(&s->cond);
+    memset(&ev, 0, sizeof(ev));
+    ev.events = EPOLLRDHUP;
+    ev.data.ptr = f;
+    f->watched = f->fd >= 0 && epoll_ctl(s->ep, EPOLL_CTL_ADD, f->fd, &ev) == 0;
+    if (f->at == 0)
+        timer_wake(s); /* the first wait changed */
     parked = true;
 out:
     pthread_mutex_unlock(&s->lock);
     return parked;
 }
 
-/* Hurries the source once the server is shutting down, so it ends at once. */
-static void feed_check_drain(struct feed *f)
+/* Reads what the timer thread may have said about f: hurries the source
+ * once the server is shutting down, so it ends at once, and returns
+ * whether f's client left while it was parked. */
+static bool feed_check(struct feed *f)
 {
-    bool draining;
+    bool draining, gone;
 
-    if (f->hurried)
-        return;
     pthread_mutex_lock(&f->srv->lock);
     draining = f->srv->draining;
+    gone = f->gone;
     pthread_mutex_unlock(&f->srv->lock);
-    if (draining) {
+    if (draining && !f->hurried) {
         f->hurried = true;
         f->resp.source.ops->hurry(f->resp.source.self);
     }
+    return gone;
 }
 
 /* Parks f for a short retry while its connection action may still wait. */
@@ -295,7 +426,7 @@ static void socket_reset(int fd)
  * caller reports failure to MHD, which shuts the socket down and closes it.
  * Waits parked, never blocking a thread, while the socket is full or the
  * client has not yet acknowledged every byte (a reset would discard them),
- * at most SERVER_TIMEOUT_S and never during shutdown. */
+ * at most the idle timeout and never during shutdown. */
 static enum feed_state feed_act(struct feed *f)
 {
     const union MHD_ConnectionInfo *ci =
@@ -305,7 +436,7 @@ static enum feed_state feed_act(struct feed *f)
 
     if (!f->acting) {
         f->acting = true;
-        f->act_until = now + SERVER_TIMEOUT_S * 1000u;
+        f->act_until = now + f->srv->idle_s * 1000ull;
     }
     while (fd >= 0 && f->off < f->out.len) {
         ssize_t n =
@@ -314,6 +445,7 @@ static enum feed_state feed_act(struct feed *f)
         if (n > 0) {
             f->off += (size_t)n;
             f->bytes += (uint64_t)n;
+            f->sent_bytes += (uint64_t)n;
         } else if (n < 0 && errno == EINTR) {
             continue;
         } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) &&
@@ -344,7 +476,8 @@ static enum feed_state feed_pull(struct feed *f)
         return feed_act(f);
     if (f->off < f->out.len)
         return FEED_BYTES;
-    feed_check_drain(f);
+    if (feed_check(f))
+        return FEED_GONE;
     rel = src->ops->due_ms(src->self);
     due = rel > UINT64_MAX - f->start ? UINT64_MAX : f->start + rel;
     if (due > clock_real_ms() && feed_park(f, due))
@@ -393,6 +526,8 @@ static ssize_t feed_read(void *cls, uint64_t pos, char *out, size_t max)
     enum feed_state st;
 
     (void)pos;
+    f->sent_pieces = f->pieces;
+    f->sent_bytes = f->bytes;
     while ((st = feed_pull(f)) == FEED_BYTES && f->off == f->out.len)
         f->pieces++; /* an empty piece: nothing to hand on, ask again */
     switch (st) {
@@ -407,14 +542,23 @@ static ssize_t feed_read(void *cls, uint64_t pos, char *out, size_t max)
     }
 }
 
+/* The pieces the socket took by the end of the request. */
+static uint64_t feed_sent_pieces(const struct feed *f,
+                                 enum MHD_RequestTerminationCode toe)
+{
+    return toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? f->pieces
+                                                      : f->sent_pieces;
+}
+
 /* Tells the source how its answer ended, then frees f. */
 static void feed_end(struct feed *f, enum MHD_RequestTerminationCode toe)
 {
     struct source_end how;
 
     memset(&how, 0, sizeof(how));
-    how.pieces = f->pieces;
-    how.bytes = f->bytes;
+    how.pieces = feed_sent_pieces(f, toe);
+    how.bytes =
+        toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? f->bytes : f->sent_bytes;
     /* No flag when the source's own action or failure cut the answer; any
      * other end short of completion is the client's (closed, reset, timed
      * out) but for the server's shutdown. */
@@ -430,38 +574,40 @@ static void feed_end(struct feed *f, enum MHD_RequestTerminationCode toe)
     free(f);
 }
 
-/* Builds the MHD response for a JSON (or empty) body. */
+/* Builds the MHD response for a JSON (or empty) body: the text and a
+ * newline, rendered whole (jsonio.h), or NULL. Not capped here: what a
+ * handler builds is bounded by the request's budget already. */
 static struct MHD_Response *json_response(const struct response *resp)
 {
-    struct MHD_Response *r;
-    char *text;
+    struct MHD_Response *r = NULL;
+    struct buf text;
+    char *bytes = NULL;
     size_t len;
 
+    if (resp->json_text != NULL) {
+        r = MHD_create_response_from_buffer(
+            resp->json_text_len, resp->json_text, MHD_RESPMEM_MUST_COPY);
+        if (r != NULL)
+            MHD_add_response_header(r, "Content-Type", "application/json");
+        return r;
+    }
     if (resp->body == NULL)
         return MHD_create_response_from_buffer(0, (void *)"",
                                                MHD_RESPMEM_PERSISTENT);
-    text = json_dumps(resp->body, JSON_COMPACT | resp->json_flags);
-    if (text == NULL)
-        return NULL;
-    len = strlen(text);
-    /* json_dumps leaves room for nothing more; add the newline by copy. */
-    {
-        char *full = realloc(text, len + 2);
-
-        if (full == NULL) {
-            free(text);
-            return NULL;
-        }
-        full[len] = '\n';
-        full[len + 1] = '\0';
-        text = full;
-    }
-    r = MHD_create_response_from_buffer(len + 1, text, MHD_RESPMEM_MUST_FREE);
-    if (r == NULL) {
-        free(text);
-        return NULL;
-    }
+    buf_init(&text, SIZE_MAX);
+    if (jsonio_append(&text, resp->body, JSON_COMPACT | resp->json_flags) !=
+            0 ||
+        buf_append(&text, "\n", 1) != 0 ||
+        (bytes = buf_take(&text, &len)) == NULL)
+        goto out;
+    r = MHD_create_response_from_buffer(len, bytes, MHD_RESPMEM_MUST_FREE);
+    if (r == NULL)
+        goto out;
+    bytes = NULL; /* r owns it now */
     MHD_add_response_header(r, "Content-Type", "application/json");
+out:
+    free(bytes);
+    buf_cleanup(&text);
     return r;
 }
 
@@ -493,25 +639,35 @@ static enum MHD_Result queue(struct MHD_Connection *conn, struct conn_state *cs,
     return ret;
 }
 
+/* Answers e's status with its OpenAI error body; MHD_NO (the client is
+ * dropped) only when not even that can be built. */
+static enum MHD_Result queue_error(struct MHD_Connection *conn,
+                                   struct conn_state *cs,
+                                   const struct api_error *e)
+{
+    struct response resp;
+    struct MHD_Response *r;
+    enum MHD_Result ret = MHD_NO;
+
+    response_init(&resp);
+    response_error(&resp, e);
+    r = json_response(&resp);
+    if (r != NULL)
+        ret = queue(conn, cs, &resp, r);
+    response_cleanup(&resp);
+    return ret;
+}
+
 /* Answers a bare 500 with an OpenAI error body, rather than drop the
  * client, when the answer could not be built. */
 static enum MHD_Result queue_server_error(struct MHD_Connection *conn,
                                           struct conn_state *cs,
                                           const char *message)
 {
-    struct response resp;
     struct api_error e;
-    struct MHD_Response *r;
-    enum MHD_Result ret = MHD_NO;
 
-    response_init(&resp);
     api_error_set(&e, API_ERR_SERVER, NULL, NULL, "%s", message);
-    response_error(&resp, &e);
-    r = json_response(&resp);
-    if (r != NULL)
-        ret = queue(conn, cs, &resp, r);
-    response_cleanup(&resp);
-    return ret;
+    return queue_error(conn, cs, &e);
 }
 
 /* Queues a JSON answer. */
@@ -521,7 +677,7 @@ static enum MHD_Result answer_json(struct MHD_Connection *conn,
     struct MHD_Response *r;
     struct api_error e;
 
-    if (resp->status >= 400 && resp->body == NULL) {
+    if (resp->status >= 400 && resp->body == NULL && resp->json_text == NULL) {
         /* An error whose body could not be built still gets one. */
         api_error_set(&e, API_ERR_SERVER, NULL, NULL,
                       "The server could not build the error response.");
@@ -559,6 +715,8 @@ static enum MHD_Result feed_whole(struct feed *f, struct conn_state *cs)
     case FEED_CUT:
         cs->status = STATUS_NO_ANSWER;
         return MHD_NO; /* MHD closes the connection */
+    case FEED_GONE:
+        return MHD_NO; /* logged 499: the client closed first */
     case FEED_DONE:
         text = buf_take(&f->body, &len);
         if (text != NULL)
@@ -578,8 +736,8 @@ static enum MHD_Result feed_whole(struct feed *f, struct conn_state *cs)
                                                  : "application/octet-stream");
     if (queue(f->conn, cs, &f->resp, r) != MHD_YES)
         return MHD_NO;
-    f->pieces = f->npieces;
-    f->bytes = len;
+    f->pieces = f->sent_pieces = f->npieces;
+    f->bytes = f->sent_bytes = len;
     return MHD_YES;
 }
 
@@ -595,6 +753,13 @@ static enum MHD_Result feed_start(struct server *s, struct MHD_Connection *conn,
         return queue_server_error(conn, cs, "Out of memory.");
     f->srv = s;
     f->conn = conn;
+    f->at = NOT_PARKED;
+    {
+        const union MHD_ConnectionInfo *ci =
+            MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+
+        f->fd = ci != NULL ? ci->connect_fd : -1;
+    }
     f->resp = *resp; /* f owns the source now */
     response_init(resp);
     buf_init(&f->out, FEED_MAX_BYTES);
@@ -616,16 +781,40 @@ static enum MHD_Result feed_start(struct server *s, struct MHD_Connection *conn,
     return queue(conn, cs, &f->resp, r);
 }
 
-/* Answers a CORS preflight so browser clients can call the mock. */
-static enum MHD_Result answer_preflight(struct MHD_Connection *conn,
+/* Can a preflight answer echo len bytes of requested headers? The echo
+ * shares the connection's memory with the request's own headers, and an
+ * answer that does not fit is no answer at all (MHD closes). */
+static bool preflight_fits(const struct server *s, struct MHD_Connection *conn,
+                           size_t len)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_REQUEST_HEADER_SIZE);
+    size_t used = ci != NULL ? ci->header_size : s->max_headers;
+
+    return len <= s->max_headers / 4 &&
+           used + len + PREFLIGHT_ROOM <= s->max_headers;
+}
+
+/* Answers a CORS preflight so browser clients can call the mock: 204,
+ * echoing the headers asked for, or 431 when they are too many to echo. */
+static enum MHD_Result answer_preflight(struct server *s,
+                                        struct MHD_Connection *conn,
                                         struct conn_state *cs)
 {
     const char *want = MHD_lookup_connection_value(
         conn, MHD_HEADER_KIND, "Access-Control-Request-Headers");
-    struct MHD_Response *r =
-        MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
+    struct MHD_Response *r;
+    struct api_error e;
     enum MHD_Result ret;
 
+    if (want != NULL && !preflight_fits(s, conn, strlen(want))) {
+        api_error_set(&e, API_ERR_HEADERS_TOO_LARGE, NULL, NULL,
+                      "Access-Control-Request-Headers asks for %zu bytes of "
+                      "headers, more than a preflight answer can echo.",
+                      strlen(want));
+        return queue_error(conn, cs, &e);
+    }
+    r = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
     if (r == NULL)
         return MHD_NO;
     MHD_add_response_header(r, "Access-Control-Allow-Origin", "*");
@@ -650,8 +839,19 @@ static enum MHD_Result answer(struct server *s, struct MHD_Connection *conn,
     struct response resp;
     enum MHD_Result ret;
 
+    if (cs->bad != NULL) {
+        struct api_error e;
+
+        api_error_set(&e, API_ERR_INVALID_REQUEST, NULL, cs->bad, "%s",
+                      strcmp(cs->bad, "invalid_path") == 0
+                          ? "The request path contains an encoded NUL byte "
+                            "(%00)."
+                          : "An HTTP/1.1 request needs exactly one Host "
+                            "header.");
+        return queue_error(conn, cs, &e);
+    }
     if (strcmp(method, "OPTIONS") == 0)
-        return answer_preflight(conn, cs);
+        return answer_preflight(s, conn, cs);
     memset(&req, 0, sizeof(req));
     req.method = method;
     req.path = url;
@@ -686,6 +886,119 @@ static bool declared_too_large(struct MHD_Connection *conn, size_t max)
     return errno == ERANGE || (end != cl && v > max);
 }
 
+/* MHD's hook on the raw request target, before it is decoded: a %00 in
+ * the path would decode to a NUL that ends the path MHD hands on (so
+ * /v1/balance%00junk would read as /v1/balance). Marks such a request for
+ * on_request, which refuses it. */
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+    struct server *s = cls;
+    size_t len = strcspn(uri, "?#"), i;
+
+    (void)conn;
+    for (i = 0; i + 2 < len; i++)
+        if (uri[i] == '%' && uri[i + 1] == '0' && uri[i + 2] == '0')
+            return &s->nul_path;
+    return NULL;
+}
+
+/* MHD header iterator: counts the Host headers. */
+static enum MHD_Result count_host(void *cls, enum MHD_ValueKind kind,
+                                  const char *key, const char *value)
+{
+    unsigned *n = cls;
+
+    (void)kind;
+    (void)value;
+    if (strcasecmp(key, "Host") == 0)
+        (*n)++;
+    return MHD_YES;
+}
+
+/* The error code of a request malformed below its body (RFC 9112: an
+ * HTTP/1.1 request has exactly one Host, any request at most one), or
+ * NULL when it is well formed. nul_path: its raw path holds %00. */
+static const char *malformed(struct MHD_Connection *conn, const char *version,
+                             bool nul_path)
+{
+    unsigned hosts = 0;
+
+    if (nul_path)
+        return "invalid_path";
+    MHD_get_connection_values(conn, MHD_HEADER_KIND, count_host, &hosts);
+    if (hosts > 1 || (hosts == 0 && strcmp(version, "HTTP/1.1") == 0))
+        return "invalid_host";
+    return NULL;
+}
+
+/* The slot of conn's connection (slots), or NULL when it has none: it was
+ * refused after the library accepted it. */
+static struct slot *slot_of(struct MHD_Connection *conn)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+
+    return ci != NULL ? ci->socket_context : NULL;
+}
+
+/* Moves a connection's slot to phase ph. The timer needs no wake: it never
+ * sleeps past the shortest deadline from now (slots_expire). */
+static void slot_enter(struct slots *slots, struct slot *slot,
+                       enum slot_phase ph)
+{
+    if (slot != NULL)
+        slots_enter(slots, slot, ph, clock_real_ms());
+}
+
+/* MHD accept policy: a connection over a cap (slots) is refused at once,
+ * the library closing it, so that a full server answers a new client with
+ * a close rather than silence; refusals are logged once per interval. */
+static enum MHD_Result on_accept(void *cls, const struct sockaddr *addr,
+                                 socklen_t addrlen)
+{
+    struct server *s = cls;
+
+    (void)addrlen;
+    if (slots_would_admit(s->slots, addr))
+        return MHD_YES;
+    server_report(s);
+    timer_wake(s); /* so that the next report is not forgotten */
+    return MHD_NO;
+}
+
+/* MHD connection hook: a connection takes its slot when it starts, with
+ * its header deadline running, and gives it back when it closes. One that
+ * lost the last slot to another worker since on_accept (or found no
+ * memory) is shut down at once, and on_request drops it. */
+static void on_connection(void *cls, struct MHD_Connection *conn,
+                          void **socket_context,
+                          enum MHD_ConnectionNotificationCode code)
+{
+    struct server *s = cls;
+    const union MHD_ConnectionInfo *fd_info, *addr_info;
+    struct slot *slot;
+    int fd;
+
+    if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
+        slots_release(s->slots, *socket_context);
+        *socket_context = NULL;
+        return;
+    }
+    fd_info = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+    addr_info =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    fd = fd_info != NULL ? fd_info->connect_fd : -1;
+    slot = slots_admit(s->slots, addr_info ? addr_info->client_addr : NULL, fd,
+                       clock_real_ms());
+    *socket_context = slot;
+    if (slot == NULL) {
+        if (fd >= 0)
+            shutdown(fd, SHUT_RDWR);
+        server_report(s);
+        timer_wake(s); /* so that the next report is not forgotten */
+    }
+}
+
 /* MHD access handler: accumulates the body under its cap, then answers. */
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
                                   const char *url, const char *method,
@@ -695,9 +1008,15 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
     struct server *s = cls;
     struct conn_state *cs = *con_cls;
 
-    (void)version;
-    if (cs == NULL) {
+    if (cs == NULL || *con_cls == &s->nul_path) {
+        bool nul_path = cs != NULL;
+        struct slot *slot = slot_of(conn);
+
+        if (slot == NULL)
+            return MHD_NO; /* refused: see on_connection */
+        slot_enter(s->slots, slot, SLOT_BODY);
         cs = calloc(1, sizeof(*cs));
+        *con_cls = cs;
         if (cs == NULL)
             return MHD_NO;
         buf_init(&cs->body, s->app->max_body);
@@ -706,8 +1025,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
         snprintf(cs->path, sizeof(cs->path), "%s", url);
         cs->start_ms = clock_real_ms();
         atomic_fetch_add(&s->inflight, 1);
-        *con_cls = cs;
-        /* A body declared too large is refused before it is read. */
+        /* A malformed request, or a body declared too large, is refused
+         * before the body is read. */
+        cs->bad = malformed(conn, version, nul_path);
+        if (cs->bad != NULL)
+            return answer(s, conn, url, method, cs);
         if (declared_too_large(conn, s->app->max_body)) {
             cs->too_large = true;
             return answer(s, conn, url, method, cs);
@@ -720,6 +1042,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
         *data_size = 0;
         return MHD_YES;
     }
+    slot_enter(s->slots, slot_of(conn), SLOT_ANSWER);
     if (cs->status != 0)
         return MHD_YES; /* already answered (413 before the body) */
     if (cs->feed != NULL)
@@ -727,27 +1050,65 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
     return answer(s, conn, url, method, cs);
 }
 
-/* MHD completion hook: logs the request and frees its state. */
+/* Fills e with how the request in cs ended, for its log line: completed,
+ * or cut by a source's action or failure, by the server's shutdown, or by
+ * its client (closed, reset, timed out); a stream's events. */
+static void request_outcome(const struct conn_state *cs,
+                            enum MHD_RequestTerminationCode toe,
+                            struct log_entry *e)
+{
+    const struct feed *f = cs->feed;
+
+    memset(e, 0, sizeof(*e));
+    e->request_id = cs->request_id;
+    e->method = cs->method;
+    e->path = cs->path;
+    e->status = cs->status;
+    if (toe == MHD_REQUEST_TERMINATED_COMPLETED_OK)
+        e->outcome = LOG_COMPLETED;
+    else if (f != NULL && f->cut)
+        e->outcome = LOG_CUT;
+    else if (toe == MHD_REQUEST_TERMINATED_DAEMON_SHUTDOWN)
+        e->outcome = LOG_SHUTDOWN;
+    else
+        e->outcome = LOG_CLIENT_GONE;
+    if (f != NULL && f->resp.framing == SOURCE_STREAMED) {
+        e->streamed = true;
+        e->events = feed_sent_pieces(f, toe);
+    }
+}
+
+/* MHD completion hook: ends the request's source (which settles its
+ * money), logs the request, and frees its state; then a connection kept
+ * alive has its header deadline again, for the next request. That comes
+ * last: the client may already be sending that request, and what it asks
+ * (a balance) must find the money settled. */
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                          enum MHD_RequestTerminationCode toe)
 {
     struct server *s = cls;
     struct conn_state *cs = *con_cls;
+    struct slot *slot = slot_of(conn);
+    struct log_entry entry;
 
-    (void)conn;
-    if (cs == NULL)
-        return;
-    log_request(s->app->log, cs->request_id, cs->method, cs->path,
-                toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? cs->status
-                : cs->status                               ? cs->status
-                                                           : 499,
-                (double)(clock_real_ms() - cs->start_ms));
-    if (cs->feed != NULL)
-        feed_end(cs->feed, toe);
-    buf_cleanup(&cs->body);
-    atomic_fetch_sub(&s->inflight, 1);
-    free(cs);
+    /* NULL or the %00 mark: refused by MHD before it reached on_request */
+    if (cs != NULL && *con_cls != &s->nul_path) {
+        request_outcome(cs, toe, &entry);
+        if (entry.outcome == LOG_CLIENT_GONE && slot != NULL &&
+            slots_timed_out(s->slots, slot))
+            entry.outcome = LOG_TIMED_OUT;
+        if (cs->feed != NULL)
+            feed_end(cs->feed, toe);
+        cs->feed = NULL;
+        entry.ms = (double)(clock_real_ms() - cs->start_ms);
+        log_request(s->app->log, &entry);
+        buf_cleanup(&cs->body);
+        atomic_fetch_sub(&s->inflight, 1);
+        free(cs);
+    }
     *con_cls = NULL;
+    if (toe == MHD_REQUEST_TERMINATED_COMPLETED_OK)
+        slot_enter(s->slots, slot, SLOT_HEADERS);
 }
 
 /* Resolves host into a socket address for MHD. Returns 0 or -1. */
@@ -788,15 +1149,11 @@ int server_start(struct app *app, const struct server_config *cfg,
         return -1;
     }
     s->app = app;
+    s->max_headers = cfg->max_headers;
+    s->idle_s = cfg->idle_timeout_s;
+    s->ep = epoll_create1(EPOLL_CLOEXEC);
+    s->wake = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     pthread_mutex_init(&s->lock, NULL);
-    {
-        pthread_condattr_t ca;
-
-        pthread_condattr_init(&ca);
-        pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-        pthread_cond_init(&s->cond, &ca);
-        pthread_condattr_destroy(&ca);
-    }
     atomic_init(&s->inflight, 0);
     atomic_init(&s->next_id, 1);
     if (getrandom(&s->id_seed, sizeof(s->id_seed), 0) !=
@@ -806,19 +1163,47 @@ int server_start(struct app *app, const struct server_config *cfg,
         goto fail;
     if (ss.ss_family == AF_INET6)
         flags |= MHD_USE_IPv6;
+    s->limits.max_total = cfg->max_connections;
+    s->limits.max_per_addr =
+        cfg->max_per_ip == SERVER_PER_IP_AUTO
+            ? slots_default_per_addr((struct sockaddr *)&ss,
+                                     cfg->max_connections)
+            : cfg->max_per_ip;
+    s->limits.header_ms = cfg->header_timeout_s * 1000ull;
+    s->limits.body_ms = cfg->body_timeout_s * 1000ull;
+    s->slots = slots_new(&s->limits);
+    if (s->slots == NULL) {
+        snprintf(cause, causelen, "out of memory");
+        goto fail;
+    }
+    if (s->ep < 0 || s->wake < 0 ||
+        epoll_ctl(s->ep, EPOLL_CTL_ADD, s->wake,
+                  &(struct epoll_event){.events = EPOLLIN, .data.ptr = NULL}) !=
+            0) {
+        snprintf(cause, causelen, "cannot set up the timer: %s",
+                 strerror(errno));
+        goto fail;
+    }
     if (pthread_create(&s->timer_thread, NULL, timer_main, s) != 0) {
         snprintf(cause, causelen, "cannot start the timer thread");
         goto fail;
     }
     s->timer_started = true;
+    /* The caps are on_accept's. The library's own limit is split among its
+     * workers, and a worker at its share stops accepting, which leaves new
+     * clients hanging in the backlog: it is set where no worker can reach
+     * it first. */
     s->daemon = MHD_start_daemon(
-        flags, (uint16_t)cfg->port, NULL, NULL, on_request, s,
+        flags, (uint16_t)cfg->port, on_accept, s, on_request, s,
         MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
         MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)cfg->threads,
-        MHD_OPTION_CONNECTION_LIMIT, (unsigned int)cfg->max_connections,
-        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)SERVER_TIMEOUT_S,
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)SERVER_HEADER_MEMORY,
-        MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_END);
+        MHD_OPTION_CONNECTION_LIMIT,
+        (unsigned int)(cfg->max_connections * cfg->threads + cfg->threads),
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)cfg->idle_timeout_s,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, cfg->max_headers,
+        MHD_OPTION_URI_LOG_CALLBACK, on_uri, s, MHD_OPTION_NOTIFY_CONNECTION,
+        on_connection, s, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+        MHD_OPTION_END);
     if (s->daemon == NULL) {
         snprintf(cause, causelen, "cannot listen on %s port %u: %s", cfg->host,
                  cfg->port, errno ? strerror(errno) : "libmicrohttpd refused");
@@ -826,6 +1211,11 @@ int server_start(struct app *app, const struct server_config *cfg,
     }
     info = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
     s->port = info ? info->port : cfg->port;
+    log_info(app->log,
+             "connections: at most %u, %u per address (0: no cap); deadlines: "
+             "headers %u s, body %u s; idle timeout %u s",
+             s->limits.max_total, s->limits.max_per_addr, cfg->header_timeout_s,
+             cfg->body_timeout_s, cfg->idle_timeout_s);
     *out = s;
     return 0;
 fail:
@@ -836,6 +1226,17 @@ fail:
 unsigned server_port(const struct server *s)
 {
     return s->port;
+}
+
+/* Has the timer thread resumed every parked answer? */
+static bool timer_idle(struct server *s)
+{
+    bool idle;
+
+    pthread_mutex_lock(&s->lock);
+    idle = s->heap.n == 0;
+    pthread_mutex_unlock(&s->lock);
+    return idle;
 }
 
 unsigned server_stop(struct server *s, unsigned grace_ms)
@@ -853,7 +1254,8 @@ unsigned server_stop(struct server *s, unsigned grace_ms)
     }
     pthread_mutex_lock(&s->lock);
     s->draining = true;
-    pthread_cond_signal(&s->cond);
+    if (s->timer_started)
+        timer_wake(s);
     pthread_mutex_unlock(&s->lock);
     deadline = clock_real_ms() + grace_ms;
     while ((left = atomic_load(&s->inflight)) > 0 &&
@@ -862,16 +1264,27 @@ unsigned server_stop(struct server *s, unsigned grace_ms)
 
         nanosleep(&ts, NULL);
     }
+    /* Draining, the timer thread resumes every parked answer at once and
+     * parks no more; MHD must not close one it still holds. */
+    while (s->timer_started && !timer_idle(s)) {
+        struct timespec ts = {0, 1000000L};
+
+        nanosleep(&ts, NULL);
+    }
     if (s->daemon != NULL)
         MHD_stop_daemon(s->daemon);
     if (s->timer_started) {
         pthread_mutex_lock(&s->lock);
         s->stop_timer = true;
-        pthread_cond_signal(&s->cond);
+        timer_wake(s);
         pthread_mutex_unlock(&s->lock);
         pthread_join(s->timer_thread, NULL);
     }
-    pthread_cond_destroy(&s->cond);
+    if (s->ep >= 0)
+        close(s->ep);
+    if (s->wake >= 0)
+        close(s->wake);
+    slots_free(s->slots);
     pthread_mutex_destroy(&s->lock);
     free(s->heap.items);
     free(s);

@@ -7,17 +7,32 @@
 #ifndef NEXUS_SERVER_H
 #define NEXUS_SERVER_H
 
+#include <limits.h>
 #include <stddef.h>
 
 #include "app.h"
+
+/* server_config.max_per_ip: no cap on a loopback address, a tenth of
+ * max_connections otherwise (slots_default_per_addr). */
+#define SERVER_PER_IP_AUTO UINT_MAX
 
 struct server;
 
 struct server_config {
     const char *host;
-    unsigned port;    /* 0: any free port */
-    unsigned threads; /* worker threads polling connections */
-    unsigned max_connections;
+    unsigned port;            /* 0: any free port */
+    unsigned threads;         /* worker threads polling connections */
+    unsigned max_connections; /* held at once; more are refused at once */
+    unsigned max_per_ip;      /* from one client address; 0: no cap */
+    /* Seconds: for a request's line and headers (from the accept, or the
+     * end of the previous answer), for its body (from the end of its
+     * headers), and for a connection where nothing moves at all. */
+    unsigned header_timeout_s;
+    unsigned body_timeout_s;
+    unsigned idle_timeout_s;
+    /* Each connection's memory for the request line and headers, and the
+     * answer's headers: a request over it gets libmicrohttpd's own 431. */
+    size_t max_headers;
 };
 
 /* Starts listening and serving app (borrowed; must outlive the server).

@@ -54,7 +54,9 @@ struct source_end {
                          stopped reading until the connection timed out */
     bool shutdown;    /* the server stopped before the answer ended */
     uint64_t pieces;  /* whole pieces handed to the socket (events of a
-                         stream); raw bytes of an action are not pieces */
+                         stream): a piece still in the server's buffer when
+                         the connection broke is not counted; raw bytes of
+                         an action are not pieces */
     uint64_t bytes;   /* bytes handed to the socket: pieces (without HTTP
                          framing) and raw bytes */
 };

@@ -7,6 +7,8 @@
 
 #include <jansson.h>
 
+#include "jsonio.h"
+
 enum sse_phase { PH_ROLE, PH_TOKENS, PH_FINISH, PH_USAGE, PH_DONE, PH_END };
 
 struct sse_stream {
@@ -252,12 +254,14 @@ static json_t *piece_delta(const struct reply_choice *ch, struct piece p)
     }
 }
 
-/* The logprobs of piece p: its token's for content, null otherwise (as a
- * choice without content has null logprobs). */
+/* The logprobs of piece p: its token's for content when the request asked
+ * for them, null otherwise (as a choice without content has null
+ * logprobs). NULL on OOM, which must cut the stream: a null here would
+ * read as "no log probabilities". */
 static json_t *piece_logprobs(const struct completion *c,
                               const struct reply_choice *ch, struct piece p)
 {
-    if (p.kind != PIECE_CONTENT)
+    if (!c->logprobs || p.kind != PIECE_CONTENT)
         return json_null();
     return completion_logprobs_json(c, ch, p.tok, p.tok + 1);
 }
@@ -268,7 +272,7 @@ static json_t *current_event(struct sse_stream *s)
     const struct completion *c = s->c;
     const struct reply_choice *ch = NULL;
     struct piece p;
-    json_t *o;
+    json_t *o, *logprobs;
 
     if (s->choice < c->n)
         ch = &c->choices[s->choice];
@@ -277,9 +281,10 @@ static json_t *current_event(struct sse_stream *s)
         return choice_chunk(c, s->choice, role_delta(ch), NULL, NULL);
     case PH_TOKENS:
         p = piece_at(ch, s->step);
-        return choice_chunk(c, s->choice, piece_delta(ch, p),
-                            c->logprobs ? piece_logprobs(c, ch, p) : NULL,
-                            NULL);
+        logprobs = piece_logprobs(c, ch, p);
+        if (logprobs == NULL)
+            return NULL;
+        return choice_chunk(c, s->choice, piece_delta(ch, p), logprobs, NULL);
     case PH_FINISH:
         return choice_chunk(c, s->choice, json_object(), NULL,
                             ch->finish_reason);
@@ -296,10 +301,43 @@ static json_t *current_event(struct sse_stream *s)
     }
 }
 
+/* Moves past the event the stream stands at (the usage chunk, [DONE], or
+ * one choice's chunk) to the next one. */
+static void step_past(struct sse_stream *s)
+{
+    if (s->phase == PH_DONE) {
+        s->phase = PH_END;
+    } else if (s->phase == PH_USAGE) {
+        s->phase = PH_DONE;
+    } else if (s->phase != PH_END) {
+        s->choice++;
+        advance(s);
+    }
+}
+
+uint64_t sse_stream_tokens(const struct sse_stream *s, uint64_t events)
+{
+    struct sse_stream walk = *s; /* a second cursor over the same reply */
+    uint64_t tokens = 0, k;
+
+    walk.phase = PH_ROLE;
+    walk.choice = 0;
+    walk.step = 0;
+    advance(&walk);
+    for (k = 0; k < events && walk.phase != PH_END; k++) {
+        if (walk.phase == PH_TOKENS &&
+            piece_at(&walk.c->choices[walk.choice], walk.step).kind !=
+                PIECE_CALL)
+            tokens++;
+        step_past(&walk);
+    }
+    return tokens;
+}
+
 int sse_stream_next(struct sse_stream *s, struct buf *out)
 {
     json_t *ev;
-    char *text;
+    size_t len = out->len;
     int rc = -1;
 
     if (s->phase == PH_END)
@@ -307,27 +345,24 @@ int sse_stream_next(struct sse_stream *s, struct buf *out)
     if (s->phase == PH_DONE) {
         if (buf_appends(out, "data: [DONE]\n\n") != 0)
             return -1;
-        s->phase = PH_END;
+        step_past(s);
         return 1;
     }
     ev = current_event(s);
     if (ev == NULL)
         return -1;
-    text = json_dumps(ev, JSON_COMPACT);
-    json_decref(ev);
-    if (text == NULL)
-        return -1;
-    if (buf_appends(out, "data: ") == 0 && buf_appends(out, text) == 0 &&
+    /* Rendered whole or not at all (jsonio.h): json_dumps could leave a
+     * key out of a chunk. */
+    if (buf_appends(out, "data: ") == 0 &&
+        jsonio_append(out, ev, JSON_COMPACT) == 0 &&
         buf_appends(out, "\n\n") == 0)
         rc = 1;
-    free(text);
-    if (rc != 1)
+    json_decref(ev);
+    if (rc != 1) {
+        buf_truncate(out, len);
         return -1;
-    if (s->phase == PH_USAGE)
-        s->phase = PH_DONE;
-    else
-        s->choice++;
-    advance(s);
+    }
+    step_past(s);
     return 1;
 }
 

@@ -34,6 +34,11 @@ void sse_stream_hurry(struct sse_stream *s);
 /* Appends the next event ("data: ...\n\n") to out. Returns 1 if it did, 0
  * when the stream is over (after "data: [DONE]"), -1 on OOM. */
 int sse_stream_next(struct sse_stream *s, struct buf *out);
+/* Returns the completion tokens (reasoning, content and tool-call
+ * argument tokens; a call's header, the role, finish, usage and [DONE]
+ * events carry none) in the stream's first `events` events, wherever the
+ * stream stands: what a client that got only those was given. */
+uint64_t sse_stream_tokens(const struct sse_stream *s, uint64_t events);
 /* The stream as a source (source.h) that takes s: its end() frees s. NULL
  * gives no source (ops NULL). */
 struct source sse_stream_source(struct sse_stream *s);

@@ -1,9 +1,11 @@
 /* test_chat: the chat stream source, driven through its operations as the
  * HTTP layer drives it, and the money it carries: reserved while it runs,
- * settled when it ends having sent something, released when it sent
+ * settled when it ends for what it sent, released when it sent
  * nothing. */
+#include <limits.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -60,9 +62,10 @@ static int teardown(void **state)
 }
 
 /* A stream source over the streamed reply to "hi" with its cost reserved;
- * *cost is what it costs. */
-static struct source stream_of(struct world *w, int64_t *cost)
+ * *bill is what it is billed. */
+static struct source stream_of(struct world *w, struct chat_stream_bill *bill)
 {
+    const struct fx_model *m = fixtures_find_model(w->fx, "qwen-max");
     static const struct sse_pacing pacing = {100, 10};
     json_t *body = json_loads("{\"model\":\"qwen-max\",\"stream\":true,"
                               "\"messages\":[{\"role\":\"user\","
@@ -76,12 +79,14 @@ static struct source stream_of(struct world *w, int64_t *cost)
 
     assert_int_equal(validate_chat_request(body, &req, &e), 0);
     assert_int_equal(completion_build(&req, "chatcmpl-t", 1718000000, &c), 0);
-    *cost = billing_cost(fixtures_find_model(w->fx, "qwen-max"),
-                         c->prompt_tokens, c->completion_tokens);
-    assert_true(*cost > 0);
-    assert_int_equal(billing_reserve(w->billing, w->key, *cost, &hold), 0);
+    bill->cost = billing_cost(m, c->prompt_tokens, c->completion_tokens);
+    bill->prompt_tokens = c->prompt_tokens;
+    bill->price_in = m->price_in;
+    bill->price_out = m->price_out;
+    assert_true(bill->cost > 0);
+    assert_int_equal(billing_reserve(w->billing, w->key, bill->cost, &hold), 0);
     assert_int_equal(chat_stream_source(sse_stream_new(c, &pacing), w->billing,
-                                        w->clock, &hold, *cost, &src),
+                                        w->clock, &hold, bill, &src),
                      0);
     assert_false(hold.active); /* the source holds the money now */
     chat_request_cleanup(&req);
@@ -106,12 +111,12 @@ static void test_completed_stream_is_settled(void **state)
     struct source src;
     struct source_end how;
     struct buf out;
-    int64_t cost;
+    struct chat_stream_bill bill;
     enum source_step step;
 
-    src = stream_of(w, &cost);
+    src = stream_of(w, &bill);
     during = account(w);
-    assert_int_equal(during.reserved, before.reserved + cost);
+    assert_int_equal(during.reserved, before.reserved + bill.cost);
     assert_int_equal(during.spent, before.spent);
     assert_int_equal(src.ops->due_ms(src.self), 100);
     src.ops->hurry(src.self);
@@ -127,8 +132,8 @@ static void test_completed_stream_is_settled(void **state)
     how.bytes = out.len;
     src.ops->end(src.self, &how);
     after = account(w);
-    assert_int_equal(after.spent, before.spent + cost);
-    assert_int_equal(after.balance, before.balance - cost);
+    assert_int_equal(after.spent, before.spent + bill.cost);
+    assert_int_equal(after.balance, before.balance - bill.cost);
     assert_int_equal(after.reserved, before.reserved);
     assert_true(after.last_updated_ms > 1000);
     buf_cleanup(&out);
@@ -142,9 +147,9 @@ static void test_unsent_stream_is_released(void **state)
     struct billing_account before = account(w), after;
     struct source src;
     struct source_end how;
-    int64_t cost;
+    struct chat_stream_bill bill;
 
-    src = stream_of(w, &cost);
+    src = stream_of(w, &bill);
     memset(&how, 0, sizeof(how));
     how.client_gone = true;
     src.ops->end(src.self, &how);
@@ -154,30 +159,57 @@ static void test_unsent_stream_is_released(void **state)
     assert_int_equal(after.last_updated_ms, before.last_updated_ms);
 }
 
-/* A stream cut after some events is charged in full, for now (billing what
- * was delivered is the reliability issue's). */
-static void test_cut_stream_is_charged(void **state)
+/* Makes up to `made` events of a fresh stream (all of them for
+ * UINT_MAX), ends it as cut (by the client, or by the shutdown) with
+ * `sent` of them handed on, and returns what it was charged. */
+static int64_t charge_when_cut(struct world *w, unsigned made, bool shutdown,
+                               uint64_t sent, struct chat_stream_bill *bill)
 {
-    struct world *w = *state;
     struct billing_account before = account(w), after;
-    struct source src;
+    struct source src = stream_of(w, bill);
     struct source_end how;
     struct buf out;
-    int64_t cost;
+    unsigned k;
 
-    src = stream_of(w, &cost);
     buf_init(&out, 1 << 20);
-    assert_int_equal(src.ops->next(src.self, &out), SOURCE_PIECE);
-    assert_int_equal(src.ops->next(src.self, &out), SOURCE_PIECE);
+    for (k = 0; k < made && src.ops->next(src.self, &out) == SOURCE_PIECE; k++)
+        ;
     memset(&how, 0, sizeof(how));
-    how.client_gone = true;
-    how.pieces = 2;
+    how.client_gone = !shutdown;
+    how.shutdown = shutdown;
+    how.pieces = sent;
     how.bytes = out.len;
     src.ops->end(src.self, &how);
-    after = account(w);
-    assert_int_equal(after.spent, before.spent + cost);
-    assert_int_equal(after.reserved, before.reserved);
     buf_cleanup(&out);
+    after = account(w);
+    assert_int_equal(after.reserved, before.reserved);
+    assert_int_equal(before.balance - after.balance,
+                     after.spent - before.spent);
+    return after.spent - before.spent;
+}
+
+/* A stream cut after some events is charged, as the real APIs charge a
+ * client that disconnects, for its prompt and the tokens it delivered:
+ * here the role chunk and one token (a third event was made, never handed
+ * on). */
+static void test_cut_stream_is_charged_for_what_went_out(void **state)
+{
+    struct chat_stream_bill bill;
+    int64_t charged = charge_when_cut(*state, 3, false, 2, &bill);
+
+    assert_int_equal(charged, (int64_t)bill.prompt_tokens * bill.price_in +
+                                  bill.price_out);
+    assert_true(charged < bill.cost);
+}
+
+/* A stream cut by the server's shutdown after every event went out (only
+ * the end of its framing lost) costs its whole completion. */
+static void test_cut_after_every_event_costs_all(void **state)
+{
+    struct chat_stream_bill bill;
+    int64_t charged = charge_when_cut(*state, UINT_MAX, true, 1000, &bill);
+
+    assert_int_equal(charged, bill.cost);
 }
 
 int main(void)
@@ -185,7 +217,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_completed_stream_is_settled),
         cmocka_unit_test(test_unsent_stream_is_released),
-        cmocka_unit_test(test_cut_stream_is_charged),
+        cmocka_unit_test(test_cut_stream_is_charged_for_what_went_out),
+        cmocka_unit_test(test_cut_after_every_event_costs_all),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

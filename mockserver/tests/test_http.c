@@ -339,15 +339,27 @@ static void test_stream_exact_bytes(void **state)
     char *ct, *wire, *head;
     size_t pos = 0, end, len, i;
     json_int_t prompt, completion;
+    int64_t before, after, spent;
     const char *id_x = "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx";
 
     (void)state;
     req("POST", "/v1/chat/completions", KEY, HELLO ",\"seed\":7}", &plain);
+    assert_int_equal(balance_pico(&mock, KEY, &before, &spent), 0);
     req("POST", "/v1/chat/completions", KEY,
         HELLO ",\"seed\":7,\"stream\":true,\"stream_options\":"
               "{\"include_usage\":true}}",
         &st);
     assert_int_equal(st.status, 200);
+    /* The stream is settled when the server is done with it, a moment
+     * after the client has read it: wait, so that the next test's ledger
+     * does not move under it. */
+    for (i = 0; i < 500; i++) {
+        assert_int_equal(balance_pico(&mock, KEY, &after, &spent), 0);
+        if (after != before)
+            break;
+        usleep(10000);
+    }
+    assert_true(after < before);
     ct = http_header(&st, "content-type");
     assert_string_equal(ct, "text/event-stream");
     free(ct);

@@ -204,7 +204,15 @@ struct world {
 /* Starts a server with the given worker threads. Returns 0 or -1. */
 static int world_start(struct world *w, unsigned threads)
 {
-    struct server_config cfg = {"127.0.0.1", 0, threads, 1000};
+    struct server_config cfg = {.host = "127.0.0.1",
+                                .port = 0,
+                                .threads = threads,
+                                .max_connections = 1000,
+                                .max_per_ip = 0,
+                                .header_timeout_s = 30,
+                                .body_timeout_s = 60,
+                                .idle_timeout_s = 120,
+                                .max_headers = 65536};
     char cause[256];
 
     memset(w, 0, sizeof(*w));
@@ -581,6 +589,68 @@ static void test_client_gone(void **state)
     assert_int_equal(world_stop(&w, 1000), 0);
 }
 
+/* Reads a slow stream's headers and first piece, then leaves (with a FIN,
+ * or with a reset): the server must notice while the stream waits a
+ * minute for its next piece, not when that piece falls due, and its
+ * source hears client_gone with the one piece handed on. */
+static void leave_parked_stream(bool reset)
+{
+    struct world w;
+    struct reading r;
+    uint64_t left_at;
+    int fd;
+
+    assert_int_equal(world_start(&w, 2), 0);
+    fd = client_get(&w, "/t/slow-stream", true);
+    client_read(fd, &r, 200);
+    assert_int_equal(r.err, ETIMEDOUT);
+    assert_non_null(strstr(r.data, "9\r\ndata: 1\n\n\r\n"));
+    left_at = clock_real_ms();
+    if (reset)
+        setsockopt(fd, SOL_SOCKET, SO_LINGER, &(struct linger){1, 0},
+                   sizeof(struct linger));
+    close(fd);
+    assert_end("client_gone", 1, 9);
+    fprintf(stderr, "# parked stream left (%s): ended after %llu ms\n",
+            reset ? "RST" : "FIN",
+            (unsigned long long)(clock_real_ms() - left_at));
+    assert_true(clock_real_ms() - left_at < 1000);
+    assert_int_equal(world_stop(&w, 1000), 0);
+}
+
+static void test_client_gone_while_parked(void **state)
+{
+    (void)state;
+    leave_parked_stream(false);
+}
+
+static void test_client_reset_while_parked(void **state)
+{
+    (void)state;
+    leave_parked_stream(true);
+}
+
+/* A whole answer due in a minute whose client leaves first: ended at once,
+ * client_gone, nothing handed on. */
+static void test_client_gone_before_whole_answer(void **state)
+{
+    struct world w;
+    struct reading r;
+    uint64_t left_at;
+    int fd;
+
+    (void)state;
+    assert_int_equal(world_start(&w, 2), 0);
+    fd = client_get(&w, "/t/slow-whole", true);
+    client_read(fd, &r, 200);
+    assert_int_equal(r.len, 0);
+    left_at = clock_real_ms();
+    close(fd);
+    assert_end("client_gone", 0, 0);
+    assert_true(clock_real_ms() - left_at < 1000);
+    assert_int_equal(world_stop(&w, 1000), 0);
+}
+
 /* A source the server never takes is ended once, with no flag. */
 static void test_response_cleanup_ends_source(void **state)
 {
@@ -616,6 +686,9 @@ int main(void)
         cmocka_unit_test(test_shutdown_hurries),
         cmocka_unit_test(test_shutdown_cuts),
         cmocka_unit_test(test_client_gone),
+        cmocka_unit_test(test_client_gone_while_parked),
+        cmocka_unit_test(test_client_reset_while_parked),
+        cmocka_unit_test(test_client_gone_before_whole_answer),
         cmocka_unit_test(test_response_cleanup_ends_source),
     };
 

@@ -182,6 +182,60 @@ static void test_pacing_fast_rates(void **state)
     sse_stream_free(s);
 }
 
+/* Fills t with text cut into tokens at ends. */
+static void set_text(struct reply_text *t, const char *text, const size_t *ends,
+                     size_t n)
+{
+    t->text = strdup(text);
+    t->len = strlen(text);
+    t->tok_end = malloc(n * sizeof(size_t));
+    memcpy(t->tok_end, ends, n * sizeof(size_t));
+    t->ntok = n;
+}
+
+/* The tokens a client was given in the first k events: counted from the
+ * stream's start whatever it has sent, for every k up to past its end. */
+static void test_tokens_in_events(void **state)
+{
+    /* Two choices: role, role, "Hi", "Yes", " there", finish, finish,
+     * usage, [DONE]. */
+    static const uint64_t two[] = {0, 0, 0, 1, 2, 3, 3, 3, 3, 3, 3};
+    /* A reasoning token, then a tool call (its header a piece of its own,
+     * carrying no token) with two argument tokens: role, reasoning,
+     * header, args, args, finish, [DONE]. */
+    static const uint64_t call[] = {0, 0, 1, 1, 2, 3, 3, 3, 3};
+    static const size_t one[] = {5}, args[] = {5, 9};
+    struct sse_stream *s = sse_stream_new(make(2, true), NULL);
+    struct completion *c = make(1, false);
+    struct buf b;
+    uint64_t k;
+
+    (void)state;
+    buf_init(&b, 1 << 20);
+    for (k = 0; k < sizeof(two) / sizeof(two[0]); k++) {
+        assert_int_equal(sse_stream_tokens(s, k), two[k]);
+        if (k < 9)
+            assert_int_equal(sse_stream_next(s, &b), 1);
+    }
+    assert_int_equal(sse_stream_next(s, &b), 0);
+    assert_int_equal(sse_stream_tokens(s, 4), 2);
+    sse_stream_free(s);
+    free(c->choices[0].content.text);
+    free(c->choices[0].content.tok_end);
+    memset(&c->choices[0].content, 0, sizeof(c->choices[0].content));
+    set_text(&c->choices[0].reasoning, "think", one, 1);
+    c->choices[0].tool_calls = calloc(1, sizeof(struct reply_tool_call));
+    c->choices[0].ntool_calls = 1;
+    c->choices[0].tool_calls[0].id = strdup("call_1");
+    c->choices[0].tool_calls[0].name = strdup("f");
+    set_text(&c->choices[0].tool_calls[0].arguments, "{\"a\":1}", args, 2);
+    s = sse_stream_new(c, NULL);
+    for (k = 0; k < sizeof(call) / sizeof(call[0]); k++)
+        assert_int_equal(sse_stream_tokens(s, k), call[k]);
+    buf_cleanup(&b);
+    sse_stream_free(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -190,6 +244,7 @@ int main(void)
         cmocka_unit_test(test_two_choices_interleave),
         cmocka_unit_test(test_pacing_due_times),
         cmocka_unit_test(test_pacing_fast_rates),
+        cmocka_unit_test(test_tokens_in_events),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -2,10 +2,16 @@
  * it over HTTP, for the nexus-mock process tests. */
 #include "testutil.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <curl/curl.h>
@@ -184,4 +190,209 @@ char *temp_fixture(const char *text)
     }
     close(fd);
     return path;
+}
+
+int usd_pico_of(const char *body, const char *name, int64_t *out)
+{
+    char key[64];
+    const char *p;
+    int64_t whole = 0, frac = 0;
+    int digits = 0;
+
+    snprintf(key, sizeof(key), "\"%s\":", name);
+    p = body != NULL ? strstr(body, key) : NULL;
+    if (p == NULL)
+        return -1;
+    for (p += strlen(key); *p >= '0' && *p <= '9' && whole < INT64_MAX / 10;
+         p++)
+        whole = whole * 10 + (*p - '0');
+    if (*p == '.')
+        for (p++; *p >= '0' && *p <= '9' && digits < 12; p++, digits++)
+            frac = frac * 10 + (*p - '0');
+    if (*p != ',' && *p != '}')
+        return -1;
+    for (; digits < 12; digits++)
+        frac *= 10;
+    *out = whole * INT64_C(1000000000000) + frac;
+    return 0;
+}
+
+int balance_pico(const struct testproc *p, const char *key, int64_t *balance,
+                 int64_t *spent)
+{
+    struct http_reply r;
+    int err = -1;
+
+    if (http_do(p, "GET", "/v1/balance", key, NULL, NULL, &r) != 0)
+        return -1;
+    if (r.status == 200 && usd_pico_of(r.body, "balance", balance) == 0 &&
+        usd_pico_of(r.body, "total_spent", spent) == 0)
+        err = 0;
+    http_reply_free(&r);
+    return err;
+}
+
+int raw_connect(const struct testproc *p)
+{
+    return raw_connect_from(p, NULL);
+}
+
+int raw_connect_from(const struct testproc *p, const char *from)
+{
+    struct sockaddr_in sa;
+    const char *host = strstr(p->url, "://"), *colon;
+    char addr[64];
+    size_t n;
+    int fd;
+
+    if (host == NULL || (colon = strrchr(host + 3, ':')) == NULL)
+        return -1;
+    host += 3;
+    n = (size_t)(colon - host);
+    if (n >= sizeof(addr))
+        return -1;
+    memcpy(addr, host, n);
+    addr[n] = '\0';
+    fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -1;
+    memset(&sa, 0, sizeof(sa));
+    sa.sin_family = AF_INET;
+    if (from != NULL && (inet_pton(AF_INET, from, &sa.sin_addr) != 1 ||
+                         bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0))
+        goto fail;
+    sa.sin_port = htons((uint16_t)strtoul(colon + 1, NULL, 10));
+    if (inet_pton(AF_INET, addr, &sa.sin_addr) != 1 ||
+        connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0)
+        goto fail;
+    return fd;
+fail:
+    close(fd);
+    return -1;
+}
+
+int raw_send(int fd, const char *data, size_t len)
+{
+    while (len > 0) {
+        ssize_t n = send(fd, data, len, MSG_NOSIGNAL);
+
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return -1;
+        data += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+int raw_read_end(int fd, int timeout_ms, struct raw_reading *r)
+{
+    uint64_t start = clock_real_ms();
+    struct buf b;
+    char chunk[16384];
+    int err = -1;
+
+    memset(r, 0, sizeof(*r));
+    buf_init(&b, (size_t)1 << 20);
+    r->err = ETIMEDOUT;
+    for (;;) {
+        struct pollfd pf = {fd, POLLIN, 0};
+        int left = timeout_ms - (int)(clock_real_ms() - start);
+        ssize_t n;
+
+        if (left <= 0 || poll(&pf, 1, left) != 1)
+            break;
+        n = recv(fd, chunk, sizeof(chunk), 0);
+        if (n > 0) {
+            if (buf_append(&b, chunk, (size_t)n) != 0)
+                goto out;
+            continue;
+        }
+        if (n < 0 && errno == EINTR)
+            continue;
+        r->err = n == 0 ? 0 : errno;
+        break;
+    }
+    r->elapsed_ms = clock_real_ms() - start;
+    r->data = buf_take(&b, &r->len);
+    err = r->data != NULL ? 0 : -1;
+out:
+    buf_cleanup(&b);
+    return err;
+}
+
+int raw_status(const struct raw_reading *r)
+{
+    if (r->data == NULL || r->len < 12 || strncmp(r->data, "HTTP/1.", 7) != 0)
+        return 0;
+    return (int)strtol(r->data + 9, NULL, 10);
+}
+
+const char *raw_body(const struct raw_reading *r)
+{
+    const char *p = r->data != NULL ? strstr(r->data, "\r\n\r\n") : NULL;
+
+    return p != NULL ? p + 4 : NULL;
+}
+
+void raw_reset(int fd)
+{
+    struct linger lg = {1, 0};
+
+    setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+    close(fd);
+}
+
+json_t *log_find_request(const char *log_path, const char *id)
+{
+    FILE *f = fopen(log_path, "r");
+    char line[4096];
+    json_t *found = NULL;
+
+    while (f != NULL && found == NULL && fgets(line, sizeof(line), f)) {
+        json_t *o = json_loads(line, 0, NULL);
+        const char *rid = json_string_value(json_object_get(o, "request_id"));
+
+        if (rid != NULL && strcmp(rid, id) == 0 &&
+            json_object_get(o, "status") != NULL)
+            found = json_incref(o);
+        json_decref(o);
+    }
+    if (f != NULL)
+        fclose(f);
+    return found;
+}
+
+int proc_fd_count(pid_t pid)
+{
+    char path[64];
+    struct dirent *e;
+    DIR *d;
+    int n = 0;
+
+    snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
+    d = opendir(path);
+    if (d == NULL)
+        return -1;
+    while ((e = readdir(d)) != NULL)
+        if (e->d_name[0] != '.')
+            n++;
+    closedir(d);
+    return n;
+}
+
+int file_lines_with(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "r");
+    char line[4096];
+    int n = 0;
+
+    if (f == NULL)
+        return -1;
+    while (fgets(line, sizeof(line), f) != NULL)
+        if (strstr(line, text) != NULL)
+            n++;
+    fclose(f);
+    return n;
 }

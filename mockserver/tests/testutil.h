@@ -55,4 +55,46 @@ size_t stream_sink_write(char *ptr, size_t size, size_t nmemb, void *ud);
 /* Writes text to a new temporary .yaml file; returns its path (free()). */
 char *temp_fixture(const char *text);
 
+/* Reads the amount named name ("balance", "total_spent") in the body of a
+ * /v1/balance answer as the exact decimal it prints, into pico-USD.
+ * Returns 0, or -1 when it is missing or not a plain decimal (an exponent,
+ * more than 12 places). */
+int usd_pico_of(const char *body, const char *name, int64_t *out);
+/* GETs /v1/balance for key and reads both amounts exactly (usd_pico_of).
+ * Returns 0 or -1. */
+int balance_pico(const struct testproc *p, const char *key, int64_t *balance,
+                 int64_t *spent);
+/* Connects a TCP socket to the mock (the host and port of its URL).
+ * Returns the descriptor, or -1. */
+int raw_connect(const struct testproc *p);
+/* As raw_connect, from the local address from (such as "127.0.0.2", for
+ * tests of the caps per client address; NULL: the kernel's choice). */
+int raw_connect_from(const struct testproc *p, const char *from);
+/* Sends all of data, or fails. Returns 0 or -1. */
+int raw_send(int fd, const char *data, size_t len);
+/* What a raw client read until the connection ended. */
+struct raw_reading {
+    char *data; /* NUL-terminated; free() */
+    size_t len;
+    int err;             /* 0: EOF; an errno; ETIMEDOUT: still open */
+    uint64_t elapsed_ms; /* from the call to the end */
+};
+/* Reads from fd until EOF, an error, or timeout_ms without an end (at most
+ * 1 MiB). Returns 0, or -1 out of memory. */
+int raw_read_end(int fd, int timeout_ms, struct raw_reading *r);
+/* The status code of the HTTP answer in r, or 0 if it holds none. */
+int raw_status(const struct raw_reading *r);
+/* The body of the HTTP answer in r (after the header block), or NULL. */
+const char *raw_body(const struct raw_reading *r);
+/* Closes fd with a reset (RST) instead of a FIN. */
+void raw_reset(int fd);
+/* How many descriptors process pid holds open, or -1. */
+int proc_fd_count(pid_t pid);
+/* How many lines of the file at path hold text (lines longer than 4 KiB
+ * count in pieces), or -1 when it cannot be read. */
+int file_lines_with(const char *path, const char *text);
+/* Returns, as a new reference, the request line of the JSON log
+ * (--log-format json) at log_path whose request_id is id, or NULL. */
+json_t *log_find_request(const char *log_path, const char *id);
+
 #endif

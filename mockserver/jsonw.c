@@ -1,0 +1,175 @@
+/* jsonw: objects, keys, escaped strings and exact decimal numbers, written
+ * straight into a capped buffer. */
+#include "jsonw.h"
+
+#include <string.h>
+
+#include "utf8.h"
+
+void jsonw_init(struct jsonw *w, struct buf *out)
+{
+    memset(w, 0, sizeof(*w));
+    w->out = out;
+}
+
+/* Appends n bytes, or marks the writer failed. */
+static void put(struct jsonw *w, const char *bytes, size_t n)
+{
+    if (!w->failed && buf_append(w->out, bytes, n) != 0)
+        w->failed = true;
+}
+
+/* Says whether a value may be written now (at the top, once, or after a
+ * key), marking the writer failed when not. */
+static bool value_allowed(struct jsonw *w)
+{
+    if (w->failed || w->done || (w->depth > 0 && !w->want_value)) {
+        w->failed = true;
+        return false;
+    }
+    w->want_value = false;
+    return true;
+}
+
+/* Notes that a value was written: at the top, the writer is complete. */
+static void value_written(struct jsonw *w)
+{
+    if (w->depth == 0)
+        w->done = true;
+}
+
+/* Writes s as a JSON string: quotes, backslashes and control characters
+ * escaped; anything else, UTF-8 included, as it is. */
+static void put_string(struct jsonw *w, const char *s)
+{
+    static const char hex[] = "0123456789abcdef";
+    size_t len = strlen(s), i, run = 0;
+
+    if (!utf8_valid(s, len)) {
+        w->failed = true;
+        return;
+    }
+    put(w, "\"", 1);
+    for (i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        char esc[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
+
+        if (c >= 0x20 && c != '"' && c != '\\')
+            continue;
+        put(w, s + run, i - run);
+        run = i + 1;
+        if (c == '"' || c == '\\') {
+            esc[1] = (char)c;
+            put(w, esc, 2);
+        } else if (c == '\n' || c == '\t' || c == '\r') {
+            esc[1] = c == '\n' ? 'n' : c == '\t' ? 't' : 'r';
+            put(w, esc, 2);
+        } else {
+            put(w, esc, sizeof(esc));
+        }
+    }
+    put(w, s + run, len - run);
+    put(w, "\"", 1);
+}
+
+/* Skips the digits at *p; returns how many there were. */
+static size_t digits(const char **p)
+{
+    size_t n = 0;
+
+    while (**p >= '0' && **p <= '9') {
+        (*p)++;
+        n++;
+    }
+    return n;
+}
+
+/* Does text follow RFC 8259's number grammar:
+ * -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)? */
+static bool is_number(const char *text)
+{
+    const char *p = text;
+
+    if (*p == '-')
+        p++;
+    if (*p == '0' && p[1] >= '0' && p[1] <= '9')
+        return false; /* no leading zeros */
+    if (digits(&p) == 0)
+        return false;
+    if (*p == '.') {
+        p++;
+        if (digits(&p) == 0)
+            return false;
+    }
+    if (*p == 'e' || *p == 'E') {
+        p++;
+        if (*p == '+' || *p == '-')
+            p++;
+        if (digits(&p) == 0)
+            return false;
+    }
+    return *p == '\0';
+}
+
+void jsonw_object_open(struct jsonw *w)
+{
+    if (!value_allowed(w))
+        return;
+    if (w->depth >= JSONW_MAX_DEPTH) {
+        w->failed = true;
+        return;
+    }
+    put(w, "{", 1);
+    w->depth++;
+    w->member[w->depth] = false;
+}
+
+void jsonw_object_close(struct jsonw *w)
+{
+    if (w->failed || w->depth == 0 || w->want_value) {
+        w->failed = true;
+        return;
+    }
+    put(w, "}", 1);
+    w->depth--;
+    value_written(w);
+}
+
+void jsonw_key(struct jsonw *w, const char *key)
+{
+    if (w->failed || w->depth == 0 || w->want_value) {
+        w->failed = true;
+        return;
+    }
+    if (w->member[w->depth])
+        put(w, ",", 1);
+    w->member[w->depth] = true;
+    put_string(w, key);
+    put(w, ":", 1);
+    w->want_value = true;
+}
+
+void jsonw_string(struct jsonw *w, const char *s)
+{
+    if (!value_allowed(w))
+        return;
+    put_string(w, s);
+    value_written(w);
+}
+
+void jsonw_number(struct jsonw *w, const char *text)
+{
+    if (!value_allowed(w))
+        return;
+    if (!is_number(text)) {
+        w->failed = true;
+        return;
+    }
+    put(w, text, strlen(text));
+    value_written(w);
+}
+
+int jsonw_finish(const struct jsonw *w)
+{
+    return !w->failed && w->done ? 0 : -1;
+}

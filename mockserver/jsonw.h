@@ -1,0 +1,49 @@
+/* jsonw: a small JSON writer for what jansson cannot print: numbers given
+ * as exact decimal text (money), which jansson would turn into a double.
+ * Everything else in a body still comes from jansson; this writes the few
+ * bodies that carry such numbers. Its tests parse every output back with
+ * jansson. */
+#ifndef NEXUS_JSONW_H
+#define NEXUS_JSONW_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "buf.h"
+
+/* How deep objects may nest. */
+#define JSONW_MAX_DEPTH 8
+
+/* A writer appending one JSON value to a caller's buffer. A plain data
+ * carrier: set it up with jsonw_init. A call that cannot write (the
+ * buffer refuses, a string is not UTF-8, a number is not a JSON number,
+ * the calls are out of order) marks the writer failed and every later call
+ * does nothing; jsonw_finish reports it. */
+struct jsonw {
+    struct buf *out;                  /* borrowed */
+    unsigned depth;                   /* objects open */
+    bool member[JSONW_MAX_DEPTH + 1]; /* a member was written at this depth */
+    bool want_value;                  /* a key was written, its value is due */
+    bool done;                        /* the top-level value is complete */
+    bool failed;
+};
+
+/* Starts writing one value into out (appended to what it holds). Cannot
+ * fail. */
+void jsonw_init(struct jsonw *w, struct buf *out);
+/* Opens an object (as the top-level value or a member's value). */
+void jsonw_object_open(struct jsonw *w);
+/* Closes the innermost object. */
+void jsonw_object_close(struct jsonw *w);
+/* Writes a member's key; its value must follow. key is UTF-8 text. */
+void jsonw_key(struct jsonw *w, const char *key);
+/* Writes a string value, escaped. s is NUL-terminated UTF-8 text. */
+void jsonw_string(struct jsonw *w, const char *s);
+/* Writes a number value exactly as the text says ("0.00000015"). text
+ * must follow the JSON number grammar. */
+void jsonw_number(struct jsonw *w, const char *text);
+/* Returns 0 when one complete value was written, or -1 (a call failed,
+ * or an object is still open); on -1 what was appended is not JSON. */
+int jsonw_finish(const struct jsonw *w);
+
+#endif

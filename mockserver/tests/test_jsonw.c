@@ -1,0 +1,244 @@
+/* test_jsonw: the small JSON writer. Every output is parsed back with
+ * jansson and compared with what was written: strings byte for byte,
+ * numbers by their exact text and by the double jansson reads. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+
+#include "billing.h"
+#include "buf.h"
+#include "jsonw.h"
+
+/* Writes {"k": s} and checks that jansson reads s back unchanged. */
+static void roundtrip_string(const char *s)
+{
+    struct buf out;
+    struct jsonw w;
+    json_t *v;
+
+    buf_init(&out, 1 << 16);
+    jsonw_init(&w, &out);
+    jsonw_object_open(&w);
+    jsonw_key(&w, s);
+    jsonw_string(&w, s);
+    jsonw_object_close(&w);
+    assert_int_equal(jsonw_finish(&w), 0);
+    v = json_loadb(out.data, out.len, 0, NULL);
+    assert_non_null(v);
+    assert_int_equal(json_object_size(v), 1);
+    assert_string_equal(json_string_value(json_object_get(v, s)), s);
+    json_decref(v);
+    buf_cleanup(&out);
+}
+
+static void test_strings_roundtrip(void **state)
+{
+    char all[128];
+    int c;
+
+    (void)state;
+    /* Every ASCII byte but NUL, the control characters included. */
+    for (c = 1; c < 128; c++)
+        all[c - 1] = (char)c;
+    all[127] = '\0';
+    roundtrip_string(all);
+    roundtrip_string("");
+    roundtrip_string("\"quoted\" \\back\\slash\\");
+    roundtrip_string("line\nbreak\ttab\rreturn\b\f\x01\x1f");
+    roundtrip_string("caf\xc3\xa9 \xe4\xb8\xad\xe6\x96\x87 \xf0\x9f\x98\x80");
+    roundtrip_string("\xe2\x80\xa8 separators \xe2\x80\xa9");
+}
+
+/* Renders {"amount": text} and checks the exact text is in the output and
+ * that jansson reads the double strtod reads from it. */
+static void roundtrip_number(const char *text)
+{
+    struct buf out;
+    struct jsonw w;
+    json_t *v;
+    char want[96];
+
+    buf_init(&out, 256);
+    jsonw_init(&w, &out);
+    jsonw_object_open(&w);
+    jsonw_key(&w, "amount");
+    jsonw_number(&w, text);
+    jsonw_object_close(&w);
+    assert_int_equal(jsonw_finish(&w), 0);
+    snprintf(want, sizeof(want), "{\"amount\":%s}", text);
+    assert_string_equal(out.data, want);
+    v = json_loadb(out.data, out.len, 0, NULL);
+    assert_non_null(v);
+    assert_true(json_number_value(json_object_get(v, "amount")) ==
+                strtod(text, NULL));
+    json_decref(v);
+    buf_cleanup(&out);
+}
+
+/* Pico-USD amounts across the whole range a ledger can hold, each
+ * rendered by billing_format_usd: the text must survive as it is, and
+ * read back as the decimal's nearest double. */
+static void test_money_roundtrip(void **state)
+{
+    static const int64_t edges[] = {
+        0,
+        1,
+        150000,
+        INT64_C(999999999999),
+        INT64_C(1000000000000),
+        INT64_C(42500000000000),
+        INT64_C(157300027500000),
+        INT64_C(8999999123456789011),
+        INT64_C(9000000000000000000),
+        -INT64_C(1500000000000),
+    };
+    uint64_t x = UINT64_C(0x9e3779b97f4a7c15);
+    char text[48];
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < sizeof(edges) / sizeof(edges[0]); i++) {
+        billing_format_usd(edges[i], text, sizeof(text));
+        roundtrip_number(text);
+    }
+    for (i = 0; i < 2000; i++) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        billing_format_usd((int64_t)(x % UINT64_C(9000000000000000001)), text,
+                           sizeof(text));
+        assert_null(strchr(text, 'e'));
+        roundtrip_number(text);
+    }
+    roundtrip_number("0");
+    roundtrip_number("-0");
+    roundtrip_number("1.5e-7");
+    roundtrip_number("2E+10");
+}
+
+static void test_nested(void **state)
+{
+    struct buf out;
+    struct jsonw w;
+    json_t *v, *want;
+
+    (void)state;
+    buf_init(&out, 256);
+    jsonw_init(&w, &out);
+    jsonw_object_open(&w);
+    jsonw_key(&w, "a");
+    jsonw_object_open(&w);
+    jsonw_key(&w, "b");
+    jsonw_string(&w, "c");
+    jsonw_key(&w, "e");
+    jsonw_object_open(&w);
+    jsonw_object_close(&w);
+    jsonw_object_close(&w);
+    jsonw_key(&w, "d");
+    jsonw_number(&w, "1.25");
+    jsonw_object_close(&w);
+    assert_int_equal(jsonw_finish(&w), 0);
+    assert_string_equal(out.data, "{\"a\":{\"b\":\"c\",\"e\":{}},\"d\":1.25}");
+    v = json_loadb(out.data, out.len, 0, NULL);
+    want = json_pack("{s:{s:s, s:{}}, s:f}", "a", "b", "c", "e", "d", 1.25);
+    assert_true(json_equal(v, want));
+    json_decref(v);
+    json_decref(want);
+    buf_cleanup(&out);
+}
+
+/* A number text outside the JSON grammar is refused. */
+static void test_bad_numbers(void **state)
+{
+    static const char *const bad[] = {
+        "",    "01", "1.",  ".5",  "+1",  "1e",   "1e+", "-",
+        "--1", "1 ", "NaN", "inf", "0x1", "1.5.", "1,5", "1e5.0",
+    };
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        struct buf out;
+        struct jsonw w;
+
+        buf_init(&out, 64);
+        jsonw_init(&w, &out);
+        jsonw_number(&w, bad[i]);
+        assert_int_equal(jsonw_finish(&w), -1);
+        buf_cleanup(&out);
+    }
+}
+
+/* Calls out of order, strings that are not UTF-8, nesting past the limit
+ * and a buffer too small all fail, and stay failed. */
+static void test_misuse_fails(void **state)
+{
+    struct buf out;
+    struct jsonw w;
+    unsigned i;
+
+    (void)state;
+    buf_init(&out, 256);
+    jsonw_init(&w, &out); /* a key outside an object */
+    jsonw_key(&w, "k");
+    assert_int_equal(jsonw_finish(&w), -1);
+    buf_reset(&out);
+    jsonw_init(&w, &out); /* a value without a key */
+    jsonw_object_open(&w);
+    jsonw_string(&w, "v");
+    jsonw_object_close(&w);
+    assert_int_equal(jsonw_finish(&w), -1);
+    buf_reset(&out);
+    jsonw_init(&w, &out); /* an object left open */
+    jsonw_object_open(&w);
+    assert_int_equal(jsonw_finish(&w), -1);
+    buf_reset(&out);
+    jsonw_init(&w, &out); /* a key without its value */
+    jsonw_object_open(&w);
+    jsonw_key(&w, "k");
+    jsonw_object_close(&w);
+    assert_int_equal(jsonw_finish(&w), -1);
+    buf_reset(&out);
+    jsonw_init(&w, &out); /* two top-level values */
+    jsonw_string(&w, "a");
+    jsonw_string(&w, "b");
+    assert_int_equal(jsonw_finish(&w), -1);
+    buf_reset(&out);
+    jsonw_init(&w, &out); /* not UTF-8 */
+    jsonw_string(&w, "\xc3\x28");
+    assert_int_equal(jsonw_finish(&w), -1);
+    buf_reset(&out);
+    jsonw_init(&w, &out); /* deeper than JSONW_MAX_DEPTH */
+    for (i = 0; i <= JSONW_MAX_DEPTH; i++) {
+        if (i > 0)
+            jsonw_key(&w, "k");
+        jsonw_object_open(&w);
+    }
+    assert_int_equal(jsonw_finish(&w), -1);
+    buf_cleanup(&out);
+    buf_init(&out, 8); /* the buffer's cap */
+    jsonw_init(&w, &out);
+    jsonw_string(&w, "longer than eight");
+    assert_int_equal(jsonw_finish(&w), -1);
+    buf_cleanup(&out);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_strings_roundtrip),
+        cmocka_unit_test(test_money_roundtrip),
+        cmocka_unit_test(test_nested),
+        cmocka_unit_test(test_bad_numbers),
+        cmocka_unit_test(test_misuse_fails),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
