@@ -188,7 +188,7 @@ static void check_write(FILE *out, const struct check_result *c)
         if (c->level != NULL && c->basis != NULL) {
             fputs("<dt>Level</dt><dd>", out);
             markup_put(out, c->level, MARKUP_HTML);
-            fputs(", resting on the ", out);
+            fputs("</dd><dt>Basis</dt><dd>", out);
             markup_put(out, c->basis, MARKUP_HTML);
             fputs("</dd>", out);
         }

@@ -982,7 +982,7 @@ static void test_html_report(void **state)
               "The last event MUST be data: [DONE] &amp; nothing "
               "after &lt;it&gt;</dd><dt>Source</dt><dd>OpenAI spec: "
               "CreateChatCompletionStreamResponse</dd><dt>Level</dt><dd>"
-              "MUST, resting on the client</dd></dl>\n"
+              "MUST</dd><dt>Basis</dt><dd>client</dd></dl>\n"
               "<details open=\"open\"><summary>Evidence</summary>"
               "<pre>{\n  &quot;request&quot;: {\n");
     must_contain(text, "&quot;html&quot;: &quot;&lt;/script&gt;&lt;script&gt;"
