@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "budget.h"
 
@@ -13,6 +14,7 @@ struct billing;
 struct ratelimit;
 struct clock;
 struct log;
+struct journal;
 struct route;
 
 struct app {
@@ -21,7 +23,13 @@ struct app {
     struct ratelimit *rl;
     struct clock *clock;
     struct log *log;
-    bool admin;               /* serve the /_nexus/ admin routes */
+    /* The requests answered (journal.h), kept with --admin; NULL: none. */
+    struct journal *journal;
+    bool admin; /* serve the /_nexus/ admin routes */
+    /* With --admin-token: what an admin request must carry; NULL: no
+     * token (only allowed on a loopback address). */
+    const char *admin_token;
+    uint64_t started_ms;      /* clock_real_ms() at start, for the uptime */
     size_t max_body;          /* request bodies above this get 413 */
     struct budget_limits gen; /* what one request may make the mock do */
     /* The routes served; NULL: the built-in table (router.c). Only tests

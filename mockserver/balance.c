@@ -93,7 +93,8 @@ out:
     buf_cleanup(&body);
 }
 
-const struct route route_balance = {.method = "GET",
+const struct route route_balance = {.name = "balance",
+                                    .method = "GET",
                                     .path = "/v1/balance",
                                     .auth = true,
                                     .handler = balance_get};

@@ -130,6 +130,26 @@ void billing_release(struct billing *b, struct billing_hold *hold)
     hold_end(b, hold, 0, false, 0);
 }
 
+size_t billing_reset(struct billing *b, const struct fixtures *fx, size_t key,
+                     uint64_t now_ms)
+{
+    size_t i, n = 0;
+
+    pthread_mutex_lock(&b->lock);
+    for (i = 0; i < b->n && i < fx->nkeys; i++) {
+        struct billing_account *a = &b->accounts[i];
+
+        if (key != BILLING_ALL_KEYS && key != i)
+            continue;
+        a->balance = fx->keys[i].balance;
+        a->spent = fx->keys[i].spent;
+        a->last_updated_ms = now_ms;
+        n++;
+    }
+    pthread_mutex_unlock(&b->lock);
+    return n;
+}
+
 int billing_get(struct billing *b, size_t key, struct billing_account *out)
 {
     if (key >= b->n)

@@ -13,6 +13,9 @@
 
 struct billing;
 
+/* "Every key" for billing_reset. */
+#define BILLING_ALL_KEYS ((size_t)-1)
+
 /* A key's account as it stands. balance and spent move only when an
  * answer is settled, so balance + spent never changes; reserved is the part
  * of balance set aside for answers in flight, which no other request can
@@ -61,6 +64,13 @@ int64_t billing_settle(struct billing *b, struct billing_hold *hold,
 /* Ends the hold because no answer went out: gives it all back, charging
  * nothing and leaving last_updated as it was. Empties *hold. Thread-safe. */
 void billing_release(struct billing *b, struct billing_hold *hold);
+/* Puts the balance and spend of key (BILLING_ALL_KEYS: of every key) back
+ * to what the fixture fx (the one b was opened from) gives, with
+ * last_updated at now_ms. Money held for answers in flight stays held,
+ * and is charged to the restored balance when they end. Returns how many
+ * keys it reset. Thread-safe. */
+size_t billing_reset(struct billing *b, const struct fixtures *fx, size_t key,
+                     uint64_t now_ms);
 /* Copies the key's account into *out. Returns 0, or -1 for an unknown key. */
 int billing_get(struct billing *b, size_t key, struct billing_account *out);
 /* Writes the decimal USD text of a pico-USD amount ("42.5", "0.000001",

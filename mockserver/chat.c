@@ -580,7 +580,8 @@ out:
     json_decref(body);
 }
 
-const struct route route_chat = {.method = "POST",
+const struct route route_chat = {.name = "chat.completions",
+                                 .method = "POST",
                                  .path = "/v1/chat/completions",
                                  .auth = true,
                                  .handler = chat_handle};

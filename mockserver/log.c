@@ -86,8 +86,7 @@ static void clean_text(const char *in, char *out, size_t outlen)
     out[o] = '\0';
 }
 
-/* The word for an outcome, in both formats. */
-static const char *outcome_name(enum log_outcome o)
+const char *log_outcome_name(enum log_outcome o)
 {
     switch (o) {
     case LOG_COMPLETED:
@@ -127,7 +126,7 @@ void log_request(struct log *l, const struct log_entry *e)
                       "event", "request", "request_id", e->request_id, "method",
                       method, "path", path, "status", log_status(e),
                       "duration_ms", e->ms, "outcome",
-                      outcome_name(e->outcome));
+                      log_outcome_name(e->outcome));
         if (o != NULL && e->streamed &&
             json_object_set_new(o, "events",
                                 json_integer((json_int_t)e->events)) != 0) {
@@ -140,9 +139,10 @@ void log_request(struct log *l, const struct log_entry *e)
     tail[0] = '\0';
     if (e->outcome != LOG_COMPLETED && e->streamed)
         snprintf(tail, sizeof(tail), " outcome=%s events=%" PRIu64,
-                 outcome_name(e->outcome), e->events);
+                 log_outcome_name(e->outcome), e->events);
     else if (e->outcome != LOG_COMPLETED)
-        snprintf(tail, sizeof(tail), " outcome=%s", outcome_name(e->outcome));
+        snprintf(tail, sizeof(tail), " outcome=%s",
+                 log_outcome_name(e->outcome));
     else if (e->streamed)
         snprintf(tail, sizeof(tail), " events=%" PRIu64, e->events);
     flockfile(l->out);

@@ -37,6 +37,9 @@ struct log_entry {
     double ms;       /* from the request's arrival to its end */
 };
 
+/* The word for an outcome ("completed", "client_gone", "shutdown",
+ * "cut"), as both formats and the journal write it. Static. */
+const char *log_outcome_name(enum log_outcome o);
 /* The status a request's line shows: its HTTP status when it completed;
  * otherwise nginx's 499 when its client left first, 408 when its body did
  * not come in time, and 444 when the server closed the connection before

@@ -15,9 +15,11 @@
 
 #include <jansson.h>
 
+#include "admin.h"
 #include "billing.h"
 #include "clock.h"
 #include "fixtures.h"
+#include "journal.h"
 #include "jsonio.h"
 #include "log.h"
 #include "options.h"
@@ -167,6 +169,8 @@ static int serve(const struct options *o, struct fixtures *fx)
         goto out;
     app.fx = fx;
     app.admin = o->admin;
+    app.admin_token = o->admin_token;
+    app.started_ms = clock_real_ms();
     app.max_body = o->max_body;
     app.gen = o->gen;
     app.clock = clock_new();
@@ -174,8 +178,12 @@ static int serve(const struct options *o, struct fixtures *fx)
     app.rl = ratelimit_new(fx->nkeys);
     if (app.clock != NULL)
         app.billing = billing_new(fx, clock_wall_ms(app.clock));
+    /* The journal serves only the control API: kept only with it. */
+    if (o->admin)
+        app.journal = journal_new(o->journal_max_bytes, o->journal_body_max,
+                                  app.started_ms);
     if (app.clock == NULL || app.log == NULL || app.rl == NULL ||
-        app.billing == NULL) {
+        app.billing == NULL || (o->admin && app.journal == NULL)) {
         fprintf(stderr, "nexus-mock: out of memory\n");
         goto out;
     }
@@ -206,6 +214,7 @@ static int serve(const struct options *o, struct fixtures *fx)
     status = 0;
 out:
     server_stop(srv, 0);
+    journal_free(app.journal);
     billing_free(app.billing);
     ratelimit_free(app.rl);
     log_free(app.log);
@@ -231,6 +240,13 @@ int mock_main(int argc, char **argv)
         return 2;
     default:
         break;
+    }
+    /* Before anything is opened: the control API must not be served
+     * unguarded where others can reach it. */
+    if (admin_check_exposure(o.host, o.admin, o.admin_token, cause,
+                             sizeof(cause)) != 0) {
+        fprintf(stderr, "nexus-mock: %s\n", cause);
+        return 2;
     }
     fx = load_fixtures(&o);
     if (fx == NULL)

@@ -54,12 +54,14 @@ static void models_get(struct app *app, struct request *req,
     }
 }
 
-const struct route route_models_list = {.method = "GET",
+const struct route route_models_list = {.name = "models.list",
+                                        .method = "GET",
                                         .path = "/v1/models",
                                         .auth = true,
                                         .handler = models_list};
 
-const struct route route_models_get = {.method = "GET",
+const struct route route_models_get = {.name = "models.get",
+                                       .method = "GET",
                                        .path = "/v1/models/",
                                        .prefix = true,
                                        .auth = true,

@@ -6,9 +6,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "journal.h"
+
 static const char usage_text[] =
     "Usage: nexus-mock [--fixtures FILE] [--host ADDR] [--port N] [--check]\n"
     "                  [--log-format text|json] [--quiet] [--admin]\n"
+    "                  [--admin-token TOKEN] [--journal-max-bytes BYTES]\n"
+    "                  [--journal-body-max BYTES]\n"
     "                  [--max-body BYTES] [--max-headers BYTES] [--threads N]\n"
     "                  [--max-connections N] [--max-connections-per-ip N]\n"
     "                  [--header-timeout S] [--body-timeout S] "
@@ -25,7 +29,14 @@ static const char usage_text[] =
     "  --check            validate the fixtures, print a summary, and exit\n"
     "  --log-format F     request logs on stderr as text or json\n"
     "  --quiet            no request logs (errors still print)\n"
-    "  --admin            serve the /_nexus/ admin routes (clock control)\n"
+    "  --admin            serve the control API under /_nexus/ (clock,\n"
+    "                     state, reset, request journal, client retries)\n"
+    "  --admin-token TOKEN  what every /_nexus/ request must carry; needed\n"
+    "                     with --admin on a host that is not loopback\n"
+    "  --journal-max-bytes BYTES  memory the request journal keeps, oldest\n"
+    "                     entries dropped first (default 16777216)\n"
+    "  --journal-body-max BYTES  bytes of each request body the journal\n"
+    "                     keeps (default 8192)\n"
     "  --max-body BYTES   largest request body before 413 (default "
     "4194304)\n"
     "  --max-headers BYTES  request line and headers before 431, and each\n"
@@ -86,6 +97,8 @@ enum num_opt {
     NUM_MAX_GEN_NODES,
     NUM_MAX_GEN_BYTES,
     NUM_MAX_SCHEMA_DEPTH,
+    NUM_JOURNAL_MAX_BYTES,
+    NUM_JOURNAL_BODY_MAX,
     NUM_OPTS
 };
 
@@ -108,6 +121,10 @@ static const struct {
     [NUM_MAX_GEN_NODES] = {"--max-gen-nodes", "a number", 1000, 100000000},
     [NUM_MAX_GEN_BYTES] = {"--max-gen-bytes", "a byte count", 4096, 1ull << 32},
     [NUM_MAX_SCHEMA_DEPTH] = {"--max-schema-depth", "a number", 1, 256},
+    [NUM_JOURNAL_MAX_BYTES] = {"--journal-max-bytes", "a byte count", 65536,
+                               1ull << 36},
+    [NUM_JOURNAL_BODY_MAX] = {"--journal-body-max", "a byte count", 0,
+                              1ull << 26},
 };
 
 /* Stores v (in range) as the value of numeric option k. */
@@ -149,6 +166,12 @@ static void num_set(struct options *o, enum num_opt k, unsigned long long v)
         break;
     case NUM_MAX_SCHEMA_DEPTH:
         o->gen.max_depth = (unsigned)v;
+        break;
+    case NUM_JOURNAL_MAX_BYTES:
+        o->journal_max_bytes = (size_t)v;
+        break;
+    case NUM_JOURNAL_BODY_MAX:
+        o->journal_body_max = (size_t)v;
         break;
     case NUM_OPTS:
         break;
@@ -202,6 +225,8 @@ enum options_result options_parse(int argc, char **argv, struct options *o,
     o->body_timeout = OPTIONS_DEFAULT_BODY_TIMEOUT;
     o->idle_timeout = OPTIONS_DEFAULT_IDLE_TIMEOUT;
     o->gen = budget_defaults;
+    o->journal_max_bytes = JOURNAL_DEFAULT_MAX_BYTES;
+    o->journal_body_max = JOURNAL_DEFAULT_BODY_MAX;
     for (i = 1; i < argc; i++) {
         const char *a = argv[i];
         unsigned k;
@@ -234,6 +259,11 @@ enum options_result options_parse(int argc, char **argv, struct options *o,
             if ((o->fixtures = take_value(argc, argv, &i, a, "--fixtures")) ==
                     NULL ||
                 o->fixtures[0] == '\0')
+                goto missing;
+        } else if (is_opt(a, "--admin-token")) {
+            if ((o->admin_token =
+                     take_value(argc, argv, &i, a, "--admin-token")) == NULL ||
+                o->admin_token[0] == '\0')
                 goto missing;
         } else if (is_opt(a, "--host")) {
             if ((o->host = take_value(argc, argv, &i, a, "--host")) == NULL ||

@@ -30,6 +30,9 @@ struct options {
     enum log_format log_format;
     bool quiet;
     bool admin;
+    const char *admin_token; /* NULL: none */
+    size_t journal_max_bytes;
+    size_t journal_body_max;
     size_t max_body;
     unsigned threads;
     unsigned max_connections;

@@ -10,6 +10,10 @@ struct rl_window {
     uint64_t start_ms;
     uint64_t requests;
     uint64_t tokens;
+    /* Counts the openings of the key's window, and is kept when it closes,
+     * so a hold can tell its own window from a later one that opened in
+     * the same millisecond (after a reset). */
+    uint64_t gen;
 };
 
 struct ratelimit {
@@ -43,6 +47,15 @@ void ratelimit_free(struct ratelimit *rl)
     free(rl);
 }
 
+/* Closes w: nothing counted, its generation kept. */
+static void window_close(struct rl_window *w)
+{
+    uint64_t gen = w->gen;
+
+    memset(w, 0, sizeof(*w));
+    w->gen = gen;
+}
+
 /* Brings the window to now_ms and returns the time to count at. Callers
  * read the clock before taking the lock, so now_ms may be older than a
  * window another thread has just opened: such a request belongs to that
@@ -54,7 +67,7 @@ static uint64_t window_roll(struct rl_window *w, uint64_t now_ms)
     if (w->open && now_ms < w->start_ms)
         return w->start_ms;
     if (w->open && now_ms - w->start_ms >= RATELIMIT_WINDOW_MS)
-        memset(w, 0, sizeof(*w));
+        window_close(w);
     return now_ms;
 }
 
@@ -110,6 +123,7 @@ enum rl_verdict ratelimit_reserve(struct ratelimit *rl, size_t key,
         if (!w->open) {
             w->open = true;
             w->start_ms = now_ms;
+            w->gen++;
         }
         w->requests++;
         w->tokens += tokens;
@@ -119,6 +133,7 @@ enum rl_verdict ratelimit_reserve(struct ratelimit *rl, size_t key,
             hold->start_ms = w->start_ms;
             hold->at_ms = now_ms;
             hold->tokens = tokens;
+            hold->gen = w->gen;
         }
     }
     window_state(w, lim, now_ms, st);
@@ -151,11 +166,25 @@ void ratelimit_settle(struct ratelimit *rl, const struct rl_limits *lim,
     now_ms = window_roll(w, now_ms);
     /* Only this hold's reservation is taken back, so the window holds at
      * least that much. */
-    if (w->open && w->start_ms == hold->start_ms)
+    if (w->open && w->start_ms == hold->start_ms && w->gen == hold->gen)
         w->tokens = w->tokens - hold->tokens + tokens;
     window_state(w, lim, now_ms, st);
     pthread_mutex_unlock(&rl->lock);
     memset(hold, 0, sizeof(*hold));
+}
+
+size_t ratelimit_reset(struct ratelimit *rl, size_t key)
+{
+    size_t i, n = 0;
+
+    pthread_mutex_lock(&rl->lock);
+    for (i = 0; i < rl->nkeys; i++)
+        if (key == RATELIMIT_ALL_KEYS || key == i) {
+            window_close(&rl->windows[i]);
+            n++;
+        }
+    pthread_mutex_unlock(&rl->lock);
+    return n;
 }
 
 void ratelimit_peek(struct ratelimit *rl, size_t key,

@@ -9,6 +9,9 @@
 
 #define RATELIMIT_WINDOW_MS 60000u
 
+/* "Every key" for ratelimit_reset. */
+#define RATELIMIT_ALL_KEYS ((size_t)-1)
+
 struct ratelimit;
 
 /* A plan's limits; 0 means no limit of that kind. */
@@ -40,6 +43,7 @@ struct rl_hold {
     uint64_t start_ms; /* the window it was counted in */
     uint64_t at_ms;    /* when it was counted (clamped into that window) */
     uint64_t tokens;   /* counted so far */
+    uint64_t gen;      /* which opening of the key's window */
 };
 
 /* Returns a limiter for nkeys keys (identified by index), or NULL on OOM. */
@@ -68,6 +72,11 @@ enum rl_verdict ratelimit_reserve(struct ratelimit *rl, size_t key,
 void ratelimit_settle(struct ratelimit *rl, const struct rl_limits *lim,
                       struct rl_hold *hold, uint64_t tokens, uint64_t now_ms,
                       struct rl_state *st);
+/* Closes the window of key (RATELIMIT_ALL_KEYS: of every key), as if no
+ * request had been counted: the next request opens a new one. A request
+ * admitted before then settles into nothing (its window is gone). Returns
+ * how many keys it reset. Thread-safe. */
+size_t ratelimit_reset(struct ratelimit *rl, size_t key);
 /* Reports the key's standing without counting anything. Thread-safe. */
 void ratelimit_peek(struct ratelimit *rl, size_t key,
                     const struct rl_limits *lim, uint64_t now_ms,

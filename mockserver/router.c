@@ -8,14 +8,20 @@
 #include <string.h>
 #include <strings.h>
 
+#include "admin.h"
+#include "capture.h"
 #include "clock.h"
 #include "fixtures.h"
 #include "ratelimit.h"
 #include "routes.h"
 
 static const struct route *const route_table[] = {
-    &route_chat,    &route_models_list, &route_models_get,
-    &route_balance, &route_admin_clock,
+    &route_chat,           &route_models_list,
+    &route_models_get,     &route_balance,
+    &route_admin_clock,    &route_admin_health,
+    &route_admin_state,    &route_admin_reset,
+    &route_admin_requests, &route_admin_requests_clear,
+    &route_admin_clients,
 };
 
 #define NROUTES (sizeof(route_table) / sizeof(route_table[0]))
@@ -147,6 +153,16 @@ static struct rl_limits key_limits(const struct app *app,
     return lim;
 }
 
+struct rl_limits router_key_limits(const struct app *app, size_t key_index)
+{
+    struct request req;
+
+    memset(&req, 0, sizeof(req));
+    req.key = &app->fx->keys[key_index];
+    req.key_index = key_index;
+    return key_limits(app, &req);
+}
+
 int router_reserve(struct app *app, struct request *req, uint64_t tokens,
                    struct rl_hold *hold, struct response *resp)
 {
@@ -217,16 +233,18 @@ static bool path_matches(const struct route *rt, const char *path)
     return rest[0] != '\0' && strchr(rest, '/') == NULL;
 }
 
-/* Finds the route for req; sets *wrong_method when only the method differs. */
+/* Finds the route for req; sets *wrong_method when only the method differs,
+ * with the methods the path takes in allow ("GET, DELETE"). */
 static const struct route *route_find(const struct app *app,
                                       const struct request *req,
-                                      bool *wrong_method, const char **allow)
+                                      bool *wrong_method, char *allow,
+                                      size_t allowlen)
 {
     const struct route *const *table = app->routes ? app->routes : route_table;
-    size_t n = app->routes ? app->nroutes : NROUTES, i;
+    size_t n = app->routes ? app->nroutes : NROUTES, i, used;
 
     *wrong_method = false;
-    *allow = NULL;
+    allow[0] = '\0';
     for (i = 0; i < n; i++) {
         const struct route *rt = table[i];
 
@@ -235,7 +253,9 @@ static const struct route *route_find(const struct app *app,
         if (strcmp(rt->method, req->method) == 0)
             return rt;
         *wrong_method = true;
-        *allow = rt->method;
+        used = strlen(allow);
+        snprintf(allow + used, allowlen - used, "%s%s", used > 0 ? ", " : "",
+                 rt->method);
     }
     return NULL;
 }
@@ -269,13 +289,28 @@ static int authenticate(const struct app *app, struct request *req,
     return 0;
 }
 
+const char *request_query(const struct request *req, const char *name)
+{
+    if (req->query == NULL)
+        return NULL;
+    return req->query(req->header_ctx, name);
+}
+
+const char *request_header(const struct request *req, const char *name)
+{
+    if (req->header == NULL)
+        return strcasecmp(name, "Authorization") == 0 ? req->authorization
+                                                      : NULL;
+    return req->header(req->header_ctx, name);
+}
+
 void router_dispatch(struct app *app, struct request *req,
                      struct response *resp)
 {
     const struct route *rt = NULL;
     struct api_error e;
     bool wrong_method;
-    const char *allow;
+    char allow[64];
 
     e.kind = API_ERR_NONE;
     if (req->body_too_large) {
@@ -284,7 +319,12 @@ void router_dispatch(struct app *app, struct request *req,
                       app->max_body);
         goto out;
     }
-    rt = route_find(app, req, &wrong_method, &allow);
+    /* The token guards the whole of /_nexus/, so that a caller without it
+     * learns nothing of the routes there. */
+    if (app->admin && strncmp(req->path, "/_nexus/", 8) == 0 &&
+        admin_authorize(app, req, &e) != 0)
+        goto out;
+    rt = route_find(app, req, &wrong_method, allow, sizeof(allow));
     if (rt == NULL && wrong_method) {
         api_error_set(&e, API_ERR_METHOD_NOT_ALLOWED, NULL, NULL,
                       "Invalid method for URL (%s %s).", req->method,
@@ -311,4 +351,5 @@ void router_dispatch(struct app *app, struct request *req,
 out:
     if (e.kind != API_ERR_NONE)
         response_error(resp, &e);
+    capture_request(app, req, rt, resp);
 }

@@ -17,21 +17,40 @@
 
 struct fx_key;
 struct rl_hold;
+struct rl_limits;
 
 #define RESPONSE_MAX_HEADERS 16
 
 /* A parsed request; all pointers are borrowed from the server. */
 struct request {
     const char *method;
-    const char *path;          /* without the query string */
+    const char *path; /* without the query string */
+    /* Returns the value of query argument name, decoded, or NULL (absent,
+     * or no server: tests); and calls fn for each request header. Both
+     * read the connection header_ctx below; NULL when there is none. */
+    const char *(*query)(const void *ctx, const char *name);
+    void (*each_header)(const void *ctx,
+                        void (*fn)(void *arg, const char *name,
+                                   const char *value),
+                        void *arg);
     const char *authorization; /* header value or NULL */
     const char *body;
     size_t body_len;
     bool body_too_large;
     const char *request_id;
+    /* Returns the value of request header name (any case) or NULL; NULL
+     * when the server gives no headers but authorization. */
+    const char *(*header)(const void *ctx, const char *name);
+    const void *header_ctx;
     /* Set by the router once the key is known. */
     const struct fx_key *key;
     size_t key_index;
+    /* What answered, for the journal: the name of the fixture rule and of
+     * its scenario, set by the rules engine; NULL: the route's own answer
+     * (the journal says "generated" for a chat completion, else the
+     * route's name). Borrowed until the request has been dispatched. */
+    const char *rule;
+    const char *scenario;
 };
 
 struct resp_header {
@@ -62,11 +81,12 @@ typedef void (*route_fn)(struct app *app, struct request *req,
                          struct response *resp);
 
 struct route {
+    const char *name; /* what the journal calls the route ("models.list") */
     const char *method;
     const char *path;
     bool prefix; /* path is a prefix followed by one more segment */
     bool auth;   /* needs a valid API key */
-    bool admin;  /* only with --admin */
+    bool admin;  /* only with --admin (and its token, when one is set) */
     route_fn handler;
 };
 
@@ -86,7 +106,15 @@ void response_json(struct response *r, int status, json_t *body);
  * with free()), replacing any body. */
 void response_json_text(struct response *r, int status, char *text, size_t len);
 
-/* Runs req through the checks and the matching handler into resp. */
+/* The decoded value of query argument name of req, or NULL. Borrowed
+ * from the server for the request's dispatch. */
+const char *request_query(const struct request *req, const char *name);
+/* The value of request header name (any case) of req, or NULL. Borrowed
+ * likewise. */
+const char *request_header(const struct request *req, const char *name);
+
+/* Runs req through the checks and the matching handler into resp, then
+ * hands both to the journal (capture.h) when there is one. */
 void router_dispatch(struct app *app, struct request *req,
                      struct response *resp);
 /* Counts req against its key's rate limits with `tokens` tokens and adds the
@@ -104,6 +132,8 @@ int router_reserve(struct app *app, struct request *req, uint64_t tokens,
  * admitted, with the exact tokens. Empties *hold. */
 void router_settle(struct app *app, struct request *req, struct rl_hold *hold,
                    uint64_t tokens, struct response *resp);
+/* The rate limits of the plan of key key_index (< app->fx->nkeys). */
+struct rl_limits router_key_limits(const struct app *app, size_t key_index);
 /* Formats a duration as OpenAI's headers do: "0s", "20ms", "1.5s", "1m0s". */
 void router_format_duration(uint64_t ms, char *out, size_t outlen);
 

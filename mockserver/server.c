@@ -28,6 +28,7 @@
 #include <microhttpd.h>
 
 #include "buf.h"
+#include "capture.h"
 #include "clock.h"
 #include "jsonio.h"
 #include "log.h"
@@ -146,8 +147,10 @@ struct feed {
     enum source_step action; /* SOURCE_CLOSE or SOURCE_RESET once asked */
     bool acting;
     bool hurried;
-    bool done; /* the source said SOURCE_DONE */
-    bool cut;  /* the server cut the answer (an action, or a failure) */
+    bool done;     /* the source said SOURCE_DONE */
+    bool deferred; /* deferred_step awaits the next feed_pull */
+    enum source_step deferred_step;
+    bool cut; /* the server cut the answer (an action, or a failure) */
 };
 
 /* splitmix64: spreads a counter into well-mixed bits for request ids. */
@@ -467,24 +470,10 @@ static enum feed_state feed_act(struct feed *f)
 
 /* Asks the source for what comes next, parking the connection while the
  * source says to wait. */
-static enum feed_state feed_pull(struct feed *f)
+/* What the feed does with the step its source took. */
+static enum feed_state feed_step(struct feed *f, enum source_step step)
 {
-    const struct source *src = &f->resp.source;
-    uint64_t rel, due;
-
-    if (f->acting)
-        return feed_act(f);
-    if (f->off < f->out.len)
-        return FEED_BYTES;
-    if (feed_check(f))
-        return FEED_GONE;
-    rel = src->ops->due_ms(src->self);
-    due = rel > UINT64_MAX - f->start ? UINT64_MAX : f->start + rel;
-    if (due > clock_real_ms() && feed_park(f, due))
-        return FEED_WAIT;
-    buf_reset(&f->out);
-    f->off = 0;
-    switch (src->ops->next(src->self, &f->out)) {
+    switch (step) {
     case SOURCE_PIECE:
         return FEED_BYTES;
     case SOURCE_DONE:
@@ -500,6 +489,68 @@ static enum feed_state feed_pull(struct feed *f)
         f->cut = true;
         return FEED_FAIL;
     }
+}
+
+/* Real ms at which the source's next piece is due. */
+static uint64_t feed_due(const struct feed *f)
+{
+    const struct source *src = &f->resp.source;
+    uint64_t rel = src->ops->due_ms(src->self);
+
+    return rel > UINT64_MAX - f->start ? UINT64_MAX : f->start + rel;
+}
+
+/* Asks the source for its next step into out. */
+static enum source_step feed_next(struct feed *f)
+{
+    const struct source *src = &f->resp.source;
+
+    buf_reset(&f->out);
+    f->off = 0;
+    return src->ops->next(src->self, &f->out);
+}
+
+/* Where the answer stands: bytes to hand on, a wait (the connection is
+ * parked), its end, or an action on the socket. */
+static enum feed_state feed_pull(struct feed *f)
+{
+    uint64_t due;
+
+    if (f->acting)
+        return feed_act(f);
+    if (f->deferred) {
+        f->deferred = false;
+        return feed_step(f, f->deferred_step);
+    }
+    if (f->off < f->out.len)
+        return FEED_BYTES;
+    if (f->done)
+        return FEED_DONE;
+    if (feed_check(f))
+        return FEED_GONE;
+    due = feed_due(f);
+    if (due > clock_real_ms() && feed_park(f, due))
+        return FEED_WAIT;
+    return feed_step(f, feed_next(f));
+}
+
+/* Takes the source's next piece into out if it is due already, so that a
+ * burst of pieces (an unpaced stream, or one hurried at shutdown) leaves
+ * in one write instead of one write each. Any other step is kept for the
+ * next call of feed_pull, once MHD has sent what it holds. Returns true
+ * when out holds a new piece. */
+static bool feed_more(struct feed *f)
+{
+    enum source_step step;
+
+    if (f->done || f->deferred || feed_due(f) > clock_real_ms())
+        return false;
+    step = feed_next(f);
+    if (step == SOURCE_PIECE)
+        return true;
+    f->deferred_step = step;
+    f->deferred = true;
+    return false;
 }
 
 /* Hands up to max bytes of the current piece to MHD. */
@@ -524,6 +575,7 @@ static ssize_t feed_read(void *cls, uint64_t pos, char *out, size_t max)
 {
     struct feed *f = cls;
     enum feed_state st;
+    size_t n;
 
     (void)pos;
     f->sent_pieces = f->pieces;
@@ -532,7 +584,12 @@ static ssize_t feed_read(void *cls, uint64_t pos, char *out, size_t max)
         f->pieces++; /* an empty piece: nothing to hand on, ask again */
     switch (st) {
     case FEED_BYTES:
-        return feed_copy(f, out, max);
+        n = (size_t)feed_copy(f, out, max);
+        /* Whole pieces only: one that does not fit waits in out. */
+        while (n < max && f->off == f->out.len && feed_more(f) &&
+               f->out.len <= max - n)
+            n += (size_t)feed_copy(f, out + n, max - n);
+        return (ssize_t)n;
     case FEED_WAIT:
         return 0;
     case FEED_DONE:
@@ -781,6 +838,43 @@ static enum MHD_Result feed_start(struct server *s, struct MHD_Connection *conn,
     return queue(conn, cs, &f->resp, r);
 }
 
+/* Looks up a query argument for the router (struct request's query). */
+static const char *conn_query(const void *ctx, const char *name)
+{
+    return MHD_lookup_connection_value((struct MHD_Connection *)ctx,
+                                       MHD_GET_ARGUMENT_KIND, name);
+}
+
+/* A header callback of struct request's each_header, and its argument. */
+struct header_visit {
+    void (*fn)(void *arg, const char *name, const char *value);
+    void *arg;
+};
+
+/* MHD's iterator over the headers, handing each to the visit in cls. */
+static enum MHD_Result visit_header(void *cls, enum MHD_ValueKind kind,
+                                    const char *key, const char *value)
+{
+    struct header_visit *v = cls;
+
+    (void)kind;
+    v->fn(v->arg, key, value);
+    return MHD_YES;
+}
+
+/* Calls fn for each request header, for the journal (struct request's
+ * each_header). */
+static void conn_each_header(const void *ctx,
+                             void (*fn)(void *arg, const char *name,
+                                        const char *value),
+                             void *arg)
+{
+    struct header_visit v = {fn, arg};
+
+    MHD_get_connection_values((struct MHD_Connection *)ctx, MHD_HEADER_KIND,
+                              visit_header, &v);
+}
+
 /* Can a preflight answer echo len bytes of requested headers? The echo
  * shares the connection's memory with the request's own headers, and an
  * answer that does not fit is no answer at all (MHD closes). */
@@ -830,6 +924,13 @@ static enum MHD_Result answer_preflight(struct server *s,
     return ret;
 }
 
+/* Looks up a request header for the router (struct request's header). */
+static const char *conn_header(const void *ctx, const char *name)
+{
+    return MHD_lookup_connection_value((struct MHD_Connection *)ctx,
+                                       MHD_HEADER_KIND, name);
+}
+
 /* Routes the finished request and queues its answer. */
 static enum MHD_Result answer(struct server *s, struct MHD_Connection *conn,
                               const char *url, const char *method,
@@ -855,12 +956,16 @@ static enum MHD_Result answer(struct server *s, struct MHD_Connection *conn,
     memset(&req, 0, sizeof(req));
     req.method = method;
     req.path = url;
+    req.query = conn_query;
+    req.each_header = conn_each_header;
     req.authorization =
         MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization");
     req.body = cs->body.data;
     req.body_len = cs->body.len;
     req.body_too_large = cs->too_large;
     req.request_id = cs->request_id;
+    req.header = conn_header;
+    req.header_ctx = conn;
     response_init(&resp);
     router_dispatch(s->app, &req, &resp);
     if (resp.source.ops != NULL)
@@ -1102,6 +1207,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
         cs->feed = NULL;
         entry.ms = (double)(clock_real_ms() - cs->start_ms);
         log_request(s->app->log, &entry);
+        capture_end(s->app, &entry);
         buf_cleanup(&cs->body);
         atomic_fetch_sub(&s->inflight, 1);
         free(cs);

@@ -1,5 +1,6 @@
 /* test_cli: nexus-mock's command line as a user meets it: --check, --help,
- * bad options, the body limit, token limits, pacing and graceful stops. */
+ * bad options, the control API refused unguarded off loopback, the body
+ * limit, token limits, pacing and graceful stops. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -87,6 +88,42 @@ static void test_bad_options(void **state)
         /* One line naming the program, or the file with line:column. */
         assert_true(strncmp(err, "nexus-mock: ", 12) == 0 ||
                     strncmp(err, "/nonexistent/x.yaml:", 20) == 0);
+        assert_int_equal(strchr(err, '\n') - err + 1, (long)strlen(err));
+        assert_string_equal(out, "");
+        free(out);
+        free(err);
+    }
+}
+
+/* The control API is refused, before anything is bound, where others could
+ * reach it without a token; a token needs --admin. One line, exit 2. */
+static void test_admin_unguarded(void **state)
+{
+    static const struct {
+        const char *args[8];
+        const char *says;
+    } cases[] = {
+        {{"--admin", "--host", "0.0.0.0", "--port", "0", NULL},
+         "nexus-mock: --admin on '0.0.0.0', which is not a loopback address, "
+         "needs --admin-token TOKEN"},
+        {{"--admin", "--host", "::", "--port", "0", NULL},
+         "nexus-mock: --admin on '::'"},
+        {{"--admin-token", "x", "--port", "0", NULL},
+         "nexus-mock: --admin-token guards the control API: it needs "
+         "--admin\n"},
+        {{"--admin", "--admin-token", NULL}, "nexus-mock: '--admin-token'"},
+        {{"--journal-max-bytes", "1000", NULL},
+         "nexus-mock: --journal-max-bytes needs a byte count from 65536"},
+    };
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char *out, *err;
+
+        assert_int_equal(run_mock(cases[i].args, &out, &err), 2);
+        if (strncmp(err, cases[i].says, strlen(cases[i].says)) != 0)
+            fail_msg("case %zu said: %s", i, err);
         assert_int_equal(strchr(err, '\n') - err + 1, (long)strlen(err));
         assert_string_equal(out, "");
         free(out);
@@ -331,6 +368,7 @@ int main(void)
         cmocka_unit_test(test_check_default),
         cmocka_unit_test(test_check_errors_name_line_and_column),
         cmocka_unit_test(test_bad_options),
+        cmocka_unit_test(test_admin_unguarded),
         cmocka_unit_test(test_help_and_version),
         cmocka_unit_test(test_body_limit),
         cmocka_unit_test(test_token_limit),

@@ -19,8 +19,6 @@
 
 #include "testutil.h"
 
-/* What ctest takes for "skipped" (SKIP_RETURN_CODE in CMakeLists.txt). */
-#define SKIPPED 77
 #define KEY "sk-ai-nexus-test"
 #define MODEL "deepseek-v4"
 /* How long one driver run (one node process, several scenarios) may take. */
@@ -52,44 +50,15 @@ static json_t *drive(const char *url, const char *client, const char *key,
                      const char *timeout_ms)
 {
     char base[300];
-    char *out = NULL, *err = NULL, *line, *next;
-    const char *argv[] = {"/usr/bin/env",
-                          "node",
-                          drive_path,
-                          "--client",
-                          client,
-                          "--base-url",
-                          base,
-                          "--api-key",
-                          key,
-                          "--model",
-                          model,
-                          "--scenario",
-                          scenarios,
-                          "--timeout-ms",
-                          timeout_ms,
+    const char *args[] = {"--client",   client,    "--base-url",   base,
+                          "--api-key",  key,       "--model",      model,
+                          "--scenario", scenarios, "--timeout-ms", timeout_ms,
                           NULL};
-    json_t *results = json_array(), *r;
-    json_error_t e;
-    int rc;
+    json_t *results;
 
     snprintf(base, sizeof(base), "%s/v1", url);
-    rc = testproc_capture((char *const *)argv, DRIVE_TIMEOUT_S, &out, &err);
-    if (rc != 0)
-        print_error("drive.mjs %s exited %d:\n%s\n", client, rc, err);
-    assert_int_equal(rc, 0);
-    for (line = out; line != NULL && *line != '\0'; line = next) {
-        next = strchr(line, '\n');
-        if (next != NULL)
-            *next++ = '\0';
-        r = json_loads(line, 0, &e);
-        if (r == NULL)
-            print_error("not JSON (%s): %.200s\n", e.text, line);
-        assert_non_null(r);
-        assert_int_equal(json_array_append_new(results, r), 0);
-    }
-    free(out);
-    free(err);
+    results = drive_run(drive_path, args, DRIVE_TIMEOUT_S);
+    assert_non_null(results);
     return results;
 }
 
@@ -421,27 +390,6 @@ static void test_slow_stream_is_a_hang(void **state)
     free(path);
 }
 
-/* Returns Node's major version, 0 when node is not installed, -1 when its
- * answer cannot be read. */
-static long node_major(void)
-{
-    const char *argv[] = {"/usr/bin/env", "node", "--version", NULL};
-    char *out = NULL, *err = NULL, *end;
-    long major = -1;
-    int rc = testproc_capture((char *const *)argv, 60, &out, &err);
-
-    if (rc == 127)
-        major = 0; /* env: node not found */
-    else if (rc == 0 && out != NULL && out[0] == 'v') {
-        major = strtol(out + 1, &end, 10);
-        if (end == out + 1 || *end != '.')
-            major = -1;
-    }
-    free(out);
-    free(err);
-    return major;
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -451,35 +399,9 @@ int main(void)
         cmocka_unit_test(test_errors_are_thrown_not_retried),
         cmocka_unit_test(test_slow_stream_is_a_hang),
     };
-    const char *src = getenv("NEXUS_SOURCE_DIR");
-    char probe[1100];
-    long major = node_major();
+    int rc = drive_prepare("test_clients", drive_path, sizeof(drive_path));
 
-    if (major == 0) {
-        printf("test_clients: SKIPPED: node is not installed; the real-client "
-               "tests need Node.js 20 or later\n");
-        return SKIPPED;
-    }
-    if (major < 20) {
-        fprintf(stderr,
-                "test_clients: Node.js 20 or later is needed (node --version "
-                "gave major %ld)\n",
-                major);
-        return 1;
-    }
-    if (src == NULL) {
-        fprintf(stderr, "test_clients: NEXUS_SOURCE_DIR is not set\n");
-        return 1;
-    }
-    snprintf(drive_path, sizeof(drive_path), "%s/tests/clients/drive.mjs", src);
-    snprintf(probe, sizeof(probe),
-             "%s/tests/clients/node_modules/openai/package.json", src);
-    if (access(probe, R_OK) != 0) {
-        fprintf(stderr,
-                "test_clients: %s/tests/clients has no node_modules: "
-                "run npm ci there (scripts/test does)\n",
-                src);
-        return 1;
-    }
+    if (rc != 0)
+        return rc;
     return cmocka_run_group_tests(tests, start_mock, stop_mock);
 }

@@ -1,8 +1,9 @@
 /* test_cut_streams: a stream whose client leaves part way is billed for
  * what it delivered (its prompt tokens plus the completion tokens of the
  * events handed to the socket), to the last pico-USD, and its log line
- * says it was cut and how many events went out. Real nexus-mock, raw
- * sockets closed with a FIN and with an RST. */
+ * says it was cut and how many events went out; its journal entry
+ * (GET /_nexus/requests) says the same. Real nexus-mock, raw sockets
+ * closed with a FIN and with an RST. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -126,7 +127,8 @@ static void read_full_stream(void)
 
 static int start(void **state)
 {
-    const char *extra[] = {"--fixtures", NULL, "--log-format", "json", NULL};
+    const char *extra[] = {"--fixtures", NULL,      "--log-format",
+                           "json",       "--admin", NULL};
     int fd = mkstemps(log_path, 4);
 
     (void)state;
@@ -237,11 +239,40 @@ static void wait_charge(const char *key, int64_t b0, int64_t *b1, int64_t *s1)
     fail_msg("the balance of %s did not move", key);
 }
 
+/* Checks that the journal entry of request id agrees with its log line,
+ * and says it was a stream answered 200 by the generator; returns the
+ * entry (new reference). */
+static json_t *journal_of(const char *id, const json_t *line)
+{
+    json_t *entry = journal_wait(&mock, NULL, id);
+    const json_t *timing = json_object_get(entry, "timing");
+    char why[128];
+
+    assert_non_null(entry);
+    if (!journal_agrees(entry, line, why, sizeof(why)))
+        fail_msg("journal and log disagree on %s: %s", id, why);
+    assert_true(json_is_true(json_object_get(entry, "stream")));
+    assert_int_equal(
+        json_integer_value(json_object_get(entry, "response_status")), 200);
+    assert_string_equal(json_string_value(json_object_get(entry, "rule")),
+                        "generated");
+    assert_string_equal(json_string_value(json_object_get(entry, "key")),
+                        "sk...ed");
+    /* The headers, then the first event, then the end, in that order. */
+    assert_true(json_is_integer(json_object_get(timing, "headers_ms")));
+    assert_true(json_is_integer(json_object_get(timing, "first_byte_ms")));
+    assert_true(json_integer_value(json_object_get(timing, "headers_ms")) <=
+                json_integer_value(json_object_get(timing, "first_byte_ms")));
+    assert_true(json_integer_value(json_object_get(timing, "first_byte_ms")) <=
+                json_integer_value(json_object_get(timing, "total_ms")));
+    return entry;
+}
+
 /* One cut stream: the client reads READ_EVENTS events and leaves. */
 static void cut_stream(bool reset)
 {
     int64_t b0, s0, b1, s1, charged;
-    json_t *line;
+    json_t *line, *entry;
     char id[64], *text;
     json_int_t events;
 
@@ -274,6 +305,9 @@ static void cut_stream(bool reset)
     assert_int_equal(charged, charge_for((unsigned)events));
     assert_string_equal(json_string_value(json_object_get(line, "outcome")),
                         "client_gone");
+    entry = journal_of(id, line);
+    assert_true(json_integer_value(json_object_get(entry, "bytes")) > 0);
+    json_decref(entry);
     json_decref(line);
 }
 
@@ -295,7 +329,7 @@ static void test_completed_stream_in_full(void **state)
 {
     int64_t b0, s0, b1, s1;
     struct http_reply r;
-    json_t *line;
+    json_t *line, *entry;
     char *id;
 
     (void)state;
@@ -316,6 +350,12 @@ static void test_completed_stream_in_full(void **state)
                      full.nevents);
     assert_string_equal(json_string_value(json_object_get(line, "outcome")),
                         "completed");
+    /* The journal has the bytes the client read (the events, without the
+     * chunked framing). */
+    entry = journal_of(id, line);
+    assert_int_equal(json_integer_value(json_object_get(entry, "bytes")),
+                     r.body_len);
+    json_decref(entry);
     json_decref(line);
     free(id);
     http_reply_free(&r);

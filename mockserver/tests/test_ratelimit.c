@@ -146,6 +146,42 @@ static void test_reserve_settle(void **state)
     ratelimit_free(rl);
 }
 
+/* A reset closes the windows (one key's, or every key's); a hold taken
+ * before it settles into nothing, even when a new window opened in the
+ * same millisecond (it would otherwise take its reservation from a window
+ * that never counted it). */
+static void test_reset(void **state)
+{
+    struct ratelimit *rl = ratelimit_new(2);
+    struct rl_limits lim = {2, 1000};
+    struct rl_state st;
+    struct rl_hold a, b;
+
+    (void)state;
+    assert_int_equal(ratelimit_reserve(rl, 0, &lim, 400, 1000, &a, &st),
+                     RL_ADMIT);
+    assert_int_equal(ratelimit_admit(rl, 0, &lim, 0, 1000, &st), RL_ADMIT);
+    assert_int_equal(ratelimit_admit(rl, 0, &lim, 0, 1000, &st),
+                     RL_REFUSE_REQUESTS);
+    assert_int_equal(ratelimit_admit(rl, 1, &lim, 0, 1000, &st), RL_ADMIT);
+    assert_int_equal(ratelimit_reset(rl, 0), 1);
+    ratelimit_peek(rl, 0, &lim, 1000, &st);
+    assert_int_equal(st.used_req, 0);
+    assert_int_equal(st.reset_req_ms, 0);
+    ratelimit_peek(rl, 1, &lim, 1000, &st);
+    assert_int_equal(st.used_req, 1); /* the other key kept its window */
+    assert_int_equal(ratelimit_reserve(rl, 0, &lim, 30, 1000, &b, &st),
+                     RL_ADMIT);
+    ratelimit_settle(rl, &lim, &a, 10, a.at_ms, &st);
+    assert_int_equal(st.used_tok, 30);
+    ratelimit_settle(rl, &lim, &b, 20, b.at_ms, &st);
+    assert_int_equal(st.used_tok, 20);
+    assert_int_equal(ratelimit_reset(rl, RATELIMIT_ALL_KEYS), 2);
+    ratelimit_peek(rl, 1, &lim, 1000, &st);
+    assert_int_equal(st.used_req, 0);
+    ratelimit_free(rl);
+}
+
 static void test_unlimited(void **state)
 {
     struct ratelimit *rl = ratelimit_new(1);
@@ -186,6 +222,7 @@ int main(void)
         cmocka_unit_test(test_tokens),
         cmocka_unit_test(test_out_of_order_timestamps),
         cmocka_unit_test(test_reserve_settle),
+        cmocka_unit_test(test_reset),
         cmocka_unit_test(test_unlimited),
         cmocka_unit_test(test_duration_format),
     };

@@ -1,6 +1,7 @@
 /* test_router: the request pipeline without a socket: router_dispatch on
  * hand-made requests against the embedded fixture, checking the order of
- * the checks (413, 404/405, 401, 400, 404 model, 429, 402). */
+ * the checks (413, 404/405, 401, 400, 404 model, 429, 402), and the control
+ * API's token, reset and state. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -8,6 +9,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <cmocka.h>
 
@@ -16,6 +18,7 @@
 #include "buf.h"
 #include "clock.h"
 #include "fixtures.h"
+#include "journal.h"
 #include "ratelimit.h"
 #include "router.h"
 
@@ -52,9 +55,23 @@ static int teardown(void **state)
     return 0;
 }
 
-/* Dispatches one request and returns the status; resp is left for checks. */
-static int dispatch(struct world *w, const char *method, const char *path,
-                    const char *auth, const char *body, struct response *resp)
+/* The headers of a request made by hand: "Name", "value", ..., NULL. */
+static const char *hand_header(const void *ctx, const char *name)
+{
+    const char *const *h = ctx;
+
+    for (; h != NULL && h[0] != NULL; h += 2)
+        if (strcasecmp(h[0], name) == 0)
+            return h[1];
+    return NULL;
+}
+
+/* Dispatches one request, auth its Authorization (or NULL) and headers
+ * more of them (or NULL), and returns the status; resp is left for
+ * checks. */
+static int dispatch_with(struct world *w, const char *method, const char *path,
+                         const char *auth, const char *const *headers,
+                         const char *body, struct response *resp)
 {
     struct request req;
 
@@ -62,12 +79,21 @@ static int dispatch(struct world *w, const char *method, const char *path,
     req.method = method;
     req.path = path;
     req.authorization = auth;
+    req.header = hand_header;
+    req.header_ctx = headers;
     req.body = body;
     req.body_len = body ? strlen(body) : 0;
     req.request_id = "req_test";
     response_init(resp);
     router_dispatch(&w->app, &req, resp);
     return resp->status;
+}
+
+/* dispatch_with without more headers. */
+static int dispatch(struct world *w, const char *method, const char *path,
+                    const char *auth, const char *body, struct response *resp)
+{
+    return dispatch_with(w, method, path, auth, NULL, body, resp);
 }
 
 /* The error code of a response, or "" when it has none. */
@@ -91,6 +117,10 @@ static const char *header_of(const struct response *r, const char *name)
 }
 
 #define TEST_KEY "Bearer sk-ai-nexus-test"
+#define FREE_KEY "sk-ai-nexus-free"
+#define FREE_INDEX 1
+/* The request the control API's tests spend the free key with. */
+#define CHAT OK_BODY
 #define OK_BODY                                                                \
     "{\"model\":\"qwen-max\",\"messages\":[{\"role\":\"user\","                \
     "\"content\":\"hi\"}]}"
@@ -362,6 +392,234 @@ static void test_no_charge_without_answer(void **state)
     assert_true(n > 10); /* the request did fail at many points */
 }
 
+/* The param of a response's error, or "" when it has none. */
+static const char *param_of(const struct response *r)
+{
+    const char *p = json_string_value(
+        json_object_get(json_object_get(r->body, "error"), "param"));
+
+    return p ? p : "";
+}
+
+/* Turns the control API on, with a journal, and puts every balance and
+ * window back as the fixture has them. */
+static void admin_on(struct world *w)
+{
+    struct response r;
+
+    w->app.admin = true;
+    w->app.journal = journal_new(1 << 20, 1024, clock_real_ms());
+    assert_non_null(w->app.journal);
+    assert_int_equal(
+        dispatch_with(w, "POST", "/_nexus/reset", NULL, NULL, NULL, &r), 200);
+    response_cleanup(&r);
+}
+
+static void admin_off(struct world *w)
+{
+    w->app.admin = false;
+    w->app.admin_token = NULL;
+    journal_free(w->app.journal);
+    w->app.journal = NULL;
+}
+
+/* With a token, every path under /_nexus/ (a route or not) needs it, as
+ * a Bearer or in X-Nexus-Admin-Token; the API itself does not. */
+static void test_admin_token(void **state)
+{
+    struct world *w = *state;
+    static const char *const good[] = {"X-Nexus-Admin-Token", "s3cret", NULL};
+    static const char *const bad[] = {"x-nexus-admin-token", "s3cre", NULL};
+    struct response r;
+
+    admin_on(w);
+    w->app.admin_token = "s3cret";
+    assert_int_equal(
+        dispatch_with(w, "GET", "/_nexus/health", NULL, NULL, NULL, &r), 401);
+    assert_string_equal(code_of(&r), "");
+    response_cleanup(&r);
+    assert_int_equal(
+        dispatch_with(w, "GET", "/_nexus/nothing", NULL, NULL, NULL, &r), 401);
+    response_cleanup(&r);
+    assert_int_equal(dispatch_with(w, "GET", "/_nexus/health", "Bearer s3cre",
+                                   NULL, NULL, &r),
+                     401);
+    assert_string_equal(code_of(&r), "invalid_admin_token");
+    response_cleanup(&r);
+    assert_int_equal(dispatch_with(w, "GET", "/_nexus/health", "Bearer s3cret2",
+                                   NULL, NULL, &r),
+                     401);
+    response_cleanup(&r);
+    assert_int_equal(
+        dispatch_with(w, "GET", "/_nexus/health", NULL, bad, NULL, &r), 401);
+    response_cleanup(&r);
+    assert_int_equal(dispatch_with(w, "GET", "/_nexus/health", "Bearer s3cret",
+                                   NULL, NULL, &r),
+                     200);
+    assert_string_equal(json_string_value(json_object_get(r.body, "status")),
+                        "ok");
+    response_cleanup(&r);
+    assert_int_equal(
+        dispatch_with(w, "GET", "/_nexus/health", NULL, good, NULL, &r), 200);
+    response_cleanup(&r);
+    assert_int_equal(
+        dispatch_with(w, "GET", "/_nexus/nothing", NULL, good, NULL, &r), 404);
+    response_cleanup(&r);
+    assert_int_equal(dispatch_with(w, "GET", "/v1/models", "Bearer " FREE_KEY,
+                                   NULL, NULL, &r),
+                     200);
+    response_cleanup(&r);
+    w->app.admin_token = NULL;
+    assert_int_equal(
+        dispatch_with(w, "GET", "/_nexus/health", NULL, NULL, NULL, &r), 200);
+    response_cleanup(&r);
+    /* Without --admin there is no /_nexus/ at all. */
+    w->app.admin = false;
+    assert_int_equal(
+        dispatch_with(w, "GET", "/_nexus/health", NULL, NULL, NULL, &r), 404);
+    response_cleanup(&r);
+    admin_off(w);
+}
+
+/* Spends the free key's window (10 requests) and some of its balance. */
+static void spend_free_key(struct world *w)
+{
+    struct response r;
+    int i;
+
+    for (i = 0; i < 10; i++) {
+        assert_int_equal(dispatch_with(w, "POST", "/v1/chat/completions",
+                                       "Bearer " FREE_KEY, NULL, CHAT, &r),
+                         200);
+        response_cleanup(&r);
+    }
+    assert_int_equal(dispatch_with(w, "POST", "/v1/chat/completions",
+                                   "Bearer " FREE_KEY, NULL, CHAT, &r),
+                     429);
+    response_cleanup(&r);
+}
+
+/* POST /_nexus/reset: the parts asked for, for one key or all, back to
+ * the fixture's; bad bodies are 400s naming the parameter. */
+static void test_admin_reset(void **state)
+{
+    struct world *w = *state;
+    struct billing_account a;
+    struct response r;
+
+    admin_on(w);
+    spend_free_key(w);
+    assert_int_equal(billing_get(w->app.billing, FREE_INDEX, &a), 0);
+    assert_true(a.balance < w->fx->keys[FREE_INDEX].balance);
+    /* Only the window: the balance stays spent, the next request passes. */
+    assert_int_equal(dispatch_with(w, "POST", "/_nexus/reset", NULL, NULL,
+                                   "{\"key\":\"" FREE_KEY
+                                   "\",\"parts\":[\"rate_limits\"]}",
+                                   &r),
+                     200);
+    assert_int_equal(json_integer_value(json_object_get(
+                         json_object_get(r.body, "reset"), "rate_limits")),
+                     1);
+    assert_null(json_object_get(json_object_get(r.body, "reset"), "balances"));
+    assert_int_equal(json_integer_value(json_object_get(r.body, "key_index")),
+                     FREE_INDEX);
+    response_cleanup(&r);
+    assert_int_equal(billing_get(w->app.billing, FREE_INDEX, &a), 0);
+    assert_true(a.balance < w->fx->keys[FREE_INDEX].balance);
+    assert_int_equal(dispatch_with(w, "POST", "/v1/chat/completions",
+                                   "Bearer " FREE_KEY, NULL, CHAT, &r),
+                     200);
+    response_cleanup(&r);
+    /* Everything, for every key: the fixture's balance to the pico-USD. */
+    assert_int_equal(
+        dispatch_with(w, "POST", "/_nexus/reset", NULL, NULL, NULL, &r), 200);
+    assert_int_equal(json_integer_value(json_object_get(
+                         json_object_get(r.body, "reset"), "balances")),
+                     3);
+    assert_true(json_is_null(json_object_get(r.body, "key_index")));
+    response_cleanup(&r);
+    assert_int_equal(billing_get(w->app.billing, FREE_INDEX, &a), 0);
+    assert_int_equal(a.balance, w->fx->keys[FREE_INDEX].balance);
+    assert_int_equal(a.spent, w->fx->keys[FREE_INDEX].spent);
+    assert_int_equal(a.reserved, 0);
+    /* Bad bodies. */
+    assert_int_equal(dispatch_with(w, "POST", "/_nexus/reset", NULL, NULL,
+                                   "{\"keys\":1}", &r),
+                     400);
+    assert_string_equal(code_of(&r), "unknown_parameter");
+    assert_string_equal(param_of(&r), "keys");
+    response_cleanup(&r);
+    assert_int_equal(dispatch_with(w, "POST", "/_nexus/reset", NULL, NULL,
+                                   "{\"key\":\"sk-nope\"}", &r),
+                     400);
+    assert_string_equal(param_of(&r), "key");
+    response_cleanup(&r);
+    assert_int_equal(dispatch_with(w, "POST", "/_nexus/reset", NULL, NULL,
+                                   "{\"parts\":[\"balances\",\"scenery\"]}",
+                                   &r),
+                     400);
+    assert_string_equal(code_of(&r), "invalid_value");
+    response_cleanup(&r);
+    assert_int_equal(dispatch_with(w, "POST", "/_nexus/reset", NULL, NULL,
+                                   "{\"parts\":\"journal\"}", &r),
+                     400);
+    response_cleanup(&r);
+    assert_int_equal(
+        dispatch_with(w, "POST", "/_nexus/reset", NULL, NULL, "[1]", &r), 400);
+    response_cleanup(&r);
+    assert_int_equal(
+        dispatch_with(w, "POST", "/_nexus/reset", NULL, NULL, "{", &r), 400);
+    assert_string_equal(code_of(&r), "invalid_json");
+    response_cleanup(&r);
+    assert_int_equal(
+        dispatch_with(w, "GET", "/_nexus/reset", NULL, NULL, NULL, &r), 405);
+    response_cleanup(&r);
+    admin_off(w);
+}
+
+/* GET /_nexus/state: a key's balance as exact decimals and its window. */
+static void test_admin_state(void **state)
+{
+    struct world *w = *state;
+    struct response r;
+    const json_t *key, *rl;
+
+    admin_on(w);
+    spend_free_key(w);
+    assert_int_equal(
+        dispatch_with(w, "GET", "/_nexus/state", NULL, NULL, NULL, &r), 200);
+    assert_string_equal(json_string_value(json_object_get(r.body, "object")),
+                        "nexus.state");
+    key = json_array_get(json_object_get(r.body, "keys"), FREE_INDEX);
+    assert_string_equal(json_string_value(json_object_get(key, "key")),
+                        "sk-ai-...free");
+    assert_string_equal(json_string_value(json_object_get(key, "plan")),
+                        "free");
+    rl = json_object_get(key, "rate_limit");
+    assert_int_equal(
+        json_integer_value(json_object_get(rl, "requests_per_minute")), 10);
+    assert_true(json_is_null(json_object_get(rl, "tokens_per_minute")));
+    assert_int_equal(json_integer_value(json_object_get(rl, "used_requests")),
+                     10);
+    assert_int_equal(
+        json_integer_value(json_object_get(rl, "remaining_requests")), 0);
+    assert_true(
+        json_integer_value(json_object_get(rl, "resets_in_ms")) > 50000 &&
+        json_integer_value(json_object_get(rl, "resets_in_ms")) <= 60000);
+    /* Ten answers of the same completion at qwen-max's prices: 8 prompt
+     * tokens at 1.60 and 31 completion tokens at 6.40 USD per million,
+     * 0.0002112 USD each. */
+    assert_string_equal(json_string_value(json_object_get(key, "balance")),
+                        "4.997888");
+    assert_string_equal(json_string_value(json_object_get(key, "total_spent")),
+                        "0.002112");
+    assert_int_equal(json_integer_value(json_object_get(
+                         json_object_get(r.body, "journal"), "max_bytes")),
+                     1 << 20);
+    response_cleanup(&r);
+    admin_off(w);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -371,6 +629,9 @@ int main(void)
         cmocka_unit_test(test_no_charge_without_answer),
         cmocka_unit_test(test_stream_settled_when_it_ends),
         cmocka_unit_test(test_tokens_reserved_before_generation),
+        cmocka_unit_test(test_admin_token),
+        cmocka_unit_test(test_admin_reset),
+        cmocka_unit_test(test_admin_state),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <curl/curl.h>
@@ -362,6 +363,156 @@ json_t *log_find_request(const char *log_path, const char *id)
     if (f != NULL)
         fclose(f);
     return found;
+}
+
+/* Returns Node's major version, 0 when node is not installed, -1 when its
+ * answer cannot be read. */
+static long node_major(void)
+{
+    const char *argv[] = {"/usr/bin/env", "node", "--version", NULL};
+    char *out = NULL, *err = NULL, *end;
+    long major = -1;
+    int rc = testproc_capture((char *const *)argv, 60, &out, &err);
+
+    if (rc == 127)
+        major = 0; /* env: node not found */
+    else if (rc == 0 && out != NULL && out[0] == 'v') {
+        major = strtol(out + 1, &end, 10);
+        if (end == out + 1 || *end != '.')
+            major = -1;
+    }
+    free(out);
+    free(err);
+    return major;
+}
+
+int drive_prepare(const char *who, char *path, size_t pathlen)
+{
+    const char *src = getenv("NEXUS_SOURCE_DIR");
+    char probe[1100];
+    long major = node_major();
+
+    if (major == 0) {
+        printf("%s: SKIPPED: node is not installed; the real-client tests "
+               "need Node.js 20 or later\n",
+               who);
+        return 77;
+    }
+    if (major < 20) {
+        fprintf(stderr,
+                "%s: Node.js 20 or later is needed (node --version gave "
+                "major %ld)\n",
+                who, major);
+        return 1;
+    }
+    if (src == NULL) {
+        fprintf(stderr, "%s: NEXUS_SOURCE_DIR is not set\n", who);
+        return 1;
+    }
+    snprintf(path, pathlen, "%s/tests/clients/drive.mjs", src);
+    snprintf(probe, sizeof(probe),
+             "%s/tests/clients/node_modules/openai/package.json", src);
+    if (access(probe, R_OK) != 0) {
+        fprintf(stderr,
+                "%s: %s/tests/clients has no node_modules: run npm ci there "
+                "(scripts/test does)\n",
+                who, src);
+        return 1;
+    }
+    return 0;
+}
+
+json_t *drive_run(const char *path, const char *const *args, double timeout_s)
+{
+    const char *argv[64];
+    char *out = NULL, *err = NULL, *line, *next;
+    json_t *results = json_array(), *r;
+    json_error_t e;
+    size_t n = 0, i;
+    int rc;
+
+    argv[n++] = "/usr/bin/env";
+    argv[n++] = "node";
+    argv[n++] = path;
+    for (i = 0; args[i] != NULL && n < 63; i++)
+        argv[n++] = args[i];
+    argv[n] = NULL;
+    rc = testproc_capture((char *const *)argv, timeout_s, &out, &err);
+    if (rc != 0) {
+        fprintf(stderr, "drive.mjs exited %d:\n%s\n", rc, err ? err : "");
+        json_decref(results);
+        results = NULL;
+    }
+    for (line = out; results != NULL && line != NULL && *line != '\0';
+         line = next) {
+        next = strchr(line, '\n');
+        if (next != NULL)
+            *next++ = '\0';
+        r = json_loads(line, 0, &e);
+        if (r == NULL || json_array_append_new(results, r) != 0) {
+            fprintf(stderr, "drive.mjs printed what is not JSON (%s): %.200s\n",
+                    e.text, line);
+            json_decref(results);
+            results = NULL;
+        }
+    }
+    free(out);
+    free(err);
+    return results;
+}
+
+json_t *journal_wait(const struct testproc *p, const char *token,
+                     const char *id)
+{
+    char path[256], auth[300];
+    json_t *found = NULL;
+    int i;
+
+    snprintf(path, sizeof(path), "/_nexus/requests?request_id=%s", id);
+    snprintf(auth, sizeof(auth), "X-Nexus-Admin-Token: %s", token ? token : "");
+    for (i = 0; i < 500 && found == NULL; i++) {
+        struct timespec ts = {0, 10 * 1000000L};
+        struct http_reply r;
+
+        if (http_do(p, "GET", path, NULL, NULL, token ? auth : NULL, &r) == 0 &&
+            r.status == 200)
+            found =
+                json_incref(json_array_get(json_object_get(r.json, "data"), 0));
+        http_reply_free(&r);
+        if (found == NULL)
+            nanosleep(&ts, NULL);
+    }
+    return found;
+}
+
+bool journal_agrees(const json_t *entry, const json_t *line, char *why,
+                    size_t whylen)
+{
+    static const char *const same[] = {"request_id", "method",  "path",
+                                       "status",     "outcome", "events"};
+    const json_t *a, *b;
+    size_t i;
+
+    for (i = 0; i < sizeof(same) / sizeof(same[0]); i++) {
+        a = json_object_get(entry, same[i]);
+        b = json_object_get(line, same[i]);
+        /* The log has no "events" for an answer that is not a stream;
+         * the journal says null. */
+        if (b == NULL && json_is_null(a))
+            continue;
+        if (a == NULL || b == NULL || !json_equal(a, b)) {
+            snprintf(why, whylen, "%s differs", same[i]);
+            return false;
+        }
+    }
+    a = json_object_get(json_object_get(entry, "timing"), "total_ms");
+    b = json_object_get(line, "duration_ms");
+    if (!json_is_integer(a) || !json_is_number(b) ||
+        (double)json_integer_value(a) != json_number_value(b)) {
+        snprintf(why, whylen, "the duration differs");
+        return false;
+    }
+    return true;
 }
 
 int proc_fd_count(pid_t pid)

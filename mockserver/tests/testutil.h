@@ -97,4 +97,28 @@ int file_lines_with(const char *path, const char *text);
  * (--log-format json) at log_path whose request_id is id, or NULL. */
 json_t *log_find_request(const char *log_path, const char *id);
 
+/* Waits (at most 5 s) for the journal entry of request id in the mock
+ * p (started with --admin; token NULL, or its --admin-token) and returns
+ * it as a new reference, or NULL. */
+json_t *journal_wait(const struct testproc *p, const char *token,
+                     const char *id);
+/* True when the journal entry and the JSON log line of one request say
+ * the same: status, outcome, events and the duration (whole ms). Else
+ * false, with what differs in why. */
+bool journal_agrees(const json_t *entry, const json_t *line, char *why,
+                    size_t whylen);
+
+/* The real-client harness, tests/clients/drive.mjs (one Node project
+ * under $NEXUS_SOURCE_DIR), for the process tests that drive real clients.
+ * Checks that Node.js 20 or later and the project's node_modules are there
+ * and writes drive.mjs's path into path. Returns 0; 77 (ctest's "skipped")
+ * when node is not installed at all; 1 for anything else missing, with
+ * the reason printed on stderr after who. */
+int drive_prepare(const char *who, char *path, size_t pathlen);
+/* Runs node on the drive.mjs at path with args (NULL-terminated) for at
+ * most timeout_s seconds and returns its results, one JSON value per line
+ * of its output, as a new array; NULL (with what it printed on stderr)
+ * when it did not exit 0 or printed a line that is not JSON. */
+json_t *drive_run(const char *path, const char *const *args, double timeout_s);
+
 #endif
