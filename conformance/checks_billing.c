@@ -5,6 +5,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "decimal.h"
 #include "evidence.h"
 #include "exchange.h"
 #include "parse.h"
@@ -120,19 +121,46 @@ static bool money_equal(double a, double b, double noise)
     return fabs(a - b) <= RELATIVE_TOLERANCE * fmax(fabs(a), fabs(b)) + noise;
 }
 
-/* Warns that a charge seen on one amount (moved by delta) is below what
- * the other amount can print (res), so the other side cannot be checked. */
+/* An amount as its JSON wrote it (the shortest decimal of the double),
+ * and the exact change between two amounts: money is printed exactly. */
+struct money_text {
+    char v[DECIMAL_MAX];
+};
+
+/* The shortest decimal of v. */
+static struct money_text money(double v)
+{
+    struct money_text t;
+
+    decimal_shortest(v, t.v, sizeof(t.v));
+    return t;
+}
+
+/* The exact decimal of a - b. */
+static struct money_text money_sub(double a, double b)
+{
+    struct money_text t;
+
+    decimal_sub(a, b, t.v, sizeof(t.v));
+    return t;
+}
+
+/* Warns that a charge seen on one amount (s1 to s2) is below what the
+ * other amount (u1 to u2) can print (res), so the other side cannot be
+ * checked. */
 static void warn_unseen(struct conform *c, const struct exchange *after,
                         const char *seen, double s1, double s2,
-                        const char *moved, double delta, const char *unseen,
-                        double u1, double u2, const char *motion, double res)
+                        const char *moved, const char *unseen, double u1,
+                        double u2, const char *motion, double res)
 {
-    conform_warn(
-        c, &checks[CHARGE], exchange_evidence(after, EVIDENCE_NO_FOCUS),
-        "%s %.9g -> %.9g %s by %.15g, but %s %.17g -> %.17g cannot "
-        "show it: the charge is below the printing precision of %s "
-        "(about %.3g), so its %s cannot be checked",
-        seen, s1, s2, moved, delta, unseen, u1, u2, unseen, res, motion);
+    conform_warn(c, &checks[CHARGE],
+                 exchange_evidence(after, EVIDENCE_NO_FOCUS),
+                 "%s %s -> %s %s by %s, but %s %s -> %s cannot show it: the "
+                 "charge is below the printing precision of %s (about %.3g), "
+                 "so its %s cannot be checked",
+                 seen, money(s1).v, money(s2).v, moved,
+                 money_sub(s2 > s1 ? s2 : s1, s2 > s1 ? s1 : s2).v, unseen,
+                 money(u1).v, money(u2).v, unseen, res, motion);
 }
 
 /* Judges billing.charge from two good balances. A charge is seen on an
@@ -151,23 +179,25 @@ static void judge_amounts(struct conform *c, const struct balance *b1,
     bool back = fell < -res_b || rose < -res_s;
 
     if (!back && seen_b && seen_s && money_equal(fell, rose, res_b + res_s)) {
-        conform_pass(c, &checks[CHARGE],
-                     exchange_evidence(after, EVIDENCE_NO_FOCUS),
-                     "charged %.9g: balance %.9g -> %.9g, total_spent %.9g -> "
-                     "%.9g",
-                     fell, b1->balance, b2->balance, b1->spent, b2->spent);
+        conform_pass(
+            c, &checks[CHARGE], exchange_evidence(after, EVIDENCE_NO_FOCUS),
+            "charged %s: balance %s -> %s, total_spent %s -> %s",
+            money_sub(b1->balance, b2->balance).v, money(b1->balance).v,
+            money(b2->balance).v, money(b1->spent).v, money(b2->spent).v);
     } else if (!back && seen_s && !seen_b && rose <= res_b) {
-        warn_unseen(c, after, "total_spent", b1->spent, b2->spent, "rose", rose,
+        warn_unseen(c, after, "total_spent", b1->spent, b2->spent, "rose",
                     "the balance", b1->balance, b2->balance, "fall", res_b);
     } else if (!back && seen_b && !seen_s && fell <= res_s) {
         warn_unseen(c, after, "the balance", b1->balance, b2->balance, "fell",
-                    fell, "total_spent", b1->spent, b2->spent, "rise", res_s);
+                    "total_spent", b1->spent, b2->spent, "rise", res_s);
     } else {
         conform_violation(
             c, &checks[CHARGE], exchange_evidence(after, EVIDENCE_NO_FOCUS),
-            "balance %.9g -> %.9g, total_spent %.9g -> %.9g: "
-            "the balance fell by %.15g and total_spent rose by %.15g",
-            b1->balance, b2->balance, b1->spent, b2->spent, fell, rose);
+            "balance %s -> %s, total_spent %s -> %s: the balance fell by %s "
+            "and total_spent rose by %s",
+            money(b1->balance).v, money(b2->balance).v, money(b1->spent).v,
+            money(b2->spent).v, money_sub(b1->balance, b2->balance).v,
+            money_sub(b2->spent, b1->spent).v);
     }
 }
 
@@ -261,7 +291,7 @@ static void run(struct conform *c)
     } else {
         conform_pass(
             c, &checks[SHAPE], exchange_evidence(&before, EVIDENCE_NO_FOCUS),
-            "balance %.9g %s", b1.balance,
+            "balance %s %s", money(b1.balance).v,
             json_string_value(json_object_get(before.json, "currency")));
         judge_charge(c, &b1, &b2, &chat, &after);
     }

@@ -4,6 +4,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "evidence.h"
 #include "exchange.h"
@@ -22,7 +23,9 @@ enum {
     NULLABLE,
     FIELD_TYPES,
     N_CHOICES,
-    REQUEST_ID
+    REQUEST_ID,
+    CREATED_PLAUSIBLE,
+    STOP
 };
 
 #define OBJ "docs/api.md#the-completion-object"
@@ -84,6 +87,18 @@ static const struct check_def checks[] = {
                     "Responses SHOULD carry an x-request-id header",
                     "docs/client-behaviour.md#request-ids",
                     IMPACT_CHAT_REQUEST_ID},
+    [CREATED_PLAUSIBLE] = {"chat.created-plausible", LEVEL_SHOULD, BASIS_SPEC,
+                           "created SHOULD be the Unix time of the answer in "
+                           "seconds: within a day of the client's clock, not "
+                           "in milliseconds",
+                           OBJ, IMPACT_NONE},
+    [STOP] = {"chat.stop", LEVEL_MUST, BASIS_CONTRACT,
+              "With stop set to a word of the reply to the same request "
+              "without stop, the reply MUST end before that word "
+              "(finish_reason stop), or the request MUST be refused with "
+              "400",
+              "docs/api.md#request-parameters; docs/api.md#error-statuses",
+              IMPACT_NONE},
 };
 
 /* The request every chat check is made on. New reference. */
@@ -392,8 +407,8 @@ static void judge_n(struct conform *c)
                   conform_bearer(c, conform_options(c)->api_key), body, NULL,
                   false);
     if (exchange_status_is(&x, 400)) {
-        conform_skip(c, &checks[N_CHOICES],
-                     "n > 1 is not supported (HTTP 400)");
+        /* Refused, and saying so with the error body, is honest. */
+        exchange_expect_error(c, &checks[N_CHOICES], &x, 400);
         goto out;
     }
     if (x.resp.ts != TRANSPORT_OK || x.resp.status == 429 ||
@@ -434,7 +449,171 @@ out:
     exchange_cleanup(&x);
 }
 
-/* Runs the group: one plain completion, then n=2. */
+/* A day: a server clock further off than this is wrong, not drifting. */
+#define CLOCK_SLACK_S 86400.0
+
+/* Judges created against the client's clock, now (Unix seconds). */
+static void judge_created_plausible(struct conform *c, const struct exchange *x,
+                                    double now)
+{
+    const struct check_def *d = &checks[CREATED_PLAUSIBLE];
+    const json_t *v = json_object_get(x->json, "created");
+    double t = json_number_value(v), off;
+    static const struct {
+        double scale;
+        const char *unit;
+    } units[] = {
+        {1e3, "milliseconds"}, {1e6, "microseconds"}, {1e9, "nanoseconds"}};
+    size_t i;
+
+    if (!exchange_status_is(x, 200) || !json_is_object(x->json)) {
+        conform_skip(c, d, "no completion to read (see chat.status)");
+        goto out;
+    }
+    if (!json_is_number(v)) {
+        conform_skip(c, d, "created is not a number (see chat.created)");
+        goto out;
+    }
+    for (i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+        off = t / units[i].scale - now;
+        if (off > -CLOCK_SLACK_S && off < CLOCK_SLACK_S) {
+            conform_violation(c, d, exchange_evidence(x, EVIDENCE_NO_FOCUS),
+                              "created is %.0f, the client's clock in %s "
+                              "(%.0f s off once divided by %.0f), not "
+                              "seconds",
+                              t, units[i].unit, off, units[i].scale);
+            goto out;
+        }
+    }
+    off = t - now;
+    if (off <= -CLOCK_SLACK_S || off >= CLOCK_SLACK_S)
+        conform_violation(c, d, exchange_evidence(x, EVIDENCE_NO_FOCUS),
+                          "created is %.0f, %.1f days %s the client's clock "
+                          "(%.0f)",
+                          t, (off < 0 ? -off : off) / 86400.0,
+                          off < 0 ? "behind" : "ahead of", now);
+    else
+        conform_pass(c, d, NULL,
+                     "created is %.0f, %.0f s from the client's "
+                     "clock",
+                     t, off);
+out:
+    return;
+}
+
+/* The content of choice 0 of a completion, or NULL. Borrowed. */
+static const char *content_of(const json_t *completion)
+{
+    return json_string_value(json_object_get(
+        json_object_get(
+            json_array_get(json_object_get(completion, "choices"), 0),
+            "message"),
+        "content"));
+}
+
+/* Picks as the stop sequence the second word of text (its first bytes up
+ * to a blank, after the first blank run) into out. Returns false when text
+ * has no second word. */
+static bool second_word(const char *text, char *out, size_t n)
+{
+    const char *p = text, *end;
+
+    while (*p != '\0' && *p != ' ')
+        p++;
+    while (*p == ' ')
+        p++;
+    for (end = p; *end != '\0' && *end != ' ' && *end != '\n'; end++)
+        ;
+    snprintf(out, n, "%.*s", (int)(end - p), p);
+    return end > p && (size_t)(end - p) < n;
+}
+
+/* The request of the stop check, on a prompt of its own, so that what
+ * answers the basic request (broken or not) does not answer this one.
+ * New reference. */
+static json_t *stop_body(const char *model)
+{
+    return json_pack("{s:s, s:[{s:s, s:s}], s:i, s:i}", "model", model,
+                     "messages", "role", "user", "content",
+                     "Name the colours of the rainbow, separated by commas.",
+                     "temperature", 0, "seed", 42);
+}
+
+/* Sends the stop request plain, then again with stop set to the second
+ * word of that reply: honoured, the reply ends before it; refused, a
+ * 400. */
+static void judge_stop(struct conform *c)
+{
+    const struct check_def *d = &checks[STOP];
+    const char *before, *after, *fin, *hit;
+    char word[64];
+    struct exchange plain, x;
+    json_t *body;
+
+    exchange_init(&plain);
+    exchange_init(&x);
+    exchange_send(c, &plain, "POST", "/chat/completions",
+                  conform_bearer(c, conform_options(c)->api_key),
+                  stop_body(conform_model(c)), NULL, false);
+    before = content_of(plain.json);
+    if (!exchange_status_is(&plain, 200) || before == NULL) {
+        conform_fail(c, d, exchange_evidence(&plain, EVIDENCE_NO_FOCUS),
+                     "the request without stop got %s and no reply text, so "
+                     "the check could not run",
+                     conform_describe(c, &plain.resp));
+        goto out;
+    }
+    if (!second_word(before, word, sizeof(word))) {
+        conform_skip(c, d,
+                     "the reply without stop, \"%.80s\", has no second "
+                     "word to stop at",
+                     before);
+        goto out;
+    }
+    body = stop_body(conform_model(c));
+    json_object_set_new(body, "stop", json_string(word));
+    exchange_send(c, &x, "POST", "/chat/completions",
+                  conform_bearer(c, conform_options(c)->api_key), body, NULL,
+                  false);
+    if (exchange_status_is(&x, 400)) {
+        /* Refused: stop is not supported, and the error body says so. */
+        exchange_expect_error(c, d, &x, 400);
+        goto out;
+    }
+    after = content_of(x.json);
+    fin = json_string_value(
+        json_object_get(json_array_get(json_object_get(x.json, "choices"), 0),
+                        "finish_reason"));
+    if (!exchange_status_is(&x, 200) || after == NULL) {
+        conform_violation(c, d, exchange_evidence(&x, x.json_error_offset),
+                          "with stop \"%s\": got %s, and no reply text", word,
+                          conform_describe(c, &x.resp));
+        goto out;
+    }
+    hit = strstr(after, word);
+    if (hit != NULL)
+        conform_violation(c, d, exchange_evidence(&x, EVIDENCE_NO_FOCUS),
+                          "with stop \"%s\" the reply still holds it at "
+                          "byte %zu: \"%.120s\" (finish_reason %s)",
+                          word, (size_t)(hit - after), after,
+                          fin != NULL ? fin : "missing");
+    else if (fin == NULL || strcmp(fin, "stop") != 0)
+        /* Honoured: what the spec says of finish_reason is its text. */
+        conform_finding(c, d, FINDING_SPEC, NULL, 0,
+                        exchange_evidence(&x, EVIDENCE_NO_FOCUS),
+                        "with stop \"%s\" the reply \"%.120s\" ends with "
+                        "finish_reason %s, not stop",
+                        word, after, fin != NULL ? fin : "missing");
+    else
+        conform_pass(c, d, exchange_evidence(&x, EVIDENCE_NO_FOCUS),
+                     "stop \"%s\": \"%.80s\" became \"%.80s\"", word, before,
+                     after);
+out:
+    exchange_cleanup(&plain);
+    exchange_cleanup(&x);
+}
+
+/* Runs the group: one plain completion, then n=2, then stop. */
 static void run(struct conform *c)
 {
     struct exchange x;
@@ -444,8 +623,10 @@ static void run(struct conform *c)
                   conform_bearer(c, conform_options(c)->api_key),
                   basic_body(conform_model(c)), NULL, false);
     judge_basic(c, &x);
+    judge_created_plausible(c, &x, (double)time(NULL));
     judge_n(c);
     judge_request_id(c, &x);
+    judge_stop(c);
     exchange_cleanup(&x);
 }
 

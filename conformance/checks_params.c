@@ -9,6 +9,7 @@
 #include "exchange.h"
 #include "jsonio.h"
 #include "shape.h"
+#include "stream_collect.h"
 
 /* Where the rules come from: the parameters as docs/api.md states them
  * (the AI Nexus table, and the OpenAI ranges it adopts), and the status the
@@ -30,6 +31,7 @@ enum {
     MODEL_MISSING,
     STOP,
     MALFORMED,
+    STREAM_INVALID,
     PARAM_NAMED,
     N_CHECKS
 };
@@ -96,6 +98,12 @@ static const struct check_def checks[] = {
                    "A body that is not JSON MUST be refused with 400 and "
                    "SHOULD carry the error body",
                    SRC, IMPACT_PARAMS_ACCEPTED},
+    [STREAM_INVALID] = {"params.stream-invalid", LEVEL_MUST, BASIS_CONTRACT,
+                        "temperature 2.5 with stream true MUST be refused "
+                        "with the same 400 as without stream, before any "
+                        "event, not with 200 and an error event",
+                        SRC "; docs/api.md#streaming",
+                        IMPACT_PARAMS_STREAM_ERROR},
     [PARAM_NAMED] = {"params.param-named", LEVEL_SHOULD, BASIS_CLIENT,
                      "The error's param SHOULD name the invalid field",
                      "docs/api.md#the-error-body", IMPACT_NONE},
@@ -167,6 +175,54 @@ out:
     return text;
 }
 
+/* Sends temperature 2.5 with stream true and judges the answer: the 400
+ * of the plain request, not a 200 followed by an error event. Judged only
+ * when the plain request was refused, since a server that accepts 2.5
+ * anyway has one defect, which params.temperature reports. */
+static void judge_stream_invalid(struct conform *c, bool plain_refused)
+{
+    const struct check_def *d = &checks[STREAM_INVALID];
+    struct exchange x;
+    struct stream_log log;
+    json_t *body = chat_body(conform_model(c), "Hi", 8), *ev;
+    const enum impact_id accepted = IMPACT_PARAMS_ACCEPTED;
+    char why[512];
+    size_t err;
+
+    exchange_init(&x);
+    if (!plain_refused) {
+        json_decref(body);
+        conform_skip(c, d,
+                     "temperature 2.5 is not refused without stream either "
+                     "(see params.temperature)");
+        goto out;
+    }
+    json_object_set_new(body, "temperature", json_real(2.5));
+    json_object_set_new(body, "stream", json_true());
+    exchange_send_stream(c, &x, body, &log);
+    if (!exchange_status_is(&x, 200)) {
+        /* A refused stream is parsed as JSON, as a plain answer is. */
+        x.json = shape_parse(x.resp.body.data, x.resp.body.len, x.json_error,
+                             sizeof(x.json_error), &x.json_error_offset);
+        exchange_expect_error(c, d, &x, 400);
+    } else if ((err = stream_log_error_event(&log)) != SIZE_MAX) {
+        stream_log_describe_error(&log, err, why, sizeof(why));
+        ev = exchange_evidence(&x, (size_t)log.events[err].offset);
+        stream_log_add_events(&log, ev, (size_t)log.events[err].offset);
+        conform_violation(c, d, ev, "%s", why);
+    } else {
+        ev = exchange_evidence(&x, EVIDENCE_NO_FOCUS);
+        stream_log_add_events(&log, ev, EVIDENCE_NO_FOCUS);
+        conform_finding(c, d, FINDING_BREAK, &accepted, 1, ev,
+                        "HTTP 200 and a stream of %zu events: temperature "
+                        "2.5 is refused without stream, accepted with it",
+                        log.n_events);
+    }
+    stream_log_cleanup(&log);
+out:
+    exchange_cleanup(&x);
+}
+
 /* Runs the group: every case, then the verdict on param. */
 static void run(struct conform *c)
 {
@@ -204,6 +260,7 @@ static void run(struct conform *c)
                  param != NULL ? param : "null");
     }
     exchange_cleanup(&x);
+    judge_stream_invalid(c, conform_passed(c, &checks[TEMPERATURE]));
     if (judged == 0)
         conform_skip(c, &checks[PARAM_NAMED],
                      "no 400 with an error body to "

@@ -14,7 +14,7 @@
 /* The window the limit is counted over. */
 #define WINDOW_S 60.0
 
-enum { LIMITED, RETRY_AFTER, RETRY_BOUNDED, HEADERS };
+enum { LIMITED, RETRY_AFTER, RETRY_BOUNDED, HEADERS, LIMIT_HEADER };
 
 static const struct check_def checks[] = {
     [LIMITED] = {"ratelimit.429", LEVEL_MUST, BASIS_CONTRACT,
@@ -38,18 +38,27 @@ static const struct check_def checks[] = {
                        "docs/client-behaviour.md#retries-and-retry-after",
                        IMPACT_RETRY_AFTER_LONG},
     [HEADERS] = {"ratelimit.headers", LEVEL_MUST, BASIS_CONTRACT,
-                 "No request MUST be refused with 429 while the previous "
-                 "answer said at least 2 requests remain; "
+                 "No request within the limit MUST be refused with 429 "
+                 "while the previous answer said at least 2 requests "
+                 "remain; "
                  "x-ratelimit-limit/remaining/reset-requests (and -tokens), "
                  "where sent, SHOULD parse and agree: the same limit, "
                  "remaining falling by at most one per request (it may stay "
                  "or rise as the budget refills) and 0 at the 429",
                  "docs/api.md#rate-limit-headers", IMPACT_RATELIMIT_EARLY},
+    [LIMIT_HEADER] = {"ratelimit.limit-header", LEVEL_SHOULD, BASIS_CLIENT,
+                      "x-ratelimit-limit-requests, where sent, SHOULD equal "
+                      "the per-minute limit given with --rpm",
+                      "docs/api.md#rate-limit-headers; "
+                      "docs/api.md#rate-limits",
+                      IMPACT_NONE},
 };
 
-/* A 429 fails ratelimit.headers when the answer before it said at least
- * this many requests remain: a margin of one over the strict contradiction
- * (1 remaining, then a refusal) for a bucket that rounds. */
+/* A 429 within the limit --rpm gives fails ratelimit.headers when the
+ * answer before it said at least this many requests remain: a margin of
+ * one over the strict contradiction (1 remaining, then a refusal) for a
+ * bucket that rounds. A 429 past the limit with headers that promise more
+ * is the header's fault, which ratelimit.limit-header reports. */
 #define EARLY_MARGIN 2
 /* ... unless that answer said fewer tokens remain than this, for then the
  * token limit may be what refused it (the runner's request is a few
@@ -58,11 +67,14 @@ static const struct check_def checks[] = {
 
 /* What the walk through the requests has learned so far. */
 struct walk {
-    bool seen;            /* some response carried the headers */
-    int64_t limit;        /* -1 until known */
-    int64_t remaining;    /* of the previous answer, -1 when unknown */
-    int64_t tokens_left;  /* of the previous answer, -1 when not sent */
-    json_t *bad_evidence; /* the first disagreement */
+    bool seen;              /* some response carried the headers */
+    int64_t first_limit;    /* the first limit-requests sent, or -1 */
+    int64_t limit;          /* -1 until known */
+    int64_t remaining;      /* of the previous answer, -1 when unknown */
+    int64_t tokens_left;    /* of the previous answer, -1 when not sent */
+    long rpm;               /* the limit --rpm gives */
+    json_t *bad_evidence;   /* the first disagreement */
+    json_t *limit_evidence; /* the answer that first said the limit */
     enum finding bad_kind;
     char bad[256];
 };
@@ -136,7 +148,7 @@ static void walk_step(struct walk *w, const struct exchange *x, size_t i)
      * promised would not come breaks the limit the server states. */
     if (w->bad_evidence != NULL)
         goto out;
-    if (limited && w->remaining >= EARLY_MARGIN &&
+    if (limited && (long)i + 1 <= w->rpm && w->remaining >= EARLY_MARGIN &&
         (w->tokens_left < 0 || w->tokens_left >= TOKENS_ENOUGH)) {
         snprintf(w->bad, sizeof(w->bad),
                  "request %zu was refused with 429 although the answer "
@@ -152,6 +164,13 @@ static void walk_step(struct walk *w, const struct exchange *x, size_t i)
         goto out;
     w->seen = true;
     w->bad_kind = FINDING_SPEC;
+    if (w->first_limit < 0 &&
+        parse_int64(http_response_header(r, "x-ratelimit-limit-requests") !=
+                            NULL
+                        ? http_response_header(r, "x-ratelimit-limit-requests")
+                        : "",
+                    &limit) == 0)
+        w->first_limit = limit;
     if (!family_ok(r, "requests", &limit, &remaining, w)) {
         ok = false;
     } else if (http_response_header(r, "x-ratelimit-limit-tokens") != NULL &&
@@ -269,11 +288,110 @@ static double since(const struct timespec *start)
            (double)(now.tv_nsec - start->tv_nsec) / 1e9;
 }
 
+/* Judges ratelimit.429 once the requests are made: i requests were sent,
+ * the last in x; limited when it got a 429. */
+static void judge_limited(struct conform *c, const struct exchange *x, long i,
+                          bool limited, bool broken, double took, long ok,
+                          long other, const struct walk *w)
+{
+    const struct options *o = conform_options(c);
+    long n = o->rpm + 1;
+
+    if (broken) {
+        conform_finding(c, &checks[LIMITED], FINDING_BREAK, NULL, 0,
+                        exchange_evidence(x, EVIDENCE_NO_FOCUS),
+                        "request %ld of %ld got %s", i, n,
+                        conform_describe(c, &x->resp));
+    } else if (limited && i == 1) {
+        /* Nothing of this run was admitted: the window was spent before
+         * it began, by another client or an earlier run. */
+        conform_fail(c, &checks[LIMITED],
+                     exchange_evidence(x, EVIDENCE_NO_FOCUS),
+                     "the first request already got HTTP 429: the key's "
+                     "window was spent before the run began, so the check "
+                     "could not run (wait a minute, or give a fresh "
+                     "--ratelimit-key)");
+    } else if (limited && shape_error_body(x->json, NULL, 0)) {
+        conform_pass(c, &checks[LIMITED],
+                     exchange_evidence(x, EVIDENCE_NO_FOCUS),
+                     "request %ld got HTTP 429 with the error body%s (--rpm "
+                     "%ld)",
+                     i,
+                     i < n ? ", before the first request over the limit"
+                           : ", the first request over the limit",
+                     o->rpm);
+    } else if (limited) {
+        exchange_expect_error(c, &checks[LIMITED], x, 429);
+    } else if (took >= WINDOW_S) {
+        conform_skip(c, &checks[LIMITED],
+                     "%ld requests took %.0f s, longer than the window", n,
+                     took);
+    } else if (w->first_limit > o->rpm) {
+        conform_fail(c, &checks[LIMITED],
+                     exchange_evidence(x, EVIDENCE_NO_FOCUS),
+                     "%ld requests in %.1f s, none refused, but the server's "
+                     "x-ratelimit-limit-requests says %lld, more than --rpm "
+                     "%ld, so the check could not run (give --rpm %lld)",
+                     n, took, (long long)w->first_limit, o->rpm,
+                     (long long)w->first_limit);
+    } else {
+        conform_violation(c, &checks[LIMITED],
+                          exchange_evidence(x, EVIDENCE_NO_FOCUS),
+                          "%ld requests in %.1f s, none refused (%ld x 200, "
+                          "%ld other)",
+                          n, took, ok, other);
+    }
+}
+
+/* Judges ratelimit.limit-header: the server's own limit against --rpm,
+ * and which of the two the first 429 (request i, when limited) bears
+ * out. */
+static void judge_limit_header(struct conform *c, const struct walk *w, long i,
+                               bool limited)
+{
+    const struct check_def *d = &checks[LIMIT_HEADER];
+    long rpm = conform_options(c)->rpm;
+    char which[160] = "";
+
+    if (limited && i == (long)w->first_limit + 1)
+        snprintf(which, sizeof(which),
+                 "; the first 429 came at request %ld, as the header says: "
+                 "--rpm is wrong",
+                 i);
+    else if (limited && i == rpm + 1)
+        snprintf(which, sizeof(which),
+                 "; the first 429 came at request %ld, as --rpm says: the "
+                 "header is wrong",
+                 i);
+    else if (limited)
+        snprintf(which, sizeof(which),
+                 "; the first 429 came at request %ld, as neither says", i);
+    if (w->first_limit < 0)
+        conform_skip(c, d,
+                     "the server sends no x-ratelimit-limit-requests header");
+    else if (w->bad_evidence != NULL)
+        conform_skip(c, d,
+                     "the headers disagree among themselves (see "
+                     "ratelimit.headers)");
+    else if (w->first_limit == rpm)
+        conform_pass(c, d, NULL, "x-ratelimit-limit-requests %lld, as --rpm",
+                     (long long)w->first_limit);
+    else
+        conform_violation(c, d, json_incref(w->limit_evidence),
+                          "x-ratelimit-limit-requests says %lld, --rpm says "
+                          "%ld%s",
+                          (long long)w->first_limit, rpm, which);
+}
+
 /* Runs the group: up to N+1 requests with the rate-limit key. */
 static void run(struct conform *c)
 {
     const struct options *o = conform_options(c);
-    struct walk w = {.limit = -1, .remaining = -1, .tokens_left = -1};
+    struct walk w = {.first_limit = -1,
+                     .limit = -1,
+                     .remaining = -1,
+                     .tokens_left = -1,
+                     .rpm = o->rpm};
     struct exchange x;
     struct timespec start;
     long i, n = o->rpm + 1, ok = 0, other = 0;
@@ -294,35 +412,22 @@ static void run(struct conform *c)
             other++;
         if (!broken)
             walk_step(&w, &x, (size_t)i);
+        if (w.limit_evidence == NULL && w.first_limit >= 0)
+            w.limit_evidence = exchange_evidence(&x, EVIDENCE_NO_FOCUS);
     }
     took = since(&start);
-    if (broken) {
-        conform_finding(c, &checks[LIMITED], FINDING_BREAK, NULL, 0,
-                        exchange_evidence(&x, EVIDENCE_NO_FOCUS),
-                        "request %ld of %ld got %s", i, n,
-                        conform_describe(c, &x.resp));
-    } else if (limited) {
-        if (exchange_expect_error(c, &checks[LIMITED], &x, 429))
-            judge_retry_after(c, &x);
-    } else if (took >= WINDOW_S) {
-        conform_skip(c, &checks[LIMITED],
-                     "%ld requests took %.0f s, longer than the window", n,
-                     took);
-    } else {
-        conform_violation(c, &checks[LIMITED],
-                          exchange_evidence(&x, EVIDENCE_NO_FOCUS),
-                          "%ld requests in %.1f s, none refused (%ld x 200, "
-                          "%ld other)",
-                          n, took, ok, other);
-    }
-    if (!conform_done(c, &checks[RETRY_AFTER])) {
+    judge_limited(c, &x, i, limited, broken, took, ok, other, &w);
+    if (limited)
+        judge_retry_after(c, &x);
+    else {
         conform_skip(c, &checks[RETRY_AFTER], "no 429 to read");
         conform_skip(c, &checks[RETRY_BOUNDED], "no 429 to read");
     }
     if (w.bad_evidence != NULL)
-        conform_finding(
-            c, &checks[HEADERS], w.bad_kind, &checks[HEADERS].impact,
-            w.bad_kind == FINDING_BREAK ? 1 : 0, w.bad_evidence, "%s", w.bad);
+        conform_finding(c, &checks[HEADERS], w.bad_kind,
+                        &checks[HEADERS].impact,
+                        w.bad_kind == FINDING_BREAK ? 1 : 0,
+                        json_incref(w.bad_evidence), "%s", w.bad);
     else if (!w.seen)
         conform_skip(c, &checks[HEADERS],
                      "the server sends no x-ratelimit-*-requests headers");
@@ -330,6 +435,9 @@ static void run(struct conform *c)
         conform_pass(c, &checks[HEADERS], NULL,
                      "limit %lld, remaining %lld after the last request",
                      (long long)w.limit, (long long)w.remaining);
+    judge_limit_header(c, &w, i, limited);
+    json_decref(w.bad_evidence);
+    json_decref(w.limit_evidence);
     exchange_cleanup(&x);
 }
 

@@ -10,12 +10,18 @@
 #include "shape.h"
 #include "stream_collect.h"
 
-/* No chat chunk comes near this; a longer line is a broken server. */
-#define MAX_EVENT_BYTES ((size_t)1 << 20)
 /* The spec caps n at 128. */
 #define MAX_CHOICES 128
 /* The streams the group reads: plain, include_usage, and n=2. */
 #define N_STREAMS 3
+/* A stream whose last event comes sooner than this after the request has
+ * no wait worth hiding, so it cannot be told from a fake one. */
+#define INCREMENTAL_MIN_MS 1000.0
+#define INCREMENTAL_MIN_TEXT "1"
+/* Events that all came within this share of the stream's duration came in
+ * one burst: a real model takes longer to write a reply than a reader
+ * takes to read it. */
+#define BURST_SHARE 0.02
 
 enum {
     STATUS,
@@ -35,7 +41,9 @@ enum {
     DONE_LAST,
     CLOSES,
     USAGE_NULL,
-    USAGE_CHUNK
+    USAGE_CHUNK,
+    USAGE_UNASKED,
+    INCREMENTAL
 };
 
 #define WHATWG                                                                 \
@@ -48,8 +56,9 @@ enum {
 static const struct check_def checks[] = {
     [STATUS] = {"stream.status", LEVEL_MUST, BASIS_CONTRACT,
                 "A request with stream true MUST be answered 200 with an "
-                "event stream of at least one event, which MUST end within "
-                "the stream timeout and size cap",
+                "event stream of at least one event, with no error event in "
+                "place of the reply, which MUST end within the stream "
+                "timeout and size cap",
                 "docs/api.md#streaming", IMPACT_NONE},
     [CTYPE] = {"stream.content-type", LEVEL_SHOULD, BASIS_SPEC,
                "The answer to stream true SHOULD have Content-Type "
@@ -133,6 +142,16 @@ static const struct check_def checks[] = {
                      "docs/api.md#usage-in-a-stream; "
                      "docs/api.md#token-accounting",
                      IMPACT_STREAM_NO_USAGE},
+    [USAGE_UNASKED] = {"stream.usage-unasked", LEVEL_SHOULD, BASIS_SPEC,
+                       "Without stream_options.include_usage, no chunk "
+                       "SHOULD carry a usage object",
+                       "docs/api.md#usage-in-a-stream", IMPACT_NONE},
+    [INCREMENTAL] = {"stream.incremental", LEVEL_SHOULD, BASIS_CLIENT,
+                     "A stream SHOULD deliver its events as they are "
+                     "generated, not all at once after the whole reply "
+                     "(judged when the stream lasts " INCREMENTAL_MIN_TEXT
+                     " s or more)",
+                     "docs/api.md#streaming", IMPACT_NONE},
 };
 
 /* One streamed request and what its body held. */
@@ -237,7 +256,7 @@ static enum verdict rule_framing(const struct streamed *s,
         finding_note(w, FINDING_BREAK, IMPACT_NONE, EVIDENCE_NO_FOCUS,
                      "a line or event is longer than %zu bytes, or there are "
                      "too many events",
-                     MAX_EVENT_BYTES);
+                     EXCHANGE_EVENT_MAX);
     else if (l->oom)
         finding_note(w, FINDING_BREAK, IMPACT_NONE, EVIDENCE_NO_FOCUS,
                      "the runner ran out of memory reading it");
@@ -891,31 +910,95 @@ out:
     return ret;
 }
 
-/* Each rule, the check it decides, and whether it reads only the stream
- * made with include_usage. */
+/* stream.usage-unasked: only the streams made without include_usage. */
+static enum verdict rule_usage_unasked(const struct streamed *s,
+                                       struct finding_worst *w, char *note,
+                                       size_t n)
+{
+    json_t *u;
+    size_t i;
+
+    for (i = 0; i < before_done(s) && w->kind == FINDING_NONE; i++) {
+        u = json_object_get(chunk_at(s, i), "usage");
+        if (u != NULL && !json_is_null(u))
+            finding_note(w, FINDING_SPEC, IMPACT_NONE, at(s, i),
+                         "event %zu carries usage %s though include_usage "
+                         "was not asked for",
+                         i, shape_type(u));
+    }
+    return chunks_seen(s, note, n);
+}
+
+/* stream.incremental: says when the events came, whatever the verdict. A
+ * burst is advice: no client measured breaks on it, but its user waits for
+ * the whole reply. */
+static enum verdict rule_incremental(const struct streamed *s,
+                                     struct finding_worst *w, char *note,
+                                     size_t n)
+{
+    enum verdict ret = RULE_JUDGED;
+    const struct stream_log *l = &s->log;
+    double first, last;
+    size_t count = before_done(s) + (l->done_index != SIZE_MAX ? 1 : 0);
+
+    if (count == 0) {
+        snprintf(note, n, "no events");
+        ret = RULE_NA;
+        goto out;
+    }
+    first = l->events[0].at_ms;
+    last = l->events[count - 1].at_ms;
+    if (last < INCREMENTAL_MIN_MS)
+        snprintf(note, n,
+                 "the whole stream came within %.0f ms of the request: no "
+                 "wait to hide",
+                 last);
+    else if (count >= 3 && last - first <= BURST_SHARE * last)
+        finding_note(w, FINDING_ADVICE, IMPACT_NONE, EVIDENCE_NO_FOCUS,
+                     "all %zu events came in one burst %.0f ms after the "
+                     "request (the first at %.0f ms, the last at %.0f ms): "
+                     "the reply was held back, then sent at once",
+                     count, first, first, last);
+    else
+        snprintf(note, n,
+                 "%zu events came over %.0f ms, the first %.0f ms after the "
+                 "request",
+                 count, last - first, first);
+out:
+    return ret;
+}
+
+/* Which streams a rule reads. */
+enum reads { READS_ALL, READS_USAGE, READS_NO_USAGE };
+
+/* Each rule, the check it decides, and which streams it reads. */
 static const struct {
     int check;
     rule_fn fn;
-    bool usage_only;
+    enum reads reads;
     const char *ok;
 } rules[] = {
-    {CTYPE, rule_ctype, false, "text/event-stream"},
-    {FRAMING, rule_framing, false, "every event ends with a blank line"},
-    {UTF8, rule_utf8, false, "valid UTF-8"},
-    {ENDINGS, rule_endings, false, "consistent line endings"},
-    {HAZARDS, rule_hazards, false, "no BOM, id:, retry: or unknown fields"},
-    {JSON_DATA, rule_json, false, "every payload is a JSON object"},
-    {NO_ERROR, rule_no_error, false, "no error key"},
-    {OBJECT, rule_object, false, "every chunk is chat.completion.chunk"},
-    {SHAPE, rule_shape, false, "every chunk is well formed"},
-    {CONSISTENT, rule_consistent, false, "one id, created and model"},
-    {FIRST_ROLE, rule_first_role, false, "the first delta has the role"},
-    {FINISH_ONCE, rule_finish_once, false, "one finish_reason per choice"},
-    {DONE_PRESENT, rule_done_present, false, "data: [DONE] arrives"},
-    {DONE_LAST, rule_done_last, false, "nothing after [DONE]"},
-    {CLOSES, rule_closes, false, "closed within the grace after [DONE]"},
-    {USAGE_NULL, rule_usage_null, true, "usage is null on content chunks"},
-    {USAGE_CHUNK, rule_usage_chunk, true, "one final usage chunk"},
+    {CTYPE, rule_ctype, READS_ALL, "text/event-stream"},
+    {FRAMING, rule_framing, READS_ALL, "every event ends with a blank line"},
+    {UTF8, rule_utf8, READS_ALL, "valid UTF-8"},
+    {ENDINGS, rule_endings, READS_ALL, "consistent line endings"},
+    {HAZARDS, rule_hazards, READS_ALL, "no BOM, id:, retry: or unknown fields"},
+    {JSON_DATA, rule_json, READS_ALL, "every payload is a JSON object"},
+    {NO_ERROR, rule_no_error, READS_ALL, "no error key"},
+    {OBJECT, rule_object, READS_ALL, "every chunk is chat.completion.chunk"},
+    {SHAPE, rule_shape, READS_ALL, "every chunk is well formed"},
+    {CONSISTENT, rule_consistent, READS_ALL, "one id, created and model"},
+    {FIRST_ROLE, rule_first_role, READS_ALL, "the first delta has the role"},
+    {FINISH_ONCE, rule_finish_once, READS_ALL, "one finish_reason per choice"},
+    {DONE_PRESENT, rule_done_present, READS_ALL, "data: [DONE] arrives"},
+    {DONE_LAST, rule_done_last, READS_ALL, "nothing after [DONE]"},
+    {CLOSES, rule_closes, READS_ALL, "closed within the grace after [DONE]"},
+    {USAGE_NULL, rule_usage_null, READS_USAGE,
+     "usage is null on content chunks"},
+    {USAGE_CHUNK, rule_usage_chunk, READS_USAGE, "one final usage chunk"},
+    {USAGE_UNASKED, rule_usage_unasked, READS_NO_USAGE,
+     "no usage unless include_usage is asked for"},
+    {INCREMENTAL, rule_incremental, READS_ALL, "events came as generated"},
 };
 
 /* Sends the basic request as a stream and reads it through the log. The
@@ -929,20 +1012,23 @@ static void send_stream(struct conform *c, struct streamed *s)
         "You are a terse assistant.", "role", "user", "content",
         s->n > 1 ? "Say hi in three words." : "Say hello in five words.",
         "seed", 42, "stream", 1);
-    struct http_sink sink;
 
     if (s->include_usage && body != NULL)
         json_object_set_new(body, "stream_options",
                             json_pack("{s:b}", "include_usage", 1));
     if (s->n > 1 && body != NULL)
         json_object_set_new(body, "n", json_integer(s->n));
-    stream_log_init(&s->log, MAX_EVENT_BYTES,
-                    conform_options(c)->done_grace_s * 1000.0);
-    sink = stream_log_sink(&s->log);
-    exchange_send(c, &s->x, "POST", "/chat/completions",
-                  conform_bearer(c, conform_options(c)->api_key), body,
-                  s->log.parser != NULL ? &sink : NULL, true);
-    stream_log_finish(&s->log);
+    exchange_send_stream(c, &s->x, body, &s->log);
+}
+
+/* The evidence of a stream: the exchange, and its events around focus.
+ * New reference. */
+static json_t *stream_evidence(const struct streamed *s, size_t focus)
+{
+    json_t *ev = exchange_evidence(&s->x, focus);
+
+    stream_log_add_events(&s->log, ev, focus);
+    return ev;
 }
 
 /* Applies one rule to every usable stream and records the gravest finding
@@ -960,7 +1046,9 @@ static void judge_rule(struct conform *c, size_t r, struct streamed *s,
     finding_init(&worst, EVIDENCE_NO_FOCUS);
     snprintf(ok, sizeof(ok), "%s", rules[r].ok);
     for (k = 0; k < n_streams; k++) {
-        if (!s[k].usable || (rules[r].usage_only && !s[k].include_usage))
+        if (!s[k].usable ||
+            (rules[r].reads == READS_USAGE && !s[k].include_usage) ||
+            (rules[r].reads == READS_NO_USAGE && s[k].include_usage))
             continue;
         finding_init(&one, EVIDENCE_NO_FOCUS);
         note[0] = '\0';
@@ -984,7 +1072,7 @@ static void judge_rule(struct conform *c, size_t r, struct streamed *s,
     else
         conform_judge(c, d, &worst,
                       worst.kind != FINDING_NONE
-                          ? exchange_evidence(&s[which].x, worst.focus)
+                          ? stream_evidence(&s[which], worst.focus)
                           : NULL,
                       "%s", ok);
 }
@@ -1010,34 +1098,43 @@ static bool judge_status(struct conform *c, struct streamed *s)
 {
     enum impact_id impact;
     const char *ct;
-    size_t k;
+    char why[1024];
+    size_t k, err;
     bool basic = true, whole;
 
     for (k = 0; k < N_STREAMS; k++) {
         s[k].refused = s[k].n > 1 && exchange_status_is(&s[k].x, 400);
         whole = !s[k].refused && stream_log_whole(&s[k].log, &s[k].x.resp);
         s[k].usable = whole && s[k].log.n_events > 0;
+        err = s[k].usable ? stream_log_error_event(&s[k].log) : SIZE_MAX;
+        impact = status_impact(&s[k]);
+        ct = http_response_header(&s[k].x.resp, "Content-Type");
+        if (err != SIZE_MAX) {
+            /* An error event is the one defect: the rules that read chunks
+             * would only repeat that the reply is not there. */
+            s[k].usable = false;
+            impact = IMPACT_STREAM_ERROR_EVENT;
+            stream_log_describe_error(&s[k].log, err, why, sizeof(why));
+        } else if (whole) {
+            snprintf(why, sizeof(why),
+                     "the answer holds no event (Content-Type %s, %zu bytes)",
+                     ct != NULL ? ct : "missing", s[k].x.resp.body.len);
+        } else {
+            snprintf(why, sizeof(why),
+                     "expected HTTP 200 and a whole stream, got %s",
+                     conform_describe(c, &s[k].x.resp));
+        }
         if (s[k].usable || s[k].refused)
             continue;
         if (s[k].n == 1)
             basic = false;
-        if (conform_done(c, &checks[STATUS]))
-            continue;
-        impact = status_impact(&s[k]);
-        ct = http_response_header(&s[k].x.resp, "Content-Type");
-        if (whole)
-            conform_finding(c, &checks[STATUS], FINDING_BREAK, &impact, 1,
-                            exchange_evidence(&s[k].x, EVIDENCE_NO_FOCUS),
-                            "%s stream: the answer holds no event "
-                            "(Content-Type %s, %zu bytes)",
-                            s[k].label, ct != NULL ? ct : "missing",
-                            s[k].x.resp.body.len);
-        else
-            conform_finding(c, &checks[STATUS], FINDING_BREAK, &impact, 1,
-                            exchange_evidence(&s[k].x, EVIDENCE_NO_FOCUS),
-                            "%s stream: expected HTTP 200 and a whole "
-                            "stream, got %s",
-                            s[k].label, conform_describe(c, &s[k].x.resp));
+        if (!conform_done(c, &checks[STATUS]))
+            conform_finding(
+                c, &checks[STATUS], FINDING_BREAK, &impact, 1,
+                stream_evidence(&s[k], err != SIZE_MAX
+                                           ? (size_t)s[k].log.events[err].offset
+                                           : EVIDENCE_NO_FOCUS),
+                "%s stream: %.900s", s[k].label, why);
     }
     if (conform_done(c, &checks[STATUS]))
         goto out;

@@ -2,6 +2,7 @@
  * grow with the prompt and agree between streamed and plain requests. */
 #include "checks_usage.h"
 
+#include <stdint.h>
 #include <string.h>
 
 #include "buf.h"
@@ -12,9 +13,16 @@
 
 /* Small enough that any real reply to the prompt below is cut. */
 #define SMALL_MAX_TOKENS 3
-#define MAX_EVENT_BYTES ((size_t)1 << 20)
 
-enum { PRESENT, TOTAL, MAX_TOKENS, LENGTH, PROMPT_GROWS, STREAM_EQUALS };
+enum {
+    PRESENT,
+    TOTAL,
+    MAX_TOKENS,
+    LENGTH,
+    PROMPT_GROWS,
+    STREAM_EQUALS,
+    COUNTED
+};
 
 #define ACCOUNTING "docs/api.md#token-accounting"
 
@@ -45,6 +53,13 @@ static const struct check_def checks[] = {
                        "non-streamed usage; prompt_tokens always",
                        ACCOUNTING "; docs/api.md#usage-in-a-stream",
                        IMPACT_USAGE_STREAM},
+    [COUNTED] = {"usage.completion-counted", LEVEL_MUST, BASIS_CONTRACT,
+                 "completion_tokens MUST count every token the reply "
+                 "carries, reasoning_content included: at least one per "
+                 "word; completion_tokens_details.reasoning_tokens, where "
+                 "sent, at least one per word of the reasoning and at most "
+                 "completion_tokens",
+                 ACCOUNTING "; docs/api.md#usage", IMPACT_USAGE_UNCOUNTED},
 };
 
 static const char prompt[] =
@@ -69,6 +84,7 @@ static json_t *usage_body(const char *model, const char *text, long max)
 /* The counts of a usage object. */
 struct counts {
     json_int_t prompt, completion, total;
+    const json_t *reasoning_tokens; /* borrowed from the usage, or NULL */
 };
 
 /* Reads usage into *k; says in why what is missing. */
@@ -95,6 +111,11 @@ static bool read_usage(const json_t *u, struct counts *k, char *why, size_t n)
     k->prompt = json_integer_value(p);
     k->completion = json_integer_value(c);
     k->total = json_integer_value(t);
+    k->reasoning_tokens = json_object_get(
+        json_object_get(u, "completion_tokens_details"), "reasoning_tokens");
+    /* Null is typed optional: not sent (docs/api.md#optional-members). */
+    if (json_is_null(k->reasoning_tokens))
+        k->reasoning_tokens = NULL;
     ret = true;
 out:
     return ret;
@@ -135,14 +156,21 @@ static const char *finish_of(const struct plain *p)
         "finish_reason"));
 }
 
-/* The content of the first choice, or NULL. Borrowed. */
-static const char *content_of(const struct plain *p)
+/* Member field of the first choice's message, as a string, or NULL.
+ * Borrowed. */
+static const char *message_text(const struct plain *p, const char *field)
 {
     return json_string_value(json_object_get(
         json_object_get(
             json_array_get(json_object_get(p->x.json, "choices"), 0),
             "message"),
-        "content"));
+        field));
+}
+
+/* The content of the first choice, or NULL. Borrowed. */
+static const char *content_of(const struct plain *p)
+{
+    return message_text(p, "content");
 }
 
 /* Judges usage.total over every usage the group saw. */
@@ -293,22 +321,138 @@ static void judge_equal(struct conform *c, const struct plain *full,
     }
 }
 
+/* The words of s: runs of bytes between blanks. Every mainstream
+ * tokenizer splits text at blanks before it merges bytes into tokens, so a
+ * text has at least as many tokens as words; NULL has none. */
+static json_int_t words(const char *s)
+{
+    json_int_t n = 0;
+    bool in = false;
+
+    for (; s != NULL && *s != '\0'; s++) {
+        bool blank = *s == ' ' || *s == '\t' || *s == '\n' || *s == '\r';
+
+        n += !blank && !in;
+        in = !blank;
+    }
+    return n;
+}
+
+/* What one reply carried and what its usage counted. */
+struct counted {
+    const char *label; /* "plain" or "streamed" */
+    const char *content, *reasoning;
+    json_int_t completion;
+    const json_t *reasoning_tokens; /* NULL when not sent */
+};
+
+/* Says in why how k undercounts its reply, or returns true. */
+static bool counted_ok(const struct counted *k, char *why, size_t n)
+{
+    json_int_t wc = words(k->content), wr = words(k->reasoning);
+    json_int_t rt = json_integer_value(k->reasoning_tokens);
+    bool ret = false;
+
+    if (k->completion < wc + wr && wr > 0 && k->completion >= wc)
+        snprintf(why, n,
+                 "%s reply: completion_tokens %lld for %lld words of "
+                 "content and %lld of reasoning_content: the reasoning is "
+                 "not counted",
+                 k->label, (long long)k->completion, (long long)wc,
+                 (long long)wr);
+    else if (k->completion < wc + wr)
+        snprintf(why, n,
+                 "%s reply: completion_tokens %lld for a reply of %lld "
+                 "words",
+                 k->label, (long long)k->completion, (long long)(wc + wr));
+    else if (k->reasoning_tokens != NULL &&
+             !shape_is_count(k->reasoning_tokens))
+        snprintf(why, n,
+                 "%s reply: completion_tokens_details.reasoning_tokens is "
+                 "%s",
+                 k->label, shape_type(k->reasoning_tokens));
+    else if (k->reasoning_tokens != NULL && rt > k->completion)
+        snprintf(why, n,
+                 "%s reply: reasoning_tokens %lld > completion_tokens %lld",
+                 k->label, (long long)rt, (long long)k->completion);
+    else if (k->reasoning_tokens != NULL && rt < wr)
+        snprintf(why, n,
+                 "%s reply: reasoning_tokens %lld for %lld words of "
+                 "reasoning_content",
+                 k->label, (long long)rt, (long long)wr);
+    else
+        ret = true;
+    return ret;
+}
+
+/* Judges usage.completion-counted on the full plain reply and the stream:
+ * each must count at least a token per word it carries. */
+static void judge_counted(struct conform *c, const struct plain *full,
+                          const struct exchange *sx, const struct counts *sk,
+                          bool streamed, const struct buf *text,
+                          const struct buf *reasoning)
+{
+    const struct check_def *d = &checks[COUNTED];
+    struct counted k[2];
+    const struct exchange *xs[2];
+    char why[512];
+    size_t n = 0, i;
+
+    if (full->ok) {
+        k[n].label = "plain";
+        k[n].content = content_of(full);
+        k[n].reasoning = message_text(full, "reasoning_content");
+        k[n].completion = full->k.completion;
+        k[n].reasoning_tokens = full->k.reasoning_tokens;
+        xs[n++] = &full->x;
+    }
+    if (streamed) {
+        k[n].label = "streamed";
+        k[n].content = buf_str(text);
+        k[n].reasoning = buf_str(reasoning);
+        k[n].completion = sk->completion;
+        k[n].reasoning_tokens = sk->reasoning_tokens;
+        xs[n++] = sx;
+    }
+    if (n == 0) {
+        conform_skip(c, d,
+                     "no usage to compare (see usage.present and "
+                     "usage.stream-equals)");
+        goto out;
+    }
+    for (i = 0; i < n; i++) {
+        if (!counted_ok(&k[i], why, sizeof(why))) {
+            conform_violation(c, d, exchange_evidence(xs[i], EVIDENCE_NO_FOCUS),
+                              "%s", why);
+            goto out;
+        }
+    }
+    conform_pass(c, d, NULL,
+                 "completion_tokens %lld for %lld words of content and %lld "
+                 "of reasoning_content (%s)",
+                 (long long)k[0].completion, (long long)words(k[0].content),
+                 (long long)words(k[0].reasoning), k[0].label);
+out:
+    return;
+}
+
 /* Runs the group: the prompt plain, cut, longer and cut, and streamed. */
 static void run(struct conform *c)
 {
     struct plain p[3];
     struct exchange sx;
     struct stream_log log;
-    struct http_sink sink;
-    struct counts sk = {0, 0, 0};
-    struct buf text;
-    char why[256] = "";
+    struct counts sk = {0, 0, 0, NULL};
+    struct buf text, reasoning;
+    char why[512] = "";
     json_t *body;
+    size_t err;
     bool streamed = false;
 
     memset(p, 0, sizeof(p));
     exchange_init(&sx);
     buf_init(&text, (size_t)1 << 20);
+    buf_init(&reasoning, (size_t)1 << 20);
     send_plain(c, &p[0], prompt, 0);
     send_plain(c, &p[1], prompt, SMALL_MAX_TOKENS);
     send_plain(c, &p[2], longer_prompt, SMALL_MAX_TOKENS);
@@ -317,17 +461,15 @@ static void run(struct conform *c)
     json_object_set_new(body, "stream", json_true());
     json_object_set_new(body, "stream_options",
                         json_pack("{s:b}", "include_usage", 1));
-    stream_log_init(&log, MAX_EVENT_BYTES,
-                    conform_options(c)->done_grace_s * 1000.0);
-    sink = stream_log_sink(&log);
-    exchange_send(c, &sx, "POST", "/chat/completions",
-                  conform_bearer(c, conform_options(c)->api_key), body,
-                  log.parser != NULL ? &sink : NULL, true);
-    stream_log_finish(&log);
-    if (stream_log_whole(&log, &sx.resp) &&
-        read_usage(stream_log_usage(&log), &sk, why, sizeof(why))) {
+    exchange_send_stream(c, &sx, body, &log);
+    err = stream_log_error_event(&log);
+    if (stream_log_whole(&log, &sx.resp) && err != SIZE_MAX)
+        stream_log_describe_error(&log, err, why, sizeof(why));
+    else if (stream_log_whole(&log, &sx.resp) &&
+             read_usage(stream_log_usage(&log), &sk, why, sizeof(why))) {
         streamed = true;
-        stream_log_content(&log, 0, &text);
+        stream_log_text(&log, 0, "content", &text);
+        stream_log_text(&log, 0, "reasoning_content", &reasoning);
     }
 
     if (p[0].ok)
@@ -358,12 +500,14 @@ static void run(struct conform *c)
                           exchange_evidence(&sx, EVIDENCE_NO_FOCUS),
                           "no usage from the stream: %s",
                           why[0] != '\0' ? why : conform_describe(c, &sx.resp));
+    judge_counted(c, &p[0], &sx, &sk, streamed, &text, &reasoning);
     exchange_cleanup(&p[0].x);
     exchange_cleanup(&p[1].x);
     exchange_cleanup(&p[2].x);
     exchange_cleanup(&sx);
     stream_log_cleanup(&log);
     buf_cleanup(&text);
+    buf_cleanup(&reasoning);
 }
 
 const struct group_def group_usage = {

@@ -58,7 +58,7 @@ static size_t on_body(char *ptr, size_t size, size_t nmemb, void *ud)
         goto out;
     }
     if (x->sink != NULL && x->sink->data != NULL &&
-        x->sink->data(x->sink->ud, ptr, n) != 0) {
+        x->sink->data(x->sink->ud, ptr, n, x->last_byte_ms) != 0) {
         x->stopped = true;
         ret = 0;
         goto out;

@@ -12,13 +12,16 @@
 #include "checks_auth.h"
 #include "checks_billing.h"
 #include "checks_chat.h"
+#include "checks_format.h"
 #include "checks_models.h"
 #include "checks_notfound.h"
 #include "checks_params.h"
 #include "checks_ratelimit.h"
 #include "checks_stream.h"
+#include "checks_tools.h"
 #include "checks_usage.h"
 #include "buf.h"
+#include "fixes.h"
 #include "shape.h"
 
 /* After this many exchanges in a row with no answer at all, the server is
@@ -49,8 +52,8 @@ struct conform {
 };
 
 static const struct group_def *const groups[] = {
-    &group_models,   &group_chat,    &group_stream,
-    &group_usage,    &group_params,  &group_auth,
+    &group_models,   &group_chat,    &group_stream,    &group_usage,
+    &group_tools,    &group_format,  &group_params,    &group_auth,
     &group_notfound, &group_billing, &group_ratelimit,
 };
 
@@ -238,6 +241,21 @@ bool conform_done(const struct conform *c, const struct check_def *d)
     return i >= 0 && c->recorded[i];
 }
 
+/* Looks for d's verdict from the end of the list: it is in the running
+ * group, so near the end. */
+bool conform_passed(const struct conform *c, const struct check_def *d)
+{
+    bool ret = false;
+    size_t i;
+
+    for (i = c->results->n; conform_done(c, d) && i > 0; i--)
+        if (strcmp(c->results->items[i - 1].id, d->id) == 0) {
+            ret = c->results->items[i - 1].status == CHECK_PASS;
+            break;
+        }
+    return ret;
+}
+
 /* Milliseconds since the last verdict, then restarts the count: a check's
  * duration is the time spent since the one before it. */
 static double lap_ms(struct conform *c)
@@ -318,11 +336,13 @@ static enum check_basis finding_basis(const struct check_def *d,
                                                             : d->basis;
 }
 
-/* Stores one verdict, once per check, and shows it to the observer. impact
- * is stolen (may be NULL). */
+/* Stores one verdict, once per check, with its level, basis, impact (in
+ * words and as catalogue entries, which it steals; NULL: none) and fix,
+ * and shows it to the observer. */
 static void record(struct conform *c, const struct check_def *d,
-                   enum check_status st, enum check_basis basis, json_t *impact,
-                   json_t *evidence, const char *msg)
+                   enum check_status st, enum check_basis basis,
+                   json_t *impacts, const char *impact, json_t *evidence,
+                   const char *msg)
 {
     struct check_result *r;
     int i = check_index(c, d);
@@ -331,7 +351,7 @@ static void record(struct conform *c, const struct check_def *d,
         fprintf(stderr, "nexus-conform: internal: verdict for %s %s\n", d->id,
                 i < 0 ? "outside its group" : "given twice");
         json_decref(evidence);
-        json_decref(impact);
+        json_decref(impacts);
         return;
     }
     c->recorded[i] = true;
@@ -339,14 +359,15 @@ static void record(struct conform *c, const struct check_def *d,
                     evidence, "%s", msg);
     if (r != NULL) {
         r->duration_ms = lap_ms(c);
-        r->level = check_level_name(d->level);
-        r->basis = check_basis_name(basis);
-        r->impact = impact;
-        impact = NULL; /* the list owns it */
+        /* Without memory for these the verdict still stands, bare. */
+        results_describe(r, check_level_name(d->level), impact,
+                         fixes_get(d->id));
+        results_classify(r, check_basis_name(basis), impacts);
+        impacts = NULL; /* stolen */
         if (c->observer != NULL)
             c->observer(r, c->observer_ud);
     }
-    json_decref(impact);
+    json_decref(impacts);
 }
 
 /* Formats a message into buf (size n). */
@@ -386,7 +407,7 @@ static void vfinding(struct conform *c, const struct check_def *d,
 {
     char msg[MAX_MESSAGE];
     struct buf words;
-    json_t *impact = NULL;
+    json_t *impacts = NULL;
     size_t len;
 
     buf_init(&words, MAX_MESSAGE);
@@ -394,17 +415,11 @@ static void vfinding(struct conform *c, const struct check_def *d,
     len = strlen(msg);
     if (len < sizeof(msg))
         snprintf(msg + len, sizeof(msg) - len, "%s", kind_note(kind));
-    /* A cut description is still worth giving: what fits is said. */
     if (kind != FINDING_NONE && ids != NULL &&
-        impact_describe(ids, n, &words) == 0 && words.len > 0) {
-        len = strlen(msg);
-        if (len < sizeof(msg))
-            snprintf(msg + len, sizeof(msg) - len, ". Impact: %s",
-                     buf_str(&words));
-        impact = impact_json(ids, n);
-    }
-    record(c, d, verdict(c, d, kind), finding_basis(d, kind), impact, evidence,
-           msg);
+        impact_describe(ids, n, &words) == 0 && words.len > 0)
+        impacts = impact_json(ids, n);
+    record(c, d, verdict(c, d, kind), finding_basis(d, kind), impacts,
+           words.len > 0 ? buf_str(&words) : NULL, evidence, msg);
     buf_cleanup(&words);
 }
 
@@ -422,7 +437,7 @@ static void vplain(struct conform *c, const struct check_def *d,
     char msg[MAX_MESSAGE];
 
     vformat(msg, sizeof(msg), fmt, ap);
-    record(c, d, st, d->basis, NULL, evidence, msg);
+    record(c, d, st, d->basis, NULL, NULL, evidence, msg);
 }
 
 /* Records that d passed. */
@@ -529,7 +544,7 @@ void conform_skip_rest(struct conform *c, const char *fmt, ...)
     for (i = 0; c->group != NULL && i < c->group->n_checks; i++)
         if (!c->recorded[i])
             record(c, &c->group->checks[i], CHECK_SKIP,
-                   c->group->checks[i].basis, NULL, NULL, msg);
+                   c->group->checks[i].basis, NULL, NULL, NULL, msg);
 }
 
 /* Makes the discovery request and picks the model: --model, or the first

@@ -148,6 +148,8 @@ bool conform_done(const struct conform *c, const struct check_def *d);
 /* The status of the check called id in this run so far, or -1 when it
  * has none (not run yet, or its group left out). */
 int conform_status_of(const struct conform *c, const char *id);
+/* True when d passed in this run (false before it has a verdict). */
+bool conform_passed(const struct conform *c, const struct check_def *d);
 
 /* Describes a failed exchange in words ("timeout: ...", "HTTP 500"), for
  * messages; valid until the next call. Borrowed. */

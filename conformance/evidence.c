@@ -59,8 +59,17 @@ json_t *evidence_bytes(const char *bytes, size_t len)
 json_t *evidence_excerpt(const char *bytes, size_t len, size_t focus,
                          size_t window)
 {
+    size_t mark;
+
+    return evidence_excerpt_marked(bytes, len, focus, window, &mark);
+}
+
+/* The excerpt, and where byte focus begins in its text. */
+json_t *evidence_excerpt_marked(const char *bytes, size_t len, size_t focus,
+                                size_t window, size_t *mark)
+{
     size_t from = 0, to = len;
-    json_t *mid = NULL, *out = NULL;
+    json_t *mid = NULL, *out = NULL, *before = NULL;
     struct buf b;
 
     buf_init(&b, window * 4 + 32);
@@ -74,9 +83,17 @@ json_t *evidence_excerpt(const char *bytes, size_t len, size_t focus,
         while (to < len && ((unsigned char)bytes[to] & 0xc0) == 0x80)
             to++;
     }
+    *mark = EVIDENCE_NO_FOCUS;
     mid = evidence_bytes(bytes + from, to - from);
     if (mid == NULL)
         goto out;
+    /* The escaped text of the bytes before focus is as long as the part of
+     * the excerpt that comes before it. */
+    if (focus != EVIDENCE_NO_FOCUS && focus >= from && focus < to) {
+        before = evidence_bytes(bytes + from, focus - from);
+        if (before != NULL)
+            *mark = (from > 0 ? 3 : 0) + json_string_length(before);
+    }
     if (from == 0 && to == len) {
         out = mid;
         mid = NULL;
@@ -89,6 +106,7 @@ json_t *evidence_excerpt(const char *bytes, size_t len, size_t focus,
     out = json_stringn(buf_str(&b), b.len);
 out:
     json_decref(mid);
+    json_decref(before);
     buf_cleanup(&b);
     return out;
 }
@@ -182,6 +200,7 @@ static json_t *response_json(const struct http_response *resp, size_t focus)
 {
     json_t *ret;
     json_t *o = json_object();
+    size_t mark;
 
     if (o == NULL) {
         ret = NULL;
@@ -202,13 +221,15 @@ static json_t *response_json(const struct http_response *resp, size_t focus)
     json_object_set_new(o, "headers", headers_json(resp));
     json_object_set_new(o, "body_bytes",
                         json_integer((json_int_t)resp->body.len));
+    evidence_set(
+        o, "body",
+        evidence_excerpt_marked(resp->body.data != NULL ? resp->body.data : "",
+                                resp->body.len, focus, EXCERPT_BYTES, &mark));
     if (focus != EVIDENCE_NO_FOCUS)
         json_object_set_new(o, "offending_offset",
                             json_integer((json_int_t)focus));
-    evidence_set(
-        o, "body",
-        evidence_excerpt(resp->body.data != NULL ? resp->body.data : "",
-                         resp->body.len, focus, EXCERPT_BYTES));
+    if (mark != EVIDENCE_NO_FOCUS)
+        json_object_set_new(o, "offending_at", json_integer((json_int_t)mark));
     ret = o;
 out:
     return ret;

@@ -13,8 +13,10 @@
 #define EVIDENCE_NO_FOCUS ((size_t)-1)
 
 /* Returns {"request":{...},"response":{...}} for one exchange, with the
- * body excerpt centred on byte focus (or EVIDENCE_NO_FOCUS). The API key
- * is redacted. New reference, or NULL on OOM; resp may be NULL. */
+ * body excerpt centred on byte focus (or EVIDENCE_NO_FOCUS), and then
+ * "offending_offset" (the byte in the whole body) and "offending_at" (where
+ * its text begins in the excerpt string). The API key is redacted. New
+ * reference, or NULL on OOM; resp may be NULL. */
 json_t *evidence_new(const struct http_request *req,
                      const struct http_response *resp, size_t focus);
 /* Returns a JSON string showing bytes[0..len) readably: invalid UTF-8 and
@@ -25,6 +27,11 @@ json_t *evidence_bytes(const char *bytes, size_t len);
  * "..." where cut. New reference. */
 json_t *evidence_excerpt(const char *bytes, size_t len, size_t focus,
                          size_t window);
+/* Like evidence_excerpt, and sets *mark to where the text of byte focus
+ * begins in the excerpt's string (in bytes), or EVIDENCE_NO_FOCUS when the
+ * excerpt does not hold it. */
+json_t *evidence_excerpt_marked(const char *bytes, size_t len, size_t focus,
+                                size_t window, size_t *mark);
 /* Returns the offset of the first byte that does not begin a valid UTF-8
  * sequence, or EVIDENCE_NO_FOCUS when all of bytes is UTF-8. */
 size_t evidence_utf8_error(const char *bytes, size_t len);

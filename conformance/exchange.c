@@ -87,6 +87,22 @@ void exchange_send_raw(struct conform *c, struct exchange *x,
     send_prepared(c, x, NULL);
 }
 
+/* Sends body as a stream through log's sink (none when the log could not
+ * be made: the bytes are still kept). */
+void exchange_send_stream(struct conform *c, struct exchange *x, json_t *body,
+                          struct stream_log *log)
+{
+    struct http_sink sink;
+
+    stream_log_init(log, EXCHANGE_EVENT_MAX,
+                    conform_options(c)->done_grace_s * 1000.0);
+    sink = stream_log_sink(log);
+    exchange_send(c, x, "POST", "/chat/completions",
+                  conform_bearer(c, conform_options(c)->api_key), body,
+                  log->parser != NULL ? &sink : NULL, true);
+    stream_log_finish(log);
+}
+
 /* Evidence of the exchange with the excerpt around focus. */
 json_t *exchange_evidence(const struct exchange *x, size_t focus)
 {

@@ -10,7 +10,12 @@
 
 #include "conform.h"
 #include "buf.h"
+#include "stream_collect.h"
 #include "transport.h"
+
+/* The longest line or event a stream may have: no chat chunk comes near
+ * it; a longer one is a broken server. */
+#define EXCHANGE_EVENT_MAX ((size_t)1 << 20)
 
 struct exchange {
     struct http_request req;
@@ -37,6 +42,11 @@ void exchange_send(struct conform *c, struct exchange *x, const char *method,
 void exchange_send_raw(struct conform *c, struct exchange *x,
                        const char *method, const char *path,
                        const char *authorization, const char *raw);
+/* Prepares log and sends body (stolen) with stream true and the main key
+ * to POST /chat/completions, every event read into log, which the caller
+ * cleans up with stream_log_cleanup(). */
+void exchange_send_stream(struct conform *c, struct exchange *x, json_t *body,
+                          struct stream_log *log);
 /* Evidence of the exchange with the excerpt around focus. New reference. */
 json_t *exchange_evidence(const struct exchange *x, size_t focus);
 /* True when a complete HTTP response with that status came back. */

@@ -486,6 +486,76 @@ static const struct impact catalogue[IMPACT_COUNT] = {
            "waits out the 429's Retry-After on a request it was "
            "told it could make",
            NULL}}},
+    [IMPACT_STREAM_ERROR_EVENT] =
+        {"stream.status/error-event",
+         "stream.status",
+         NULL,
+         {{"openai", "throws APIError, with no status", NULL},
+          {"ai-sdk", "yields an error part: the stream fails", NULL},
+          {"langchain", "throws APIError, with no status", NULL}}},
+    [IMPACT_PARAMS_STREAM_ERROR] =
+        {"params.stream-invalid/error-event",
+         "params.stream-invalid",
+         NULL,
+         {{"openai", "throws a bare APIError, not BadRequestError 400", NULL},
+          {"ai-sdk", "yields an error part, not APICallError 400", NULL},
+          {"langchain", "throws a bare APIError, not BadRequestError 400",
+           NULL}}},
+    [IMPACT_USAGE_UNCOUNTED] = {"usage.completion-counted/short",
+                                "usage.completion-counted",
+                                "tokens the reply carries go unbilled and "
+                                "uncounted",
+                                {{NULL, NULL, NULL}}},
+    [IMPACT_TOOLS_IGNORED] = {"tools.forced/ignored",
+                              "tools.forced",
+                              NULL,
+                              {{"ai-sdk",
+                                "throws ToolChoiceViolationError from "
+                                "generateText",
+                                NULL}}},
+    [IMPACT_TOOLS_ARGS_OBJECT] =
+        {"tools.call/arguments-object",
+         "tools.call",
+         NULL,
+         {{"ai-sdk", AISDK_INVALID, NULL},
+          {"langchain",
+           "moves the call to invalid_tool_calls: its user sees "
+           "no tool call",
+           NULL}}},
+    [IMPACT_TOOLS_ARGS_TEXT] = {"tools.call/arguments-text",
+                                "tools.call",
+                                NULL,
+                                {{"langchain",
+                                  "moves the call to invalid_tool_calls: its "
+                                  "user sees no tool call",
+                                  NULL}}},
+    [IMPACT_TOOLS_STREAM_INDEX] = {"tools.stream/no-index",
+                                   "tools.stream",
+                                   NULL,
+                                   {{"langchain",
+                                     "loses the arguments of the call", NULL}}},
+    [IMPACT_TOOLS_STREAM_ARGS] = {"tools.stream/arguments",
+                                  "tools.stream",
+                                  NULL,
+                                  {{"langchain",
+                                    "moves the call to invalid_tool_calls: "
+                                    "its user sees no tool call",
+                                    NULL}}},
+    [IMPACT_TOOLS_STREAM_FINISH] = {"tools.stream/no-finish",
+                                    "tools.stream",
+                                    NULL,
+                                    {{"ai-sdk",
+                                      "throws InvalidResponseDataError: "
+                                      "Response stream ended without a finish "
+                                      "reason",
+                                      NULL}}},
+    [IMPACT_FORMAT_JSON] = {"format.json-object/not-json",
+                            "format.json-object",
+                            NULL,
+                            {{"ai-sdk",
+                              "throws NoObjectGeneratedError from "
+                              "generateText with Output.json()",
+                              NULL}}},
 };
 
 /* The entry for id, or NULL for IMPACT_NONE (and out of range). */

@@ -32,17 +32,45 @@ struct report_file {
 /* Where the terminal lines go, and how. */
 struct term {
     FILE *out;
-    bool color;
-    bool verbose;
+    struct term_style style;
+    char group[64]; /* of the last line printed */
 };
 
-/* Prints one line per check as soon as it is recorded. */
+/* Prints one line per check as soon as it is recorded, under the heading
+ * of its group. */
 static void show(const struct check_result *r, void *ud)
 {
     struct term *t = ud;
+    const struct group_def *const *g;
+    size_t n;
+    int i;
 
-    report_term_line(r, t->color, t->verbose, t->out);
+    if (strcmp(t->group, r->group) != 0) {
+        g = conform_groups(&n);
+        i = conform_group_index(r->group);
+        report_term_group(r->group, i >= 0 ? g[i]->about : NULL, &t->style,
+                          t->out);
+        snprintf(t->group, sizeof(t->group), "%s", r->group);
+    }
+    report_term_line(r, &t->style, t->out);
     fflush(t->out);
+}
+
+/* The length of the longest check id, so that messages line up. */
+static int id_width(void)
+{
+    const struct group_def *const *g;
+    size_t n, i, k, len;
+    int most = 0;
+
+    g = conform_groups(&n);
+    for (i = 0; i < n; i++)
+        for (k = 0; k < g[i]->n_checks; k++) {
+            len = strlen(g[i]->checks[k].id);
+            if ((int)len > most && len < 64)
+                most = (int)len;
+        }
+    return most;
 }
 
 /* Colour only on a terminal, unless told otherwise (NO_COLOR honoured). */
@@ -199,7 +227,7 @@ static int run(const struct options *o)
         .stream_timeout_s = o->stream_timeout_s,
         .user_agent = "nexus-conform/" NEXUS_VERSION,
     };
-    struct term term = {.out = stdout, .verbose = o->verbose};
+    struct term term = {.out = stdout, .style = {.verbose = o->verbose}};
     struct transport *t = NULL;
     struct conform *c = NULL;
     struct results results;
@@ -214,7 +242,8 @@ static int run(const struct options *o)
 
     memset(&meta, 0, sizeof(meta));
     results_init(&results);
-    term.color = want_color(o->color, stdout);
+    term.style.color = want_color(o->color, stdout);
+    term.style.id_width = id_width();
     gmtime_r(&now, &tm);
     strftime(started, sizeof(started), "%Y-%m-%dT%H:%M:%SZ", &tm);
     clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -242,8 +271,9 @@ static int run(const struct options *o)
     }
     ran = true;
     clock_gettime(CLOCK_MONOTONIC, &t1);
+    report_term_recap(&results, &term.style, stdout);
     report_term_mode(o->strict ? "strict" : "default", stdout);
-    report_term_summary(&results, term.color, stdout);
+    report_term_summary(&results, term.style.color, stdout);
     meta.base_url = o->base_url;
     meta.model = conform_model(c) != NULL ? conform_model(c) : "";
     meta.profile = options_profile_name(o->profile);

@@ -118,7 +118,8 @@ static int parse_groups(const char *list, unsigned long *out, char **cause)
         if (idx < 0) {
             usage_error(cause,
                         "unknown group '%s' (groups: models, chat, stream, "
-                        "usage, params, auth, notfound, billing, ratelimit)",
+                        "usage, tools, format, params, auth, notfound, "
+                        "billing, ratelimit)",
                         name);
             goto out;
         }

@@ -84,14 +84,16 @@ static json_t *check_build(const struct check_result *c)
         json_object_set_new(o, "group", text(c->group)) ||
         json_object_set_new(o, "status",
                             json_string(check_status_name(c->status))) ||
-        json_object_set_new(o, "message", text(c->message)) ||
-        json_object_set_new(o, "rule", text(c->rule)) ||
-        json_object_set_new(o, "source", text(c->source)) ||
         json_object_set_new(o, "level", text_or_null(c->level)) ||
         json_object_set_new(o, "basis", text_or_null(c->basis)) ||
-        json_object_set_new(o, "impact",
-                            c->impact != NULL ? json_incref(c->impact)
-                                              : json_null()))
+        json_object_set_new(o, "message", text(c->message)) ||
+        json_object_set_new(o, "impact", text_or_null(c->impact)) ||
+        json_object_set_new(o, "impacts",
+                            c->impacts != NULL ? json_incref(c->impacts)
+                                               : json_null()) ||
+        json_object_set_new(o, "fix", text_or_null(c->fix)) ||
+        json_object_set_new(o, "rule", text(c->rule)) ||
+        json_object_set_new(o, "source", text(c->source)))
         goto out;
     /* set_new steals ev even when it fails. */
     if (json_object_set_new(o, "evidence", ev) != 0) {

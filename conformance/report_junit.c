@@ -62,8 +62,8 @@ out:
     return ok;
 }
 
-/* Writes the rule, the source and the evidence, pretty-printed, as the
- * text under a failure or a warning. */
+/* Writes the rule, the source, the impact and the fix where known, and
+ * the evidence, pretty-printed, as the text under a failure or a warning. */
 static void detail_write(FILE *out, const struct check_result *c)
 {
     char *ev = NULL;
@@ -73,6 +73,14 @@ static void detail_write(FILE *out, const struct check_result *c)
     markup_put(out, c->rule, MARKUP_XML_TEXT);
     fputs("\nSource: ", out);
     markup_put(out, c->source, MARKUP_XML_TEXT);
+    if (c->impact != NULL) {
+        fputs("\nImpact: ", out);
+        markup_put(out, c->impact, MARKUP_XML_TEXT);
+    }
+    if (c->fix != NULL) {
+        fputs("\nFix: ", out);
+        markup_put(out, c->fix, MARKUP_XML_TEXT);
+    }
     if (c->evidence == NULL) {
         fputs("\nEvidence: none\n", out);
         goto out;

@@ -19,6 +19,7 @@
 #define TERM_RED "\033[31m"
 #define TERM_YELLOW "\033[33m"
 #define TERM_GREY "\033[90m"
+#define TERM_BOLD "\033[1m"
 #define TERM_RESET "\033[0m"
 
 /* The ANSI colour for a status. */
@@ -115,40 +116,116 @@ out:
     free(dump);
 }
 
-/* Prints "  LABEL  id  message" and, when verbose, what a failure or a
- * warning needs to be understood: its rule, source and evidence. */
-void report_term_line(const struct check_result *c, bool color, bool verbose,
+/* Writes the coloured label of a status. */
+static void label_write(FILE *out, enum check_status st, bool color)
+{
+    if (color)
+        fprintf(out, "%s%s%s", status_color(st), check_status_label(st),
+                TERM_RESET);
+    else
+        fputs(check_status_label(st), out);
+}
+
+/* Writes id padded with spaces to width bytes (at least two follow it). */
+static void id_write(FILE *out, const char *id, int width)
+{
+    size_t len = id != NULL ? strlen(id) : 0;
+
+    term_put(out, id);
+    for (; (int)len < width; len++)
+        fputc(' ', out);
+    fputs("  ", out);
+}
+
+/* Writes "        name: text" on its own line, when there is text. */
+static void field_write(FILE *out, const char *name, const char *text)
+{
+    if (text == NULL || text[0] == '\0')
+        return;
+    fprintf(out, "        %s: ", name);
+    term_put(out, text);
+    fputc('\n', out);
+}
+
+/* Prints the group's name, in bold on a terminal, and what it tests. */
+void report_term_group(const char *name, const char *about,
+                       const struct term_style *st, FILE *out)
+{
+    fputs(st->color ? TERM_BOLD : "", out);
+    term_put(out, name);
+    fputs(st->color ? TERM_RESET : "", out);
+    if (about != NULL && about[0] != '\0') {
+        fputs(st->color ? TERM_GREY ": " : ": ", out);
+        term_put(out, about);
+        fputs(st->color ? TERM_RESET : "", out);
+    }
+    fputc('\n', out);
+}
+
+/* Prints "  LABEL  id  message. Impact: ..." and, when verbose, what a
+ * failure or a warning needs to be understood: its rule, source and
+ * evidence. */
+void report_term_line(const struct check_result *c, const struct term_style *st,
                       FILE *out)
 {
     if (c == NULL)
         goto out;
     fputs("  ", out);
-    if (color)
-        fprintf(out, "%s%s%s", status_color(c->status),
-                check_status_label(c->status), TERM_RESET);
-    else
-        fputs(check_status_label(c->status), out);
+    label_write(out, c->status, st->color);
     fputs("  ", out);
-    term_put(out, c->id);
-    fputs("  ", out);
+    id_write(out, c->id, st->id_width);
     term_put(out, c->message);
+    if (c->impact != NULL) {
+        fputs(". Impact: ", out);
+        term_put(out, c->impact);
+    }
     fputc('\n', out);
-    if (!verbose || (c->status != CHECK_FAIL && c->status != CHECK_WARN))
+    if (!st->verbose || (c->status != CHECK_FAIL && c->status != CHECK_WARN))
         goto out;
-    if (c->rule != NULL && c->rule[0] != '\0') {
-        fputs("        rule: ", out);
-        term_put(out, c->rule);
-        fputc('\n', out);
-    }
-    if (c->source != NULL && c->source[0] != '\0') {
-        fputs("        source: ", out);
-        term_put(out, c->source);
-        fputc('\n', out);
-    }
+    field_write(out, "rule", c->rule);
+    field_write(out, "source", c->source);
     if (c->evidence != NULL)
         evidence_write(out, c->evidence);
 out:
     return;
+}
+
+/* Prints every result with status st: its line, then its fix. Returns how
+ * many there were. */
+static size_t recap_status(const struct results *r, enum check_status st,
+                           const struct term_style *style, FILE *out)
+{
+    const struct check_result *c;
+    size_t i, n = 0;
+
+    for (i = 0; i < r->n; i++) {
+        c = &r->items[i];
+        if (c->status != st)
+            continue;
+        if (n++ == 0)
+            fprintf(out, "\n%s%s to act on:%s\n", style->color ? TERM_BOLD : "",
+                    st == CHECK_FAIL ? "Failures" : "Warnings",
+                    style->color ? TERM_RESET : "");
+        fputs("  ", out);
+        label_write(out, c->status, style->color);
+        fputs("  ", out);
+        id_write(out, c->id, style->id_width);
+        term_put(out, c->message);
+        fputc('\n', out);
+        field_write(out, "impact", c->impact);
+        field_write(out, "fix", c->fix);
+    }
+    return n;
+}
+
+/* Prints the failures, then the warnings, each with its impact and fix. */
+void report_term_recap(const struct results *r, const struct term_style *st,
+                       FILE *out)
+{
+    if (recap_status(r, CHECK_FAIL, st, out) +
+            recap_status(r, CHECK_WARN, st, out) >
+        0)
+        fputc('\n', out);
 }
 
 /* Writes a count, coloured when asked and not zero. */

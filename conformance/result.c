@@ -157,8 +157,12 @@ static void result_free(struct check_result *c)
     free(c->message);
     free(c->rule);
     free(c->source);
+    free(c->level);
+    free(c->basis);
+    free(c->impact);
+    free(c->fix);
     json_decref(c->evidence);
-    json_decref(c->impact);
+    json_decref(c->impacts);
     memset(c, 0, sizeof(*c));
 }
 
@@ -243,6 +247,59 @@ struct check_result *results_add(struct results *r, const char *id,
 out:
     result_free(&c);
     return added;
+}
+
+/* Copies s as clean UTF-8 into *to, NULL for NULL. Returns 0 or -1. */
+static int text_set(char **to, const char *s)
+{
+    *to = s != NULL ? text_dup(s) : NULL;
+    return s != NULL && *to == NULL ? -1 : 0;
+}
+
+/* Copies all three first, so that a failure changes nothing. */
+int results_describe(struct check_result *c, const char *level,
+                     const char *impact, const char *fix)
+{
+    int err = -1;
+    char *l = NULL, *i = NULL, *f = NULL;
+
+    if (text_set(&l, level) != 0 || text_set(&i, impact) != 0 ||
+        text_set(&f, fix) != 0)
+        goto out;
+    free(c->level);
+    free(c->impact);
+    free(c->fix);
+    c->level = l;
+    c->impact = i;
+    c->fix = f;
+    l = i = f = NULL; /* c owns them now */
+    err = 0;
+out:
+    free(l);
+    free(i);
+    free(f);
+    return err;
+}
+
+/* Gives c its basis and its impacts. */
+int results_classify(struct check_result *c, const char *basis, json_t *impacts)
+{
+    int err = -1;
+    char *b = NULL;
+
+    if (text_set(&b, basis) != 0)
+        goto out;
+    free(c->basis);
+    json_decref(c->impacts);
+    c->basis = b;
+    c->impacts = impacts;
+    b = NULL;
+    impacts = NULL; /* c owns them now */
+    err = 0;
+out:
+    free(b);
+    json_decref(impacts);
+    return err;
 }
 
 /* Counts each status once. */

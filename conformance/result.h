@@ -23,12 +23,14 @@ struct check_result {
                          CreateChatCompletionStreamResponse" */
     json_t *evidence; /* {"request":{...},"response":{...}} or NULL */
     double duration_ms;
-    /* Set by the engine after results_add; static strings, or NULL. */
-    const char *level; /* "MUST" or "SHOULD": how strong the rule is */
-    const char *basis; /* what the verdict rests on: "contract", "client"
-                          or "spec" (docs/conformance.md, "The policy") */
-    json_t *impact;    /* owned: what the deviation does to clients, as
-                          impact_json() writes it; NULL when nothing */
+    char *level;     /* "MUST" or "SHOULD", or NULL */
+    char *basis;     /* what the verdict rests on: "contract", "client" or
+                        "spec" (docs/conformance.md, "The policy"), or NULL */
+    char *impact;    /* what a failure or warning breaks in clients, in
+                        words, or NULL */
+    json_t *impacts; /* the same as impact_json() writes it: the catalogue
+                        entries with their clients, or NULL */
+    char *fix;       /* what to change in the server to pass, or NULL */
 };
 
 struct results {
@@ -53,6 +55,14 @@ struct check_result *results_add(struct results *r, const char *id,
                                  const char *rule, const char *source,
                                  json_t *evidence, const char *fmt, ...)
     __attribute__((format(printf, 8, 9)));
+/* Gives c its level, impact and fix (each copied; NULL leaves it out).
+ * Returns 0, or -1 on OOM (c then keeps what it had). */
+int results_describe(struct check_result *c, const char *level,
+                     const char *impact, const char *fix);
+/* Gives c its basis (copied) and its impacts (stolen, even on failure;
+ * NULL for none). Returns 0, or -1 on OOM (c then keeps what it had). */
+int results_classify(struct check_result *c, const char *basis,
+                     json_t *impacts);
 /* Counts the results by status. */
 struct results_summary results_summarize(const struct results *r);
 /* "pass", "fail", "warn" or "skip". */
@@ -94,11 +104,28 @@ int report_junit_write(const struct results *r, const struct report_meta *m,
 /* Writes one self-contained HTML page. */
 int report_html_write(const struct results *r, const struct report_meta *m,
                       FILE *out);
-/* Prints one terminal line for a result (colour if color). */
-void report_term_line(const struct check_result *c, bool color, bool verbose,
+/* How the terminal report is drawn. */
+struct term_style {
+    bool color;   /* ANSI colours */
+    bool verbose; /* rule, source and evidence under failures and warnings */
+    int id_width; /* ids are padded to this many bytes, so messages align */
+};
+
+/* Prints the heading of a group ("chat: what it tests"); about may be
+ * NULL. */
+void report_term_group(const char *name, const char *about,
+                       const struct term_style *st, FILE *out);
+/* Prints one terminal line for a result: "  LABEL  id  message", and its
+ * impact; with verbose, under a failure or a warning, its rule, source
+ * and evidence. */
+void report_term_line(const struct check_result *c, const struct term_style *st,
                       FILE *out);
 /* Prints which mode ran ("default" or "strict") and what fails in it. */
 void report_term_mode(const char *mode, FILE *out);
+/* Prints the failures, then the warnings, again, each with its impact and
+ * what to change; nothing when every check passed or was skipped. */
+void report_term_recap(const struct results *r, const struct term_style *st,
+                       FILE *out);
 /* Prints the closing line "N passed, M failed" (+ ", W warned, S skipped"). */
 void report_term_summary(const struct results *r, bool color, FILE *out);
 

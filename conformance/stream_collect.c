@@ -6,10 +6,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "evidence.h"
 #include "shape.h"
 
 /* More events than this is a flood, not a chat completion. */
 #define MAX_EVENTS 200000
+/* What the evidence keeps of a stream's events: how many, and how much of
+ * each one's data. */
+#define EVIDENCE_EVENTS 48
+#define EVIDENCE_EVENT_DATA 320
 
 /* Copies len bytes into a new NUL-terminated string. */
 static char *copy_bytes(const char *s, size_t len)
@@ -66,6 +71,7 @@ static int on_event(const struct sse_event *ev, void *ud)
     e->has_retry = ev->has_retry;
     e->offset = ev->offset;
     e->end = ev->end;
+    e->at_ms = l->feed_ms;
     e->done = ev->data_len == 6 && memcmp(ev->data, "[DONE]", 6) == 0;
     if (e->done && l->done_index == SIZE_MAX) {
         l->done_index = l->n_events - 1;
@@ -91,6 +97,7 @@ int stream_log_init(struct stream_log *l, size_t max_event, double grace_ms)
     memset(l, 0, sizeof(*l));
     l->done_index = SIZE_MAX;
     l->done_at_ms = -1;
+    l->first_byte_ms = -1;
     l->grace_ms = grace_ms;
     l->parser = sse_parser_new(max_event, on_event, l);
     return l->parser != NULL ? 0 : -1;
@@ -111,9 +118,13 @@ void stream_log_cleanup(struct stream_log *l)
     memset(l, 0, sizeof(*l));
 }
 
-/* Feeds bytes directly, as the sink does (for tests). */
-int stream_log_feed(struct stream_log *l, const char *bytes, size_t len)
+/* Feeds bytes that arrived elapsed_ms after the request began. */
+int stream_log_feed(struct stream_log *l, const char *bytes, size_t len,
+                    double elapsed_ms)
 {
+    if (l->first_byte_ms < 0 && len > 0)
+        l->first_byte_ms = elapsed_ms;
+    l->feed_ms = elapsed_ms;
     /* After a failure keep reading anyway: the transport still caps the
      * size, and the bytes stay in the evidence. */
     if (!l->over_limit && !l->oom && sse_parser_feed(l->parser, bytes, len) < 0)
@@ -122,9 +133,9 @@ int stream_log_feed(struct stream_log *l, const char *bytes, size_t len)
 }
 
 /* The sink's data callback. */
-static int sink_data(void *ud, const char *bytes, size_t len)
+static int sink_data(void *ud, const char *bytes, size_t len, double elapsed_ms)
 {
-    return stream_log_feed(ud, bytes, len);
+    return stream_log_feed(ud, bytes, len, elapsed_ms);
 }
 
 /* The sink's tick: the stream is whole at [DONE], after which the server
@@ -193,10 +204,10 @@ size_t stream_log_chunks(const struct stream_log *l, size_t *idx, size_t max)
     return n;
 }
 
-/* Appends to out the content of choice index, concatenated across the
- * chunks. */
-int stream_log_content(const struct stream_log *l, json_int_t choice,
-                       struct buf *out)
+/* Appends to out the text of member field of the deltas of choice index,
+ * concatenated across the chunks. */
+int stream_log_text(const struct stream_log *l, json_int_t choice,
+                    const char *field, struct buf *out)
 {
     json_t *choices, *ch, *content;
     size_t i, k;
@@ -208,7 +219,7 @@ int stream_log_content(const struct stream_log *l, json_int_t choice,
         {
             if (json_integer_value(json_object_get(ch, "index")) != choice)
                 continue;
-            content = json_object_get(json_object_get(ch, "delta"), "content");
+            content = json_object_get(json_object_get(ch, "delta"), field);
             if (json_is_string(content) &&
                 buf_append(out, json_string_value(content),
                            json_string_length(content)) != 0)
@@ -230,4 +241,122 @@ json_t *stream_log_usage(const struct stream_log *l)
             found = u;
     }
     return found;
+}
+
+/* The index of the first error event before [DONE], or SIZE_MAX. */
+size_t stream_log_error_event(const struct stream_log *l)
+{
+    const struct stream_event *e;
+    size_t i, ret = SIZE_MAX;
+
+    for (i = 0; i < l->n_events && i < l->done_index; i++) {
+        e = &l->events[i];
+        if (strcmp(e->type, "error") == 0 ||
+            (json_is_object(json_object_get(e->json, "error")) &&
+             json_object_get(e->json, "choices") == NULL)) {
+            ret = i;
+            break;
+        }
+    }
+    return ret;
+}
+
+/* The HTTP status that OpenAI gives an error of this type, or 0. */
+static int status_of_type(const char *type)
+{
+    static const struct {
+        const char *type;
+        int status;
+    } table[] = {
+        {"invalid_request_error", 400},
+        {"authentication_error", 401},
+        {"permission_error", 403},
+        {"not_found_error", 404},
+        {"insufficient_quota", 402},
+        {"rate_limit_error", 429},
+        {"requests", 429},
+        {"tokens", 429},
+        {"server_error", 500},
+        {"api_error", 500},
+    };
+    size_t i;
+    int ret = 0;
+
+    for (i = 0; type != NULL && i < sizeof(table) / sizeof(table[0]); i++)
+        if (strcmp(table[i].type, type) == 0)
+            ret = table[i].status;
+    return ret;
+}
+
+/* Says what error event i means. */
+void stream_log_describe_error(const struct stream_log *l, size_t i, char *out,
+                               size_t n)
+{
+    const struct stream_event *e = &l->events[i];
+    const json_t *err = json_object_get(e->json, "error");
+    const char *type = json_string_value(json_object_get(err, "type"));
+    const char *code = json_string_value(json_object_get(err, "code"));
+    const char *msg = json_string_value(json_object_get(err, "message"));
+    size_t k, chunks = 0;
+    char what[400];
+    int status = status_of_type(type);
+
+    for (k = 0; k < i; k++)
+        if (json_object_get(l->events[k].json, "choices") != NULL)
+            chunks++;
+    snprintf(what, sizeof(what), "type %s, code %s: \"%.200s\"",
+             type != NULL ? type : "missing", code != NULL ? code : "null",
+             msg != NULL           ? msg
+             : json_is_object(err) ? ""
+                                   : e->data);
+    if (chunks == 0 && status != 0)
+        snprintf(out, n,
+                 "HTTP 200, then an error event (event %zu) before any chunk "
+                 "(%s): a refusal, which belongs in the status line (HTTP "
+                 "%d for %s)",
+                 i, what, status, type);
+    else if (chunks == 0)
+        snprintf(out, n,
+                 "HTTP 200, then an error event (event %zu) before any chunk "
+                 "(%s): a refusal, which belongs in an HTTP error status",
+                 i, what);
+    else
+        snprintf(out, n,
+                 "the stream failed after %zu chunk(s): an error event (event "
+                 "%zu, %s) cut the reply",
+                 chunks, i, what);
+}
+
+/* The events around the focus, each with its offset, time and data. */
+void stream_log_add_events(const struct stream_log *l, json_t *evidence,
+                           size_t focus)
+{
+    json_t *resp = json_object_get(evidence, "response"), *list, *e;
+    size_t i, at = 0, from = 0, to;
+
+    if (!json_is_object(resp) || l->n_events == 0)
+        return;
+    if (focus != EVIDENCE_NO_FOCUS)
+        while (at + 1 < l->n_events && l->events[at + 1].offset <= focus)
+            at++;
+    if (at > EVIDENCE_EVENTS / 2)
+        from = at - EVIDENCE_EVENTS / 2;
+    to = from + EVIDENCE_EVENTS < l->n_events ? from + EVIDENCE_EVENTS
+                                              : l->n_events;
+    list = json_array();
+    for (i = from; list != NULL && i < to; i++) {
+        e = json_pack("{s:I, s:I, s:I, s:f}", "index", (json_int_t)i, "offset",
+                      (json_int_t)l->events[i].offset, "end",
+                      (json_int_t)l->events[i].end, "at_ms",
+                      l->events[i].at_ms);
+        evidence_set(e, "data",
+                     evidence_excerpt(l->events[i].data, l->events[i].data_len,
+                                      EVIDENCE_NO_FOCUS, EVIDENCE_EVENT_DATA));
+        if (e == NULL || json_array_append_new(list, e) != 0)
+            break;
+    }
+    evidence_set(resp, "events", list);
+    evidence_set(resp, "events_total", json_integer((json_int_t)l->n_events));
+    if (l->first_byte_ms >= 0)
+        evidence_set(resp, "first_byte_ms", json_real(l->first_byte_ms));
 }

@@ -20,6 +20,7 @@ struct stream_event {
     char *type; /* owned: the event field, "message" when none */
     bool has_type, has_id, has_retry;
     uint64_t offset, end;
+    double at_ms; /* when its last byte arrived, since the request began */
     bool done;    /* the data is exactly [DONE] */
     json_t *json; /* the data parsed (owned), NULL when not JSON or done */
     char json_error[160];
@@ -40,6 +41,8 @@ struct stream_log {
     double grace_ms;       /* how long to wait for the close after [DONE] */
     bool held_open;        /* stopped: the server kept the stream open */
     size_t events_at_done; /* events when [DONE] arrived */
+    double feed_ms;        /* when the bytes being parsed arrived */
+    double first_byte_ms;  /* when the body began, or < 0 */
 };
 
 /* Prepares a log whose parser refuses lines or events over max_event
@@ -57,18 +60,37 @@ void stream_log_finish(struct stream_log *l);
  * or stopped by the sink when the server held it open after [DONE]. */
 bool stream_log_whole(const struct stream_log *l,
                       const struct http_response *r);
-/* Feeds bytes directly, as the sink does (for tests). */
-int stream_log_feed(struct stream_log *l, const char *bytes, size_t len);
+/* Feeds bytes that arrived elapsed_ms after the request began, as the sink
+ * does (for tests). */
+int stream_log_feed(struct stream_log *l, const char *bytes, size_t len,
+                    double elapsed_ms);
 
 /* The JSON chunks before [DONE], in order: fills idx with up to max
  * indexes into l->events and returns how many there are. */
 size_t stream_log_chunks(const struct stream_log *l, size_t *idx, size_t max);
-/* Appends to out the content of choice index, concatenated across the
- * chunks. Returns 0 or -1 when out is full. */
-int stream_log_content(const struct stream_log *l, json_int_t choice,
-                       struct buf *out);
+/* Appends to out the text of member field ("content", "reasoning_content")
+ * of the deltas of choice index, concatenated across the chunks. Returns 0
+ * or -1 when out is full. */
+int stream_log_text(const struct stream_log *l, json_int_t choice,
+                    const char *field, struct buf *out);
 /* The usage object of the last chunk that carries a non-null one, or
  * NULL. Borrowed from l. */
 json_t *stream_log_usage(const struct stream_log *l);
+/* Adds to evidence's response the events of the stream, as
+ * [{"index","offset","at_ms","data"}] with each data cut to a few hundred
+ * bytes: at most a few dozen events, those around the byte focus (or the
+ * first ones); "events_total" says how many there were. evidence is
+ * borrowed; nothing happens when it has no response. */
+void stream_log_add_events(const struct stream_log *l, json_t *evidence,
+                           size_t focus);
+/* The index of the first error event before [DONE] (data that is an
+ * object with an error object and no choices, or an event typed "error"),
+ * or SIZE_MAX when there is none. */
+size_t stream_log_error_event(const struct stream_log *l);
+/* Says in out (size n) what error event i means: a refusal sent after the
+ * 200 when no chunk came before it (naming the HTTP status that belongs to
+ * its type), or a failure that cut the reply after some chunks. */
+void stream_log_describe_error(const struct stream_log *l, size_t i, char *out,
+                               size_t n);
 
 #endif

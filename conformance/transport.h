@@ -64,11 +64,12 @@ enum sink_state {
     SINK_STOP      /* end the exchange now (TRANSPORT_STOPPED) */
 };
 
-/* Receives the body as it arrives (data returns non-zero to stop the
- * exchange: TRANSPORT_STOPPED), and a tick with the time since the request
- * began, at least about once a second while the transport waits. */
+/* Receives the body as it arrives, with the time since the request began
+ * when those bytes came (data returns non-zero to stop the exchange:
+ * TRANSPORT_STOPPED), and a tick with the time since the request began, at
+ * least about once a second while the transport waits. */
 struct http_sink {
-    int (*data)(void *ud, const char *bytes, size_t len);
+    int (*data)(void *ud, const char *bytes, size_t len, double elapsed_ms);
     enum sink_state (*tick)(void *ud, double elapsed_ms);
     void *ud;
 };

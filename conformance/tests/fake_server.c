@@ -69,6 +69,8 @@ static ssize_t play(void *cls, uint64_t offset, char *buf, size_t max)
         goto out;
     }
     if (p->pos < r->body_len) {
+        if (p->pos == 0 && r->wait_ms > 0)
+            nap(r->wait_ms);
         if (p->pos > 0 && r->delay_ms > 0)
             nap(r->delay_ms);
         n = r->body_len - p->pos;
@@ -106,8 +108,8 @@ static struct MHD_Response *build(const struct script_reply *r)
     struct playback *p;
     size_t i;
 
-    if (r->chunk == 0 && r->delay_ms == 0 && r->endless == NULL &&
-        !r->hold_open) {
+    if (r->chunk == 0 && r->delay_ms == 0 && r->wait_ms == 0 &&
+        r->endless == NULL && !r->hold_open) {
         resp = MHD_create_response_from_buffer(r->body_len, r->body,
                                                MHD_RESPMEM_PERSISTENT);
     } else {

@@ -19,14 +19,19 @@ struct fake {
 };
 
 /* Keeps and hands on len bytes; returns 0, or 1 when the exchange ends
- * (the response then says why). */
+ * (the response then says why). No time passes for real: *clock_ms is the
+ * simulated time since the request began, which each piece after the first
+ * advances by delay_ms. */
 static int deliver(struct http_response *resp, const struct http_sink *sink,
-                   const char *bytes, size_t len, size_t piece)
+                   const char *bytes, size_t len, size_t piece,
+                   unsigned delay_ms, double *clock_ms)
 {
     int ret;
     size_t at = 0, n;
 
     while (at < len) {
+        if (at > 0)
+            *clock_ms += delay_ms;
         n = piece != 0 && len - at > piece ? piece : len - at;
         if (buf_append(&resp->body, bytes + at, n) != 0) {
             http_response_fail(resp, TRANSPORT_TOO_BIG,
@@ -36,7 +41,7 @@ static int deliver(struct http_response *resp, const struct http_sink *sink,
             goto out;
         }
         if (sink != NULL && sink->data != NULL &&
-            sink->data(sink->ud, bytes + at, n) != 0) {
+            sink->data(sink->ud, bytes + at, n, *clock_ms) != 0) {
             http_response_fail(resp, TRANSPORT_STOPPED,
                                "stopped by the runner");
             ret = 1;
@@ -59,7 +64,7 @@ static int fake_perform(struct transport *t, const struct http_request *req,
     const char *raw;
     struct buf path;
     size_t i, raw_len, piece;
-    double ms;
+    double ms, clock_ms = 0;
 
     buf_init(&path, 4096);
     free(resp->url);
@@ -73,7 +78,7 @@ static int fake_perform(struct transport *t, const struct http_request *req,
     raw = script_raw(f->script, &raw_len);
     if (raw != NULL) {
         resp->status = 0; /* what libcurl reports for HTTP/0.9 bytes */
-        deliver(resp, sink, raw, raw_len, f->piece);
+        deliver(resp, sink, raw, raw_len, f->piece, 0, &clock_ms);
         goto out;
     }
     r = script_match(f->script, req->method, buf_str(&path), req->authorization,
@@ -95,12 +100,15 @@ static int fake_perform(struct transport *t, const struct http_request *req,
                 resp, r->headers[i].name, strlen(r->headers[i].name),
                 r->headers[i].value, strlen(r->headers[i].value));
     piece = r->chunk != 0 ? r->chunk : f->piece;
-    if (deliver(resp, sink, r->body, r->body_len, piece) != 0)
+    clock_ms = r->wait_ms;
+    if (deliver(resp, sink, r->body, r->body_len, piece, r->delay_ms,
+                &clock_ms) != 0)
         goto out;
     while (r->endless != NULL && r->endless_len > 0)
-        if (deliver(resp, sink, r->endless, r->endless_len, piece) != 0)
+        if (deliver(resp, sink, r->endless, r->endless_len, piece, r->delay_ms,
+                    &clock_ms) != 0)
             goto out;
-    for (ms = 0; r->hold_open; ms += TICK_MS) {
+    for (ms = clock_ms; r->hold_open; ms += TICK_MS) {
         if (ms > HOLD_LIMIT_MS) {
             http_response_fail(resp, TRANSPORT_TIMEOUT,
                                "Operation timed out (scripted hold)");
@@ -114,6 +122,7 @@ static int fake_perform(struct transport *t, const struct http_request *req,
         }
     }
 out:
+    resp->elapsed_ms = clock_ms;
     buf_cleanup(&path);
     return 0;
 }

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "buf.h"
 #include "match.h"
@@ -28,6 +29,28 @@ struct script {
     char *raw;
     size_t raw_len;
 };
+
+/* What every reply of a script is read with. */
+struct reading {
+    const json_t *defaults; /* the headers every reply gets */
+    /* Script "now": these digits in a body become the Unix time at load,
+     * so recorded answers carry a created near the runner's clock. The two
+     * have the same length, so offsets in the bodies hold. */
+    const char *now_from;
+    char now_to[32];
+};
+
+/* Replaces every now_from in b with now_to (same length: in place). */
+static void now_apply(const struct reading *rd, struct buf *b)
+{
+    size_t n = rd->now_from != NULL ? strlen(rd->now_from) : 0, i;
+
+    if (n == 0 || strlen(rd->now_to) != n || b->len < n)
+        return;
+    for (i = 0; i + n <= b->len; i++)
+        if (memcmp(b->data + i, rd->now_from, n) == 0)
+            memcpy(b->data + i, rd->now_to, n);
+}
 
 /* Copies a JSON string member, or returns NULL when absent. */
 static char *member_str(const json_t *o, const char *key)
@@ -147,8 +170,8 @@ out:
     return;
 }
 
-/* Reads one reply; defaults are the headers every reply gets. */
-static int read_reply(const json_t *o, const json_t *defaults,
+/* Reads one reply. */
+static int read_reply(const json_t *o, const struct reading *rd,
                       struct script_reply *r, char **cause)
 {
     const char *k;
@@ -164,7 +187,7 @@ static int read_reply(const json_t *o, const json_t *defaults,
         r->status = 200;
     json_object_foreach((json_t *)json_object_get(o, "headers"), k, v)
         add_header(r, k, json_string_value(v));
-    json_object_foreach((json_t *)defaults, k, v) add_header(
+    json_object_foreach((json_t *)rd->defaults, k, v) add_header(
         r, k, json_string_value(v) != NULL ? json_string_value(v) : "");
     body = json_object_get(o, "json");
     if (body != NULL) {
@@ -185,6 +208,7 @@ static int read_reply(const json_t *o, const json_t *defaults,
         *cause = strdup("a body is larger than 16 MiB");
         goto out;
     }
+    now_apply(rd, &b);
     r->body_len = b.len;
     r->body = buf_take(&b, NULL);
     r->stall = json_is_true(json_object_get(o, "stall"));
@@ -197,6 +221,7 @@ static int read_reply(const json_t *o, const json_t *defaults,
     }
     r->chunk = (size_t)json_integer_value(json_object_get(o, "chunk"));
     r->delay_ms = (unsigned)json_integer_value(json_object_get(o, "delay_ms"));
+    r->wait_ms = (unsigned)json_integer_value(json_object_get(o, "wait_ms"));
     err = 0;
 out:
     buf_cleanup(&b);
@@ -218,7 +243,7 @@ static void reply_cleanup(struct script_reply *r)
 }
 
 /* Reads one route: its rule goes into the table t, its replies into rt. */
-static int read_route(const json_t *o, const json_t *defaults,
+static int read_route(const json_t *o, const struct reading *rd,
                       struct match_table *t, struct route *rt, char **cause)
 {
     int ret = -1;
@@ -237,8 +262,8 @@ static int read_route(const json_t *o, const json_t *defaults,
             goto out;
         }
         rt->n_replies = 1;
-        ret = read_reply(json_object_get(o, "response"), defaults,
-                         &rt->replies[0], cause);
+        ret = read_reply(json_object_get(o, "response"), rd, &rt->replies[0],
+                         cause);
         goto out;
     }
     if (!json_is_array(replies) || json_array_size(replies) == 0) {
@@ -254,7 +279,7 @@ static int read_route(const json_t *o, const json_t *defaults,
     json_array_foreach(replies, i, one)
     {
         rt->n_replies++;
-        if (read_reply(one, defaults, &rt->replies[i], cause) != 0) {
+        if (read_reply(one, rd, &rt->replies[i], cause) != 0) {
             ret = -1;
             goto out;
         }
@@ -268,7 +293,8 @@ out:
 struct script *script_from_json(const json_t *root, char **cause)
 {
     struct script *s = calloc(1, sizeof(*s));
-    const json_t *routes = json_object_get(root, "routes"), *defaults, *r;
+    const json_t *routes = json_object_get(root, "routes"), *r;
+    struct reading rd;
     json_t *nf;
     struct buf raw;
     size_t i;
@@ -281,7 +307,9 @@ struct script *script_from_json(const json_t *root, char **cause)
     s->table = match_table_new();
     if (s->table == NULL)
         goto out;
-    defaults = json_object_get(json_object_get(root, "defaults"), "headers");
+    rd.defaults = json_object_get(json_object_get(root, "defaults"), "headers");
+    rd.now_from = json_string_value(json_object_get(root, "now"));
+    snprintf(rd.now_to, sizeof(rd.now_to), "%lld", (long long)time(NULL));
     if (json_is_string(json_object_get(root, "raw_hex"))) {
         if (unhex(json_string_value(json_object_get(root, "raw_hex")), &raw) !=
             0) {
@@ -294,7 +322,7 @@ struct script *script_from_json(const json_t *root, char **cause)
     nf = json_pack("{s:i, s:{s:{s:s, s:s, s:n, s:n}}}", "status", 404, "json",
                    "error", "message", "no scripted route", "type",
                    "invalid_request_error", "param", "code");
-    read_reply(nf, defaults, &s->not_found, cause);
+    read_reply(nf, &rd, &s->not_found, cause);
     json_decref(nf);
     if (routes != NULL && !json_is_array(routes)) {
         *cause = strdup("routes must be a list");
@@ -306,7 +334,7 @@ struct script *script_from_json(const json_t *root, char **cause)
     json_array_foreach(routes, i, r)
     {
         s->n_routes++;
-        if (read_route(r, defaults, s->table, &s->routes[i], cause) != 0)
+        if (read_route(r, &rd, s->table, &s->routes[i], cause) != 0)
             goto out;
     }
     ok = true;

@@ -29,6 +29,7 @@ struct script_reply {
     size_t endless_len;
     size_t chunk;      /* write the body in pieces of this size (0: whole) */
     unsigned delay_ms; /* pause between pieces */
+    unsigned wait_ms;  /* pause after the headers, before the first piece */
 };
 
 struct script;

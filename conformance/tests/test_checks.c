@@ -117,7 +117,8 @@ static json_t *good_with_eol(const char *eol)
         json_array_foreach(json_object_get(route, "responses"), k, resp)
             changed += stream_body_eol(resp, eol);
     }
-    assert_int_equal(changed, 4); /* plain, include_usage, n=2, usage */
+    /* plain, include_usage, n=2, usage, tools */
+    assert_int_equal(changed, 5);
     return good;
 }
 
@@ -172,6 +173,22 @@ static const char *message_of(const struct results *r, const char *id)
     return "";
 }
 
+/* What check id says in r, into out: its message, then ". Impact: " and
+ * what it names, when it names something. Returns out's text. */
+static const char *said_by(const struct results *r, const char *id,
+                           struct buf *out)
+{
+    size_t i;
+
+    buf_reset(out);
+    assert_int_equal(buf_appends(out, message_of(r, id)), 0);
+    for (i = 0; i < r->n; i++)
+        if (strcmp(r->items[i].id, id) == 0 && r->items[i].impact != NULL)
+            assert_int_equal(
+                buf_appendf(out, ". Impact: %s", r->items[i].impact), 0);
+    return buf_str(out);
+}
+
 /* Checks the case's "says" and "says_not": each listed check's message
  * must contain each string of the first, and none of the second. Returns
  * how many do not. */
@@ -181,16 +198,18 @@ static int says_ok(const char *name, const json_t *says, const json_t *says_not,
     const char *id;
     json_t *want, *v;
     size_t i;
+    struct buf text;
     int bad = 0;
 
+    buf_init(&text, 1 << 16);
     json_object_foreach((json_t *)says, id, want)
     {
         json_array_foreach(want, i, v)
         {
-            if (strstr(message_of(r, id), json_string_value(v)) != NULL)
+            if (strstr(said_by(r, id, &text), json_string_value(v)) != NULL)
                 continue;
             print_error("%s: the message of %s lacks \"%s\": %s\n", name, id,
-                        json_string_value(v), message_of(r, id));
+                        json_string_value(v), buf_str(&text));
             bad++;
         }
     }
@@ -198,13 +217,14 @@ static int says_ok(const char *name, const json_t *says, const json_t *says_not,
     {
         json_array_foreach(want, i, v)
         {
-            if (strstr(message_of(r, id), json_string_value(v)) == NULL)
+            if (strstr(said_by(r, id, &text), json_string_value(v)) == NULL)
                 continue;
             print_error("%s: the message of %s has \"%s\": %s\n", name, id,
-                        json_string_value(v), message_of(r, id));
+                        json_string_value(v), buf_str(&text));
             bad++;
         }
     }
+    buf_cleanup(&text);
     return bad;
 }
 

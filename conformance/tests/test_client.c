@@ -31,7 +31,9 @@ static const char script_json[] =
     "\"data: x\\n\\n\",\"hold_open\":true}},"
     "{\"method\":\"GET\",\"path\":\"/v1/slow\",\"response\":{\"body\":"
     "\"data: 0123456789012345678901234567890123456789\\n\\n\",\"chunk\":1,"
-    "\"delay_ms\":50}}"
+    "\"delay_ms\":50}},"
+    "{\"method\":\"GET\",\"path\":\"/v1/late\",\"response\":{\"body\":"
+    "\"data: x\\n\\ndata: y\\n\\n\",\"wait_ms\":300}}"
     "]}";
 
 /* An Authorization value longer than 8 KiB (a JWT can be): one route of the
@@ -110,14 +112,22 @@ struct collected {
     struct buf bytes;
     unsigned calls;
     unsigned stop_after; /* 0: never stop */
+    double first_ms, last_ms;
+    bool backwards; /* a piece said it came before the one before it */
 };
 
-/* A sink data callback that keeps the bytes and counts the calls. */
-static int collect(void *ud, const char *bytes, size_t len)
+/* A sink data callback that keeps the bytes, counts the calls and keeps
+ * when the first and the last piece came. */
+static int collect(void *ud, const char *bytes, size_t len, double elapsed_ms)
 {
     struct collected *c = ud;
     bool full = buf_append(&c->bytes, bytes, len) != 0;
 
+    if (c->calls == 0)
+        c->first_ms = elapsed_ms;
+    else if (elapsed_ms < c->last_ms)
+        c->backwards = true;
+    c->last_ms = elapsed_ms;
     c->calls++;
     return full || (c->stop_after != 0 && c->calls >= c->stop_after);
 }
@@ -155,7 +165,8 @@ static void test_exchange(void **state)
     transport_free(t);
 }
 
-/* A body written in pieces reaches the sink in pieces, all of it. */
+/* A body written in pieces reaches the sink in pieces, all of it, each
+ * with the time it came. */
 static void test_pieces(void **state)
 {
     struct fixture *f = *state;
@@ -173,6 +184,9 @@ static void test_pieces(void **state)
     assert_string_equal(buf_str(&c.bytes), "data: one\n\ndata: two\n\n");
     assert_string_equal(buf_str(&resp.body), "data: one\n\ndata: two\n\n");
     assert_true(c.calls > 1);
+    /* Eight pieces 5 ms apart: the sink is told when each came. */
+    assert_false(c.backwards);
+    assert_true(c.last_ms - c.first_ms >= 20);
     http_response_cleanup(&resp);
     /* The sink may end the exchange early. */
     buf_reset(&c.bytes);
@@ -182,6 +196,19 @@ static void test_pieces(void **state)
     transport_perform(t, &req, &resp, &sink);
     assert_int_equal(resp.ts, TRANSPORT_STOPPED);
     assert_int_equal(c.calls, 1);
+    http_response_cleanup(&resp);
+    /* A body held back 300 ms after the headers is said to come no
+     * sooner. */
+    buf_reset(&c.bytes);
+    c.calls = 0;
+    c.stop_after = 0;
+    req.path = "/late";
+    http_response_init(&resp, 1 << 20);
+    transport_perform(t, &req, &resp, &sink);
+    assert_int_equal(resp.ts, TRANSPORT_OK);
+    assert_string_equal(buf_str(&c.bytes), "data: x\n\ndata: y\n\n");
+    assert_true(c.first_ms >= 300);
+    assert_true(c.last_ms <= resp.elapsed_ms);
     http_response_cleanup(&resp);
     buf_cleanup(&c.bytes);
     transport_free(t);

@@ -12,6 +12,7 @@
 
 #include "conform.h"
 #include "fake_transport.h"
+#include "fixes.h"
 #include "options.h"
 #include "testutil.h"
 
@@ -315,6 +316,42 @@ static void test_long_key(void **state)
     json_decref(s);
 }
 
+/* Every check says what to change to pass it, and every fix belongs to a
+ * check that exists; a verdict carries its check's fix and level. */
+static void test_every_check_has_a_fix(void **state)
+{
+    const struct group_def *const *g;
+    struct results r;
+    size_t n, i, k;
+    bool found;
+    json_t *script = good();
+    static const char *const all[] = {
+        "--profile", "ai-nexus",        "--empty-key", "sk-empty", "--rpm",
+        "3",         "--ratelimit-key", "sk-free",     NULL};
+
+    (void)state;
+    g = conform_groups(&n);
+    for (i = 0; i < n; i++)
+        for (k = 0; k < g[i]->n_checks; k++)
+            if (fixes_get(g[i]->checks[k].id) == NULL)
+                fail_msg("%s has no fix", g[i]->checks[k].id);
+    for (i = 0; i < fixes_count(); i++) {
+        found = false;
+        for (k = 0; k < n; k++)
+            for (size_t j = 0; j < g[k]->n_checks; j++)
+                found = found || strcmp(g[k]->checks[j].id, fixes_id(i)) == 0;
+        if (!found)
+            fail_msg("the fix of %s names no check", fixes_id(i));
+    }
+    assert_int_equal(tu_conform(script, all, 0, &r), 0);
+    for (i = 0; i < r.n; i++) {
+        assert_string_equal(r.items[i].fix, fixes_get(r.items[i].id));
+        assert_non_null(r.items[i].level);
+    }
+    results_cleanup(&r);
+    json_decref(script);
+}
+
 /* Runs the tests of this file. */
 int main(void)
 {
@@ -328,6 +365,7 @@ int main(void)
         cmocka_unit_test(test_unreachable),
         cmocka_unit_test(test_observer_and_log),
         cmocka_unit_test(test_long_key),
+        cmocka_unit_test(test_every_check_has_a_fix),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -63,6 +63,35 @@ static void test_excerpt(void **state)
     json_decref(e);
 }
 
+/* The mark says where the text of the focus byte begins in the excerpt:
+ * after the "..." of a cut and after escapes, which are longer than the
+ * bytes they stand for; and that a focus outside the excerpt has none. */
+static void test_excerpt_mark(void **state)
+{
+    char body[400];
+    size_t mark;
+    json_t *e;
+
+    (void)state;
+    e = evidence_excerpt_marked("ab\x01"
+                                "cd",
+                                5, 3, 100, &mark);
+    assert_string_equal(json_string_value(e), "ab\\x01cd");
+    assert_int_equal(mark, 6);
+    assert_memory_equal(json_string_value(e) + mark, "cd", 2);
+    json_decref(e);
+    memset(body, 'a', sizeof(body));
+    body[300] = 'X';
+    e = evidence_excerpt_marked(body, sizeof(body), 300, 100, &mark);
+    assert_memory_equal(json_string_value(e), "...", 3);
+    assert_int_equal(json_string_value(e)[mark], 'X');
+    json_decref(e);
+    e = evidence_excerpt_marked(body, sizeof(body), EVIDENCE_NO_FOCUS, 100,
+                                &mark);
+    assert_int_equal(mark, EVIDENCE_NO_FOCUS);
+    json_decref(e);
+}
+
 /* The key never reaches a report. */
 static void test_redact(void **state)
 {
@@ -115,6 +144,7 @@ static void test_exchange(void **state)
     assert_int_equal(json_integer_value(json_object_get(r, "status")), 500);
     assert_int_equal(json_integer_value(json_object_get(r, "offending_offset")),
                      4);
+    assert_int_equal(json_integer_value(json_object_get(r, "offending_at")), 4);
     assert_string_equal(json_string_value(json_object_get(r, "body")),
                         "oops\\xff");
     assert_string_equal(json_string_value(json_object_get(
@@ -170,6 +200,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_bytes),
         cmocka_unit_test(test_excerpt),
+        cmocka_unit_test(test_excerpt_mark),
         cmocka_unit_test(test_redact),
         cmocka_unit_test(test_exchange),
         cmocka_unit_test(test_long_repeated_header),

@@ -149,7 +149,7 @@ static int judge_result(const char *name, const json_t *matrix,
     enum seen seen;
     enum impact_id id;
 
-    json_array_foreach(r->impact, i, entry)
+    json_array_foreach(r->impacts, i, entry)
     {
         measured_in = 0;
         json_array_foreach(json_object_get(entry, "effects"), k, effect)
@@ -219,7 +219,7 @@ static int judge_case(const char *dir, const char *file, const json_t *good,
     script = tu_compose(good, brk);
     tu_conform(script, tu_case_args(brk, NULL, args, 64), 0, &r);
     for (i = 0; i < r.n; i++)
-        if (r.items[i].impact != NULL)
+        if (r.items[i].impacts != NULL)
             bad += judge_result(name, matrix, row, &r.items[i], named, t);
     unnamed = json_object_get(brk, "unnamed");
     for (k = 0; k < N_COLUMNS; k++) {

@@ -141,8 +141,8 @@ static void test_usage_errors(void **state)
         {"--only", "", "bad group list"},
         {"--only", "chat,,stream", "bad group list"},
         {"--skip",
-         "models,chat,stream,usage,params,auth,notfound,billing,"
-         "ratelimit",
+         "models,chat,stream,usage,tools,format,params,auth,notfound,"
+         "billing,ratelimit",
          "no group"},
         {"--profile", "azure", "--profile"},
         {"--rpm", "0", "--rpm"},

@@ -15,6 +15,7 @@
 
 #include "impact.h"
 #include "result.h"
+#include "testutil.h"
 
 extern char **environ;
 
@@ -134,8 +135,12 @@ static void add(struct results *r, const char *id, const char *group,
     c->duration_ms = ms;
 }
 
+/* What the failure of stream.done-last breaks, and how to mend it. */
+#define IMPACT "the AI SDK appends the event after [DONE] to the text"
+#define FIX "Send nothing after the data: [DONE] event."
+
 /* Six results: every status, two groups seen twice and apart; the
- * failure carries the level, basis and impact the engine would give it. */
+ * failure carries the level, basis and impacts the engine would give it. */
 static void build(struct results *r)
 {
     static const enum impact_id after_done = IMPACT_STREAM_AFTER_DONE;
@@ -147,10 +152,6 @@ static void build(struct results *r)
     add(r, "stream.done-last", "stream", CHECK_FAIL, RULE_WEIRD,
         "OpenAI spec: CreateChatCompletionStreamResponse", weird_evidence(),
         WEIRD, 3);
-    r->items[1].level = "MUST";
-    r->items[1].basis = "client";
-    r->items[1].impact = impact_json(&after_done, 1);
-    assert_non_null(r->items[1].impact);
     add(r, "params.error-param", "params", CHECK_WARN,
         "The error's param SHOULD name the field", "AI Nexus reference",
         json_pack("{s:{s:i, s:{s:{s:n}}}}", "response", "status", 400, "body",
@@ -166,6 +167,13 @@ static void build(struct results *r)
     add(r, "stream.content-type", "stream", CHECK_PASS,
         "Content-Type MUST be text/event-stream", "WHATWG HTML", NULL,
         "text/event-stream", 1);
+    assert_int_equal(results_describe(&r->items[1], "MUST", IMPACT, FIX), 0);
+    assert_int_equal(
+        results_classify(&r->items[1], "client", impact_json(&after_done, 1)),
+        0);
+    assert_int_equal(results_describe(&r->items[2], "SHOULD", NULL,
+                                      "Set error.param to the field."),
+                     0);
 }
 
 /* Runs a report writer into memory and returns the bytes (NUL-ended). */
@@ -265,6 +273,15 @@ static char *xpath(const char *file, const char *expr)
     if (n > 0 && out[n - 1] == '\n')
         out[n - 1] = '\0';
     return out;
+}
+
+/* Asserts that the XPath expression on the file at path gives want. */
+static void xpath_is(const char *path, const char *expr, const char *want)
+{
+    char *v = xpath(path, expr);
+
+    assert_string_equal(v, want);
+    free(v);
 }
 
 /* Asserts that needle occurs in hay, showing both when it does not. */
@@ -541,7 +558,7 @@ static void test_json_report(void **state)
     assert_int_equal(json_array_size(checks), 6);
     for (i = 0; i < 6; i++) {
         c = json_array_get(checks, i);
-        assert_int_equal(json_object_size(c), 10);
+        assert_int_equal(json_object_size(c), 12);
         assert_string_equal(json_string_value(json_object_get(c, "id")),
                             ids[i]);
         assert_string_equal(json_string_value(json_object_get(c, "status")),
@@ -553,13 +570,20 @@ static void test_json_report(void **state)
         assert_string_equal(json_string_value(json_object_get(c, "source")),
                             r.items[i].source);
     }
-    /* Level, basis and impact as the engine set them; null when unset. */
+    /* Level, impact and fix are their own fields, null when unknown. */
     c = json_array_get(checks, 0);
     assert_true(json_is_null(json_object_get(c, "level")));
-    assert_true(json_is_null(json_object_get(c, "basis")));
+    assert_true(json_is_null(json_object_get(c, "impact")));
+    assert_true(json_is_null(json_object_get(c, "fix")));
+    c = json_array_get(checks, 2);
+    assert_string_equal(json_string_value(json_object_get(c, "level")),
+                        "SHOULD");
     assert_true(json_is_null(json_object_get(c, "impact")));
     c = json_array_get(checks, 1);
     assert_string_equal(json_string_value(json_object_get(c, "level")), "MUST");
+    assert_string_equal(json_string_value(json_object_get(c, "impact")),
+                        IMPACT);
+    assert_string_equal(json_string_value(json_object_get(c, "fix")), FIX);
     assert_string_equal(json_string_value(json_object_get(c, "basis")),
                         "client");
     want = json_pack("[{s:s, s:s, s:n, s:[{s:s, s:s, s:b, s:n}]}]", "id",
@@ -568,8 +592,10 @@ static void test_json_report(void **state)
                      "appends the event after [DONE] to the text its user "
                      "sees",
                      "measured", 1, "from");
-    assert_true(json_equal(json_object_get(c, "impact"), want));
+    assert_true(json_equal(json_object_get(c, "impacts"), want));
     json_decref(want);
+    assert_true(
+        json_is_null(json_object_get(json_array_get(checks, 0), "impacts")));
     assert_string_equal(json_string_value(json_object_get(c, "message")),
                         WEIRD_CLEAN);
     assert_string_equal(json_string_value(json_object_get(c, "rule")),
@@ -664,7 +690,8 @@ static void test_junit_report(void **state)
                        "\" type=\"MUST\">Rule: The last event MUST be data: "
                        "[DONE] &amp; nothing after &lt;it&gt;\n"
                        "Source: OpenAI spec: "
-                       "CreateChatCompletionStreamResponse\nEvidence:\n{\n"
+                       "CreateChatCompletionStreamResponse\nImpact: " IMPACT
+                       "\nFix: " FIX "\nEvidence:\n{\n"
                        "  \"request\": {\n");
     must_contain(text,
                  "    \"body\": \"data: \xef\xbf\xbd&lt;b&gt;]]&gt;\",\n");
@@ -680,39 +707,27 @@ static void test_junit_report(void **state)
     must_contain(text, "      <system-out>WARNING: param was null for "
                        "\"temperature\"\nRule: The error's param "
                        "SHOULD name the field\nSource: AI Nexus reference\n"
-                       "Evidence:\n{\n");
+                       "Fix: Set error.param to the field.\nEvidence:\n{\n");
     /* No raw control characters anywhere. */
     for (i = 0; i < len; i++)
         assert_false((unsigned char)text[i] < 0x20 && text[i] != '\n');
 
     write_temp(text, len, path, sizeof(path));
-    v = xpath(path, "string(//testcase[@name='stream.done-last']"
-                    "/failure/@message)");
-    assert_string_equal(v, WEIRD_XML_VALUE);
-    free(v);
-    v = xpath(path, "count(/testsuites/testsuite)");
-    assert_string_equal(v, "4");
-    free(v);
-    v = xpath(path, "count(//testcase)");
-    assert_string_equal(v, "6");
-    free(v);
-    v = xpath(path, "count(//testcase/failure[@type='MUST'])");
-    assert_string_equal(v, "2");
-    free(v);
-    v = xpath(path, "count(//testcase/skipped)");
-    assert_string_equal(v, "1");
-    free(v);
+    xpath_is(path,
+             "string(//testcase[@name='stream.done-last']"
+             "/failure/@message)",
+             WEIRD_XML_VALUE);
+    xpath_is(path, "count(/testsuites/testsuite)", "4");
+    xpath_is(path, "count(//testcase)", "6");
+    xpath_is(path, "count(//testcase/failure[@type='MUST'])", "2");
+    xpath_is(path, "count(//testcase/skipped)", "1");
     /* The common schema has skipped on testsuite only, never on the root. */
-    v = xpath(path, "count(/testsuites/@skipped)");
-    assert_string_equal(v, "0");
-    free(v);
-    v = xpath(path, "sum(/testsuites/testsuite/@skipped)");
-    assert_string_equal(v, "1");
-    free(v);
-    v = xpath(path, "count(//testcase[@name='params.error-param']"
-                    "/system-out[starts-with(., 'WARNING: ')])");
-    assert_string_equal(v, "1");
-    free(v);
+    xpath_is(path, "count(/testsuites/@skipped)", "0");
+    xpath_is(path, "sum(/testsuites/testsuite/@skipped)", "1");
+    xpath_is(path,
+             "count(//testcase[@name='params.error-param']"
+             "/system-out[starts-with(., 'WARNING: ')])",
+             "1");
     v = xpath(path, "string(//testcase[@name='stream.done-last']/failure)");
     must_contain(v, "Rule: " RULE_WEIRD "\n");
     must_contain(v, "\"html\": \"</script><script>alert(2)</script>\"");
@@ -924,27 +939,47 @@ static char *lower(const char *s)
 }
 
 /* The HTML page: escaped text, no script, no outside resources, the
- * summary badges, the groups in order, and well-formed markup. */
+ * summary badges, what to act on first (failures, then warnings, each with
+ * its impact and fix), then the groups in order with their durations, and
+ * markup that is well-formed as HTML and as XML. */
 static void test_html_report(void **state)
 {
     struct results r;
-    char *text, *low, *v;
+    char *text, *low;
     size_t len;
     char path[64];
     const char *at, *prev;
     static const char *const groups[] = {
         "<section class=\"group\" id=\"g1\">\n<h2>models<small>2 checks, "
-        "1 failed</small></h2>",
+        "1 failed, 19 ms</small></h2>",
         "<section class=\"group\" id=\"g2\">\n<h2>stream<small>2 checks, "
-        "1 failed</small></h2>",
+        "1 failed, 4.0 ms</small></h2>",
         "<section class=\"group\" id=\"g3\">\n<h2>params<small>1 check, "
-        "1 warned</small></h2>",
+        "1 warned, 40 ms</small></h2>",
         "<section class=\"group\" id=\"g4\">\n<h2>billing<small>1 "
-        "check</small></h2>",
+        "check, &lt; 0.1 ms</small></h2>",
+    };
+    static const char *const act[] = {
+        /* the failures in run order, then the warning */
+        "<div class=\"item fail\">\n<div class=\"head\"><span class=\"badge "
+        "fail\">FAIL</span> <a href=\"#c1\"><code "
+        "class=\"id\">stream.done-last</code></a> <span "
+        "class=\"level\">MUST</span></div>\n<p class=\"msg\">" WEIRD_HTML
+        "</p>\n<dl class=\"kv\"><dt class=\"impact\">Impact</dt><dd>" IMPACT
+        "</dd><dt class=\"fix\">Fix</dt><dd>" FIX "</dd><dt "
+        "class=\"basis\">Basis</dt><dd>client</dd></dl>\n</div>",
+        "<div class=\"item fail\">\n<div class=\"head\"><span class=\"badge "
+        "fail\">FAIL</span> <a href=\"#c4\"><code "
+        "class=\"id\">models.get</code></a></div>",
+        "<div class=\"item warn\">\n<div class=\"head\"><span class=\"badge "
+        "warn\">WARN</span> <a href=\"#c2\"><code "
+        "class=\"id\">params.error-param</code></a> <span "
+        "class=\"level\">SHOULD</span></div>\n<p class=\"msg\">param was "
+        "null for &quot;temperature&quot;</p>\n<dl class=\"kv\"><dt "
+        "class=\"fix\">Fix</dt><dd>Set error.param to the field.</dd></dl>",
+        "<main>",
     };
     size_t i;
-    int status;
-    char *argv[] = {"xmllint", "--noout", path, NULL};
 
     (void)state;
     build(&r);
@@ -967,33 +1002,49 @@ static void test_html_report(void **state)
                        "<span class=\"badge fail\">2 failed</span>"
                        "<span class=\"badge warn\">1 warned</span>"
                        "<span class=\"badge skip\">1 skipped</span>");
-    prev = text;
+    prev = must_contain(text, "<section class=\"act\" id=\"act\">\n<h2>To "
+                              "act on<small>failures first, then "
+                              "warnings</small></h2>");
+    for (i = 0; i < sizeof(act) / sizeof(act[0]); i++) {
+        at = must_contain(text, act[i]);
+        assert_true(at > prev);
+        prev = at;
+    }
     for (i = 0; i < 4; i++) {
         at = must_contain(text, groups[i]);
         assert_true(at > prev);
         prev = at;
     }
+    /* A failure shows its message, impact, fix, rule, source and its
+     * evidence laid out, open. */
     must_contain(
-        text, "<article class=\"check fail\">\n<div class=\"head\">"
-              "<span class=\"badge fail\">FAIL</span> <code "
-              "class=\"id\">stream.done-last</code><span "
-              "class=\"time\">3 ms</span></div>\n<p class=\"msg\">" WEIRD_HTML
-              "</p>\n<dl class=\"kv\"><dt>Rule</dt><dd>"
-              "The last event MUST be data: [DONE] &amp; nothing "
-              "after &lt;it&gt;</dd><dt>Source</dt><dd>OpenAI spec: "
-              "CreateChatCompletionStreamResponse</dd><dt>Level</dt><dd>"
-              "MUST</dd><dt>Basis</dt><dd>client</dd></dl>\n"
-              "<details open=\"open\"><summary>Evidence</summary>"
-              "<pre>{\n  &quot;request&quot;: {\n");
+        text,
+        "<article class=\"check fail\" id=\"c1\">\n<div "
+        "class=\"head\"><span class=\"badge fail\">FAIL</span> <code "
+        "class=\"id\">stream.done-last</code> <span "
+        "class=\"level\">MUST</span></div>\n<p class=\"msg\">" WEIRD_HTML
+        "</p>\n<dl class=\"kv\"><dt class=\"impact\">Impact</dt><dd>" IMPACT
+        "</dd><dt class=\"fix\">Fix</dt><dd>" FIX "</dd><dt "
+        "class=\"basis\">Basis</dt><dd>client</dd><dt "
+        "class=\"rule\">Rule</dt><dd>The last event MUST be data: "
+        "[DONE] &amp; nothing after &lt;it&gt;</dd><dt "
+        "class=\"source\">Source</dt><dd>OpenAI spec: "
+        "CreateChatCompletionStreamResponse</dd></dl>\n"
+        "<details open=\"open\"><summary>Evidence</summary>\n"
+        "<div class=\"ex\"><div class=\"line\"><b>Request</b><code>POST "
+        "/v1/chat/completions</code></div>\n</div>\n"
+        "<div class=\"ex\"><div class=\"line\"><b>Response</b>HTTP "
+        "200</div>\n<pre class=\"body\">data: \xef\xbf\xbd&lt;b&gt;]]&gt;"
+        "</pre>\n</div>\n");
     must_contain(text, "&quot;html&quot;: &quot;&lt;/script&gt;&lt;script&gt;"
                        "alert(2)&lt;/script&gt;&quot;");
-    must_contain(text, "&quot;body&quot;: &quot;data: \xef\xbf\xbd&lt;b&gt;"
-                       "]]&gt;&quot;");
-    /* A warning's evidence starts folded. */
-    must_contain(text, "<details><summary>Evidence</summary><pre>{\n"
-                       "  &quot;response&quot;: {\n");
-    must_contain(text, "<span class=\"badge skip\">SKIP</span> <code "
-                       "class=\"id\">billing.balance</code>");
+    /* A pass or a skip is one line, its rule and evidence folded. */
+    must_contain(text, "<article class=\"check skip\" id=\"c3\">\n<div "
+                       "class=\"head\"><span class=\"badge skip\">SKIP</span> "
+                       "<code class=\"id\">billing.balance</code><span "
+                       "class=\"msg\">needs --profile ai-nexus</span></div>\n"
+                       "<details class=\"more\"><summary>Rule, source and "
+                       "evidence</summary>\n");
 
     low = lower(text);
     assert_null(strstr(low, "<script"));
@@ -1006,20 +1057,64 @@ static void test_html_report(void **state)
         assert_false((unsigned char)text[i] < 0x20 && text[i] != '\n' &&
                      text[i] != '\t');
 
-    /* The page is also well-formed XML, so no data broke out of its tag. */
+    /* Well-formed as HTML, and as XML too, so no data broke out of its
+     * tag. */
     write_temp(text, len, path, sizeof(path));
-    v = run_tool(argv, &status);
-    if (status == -1)
-        fail_msg("xmllint not found: install the Debian package "
-                 "libxml2-utils");
-    assert_int_equal(status, 0);
-    free(v);
-    v = xpath(path, "count(//article)");
-    assert_string_equal(v, "6");
-    free(v);
-    v = xpath(path, "string(//article[.//code='stream.done-last']/p)");
-    assert_string_equal(v, WEIRD_HTML_VALUE);
-    free(v);
+    assert_int_equal(tu_html_errors(path), 0);
+    xpath_is(path, "count(//article)", "6");
+    xpath_is(path, "count(//section[@id='act']/div)", "3");
+    xpath_is(path, "string(//article[.//code='stream.done-last']/p)",
+             WEIRD_HTML_VALUE);
+    unlink(path);
+    free(text);
+    results_cleanup(&r);
+}
+
+/* A stream's evidence reads as its list of events, the one holding the
+ * offending byte highlighted, and its raw bytes with that byte marked;
+ * a JSON body is pretty-printed; real durations are shown. */
+static void test_html_stream_evidence(void **state)
+{
+    struct results r;
+    json_t *ev;
+    char *text, path[64];
+    size_t len;
+
+    (void)state;
+    ev = json_pack(
+        "{s:{s:s, s:s, s:s}, s:{s:i, s:f, s:i, s:i, s:i, s:s, "
+        "s:[{s:i, s:i, s:i, s:f, s:s}, {s:i, s:i, s:i, s:f, s:s}], s:i}}",
+        "request", "method", "POST", "url", "http://h/v1/chat/completions",
+        "body", "{\"model\":\"m\",\"stream\":true}", "response", "status", 200,
+        "elapsed_ms", 1234.4, "body_bytes", 34, "offending_offset", 22,
+        "offending_at", 21, "body", "data: {\"a\":1}\n\ndata: \\xff\n\n",
+        "events", "index", 0, "offset", 0, "end", 16, "at_ms", 0.4, "data",
+        "{\"a\":1}", "index", 1, "offset", 16, "end", 34, "at_ms", 1200.0,
+        "data", "\\xff", "events_total", 2);
+    assert_non_null(ev);
+    results_init(&r);
+    assert_non_null(results_add(&r, "stream.utf8", "stream", CHECK_FAIL, "r",
+                                "s", ev, "invalid UTF-8 at byte 22"));
+    text = render(report_html_write, &r, &test_meta, &len);
+    must_contain(text, "<span class=\"time\">answered in 1.234 s</span>");
+    must_contain(text, "<pre class=\"body\">{\n  &quot;model&quot;: "
+                       "&quot;m&quot;,\n  &quot;stream&quot;: true\n}</pre>");
+    must_contain(text,
+                 "<b>Response</b>HTTP 200 \xc2\xb7 34 bytes \xc2\xb7 1.234 s "
+                 "\xc2\xb7 offending byte 22</div>");
+    must_contain(text, "<h3>Events (2 of 2 shown)</h3>");
+    must_contain(text, "<tr><td class=\"n\">0</td><td class=\"n\">0</td><td "
+                       "class=\"n\">0.4 ms</td><td class=\"data mono\">"
+                       "{&quot;a&quot;:1}</td></tr>");
+    must_contain(text, "<tr class=\"hit\"><td class=\"n\">1</td><td "
+                       "class=\"n\">16</td><td class=\"n\">1.200 s</td>");
+    must_contain(text, "<details open=\"open\"><summary>Raw bytes</summary>"
+                       "<pre class=\"body\">data: {&quot;a&quot;:1}\n\ndata: "
+                       "<mark>\\xff</mark>\n\n</pre>");
+    write_temp(text, len, path, sizeof(path));
+    assert_int_equal(tu_html_errors(path), 0);
+    xpath_is(path, "string(//tr[@class='hit']/td[1])", "1");
+    xpath_is(path, "string(//mark)", "\\xff");
     unlink(path);
     free(text);
     results_cleanup(&r);
@@ -1042,30 +1137,49 @@ static void test_html_report_empty(void **state)
     free(text);
 }
 
-/* Runs report_term_line into memory. */
-static char *term_line(const struct check_result *c, bool color, bool verbose)
+/* What the terminal report writes: one line (c), the recap or the
+ * summary (of r). */
+enum term_part { TERM_LINE, TERM_RECAP, TERM_SUMMARY };
+
+/* Runs one part of the terminal report into memory and returns it. */
+static char *term_render(enum term_part part, const struct check_result *c,
+                         const struct results *r, const struct term_style *st)
 {
     char *buf = NULL;
     size_t n = 0;
     FILE *f = open_memstream(&buf, &n);
 
     assert_non_null(f);
-    report_term_line(c, color, verbose, f);
+    if (part == TERM_LINE)
+        report_term_line(c, st, f);
+    else if (part == TERM_RECAP)
+        report_term_recap(r, st, f);
+    else
+        report_term_summary(r, st->color, f);
     assert_int_equal(fclose(f), 0);
     return buf;
+}
+
+/* Runs report_term_line into memory. */
+static char *term_line(const struct check_result *c, bool color, bool verbose)
+{
+    struct term_style st = {.color = color, .verbose = verbose};
+
+    return term_render(TERM_LINE, c, NULL, &st);
 }
 
 /* Runs report_term_summary into memory. */
 static char *term_summary(const struct results *r, bool color)
 {
-    char *buf = NULL;
-    size_t n = 0;
-    FILE *f = open_memstream(&buf, &n);
+    struct term_style st = {.color = color};
 
-    assert_non_null(f);
-    report_term_summary(r, color, f);
-    assert_int_equal(fclose(f), 0);
-    return buf;
+    return term_render(TERM_SUMMARY, NULL, r, &st);
+}
+
+/* Runs report_term_recap into memory. */
+static char *term_recap(const struct results *r, const struct term_style *st)
+{
+    return term_render(TERM_RECAP, NULL, r, st);
 }
 
 /* Asserts the terminal output for one result. */
@@ -1088,7 +1202,7 @@ static void test_term_lines(void **state)
     term_is(&r.items[0], false, false,
             "  PASS  models.list  3 models listed\n");
     term_is(&r.items[1], false, false,
-            "  FAIL  stream.done-last  " WEIRD_TERM "\n");
+            "  FAIL  stream.done-last  " WEIRD_TERM ". Impact: " IMPACT "\n");
     term_is(&r.items[2], false, false,
             "  WARN  params.error-param  param was null for \"temperature\"\n");
     term_is(&r.items[3], false, false,
@@ -1221,6 +1335,82 @@ static void test_term_summary(void **state)
     free(got);
 }
 
+/* Ids are padded to the style's width, so that messages start in one
+ * column; a longer id still gets its two spaces. */
+static void test_term_aligned(void **state)
+{
+    struct results r;
+    struct term_style st = {.id_width = 20};
+    char *buf = NULL;
+    size_t n = 0;
+    FILE *f = open_memstream(&buf, &n);
+
+    (void)state;
+    build(&r);
+    assert_non_null(f);
+    report_term_line(&r.items[0], &st, f);
+    report_term_line(&r.items[3], &st, f);
+    st.id_width = 5;
+    report_term_line(&r.items[0], &st, f);
+    assert_int_equal(fclose(f), 0);
+    assert_string_equal(buf, "  PASS  models.list           3 models listed\n"
+                             "  SKIP  billing.balance       needs --profile "
+                             "ai-nexus\n"
+                             "  PASS  models.list  3 models listed\n");
+    free(buf);
+    results_cleanup(&r);
+}
+
+/* A group's heading is its name and what it tests, bold only in colour. */
+static void test_term_group(void **state)
+{
+    struct term_style plain = {.id_width = 0}, color = {.color = true};
+    char *buf = NULL;
+    size_t n = 0;
+    FILE *f = open_memstream(&buf, &n);
+
+    (void)state;
+    assert_non_null(f);
+    report_term_group("chat", "POST /chat/completions", &plain, f);
+    report_term_group("usage", NULL, &plain, f);
+    report_term_group("chat", "it", &color, f);
+    assert_int_equal(fclose(f), 0);
+    assert_string_equal(buf, "chat: POST /chat/completions\n"
+                             "usage\n"
+                             "\033[1mchat\033[0m\033[90m: it\033[0m\n");
+    free(buf);
+}
+
+/* The recap repeats the failures, then the warnings, each with its impact
+ * and its fix; passes and skips are not repeated, and a clean run prints
+ * nothing. */
+static void test_term_recap(void **state)
+{
+    struct results r;
+    struct term_style st = {.id_width = 18};
+    char *got;
+
+    (void)state;
+    build(&r);
+    got = term_recap(&r, &st);
+    assert_string_equal(got, "\nFailures to act on:\n"
+                             "  FAIL  stream.done-last    " WEIRD_TERM "\n"
+                             "        impact: " IMPACT "\n"
+                             "        fix: " FIX "\n"
+                             "  FAIL  models.get          GET /v1/models/x "
+                             "gave 500 & <nothing>\n"
+                             "\nWarnings to act on:\n"
+                             "  WARN  params.error-param  param was null for "
+                             "\"temperature\"\n"
+                             "        fix: Set error.param to the field.\n"
+                             "\n");
+    free(got);
+    results_cleanup(&r);
+    got = term_recap(&r, &st);
+    assert_string_equal(got, "");
+    free(got);
+}
+
 /* Every file report returns -1 when the stream cannot be written. */
 static void test_write_errors(void **state)
 {
@@ -1259,12 +1449,16 @@ int main(void)
         cmocka_unit_test(test_junit_schema),
         cmocka_unit_test(test_junit_schema_strict),
         cmocka_unit_test(test_html_report),
+        cmocka_unit_test(test_html_stream_evidence),
         cmocka_unit_test(test_html_report_empty),
         cmocka_unit_test(test_term_lines),
         cmocka_unit_test(test_term_evidence_cut),
         cmocka_unit_test(test_term_color),
         cmocka_unit_test(test_term_no_escape_bytes),
         cmocka_unit_test(test_term_summary),
+        cmocka_unit_test(test_term_aligned),
+        cmocka_unit_test(test_term_group),
+        cmocka_unit_test(test_term_recap),
         cmocka_unit_test(test_write_errors),
     };
 

@@ -248,3 +248,31 @@ const char *tu_report_status(const json_t *report, const char *id)
     return json_string_value(
         json_object_get(tu_report_check(report, id), "status"));
 }
+
+/* Counts the parser errors of both parsers, HTML5 tag names aside. */
+int tu_html_errors(const char *path)
+{
+    char cmd[1200], line[1024];
+    int errors = 0;
+    FILE *p;
+
+    if (system("command -v xmllint >/dev/null") != 0)
+        fail_msg("xmllint not found: install the Debian package "
+                 "libxml2-utils");
+    snprintf(cmd, sizeof(cmd),
+             "{ xmllint --noout --html '%s'; xmllint --noout '%s'; } 2>&1",
+             path, path);
+    p = popen(cmd, "r");
+    if (p == NULL)
+        fail_msg("cannot run xmllint");
+    while (fgets(line, sizeof(line), p) != NULL) {
+        if (strstr(line, "error") == NULL ||
+            (strstr(line, "Tag ") != NULL && strstr(line, " invalid") != NULL))
+            continue;
+        print_error("%s", line);
+        errors++;
+    }
+    if (pclose(p) != 0)
+        errors++;
+    return errors;
+}

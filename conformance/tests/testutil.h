@@ -64,4 +64,11 @@ json_t *tu_report_check(const json_t *report, const char *id);
 /* The status string of check id in a JSON report, or NULL. */
 const char *tu_report_status(const json_t *report, const char *id);
 
+/* Parses the page at path with libxml2's HTML parser (xmllint --html) and
+ * with its XML parser (the page is also well-formed XML), and returns how
+ * many errors they report, printing each. The HTML parser knows HTML 4
+ * only, so "Tag main invalid" and the like, about HTML5 elements, are not
+ * counted. Fails the test when xmllint is missing. */
+int tu_html_errors(const char *path);
+
 #endif

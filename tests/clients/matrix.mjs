@@ -59,6 +59,9 @@ function adaptRoutes(routes) {
 function compose(good, brk) {
     const script = { ...good, routes: adaptRoutes([...(brk.routes ?? []),
         ...good.routes]) };
+    // The clients do not judge created; without "now" every run of the
+    // matrix writes the same bytes.
+    delete script.now;
     if (brk.raw_hex !== undefined)
         script.raw_hex = brk.raw_hex;
     return script;
@@ -105,8 +108,16 @@ function probeFor(brk) {
         return { na: 'it answers a body without messages or model; clients ' +
             'always send both' };
     const text = [];
+    let tools = false;
     for (const s of route.body_has ?? []) {
-        if (s === '"stream":true')
+        if (s === '"tools":')
+            tools = true;
+        else if (s === '"json_object"')
+            probe.scenario = 'json';
+        else if (s === '"json_schema"')
+            return { na: 'it answers response_format json_schema, which ' +
+                'drive.mjs does not ask for' };
+        else if (s === '"stream":true')
             probe.scenario = probe.scenario === 'chat' ? 'stream' :
                 probe.scenario;
         else if (s === '"include_usage":true')
@@ -130,6 +141,8 @@ function probeFor(brk) {
             probe.params[k] = v[k];
         }
     }
+    if (tools)
+        probe.scenario = probe.scenario === 'stream' ? 'tools-stream' : 'tools';
     if (text.length)
         probe.prompt = text.join('. ');
     return probe;
@@ -206,7 +219,7 @@ function text(v) {
 function intended(response, scenario) {
     if (!response || response.status < 200 || response.status > 299)
         return null;
-    if (!scenario.startsWith('stream')) {
+    if (!scenario.startsWith('stream') && scenario !== 'tools-stream') {
         let j = response.json;
         if (j === undefined && typeof response.body === 'string') {
             try {
@@ -221,8 +234,12 @@ function intended(response, scenario) {
         const c = j?.choices?.[0];
         if (!c)
             return null;
+        const calls = Array.isArray(c.message?.tool_calls) ?
+            c.message.tool_calls.map((t) => ({ name: t?.function?.name ?? null,
+                arguments: text(t?.function?.arguments) })) : [];
         return { content: text(c.message?.content),
             finish_reason: c.finish_reason ?? null,
+            ...(calls.length ? { tool_calls: calls } : {}),
             ...(j.usage && typeof j.usage === 'object' ?
                 { usage: j.usage } : {}) };
     }
@@ -252,12 +269,24 @@ function intended(response, scenario) {
                 continue;
             if (c?.delta?.content != null)
                 want.content = (want.content ?? '') + text(c.delta.content);
+            // Tool-call deltas joined per index, as OpenAI streams them.
+            for (const t of Array.isArray(c?.delta?.tool_calls) ?
+                c.delta.tool_calls : []) {
+                const k = Number.isInteger(t?.index) ? t.index : 0;
+                want.tool_calls ??= [];
+                const call = want.tool_calls[k] ??= { name: null,
+                    arguments: '' };
+                call.name ??= t?.function?.name ?? null;
+                call.arguments += text(t?.function?.arguments) ?? '';
+            }
             if (c?.finish_reason != null)
                 want.finish_reason = c.finish_reason;
         }
     }
-    if (scenario === 'stream')
+    if (scenario === 'stream' || scenario === 'tools-stream')
         delete want.usage;
+    if (want.tool_calls)
+        want.tool_calls = want.tool_calls.filter(Boolean);
     return want;
 }
 
