@@ -1,11 +1,71 @@
 /* fuzz_fixtures: the fixture loader (libyaml, then the fixture language's
- * checks) on arbitrary bytes: it loads them or says where they are wrong. */
+ * checks) on arbitrary bytes: it loads them or says where they are wrong;
+ * a fixture that loads has its rules matched against a few requests (the
+ * matcher, regular expressions and JSON pointers included) and their
+ * templates rendered. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "billing.h"
 #include "fixtures.h"
 #include "fuzz.h"
+#include "rules.h"
+#include "template.h"
+
+/* Requests the rules of a loaded fixture are matched against. */
+static const char *const requests[] = {
+    "{\"model\":\"m\",\"stream\":true,\"messages\":[{\"role\":\"user\","
+    "\"content\":\"ping\"}]}",
+    "{\"model\":\"m\",\"tools\":[{\"type\":\"function\",\"function\":{"
+    "\"name\":\"f\"}}],\"messages\":[{\"role\":\"user\",\"content\":[{"
+    "\"type\":\"text\",\"text\":\"a\"}]},{\"role\":\"tool\","
+    "\"tool_call_id\":\"c\",\"content\":\"r\"}]}",
+    "[1, 2, 3]",
+    "",
+};
+
+/* Header lookup for the match views: one header. */
+static const char *one_header(const void *ctx, const char *name)
+{
+    (void)ctx;
+    return strcmp(name, "X-Test") == 0 ? "1" : NULL;
+}
+
+/* Matches each request against the rules, twice (scenarios step), and
+ * renders the template of each rule that answers. */
+static void check_rules(struct rules *set)
+{
+    struct match_view v;
+    struct rule_hit hit;
+    struct template_vars vars = {"last", "m", 1, 1};
+    json_t *json;
+    char *text;
+    size_t i, k;
+
+    for (i = 0; i < sizeof(requests) / sizeof(requests[0]); i++) {
+        json = json_loads(requests[i], 0, NULL);
+        memset(&v, 0, sizeof(v));
+        v.method = i % 2 ? "GET" : "POST";
+        v.path = "/v1/chat/completions";
+        v.body = requests[i];
+        v.body_len = strlen(requests[i]);
+        v.json = json;
+        v.key = "k";
+        v.plan = "p";
+        v.header = one_header;
+        for (k = 0; k < 2; k++) {
+            if (!rules_find(set, &v, &hit))
+                continue;
+            fuzz_require(hit.count >= 1, "a rule that answers counts");
+            if (hit.rule->answer.tmpl != NULL) {
+                text = template_render(hit.rule->answer.tmpl, &vars);
+                fuzz_require(text != NULL, "a template renders");
+                free(text);
+            }
+        }
+        json_decref(json);
+    }
+}
 
 /* A loaded fixture keeps the promises the server relies on. */
 static void check_loaded(const struct fixtures *fx)
@@ -27,6 +87,9 @@ static void check_loaded(const struct fixtures *fx)
     b = billing_new(fx, 0);
     fuzz_require(b != NULL, "billing opens the fixture's accounts");
     billing_free(b);
+    fuzz_require(fx->rules != NULL, "a loaded fixture has a rule set");
+    fuzz_require(fx->window_ms > 0, "a rate-limit window is never 0");
+    check_rules(fx->rules);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

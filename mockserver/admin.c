@@ -17,6 +17,8 @@
 #include "options.h"
 #include "ratelimit.h"
 #include "routes.h"
+#include "rules.h"
+#include "scenario.h"
 
 #define ADMIN_MAX_ADVANCE_MS INT64_C(315360000000)  /* ten years */
 #define ADMIN_MAX_OFFSET_MS UINT64_C(3153600000000) /* a century */
@@ -305,7 +307,7 @@ static json_t *key_state(struct app *app, size_t i, uint64_t now)
         limit_or_null(st.limit_tokens, st.remaining_tok), "resets_in_ms",
         (json_int_t)(st.reset_req_ms > st.reset_tok_ms ? st.reset_req_ms
                                                        : st.reset_tok_ms),
-        "window_ms", (json_int_t)RATELIMIT_WINDOW_MS);
+        "window_ms", (json_int_t)app->fx->window_ms);
 }
 
 /* The journal's figures as JSON; null without a journal. */
@@ -324,8 +326,35 @@ static json_t *journal_state(struct journal *j)
         "dropped", (json_int_t)s.dropped, "last_id", (json_int_t)s.last_id);
 }
 
+/* The scenarios of the rules in use as JSON: each one's name, state and
+ * the calls answered in that state. NULL on OOM. */
+static json_t *scenarios_state(struct app *app)
+{
+    struct rules *set = router_rules(app);
+    struct scenarios *sc = set != NULL ? rules_scenarios(set) : NULL;
+    json_t *list = json_array();
+    size_t i, n = sc != NULL ? scenarios_count(sc) : 0, st;
+    uint64_t calls;
+
+    for (i = 0; list != NULL && i < n; i++) {
+        scenarios_current(sc, i, &st, &calls);
+        if (json_array_append_new(
+                list,
+                json_pack("{s:s, s:s, s:s, s:I}", "name", scenarios_name(sc, i),
+                          "state", scenarios_state_name(sc, i, st), "initial",
+                          scenarios_state_name(sc, i, scenarios_initial(sc, i)),
+                          "calls", (json_int_t)calls)) != 0) {
+            json_decref(list);
+            list = NULL;
+        }
+    }
+    rules_unref(set);
+    return list;
+}
+
 /* GET /_nexus/state: every key's balance and rate-limit window, the
- * journal's size and cap, the uptime and the clock. */
+ * journal's size and cap, the scenarios' states, the uptime and the
+ * clock. */
 static void admin_state(struct app *app, struct request *req,
                         struct response *resp)
 {
@@ -351,6 +380,11 @@ static void admin_state(struct app *app, struct request *req,
                          "keys", keys, "journal", journal_state(app->journal));
     else
         json_decref(keys);
+    if (body != NULL &&
+        json_object_set_new(body, "scenarios", scenarios_state(app)) != 0) {
+        json_decref(body);
+        body = NULL;
+    }
     if (body == NULL) {
         api_error_set(&e, API_ERR_SERVER, NULL, NULL, "Out of memory.");
         response_error(resp, &e);
@@ -382,6 +416,22 @@ static size_t reset_journal(struct app *app, size_t key, uint64_t now)
     return app->journal != NULL ? journal_clear(app->journal, key) : 0;
 }
 
+/* Puts every scenario of the rules in use back in its initial state; they
+ * belong to no key, so a reset of one key leaves them. */
+static size_t reset_scenarios(struct app *app, size_t key, uint64_t now)
+{
+    struct rules *set = key == JOURNAL_ALL_KEYS ? router_rules(app) : NULL;
+    size_t n = 0;
+
+    (void)now;
+    if (set != NULL) {
+        n = scenarios_count(rules_scenarios(set));
+        scenarios_reset(rules_scenarios(set), NULL);
+    }
+    rules_unref(set);
+    return n;
+}
+
 /* The parts of the mock's state POST /_nexus/reset knows, in the order it
  * resets them. The extension point for state other modules keep: the
  * fixture language's scenarios join as {"scenarios", reset_scenarios}. */
@@ -392,6 +442,7 @@ static const struct {
     {"balances", reset_balances},
     {"rate_limits", reset_rate_limits},
     {"journal", reset_journal},
+    {"scenarios", reset_scenarios},
 };
 
 #define NRESET_PARTS (sizeof(reset_parts) / sizeof(reset_parts[0]))
@@ -411,7 +462,7 @@ static int reset_want(const json_t *parts, bool want[NRESET_PARTS],
     if (!json_is_array(parts) || json_array_size(parts) == 0) {
         api_error_set(e, API_ERR_INVALID_REQUEST, "parts", "invalid_type",
                       "Expected 'parts' to be a non-empty array of: "
-                      "balances, rate_limits, journal.");
+                      "balances, rate_limits, journal, scenarios.");
         return -1;
     }
     json_array_foreach(parts, i, p)
@@ -424,7 +475,7 @@ static int reset_want(const json_t *parts, bool want[NRESET_PARTS],
         if (name == NULL || k == NRESET_PARTS) {
             api_error_set(e, API_ERR_INVALID_REQUEST, "parts", "invalid_value",
                           "parts[%zu] is not one of: balances, rate_limits, "
-                          "journal.",
+                          "journal, scenarios.",
                           i);
             return -1;
         }

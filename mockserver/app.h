@@ -16,9 +16,13 @@ struct clock;
 struct log;
 struct journal;
 struct route;
+struct rules_slot;
 
 struct app {
     const struct fixtures *fx; /* read-only once loaded */
+    /* The scripted rules requests are answered from, swapped atomically
+     * (rules.h); NULL: fx->rules. */
+    struct rules_slot *rules;
     struct billing *billing;
     struct ratelimit *rl;
     struct clock *clock;

@@ -11,14 +11,17 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "answer.h"
 #include "billing.h"
 #include "clock.h"
 #include "fixtures.h"
 #include "jsonio.h"
+#include "params.h"
 #include "ratelimit.h"
 #include "reply.h"
 #include "router.h"
 #include "routes.h"
+#include "rules.h"
 #include "sse.h"
 #include "tokenize.h"
 #include "validate.h"
@@ -102,16 +105,32 @@ out:
     return o;
 }
 
-/* The pacing of a stream: the plan's settings win over the model's. */
-static struct sse_pacing pacing_for(const struct fx_model *m,
-                                    const struct fx_plan *plan)
+/* Overrides p with the fields o sets. */
+static void pacing_apply(struct sse_pacing *p, const struct fx_pacing *o)
 {
-    struct sse_pacing p = {m->pacing.ttft_ms, m->pacing.tokens_per_sec};
+    if (o->has_ttft)
+        p->ttft_ms = o->ttft_ms;
+    if (o->has_tps)
+        p->tokens_per_sec = o->tokens_per_sec;
+    if (o->has_jitter)
+        p->jitter_ms = o->jitter_ms;
+    if (o->has_seed)
+        p->seed = o->seed;
+}
 
-    if (plan->pacing.has_ttft)
-        p.ttft_ms = plan->pacing.ttft_ms;
-    if (plan->pacing.has_tps)
-        p.tokens_per_sec = plan->pacing.tokens_per_sec;
+/* The pacing of a stream: a scripted answer's settings win over the
+ * plan's, which win over the model's, field by field. */
+static struct sse_pacing pacing_for(const struct fx_model *m,
+                                    const struct fx_plan *plan,
+                                    const struct rule_answer *a)
+{
+    struct sse_pacing p;
+
+    memset(&p, 0, sizeof(p));
+    pacing_apply(&p, &m->pacing);
+    pacing_apply(&p, &plan->pacing);
+    if (a != NULL)
+        pacing_apply(&p, &a->pacing);
     return p;
 }
 
@@ -405,8 +424,8 @@ static int64_t chat_stream_charge(const struct chat_stream *cs,
     struct fx_model prices; /* billing_cost reads only the prices */
     int64_t part;
 
-    if (how->completed)
-        return cs->bill.cost;
+    if (how->completed || cs->sse == NULL)
+        return cs->bill.cost; /* a whole answer that went out is paid */
     memset(&prices, 0, sizeof(prices));
     prices.price_in = cs->bill.price_in;
     prices.price_out = cs->bill.price_out;
@@ -438,11 +457,15 @@ static const struct source_ops chat_stream_ops = {
     .end = chat_stream_end,
 };
 
-int chat_stream_source(struct sse_stream *sse, struct billing *b,
-                       struct clock *clock, struct billing_hold *hold,
+/* Wraps events (taken) in a source that carries the money held for it, as
+ * chat_stream_source describes; sse is the chat stream events reads from,
+ * or NULL for a whole answer (answer_delayed), which is paid in full once
+ * any of it went out. */
+static int paid_source(struct source events, struct sse_stream *sse,
+                       struct billing *b, struct clock *clock,
+                       struct billing_hold *hold,
                        const struct chat_stream_bill *bill, struct source *out)
 {
-    struct source events = sse_stream_source(sse);
     struct chat_stream *cs = NULL;
     struct source_end never;
 
@@ -468,33 +491,58 @@ int chat_stream_source(struct sse_stream *sse, struct billing *b,
     return 0;
 }
 
-/* Puts the answer to *c into resp: the JSON body (settling the hold), or a
+int chat_stream_source(struct sse_stream *sse, struct billing *b,
+                       struct clock *clock, struct billing_hold *hold,
+                       const struct chat_stream_bill *bill, struct source *out)
+{
+    return paid_source(sse_stream_source(sse), sse, b, clock, hold, bill, out);
+}
+
+/* Puts the answer to *c into resp: the JSON body (settling the hold), a
  * stream source that takes *c (leaving it NULL) and the hold, settled when
- * the stream ends. Returns 0, or -1 (out of memory) with nothing answered
+ * the stream ends, or for a scripted answer with a latency the body behind
+ * a delayed source that carries the hold the same way. a is the scripted
+ * answer, or NULL. Returns 0, or -1 (out of memory) with nothing answered
  * and no money charged: what is left of the hold is the caller's to
  * release. */
 static int chat_answer(struct app *app, const struct request *req,
                        const struct fx_model *m, bool stream,
-                       struct completion **c, struct billing_hold *hold,
-                       int64_t cost, struct response *resp)
+                       const struct rule_answer *a, struct completion **c,
+                       struct billing_hold *hold, int64_t cost,
+                       struct response *resp)
 {
     struct sse_pacing pacing;
     struct chat_stream_bill bill;
+    struct source delayed;
     json_t *body;
+    char *text;
 
-    if (!stream) {
-        body = chat_completion_json(*c);
-        if (body == NULL)
-            return -1;
-        response_json(resp, 200, body);
-        billing_settle(app->billing, hold, cost, clock_wall_ms(app->clock));
-        return 0;
-    }
-    pacing = pacing_for(m, &app->fx->plans[req->key->plan]);
     bill.cost = cost;
     bill.prompt_tokens = (*c)->prompt_tokens;
     bill.price_in = m->price_in;
     bill.price_out = m->price_out;
+    if (!stream) {
+        body = chat_completion_json(*c);
+        if (body == NULL)
+            return -1;
+        if (a == NULL || a->latency_ms == 0) {
+            response_json(resp, 200, body);
+            billing_settle(app->billing, hold, cost, clock_wall_ms(app->clock));
+            return 0;
+        }
+        text = jsonio_dumps(body, JSON_COMPACT);
+        json_decref(body);
+        if (text == NULL || answer_delayed(text, strlen(text), a->latency_ms,
+                                           "application/json", &delayed,
+                                           &resp->content_type) != 0)
+            return -1;
+        if (paid_source(delayed, NULL, app->billing, app->clock, hold, &bill,
+                        &resp->source) != 0)
+            return -1;
+        resp->framing = SOURCE_WHOLE;
+        return 0;
+    }
+    pacing = pacing_for(m, &app->fx->plans[req->key->plan], a);
     if (chat_stream_source(sse_stream_new(*c, &pacing), app->billing,
                            app->clock, hold, &bill, &resp->source) != 0) {
         *c = NULL;
@@ -506,14 +554,28 @@ static int chat_answer(struct app *app, const struct request *req,
     return 0;
 }
 
+/* Makes the completion: the scripted rule's, or a generated one. */
+static int chat_build(const struct request *req,
+                      const struct chat_request *creq, const json_t *body,
+                      const char *id, int64_t created, struct completion **c)
+{
+    if (req->hit != NULL)
+        return answer_compose(req->hit, creq, body, id, created, c);
+    return completion_build(creq, id, created, c);
+}
+
 /* Answers one chat completion request. The rate limit admits it before the
  * reply is generated, reserving its prompt tokens and the most the reply
  * can use; the exact tokens replace the reservation once the reply exists.
  * Its cost is then reserved from the balance (or 402) and settled when the
- * answer is made, or released when none is. */
+ * answer is made, or released when none is. A scripted answer (req->hit)
+ * goes the same way, unless its rule exempts it from the rate limit or
+ * from billing. */
 static void chat_handle(struct app *app, struct request *req,
                         struct response *resp)
 {
+    const struct rule_answer *a =
+        req->hit != NULL ? &req->hit->rule->answer : NULL;
     struct chat_request creq;
     struct completion *c = NULL;
     const struct fx_model *m;
@@ -522,13 +584,20 @@ static void chat_handle(struct app *app, struct request *req,
     struct billing_hold hold;
     json_t *body;
     char id[64];
-    int64_t cost;
+    int64_t cost = 0;
     int built;
 
     memset(&creq, 0, sizeof(creq));
     memset(&hold, 0, sizeof(hold));
+    memset(&admitted, 0, sizeof(admitted));
     body = parse_body(req, &e);
     if (body == NULL)
+        goto fail;
+    /* The fixture's policy on parameters the API does not define, for the
+     * model asked for (validation reports a missing or unknown one). */
+    m = fixtures_find_model(app->fx,
+                            json_string_value(json_object_get(body, "model")));
+    if (params_apply(fixtures_params_for(app->fx, m), body, &e) != 0)
         goto fail;
     if (validate_chat_request_within(body, &app->gen, &creq, &e) != 0)
         goto fail;
@@ -540,15 +609,17 @@ static void chat_handle(struct app *app, struct request *req,
                       creq.model);
         goto fail;
     }
-    if (router_reserve(app, req,
+    creq.reasoning = m->reasoning;
+    if ((a == NULL || a->rate_limited) &&
+        router_reserve(app, req,
                        tokenize_prompt(&creq) + completion_token_bound(&creq),
                        &admitted, resp) != 0)
         goto out;
     snprintf(id, sizeof(id), "chatcmpl-%s",
              strncmp(req->request_id, "req_", 4) == 0 ? req->request_id + 4
                                                       : req->request_id);
-    built = completion_build(&creq, id,
-                             (int64_t)(clock_wall_ms(app->clock) / 1000), &c);
+    built = chat_build(req, &creq, body, id,
+                       (int64_t)(clock_wall_ms(app->clock) / 1000), &c);
     router_settle(app, req, &admitted,
                   built == 0 ? c->prompt_tokens + c->completion_tokens : 0,
                   resp);
@@ -557,15 +628,20 @@ static void chat_handle(struct app *app, struct request *req,
                       "The server ran out of memory building the reply.");
         goto fail;
     }
-    cost = billing_cost(m, c->prompt_tokens, c->completion_tokens);
-    if (cost < 0 ||
-        billing_reserve(app->billing, req->key_index, cost, &hold) != 0) {
-        api_error_set(&e, API_ERR_INSUFFICIENT_FUNDS, NULL, NULL,
-                      "Insufficient balance: this request costs more than "
-                      "the account holds. Top up your account to continue.");
-        goto fail;
+    if (a == NULL || a->billed) {
+        cost = billing_cost(m, c->prompt_tokens, c->completion_tokens);
+        if (cost < 0 ||
+            billing_reserve(app->billing, req->key_index, cost, &hold) != 0) {
+            api_error_set(&e, API_ERR_INSUFFICIENT_FUNDS, NULL, NULL,
+                          "Insufficient balance: this request costs more "
+                          "than the account holds. Top up your account to "
+                          "continue.");
+            goto fail;
+        }
     }
-    if (chat_answer(app, req, m, creq.stream, &c, &hold, cost, resp) != 0) {
+    if (a != NULL)
+        answer_headers(a, resp);
+    if (chat_answer(app, req, m, creq.stream, a, &c, &hold, cost, resp) != 0) {
         api_error_set(&e, API_ERR_SERVER, NULL, NULL,
                       "The server ran out of memory answering.");
         goto fail;

@@ -74,3 +74,67 @@ json_t *api_error_body(const struct api_error *e)
                      e->param[0] ? json_string(e->param) : json_null(), "code",
                      code ? json_string(code) : json_null());
 }
+
+/* What a scripted error of a given status says unless the rule says
+ * otherwise: OpenAI's type and code for it, and a message in its words. */
+static const struct {
+    int status;
+    const char *type;
+    const char *code;
+    const char *message;
+} status_table[] = {
+    {400, "invalid_request_error", NULL, "Bad request."},
+    {401, "invalid_request_error", "invalid_api_key",
+     "Incorrect API key provided."},
+    {402, "insufficient_quota", "insufficient_quota",
+     "You exceeded your current quota, please check your plan and billing "
+     "details."},
+    {403, "invalid_request_error", "permission_denied",
+     "You are not allowed to make this request."},
+    {404, "invalid_request_error", "not_found",
+     "The requested resource does not exist."},
+    {408, "invalid_request_error", "timeout", "The request timed out."},
+    {409, "invalid_request_error", "conflict",
+     "The request conflicts with the current state."},
+    {422, "invalid_request_error", "unprocessable_entity",
+     "The request could not be processed."},
+    {429, "requests", "rate_limit_exceeded",
+     "Rate limit reached for requests. Please try again later."},
+    {500, "server_error", "server_error",
+     "The server had an error while processing your request. Sorry about "
+     "that!"},
+    {502, "server_error", "bad_gateway",
+     "Bad gateway: the upstream server failed."},
+    {503, "server_error", "service_unavailable",
+     "The engine is currently overloaded, please try again later."},
+    {504, "server_error", "timeout",
+     "Gateway timeout: the upstream server did not answer in time."},
+};
+
+json_t *api_error_body_for(int status, const char *message, const char *type,
+                           const char *code, const char *param)
+{
+    const char *dtype = status < 500 ? "invalid_request_error" : "server_error";
+    const char *dcode = NULL, *dmessage = NULL;
+    char generic[64];
+    size_t i;
+
+    for (i = 0; i < sizeof(status_table) / sizeof(status_table[0]); i++) {
+        if (status_table[i].status == status) {
+            dtype = status_table[i].type;
+            dcode = status_table[i].code;
+            dmessage = status_table[i].message;
+        }
+    }
+    if (dmessage == NULL) {
+        snprintf(generic, sizeof(generic), "The request failed with status %d.",
+                 status);
+        dmessage = generic;
+    }
+    code = code != NULL ? code : dcode;
+    return json_pack("{s:{s:s, s:s, s:o, s:o}}", "error", "message",
+                     message != NULL ? message : dmessage, "type",
+                     type != NULL ? type : dtype, "param",
+                     param != NULL ? json_string(param) : json_null(), "code",
+                     code != NULL ? json_string(code) : json_null());
+}

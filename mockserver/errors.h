@@ -40,4 +40,11 @@ int api_error_status(enum api_error_kind kind);
  * or NULL on OOM. */
 json_t *api_error_body(const struct api_error *e);
 
+/* Returns a new reference to the OpenAI error body a scripted answer of
+ * status (400-599) carries: message, type and code as given, or when NULL
+ * the status's own (429: "requests" and "rate_limit_exceeded", 500:
+ * "server_error", ...); param as given, or null. NULL on OOM. */
+json_t *api_error_body_for(int status, const char *message, const char *type,
+                           const char *code, const char *param);
+
 #endif

@@ -1,5 +1,6 @@
-/* fixtures: the YAML fixture language (models, plans, keys), loaded with
- * libyaml into read-only data that every request thread shares. */
+/* fixtures: the YAML fixture language (models, plans, keys, and in
+ * version 2 rules, scenarios and settings), loaded with libyaml from one
+ * file or several into read-only data that every request thread shares. */
 #ifndef NEXUS_FIXTURES_H
 #define NEXUS_FIXTURES_H
 
@@ -7,18 +8,70 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct rules;
+
 /* Money is kept in pico-USD (1e-12 USD) so that prices per million tokens
  * with up to six decimals charge an exact integer per token. */
 #define FX_PICO_PER_USD INT64_C(1000000000000)
 /* Largest balance or spend a fixture may state: 9,000,000 USD. */
 #define FX_MONEY_MAX (INT64_C(9000000) * FX_PICO_PER_USD)
 
+/* The rate-limit window unless the fixture sets another. */
+#define FX_WINDOW_MS 60000u
+/* The most files one load may read (a directory counts its files). */
+#define FX_MAX_FILES 64
+
 /* Stream pacing; has_* says whether the fixture set the value. */
 struct fx_pacing {
     bool has_ttft;
     bool has_tps;
+    bool has_jitter;
+    bool has_seed;
     uint32_t ttft_ms;        /* delay before the first chunk */
     uint32_t tokens_per_sec; /* 0: no delay between tokens */
+    uint32_t jitter_ms;      /* each token up to this much later */
+    uint32_t seed;           /* picks the jitter, so two runs match */
+};
+
+/* What happens to a request parameter the API does not define. */
+enum fx_unknown {
+    FX_UNKNOWN_REJECT, /* 400 unknown_parameter, as OpenAI answers */
+    FX_UNKNOWN_IGNORE, /* dropped before validation */
+};
+
+/* The JSON type an accepted extra parameter must have. */
+enum fx_type {
+    FX_TYPE_STRING,
+    FX_TYPE_INTEGER,
+    FX_TYPE_NUMBER, /* integer or decimal */
+    FX_TYPE_BOOLEAN,
+    FX_TYPE_OBJECT,
+    FX_TYPE_ARRAY,
+    FX_TYPE_ANY,
+};
+
+/* One extra request parameter the fixture accepts. */
+struct fx_param {
+    char *name;
+    enum fx_type type;
+};
+
+/* The fixture's (or a model's) policy on parameters the API does not
+ * define: the listed ones are accepted when of their type (and dropped
+ * before validation); any other is rejected or ignored. */
+struct fx_params {
+    bool set; /* given in the fixture */
+    enum fx_unknown unknown;
+    struct fx_param *accept; /* owned, naccept of them */
+    size_t naccept;
+};
+
+/* A route that counts against the rate limits: method and path, the path
+ * a prefix when it ended in '*'. */
+struct fx_route {
+    char *method;
+    char *path;
+    bool prefix;
 };
 
 struct fx_model {
@@ -28,6 +81,8 @@ struct fx_model {
     int64_t price_in;  /* pico-USD per input token (= micro-USD per 1M) */
     int64_t price_out; /* pico-USD per output token */
     struct fx_pacing pacing;
+    bool reasoning;          /* streams reasoning_content before content */
+    struct fx_params params; /* set: replaces the fixture's for this model */
 };
 
 struct fx_plan {
@@ -52,6 +107,12 @@ struct fixtures {
     size_t nplans;
     struct fx_key *keys;
     size_t nkeys;
+    uint32_t window_ms; /* the rate-limit window */
+    /* The routes that count against rate limits (default: chat only). */
+    struct fx_route *rate_routes;
+    size_t nrate_routes;
+    struct fx_params params; /* for every model that sets none */
+    struct rules *rules;     /* one reference, owned; never NULL */
 };
 
 /* Where a fixture is wrong: file, 1-based line and column, and why. */
@@ -59,13 +120,22 @@ struct fixture_error {
     char file[256];
     int line;
     int column;
-    char message[256];
+    char message[512];
 };
 
 /* Loads the fixture in the file at path. Returns 0 and a new fixtures in *out
  * (free with fixtures_free), or -1 with err filled. */
 int fixtures_load_file(const char *path, struct fixtures **out,
                        struct fixture_error *err);
+/* Loads the n paths in order, each a file or a directory (whose *.yaml and
+ * *.yml files load in name order): a later file extends the earlier ones.
+ * Its models, plans and keys replace the earlier ones of the same id, plan
+ * name or key and add the others; its rules replace earlier rules of the
+ * same name and follow the others; its name, rate_limits and parameters
+ * replace theirs. Returns 0 and the merged fixtures in *out, or -1 with err
+ * filled (in the file at fault). */
+int fixtures_load_paths(const char *const *paths, size_t n,
+                        struct fixtures **out, struct fixture_error *err);
 /* As fixtures_load_file, from len bytes named name in errors. */
 int fixtures_load_buffer(const char *data, size_t len, const char *name,
                          struct fixtures **out, struct fixture_error *err);
@@ -81,6 +151,19 @@ const struct fx_model *fixtures_find_model(const struct fixtures *fx,
 /* Returns the key entry for that API key or NULL. Borrowed, as above. */
 const struct fx_key *fixtures_find_key(const struct fixtures *fx,
                                        const char *key);
+/* The parameter policy for requests to model m (NULL: none known): the
+ * model's own when it sets one, else the fixture's. Borrowed. */
+const struct fx_params *fixtures_params_for(const struct fixtures *fx,
+                                            const struct fx_model *m);
+/* True when a request of method to path counts against rate limits. */
+bool fixtures_rate_counted(const struct fixtures *fx, const char *method,
+                           const char *path);
+/* Writes into names (at most max of them) the keys the language (its
+ * latest version) allows in the mapping called what, as errors name it
+ * ("the fixture", "model", "reply", "text condition", ...), and returns how
+ * many there are: 0 for an unknown what. Static strings. For the test
+ * that holds fixtures/schema.json to the loader's tables. */
+size_t fixtures_language_keys(const char *what, const char **names, size_t max);
 /* Parses a decimal USD amount ("42.50", "0.000001") exactly into pico-USD.
  * Returns 0, or -1 if s is not a non-negative decimal with at most 12
  * fractional digits or exceeds FX_MONEY_MAX. */

@@ -24,10 +24,8 @@
 #include "log.h"
 #include "options.h"
 #include "ratelimit.h"
+#include "rules.h"
 #include "server.h"
-
-/* How long in-flight requests get to finish after a stop signal. */
-#define SHUTDOWN_GRACE_MS 2000
 
 /* What a signal does to the serving mock. The signals not listed keep
  * their default actions (SIGPIPE excepted, which is ignored: a write to a
@@ -59,8 +57,9 @@ static struct fixtures *load_fixtures(const struct options *o)
     int rc;
 
     memset(&err, 0, sizeof(err));
-    rc = o->fixtures ? fixtures_load_file(o->fixtures, &fx, &err)
-                     : fixtures_load_default(&fx, &err);
+    rc = o->nfixtures > 0
+             ? fixtures_load_paths(o->fixtures, o->nfixtures, &fx, &err)
+             : fixtures_load_default(&fx, &err);
     if (rc != 0) {
         /* file:line:column first, as compilers print, so editors and CI
          * annotations can jump to the spot. */
@@ -176,6 +175,7 @@ static int serve(const struct options *o, struct fixtures *fx)
     app.clock = clock_new();
     app.log = log_new(stderr, o->log_format, o->quiet);
     app.rl = ratelimit_new(fx->nkeys);
+    app.rules = rules_slot_new(rules_ref(fx->rules));
     if (app.clock != NULL)
         app.billing = billing_new(fx, clock_wall_ms(app.clock));
     /* The journal serves only the control API: kept only with it. */
@@ -183,7 +183,8 @@ static int serve(const struct options *o, struct fixtures *fx)
         app.journal = journal_new(o->journal_max_bytes, o->journal_body_max,
                                   app.started_ms);
     if (app.clock == NULL || app.log == NULL || app.rl == NULL ||
-        app.billing == NULL || (o->admin && app.journal == NULL)) {
+        app.billing == NULL || app.rules == NULL ||
+        (o->admin && app.journal == NULL)) {
         fprintf(stderr, "nexus-mock: out of memory\n");
         goto out;
     }
@@ -206,7 +207,7 @@ static int serve(const struct options *o, struct fixtures *fx)
              o->admin ? ", admin routes on" : "");
     stop = wait_for_stop(&sigs, app.log);
     log_info(app.log, "received %s, finishing in-flight requests", stop->name);
-    left = server_stop(srv, SHUTDOWN_GRACE_MS);
+    left = server_stop(srv, o->shutdown_grace * 1000u);
     srv = NULL;
     if (left > 0)
         log_error(app.log, "%u requests were cut at shutdown", left);
@@ -216,6 +217,7 @@ out:
     server_stop(srv, 0);
     journal_free(app.journal);
     billing_free(app.billing);
+    rules_slot_free(app.rules);
     ratelimit_free(app.rl);
     log_free(app.log);
     clock_free(app.clock);
@@ -252,11 +254,12 @@ int mock_main(int argc, char **argv)
     if (fx == NULL)
         return 1;
     if (o.check) {
-        printf("%s: ok: %zu model%s, %zu plan%s, %zu key%s\n",
-               o.fixtures ? o.fixtures : "ai-nexus.yaml (embedded)",
-               fx->nmodels, fx->nmodels == 1 ? "" : "s", fx->nplans,
-               fx->nplans == 1 ? "" : "s", fx->nkeys,
-               fx->nkeys == 1 ? "" : "s");
+        printf("%s%s: ok: %zu model%s, %zu plan%s, %zu key%s, %zu rule%s\n",
+               o.nfixtures > 0 ? o.fixtures[0] : "ai-nexus.yaml (embedded)",
+               o.nfixtures > 1 ? " (and the files after it)" : "", fx->nmodels,
+               fx->nmodels == 1 ? "" : "s", fx->nplans,
+               fx->nplans == 1 ? "" : "s", fx->nkeys, fx->nkeys == 1 ? "" : "s",
+               rules_count(fx->rules), rules_count(fx->rules) == 1 ? "" : "s");
         fixtures_free(fx);
         return 0;
     }

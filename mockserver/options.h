@@ -10,6 +10,8 @@
 #include "log.h"
 
 #define OPTIONS_DEFAULT_MAX_BODY (4u * 1024u * 1024u)
+/* How many times --fixtures may be given (a directory counts once). */
+#define OPTIONS_MAX_FIXTURES 64
 /* Twice libmicrohttpd's default: room for any real client's headers, while
  * thousands of idle streams stay cheap (each connection holds this much). */
 #define OPTIONS_DEFAULT_MAX_HEADERS (64u * 1024u)
@@ -18,12 +20,18 @@
 #define OPTIONS_DEFAULT_HEADER_TIMEOUT 30u
 #define OPTIONS_DEFAULT_BODY_TIMEOUT 60u
 #define OPTIONS_DEFAULT_IDLE_TIMEOUT 120u
+/* Seconds SIGTERM (or SIGINT, SIGQUIT) lets in-flight requests finish,
+ * every stream's pacing dropped, before what is left is cut. */
+#define OPTIONS_DEFAULT_SHUTDOWN_GRACE 2u
 /* max_connections_per_ip when --max-connections-per-ip is not given: the
  * server decides from the address it listens on (SERVER_PER_IP_AUTO). */
 #define OPTIONS_PER_IP_AUTO UINT_MAX
 
 struct options {
-    const char *fixtures; /* NULL: the embedded default */
+    /* The --fixtures paths in order (files or directories); none: the
+     * embedded default. Borrowed from argv. */
+    const char *fixtures[OPTIONS_MAX_FIXTURES];
+    size_t nfixtures;
     const char *host;
     unsigned port;
     bool check;
@@ -39,6 +47,7 @@ struct options {
     unsigned max_connections_per_ip; /* or OPTIONS_PER_IP_AUTO */
     size_t max_headers;
     unsigned header_timeout, body_timeout, idle_timeout; /* seconds */
+    unsigned shutdown_grace;                             /* seconds */
     struct budget_limits gen; /* --max-gen-nodes, --max-gen-bytes,
                                * --max-schema-depth */
 };

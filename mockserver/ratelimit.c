@@ -47,6 +47,12 @@ void ratelimit_free(struct ratelimit *rl)
     free(rl);
 }
 
+/* How long a window of lim lasts. */
+static uint64_t window_len(const struct rl_limits *lim)
+{
+    return lim->window_ms > 0 ? lim->window_ms : RATELIMIT_WINDOW_MS;
+}
+
 /* Closes w: nothing counted, its generation kept. */
 static void window_close(struct rl_window *w)
 {
@@ -62,11 +68,12 @@ static void window_close(struct rl_window *w)
  * window and is counted at its start (unclamped, the subtraction below
  * would wrap and reopen the window, admitting a second budget). A window
  * whose minute has passed is closed. */
-static uint64_t window_roll(struct rl_window *w, uint64_t now_ms)
+static uint64_t window_roll(struct rl_window *w, const struct rl_limits *lim,
+                            uint64_t now_ms)
 {
     if (w->open && now_ms < w->start_ms)
         return w->start_ms;
-    if (w->open && now_ms - w->start_ms >= RATELIMIT_WINDOW_MS)
+    if (w->open && now_ms - w->start_ms >= window_len(lim))
         window_close(w);
     return now_ms;
 }
@@ -81,7 +88,7 @@ static uint32_t left(uint32_t limit, uint64_t used)
 static void window_state(const struct rl_window *w, const struct rl_limits *lim,
                          uint64_t now_ms, struct rl_state *st)
 {
-    uint64_t reset = w->open ? w->start_ms + RATELIMIT_WINDOW_MS - now_ms : 0;
+    uint64_t reset = w->open ? w->start_ms + window_len(lim) - now_ms : 0;
 
     memset(st, 0, sizeof(*st));
     st->limit_requests = lim->requests_per_minute > 0;
@@ -112,7 +119,7 @@ enum rl_verdict ratelimit_reserve(struct ratelimit *rl, size_t key,
     }
     pthread_mutex_lock(&rl->lock);
     w = &rl->windows[key];
-    now_ms = window_roll(w, now_ms);
+    now_ms = window_roll(w, lim, now_ms);
     if (lim->requests_per_minute > 0 && w->requests >= lim->requests_per_minute)
         v = RL_REFUSE_REQUESTS;
     else if (lim->tokens_per_minute > 0 && w->tokens > 0 &&
@@ -138,7 +145,7 @@ enum rl_verdict ratelimit_reserve(struct ratelimit *rl, size_t key,
     }
     window_state(w, lim, now_ms, st);
     if (v != RL_ADMIT)
-        st->retry_after_ms = w->start_ms + RATELIMIT_WINDOW_MS - now_ms;
+        st->retry_after_ms = w->start_ms + window_len(lim) - now_ms;
     pthread_mutex_unlock(&rl->lock);
     return v;
 }
@@ -163,7 +170,7 @@ void ratelimit_settle(struct ratelimit *rl, const struct rl_limits *lim,
     }
     pthread_mutex_lock(&rl->lock);
     w = &rl->windows[hold->key];
-    now_ms = window_roll(w, now_ms);
+    now_ms = window_roll(w, lim, now_ms);
     /* Only this hold's reservation is taken back, so the window holds at
      * least that much. */
     if (w->open && w->start_ms == hold->start_ms && w->gen == hold->gen)
@@ -199,7 +206,7 @@ void ratelimit_peek(struct ratelimit *rl, size_t key,
     }
     pthread_mutex_lock(&rl->lock);
     w = &rl->windows[key];
-    now_ms = window_roll(w, now_ms);
+    now_ms = window_roll(w, lim, now_ms);
     window_state(w, lim, now_ms, st);
     pthread_mutex_unlock(&rl->lock);
 }

@@ -1,5 +1,6 @@
-/* ratelimit: per-key request and token budgets over fixed one-minute
- * windows, with the numbers the x-ratelimit-* headers report. */
+/* ratelimit: per-key request and token budgets over fixed windows (a
+ * minute unless the fixture says otherwise), with the numbers the
+ * x-ratelimit-* headers report. */
 #ifndef NEXUS_RATELIMIT_H
 #define NEXUS_RATELIMIT_H
 
@@ -14,10 +15,11 @@
 
 struct ratelimit;
 
-/* A plan's limits; 0 means no limit of that kind. */
+/* A plan's limits; 0 means no limit of that kind. Each is per window. */
 struct rl_limits {
     uint32_t requests_per_minute;
     uint32_t tokens_per_minute;
+    uint32_t window_ms; /* 0: RATELIMIT_WINDOW_MS */
 };
 
 /* A key's standing after an admit or peek. */
@@ -52,7 +54,7 @@ struct ratelimit *ratelimit_new(size_t nkeys);
 void ratelimit_free(struct ratelimit *rl);
 /* Counts one request of `tokens` tokens for key at now_ms if the budgets
  * allow it, and reports the key's standing in *st either way. A window opens
- * with a key's first request and lasts RATELIMIT_WINDOW_MS. A now_ms older
+ * with a key's first request and lasts lim->window_ms. A now_ms older
  * than the key's open window (a clock read before another thread opened
  * it) counts as that window's start. Thread-safe. */
 enum rl_verdict ratelimit_admit(struct ratelimit *rl, size_t key,

@@ -180,6 +180,23 @@ char *reply_text(const struct chat_request *req, unsigned index)
     return prose(choice_seed(hash, index));
 }
 
+/* The reasoning a reasoning model shows before the choice whose seed is
+ * `seed`: two passages of prose from the seed, salted so they differ from
+ * the answer. A new string, or NULL on OOM. */
+static char *reasoning_prose(uint64_t seed)
+{
+    struct buf b;
+    uint64_t state = seed ^ UINT64_C(0x7265617330a1c3e5);
+    char *text = NULL;
+
+    buf_init(&b, REPLY_MAX_BYTES);
+    if (write_prose(&b, &state) == 0 && buf_append(&b, " ", 1) == 0 &&
+        write_prose(&b, &state) == 0)
+        text = buf_take(&b, NULL);
+    buf_cleanup(&b);
+    return text;
+}
+
 /* Compact JSON text of v (stolen), whole (jsonio.h), or NULL. */
 static char *dump_take(json_t *v)
 {
@@ -382,31 +399,62 @@ static int text_take(struct reply_text *t, char *text, size_t len, uint64_t max,
     return cut;
 }
 
-/* Fills t with text (taken) cut to max_tokens, or where the budget b runs
- * out; a cut makes *finish "length". */
-static int cut_tokens(const struct chat_request *req, char *text, size_t len,
-                      struct budget *b, bool paid, struct reply_text *t,
-                      const char **finish)
+/* Fills t with text (taken) cut after max tokens (what max_tokens leaves),
+ * or where the budget b runs out; a cut makes *finish "length". */
+static int cut_tokens(const struct chat_request *req, uint64_t max, char *text,
+                      size_t len, struct budget *b, bool paid,
+                      struct reply_text *t, const char **finish)
 {
     struct text_pay pay = {req, b, paid};
-    int rc = text_take(
-        t, text, len,
-        req->has_max_tokens ? (uint64_t)req->max_tokens : UINT64_MAX, &pay);
+    int rc = text_take(t, text, len, max, &pay);
 
     if (rc == 1)
         *finish = "length";
     return rc < 0 ? -1 : 0;
 }
 
-/* Fills a choice whose seed is `seed` within budget b: a tool call,
- * structured JSON, or prose. */
+/* Fills the reasoning of a reasoning model's choice whose seed is `seed`,
+ * which max_tokens (*max) bounds first, and takes what it used from *max.
+ * When nothing is left for the answer (max_tokens or the budget spent),
+ * the choice ends there: content "" and finish_reason "length". Returns 1
+ * then, 0 when the answer follows, -1 on OOM. */
+static int reason(const struct chat_request *req, uint64_t seed,
+                  struct budget *b, struct reply_choice *c, uint64_t *max)
+{
+    struct text_pay pay = {req, b, false};
+    char *text = reasoning_prose(seed), *empty;
+    int rc;
+
+    if (text == NULL)
+        return -1;
+    rc = text_take(&c->reasoning, text, strlen(text), *max, &pay);
+    if (rc < 0)
+        return -1;
+    *max -= c->reasoning.ntok;
+    if (rc == 0 && *max > 0)
+        return 0;
+    empty = strdup("");
+    if (empty == NULL || text_take(&c->content, empty, 0, 0, NULL) < 0)
+        return -1;
+    c->finish_reason = "length";
+    return 1;
+}
+
+/* Fills a choice whose seed is `seed` within budget b: a reasoning model's
+ * reasoning first, then a tool call, structured JSON, or prose, all within
+ * max_tokens. */
 static int choice_build(const struct chat_request *req, uint64_t seed,
                         struct budget *b, struct reply_choice *c)
 {
     const json_t *tool = pick_tool(req);
     uint64_t state = seed;
+    uint64_t max = req->has_max_tokens ? (uint64_t)req->max_tokens : UINT64_MAX;
     bool oom, paid;
     char *text;
+    int rc;
+
+    if (req->reasoning && (rc = reason(req, seed, b, c, &max)) != 0)
+        return rc < 0 ? -1 : 0;
 
     if (tool != NULL) {
         const json_t *params = json_object_get(tool, "parameters");
@@ -427,8 +475,8 @@ static int choice_build(const struct chat_request *req, uint64_t seed,
             return -1;
         }
         c->finish_reason = "tool_calls";
-        return cut_tokens(req, text, strlen(text), b, paid, &call->arguments,
-                          &c->finish_reason);
+        return cut_tokens(req, max, text, strlen(text), b, paid,
+                          &call->arguments, &c->finish_reason);
     }
     c->finish_reason = "stop";
     text = structured_text(req, seed, b, &oom, &paid);
@@ -439,7 +487,7 @@ static int choice_build(const struct chat_request *req, uint64_t seed,
         if ((text = prose(seed)) == NULL)
             return -1;
     }
-    return cut_tokens(req, text, stop_at(req, text, strlen(text)), b, paid,
+    return cut_tokens(req, max, text, stop_at(req, text, strlen(text)), b, paid,
                       &c->content, &c->finish_reason);
 }
 
@@ -557,6 +605,7 @@ void completion_free(struct completion *c)
             text_cleanup(&ch->tool_calls[k].arguments);
         }
         free(ch->tool_calls);
+        json_decref(ch->deltas);
     }
     free(c->choices);
     free(c->model);

@@ -33,6 +33,9 @@ struct reply_choice {
     struct reply_tool_call *tool_calls; /* owned, ntool_calls of them */
     size_t ntool_calls;
     const char *finish_reason; /* static: "stop", "length", "tool_calls", ... */
+    json_t *deltas; /* owned; NULL, or scripted delta objects a stream sends
+                       as they are, in place of the role and the pieces
+                       (the fields above then say what they add up to) */
 };
 
 /* A finished completion, independent of the request it came from, so a
@@ -53,15 +56,17 @@ struct completion {
 
 /* Builds the completion for req: the same request (model, messages, seed,
  * tools, response_format) always gets the same content; max_tokens and stop
- * then cut it. With tools the answer is a call of the tool tool_choice
- * names ("required": the first function tool; "auto" or absent: the first
- * function tool unless the last message is a tool result; "none": text).
- * response_format json_object answers {"reply": text}; json_schema answers
- * a value generated from the schema. Each choice spends an equal share of
- * the generation budget req->limits (validation checked the schemas
- * against it): a generated value richer than the share holds is replaced
- * by the smallest one, and text whose tokens (and log probabilities) the
- * share cannot pay is cut there, with finish_reason "length". The request
+ * then cut it. When req->reasoning is set, each choice first reasons
+ * (reasoning_content, counted in completion_tokens and reasoning_tokens),
+ * and max_tokens bounds reasoning and answer together. With tools the answer is
+ * a call of the tool tool_choice names ("required": the first function tool;
+ * "auto" or absent: the first function tool unless the last message is a tool
+ * result; "none": text). response_format json_object answers {"reply": text};
+ * json_schema answers a value generated from the schema. Each choice spends an
+ * equal share of the generation budget req->limits (validation checked the
+ * schemas against it): a generated value richer than the share holds is
+ * replaced by the smallest one, and text whose tokens (and log probabilities)
+ * the share cannot pay is cut there, with finish_reason "length". The request
  * is hashed once, whatever n is. Returns 0 and a new completion in *out
  * (free with completion_free), or -1 on OOM. */
 int completion_build(const struct chat_request *req, const char *id,

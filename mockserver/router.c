@@ -9,11 +9,15 @@
 #include <strings.h>
 
 #include "admin.h"
+#include "answer.h"
 #include "capture.h"
 #include "clock.h"
 #include "fixtures.h"
+#include "jsonio.h"
+#include "match.h"
 #include "ratelimit.h"
 #include "routes.h"
+#include "rules.h"
 
 static const struct route *const route_table[] = {
     &route_chat,           &route_models_list,
@@ -56,7 +60,7 @@ void response_header(struct response *r, const char *name, const char *fmt, ...)
     if (r->nheaders >= RESPONSE_MAX_HEADERS)
         return;
     h = &r->headers[r->nheaders++];
-    h->name = name;
+    snprintf(h->name, sizeof(h->name), "%s", name);
     va_start(ap, fmt);
     vsnprintf(h->value, sizeof(h->value), fmt, ap);
     va_end(ap);
@@ -148,7 +152,8 @@ static struct rl_limits key_limits(const struct app *app,
                                    const struct request *req)
 {
     const struct fx_plan *plan = &app->fx->plans[req->key->plan];
-    struct rl_limits lim = {plan->requests_per_minute, plan->tokens_per_minute};
+    struct rl_limits lim = {plan->requests_per_minute, plan->tokens_per_minute,
+                            app->fx->window_ms};
 
     return lim;
 }
@@ -172,6 +177,10 @@ int router_reserve(struct app *app, struct request *req, uint64_t tokens,
     enum rl_verdict v;
     uint64_t secs;
 
+    if (!req->rate_counted) {
+        memset(hold, 0, sizeof(*hold)); /* the router peeks after */
+        return 0;
+    }
     v = ratelimit_reserve(app->rl, req->key_index, &lim, tokens,
                           clock_now_ms(app->clock), hold, &st);
     if (v == RL_ADMIT)
@@ -202,6 +211,8 @@ void router_settle(struct app *app, struct request *req, struct rl_hold *hold,
     struct rl_limits lim = key_limits(app, req);
     struct rl_state st;
 
+    if (!hold->active)
+        return; /* nothing was counted: the router peeks after */
     /* The standing as of the admission, so the headers read as if the
      * exact tokens had been counted then. */
     ratelimit_settle(app->rl, &lim, hold, tokens, hold->at_ms, &st);
@@ -260,11 +271,25 @@ static const struct route *route_find(const struct app *app,
     return NULL;
 }
 
+/* The key a Bearer Authorization names, or NULL. */
+static const struct fx_key *bearer_key(const struct app *app,
+                                       const struct request *req)
+{
+    const char *h = req->authorization, *key;
+
+    if (h == NULL || strncasecmp(h, "Bearer ", 7) != 0)
+        return NULL;
+    key = h + 7;
+    while (*key == ' ')
+        key++;
+    return fixtures_find_key(app->fx, key);
+}
+
 /* Resolves the Bearer key. Returns 0, or -1 with e filled (401). */
 static int authenticate(const struct app *app, struct request *req,
                         struct api_error *e)
 {
-    const char *h = req->authorization, *key;
+    const char *h = req->authorization;
     const struct fx_key *k;
 
     if (h == NULL || strncasecmp(h, "Bearer ", 7) != 0) {
@@ -274,10 +299,7 @@ static int authenticate(const struct app *app, struct request *req,
                       "auth (i.e. Authorization: Bearer YOUR_KEY).");
         return -1;
     }
-    key = h + 7;
-    while (*key == ' ')
-        key++;
-    k = fixtures_find_key(app->fx, key);
+    k = bearer_key(app, req);
     if (k == NULL) {
         api_error_set(e, API_ERR_INVALID_KEY, NULL, NULL,
                       "Incorrect API key provided. You can find your API "
@@ -287,6 +309,60 @@ static int authenticate(const struct app *app, struct request *req,
     req->key = k;
     req->key_index = (size_t)(k - app->fx->keys);
     return 0;
+}
+
+struct rules *router_rules(const struct app *app)
+{
+    if (app->rules != NULL)
+        return rules_slot_get(app->rules);
+    return app->fx != NULL ? rules_ref(app->fx->rules) : NULL;
+}
+
+/* Tells the journal which rule answered req, and its scenario: names
+ * borrowed from set, which req holds until it is dispatched. */
+static void rule_name(struct request *req, const struct rules *set,
+                      const struct rule_hit *hit)
+{
+    size_t sc = hit->rule->guard.scenario;
+
+    req->rule = hit->rule->name;
+    req->scenario =
+        sc != SCENARIO_NONE ? scenarios_name(rules_scenarios(set), sc) : NULL;
+}
+
+/* Finds the rule that answers req, if any, filling *hit. The body is read
+ * as JSON for the conditions on its fields when it is JSON at all; *oom
+ * says the body could not be read for lack of memory (the request is
+ * then answered 500, not matched on half of it). */
+static bool rule_find(const struct app *app, struct request *req,
+                      struct rules *set, struct rule_hit *hit, bool *oom)
+{
+    struct match_view v;
+    json_error_t jerr;
+    json_t *json = NULL;
+    bool found;
+
+    *oom = false;
+    if (set == NULL || rules_count(set) == 0)
+        return false;
+    memset(&v, 0, sizeof(v));
+    if (req->body_len > 0)
+        json = jsonio_loadb(req->body, req->body_len, 0, &jerr, oom);
+    if (*oom)
+        return false;
+    v.method = req->method;
+    v.path = req->path;
+    v.authorization = req->authorization;
+    v.body = req->body;
+    v.body_len = req->body_len;
+    v.json = json;
+    v.key = req->key != NULL ? req->key->key : NULL;
+    v.plan = req->key != NULL ? app->fx->plans[req->key->plan].name : NULL;
+    v.header = req->header;
+    v.header_ctx = req->header_ctx;
+    found = rules_find(set, &v, hit);
+    json_decref(json);
+    return found;
 }
 
 const char *request_query(const struct request *req, const char *name)
@@ -308,8 +384,10 @@ void router_dispatch(struct app *app, struct request *req,
                      struct response *resp)
 {
     const struct route *rt = NULL;
+    struct rules *set = NULL;
+    struct rule_hit hit;
     struct api_error e;
-    bool wrong_method;
+    bool wrong_method, oom;
     char allow[64];
 
     e.kind = API_ERR_NONE;
@@ -325,6 +403,28 @@ void router_dispatch(struct app *app, struct request *req,
         admin_authorize(app, req, &e) != 0)
         goto out;
     rt = route_find(app, req, &wrong_method, allow, sizeof(allow));
+    if (rt != NULL && rt->auth && authenticate(app, req, &e) != 0)
+        goto out;
+    if (req->key == NULL && (req->key = bearer_key(app, req)) != NULL)
+        req->key_index = (size_t)(req->key - app->fx->keys);
+    req->rate_counted = fixtures_rate_counted(app->fx, req->method, req->path);
+    /* Scripted rules answer before any handler, on any path but the admin
+     * API's (served or not); a completion rule leaves the answer to the
+     * chat handler. */
+    set = strncmp(req->path, "/_nexus/", 8) != 0 ? router_rules(app) : NULL;
+    if (rule_find(app, req, set, &hit, &oom)) {
+        rule_name(req, set, &hit);
+        if (hit.rule->answer.kind == RULE_STATUS) {
+            answer_status(app, req, &hit, resp);
+            goto headers;
+        }
+        req->hit = &hit;
+    }
+    if (oom) {
+        api_error_set(&e, API_ERR_SERVER, NULL, NULL,
+                      "The server ran out of memory reading the request.");
+        goto out;
+    }
     if (rt == NULL && wrong_method) {
         api_error_set(&e, API_ERR_METHOD_NOT_ALLOWED, NULL, NULL,
                       "Invalid method for URL (%s %s).", req->method,
@@ -337,10 +437,12 @@ void router_dispatch(struct app *app, struct request *req,
                       "Invalid URL (%s %s).", req->method, req->path);
         goto out;
     }
-    if (rt->auth && authenticate(app, req, &e) != 0)
-        goto out;
     rt->handler(app, req, resp);
-    if (rt->auth && !resp->ratelimited) {
+headers:
+    /* The key's standing goes with the answers of the routes that need a
+     * key, and with a rule's answer to a request that gave one. */
+    if (req->key != NULL && !resp->ratelimited &&
+        ((rt != NULL && rt->auth) || req->rule != NULL)) {
         struct rl_limits lim = key_limits(app, req);
         struct rl_state st;
 
@@ -352,4 +454,9 @@ out:
     if (e.kind != API_ERR_NONE)
         response_error(resp, &e);
     capture_request(app, req, rt, resp);
+    /* The journal has copied the rule's name: the set may go now. */
+    req->hit = NULL;
+    req->rule = NULL;
+    req->scenario = NULL;
+    rules_unref(set);
 }

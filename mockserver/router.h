@@ -17,9 +17,12 @@
 
 struct fx_key;
 struct rl_hold;
+struct rule_hit;
+struct rules;
 struct rl_limits;
 
-#define RESPONSE_MAX_HEADERS 16
+/* Room for the rate-limit and retry headers and a rule's own (at most 8). */
+#define RESPONSE_MAX_HEADERS 32
 
 /* A parsed request; all pointers are borrowed from the server. */
 struct request {
@@ -45,6 +48,11 @@ struct request {
     /* Set by the router once the key is known. */
     const struct fx_key *key;
     size_t key_index;
+    /* Set by the router: whether this method and path count against rate
+     * limits (the fixture's rate_limits.routes), and the rule that answers
+     * a chat request with a scripted completion (NULL: generate one). */
+    bool rate_counted;
+    const struct rule_hit *hit;
     /* What answered, for the journal: the name of the fixture rule and of
      * its scenario, set by the rules engine; NULL: the route's own answer
      * (the journal says "generated" for a chat completion, else the
@@ -54,8 +62,8 @@ struct request {
 };
 
 struct resp_header {
-    const char *name; /* static */
-    char value[96];
+    char name[64];
+    char value[256];
 };
 
 /* What a handler answers. The server owns turning it into bytes. */
@@ -94,8 +102,9 @@ struct route {
 void response_init(struct response *r);
 /* Releases what r owns. */
 void response_cleanup(struct response *r);
-/* Adds a header (name static, value printf-style); silently drops it when
- * the table is full, which only a programming error can cause. */
+/* Adds a header (name copied, value printf-style, each cut to fit);
+ * silently drops it when the table is full, which only a programming error
+ * can cause. */
 void response_header(struct response *r, const char *name, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* Sets status and body from e, replacing any body. */
@@ -118,7 +127,9 @@ const char *request_header(const struct request *req, const char *name);
 void router_dispatch(struct app *app, struct request *req,
                      struct response *resp);
 /* Counts req against its key's rate limits with `tokens` tokens and adds the
- * x-ratelimit-* headers. Returns 0, or -1 with resp set to the 429. */
+ * x-ratelimit-* headers. Returns 0, or -1 with resp set to the 429. A
+ * request whose route does not count (req->rate_counted false) is admitted
+ * without counting; the router adds its headers after the handler. */
 int router_admit(struct app *app, struct request *req, uint64_t tokens,
                  struct response *resp);
 /* Admits req before its work is done, reserving `tokens` (the most it can
@@ -134,6 +145,10 @@ void router_settle(struct app *app, struct request *req, struct rl_hold *hold,
                    uint64_t tokens, struct response *resp);
 /* The rate limits of the plan of key key_index (< app->fx->nkeys). */
 struct rl_limits router_key_limits(const struct app *app, size_t key_index);
+/* Returns a new reference to the rule set requests are answered from now
+ * (app->rules, or the fixture's), or NULL when the app has no fixture.
+ * Drop it with rules_unref. */
+struct rules *router_rules(const struct app *app);
 /* Formats a duration as OpenAI's headers do: "0s", "20ms", "1.5s", "1m0s". */
 void router_format_duration(uint64_t ms, char *out, size_t outlen);
 

@@ -8,6 +8,7 @@
 #include <jansson.h>
 
 #include "jsonio.h"
+#include "tokenize.h"
 
 enum sse_phase { PH_ROLE, PH_TOKENS, PH_FINISH, PH_USAGE, PH_DONE, PH_END };
 
@@ -39,11 +40,14 @@ static bool call_in_role(const struct reply_choice *ch, size_t k)
     return k == 0 && ch->reasoning.ntok == 0 && ch->content.ntok == 0;
 }
 
-/* How many pieces a choice streams after its role. */
+/* How many pieces a choice streams after its role: its scripted deltas,
+ * or its tokens and calls. */
 static size_t piece_count(const struct reply_choice *ch)
 {
     size_t n = ch->reasoning.ntok + ch->content.ntok, k;
 
+    if (ch->deltas != NULL)
+        return json_array_size(ch->deltas);
     for (k = 0; k < ch->ntool_calls; k++)
         n += (call_in_role(ch, k) ? 0 : 1) + ch->tool_calls[k].arguments.ntok;
     return n;
@@ -87,6 +91,9 @@ static void advance(struct sse_stream *s)
     for (;;) {
         switch (s->phase) {
         case PH_ROLE:
+            /* Scripted deltas say everything themselves, the role too. */
+            while (s->choice < s->c->n && s->c->choices[s->choice].deltas)
+                s->choice++;
             if (s->choice < s->c->n)
                 return;
             s->phase = PH_TOKENS;
@@ -147,6 +154,19 @@ void sse_stream_free(struct sse_stream *s)
     free(s);
 }
 
+/* splitmix64 of the seed and a step: the jitter of that step. */
+static uint64_t jitter(const struct sse_pacing *p, uint64_t step)
+{
+    uint64_t x = ((uint64_t)p->seed << 32 | p->seed) + step;
+
+    if (p->jitter_ms == 0)
+        return 0;
+    x += UINT64_C(0x9e3779b97f4a7c15);
+    x = (x ^ (x >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
+    x = (x ^ (x >> 27)) * UINT64_C(0x94d049bb133111eb);
+    return (x ^ (x >> 31)) % ((uint64_t)p->jitter_ms + 1);
+}
+
 uint64_t sse_stream_due_ms(const struct sse_stream *s)
 {
     uint64_t due = s->pacing.ttft_ms;
@@ -159,7 +179,7 @@ uint64_t sse_stream_due_ms(const struct sse_stream *s)
         return 0;
     if (s->pacing.tokens_per_sec > 0)
         due += (uint64_t)s->step * 1000u / s->pacing.tokens_per_sec;
-    return due;
+    return due + jitter(&s->pacing, s->step);
 }
 
 void sse_stream_hurry(struct sse_stream *s)
@@ -280,6 +300,10 @@ static json_t *current_event(struct sse_stream *s)
     case PH_ROLE:
         return choice_chunk(c, s->choice, role_delta(ch), NULL, NULL);
     case PH_TOKENS:
+        if (ch->deltas != NULL)
+            return choice_chunk(
+                c, s->choice, json_incref(json_array_get(ch->deltas, s->step)),
+                NULL, NULL);
         p = piece_at(ch, s->step);
         logprobs = piece_logprobs(c, ch, p);
         if (logprobs == NULL)
@@ -315,6 +339,31 @@ static void step_past(struct sse_stream *s)
     }
 }
 
+/* Counts the tokens of a string value, if it is one. */
+static uint64_t string_tokens(const json_t *v)
+{
+    return json_is_string(v)
+               ? tokenize_count(json_string_value(v), json_string_length(v))
+               : 0;
+}
+
+/* The completion tokens a scripted delta carries: its content, its
+ * reasoning_content and its tool calls' arguments, as usage counts them. */
+static uint64_t delta_tokens(const json_t *delta)
+{
+    const json_t *call;
+    uint64_t n = string_tokens(json_object_get(delta, "content")) +
+                 string_tokens(json_object_get(delta, "reasoning_content"));
+    size_t i;
+
+    json_array_foreach(json_object_get(delta, "tool_calls"), i, call)
+    {
+        n += string_tokens(
+            json_object_get(json_object_get(call, "function"), "arguments"));
+    }
+    return n;
+}
+
 uint64_t sse_stream_tokens(const struct sse_stream *s, uint64_t events)
 {
     struct sse_stream walk = *s; /* a second cursor over the same reply */
@@ -325,9 +374,12 @@ uint64_t sse_stream_tokens(const struct sse_stream *s, uint64_t events)
     walk.step = 0;
     advance(&walk);
     for (k = 0; k < events && walk.phase != PH_END; k++) {
-        if (walk.phase == PH_TOKENS &&
-            piece_at(&walk.c->choices[walk.choice], walk.step).kind !=
-                PIECE_CALL)
+        const struct reply_choice *ch = &walk.c->choices[walk.choice];
+
+        if (walk.phase == PH_TOKENS && ch->deltas != NULL)
+            tokens += delta_tokens(json_array_get(ch->deltas, walk.step));
+        else if (walk.phase == PH_TOKENS &&
+                 piece_at(ch, walk.step).kind != PIECE_CALL)
             tokens++;
         step_past(&walk);
     }

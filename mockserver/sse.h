@@ -12,6 +12,9 @@
 struct sse_pacing {
     uint32_t ttft_ms;        /* before the first event */
     uint32_t tokens_per_sec; /* between content events; 0: no wait */
+    uint32_t jitter_ms;      /* each token step up to this much later */
+    uint32_t seed;           /* chooses the jitter: the same seed, the same
+                                delays */
 };
 
 struct sse_stream;
@@ -25,7 +28,9 @@ void sse_stream_free(struct sse_stream *s);
 /* When the next event may be sent, in milliseconds after the stream began:
  * the role chunks and the first token at ttft_ms, token step k (all
  * choices' k-th tokens) at ttft_ms + k * 1000 / tokens_per_sec, anything
- * else at once (0). Always 0 once sse_stream_hurry was called. Counting
+ * else at once (0); with jitter_ms, step k comes a further 0..jitter_ms
+ * ms later, picked from the seed and k. Always 0 once sse_stream_hurry was
+ * called. Counting
  * from the start, not from the previous event, keeps the rate exact over a
  * long stream and for rates above 1000 tokens per second. */
 uint64_t sse_stream_due_ms(const struct sse_stream *s);

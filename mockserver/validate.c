@@ -1175,6 +1175,16 @@ out:
     return rc;
 }
 
+bool validate_chat_knows(const char *name)
+{
+    size_t i;
+
+    for (i = 0; i < VSCHEMA_COUNT(request_fields); i++)
+        if (strcmp(request_fields[i].name, name) == 0)
+            return true;
+    return false;
+}
+
 void chat_request_cleanup(struct chat_request *req)
 {
     free(req->messages);

@@ -52,6 +52,9 @@ struct chat_request {
     const json_t *tools;           /* non-empty array */
     const json_t *tool_choice;     /* string or object */
     const json_t *response_format; /* object */
+    /* Not from the body: set by the handler when the model reasons, so
+     * that the reply thinks (reasoning_content) before it answers. */
+    bool reasoning;
     /* The generation budget the request was validated against (borrowed;
      * NULL: the defaults): completion_build spends within it. */
     const struct budget_limits *limits;
@@ -62,6 +65,8 @@ struct chat_request {
  * naming the offending field, e.g. "messages[1].role"). */
 int validate_chat_request(const json_t *body, struct chat_request *req,
                           struct api_error *err);
+/* True when name is a top-level parameter of the chat request schema. */
+bool validate_chat_knows(const char *name);
 /* As validate_chat_request, with the tool and response_format schemas
  * checked against limits (NULL: the defaults; borrowed, and kept in req,
  * so it must outlive req): what no value satisfies, or what the budget

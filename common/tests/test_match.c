@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <cmocka.h>
 
@@ -251,13 +252,257 @@ static void test_turns_concurrent(void **state)
     match_table_free(r.t);
 }
 
+/* A rule of one condition given as a spec. */
+static struct match_rule *rule_spec(const struct match_spec *s)
+{
+    struct match_rule *r = match_rule_new();
+    char why[128];
+
+    assert_non_null(r);
+    if (match_rule_add_spec(r, s, why, sizeof(why)) != 0)
+        fail_msg("spec refused: %s", why);
+    return r;
+}
+
+/* Whether the spec holds for the view. */
+static bool holds(const struct match_spec *s, const struct match_view *v)
+{
+    struct match_rule *r = rule_spec(s);
+    bool h = match_request(r, v);
+
+    match_rule_free(r);
+    return h;
+}
+
+/* The chat body the chat-field tests read. */
+static const char chat_body[] =
+    "{\"model\":\"qwen-max\",\"stream\":true,\"temperature\":1,"
+    "\"messages\":[{\"role\":\"system\",\"content\":\"Be brief.\"},"
+    "{\"role\":\"user\",\"content\":\"What is the weather?\"},"
+    "{\"role\":\"assistant\",\"content\":null,\"tool_calls\":[]},"
+    "{\"role\":\"user\",\"content\":[{\"type\":\"text\",\"text\":\"In "
+    "Paris\"},{\"type\":\"image_url\"},{\"type\":\"text\",\"text\":\"now\"}]},"
+    "{\"role\":\"tool\",\"tool_call_id\":\"call_7\",\"content\":\"sunny\"}],"
+    "\"tools\":[{\"type\":\"function\",\"function\":{\"name\":\"get_weather\"}}"
+    ","
+    "{\"type\":\"function\",\"function\":{\"name\":\"get_time\"}}],"
+    "\"metadata\":{\"a/b\":\"x\",\"m~n\":[10,{\"deep\":false}]}}";
+
+/* Each chat field reads the body as a chat request: the model, the last
+ * user message (parts joined by a newline), any message, the turn, the
+ * last message as a tool result, stream, tool names. */
+static void test_chat_fields(void **state)
+{
+    struct want_spec {
+        enum match_field field;
+        enum match_op op;
+        const char *operand;
+        bool holds;
+    };
+    static const struct want_spec w[] = {
+        {MATCH_MODEL, MATCH_EQUALS, "qwen-max", true},
+        {MATCH_MODEL, MATCH_EQUALS, "qwen", false},
+        {MATCH_MODEL, MATCH_REGEX, "^qwen-", true},
+        {MATCH_MODEL, MATCH_REGEX, "^max", false},
+        {MATCH_LAST_USER, MATCH_EQUALS, "In Paris\nnow", true},
+        {MATCH_LAST_USER, MATCH_CONTAINS, "weather", false},
+        {MATCH_LAST_USER, MATCH_REGEX, "Paris.now", true},
+        {MATCH_ANY_MESSAGE, MATCH_CONTAINS, "weather", true},
+        {MATCH_ANY_MESSAGE, MATCH_EQUALS, "Be brief.", true},
+        {MATCH_ANY_MESSAGE, MATCH_LACKS, "brief", false},
+        {MATCH_ANY_MESSAGE, MATCH_LACKS, "snow", true},
+        {MATCH_TURN, MATCH_EQUALS, "2", true},
+        {MATCH_TURN, MATCH_EQUALS, "5", false},
+        {MATCH_LAST_ROLE, MATCH_EQUALS, "tool", true},
+        {MATCH_TOOL_CALL_ID, MATCH_EQUALS, "call_7", true},
+        {MATCH_TOOL_RESULT, MATCH_CONTAINS, "sun", true},
+        {MATCH_STREAM, MATCH_EQUALS, "true", true},
+        {MATCH_STREAM, MATCH_EQUALS, "false", false},
+        {MATCH_TOOL_NAME, MATCH_EQUALS, "get_time", true},
+        {MATCH_TOOL_NAME, MATCH_EQUALS, "get", false},
+        {MATCH_TOOL_NAME, MATCH_PRESENT, NULL, true},
+        {MATCH_TOOL_NAME, MATCH_DIFFERS, "get_time", false},
+        {MATCH_TOOL_NAME, MATCH_DIFFERS, "get_news", true},
+    };
+    json_t *body = json_loads(chat_body, 0, NULL);
+    json_t *plain = json_loads("{\"model\":\"m\",\"messages\":[{\"role\":"
+                               "\"user\",\"content\":\"hi\"}]}",
+                               0, NULL);
+    struct match_view v = {.method = "POST", .json = body};
+    struct match_view p = {.method = "POST", .json = plain};
+    struct match_view none = {.method = "GET"};
+    struct match_spec s;
+    size_t i;
+
+    (void)state;
+    assert_non_null(body);
+    assert_non_null(plain);
+    for (i = 0; i < sizeof(w) / sizeof(w[0]); i++) {
+        memset(&s, 0, sizeof(s));
+        s.field = w[i].field;
+        s.op = w[i].op;
+        s.operand = w[i].operand;
+        if (holds(&s, &v) != w[i].holds)
+            fail_msg("case %zu should %shold", i, w[i].holds ? "" : "not ");
+    }
+    /* Without tools, a tool result or stream, those fields read so. */
+    s = (struct match_spec){.field = MATCH_TOOL_NAME, .op = MATCH_ABSENT};
+    assert_true(holds(&s, &p));
+    s = (struct match_spec){MATCH_STREAM, MATCH_EQUALS, NULL,
+                            "false",      NULL,         false};
+    assert_true(holds(&s, &p));
+    s = (struct match_spec){
+        MATCH_TOOL_RESULT, MATCH_ABSENT, NULL, NULL, NULL, false};
+    assert_true(holds(&s, &p));
+    s = (struct match_spec){MATCH_TURN, MATCH_EQUALS, NULL, "1", NULL, false};
+    assert_true(holds(&s, &p));
+    /* Without a parsed body every chat field is absent. */
+    s = (struct match_spec){MATCH_MODEL, MATCH_ABSENT, NULL, NULL, NULL, false};
+    assert_true(holds(&s, &none));
+    s = (struct match_spec){MATCH_STREAM, MATCH_EQUALS, NULL,
+                            "false",      NULL,         false};
+    assert_false(holds(&s, &none));
+    json_decref(body);
+    json_decref(plain);
+}
+
+/* JSON pointers reach any value, with ~1 and ~0 escapes and array
+ * indices; a value compares as JSON, numbers by value, or as text. */
+static void test_pointer(void **state)
+{
+    json_t *body = json_loads(chat_body, 0, NULL);
+    json_t *one = json_real(1.0), *f = json_false(), *x = json_string("x");
+    json_t *arr = json_pack("[i, {s:b}]", 10, "deep", 0);
+    struct match_view v = {.method = "POST", .json = body};
+    struct match_spec s = {
+        MATCH_POINTER, MATCH_JSON_EQUALS, "/temperature", NULL, one, false};
+
+    (void)state;
+    assert_true(holds(&s, &v));
+    s.name = "/metadata/a~1b";
+    s.value = x;
+    assert_true(holds(&s, &v));
+    s.name = "/metadata/m~0n/1/deep";
+    s.value = f;
+    assert_true(holds(&s, &v));
+    s.name = "/metadata/m~0n";
+    s.value = arr;
+    assert_true(holds(&s, &v));
+    s.name = "/metadata/m~0n/01";
+    assert_false(holds(&s, &v));
+    s.name = "/messages/1/content";
+    s.op = MATCH_CONTAINS;
+    s.value = NULL;
+    s.operand = "weather";
+    assert_true(holds(&s, &v));
+    s.name = "/metadata/m~0n";
+    s.operand = "[10,{\"deep\":false}]";
+    s.op = MATCH_EQUALS;
+    assert_true(holds(&s, &v));
+    s.name = "/nothing";
+    s.op = MATCH_ABSENT;
+    s.operand = NULL;
+    assert_true(holds(&s, &v));
+    json_decref(body);
+    json_decref(one);
+    json_decref(f);
+    json_decref(x);
+    json_decref(arr);
+}
+
+/* Header lookup for test_header: one header, any case. */
+static const char *one_header(const void *ctx, const char *name)
+{
+    (void)ctx;
+    return strcasecmp(name, "x-test") == 0 ? "abc" : NULL;
+}
+
+/* Headers by name in any case, keys and plans; regular expressions with
+ * and without case; malformed specs are refused with a reason. */
+static void test_header_key_regex(void **state)
+{
+    struct match_view v = {.method = "GET",
+                           .authorization = "Bearer k1",
+                           .key = "k1",
+                           .plan = "free",
+                           .header = one_header};
+    struct match_spec s = {MATCH_HEADER, MATCH_EQUALS, "X-Test",
+                           "abc",        NULL,         false};
+    struct match_rule *r = match_rule_new();
+    json_t *val = json_true();
+    char why[128];
+
+    (void)state;
+    assert_true(holds(&s, &v));
+    s.name = "X-Other";
+    assert_false(holds(&s, &v));
+    s.op = MATCH_ABSENT;
+    s.operand = NULL;
+    assert_true(holds(&s, &v));
+    s = (struct match_spec){MATCH_HEADER, MATCH_EQUALS, "authorization",
+                            "Bearer k1",  NULL,         false};
+    assert_true(holds(&s, &v));
+    s = (struct match_spec){MATCH_KEY, MATCH_EQUALS, NULL, "k1", NULL, false};
+    assert_true(holds(&s, &v));
+    s = (struct match_spec){MATCH_PLAN, MATCH_REGEX, NULL, "^FR", NULL, true};
+    assert_true(holds(&s, &v));
+    s.ignore_case = false;
+    assert_false(holds(&s, &v));
+    /* Refused specs leave the rule as it was. */
+    assert_non_null(r);
+    s = (struct match_spec){MATCH_PLAN, MATCH_REGEX, NULL, "(a", NULL, false};
+    assert_int_equal(match_rule_add_spec(r, &s, why, sizeof(why)), -1);
+    assert_non_null(strstr(why, "bad regular expression: "));
+    s = (struct match_spec){MATCH_HEADER, MATCH_EQUALS, NULL, "a", NULL, false};
+    assert_int_equal(match_rule_add_spec(r, &s, why, sizeof(why)), -1);
+    assert_string_equal(why,
+                        "a header or JSON pointer condition needs its name");
+    s = (struct match_spec){MATCH_POINTER, MATCH_EQUALS, "a", "x", NULL, false};
+    assert_int_equal(match_rule_add_spec(r, &s, why, sizeof(why)), -1);
+    s = (struct match_spec){MATCH_POINTER, MATCH_EQUALS, "/a~2",
+                            "x",           NULL,         false};
+    assert_int_equal(match_rule_add_spec(r, &s, why, sizeof(why)), -1);
+    s = (struct match_spec){MATCH_MODEL, MATCH_JSON_EQUALS, NULL, NULL, val,
+                            false};
+    assert_int_equal(match_rule_add_spec(r, &s, why, sizeof(why)), -1);
+    s = (struct match_spec){MATCH_MODEL, MATCH_PRESENT, NULL, "x", NULL, false};
+    assert_int_equal(match_rule_add_spec(r, &s, why, sizeof(why)), -1);
+    assert_int_equal(match_rule_size(r), 0);
+    match_rule_free(r);
+    json_decref(val);
+}
+
+/* A message's text: a string, or its text parts joined; none without. */
+static void test_message_text(void **state)
+{
+    json_t *a = json_loads("{\"content\":[{\"type\":\"text\",\"text\":\"a\"},"
+                           "{\"type\":\"text\",\"text\":\"b\"}]}",
+                           0, NULL);
+    json_t *none = json_loads("{\"content\":null}", 0, NULL);
+    char *t = match_message_text(a);
+
+    (void)state;
+    assert_string_equal(t, "a\nb");
+    free(t);
+    assert_null(match_message_text(none));
+    json_decref(a);
+    json_decref(none);
+}
+
 /* Runs the tests of this file. */
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_equals), cmocka_unit_test(test_authorization),
-        cmocka_unit_test(test_body),   cmocka_unit_test(test_rule),
-        cmocka_unit_test(test_table),  cmocka_unit_test(test_turns_concurrent),
+        cmocka_unit_test(test_equals),
+        cmocka_unit_test(test_authorization),
+        cmocka_unit_test(test_body),
+        cmocka_unit_test(test_rule),
+        cmocka_unit_test(test_table),
+        cmocka_unit_test(test_turns_concurrent),
+        cmocka_unit_test(test_chat_fields),
+        cmocka_unit_test(test_pointer),
+        cmocka_unit_test(test_header_key_regex),
+        cmocka_unit_test(test_message_text),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -66,7 +66,7 @@ static int teardown(void **state)
 static struct source stream_of(struct world *w, struct chat_stream_bill *bill)
 {
     const struct fx_model *m = fixtures_find_model(w->fx, "qwen-max");
-    static const struct sse_pacing pacing = {100, 10};
+    static const struct sse_pacing pacing = {100, 10, 0, 0};
     json_t *body = json_loads("{\"model\":\"qwen-max\",\"stream\":true,"
                               "\"messages\":[{\"role\":\"user\","
                               "\"content\":\"hi\"}]}",

@@ -39,7 +39,7 @@ static void test_check_default(void **state)
     assert_int_equal(run_mock(args, &out, &err), 0);
     assert_string_equal(out,
                         "ai-nexus.yaml (embedded): ok: 13 models, 2 plans, "
-                        "3 keys\n");
+                        "3 keys, 0 rules\n");
     free(out);
     free(err);
 }
@@ -139,13 +139,118 @@ static void test_help_and_version(void **state)
 
     (void)state;
     assert_int_equal(run_mock(help, &out, &err), 0);
-    assert_non_null(strstr(out, "--fixtures FILE"));
+    assert_non_null(strstr(out, "--fixtures PATH"));
     free(out);
     free(err);
     assert_int_equal(run_mock(version, &out, &err), 0);
     assert_memory_equal(out, "nexus-mock ", 11);
     free(out);
     free(err);
+}
+
+/* The base fixture of test_several_files: a plan, a model, a key. */
+static const char base_fixture[] =
+    "version: 1\n"
+    "plans: {p: {requests_per_minute: 100}}\n"
+    "models:\n"
+    "  - {id: m1, created: 1, price: {input_per_million: 1, "
+    "output_per_million: 1}}\n"
+    "keys:\n"
+    "  - {key: k1, plan: p, balance: 10}\n";
+
+/* What a second file adds: a model replacing m1, a key, a rule. */
+static const char extra_fixture[] =
+    "version: 2\n"
+    "models:\n"
+    "  - {id: m1, created: 2, owned_by: later, price: {input_per_million: "
+    "1, output_per_million: 1}}\n"
+    "  - {id: m2, created: 3, price: {input_per_million: 1, "
+    "output_per_million: 1}}\n"
+    "keys:\n"
+    "  - {key: k2, plan: p, balance: 5}\n"
+    "rules:\n"
+    "  - match: {last_user_message: ping}\n"
+    "    reply: {content: pong}\n";
+
+/* Writes text to dir/name. */
+static void write_file(const char *dir, const char *name, const char *text)
+{
+    char path[512];
+    FILE *f;
+
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    f = fopen(path, "w");
+    assert_non_null(f);
+    assert_int_equal(fputs(text, f) >= 0, 1);
+    assert_int_equal(fclose(f), 0);
+}
+
+/* --fixtures repeated, or a directory of files in name order: a later
+ * file extends the earlier (same model id replaced, new ones added, its
+ * rules served); a mistake in a later file names that file. */
+static void test_several_files(void **state)
+{
+    char dir[] = "/tmp/nexus-mock-dir-XXXXXX", a[600], b[600], c[600];
+    const char *two[] = {"--check", "--fixtures", a, "--fixtures", b, NULL};
+    const char *one_dir[] = {"--check", "--fixtures", dir, NULL};
+    const char *bad[] = {"--check", "--fixtures", a, "--fixtures", c, NULL};
+    const char *serve[] = {"--fixtures", a, "--fixtures", b, NULL};
+    struct testproc p;
+    struct http_reply r;
+    char *out, *err, want[700];
+    json_t *models;
+
+    (void)state;
+    assert_non_null(mkdtemp(dir));
+    write_file(dir, "10-base.yaml", base_fixture);
+    write_file(dir, "20-extra.yml", extra_fixture);
+    write_file(dir, "notes.txt", "not a fixture");
+    snprintf(a, sizeof(a), "%s/10-base.yaml", dir);
+    snprintf(b, sizeof(b), "%s/20-extra.yml", dir);
+    snprintf(c, sizeof(c), "%s/bad.yaml.txt", dir);
+    write_file(dir, "bad.yaml.txt", "version: 2\nrules:\n  - reply: {}\n");
+    assert_int_equal(run_mock(two, &out, &err), 0);
+    snprintf(want, sizeof(want),
+             "%s (and the files after it): ok: 2 models, 1 plan, 2 keys, 1 "
+             "rule\n",
+             a);
+    assert_string_equal(out, want);
+    free(out);
+    free(err);
+    assert_int_equal(run_mock(one_dir, &out, &err), 0);
+    snprintf(want, sizeof(want), "%s: ok: 2 models, 1 plan, 2 keys, 1 rule\n",
+             dir);
+    assert_string_equal(out, want);
+    free(out);
+    free(err);
+    assert_int_not_equal(run_mock(bad, &out, &err), 0);
+    snprintf(want, sizeof(want), "%s:3:12: a reply needs", c);
+    assert_memory_equal(err, want, strlen(want));
+    free(out);
+    free(err);
+    assert_int_equal(mock_start(&p, serve), 0);
+    assert_int_equal(http_do(&p, "GET", "/v1/models", "k2", NULL, NULL, &r), 0);
+    models = json_object_get(r.json, "data");
+    assert_int_equal(json_array_size(models), 2);
+    assert_string_equal(json_string_value(json_object_get(
+                            json_array_get(models, 0), "owned_by")),
+                        "later");
+    http_reply_free(&r);
+    assert_int_equal(http_do(&p, "POST", "/v1/chat/completions", "k1",
+                             "{\"model\":\"m2\",\"messages\":[{\"role\":"
+                             "\"user\",\"content\":\"ping\"}]}",
+                             NULL, &r),
+                     0);
+    assert_int_equal(r.status, 200);
+    assert_non_null(strstr(r.body, "\"content\":\"pong\""));
+    http_reply_free(&r);
+    assert_int_equal(testproc_stop(&p), 0);
+    unlink(a);
+    unlink(b);
+    unlink(c);
+    snprintf(want, sizeof(want), "%s/notes.txt", dir);
+    unlink(want);
+    assert_int_equal(rmdir(dir), 0);
 }
 
 static void test_body_limit(void **state)
@@ -370,6 +475,7 @@ int main(void)
         cmocka_unit_test(test_bad_options),
         cmocka_unit_test(test_admin_unguarded),
         cmocka_unit_test(test_help_and_version),
+        cmocka_unit_test(test_several_files),
         cmocka_unit_test(test_body_limit),
         cmocka_unit_test(test_token_limit),
         cmocka_unit_test(test_pacing_and_graceful_stop),

@@ -28,7 +28,7 @@
 #define RL_STEP_MS 10   /* the shared clock moves this much per operation */
 #define RL_JITTER_MS 64 /* a reading is up to this much older than now */
 
-static const struct rl_limits limits = {40, 5000};
+static const struct rl_limits limits = {40, 5000, 0};
 
 /* A per-thread generator, so no thread shares rand()'s state. */
 static uint64_t next_rand(uint64_t *s)

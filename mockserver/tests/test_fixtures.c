@@ -1,6 +1,9 @@
 /* test_fixtures: cmocka tests of the fixture loader: the embedded default,
  * money parsing, every error class at its exact position, files on disk. */
 #include "fixtures.h"
+#include "rules.h"
+#include "scenario.h"
+#include "template.h"
 
 #include <dirent.h>
 #include <setjmp.h>
@@ -26,6 +29,9 @@
 #define MODEL_WITH(extra)                                                      \
     VERSION1 "models:\n  - {id: m, created: 1, " PRICE extra "}\n"
 #define MODEL_FIELDS(f) VERSION1 "models:\n  - {" f "}\n"
+#define VERSION2 "version: 2\n"
+/* A version 2 fixture whose rules start on line 5. */
+#define RULES VERSION2 ONE_MODEL "rules:\n"
 #define DEEP "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[["
 
 /* A document that must fail at line:column with a message containing msg. */
@@ -177,8 +183,104 @@ static const struct error_case error_cases[] = {
      "'time_to_first_token_ms' must be a number, not empty"},
     {"tps_quoted", MODEL_WITH(", stream: {tokens_per_second: '20'}"), 3, 107,
      "'tokens_per_second' must be an unquoted number, not a quoted string"},
-    {"version_2", "version: 2\nfuture: yes\n", 1, 10,
-     "unsupported version 2; this nexus-mock reads version 1"},
+    /* Version 2: did-you-mean, versions, rules and settings. */
+    {"v2_did_you_mean", RULES "  - reply: {contnet: hi}\n", 5, 13,
+     "unknown key 'contnet' in reply; did you mean 'content'? (allowed: "},
+    {"v2_key_in_v1", VERSION1 ONE_MODEL "rules: []\n", 4, 1,
+     "key 'rules' in the fixture needs 'version: 2' (this file says "
+     "version 1)"},
+    {"v2_model_key_in_v1", MODEL_WITH(", reasoning: true"), 3, 79,
+     "key 'reasoning' in model needs 'version: 2'"},
+    {"v2_bad_regex",
+     RULES "  - match: {last_user_message: {regex: '(a'}}\n"
+           "    reply: {content: x}\n",
+     5, 40, "'regex': bad regular expression: "},
+    {"v2_template_name", RULES "  - reply: {template: 'hi {{ modle }}'}\n", 5,
+     23,
+     "'template', at byte 3: unknown template name 'modle'; did you mean "
+     "'model'?"},
+    {"v2_template_open", RULES "  - reply: {template: 'hi {{ model'}\n", 5, 23,
+     "'template', at byte 3: '{{' without its '}}'"},
+    {"v2_reply_mixed", RULES "  - reply: {content: x, status: 500}\n", 5, 25,
+     "'content' and 'status' cannot go together"},
+    {"v2_reply_empty", RULES "  - reply: {finish_reason: stop}\n", 5, 12,
+     "a reply needs content, template, reasoning_content, tool_calls or "
+     "deltas"},
+    {"v2_status_range", RULES "  - reply: {status: 200}\n", 5, 21,
+     "'status' with an error body must be from 400 to 599"},
+    {"v2_finish_reason", RULES "  - reply: {content: x, finish_reason: stpo}\n",
+     5, 40, "(got 'stpo'); did you mean 'stop'?"},
+    {"v2_state_unreached",
+     RULES "  - {scenario: s, state: done, reply: {content: x}}\n", 5, 26,
+     "no rule leads scenario 's' to state 'done' and it does not start "
+     "there"},
+    {"v2_state_typo",
+     RULES "  - {scenario: s, then: recovered, reply: {status: 500}}\n"
+           "  - {scenario: s, state: recoverd, reply: {content: x}}\n",
+     6, 26, "did you mean 'recovered'?"},
+    {"v2_call_alone", RULES "  - {call: 2, reply: {content: x}}\n", 5, 6,
+     "'call' needs 'scenario'"},
+    {"v2_call_zero", RULES "  - {scenario: s, call: 0, reply: {content: x}}\n",
+     5, 25, "'call' counts the calls of a state from 1"},
+    {"v2_duplicate_rule",
+     RULES "  - {name: a, reply: {content: x}}\n"
+           "  - {name: a, reply: {content: y}}\n",
+     6, 12, "duplicate rule name 'a' (first defined at line 5)"},
+    {"v2_header_space", RULES "  - reply: {content: x, headers: {'X Y': z}}\n",
+     5, 35, "a header name must not contain spaces"},
+    {"v2_header_framing",
+     RULES "  - reply: {content: x, headers: {Content-Type: z}}\n", 5, 35,
+     "the server sets 'content-type' itself"},
+    {"v2_route_syntax", VERSION2 ONE_MODEL "rate_limits: {routes: ['/v1']}\n",
+     4, 24, "a route is a method and a path"},
+    {"v2_window_zero", VERSION2 ONE_MODEL "rate_limits: {window_ms: 0}\n", 4,
+     26, "'window_ms' must be at least 1"},
+    {"v2_param_type",
+     VERSION2 ONE_MODEL "parameters: {accept: {top_k: integr}}\n", 4, 30,
+     "(got 'integr'); did you mean 'integer'?"},
+    {"v2_param_known", VERSION2 ONE_MODEL "parameters: {accept: {seed: any}}\n",
+     4, 23, "'seed' is a parameter of the chat API"},
+    {"v2_param_unknown", VERSION2 ONE_MODEL "parameters: {unknown: ignroe}\n",
+     4, 23, "did you mean 'ignore'?"},
+    {"v2_bad_pointer",
+     RULES "  - match: {json: {a: 1}}\n    reply: {content: x}\n", 5, 20,
+     "a JSON pointer is empty or starts with '/'"},
+    {"v2_completion_path",
+     RULES "  - match: {path: /x}\n    reply: {content: x}\n", 5, 13,
+     "a completion reply answers POST /v1/chat/completions only"},
+    {"v2_unknown_plan_hint",
+     VERSION1 "plans: {paid: {requests_per_minute: 1}}\nkeys:\n"
+              "  - {key: k, plan: piad, balance: 1}\n" ONE_MODEL,
+     4, 20, "key 'k' uses unknown plan 'piad'; did you mean 'paid'?"},
+    {"v2_no_models", VERSION2 "name: x\n", 1, 1,
+     "no file defines a model; at least one needs 'models'"},
+    {"v2_scenario_unused", VERSION2 ONE_MODEL "scenarios: {s: {}}\n", 4, 13,
+     "no rule uses scenario 's'"},
+    {"v2_calls_empty", RULES "  - reply: {tool_calls: []}\n", 5, 25,
+     "'tool_calls' must list at least one call"},
+    {"v2_delta_scalar", RULES "  - reply: {deltas: [hi]}\n", 5, 22,
+     "each delta must be a mapping, not a scalar"},
+    {"v2_case_without_regex",
+     RULES "  - match: {model: {equals: a, ignore_case: true}}\n"
+           "    reply: {content: x}\n",
+     5, 32, "'ignore_case' goes only with 'regex'"},
+    {"v2_two_comparisons",
+     RULES "  - match: {model: {equals: a, regex: b}}\n"
+           "    reply: {content: x}\n",
+     5, 39, "a text condition takes one of equals, contains or regex, not two"},
+    {"v2_stream_bool",
+     RULES "  - match: {stream: yes}\n    reply: {content: x}\n", 5, 21,
+     "'stream' must be true or false (got 'yes')"},
+    {"v2_usage_reasoning",
+     RULES "  - reply: {content: x, usage: {prompt_tokens: 1, "
+           "completion_tokens: 1, reasoning_tokens: 2}}\n",
+     5, 91, "'reasoning_tokens' are part of 'completion_tokens'"},
+    {"v2_json_duplicate_key", RULES "  - reply: {json: {a: 1, a: 2}}\n", 5, 26,
+     "key 'a' appears twice in this object"},
+    {"v2_reply_missing", RULES "  - {name: x}\n", 5, 5,
+     "missing required key 'reply' in rule"},
+    {"version_3", "version: 3\nfuture: yes\n", 1, 10,
+     "unsupported version 3; this nexus-mock reads versions 1 and 2"},
     {"version_quoted", "version: \"1\"\n" ONE_MODEL, 1, 10,
      "'version' must be an unquoted number, not a quoted string"},
     {"id_slash", MODEL_FIELDS("id: a/b, created: 1, " PRICE), 3, 10,
@@ -605,10 +707,11 @@ static void test_load_file_missing(void **state)
     assert_int_equal(err.line, 0);
     assert_int_equal(err.column, 0);
     assert_string_equal(err.message, "cannot open: No such file or directory");
-    /* A directory opens but cannot be read. */
-    assert_int_equal(fixtures_load_file("/tmp", &fx, &err), -1);
+    /* A directory is read for its fixture files; one without any fails. */
+    assert_int_equal(fixtures_load_file("/proc/self", &fx, &err), -1);
     assert_int_equal(err.line, 0);
-    assert_non_null(strstr(err.message, "cannot read"));
+    assert_string_equal(err.message,
+                        "no *.yaml or *.yml file in the directory");
 }
 
 /* Input past the 16 MiB cap is refused before parsing. */
@@ -669,6 +772,215 @@ static void test_message_quoting(void **state)
     assert_non_null(strstr(err.message, "unknown key 'k??xxxxxxxxxxxxxxxxxx"
                                         "xxxxxxxxxxxxxxxxxxxxxxxxxxx...' in "
                                         "the fixture"));
+}
+
+/* The properties the schema allows at a path of object keys and array
+ * indices ("$defs", "reply", "oneOf", "0", "properties"), or NULL. */
+static json_t *schema_at(json_t *schema, const char *const *path)
+{
+    json_t *v = schema;
+    char *end;
+
+    for (; v != NULL && *path != NULL; path++)
+        v = json_is_array(v) ? json_array_get(v, strtoul(*path, &end, 10))
+                             : json_object_get(v, *path);
+    return v;
+}
+
+/* fixtures/schema.json allows in each mapping exactly the keys the
+ * loader's tables do (a reply: both of its kinds together). */
+static void test_schema_agrees(void **state)
+{
+    static const struct {
+        const char *what;
+        const char *path[8];
+        const char *path2[8]; /* a second set of properties, or none */
+    } maps[] = {
+        {"the fixture", {"properties", NULL}, {NULL}},
+        {"plan", {"$defs", "plan", "properties", NULL}, {NULL}},
+        {"model", {"$defs", "model", "properties", NULL}, {NULL}},
+        {"price",
+         {"$defs", "model", "properties", "price", "properties", NULL},
+         {NULL}},
+        {"stream", {"$defs", "stream", "properties", NULL}, {NULL}},
+        {"key", {"$defs", "key", "properties", NULL}, {NULL}},
+        {"parameters", {"$defs", "parameters", "properties", NULL}, {NULL}},
+        {"rate_limits", {"$defs", "rate_limits", "properties", NULL}, {NULL}},
+        {"scenario", {"$defs", "scenario", "properties", NULL}, {NULL}},
+        {"rule", {"$defs", "rule", "properties", NULL}, {NULL}},
+        {"match", {"$defs", "match", "properties", NULL}, {NULL}},
+        {"text condition",
+         {"$defs", "text_match", "oneOf", "1", "properties", NULL},
+         {NULL}},
+        {"tool_result",
+         {"$defs", "match", "properties", "tool_result", "oneOf", "1",
+          "properties", NULL},
+         {NULL}},
+        {"reply",
+         {"$defs", "reply", "oneOf", "0", "properties", NULL},
+         {"$defs", "reply", "oneOf", "1", "properties", NULL}},
+        {"tool call", {"$defs", "tool_call", "properties", NULL}, {NULL}},
+        {"usage", {"$defs", "usage", "properties", NULL}, {NULL}},
+        {"error", {"$defs", "error", "properties", NULL}, {NULL}},
+    };
+    const char *names[64];
+    char path[4096];
+    json_error_t jerr;
+    json_t *schema, *props, *props2, *merged;
+    size_t i, k, n;
+
+    (void)state;
+    source_path(path, sizeof path, "fixtures/schema.json");
+    schema = json_load_file(path, 0, &jerr);
+    if (schema == NULL)
+        fail_msg("%s: %s", path, jerr.text);
+    for (i = 0; i < sizeof(maps) / sizeof(maps[0]); i++) {
+        n = fixtures_language_keys(maps[i].what, names, 64);
+        props = schema_at(schema, maps[i].path);
+        props2 = maps[i].path2[0] ? schema_at(schema, maps[i].path2) : NULL;
+        if (n == 0 || !json_is_object(props))
+            fail_msg("%s: no such mapping in the loader or the schema",
+                     maps[i].what);
+        merged = json_deep_copy(props);
+        if (props2 != NULL)
+            json_object_update(merged, props2);
+        for (k = 0; k < n; k++)
+            if (json_object_get(merged, names[k]) == NULL)
+                fail_msg("%s: the schema lacks '%s'", maps[i].what, names[k]);
+        if (json_object_size(merged) != n)
+            fail_msg("%s: the schema has %zu keys, the loader %zu",
+                     maps[i].what, json_object_size(merged), n);
+        json_decref(merged);
+    }
+    assert_int_equal(fixtures_language_keys("nothing", names, 64), 0);
+    json_decref(schema);
+}
+
+/* A version 2 fixture: settings, the model's reasoning and parameters,
+ * rules compiled in order (an unnamed one named after its place),
+ * scenarios with their states, and the defaults of what it leaves out. */
+static void test_v2_loads(void **state)
+{
+    static const char yaml[] =
+        VERSION2 "models:\n"
+                 "  - {id: r, created: 1, reasoning: true, " PRICE ",\n"
+                 "     parameters: {unknown: ignore, accept: {top_k: "
+                 "integer}}}\n"
+                 "parameters: {accept: {thinking: object, x: any}}\n"
+                 "scenarios: {flaky: {initial: failing}}\n"
+                 "rules:\n"
+                 "  - name: first\n"
+                 "    scenario: flaky\n"
+                 "    state: failing\n"
+                 "    call: 2\n"
+                 "    then: ok\n"
+                 "    reply: {status: 500, retry_after_ms: 20}\n"
+                 "  - scenario: flaky\n"
+                 "    state: ok\n"
+                 "    reply:\n"
+                 "      content: \"line one\\nline two\"\n"
+                 "      tool_calls:\n"
+                 "        - {name: f, arguments: {a: [1, true, null]}}\n"
+                 "        - {id: call_x, name: g, arguments: '{}'}\n"
+                 "      usage: {prompt_tokens: 5, completion_tokens: 7}\n"
+                 "      stream: {tokens_per_second: 10, jitter_ms: 5, seed: "
+                 "9}\n"
+                 "  - reply:\n"
+                 "      deltas:\n"
+                 "        - {content: Hel}\n"
+                 "        - {content: lo, reasoning_content: hm}\n"
+                 "        - {tool_calls: [{index: 0, id: c1, function: "
+                 "{name: f, arguments: '{\"a\"'}}]}\n"
+                 "        - {tool_calls: [{index: 0, function: {arguments: "
+                 "': 1}'}}]}\n";
+    struct fixtures *fx = NULL;
+    struct fixture_error err;
+    const struct rule *r;
+    struct scenarios *sc;
+    size_t st;
+    uint64_t calls;
+
+    (void)state;
+    if (fixtures_load_buffer(yaml, strlen(yaml), "dir/case.yaml", &fx, &err) !=
+        0)
+        fail_msg("%d:%d: %s", err.line, err.column, err.message);
+    assert_true(fx->models[0].reasoning);
+    assert_true(fx->models[0].params.set);
+    assert_int_equal(fx->models[0].params.unknown, FX_UNKNOWN_IGNORE);
+    assert_int_equal(fx->models[0].params.naccept, 1);
+    assert_string_equal(fx->models[0].params.accept[0].name, "top_k");
+    assert_int_equal(fx->models[0].params.accept[0].type, FX_TYPE_INTEGER);
+    assert_ptr_equal(fixtures_params_for(fx, &fx->models[0]),
+                     &fx->models[0].params);
+    assert_ptr_equal(fixtures_params_for(fx, NULL), &fx->params);
+    assert_int_equal(fx->params.unknown, FX_UNKNOWN_REJECT);
+    assert_int_equal(fx->params.naccept, 2);
+    assert_int_equal(fx->params.accept[1].type, FX_TYPE_ANY);
+    /* Defaults: a minute, and chat completions only. */
+    assert_int_equal(fx->window_ms, 60000);
+    assert_true(fixtures_rate_counted(fx, "POST", "/v1/chat/completions"));
+    assert_false(fixtures_rate_counted(fx, "GET", "/v1/models"));
+    assert_false(fixtures_rate_counted(fx, "GET", "/v1/balance"));
+    assert_int_equal(rules_count(fx->rules), 3);
+    r = rules_get(fx->rules, 0);
+    assert_string_equal(r->name, "first");
+    assert_int_equal(r->answer.kind, RULE_STATUS);
+    assert_int_equal(r->answer.status, 500);
+    assert_true(r->answer.has_retry_after);
+    assert_int_equal(r->answer.retry_after_ms, 20);
+    assert_int_equal(r->guard.call, 2);
+    sc = rules_scenarios(fx->rules);
+    assert_int_equal(scenarios_count(sc), 1);
+    assert_string_equal(scenarios_state_name(sc, 0, scenarios_initial(sc, 0)),
+                        "failing");
+    assert_int_equal(r->guard.state, scenarios_initial(sc, 0));
+    assert_string_equal(scenarios_state_name(sc, 0, r->guard.then), "ok");
+    scenarios_current(sc, 0, &st, &calls);
+    assert_int_equal(st, scenarios_initial(sc, 0));
+    assert_int_equal(calls, 0);
+    r = rules_get(fx->rules, 1);
+    assert_string_equal(r->name, "case.yaml:14");
+    assert_int_equal(r->answer.kind, RULE_COMPLETION);
+    assert_string_equal(r->answer.content, "line one\nline two");
+    assert_int_equal(r->answer.ncalls, 2);
+    assert_null(r->answer.calls[0].id);
+    assert_string_equal(r->answer.calls[0].arguments, "{\"a\":[1,true,null]}");
+    assert_string_equal(r->answer.calls[1].id, "call_x");
+    assert_string_equal(r->answer.calls[1].arguments, "{}");
+    assert_true(r->answer.has_usage);
+    assert_int_equal(r->answer.usage.completion_tokens, 7);
+    assert_true(r->answer.pacing.has_tps && r->answer.pacing.has_jitter &&
+                r->answer.pacing.has_seed && !r->answer.pacing.has_ttft);
+    assert_int_equal(r->answer.pacing.seed, 9);
+    assert_true(r->answer.rate_limited && r->answer.billed);
+    /* Deltas add up to the message a non-streamed request gets. */
+    r = rules_get(fx->rules, 2);
+    assert_int_equal(json_array_size(r->answer.deltas), 4);
+    assert_string_equal(r->answer.content, "Hello");
+    assert_string_equal(r->answer.reasoning, "hm");
+    assert_int_equal(r->answer.ncalls, 1);
+    assert_string_equal(r->answer.calls[0].id, "c1");
+    assert_string_equal(r->answer.calls[0].name, "f");
+    assert_string_equal(r->answer.calls[0].arguments, "{\"a\": 1}");
+    fixtures_free(fx);
+}
+
+/* A version 1 file loads as before, with an empty rule set and the
+ * default settings. */
+static void test_v1_has_no_rules(void **state)
+{
+    struct fixtures *fx = NULL;
+    struct fixture_error err;
+    static const char yaml[] = VERSION1 ONE_MODEL;
+
+    (void)state;
+    assert_int_equal(
+        fixtures_load_buffer(yaml, strlen(yaml), "v1.yaml", &fx, &err), 0);
+    assert_non_null(fx->rules);
+    assert_int_equal(rules_count(fx->rules), 0);
+    assert_int_equal(fx->window_ms, 60000);
+    assert_false(fx->params.set);
+    fixtures_free(fx);
 }
 
 /* Every file in fixtures/examples/ is a valid fixture; slow-stream.yaml
@@ -742,6 +1054,9 @@ int main(void)
         cmocka_unit_test(test_arguments),
         cmocka_unit_test(test_message_quoting),
         cmocka_unit_test(test_examples),
+        cmocka_unit_test(test_v2_loads),
+        cmocka_unit_test(test_schema_agrees),
+        cmocka_unit_test(test_v1_has_no_rules),
     };
     /* Each error case runs as its own test, named after it. */
     struct CMUnitTest tests[sizeof fixed / sizeof fixed[0] + NCASES];

@@ -551,13 +551,20 @@ static void test_rate_limit(void **state)
 
     (void)state;
     for (i = 0; i < 10; i++) {
-        req("GET", "/v1/models", FREE_KEY, NULL, &r);
+        req("POST", "/v1/chat/completions", FREE_KEY, HELLO "}", &r);
         assert_int_equal(r.status, 200);
         assert_int_equal(header_num(&r, "x-ratelimit-limit-requests"), 10);
         assert_int_equal(header_num(&r, "x-ratelimit-remaining-requests"),
                          9 - i);
         /* The free plan has no token limit, so no -tokens headers. */
         assert_null(http_header(&r, "x-ratelimit-limit-tokens"));
+        http_reply_free(&r);
+        /* Listing models or reading the balance spends nothing by default,
+         * and reports the standing all the same. */
+        req("GET", i % 2 ? "/v1/models" : "/v1/balance", FREE_KEY, NULL, &r);
+        assert_int_equal(r.status, 200);
+        assert_int_equal(header_num(&r, "x-ratelimit-remaining-requests"),
+                         9 - i);
         http_reply_free(&r);
     }
     req("POST", "/v1/chat/completions", FREE_KEY, HELLO "}", &r);

@@ -15,7 +15,7 @@
 static void test_requests_window(void **state)
 {
     struct ratelimit *rl = ratelimit_new(2);
-    struct rl_limits lim = {10, 0};
+    struct rl_limits lim = {10, 0, 0};
     struct rl_state st;
     uint32_t i;
 
@@ -53,7 +53,7 @@ static void test_requests_window(void **state)
 static void test_tokens(void **state)
 {
     struct ratelimit *rl = ratelimit_new(1);
-    struct rl_limits lim = {100, 1000};
+    struct rl_limits lim = {100, 1000, 0};
     struct rl_state st;
 
     (void)state;
@@ -79,7 +79,7 @@ static void test_tokens(void **state)
 static void test_out_of_order_timestamps(void **state)
 {
     struct ratelimit *rl = ratelimit_new(1);
-    struct rl_limits lim = {3, 0};
+    struct rl_limits lim = {3, 0, 0};
     struct rl_state st;
     uint64_t t;
     unsigned admitted = 0;
@@ -106,7 +106,7 @@ static void test_out_of_order_timestamps(void **state)
 static void test_reserve_settle(void **state)
 {
     struct ratelimit *rl = ratelimit_new(1);
-    struct rl_limits lim = {100, 1500};
+    struct rl_limits lim = {100, 1500, 0};
     struct rl_state st;
     struct rl_hold a, b, c;
 
@@ -153,7 +153,7 @@ static void test_reserve_settle(void **state)
 static void test_reset(void **state)
 {
     struct ratelimit *rl = ratelimit_new(2);
-    struct rl_limits lim = {2, 1000};
+    struct rl_limits lim = {2, 1000, 0};
     struct rl_state st;
     struct rl_hold a, b;
 
@@ -185,7 +185,7 @@ static void test_reset(void **state)
 static void test_unlimited(void **state)
 {
     struct ratelimit *rl = ratelimit_new(1);
-    struct rl_limits lim = {0, 0};
+    struct rl_limits lim = {0, 0, 0};
     struct rl_state st;
     int i;
 

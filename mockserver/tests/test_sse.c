@@ -132,7 +132,7 @@ static void test_two_choices_interleave(void **state)
 
 static void test_pacing_due_times(void **state)
 {
-    struct sse_pacing p = {250, 20};
+    struct sse_pacing p = {250, 20, 0, 0};
     struct sse_stream *s = sse_stream_new(make(2, false), &p);
     struct buf b;
 
@@ -157,7 +157,7 @@ static void test_pacing_due_times(void **state)
 
 static void test_pacing_fast_rates(void **state)
 {
-    struct sse_pacing p = {0, 3000};
+    struct sse_pacing p = {0, 3000, 0, 0};
     struct completion *c = make(1, false);
     struct sse_stream *s;
     struct buf b;
@@ -236,6 +236,85 @@ static void test_tokens_in_events(void **state)
     sse_stream_free(s);
 }
 
+/* The due times of the token steps of a stream over c with pacing p. */
+static void token_dues(struct completion *c, const struct sse_pacing *p,
+                       uint64_t *due, size_t n)
+{
+    struct sse_stream *s = sse_stream_new(c, p);
+    struct buf b;
+    size_t k;
+
+    buf_init(&b, 1 << 16);
+    assert_int_equal(sse_stream_next(s, &b), 1); /* role */
+    for (k = 0; k < n; k++) {
+        due[k] = sse_stream_due_ms(s);
+        assert_int_equal(sse_stream_next(s, &b), 1);
+    }
+    buf_cleanup(&b);
+    sse_stream_free(s);
+}
+
+/* Jitter delays each token step by 0..jitter_ms, the same for the same
+ * seed and different for another; no jitter, no delay. */
+static void test_pacing_jitter(void **state)
+{
+    struct sse_pacing p = {100, 10, 40, 7};
+    uint64_t a[2], b[2], c[2], none[2];
+    uint64_t base[2] = {100, 200};
+    int k, differ = 0;
+
+    (void)state;
+    token_dues(make(1, false), &p, a, 2);
+    token_dues(make(1, false), &p, b, 2);
+    p.seed = 8;
+    token_dues(make(1, false), &p, c, 2);
+    p.jitter_ms = 0;
+    token_dues(make(1, false), &p, none, 2);
+    for (k = 0; k < 2; k++) {
+        assert_int_equal(a[k], b[k]);
+        assert_true(a[k] >= base[k] && a[k] <= base[k] + 40);
+        assert_true(c[k] >= base[k] && c[k] <= base[k] + 40);
+        assert_int_equal(none[k], base[k]);
+        differ += a[k] != c[k];
+    }
+    assert_true(differ > 0);
+}
+
+/* Scripted deltas go out as they are, one event each, in place of the
+ * role and the tokens, then the finish chunk; their tokens are what a
+ * cut stream counts. */
+static void test_deltas(void **state)
+{
+    struct completion *c = make(1, false);
+    struct sse_stream *s;
+    char *out;
+
+    (void)state;
+    c->choices[0].deltas = json_loads(
+        "[{\"role\":\"assistant\",\"content\":\"Hi th\"},{\"content\":\"ere\","
+        "\"x\":1},{\"tool_calls\":[{\"index\":0,\"function\":{\"arguments\":"
+        "\"{}\"}}]}]",
+        0, NULL);
+    assert_non_null(c->choices[0].deltas);
+    s = sse_stream_new(c, NULL);
+    assert_int_equal(sse_stream_tokens(s, 1), 2); /* "Hi", " th" */
+    assert_int_equal(sse_stream_tokens(s, 3), 5); /* "ere", "{", "}" */
+    out = render(s);
+    assert_string_equal(
+        out,
+        HEAD "[{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":"
+             "\"Hi th\"},\"logprobs\":null,\"finish_reason\":null}]}\n\n" HEAD
+             "[{\"index\":0,\"delta\":{\"content\":\"ere\",\"x\":1},"
+             "\"logprobs\":null,\"finish_reason\":null}]}\n\n" HEAD
+             "[{\"index\":0,\"delta\":{\"tool_calls\":[{\"index\":0,"
+             "\"function\":{\"arguments\":\"{}\"}}]},\"logprobs\":null,"
+             "\"finish_reason\":null}]}\n\n" HEAD
+             "[{\"index\":0,\"delta\":{},\"logprobs\":null,"
+             "\"finish_reason\":\"stop\"}]}\n\ndata: [DONE]\n\n");
+    free(out);
+    sse_stream_free(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -245,6 +324,8 @@ int main(void)
         cmocka_unit_test(test_pacing_due_times),
         cmocka_unit_test(test_pacing_fast_rates),
         cmocka_unit_test(test_tokens_in_events),
+        cmocka_unit_test(test_pacing_jitter),
+        cmocka_unit_test(test_deltas),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -365,6 +365,42 @@ json_t *log_find_request(const char *log_path, const char *id)
     return found;
 }
 
+int fixture_mock_start(struct fixture_mock *m, const char *yaml,
+                       const char *const *extra)
+{
+    const char *args[16] = {"--fixtures"};
+    size_t n = 2;
+    int rc = -1;
+
+    memset(m, 0, sizeof(*m));
+    m->path = temp_fixture(yaml);
+    if (m->path == NULL)
+        goto out;
+    args[1] = m->path;
+    while (extra != NULL && *extra != NULL && n + 1 < 16)
+        args[n++] = *extra++;
+    args[n] = NULL;
+    rc = mock_start(&m->proc, args);
+out:
+    if (rc != 0 && m->path != NULL) {
+        unlink(m->path);
+        free(m->path);
+        m->path = NULL;
+    }
+    return rc;
+}
+
+int fixture_mock_stop(struct fixture_mock *m)
+{
+    int rc = testproc_stop(&m->proc);
+
+    if (m->path != NULL)
+        unlink(m->path);
+    free(m->path);
+    m->path = NULL;
+    return rc == 0 ? 0 : -1;
+}
+
 /* Returns Node's major version, 0 when node is not installed, -1 when its
  * answer cannot be read. */
 static long node_major(void)

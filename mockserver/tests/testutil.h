@@ -55,6 +55,20 @@ size_t stream_sink_write(char *ptr, size_t size, size_t nmemb, void *ud);
 /* Writes text to a new temporary .yaml file; returns its path (free()). */
 char *temp_fixture(const char *text);
 
+/* A nexus-mock serving a fixture from a temporary file. */
+struct fixture_mock {
+    struct testproc proc;
+    char *path; /* the temporary fixture file */
+};
+
+/* Writes yaml to a temporary file and starts nexus-mock on it (as
+ * mock_start, with --fixtures FILE and then the NULL-terminated extra
+ * arguments, which may be NULL). Returns 0, or -1 with nothing left. */
+int fixture_mock_start(struct fixture_mock *m, const char *yaml,
+                       const char *const *extra);
+/* Stops the mock and removes its file. Returns 0 when it exited 0. */
+int fixture_mock_stop(struct fixture_mock *m);
+
 /* Reads the amount named name ("balance", "total_spent") in the body of a
  * /v1/balance answer as the exact decimal it prints, into pico-USD.
  * Returns 0, or -1 when it is missing or not a plain decimal (an exponent,
