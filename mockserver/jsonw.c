@@ -38,37 +38,42 @@ static void value_written(struct jsonw *w)
         w->done = true;
 }
 
-/* Writes s as a JSON string: quotes, backslashes and control characters
- * escaped; anything else, UTF-8 included, as it is. */
-static void put_string(struct jsonw *w, const char *s)
+int jsonw_escape(struct buf *out, const char *s, size_t len)
 {
-    static const char hex[] = "0123456789abcdef";
-    size_t len = strlen(s), i, run = 0;
+    static const char hex[] = "0123456789ABCDEF";
+    static const char shortcut[0x20] = {
+        ['\b'] = 'b', ['\t'] = 't', ['\n'] = 'n', ['\f'] = 'f', ['\r'] = 'r'};
+    size_t i, run = 0;
 
-    if (!utf8_valid(s, len)) {
-        w->failed = true;
-        return;
-    }
-    put(w, "\"", 1);
+    if (!utf8_valid(s, len))
+        return -1;
     for (i = 0; i < len; i++) {
         unsigned char c = (unsigned char)s[i];
         char esc[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
+        size_t n = 2;
 
         if (c >= 0x20 && c != '"' && c != '\\')
             continue;
-        put(w, s + run, i - run);
-        run = i + 1;
-        if (c == '"' || c == '\\') {
+        if (c == '"' || c == '\\')
             esc[1] = (char)c;
-            put(w, esc, 2);
-        } else if (c == '\n' || c == '\t' || c == '\r') {
-            esc[1] = c == '\n' ? 'n' : c == '\t' ? 't' : 'r';
-            put(w, esc, 2);
-        } else {
-            put(w, esc, sizeof(esc));
-        }
+        else if (shortcut[c] != '\0')
+            esc[1] = shortcut[c];
+        else
+            n = sizeof(esc);
+        if (buf_append(out, s + run, i - run) != 0 ||
+            buf_append(out, esc, n) != 0)
+            return -1;
+        run = i + 1;
     }
-    put(w, s + run, len - run);
+    return buf_append(out, s + run, len - run);
+}
+
+/* Writes s as a JSON string (jsonw_escape between quotes). */
+static void put_string(struct jsonw *w, const char *s)
+{
+    put(w, "\"", 1);
+    if (!w->failed && jsonw_escape(w->out, s, strlen(s)) != 0)
+        w->failed = true;
     put(w, "\"", 1);
 }
 

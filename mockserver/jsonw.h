@@ -1,8 +1,9 @@
 /* jsonw: a small JSON writer for what jansson cannot print: numbers given
- * as exact decimal text (money), which jansson would turn into a double.
- * Everything else in a body still comes from jansson; this writes the few
- * bodies that carry such numbers. Its tests parse every output back with
- * jansson. */
+ * as exact decimal text (money), which jansson would turn into a double;
+ * and the string escaper of the streamed token chunks (sse.c), where a
+ * profile showed jansson's rendering was most of a long stream's cost.
+ * Everything else in a body still comes from jansson. Its tests parse every
+ * output back with jansson. */
 #ifndef NEXUS_JSONW_H
 #define NEXUS_JSONW_H
 
@@ -42,6 +43,13 @@ void jsonw_string(struct jsonw *w, const char *s);
 /* Writes a number value exactly as the text says ("0.00000015"). text
  * must follow the JSON number grammar. */
 void jsonw_number(struct jsonw *w, const char *text);
+/* Appends the len bytes of s (NULs allowed) escaped as the inside of a
+ * JSON string, byte for byte as jansson 2.14's compact dump writes them:
+ * '"' and '\\' after a backslash; \b \t \n \f \r as such; the other
+ * control characters as \u00XX (upper-case hex); '/', DEL and UTF-8
+ * unchanged. Returns 0, or -1 when s is not UTF-8 (nothing appended) or
+ * the buffer refuses (part of it may have been appended). */
+int jsonw_escape(struct buf *out, const char *s, size_t len);
 /* Returns 0 when one complete value was written, or -1 (a call failed,
  * or an object is still open); on -1 what was appended is not JSON. */
 int jsonw_finish(const struct jsonw *w);

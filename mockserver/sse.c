@@ -8,14 +8,17 @@
 #include <jansson.h>
 
 #include "jsonio.h"
+#include "jsonw.h"
 #include "tokenize.h"
 
 enum sse_phase { PH_ROLE, PH_TOKENS, PH_FINISH, PH_USAGE, PH_DONE, PH_END };
 
 struct sse_stream {
     struct completion *c;
+    struct token_frame *frames; /* owned, one per choice */
     struct sse_pacing pacing;
     bool hurry;
+    bool reference; /* render every chunk with jansson */
     enum sse_phase phase;
     unsigned choice;  /* next choice within the phase */
     size_t step;      /* next piece index in PH_TOKENS */
@@ -31,6 +34,18 @@ struct piece {
     enum piece_kind kind;
     size_t call; /* PIECE_CALL, PIECE_ARGS: which tool call */
     size_t tok;  /* the token within its text */
+};
+
+/* A token chunk of one choice rendered once around its token, so that
+ * each token of a long stream is the frame's two halves with the escaped
+ * token between them: jansson rendering every chunk whole was most of a
+ * long stream's CPU (issue 11's profile). */
+struct token_frame {
+    char *text;           /* owned; NULL until the choice's first token chunk */
+    size_t len;           /* of text */
+    size_t cut;           /* where the token's escaped bytes go */
+    enum piece_kind kind; /* of the chunks the frame renders */
+    size_t call;          /* PIECE_ARGS: which tool call */
 };
 
 /* Does tool call k's header go out with the role, as the first thing the
@@ -136,6 +151,11 @@ struct sse_stream *sse_stream_new(struct completion *c,
         return NULL;
     }
     s->c = c;
+    s->frames = calloc(c->n > 0 ? c->n : 1, sizeof(*s->frames));
+    if (s->frames == NULL) {
+        sse_stream_free(s);
+        return NULL;
+    }
     if (pacing != NULL)
         s->pacing = *pacing;
     for (i = 0; i < c->n; i++)
@@ -148,8 +168,13 @@ struct sse_stream *sse_stream_new(struct completion *c,
 
 void sse_stream_free(struct sse_stream *s)
 {
+    unsigned i;
+
     if (s == NULL)
         return;
+    for (i = 0; s->frames != NULL && i < s->c->n; i++)
+        free(s->frames[i].text);
+    free(s->frames);
     completion_free(s->c);
     free(s);
 }
@@ -255,22 +280,31 @@ static json_t *token_json(const struct reply_text *t, size_t k)
     return json_stringn(t->text + from, t->tok_end[k] - from);
 }
 
+/* The text of piece p when it is a token (not a call's header). */
+static const struct reply_text *piece_text(const struct reply_choice *ch,
+                                           struct piece p)
+{
+    return p.kind == PIECE_REASONING ? &ch->reasoning
+           : p.kind == PIECE_CONTENT ? &ch->content
+                                     : &ch->tool_calls[p.call].arguments;
+}
+
 /* The delta carrying piece p: a token of reasoning, of content or of a
- * call's arguments, or a call's header. */
-static json_t *piece_delta(const struct reply_choice *ch, struct piece p)
+ * call's arguments (the string token, stolen), or a call's header (token
+ * NULL). */
+static json_t *piece_delta(const struct reply_choice *ch, struct piece p,
+                           json_t *token)
 {
     switch (p.kind) {
     case PIECE_REASONING:
-        return json_pack("{s:o}", "reasoning_content",
-                         token_json(&ch->reasoning, p.tok));
+        return json_pack("{s:o}", "reasoning_content", token);
     case PIECE_CONTENT:
-        return json_pack("{s:o}", "content", token_json(&ch->content, p.tok));
+        return json_pack("{s:o}", "content", token);
     case PIECE_CALL:
         return json_pack("{s:o}", "tool_calls", call_header(ch, p.call));
     default:
         return json_pack("{s:[{s:I, s:{s:o}}]}", "tool_calls", "index",
-                         (json_int_t)p.call, "function", "arguments",
-                         token_json(&ch->tool_calls[p.call].arguments, p.tok));
+                         (json_int_t)p.call, "function", "arguments", token);
     }
 }
 
@@ -308,7 +342,13 @@ static json_t *current_event(struct sse_stream *s)
         logprobs = piece_logprobs(c, ch, p);
         if (logprobs == NULL)
             return NULL;
-        return choice_chunk(c, s->choice, piece_delta(ch, p), logprobs, NULL);
+        return choice_chunk(
+            c, s->choice,
+            piece_delta(ch, p,
+                        p.kind == PIECE_CALL
+                            ? NULL
+                            : token_json(piece_text(ch, p), p.tok)),
+            logprobs, NULL);
     case PH_FINISH:
         return choice_chunk(c, s->choice, json_object(), NULL,
                             ch->finish_reason);
@@ -386,14 +426,110 @@ uint64_t sse_stream_tokens(const struct sse_stream *s, uint64_t events)
     return tokens;
 }
 
+/* Is the event the stream stands at a token chunk that a frame renders
+ * (a token of reasoning, content or arguments, without log probabilities,
+ * of a choice that is not scripted)? Then *p is its piece. */
+static bool framed_piece(const struct sse_stream *s, struct piece *p)
+{
+    const struct reply_choice *ch;
+
+    if (s->reference || s->phase != PH_TOKENS)
+        return false;
+    ch = &s->c->choices[s->choice];
+    if (ch->deltas != NULL)
+        return false;
+    *p = piece_at(ch, s->step);
+    return p->kind != PIECE_CALL &&
+           !(s->c->logprobs && p->kind == PIECE_CONTENT);
+}
+
+/* Renders frame f for piece p of the choice the stream stands at: the
+ * chunk jansson makes with an empty token, cut where the token goes, which
+ * is where it first differs from the chunk with the token "x". So the
+ * frame holds exactly jansson's bytes whatever the chunk's members are.
+ * -1 on OOM (f then as it was). */
+static int frame_render(const struct sse_stream *s, struct token_frame *f,
+                        struct piece p)
+{
+    static const char *const probe[2] = {"", "x"};
+    const struct reply_choice *ch = &s->c->choices[s->choice];
+    char *text[2] = {NULL, NULL};
+    size_t i, cut = 0;
+    int err = -1;
+
+    for (i = 0; i < 2; i++) {
+        json_t *ev =
+            choice_chunk(s->c, s->choice,
+                         piece_delta(ch, p, json_string(probe[i])), NULL, NULL);
+
+        text[i] = ev != NULL ? jsonio_dumps(ev, JSON_COMPACT) : NULL;
+        json_decref(ev);
+        if (text[i] == NULL)
+            goto out;
+    }
+    while (text[0][cut] == text[1][cut])
+        cut++;
+    free(f->text);
+    f->text = text[0]; /* the frame owns it now */
+    text[0] = NULL;
+    f->len = strlen(f->text);
+    f->cut = cut;
+    f->kind = p.kind;
+    f->call = p.call;
+    err = 0;
+out:
+    free(text[0]);
+    free(text[1]);
+    return err;
+}
+
+/* Appends the event of token piece p of the choice the stream stands at
+ * through the choice's frame, rendering the frame when the piece is of
+ * another kind or call than the last. -1 on OOM or past out's cap (out
+ * then as it was), which cuts the stream as a failed jansson chunk does. */
+static int frame_append(struct sse_stream *s, struct piece p, struct buf *out)
+{
+    const struct reply_text *t = piece_text(&s->c->choices[s->choice], p);
+    struct token_frame *f = &s->frames[s->choice];
+    size_t from = p.tok ? t->tok_end[p.tok - 1] : 0, len = out->len;
+    int err = -1;
+
+    if ((f->text == NULL || f->kind != p.kind || f->call != p.call) &&
+        frame_render(s, f, p) != 0)
+        goto out;
+    if (buf_appends(out, "data: ") != 0 ||
+        buf_append(out, f->text, f->cut) != 0 ||
+        jsonw_escape(out, t->text + from, t->tok_end[p.tok] - from) != 0 ||
+        buf_append(out, f->text + f->cut, f->len - f->cut) != 0 ||
+        buf_appends(out, "\n\n") != 0)
+        goto out;
+    err = 0;
+out:
+    if (err != 0)
+        buf_truncate(out, len);
+    return err;
+}
+
+void sse_stream_set_reference(struct sse_stream *s, bool on)
+{
+    s->reference = on;
+}
+
 int sse_stream_next(struct sse_stream *s, struct buf *out)
 {
     json_t *ev;
+    struct piece p;
     size_t len = out->len;
     int rc = -1;
 
     if (s->phase == PH_END)
         return 0;
+    if (framed_piece(s, &p)) {
+        if (frame_append(s, p, out) != 0)
+            return -1;
+        step_past(s);
+        return 1;
+    }
     if (s->phase == PH_DONE) {
         if (buf_appends(out, "data: [DONE]\n\n") != 0)
             return -1;

@@ -3,6 +3,7 @@
 #ifndef NEXUS_SSE_H
 #define NEXUS_SSE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "buf.h"
@@ -39,6 +40,10 @@ void sse_stream_hurry(struct sse_stream *s);
 /* Appends the next event ("data: ...\n\n") to out. Returns 1 if it did, 0
  * when the stream is over (after "data: [DONE]"), -1 on OOM. */
 int sse_stream_next(struct sse_stream *s, struct buf *out);
+/* With on, renders every event with jansson, the token chunks too, which
+ * otherwise come from a frame rendered once per choice (sse.c): the
+ * reference those must equal byte for byte, for tests and benchmarks. */
+void sse_stream_set_reference(struct sse_stream *s, bool on);
 /* Returns the completion tokens (reasoning, content and tool-call
  * argument tokens; a call's header, the role, finish, usage and [DONE]
  * events carry none) in the stream's first `events` events, wherever the

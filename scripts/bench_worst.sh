@@ -132,6 +132,7 @@ worst_run() {
     printf '  %-28s %8s %12s %12s %10s\n' case status "cpu ms/req" "wall ms/req" "VmHWM MiB"
     for name in ${WORST_CASES:-${cases[@]}}; do
         worst_body "$name" "$dir/body"
+        rm -f "$dir/listen" # not the last case's line: see scripts/bench
         "$mock" --port 0 --quiet --fixtures "$fixture" ${WORST_FLAGS:-} >"$dir/listen" &
         pid=$!
         url=$(listen_url "$dir/listen")

@@ -29,6 +29,10 @@ for fixture in "$dir"/*.yaml; do
     ' "$fixture"
     ls "$work"/ex-*.sh >/dev/null 2>&1 || continue
     files=$((files + 1))
+    # The previous file's listening line must be gone before this mock
+    # starts: its shell empties the file only once it runs, so the wait
+    # below could otherwise read the old line and then an empty file.
+    rm -f "$work/listen" "$work/stderr"
     "$NEXUS_MOCK_BIN" --port 0 --quiet --fixtures "$fixture" >"$work/listen" 2>"$work/stderr" &
     pid=$!
     # Up to 20 s: a sanitizer build on a loaded machine starts slowly.

@@ -230,9 +230,62 @@ static void test_misuse_fails(void **state)
     buf_cleanup(&out);
 }
 
+/* Asserts that jsonw_escape writes s (n bytes) between quotes exactly as
+ * jansson's compact dump does, and refuses it exactly when jansson
+ * does. */
+static void assert_escape_as_jansson(const char *s, size_t n)
+{
+    json_t *v = json_stringn(s, n);
+    char *want = v ? json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+    struct buf out;
+    int rc;
+
+    buf_init(&out, 1 << 16);
+    rc = buf_append(&out, "\"", 1);
+    assert_int_equal(rc, 0);
+    rc = jsonw_escape(&out, s, n);
+    assert_int_equal(rc, v != NULL ? 0 : -1);
+    if (v != NULL) {
+        assert_int_equal(buf_append(&out, "\"", 1), 0);
+        assert_non_null(want);
+        assert_int_equal(out.len, strlen(want));
+        assert_memory_equal(out.data, want, out.len);
+    }
+    free(want);
+    json_decref(v);
+    buf_cleanup(&out);
+}
+
+/* The escaper the stream's token chunks use writes what jansson writes:
+ * every byte alone (NUL, the control characters, '/', DEL), quotes,
+ * backslashes and UTF-8; and refuses what is not UTF-8 as jansson does. */
+static void test_escape_as_jansson(void **state)
+{
+    static const char *const bad[] = {
+        "\xff",       "\xc0\x80", "\xed\xa0\x80", "\xf4\x90\x80\x80",
+        "ok\xe4\xb8", "\x80x",
+    };
+    static const char mixed[] = "\"q\" \\ a/b caf\xc3\xa9 \xe4\xb8\xad "
+                                "\xf0\x9f\x98\x80 \xe2\x80\xa8";
+    char all[256];
+    size_t c;
+
+    (void)state;
+    for (c = 0; c < 128; c++) {
+        all[c] = (char)c;
+        assert_escape_as_jansson(all + c, 1);
+    }
+    assert_escape_as_jansson(all, 128);
+    assert_escape_as_jansson("", 0);
+    assert_escape_as_jansson(mixed, strlen(mixed));
+    for (c = 0; c < sizeof(bad) / sizeof(bad[0]); c++)
+        assert_escape_as_jansson(bad[c], strlen(bad[c]));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_escape_as_jansson),
         cmocka_unit_test(test_strings_roundtrip),
         cmocka_unit_test(test_money_roundtrip),
         cmocka_unit_test(test_nested),

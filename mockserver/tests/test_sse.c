@@ -11,6 +11,7 @@
 #include "buf.h"
 #include "reply.h"
 #include "sse.h"
+#include "validate.h"
 
 /* Makes a choice holding text with the given token ends. */
 static void set_choice(struct reply_choice *ch, const char *text,
@@ -315,6 +316,146 @@ static void test_deltas(void **state)
     sse_stream_free(s);
 }
 
+/* Streams a and b (both taken) side by side, b with every event rendered
+ * by jansson, and asserts that each event is the same bytes both ways.
+ * Returns how many events carried a token (the frames' work). */
+static size_t assert_same_stream(struct completion *a, struct completion *b)
+{
+    struct sse_stream *fast = sse_stream_new(a, NULL);
+    struct sse_stream *ref = sse_stream_new(b, NULL);
+    struct buf x, y;
+    size_t events = 0, tokens;
+    int rc;
+
+    assert_non_null(fast);
+    assert_non_null(ref);
+    sse_stream_set_reference(ref, true);
+    buf_init(&x, 1 << 20);
+    buf_init(&y, 1 << 20);
+    do {
+        buf_reset(&x);
+        buf_reset(&y);
+        rc = sse_stream_next(fast, &x);
+        assert_int_equal(sse_stream_next(ref, &y), rc);
+        assert_true(rc >= 0);
+        if (x.len != y.len || memcmp(x.data, y.data, x.len) != 0)
+            fail_msg("event %zu differs:\n%.*s\njansson:\n%.*s", events,
+                     (int)x.len, x.data, (int)y.len, y.data);
+        events += (size_t)rc;
+    } while (rc == 1);
+    tokens = (size_t)sse_stream_tokens(fast, events);
+    buf_cleanup(&x);
+    buf_cleanup(&y);
+    sse_stream_free(fast);
+    sse_stream_free(ref);
+    return tokens;
+}
+
+/* Every control character but NUL, quotes, backslashes, '/', DEL and
+ * multibyte UTF-8 (2, 3 and 4 bytes, and U+2028). */
+static const char nasty[] =
+    "\x01\x02\x03\x04\x05\x06\x07\b\t\n\x0b\f\r\x0e\x0f\x10\x11\x12"
+    "\x13\x14\x15\x16\x17\x18\x19\x1a\x1b\x1c\x1d\x1e\x1f \"q\" \\b\\ "
+    "a/b \x7f caf\xc3\xa9 \xe4\xb8\xad\xe6\x96\x87 \xf0\x9f\x98\x80 "
+    "\xe2\x80\xa8 end\\";
+
+/* Composes the same completion for req twice and compares their streams;
+ * returns the token events. */
+static size_t compose_both(const struct chat_request *req,
+                           const struct reply_choice_spec *choices, unsigned n)
+{
+    struct completion *a = NULL, *b = NULL;
+
+    assert_int_equal(completion_compose(req, "chatcmpl-\"q\"/\x01", 1718000000,
+                                        choices, n, NULL, &a),
+                     0);
+    assert_int_equal(completion_compose(req, "chatcmpl-\"q\"/\x01", 1718000000,
+                                        choices, n, NULL, &b),
+                     0);
+    return assert_same_stream(a, b);
+}
+
+/* Token chunks come from frames rendered once per choice; every event of
+ * composed replies with reasoning, content and tool calls full of escapes,
+ * with and without usage and log probabilities, one and two choices, is
+ * byte for byte what jansson renders. */
+static void test_frames_match_jansson_composed(void **state)
+{
+    static const struct reply_call_spec calls[] = {
+        {"call_\"1\"", "get_\\weather", "{\"q\":\"a\\\"b\\\\c\\n\\u0001/\"}"},
+        {NULL, "f", nasty},
+        {"call_3", "g", NULL},
+    };
+    const struct reply_choice_spec choices[] = {
+        {.reasoning = nasty,
+         .content = nasty,
+         .tool_calls = calls,
+         .ntool_calls = 3},
+        {.content = "short"},
+        {.tool_calls = calls, .ntool_calls = 2},
+        {.reasoning = "only thinking \\ \"", .content = NULL},
+        {.content = ""},
+    };
+    struct chat_request req;
+    unsigned mode;
+
+    (void)state;
+    memset(&req, 0, sizeof(req));
+    req.model = "m\"o\\d/\xc3\xa9l\t";
+    for (mode = 0; mode < 8; mode++) {
+        req.include_usage = mode & 1;
+        req.logprobs = (mode & 2) != 0;
+        req.top_logprobs = req.logprobs ? 2 : 0;
+        req.n = (mode & 4) ? 5 : 1;
+        assert_true(compose_both(&req, choices, req.n) > 100);
+        /* The calls' header first, in the role chunk. */
+        assert_true(compose_both(&req, &choices[2], 1) > 5);
+        assert_true(compose_both(&req, &choices[3], 1) > 3);
+    }
+}
+
+/* The same for generated replies: prose, a tool call and structured
+ * output, streamed with n = 2 and usage. */
+static void test_frames_match_jansson_generated(void **state)
+{
+    static const char *const bodies[] = {
+        "{\"model\":\"m\",\"stream\":true,\"n\":2,\"stream_options\":"
+        "{\"include_usage\":true},\"messages\":[{\"role\":\"user\","
+        "\"content\":\"tell me\"}]}",
+        "{\"model\":\"m\",\"stream\":true,\"n\":2,\"messages\":[{\"role\":"
+        "\"user\",\"content\":\"x\"}],\"tools\":[{\"type\":\"function\","
+        "\"function\":{\"name\":\"f\",\"parameters\":{\"type\":\"object\","
+        "\"properties\":{\"s\":{\"type\":\"string\"},\"a\":{\"type\":"
+        "\"array\",\"minItems\":3,\"items\":{\"type\":\"integer\"}}},"
+        "\"required\":[\"s\",\"a\"]}}}]}",
+        "{\"model\":\"m\",\"stream\":true,\"logprobs\":true,\"messages\":"
+        "[{\"role\":\"user\",\"content\":\"x\"}],\"response_format\":{"
+        "\"type\":\"json_schema\",\"json_schema\":{\"name\":\"s\","
+        "\"schema\":{\"type\":\"object\",\"properties\":{\"t\":{\"type\":"
+        "\"string\",\"minLength\":40}},\"required\":[\"t\"]}}}}",
+    };
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < sizeof(bodies) / sizeof(bodies[0]); i++) {
+        json_t *body = json_loads(bodies[i], 0, NULL);
+        struct chat_request req;
+        struct api_error err;
+        struct completion *a = NULL, *b = NULL;
+
+        assert_non_null(body);
+        memset(&err, 0, sizeof(err));
+        if (validate_chat_request_within(body, NULL, &req, &err) != 0)
+            fail_msg("rejected: %s", err.message);
+        req.reasoning = i == 0;
+        assert_int_equal(completion_build(&req, "chatcmpl-g", 7, &a), 0);
+        assert_int_equal(completion_build(&req, "chatcmpl-g", 7, &b), 0);
+        assert_true(assert_same_stream(a, b) > 5);
+        chat_request_cleanup(&req);
+        json_decref(body);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -326,6 +467,8 @@ int main(void)
         cmocka_unit_test(test_tokens_in_events),
         cmocka_unit_test(test_pacing_jitter),
         cmocka_unit_test(test_deltas),
+        cmocka_unit_test(test_frames_match_jansson_composed),
+        cmocka_unit_test(test_frames_match_jansson_generated),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
