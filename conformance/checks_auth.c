@@ -7,21 +7,21 @@
 
 enum { MISSING, SCHEME, UNKNOWN };
 
-#define SRC "AI Nexus reference: Authentication, Error Codes (401)"
-#define IMPACT "Python and Node raise AuthenticationError only for 401"
+#define SRC "docs/api.md#authentication; docs/api.md#error-statuses"
 
 static const struct check_def checks[] = {
-    [MISSING] = {"auth.missing", LEVEL_MUST,
-                 "A request without Authorization MUST be refused with 401 "
-                 "and the error body",
-                 SRC, IMPACT},
-    [SCHEME] = {"auth.wrong-scheme", LEVEL_MUST,
+    [MISSING] = {"auth.missing", LEVEL_MUST, BASIS_CONTRACT,
+                 "A request without Authorization MUST be refused with 401, "
+                 "and SHOULD carry the error body",
+                 SRC, IMPACT_AUTH_ACCEPTED},
+    [SCHEME] = {"auth.wrong-scheme", LEVEL_MUST, BASIS_CONTRACT,
                 "Authorization with a scheme other than Bearer MUST be "
-                "refused with 401 and the error body",
-                SRC " (Authorization: Bearer KEY)", IMPACT},
-    [UNKNOWN] = {"auth.unknown-key", LEVEL_MUST,
-                 "An unknown key MUST be refused with 401 and the error body",
-                 SRC, IMPACT},
+                "refused with 401, and SHOULD carry the error body",
+                SRC, IMPACT_AUTH_ACCEPTED},
+    [UNKNOWN] = {"auth.unknown-key", LEVEL_MUST, BASIS_CONTRACT,
+                 "An unknown key MUST be refused with 401, and SHOULD carry "
+                 "the error body",
+                 SRC, IMPACT_AUTH_ACCEPTED},
 };
 
 /* A key no server should know, shaped like a real one. */

@@ -28,92 +28,77 @@ enum {
     STOP
 };
 
-#define SPEC "OpenAI spec: CreateChatCompletionResponse"
+#define OBJ "docs/api.md#the-completion-object"
+#define CHOICE "docs/api.md#messages-and-choices"
+#define SCHEMAS "docs/client-behaviour.md#response-schemas"
 
 static const struct check_def checks[] = {
-    [STATUS] = {"chat.status", LEVEL_MUST,
+    [STATUS] = {"chat.status", LEVEL_MUST, BASIS_CONTRACT,
                 "POST /chat/completions MUST answer 200 with a JSON object "
-                "(Content-Type application/json)",
-                "OpenAI spec: POST /chat/completions (createChatCompletion); "
-                "AI Nexus reference: Chat Completions",
-                "Python hands a str to user code for a body that is not "
-                "JSON ('str' object has no attribute 'choices'); Go fails "
-                "with 'expected destination type'; Java raises "
-                "OpenAIInvalidDataException"},
-    [ID] = {"chat.id", LEVEL_MUST, "id MUST be a non-empty string",
-            SPEC ".id (required)", NULL},
-    [OBJECT] = {"chat.object", LEVEL_MUST, "object MUST be \"chat.completion\"",
-                SPEC ".object (required)", NULL},
-    [CREATED] = {"chat.created", LEVEL_MUST,
-                 "created MUST be an integer (Unix seconds)",
-                 SPEC ".created (required, integer)", NULL},
-    [MODEL] = {"chat.model", LEVEL_MUST, "model MUST be a string",
-               SPEC ".model (required)", NULL},
-    [CHOICES] = {"chat.choices", LEVEL_MUST,
-                 "choices MUST be a non-empty array of objects whose index "
-                 "is an integer equal to its position",
-                 SPEC ".choices (required: index, message, finish_reason)",
-                 "code that reads choices[0] fails"},
-    [MESSAGE] = {"chat.message", LEVEL_MUST,
-                 "Each choice's message MUST have role \"assistant\" and "
-                 "content present as a string or null; refusal, where "
-                 "present, MUST be a string or null and tool_calls an array",
-                 "OpenAI spec: ChatCompletionResponseMessage (required: role, "
-                 "content, refusal; refusal string or null; tool_calls "
-                 "array)",
-                 "code that reads choices[0].message.content fails"},
-    [FINISH] = {"chat.finish-reason", LEVEL_MUST,
-                "Each choice's finish_reason MUST be one of stop, length, "
+                "labelled Content-Type application/json",
+                "docs/api.md#chat-completions", IMPACT_NONE},
+    [ID] = {"chat.id", LEVEL_MUST, BASIS_CLIENT,
+            "id MUST be a string where present, and SHOULD be present and "
+            "not empty",
+            OBJ "; " SCHEMAS, IMPACT_CHAT_ID},
+    [OBJECT] = {"chat.object", LEVEL_SHOULD, BASIS_SPEC,
+                "object SHOULD be \"chat.completion\"", OBJ, IMPACT_NONE},
+    [CREATED] = {"chat.created", LEVEL_MUST, BASIS_CLIENT,
+                 "created MUST be a number where present, and SHOULD be "
+                 "present as an integer (Unix seconds)",
+                 OBJ "; " SCHEMAS, IMPACT_CHAT_CREATED},
+    [MODEL] = {"chat.model", LEVEL_MUST, BASIS_CLIENT,
+               "model MUST be a string where present, and SHOULD be present",
+               OBJ "; " SCHEMAS, IMPACT_CHAT_MODEL},
+    [CHOICES] = {"chat.choices", LEVEL_MUST, BASIS_CLIENT,
+                 "choices MUST be a non-empty array of objects, each with a "
+                 "message object; each index SHOULD be an integer equal to "
+                 "its position",
+                 CHOICE "; " SCHEMAS, IMPACT_CHAT_CHOICES},
+    [MESSAGE] = {"chat.message", LEVEL_MUST, BASIS_CLIENT,
+                 "Each choice's message MUST have role \"assistant\", "
+                 "content a string or null, and tool_calls, where present "
+                 "and not null, an array; content SHOULD be present, and "
+                 "refusal, where present, a string or null",
+                 CHOICE "; " SCHEMAS, IMPACT_CHAT_ROLE},
+    [FINISH] = {"chat.finish-reason", LEVEL_SHOULD, BASIS_SPEC,
+                "Each choice's finish_reason SHOULD be one of stop, length, "
                 "tool_calls, content_filter, function_call",
-                SPEC ".choices[].finish_reason (required, enum)",
-                "Python's parse helpers act on length and content_filter; "
-                "other values fall through every SDK's typed enums"},
-    [NULLABLE] = {"chat.nullable-fields", LEVEL_SHOULD,
+                CHOICE, IMPACT_NONE},
+    [NULLABLE] = {"chat.nullable-fields", LEVEL_SHOULD, BASIS_SPEC,
                   "Fields the spec requires but allows to be null "
                   "(choices[].logprobs, message.refusal) SHOULD be present",
-                  SPEC ".choices[].logprobs; ChatCompletionResponseMessage."
-                       "refusal (required, nullable)",
-                  "clients with strict response validation (Python's "
-                  "_strict_response_validation) reject the response"},
-    [FIELD_TYPES] = {"chat.field-types", LEVEL_MUST,
-                     "Where present, choices[].logprobs MUST be an object "
-                     "or null, system_fingerprint a string, service_tier "
-                     "one of auto, default, flex, scale, priority, fast or "
-                     "null, and usage an object with integer prompt_tokens, "
-                     "completion_tokens and total_tokens (and integer "
-                     "counts in its *_tokens_details)",
-                     SPEC " (choices[].logprobs, system_fingerprint, "
-                          "service_tier: ServiceTier); CompletionUsage",
-                     "clients with strict response validation (Python's "
-                     "_strict_response_validation) reject the response; "
-                     "code that reads the field gets a value of the wrong "
-                     "type"},
-    [N_CHOICES] = {"chat.n", LEVEL_MUST,
-                   "When n > 1 is asked and supported, choices MUST hold n "
+                  CHOICE, IMPACT_NONE},
+    [FIELD_TYPES] =
+        {"chat.field-types", LEVEL_MUST, BASIS_CLIENT,
+         "Where present and not null, usage MUST be an object "
+         "whose counts and details are numbers and objects, and "
+         "SHOULD hold integer counts; system_fingerprint SHOULD "
+         "be a string, service_tier one of auto, default, flex, "
+         "scale, priority, fast or null, and choices[].logprobs "
+         "an object or null",
+         "docs/api.md#usage; docs/api.md#optional-members; " SCHEMAS,
+         IMPACT_CHAT_USAGE_TYPE},
+    [N_CHOICES] = {"chat.n", LEVEL_SHOULD, BASIS_SPEC,
+                   "When n > 1 is asked and supported, choices SHOULD hold n "
                    "items with indexes 0..n-1",
-                   "OpenAI spec: CreateChatCompletionRequest.n; "
-                   "CreateChatCompletionResponse.choices",
-                   NULL},
-    [REQUEST_ID] = {"chat.request-id", LEVEL_SHOULD,
+                   "docs/api.md#request-parameters", IMPACT_NONE},
+    [REQUEST_ID] = {"chat.request-id", LEVEL_SHOULD, BASIS_CLIENT,
                     "Responses SHOULD carry an x-request-id header",
-                    "Official SDK client behaviour, "
-                    "section 4 (every SDK exposes x-request-id)",
-                    "err.request_id (Python), requestID (Node) and "
-                    "requestId() (Java) come back empty"},
-    [CREATED_PLAUSIBLE] = {"chat.created-plausible", LEVEL_SHOULD,
+                    "docs/client-behaviour.md#request-ids",
+                    IMPACT_CHAT_REQUEST_ID},
+    [CREATED_PLAUSIBLE] = {"chat.created-plausible", LEVEL_SHOULD, BASIS_SPEC,
                            "created SHOULD be the Unix time of the answer in "
                            "seconds: within a day of the client's clock, not "
                            "in milliseconds",
-                           SPEC ".created (The Unix timestamp (in seconds))",
-                           NULL},
-    [STOP] = {"chat.stop", LEVEL_MUST,
+                           OBJ, IMPACT_NONE},
+    [STOP] = {"chat.stop", LEVEL_MUST, BASIS_CONTRACT,
               "With stop set to a word of the reply to the same request "
               "without stop, the reply MUST end before that word "
               "(finish_reason stop), or the request MUST be refused with "
-              "400 and the error body",
-              "AI Nexus reference: Parameters (stop: stop sequences); "
-              "OpenAI spec: CreateChatCompletionRequest.stop",
-              NULL},
+              "400",
+              "docs/api.md#request-parameters; docs/api.md#error-statuses",
+              IMPACT_NONE},
 };
 
 /* The request every chat check is made on. New reference. */
@@ -125,99 +110,156 @@ static json_t *basic_body(const char *model)
                      "Say hello in five words.", "seed", 42);
 }
 
-/* Checks one field of the top-level object and records its verdict. */
-static void judge_field(struct conform *c, const struct exchange *x, int id,
-                        const char *field, bool ok, const char *want)
+/* The value of v in words, for messages ("missing" when absent). Free the
+ * result with free(); NULL on OOM. */
+static char *shown(const json_t *v)
 {
-    json_t *v = json_object_get(x->json, field);
-    char *shown = jsonio_dumps(v, JSON_ENCODE_ANY);
-
-    if (ok)
-        conform_pass(c, &checks[id], NULL, "%s is %.80s", field,
-                     shown != NULL ? shown : "?");
-    else
-        conform_violation(c, &checks[id],
-                          exchange_evidence(x, EVIDENCE_NO_FOCUS),
-                          "%s is %.80s, not %s", field,
-                          shown != NULL ? shown : "missing", want);
-    free(shown);
+    return v != NULL ? jsonio_dumps(v, JSON_ENCODE_ANY) : strdup("missing");
 }
 
-/* Judges the top-level fields of a completion. */
+/* Judges one top-level member: a value of another JSON type where present
+ * breaks the clients (FINDING_BREAK); absent, null or otherwise off the
+ * spec's text (ok false) is FINDING_SPEC. */
+static void judge_member(struct conform *c, const struct exchange *x, int id,
+                         const char *field, bool typed, bool ok,
+                         const char *want)
+{
+    json_t *v = json_object_get(x->json, field);
+    char *text = shown(v);
+    struct finding_worst w;
+
+    finding_init(&w, EVIDENCE_NO_FOCUS);
+    if (v != NULL && !json_is_null(v) && !typed)
+        finding_note(&w, FINDING_BREAK, checks[id].impact, EVIDENCE_NO_FOCUS,
+                     "%s is %.80s, not %s", field, text ? text : "?", want);
+    else if (!ok)
+        finding_note(&w, FINDING_SPEC, IMPACT_NONE, EVIDENCE_NO_FOCUS,
+                     "%s is %.80s, not %s", field, text ? text : "?", want);
+    conform_judge(
+        c, &checks[id], &w,
+        w.kind != FINDING_NONE ? exchange_evidence(x, EVIDENCE_NO_FOCUS) : NULL,
+        "%s is %.80s", field, text != NULL ? text : "?");
+    free(text);
+}
+
+/* Judges the top-level members of a completion. */
 static void judge_top(struct conform *c, const struct exchange *x)
 {
     json_t *id = json_object_get(x->json, "id");
     json_t *obj = json_object_get(x->json, "object");
+    json_t *created = json_object_get(x->json, "created");
+    json_t *model = json_object_get(x->json, "model");
 
-    judge_field(c, x, ID, "id",
-                json_is_string(id) && json_string_length(id) > 0,
-                "a non-empty string");
-    judge_field(c, x, OBJECT, "object",
-                json_is_string(obj) &&
-                    strcmp(json_string_value(obj), "chat.completion") == 0,
-                "\"chat.completion\"");
-    judge_field(c, x, CREATED, "created",
-                shape_is_int(json_object_get(x->json, "created")),
-                "an integer");
-    judge_field(c, x, MODEL, "model",
-                json_is_string(json_object_get(x->json, "model")), "a string");
+    judge_member(c, x, ID, "id", json_is_string(id),
+                 json_is_string(id) && json_string_length(id) > 0,
+                 "a non-empty string");
+    judge_member(c, x, OBJECT, "object", true,
+                 json_is_string(obj) &&
+                     strcmp(json_string_value(obj), "chat.completion") == 0,
+                 "\"chat.completion\"");
+    judge_member(c, x, CREATED, "created", shape_is_number(created),
+                 shape_is_int(created), "an integer");
+    judge_member(c, x, MODEL, "model", json_is_string(model),
+                 json_is_string(model), "a string");
 }
 
-/* Says in why what is wrong with choices, or returns true. */
-static bool choices_ok(const json_t *choices, char *why, size_t n)
+/* Notes in w what is wrong with choices itself and each choice's place. */
+static void choices_note(const json_t *choices, struct finding_worst *w)
 {
-    bool ret;
     const json_t *ch, *idx;
     size_t i;
 
-    if (!json_is_array(choices) || json_array_size(choices) == 0) {
-        snprintf(why, n, "choices is %s%s", shape_type(choices),
-                 json_is_array(choices) ? " and empty" : "");
-        ret = false;
-        goto out;
+    if (!json_is_array(choices)) {
+        finding_note(w, FINDING_BREAK, IMPACT_CHAT_CHOICES, EVIDENCE_NO_FOCUS,
+                     "choices is %s, not an array", shape_type(choices));
+        return;
     }
-    for (i = 0; i < json_array_size(choices); i++) {
-        ch = json_array_get(choices, i);
+    if (json_array_size(choices) == 0) {
+        finding_note(w, FINDING_BREAK, IMPACT_CHAT_CHOICES_EMPTY,
+                     EVIDENCE_NO_FOCUS, "choices is empty");
+        return;
+    }
+    json_array_foreach(choices, i, ch)
+    {
         idx = json_object_get(ch, "index");
-        if (!json_is_object(ch)) {
-            snprintf(why, n, "choices[%zu] is %s", i, shape_type(ch));
-            ret = false;
-            goto out;
-        }
-        if (!shape_is_int(idx) || json_integer_value(idx) != (json_int_t)i) {
-            snprintf(why, n, "choices[%zu].index is %s%s", i, shape_type(idx),
-                     shape_is_int(idx) ? ", not its position" : "");
-            ret = false;
-            goto out;
-        }
-        if (!json_is_object(json_object_get(ch, "message"))) {
-            snprintf(why, n, "choices[%zu].message is %s", i,
-                     shape_type(json_object_get(ch, "message")));
-            ret = false;
-            goto out;
-        }
+        if (!json_is_object(ch))
+            finding_note(w, FINDING_BREAK, IMPACT_CHAT_CHOICES,
+                         EVIDENCE_NO_FOCUS, "choices[%zu] is %s", i,
+                         shape_type(ch));
+        else if (!json_is_object(json_object_get(ch, "message")))
+            finding_note(w, FINDING_BREAK, IMPACT_CHAT_CHOICES,
+                         EVIDENCE_NO_FOCUS, "choices[%zu].message is %s", i,
+                         shape_type(json_object_get(ch, "message")));
+        else if (!shape_is_int(idx) || json_integer_value(idx) != (json_int_t)i)
+            finding_note(w, FINDING_SPEC, IMPACT_NONE, EVIDENCE_NO_FOCUS,
+                         "choices[%zu].index is %s%s", i, shape_type(idx),
+                         shape_is_int(idx) ? ", not its position" : "");
     }
-    ret = true;
-out:
-    return ret;
 }
 
-/* Judges message, finish_reason and the nullable fields of each choice. */
+/* Notes in w how choice i's message departs from what the clients read. */
+static void message_note(const json_t *msg, size_t i, struct finding_worst *w)
+{
+    const json_t *role = json_object_get(msg, "role");
+    const json_t *content = json_object_get(msg, "content");
+    const json_t *v;
+
+    if (role == NULL || json_is_null(role))
+        finding_note(w, FINDING_BREAK, IMPACT_CHAT_ROLE_MISSING,
+                     EVIDENCE_NO_FOCUS, "choices[%zu].message has no role", i);
+    else if (!json_is_string(role) ||
+             strcmp(json_string_value(role), "assistant") != 0)
+        finding_note(w, FINDING_BREAK, IMPACT_CHAT_ROLE, EVIDENCE_NO_FOCUS,
+                     "choices[%zu].message.role is %s%s", i,
+                     json_is_string(role) ? "" : shape_type(role),
+                     json_is_string(role) ? json_string_value(role) : "");
+    v = json_object_get(msg, "tool_calls");
+    if (json_is_null(v))
+        finding_note(w, FINDING_OPTIONAL, IMPACT_NONE, EVIDENCE_NO_FOCUS,
+                     "choices[%zu].message.tool_calls is null", i);
+    else if (v != NULL && !json_is_array(v))
+        finding_note(w, FINDING_BREAK, IMPACT_CHAT_TOOL_CALLS,
+                     EVIDENCE_NO_FOCUS,
+                     "choices[%zu].message.tool_calls is %s, not an array", i,
+                     shape_type(v));
+    if (json_is_null(json_object_get(msg, "function_call")))
+        finding_note(w, FINDING_OPTIONAL, IMPACT_NONE, EVIDENCE_NO_FOCUS,
+                     "choices[%zu].message.function_call is null", i);
+    if (content == NULL)
+        finding_note(w, FINDING_SPEC, IMPACT_NONE, EVIDENCE_NO_FOCUS,
+                     "choices[%zu].message.content is missing", i);
+    else if (!json_is_string(content) && !json_is_null(content))
+        finding_note(w, FINDING_BREAK, IMPACT_CHAT_CONTENT, EVIDENCE_NO_FOCUS,
+                     "choices[%zu].message.content is %s, not a string or "
+                     "null",
+                     i, shape_type(content));
+    v = json_object_get(msg, "refusal");
+    if (v != NULL && !json_is_string(v) && !json_is_null(v))
+        finding_note(w, FINDING_SPEC, IMPACT_NONE, EVIDENCE_NO_FOCUS,
+                     "choices[%zu].message.refusal is %s, not a string or "
+                     "null",
+                     i, shape_type(v));
+}
+
+/* Judges choices, then each choice's message, finish_reason and the
+ * nullable members; the later ones skip when choices cannot be read. */
 static void judge_choices(struct conform *c, const struct exchange *x)
 {
     json_t *choices = json_object_get(x->json, "choices"), *ch, *msg, *v;
-    char why[256] = "", bad_msg[256] = "", bad_fin[256] = "", bad_nul[256] = "";
-    char what[160];
+    struct finding_worst place, message, finish, nullable;
     size_t i;
 
-    if (!choices_ok(choices, why, sizeof(why))) {
-        conform_violation(c, &checks[CHOICES],
-                          exchange_evidence(x, EVIDENCE_NO_FOCUS), "%s", why);
-    } else {
-        conform_pass(c, &checks[CHOICES], NULL, "%zu choice(s)",
-                     json_array_size(choices));
-    }
-    if (!json_is_array(choices) || json_array_size(choices) == 0) {
+    finding_init(&place, EVIDENCE_NO_FOCUS);
+    finding_init(&message, EVIDENCE_NO_FOCUS);
+    finding_init(&finish, EVIDENCE_NO_FOCUS);
+    finding_init(&nullable, EVIDENCE_NO_FOCUS);
+    choices_note(choices, &place);
+    conform_judge(c, &checks[CHOICES], &place,
+                  place.kind != FINDING_NONE
+                      ? exchange_evidence(x, EVIDENCE_NO_FOCUS)
+                      : NULL,
+                  "%zu choice(s)", json_array_size(choices));
+    if (place.kind == FINDING_BREAK) {
         conform_skip(c, &checks[MESSAGE], "no choices (see chat.choices)");
         conform_skip(c, &checks[FINISH], "no choices (see chat.choices)");
         conform_skip(c, &checks[NULLABLE], "no choices (see chat.choices)");
@@ -226,112 +268,101 @@ static void judge_choices(struct conform *c, const struct exchange *x)
     json_array_foreach(choices, i, ch)
     {
         msg = json_object_get(ch, "message");
-        v = json_object_get(msg, "role");
-        if (bad_msg[0] == '\0' &&
-            (!json_is_string(v) ||
-             strcmp(json_string_value(v), "assistant") != 0))
-            snprintf(bad_msg, sizeof(bad_msg),
-                     "choices[%zu].message.role is %s%s", i,
-                     json_is_string(v) ? "" : shape_type(v),
-                     json_is_string(v) ? json_string_value(v) : "");
-        v = json_object_get(msg, "content");
-        if (bad_msg[0] == '\0' && !json_is_string(v) && !json_is_null(v))
-            snprintf(bad_msg, sizeof(bad_msg),
-                     "choices[%zu].message.content is %s", i, shape_type(v));
-        if (bad_msg[0] == '\0' &&
-            !shape_message_members(msg, what, sizeof(what)))
-            snprintf(bad_msg, sizeof(bad_msg), "choices[%zu].message.%s", i,
-                     what);
+        message_note(msg, i, &message);
         v = json_object_get(ch, "finish_reason");
-        if (bad_fin[0] == '\0' && !shape_finish_reason(json_string_value(v)))
-            snprintf(bad_fin, sizeof(bad_fin),
-                     "choices[%zu].finish_reason is %s%s", i,
-                     json_is_string(v) ? "" : shape_type(v),
-                     json_is_string(v) ? json_string_value(v) : "");
-        v = json_object_get(ch, "logprobs");
-        if (bad_nul[0] == '\0' && v == NULL)
-            snprintf(bad_nul, sizeof(bad_nul),
-                     "choices[%zu].logprobs is missing", i);
-        /* Only presence: a wrong type is chat.message's to judge. */
-        if (bad_nul[0] == '\0' && json_object_get(msg, "refusal") == NULL)
-            snprintf(bad_nul, sizeof(bad_nul),
-                     "choices[%zu].message.refusal is missing", i);
+        if (!shape_finish_reason(json_string_value(v)))
+            finding_note(&finish, FINDING_SPEC, IMPACT_NONE, EVIDENCE_NO_FOCUS,
+                         "choices[%zu].finish_reason is %s%s", i,
+                         json_is_string(v) ? "" : shape_type(v),
+                         json_is_string(v) ? json_string_value(v) : "");
+        /* Only presence: a wrong type is another check's to judge. */
+        if (json_object_get(ch, "logprobs") == NULL)
+            finding_note(&nullable, FINDING_SPEC, IMPACT_NONE,
+                         EVIDENCE_NO_FOCUS, "choices[%zu].logprobs is missing",
+                         i);
+        else if (json_object_get(msg, "refusal") == NULL)
+            finding_note(&nullable, FINDING_SPEC, IMPACT_NONE,
+                         EVIDENCE_NO_FOCUS,
+                         "choices[%zu].message.refusal is missing", i);
     }
-    if (bad_msg[0] != '\0')
-        conform_violation(c, &checks[MESSAGE],
-                          exchange_evidence(x, EVIDENCE_NO_FOCUS), "%s",
-                          bad_msg);
-    else
-        conform_pass(c, &checks[MESSAGE], NULL,
-                     "every message is from the assistant, with content");
-    if (bad_fin[0] != '\0')
-        conform_violation(c, &checks[FINISH],
-                          exchange_evidence(x, EVIDENCE_NO_FOCUS), "%s",
-                          bad_fin);
-    else
-        conform_pass(c, &checks[FINISH], NULL, "finish_reason %s",
-                     json_string_value(json_object_get(
-                         json_array_get(choices, 0), "finish_reason")));
-    if (bad_nul[0] != '\0')
-        conform_violation(c, &checks[NULLABLE],
-                          exchange_evidence(x, EVIDENCE_NO_FOCUS), "%s",
-                          bad_nul);
-    else
-        conform_pass(c, &checks[NULLABLE], NULL,
-                     "logprobs and refusal are present");
+    conform_judge(c, &checks[MESSAGE], &message,
+                  message.kind != FINDING_NONE
+                      ? exchange_evidence(x, EVIDENCE_NO_FOCUS)
+                      : NULL,
+                  "every message is from the assistant, with content");
+    conform_judge(c, &checks[FINISH], &finish,
+                  finish.kind != FINDING_NONE
+                      ? exchange_evidence(x, EVIDENCE_NO_FOCUS)
+                      : NULL,
+                  "finish_reason %s",
+                  json_string_value(json_object_get(json_array_get(choices, 0),
+                                                    "finish_reason")));
+    conform_judge(c, &checks[NULLABLE], &nullable,
+                  nullable.kind != FINDING_NONE
+                      ? exchange_evidence(x, EVIDENCE_NO_FOCUS)
+                      : NULL,
+                  "logprobs and refusal are present");
 }
 
 /* Judges the types of the optional and nullable members of a completion:
- * system_fingerprint, service_tier, usage, and each choice's logprobs. */
+ * usage, system_fingerprint, service_tier, and each choice's logprobs. */
 static void judge_types(struct conform *c, const struct exchange *x)
 {
     json_t *choices = json_object_get(x->json, "choices"), *ch, *v;
-    char why[256] = "", what[200];
+    struct finding_worst w;
     size_t i;
 
-    if (!shape_response_extras(x->json, what, sizeof(what)))
-        snprintf(why, sizeof(why), "%s", what);
-    v = json_object_get(x->json, "usage");
-    if (why[0] == '\0' && v != NULL && !shape_usage(v, what, sizeof(what)))
-        snprintf(why, sizeof(why), "%s", what);
+    finding_init(&w, EVIDENCE_NO_FOCUS);
+    shape_usage_note(json_object_get(x->json, "usage"), "usage",
+                     IMPACT_CHAT_USAGE_TYPE, EVIDENCE_NO_FOCUS, &w);
+    shape_extras_note(x->json, "", EVIDENCE_NO_FOCUS, &w);
     json_array_foreach(choices, i, ch)
     {
         v = json_object_get(ch, "logprobs");
-        if (why[0] == '\0' && v != NULL && !json_is_object(v) &&
-            !json_is_null(v))
-            snprintf(why, sizeof(why),
-                     "choices[%zu].logprobs is %s, not an object or null", i,
-                     shape_type(v));
+        if (v != NULL && !json_is_object(v) && !json_is_null(v))
+            finding_note(&w, FINDING_SPEC, IMPACT_NONE, EVIDENCE_NO_FOCUS,
+                         "choices[%zu].logprobs is %s, not an object or null",
+                         i, shape_type(v));
     }
-    if (why[0] != '\0')
-        conform_violation(c, &checks[FIELD_TYPES],
-                          exchange_evidence(x, EVIDENCE_NO_FOCUS), "%s", why);
-    else
-        conform_pass(c, &checks[FIELD_TYPES], NULL,
-                     "logprobs, system_fingerprint, service_tier and usage "
-                     "have their types where present");
+    conform_judge(
+        c, &checks[FIELD_TYPES], &w,
+        w.kind != FINDING_NONE ? exchange_evidence(x, EVIDENCE_NO_FOCUS) : NULL,
+        "usage, system_fingerprint, service_tier and logprobs "
+        "have their types where present");
+}
+
+/* What a failed plain completion does to the clients measured. */
+static enum impact_id status_impact(const struct http_response *r)
+{
+    return r->ts == TRANSPORT_TIMEOUT                  ? IMPACT_CHAT_TIMEOUT
+           : r->ts == TRANSPORT_OK && r->status >= 500 ? IMPACT_CHAT_5XX
+                                                       : IMPACT_NONE;
 }
 
 /* Judges the plain completion: status, then its fields. */
 static void judge_basic(struct conform *c, const struct exchange *x)
 {
     const char *ct = http_response_header(&x->resp, "Content-Type");
+    enum impact_id impact = status_impact(&x->resp);
     int k;
 
     if (!exchange_status_is(x, 200)) {
-        conform_violation(
-            c, &checks[STATUS], exchange_evidence(x, EVIDENCE_NO_FOCUS),
-            "expected HTTP 200, got %s", conform_describe(c, &x->resp));
+        conform_finding(c, &checks[STATUS], FINDING_BREAK, &impact, 1,
+                        exchange_evidence(x, EVIDENCE_NO_FOCUS),
+                        "expected HTTP 200, got %s",
+                        conform_describe(c, &x->resp));
     } else if (!json_is_object(x->json)) {
-        conform_violation(
-            c, &checks[STATUS], exchange_evidence(x, x->json_error_offset),
-            "the body is %s",
-            x->json == NULL ? x->json_error : shape_type(x->json));
+        impact = x->json == NULL ? IMPACT_CHAT_NOT_JSON : IMPACT_NONE;
+        conform_finding(c, &checks[STATUS], FINDING_BREAK, &impact, 1,
+                        exchange_evidence(x, x->json_error_offset),
+                        "the body is %s",
+                        x->json == NULL ? x->json_error : shape_type(x->json));
     } else if (!shape_media_type(ct, "application/json")) {
-        conform_violation(c, &checks[STATUS],
-                          exchange_evidence(x, EVIDENCE_NO_FOCUS),
-                          "Content-Type is %s, not application/json",
-                          ct != NULL ? ct : "missing");
+        impact = IMPACT_CHAT_NOT_JSON_LABEL;
+        conform_finding(c, &checks[STATUS], FINDING_BREAK, &impact, 1,
+                        exchange_evidence(x, EVIDENCE_NO_FOCUS),
+                        "Content-Type is %s, not application/json",
+                        ct != NULL ? ct : "missing");
     } else {
         conform_pass(c, &checks[STATUS],
                      exchange_evidence(x, EVIDENCE_NO_FOCUS),
@@ -378,6 +409,14 @@ static void judge_n(struct conform *c)
     if (exchange_status_is(&x, 400)) {
         /* Refused, and saying so with the error body, is honest. */
         exchange_expect_error(c, &checks[N_CHOICES], &x, 400);
+        goto out;
+    }
+    if (x.resp.ts != TRANSPORT_OK || x.resp.status == 429 ||
+        x.resp.status >= 500) {
+        conform_fail(c, &checks[N_CHOICES],
+                     exchange_evidence(&x, EVIDENCE_NO_FOCUS),
+                     "asked for n=2, got %s, so the check could not run",
+                     conform_describe(c, &x.resp));
         goto out;
     }
     if (!exchange_status_is(&x, 200) || !json_is_object(x.json)) {
@@ -559,10 +598,12 @@ static void judge_stop(struct conform *c)
                           word, (size_t)(hit - after), after,
                           fin != NULL ? fin : "missing");
     else if (fin == NULL || strcmp(fin, "stop") != 0)
-        conform_violation(c, d, exchange_evidence(&x, EVIDENCE_NO_FOCUS),
-                          "with stop \"%s\" the reply \"%.120s\" ends with "
-                          "finish_reason %s, not stop",
-                          word, after, fin != NULL ? fin : "missing");
+        /* Honoured: what the spec says of finish_reason is its text. */
+        conform_finding(c, d, FINDING_SPEC, NULL, 0,
+                        exchange_evidence(&x, EVIDENCE_NO_FOCUS),
+                        "with stop \"%s\" the reply \"%.120s\" ends with "
+                        "finish_reason %s, not stop",
+                        word, after, fin != NULL ? fin : "missing");
     else
         conform_pass(c, d, exchange_evidence(&x, EVIDENCE_NO_FOCUS),
                      "stop \"%s\": \"%.80s\" became \"%.80s\"", word, before,

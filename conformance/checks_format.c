@@ -12,23 +12,18 @@
 enum { FMT_OBJECT, FMT_SCHEMA };
 
 static const struct check_def checks[] = {
-    [FMT_OBJECT] = {"format.json-object", LEVEL_MUST,
+    [FMT_OBJECT] = {"format.json-object", LEVEL_MUST, BASIS_CLIENT,
                     "With response_format json_object the reply's content "
                     "MUST parse as one JSON object, or the request MUST be "
-                    "refused with 400 and the error body",
-                    "OpenAI spec: CreateChatCompletionRequest."
-                    "response_format (ResponseFormatJsonObject: the "
-                    "message the model generates is valid JSON)",
-                    "the AI SDK's generateText with Output.json() throws "
-                    "NoObjectGeneratedError"},
-    [FMT_SCHEMA] = {"format.json-schema", LEVEL_SHOULD,
+                    "refused with 400",
+                    "docs/api.md#response-format; "
+                    "docs/client-behaviour.md#tools",
+                    IMPACT_FORMAT_JSON},
+    [FMT_SCHEMA] = {"format.json-schema", LEVEL_SHOULD, BASIS_SPEC,
                     "With response_format json_schema (strict) the reply's "
                     "content SHOULD parse and fit the schema sent, or the "
-                    "request SHOULD be refused with 400 and the error body",
-                    "OpenAI spec: CreateChatCompletionRequest."
-                    "response_format (ResponseFormatJsonSchema: the model "
-                    "will match the supplied schema)",
-                    NULL},
+                    "request SHOULD be refused with 400",
+                    "docs/api.md#response-format", IMPACT_NONE},
 };
 
 /* The schema json_schema sends: two members, both required, no other. */

@@ -17,46 +17,53 @@
 enum { LIMITED, RETRY_AFTER, RETRY_BOUNDED, HEADERS, LIMIT_HEADER };
 
 static const struct check_def checks[] = {
-    [LIMITED] = {"ratelimit.429", LEVEL_MUST,
+    [LIMITED] = {"ratelimit.429", LEVEL_MUST, BASIS_CONTRACT,
                  "With a limit of N requests per minute, request N+1 within "
-                 "the minute MUST be refused with 429 and the error body",
-                 "AI Nexus reference: Rate Limits, Error Codes (429)",
-                 "clients never back off; Python and Node raise "
-                 "RateLimitError only for 429"},
-    [RETRY_AFTER] = {"ratelimit.retry-after", LEVEL_MUST,
-                     "A 429 MUST carry Retry-After (seconds or an HTTP "
-                     "date); retry-after-ms, if sent, MUST be a "
-                     "non-negative number",
-                     "RFC 9110 section 10.2.3 (Retry-After); SDK behaviour, "
-                     "section 2",
-                     "without it every SDK falls back to its own backoff of "
-                     "0.5 s doubling, and retries too early"},
-    [RETRY_BOUNDED] =
-        {"ratelimit.retry-after-range", LEVEL_SHOULD,
-         "Retry-After SHOULD be between 1 and 60 seconds",
-         "Official SDK client behaviour, section 2 (Retry-After handling) and "
-         "section 5 scenario 18",
-         "0 makes Node 6.26+, Go and Java retry at once; over "
-         "60 s Node 7.5+ ignores it, over 120 s Python 2.52+ "
-         "gives up, and Go 3.52 and Java sleep the full value"},
-    [HEADERS] = {"ratelimit.headers", LEVEL_MUST,
+                 "the minute MUST be refused with 429, and SHOULD carry the "
+                 "error body",
+                 "docs/api.md#rate-limits; docs/api.md#error-statuses",
+                 IMPACT_RATELIMIT_NEVER},
+    [RETRY_AFTER] = {"ratelimit.retry-after", LEVEL_MUST, BASIS_CLIENT,
+                     "A 429 MUST carry Retry-After, and SHOULD give it as "
+                     "whole seconds or an HTTP date; retry-after-ms, if "
+                     "sent, SHOULD be a non-negative number",
+                     "docs/api.md#retry-after; "
+                     "https://www.rfc-editor.org/rfc/rfc9110#section-10.2.3; "
+                     "docs/client-behaviour.md#retries-and-retry-after",
+                     IMPACT_RETRY_AFTER_MISSING},
+    [RETRY_BOUNDED] = {"ratelimit.retry-after-range", LEVEL_MUST, BASIS_CLIENT,
+                       "Retry-After MUST NOT exceed 60 seconds, and SHOULD "
+                       "be at least 1",
+                       "docs/api.md#retry-after; "
+                       "docs/client-behaviour.md#retries-and-retry-after",
+                       IMPACT_RETRY_AFTER_LONG},
+    [HEADERS] = {"ratelimit.headers", LEVEL_MUST, BASIS_CONTRACT,
+                 "No request within the limit MUST be refused with 429 "
+                 "while the previous answer said at least 2 requests "
+                 "remain; "
                  "x-ratelimit-limit/remaining/reset-requests (and -tokens), "
-                 "where sent, MUST parse and agree: the same limit, "
+                 "where sent, SHOULD parse and agree: the same limit, "
                  "remaining falling by at most one per request (it may stay "
                  "or rise as the budget refills) and 0 at the 429",
-                 "OpenAI rate-limit headers (x-ratelimit-*); AI Nexus "
-                 "reference: Rate Limits",
-                 "clients that pace themselves on these headers pace "
-                 "wrongly"},
-    [LIMIT_HEADER] = {"ratelimit.limit-header", LEVEL_SHOULD,
+                 "docs/api.md#rate-limit-headers", IMPACT_RATELIMIT_EARLY},
+    [LIMIT_HEADER] = {"ratelimit.limit-header", LEVEL_SHOULD, BASIS_CLIENT,
                       "x-ratelimit-limit-requests, where sent, SHOULD equal "
                       "the per-minute limit given with --rpm",
-                      "OpenAI rate-limit headers (x-ratelimit-limit-requests: "
-                      "the maximum number of requests permitted before "
-                      "exhausting the rate limit); AI Nexus reference: Rate "
-                      "Limits",
-                      NULL},
+                      "docs/api.md#rate-limit-headers; "
+                      "docs/api.md#rate-limits",
+                      IMPACT_NONE},
 };
+
+/* A 429 within the limit --rpm gives fails ratelimit.headers when the
+ * answer before it said at least this many requests remain: a margin of
+ * one over the strict contradiction (1 remaining, then a refusal) for a
+ * bucket that rounds. A 429 past the limit with headers that promise more
+ * is the header's fault, which ratelimit.limit-header reports. */
+#define EARLY_MARGIN 2
+/* ... unless that answer said fewer tokens remain than this, for then the
+ * token limit may be what refused it (the runner's request is a few
+ * tokens: "Hi" and max_tokens 1). */
+#define TOKENS_ENOUGH 100
 
 /* What the walk through the requests has learned so far. */
 struct walk {
@@ -64,8 +71,11 @@ struct walk {
     int64_t first_limit;    /* the first limit-requests sent, or -1 */
     int64_t limit;          /* -1 until known */
     int64_t remaining;      /* of the previous answer, -1 when unknown */
+    int64_t tokens_left;    /* of the previous answer, -1 when not sent */
+    long rpm;               /* the limit --rpm gives */
     json_t *bad_evidence;   /* the first disagreement */
     json_t *limit_evidence; /* the answer that first said the limit */
+    enum finding bad_kind;
     char bad[256];
 };
 
@@ -131,16 +141,29 @@ static void walk_step(struct walk *w, const struct exchange *x, size_t i)
 {
     const struct http_response *r = &x->resp;
     bool limited = r->status == 429;
-    int64_t limit, remaining, tl, tr;
+    int64_t limit, remaining, tl, tr = -1;
     bool ok = true;
 
-    /* Only the first disagreement is kept; a response without the
-     * headers says nothing. */
-    if (w->bad_evidence != NULL ||
-        (http_response_header(r, "x-ratelimit-limit-requests") == NULL &&
-         http_response_header(r, "x-ratelimit-remaining-requests") == NULL))
+    /* Only the first disagreement is kept. A 429 that the previous answer
+     * promised would not come breaks the limit the server states. */
+    if (w->bad_evidence != NULL)
+        goto out;
+    if (limited && (long)i + 1 <= w->rpm && w->remaining >= EARLY_MARGIN &&
+        (w->tokens_left < 0 || w->tokens_left >= TOKENS_ENOUGH)) {
+        snprintf(w->bad, sizeof(w->bad),
+                 "request %zu was refused with 429 although the answer "
+                 "before it said %lld requests remain",
+                 i + 1, (long long)w->remaining);
+        w->bad_kind = FINDING_BREAK;
+        ok = false;
+        goto judged;
+    }
+    /* A response without the headers says nothing more. */
+    if (http_response_header(r, "x-ratelimit-limit-requests") == NULL &&
+        http_response_header(r, "x-ratelimit-remaining-requests") == NULL)
         goto out;
     w->seen = true;
+    w->bad_kind = FINDING_SPEC;
     if (w->first_limit < 0 &&
         parse_int64(http_response_header(r, "x-ratelimit-limit-requests") !=
                             NULL
@@ -170,6 +193,7 @@ static void walk_step(struct walk *w, const struct exchange *x, size_t i)
                  limited ? " (the 429)" : "");
         ok = false;
     }
+judged:
     if (!ok) {
         w->bad_evidence = exchange_evidence(x, EVIDENCE_NO_FOCUS);
         evidence_set(w->bad_evidence, "request_number",
@@ -178,39 +202,80 @@ static void walk_step(struct walk *w, const struct exchange *x, size_t i)
     }
     w->limit = limit;
     w->remaining = remaining;
+    w->tokens_left =
+        http_response_header(r, "x-ratelimit-limit-tokens") != NULL ? tr : -1;
 out:
     return;
 }
 
-/* Judges Retry-After and retry-after-ms on the 429. */
+/* Reads Retry-After as the clients do: whole seconds, an HTTP date, or a
+ * decimal (which RFC 9110 does not allow, but every client measured
+ * reads). Returns 0 with *s and *decimal set, or -1. */
+static int read_retry_after(const char *ra, double *s, bool *decimal)
+{
+    int ret = -1;
+
+    *decimal = false;
+    if (ra == NULL)
+        goto out;
+    if (parse_retry_after(ra, time(NULL), s) == 0) {
+        ret = *s >= 0 ? 0 : -1;
+        goto out;
+    }
+    if (parse_double(ra, s) == 0 && *s >= 0) {
+        *decimal = true;
+        ret = 0;
+    }
+out:
+    return ret;
+}
+
+/* Judges Retry-After and retry-after-ms on the 429, then its range. */
 static void judge_retry_after(struct conform *c, const struct exchange *x)
 {
     const char *ra = http_response_header(&x->resp, "Retry-After");
     const char *ms = http_response_header(&x->resp, "retry-after-ms");
+    const enum impact_id ms_only = IMPACT_RETRY_AFTER_MS_ONLY;
+    const enum impact_id missing = IMPACT_RETRY_AFTER_MISSING;
     double s = 0, msv = 0;
+    bool decimal, ms_ok = ms != NULL && parse_double(ms, &msv) == 0 && msv >= 0;
 
-    if (ra == NULL || parse_retry_after(ra, time(NULL), &s) != 0 || s < 0) {
-        conform_violation(c, &checks[RETRY_AFTER],
-                          exchange_evidence(x, EVIDENCE_NO_FOCUS),
-                          "Retry-After is %s", ra != NULL ? ra : "missing");
-        conform_skip(c, &checks[RETRY_BOUNDED], "no usable Retry-After");
+    if (read_retry_after(ra, &s, &decimal) != 0) {
+        conform_finding(c, &checks[RETRY_AFTER], FINDING_BREAK,
+                        ms_ok && ra == NULL ? &ms_only : &missing, 1,
+                        exchange_evidence(x, EVIDENCE_NO_FOCUS),
+                        "Retry-After is %s%s%s", ra != NULL ? ra : "missing",
+                        ms_ok ? ", retry-after-ms " : "", ms_ok ? ms : "");
+        conform_skip(c, &checks[RETRY_BOUNDED],
+                     "no usable Retry-After (see ratelimit.retry-after)");
         return;
     }
-    if (ms != NULL && (parse_double(ms, &msv) != 0 || msv < 0)) {
-        conform_violation(c, &checks[RETRY_AFTER],
-                          exchange_evidence(x, EVIDENCE_NO_FOCUS),
-                          "retry-after-ms is %s", ms);
-    } else {
+    if (decimal)
+        conform_finding(c, &checks[RETRY_AFTER], FINDING_SPEC, NULL, 0,
+                        exchange_evidence(x, EVIDENCE_NO_FOCUS),
+                        "Retry-After: %s is a decimal; RFC 9110 gives whole "
+                        "seconds",
+                        ra);
+    else if (ms != NULL && !ms_ok)
+        conform_finding(c, &checks[RETRY_AFTER], FINDING_ADVICE, NULL, 0,
+                        exchange_evidence(x, EVIDENCE_NO_FOCUS),
+                        "retry-after-ms is %s, not a non-negative number; "
+                        "the SDKs then fall back to Retry-After",
+                        ms);
+    else
         conform_pass(c, &checks[RETRY_AFTER], NULL, "Retry-After: %s%s%s", ra,
                      ms != NULL ? ", retry-after-ms: " : "",
                      ms != NULL ? ms : "");
-    }
-    if (s < 1 || s > 60)
+    if (s > 60)
         conform_violation(c, &checks[RETRY_BOUNDED],
                           exchange_evidence(x, EVIDENCE_NO_FOCUS),
-                          "Retry-After is %.0f s", s);
+                          "Retry-After is %g s", s);
+    else if (s < 1)
+        conform_finding(c, &checks[RETRY_BOUNDED], FINDING_SPEC, NULL, 0,
+                        exchange_evidence(x, EVIDENCE_NO_FOCUS),
+                        "Retry-After is %g s; the spec's minimum is 1", s);
     else
-        conform_pass(c, &checks[RETRY_BOUNDED], NULL, "%.0f s", s);
+        conform_pass(c, &checks[RETRY_BOUNDED], NULL, "%g s", s);
 }
 
 /* Seconds since start on the monotonic clock. */
@@ -233,9 +298,10 @@ static void judge_limited(struct conform *c, const struct exchange *x, long i,
     long n = o->rpm + 1;
 
     if (broken) {
-        conform_violation(
-            c, &checks[LIMITED], exchange_evidence(x, EVIDENCE_NO_FOCUS),
-            "request %ld of %ld got %s", i, n, conform_describe(c, &x->resp));
+        conform_finding(c, &checks[LIMITED], FINDING_BREAK, NULL, 0,
+                        exchange_evidence(x, EVIDENCE_NO_FOCUS),
+                        "request %ld of %ld got %s", i, n,
+                        conform_describe(c, &x->resp));
     } else if (limited && i == 1) {
         /* Nothing of this run was admitted: the window was spent before
          * it began, by another client or an earlier run. */
@@ -321,7 +387,11 @@ static void judge_limit_header(struct conform *c, const struct walk *w, long i,
 static void run(struct conform *c)
 {
     const struct options *o = conform_options(c);
-    struct walk w = {.first_limit = -1, .limit = -1, .remaining = -1};
+    struct walk w = {.first_limit = -1,
+                     .limit = -1,
+                     .remaining = -1,
+                     .tokens_left = -1,
+                     .rpm = o->rpm};
     struct exchange x;
     struct timespec start;
     long i, n = o->rpm + 1, ok = 0, other = 0;
@@ -354,8 +424,10 @@ static void run(struct conform *c)
         conform_skip(c, &checks[RETRY_BOUNDED], "no 429 to read");
     }
     if (w.bad_evidence != NULL)
-        conform_violation(c, &checks[HEADERS], json_incref(w.bad_evidence),
-                          "%s", w.bad);
+        conform_finding(c, &checks[HEADERS], w.bad_kind,
+                        &checks[HEADERS].impact,
+                        w.bad_kind == FINDING_BREAK ? 1 : 0,
+                        json_incref(w.bad_evidence), "%s", w.bad);
     else if (!w.seen)
         conform_skip(c, &checks[HEADERS],
                      "the server sends no x-ratelimit-*-requests headers");

@@ -2,7 +2,9 @@
  * called, well formed, plain and streamed as OpenAI streams it. */
 #include "checks_tools.h"
 
+#include <stdarg.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,47 +23,33 @@
 
 enum { FORCED, CALL, STREAM, FIELDS };
 
-#define TOOLS_SPEC "OpenAI spec: ChatCompletionMessageToolCall"
-
 static const struct check_def checks[] = {
-    [FORCED] = {"tools.forced", LEVEL_MUST,
+    [FORCED] = {"tools.forced", LEVEL_MUST, BASIS_CLIENT,
                 "A tool_choice that names a function MUST make the reply "
                 "call that function, or the request MUST be refused with "
-                "400 and the error body",
-                "OpenAI spec: CreateChatCompletionRequest.tool_choice "
-                "(ChatCompletionNamedToolChoice forces the model to call "
-                "that tool)",
-                "the AI SDK's generateText throws ToolChoiceViolationError"},
-    [CALL] = {"tools.call", LEVEL_MUST,
+                "400",
+                "docs/api.md#tools; docs/client-behaviour.md#tools",
+                IMPACT_TOOLS_IGNORED},
+    [CALL] = {"tools.call", LEVEL_MUST, BASIS_CLIENT,
               "Each tool call MUST name its function and carry arguments "
               "as a string that parses to a JSON object",
-              TOOLS_SPEC " (function: name, arguments: a string of JSON)",
-              "LangChain moves a call whose arguments are not a JSON object "
-              "in a string to invalid_tool_calls (its tool_calls come back "
-              "empty); the AI SDK throws APICallError when the arguments "
-              "are an object"},
-    [STREAM] = {"tools.stream", LEVEL_MUST,
+              "docs/api.md#tools; docs/client-behaviour.md#tools",
+              IMPACT_TOOLS_ARGS_TEXT},
+    [STREAM] = {"tools.stream", LEVEL_MUST, BASIS_CLIENT,
                 "Streamed, each tool_calls item MUST carry its index; the "
-                "deltas of each call, joined by index, MUST give its name "
-                "and arguments that parse to a JSON object; the forced "
-                "function MUST be called as it is without stream, and the "
-                "choice MUST get a finish_reason",
-                "OpenAI spec: ChatCompletionMessageToolCallChunk (required: "
-                "index); ChatCompletionStreamResponseDelta.tool_calls",
-                "LangChain loses the arguments of a call whose items lack "
-                "their index, and moves a call whose joined arguments are "
-                "not JSON to invalid_tool_calls"},
-    [FIELDS] = {"tools.call-fields", LEVEL_SHOULD,
+                "deltas of each call, joined by index, MUST give arguments "
+                "that parse to a JSON object, and the choice MUST get a "
+                "finish_reason; each call SHOULD get its name, and the "
+                "forced function SHOULD be called as it is without stream",
+                "docs/api.md#tools; docs/client-behaviour.md#tools",
+                IMPACT_TOOLS_STREAM_ARGS},
+    [FIELDS] = {"tools.call-fields", LEVEL_SHOULD, BASIS_SPEC,
                 "Each tool call SHOULD carry an id (a non-empty string) and "
                 "type \"function\", streamed on its first delta together "
                 "with function.name, later deltas changing neither; the "
                 "choice SHOULD end with finish_reason tool_calls (or stop, "
                 "as OpenAI ends a call forced by name)",
-                TOOLS_SPEC " (required: id, type, function); "
-                           "ChatCompletionMessageToolCallChunk; "
-                           "CreateChatCompletionResponse.choices[]."
-                           "finish_reason",
-                NULL},
+                "docs/api.md#tools", IMPACT_NONE},
 };
 
 /* The request of the group, streamed or not. New reference. */
@@ -103,29 +91,34 @@ static bool call_finish(const char *fin)
 }
 
 /* Says in why what is wrong with the name or arguments of call i of a
- * plain reply, or returns true. */
-static bool call_ok(const json_t *call, size_t i, char *why, size_t n)
+ * plain reply (why stays as it was when nothing is), and returns what that
+ * does to the clients measured (IMPACT_NONE: none measured breaks). */
+static enum impact_id call_fault(const json_t *call, size_t i, char *why,
+                                 size_t n)
 {
     const json_t *fn = json_object_get(call, "function");
     const json_t *name = json_object_get(fn, "name");
     const json_t *args = json_object_get(fn, "arguments");
-    bool ret = false;
+    enum impact_id ret = IMPACT_NONE;
 
-    if (!json_is_string(name) || json_string_length(name) == 0)
+    if (!json_is_string(name) || json_string_length(name) == 0) {
+        /* Whether the forced function was called is tools.forced's. */
         snprintf(why, n, "tool_calls[%zu].function.name is %s", i,
                  json_is_string(name) ? "empty" : shape_type(name));
-    else if (!json_is_string(args))
+    } else if (!json_is_string(args)) {
         snprintf(why, n,
                  "tool_calls[%zu].function.arguments is %s, not a string "
                  "holding JSON",
                  i, shape_type(args));
-    else if (!object_text(json_string_value(args), json_string_length(args)))
+        ret = IMPACT_TOOLS_ARGS_OBJECT;
+    } else if (!object_text(json_string_value(args),
+                            json_string_length(args))) {
         snprintf(why, n,
                  "tool_calls[%zu].function.arguments \"%.80s\" does not parse "
                  "to a JSON object",
                  i, json_string_value(args));
-    else
-        ret = true;
+        ret = IMPACT_TOOLS_ARGS_TEXT;
+    }
     return ret;
 }
 
@@ -204,6 +197,7 @@ static bool judge_plain(struct conform *c, const struct exchange *x,
         json_object_get(first_choice(x->json), "finish_reason"));
     const char *content = json_string_value(json_object_get(msg, "content"));
     char why[512] = "", fwhy[512] = "";
+    enum impact_id impact = IMPACT_NONE;
     size_t i;
     bool refused = false;
 
@@ -244,7 +238,7 @@ static bool judge_plain(struct conform *c, const struct exchange *x,
     json_array_foreach(calls, i, call)
     {
         if (why[0] == '\0')
-            call_ok(call, i, why, sizeof(why));
+            impact = call_fault(call, i, why, sizeof(why));
         if (fwhy[0] == '\0')
             fields_ok(call, i, fwhy, sizeof(fwhy));
     }
@@ -259,8 +253,10 @@ static bool judge_plain(struct conform *c, const struct exchange *x,
         f, fwhy[0] != '\0' ? exchange_evidence(x, EVIDENCE_NO_FOCUS) : NULL,
         fwhy);
     if (why[0] != '\0')
-        conform_violation(c, &checks[CALL],
-                          exchange_evidence(x, EVIDENCE_NO_FOCUS), "%s", why);
+        conform_finding(c, &checks[CALL],
+                        impact != IMPACT_NONE ? FINDING_BREAK : FINDING_SPEC,
+                        &impact, 1, exchange_evidence(x, EVIDENCE_NO_FOCUS),
+                        "%s", why);
     else
         conform_pass(c, &checks[CALL], NULL,
                      "%zu call(s), each named, with arguments that parse "
@@ -284,10 +280,32 @@ struct walk {
     size_t n_calls;
     const char *finish; /* borrowed from the log */
     size_t bad_event;   /* where why happened */
-    char why[512];      /* a fault of tools.stream */
+    enum finding kind;  /* how grave why is */
+    enum impact_id impact;
+    char why[512]; /* a fault of tools.stream */
     size_t fields_event;
     char fields[512]; /* the first deviation of tools.call-fields */
 };
+
+/* Notes the fault of tools.stream, how grave it is (a fault the matrix
+ * shows breaking a client, or the spec's text only) and its impact. */
+static void walk_fault(struct walk *w, enum finding kind, enum impact_id impact,
+                       const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* Notes the fault of tools.stream. */
+static void walk_fault(struct walk *w, enum finding kind, enum impact_id impact,
+                       const char *fmt, ...)
+{
+    va_list ap;
+
+    w->kind = kind;
+    w->impact = impact;
+    va_start(ap, fmt);
+    if (vsnprintf(w->why, sizeof(w->why), fmt, ap) < 0)
+        w->why[0] = '\0';
+    va_end(ap);
+}
 
 /* Notes a deviation of the fields at event i, the first one only. */
 static void walk_fields(struct walk *w, size_t i, const char *what, long long k)
@@ -312,9 +330,9 @@ static void walk_item(struct walk *w, size_t i, const json_t *item)
     json_int_t k = json_integer_value(idx);
 
     if (!shape_is_int(idx) || k < 0 || k >= MAX_CALLS) {
-        snprintf(w->why, sizeof(w->why),
-                 "event %zu: a tool_calls item has index %s", i,
-                 shape_type(idx));
+        walk_fault(w, FINDING_BREAK, IMPACT_TOOLS_STREAM_INDEX,
+                   "event %zu: a tool_calls item has index %s", i,
+                   shape_type(idx));
         goto out;
     }
     a = &w->calls[k];
@@ -339,17 +357,17 @@ static void walk_item(struct walk *w, size_t i, const json_t *item)
     if (name != NULL && a->name[0] == '\0')
         snprintf(a->name, sizeof(a->name), "%s", name);
     if (args != NULL && !json_is_string(args)) {
-        snprintf(w->why, sizeof(w->why),
-                 "event %zu: the arguments of call %lld are %s, not a "
-                 "string",
-                 i, (long long)k, shape_type(args));
+        walk_fault(w, FINDING_SPEC, IMPACT_NONE,
+                   "event %zu: the arguments of call %lld are %s, not a "
+                   "string",
+                   i, (long long)k, shape_type(args));
         goto out;
     }
     if (json_is_string(args) && buf_append(&a->args, json_string_value(args),
                                            json_string_length(args)) != 0)
-        snprintf(w->why, sizeof(w->why),
-                 "event %zu: the arguments of call %lld pass %zu bytes", i,
-                 (long long)k, MAX_ARGUMENTS);
+        walk_fault(w, FINDING_BREAK, IMPACT_NONE,
+                   "event %zu: the arguments of call %lld pass %zu bytes", i,
+                   (long long)k, MAX_ARGUMENTS);
 out:
     return;
 }
@@ -368,8 +386,8 @@ static void walk_stream(struct walk *w, const struct stream_log *l)
             json_array_get(json_object_get(l->events[i].json, "choices"), 0);
         items = json_object_get(json_object_get(choice, "delta"), "tool_calls");
         if (items != NULL && !json_is_array(items))
-            snprintf(w->why, sizeof(w->why), "event %zu: tool_calls is %s", i,
-                     shape_type(items));
+            walk_fault(w, FINDING_SPEC, IMPACT_NONE,
+                       "event %zu: tool_calls is %s", i, shape_type(items));
         json_array_foreach(items, k, item)
         {
             if (w->why[0] == '\0')
@@ -390,27 +408,29 @@ static void walk_judge(struct walk *w)
 
     for (k = 0; k < w->n_calls && w->why[0] == '\0'; k++) {
         if (!w->calls[k].seen)
-            snprintf(w->why, sizeof(w->why),
-                     "call %zu never comes, though a later index does", k);
+            walk_fault(w, FINDING_SPEC, IMPACT_NONE,
+                       "call %zu never comes, though a later index does", k);
         else if (w->calls[k].name[0] == '\0')
-            snprintf(w->why, sizeof(w->why), "call %zu never gets a name", k);
+            walk_fault(w, FINDING_SPEC, IMPACT_NONE,
+                       "call %zu never gets a name", k);
         else if (!object_text(buf_str(&w->calls[k].args), w->calls[k].args.len))
-            snprintf(w->why, sizeof(w->why),
-                     "the arguments of call %zu, joined across the deltas, "
-                     "are \"%.80s\", not a JSON object",
-                     k, buf_str(&w->calls[k].args));
+            walk_fault(w, FINDING_BREAK, IMPACT_TOOLS_STREAM_ARGS,
+                       "the arguments of call %zu, joined across the deltas, "
+                       "are \"%.80s\", not a JSON object",
+                       k, buf_str(&w->calls[k].args));
     }
     if (w->why[0] == '\0' && w->n_calls == 0)
-        snprintf(w->why, sizeof(w->why),
-                 "the streamed reply calls no function, though the plain "
-                 "one calls %s",
-                 TOOL_NAME);
+        walk_fault(w, FINDING_SPEC, IMPACT_NONE,
+                   "the streamed reply calls no function, though the plain "
+                   "one calls %s",
+                   TOOL_NAME);
     else if (w->why[0] == '\0' && strcmp(w->calls[0].name, TOOL_NAME) != 0)
-        snprintf(w->why, sizeof(w->why), "the streamed reply calls %s, not %s",
-                 w->calls[0].name, TOOL_NAME);
+        walk_fault(w, FINDING_SPEC, IMPACT_NONE,
+                   "the streamed reply calls %s, not %s", w->calls[0].name,
+                   TOOL_NAME);
     else if (w->why[0] == '\0' && w->finish == NULL)
-        snprintf(w->why, sizeof(w->why),
-                 "the streamed call never gets a finish_reason");
+        walk_fault(w, FINDING_BREAK, IMPACT_TOOLS_STREAM_FINISH,
+                   "the streamed call never gets a finish_reason");
     else if (w->why[0] == '\0' && !call_finish(w->finish))
         snprintf(w->fields, sizeof(w->fields),
                  "the streamed call ends with finish_reason %s", w->finish);
@@ -455,6 +475,8 @@ static void judge_stream(struct conform *c, bool plain_called, struct fields *f)
     }
     if ((err = stream_log_error_event(&log)) != SIZE_MAX) {
         stream_log_describe_error(&log, err, w->why, sizeof(w->why));
+        w->kind = FINDING_BREAK;
+        w->impact = IMPACT_STREAM_ERROR_EVENT;
         w->bad_event = err;
     } else {
         walk_stream(w, &log);
@@ -470,8 +492,8 @@ static void judge_stream(struct conform *c, bool plain_called, struct fields *f)
     if (w->fields[0] != '\0')
         fields_note(f, stream_evidence(&x, &log, w->fields_event), w->fields);
     if (w->why[0] != '\0')
-        conform_violation(c, d, stream_evidence(&x, &log, w->bad_event), "%s",
-                          w->why);
+        conform_finding(c, d, w->kind, &w->impact, 1,
+                        stream_evidence(&x, &log, w->bad_event), "%s", w->why);
     else
         conform_pass(c, d, NULL,
                      "%zu call(s) streamed over %zu events, arguments %s, "

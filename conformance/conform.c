@@ -270,11 +270,79 @@ static double lap_ms(struct conform *c)
     return ms;
 }
 
-/* Stores one verdict, once per check, with its level, the impact (NULL:
- * none) and the fix, and shows it to the observer. */
+/* The status of the check called id in this run so far, or -1. */
+int conform_status_of(const struct conform *c, const char *id)
+{
+    int ret = -1;
+    size_t i;
+
+    for (i = 0; i < c->results->n; i++)
+        if (strcmp(c->results->items[i].id, id) == 0)
+            ret = (int)c->results->items[i].status;
+    return ret;
+}
+
+/* "MUST" or "SHOULD". */
+const char *check_level_name(enum check_level l)
+{
+    return l == LEVEL_MUST ? "MUST" : "SHOULD";
+}
+
+/* "contract", "client" or "spec". */
+const char *check_basis_name(enum check_basis b)
+{
+    return b == BASIS_CONTRACT ? "contract"
+           : b == BASIS_CLIENT ? "client"
+                               : "spec";
+}
+
+/* The verdict a finding of kind on d gets in this run (docs/conformance.md,
+ * "The policy"). */
+static enum check_status verdict(const struct conform *c,
+                                 const struct check_def *d, enum finding kind)
+{
+    enum check_status st;
+    bool strict = c->o->strict;
+
+    switch (kind) {
+    case FINDING_NONE:
+        st = CHECK_PASS;
+        break;
+    case FINDING_OPTIONAL:
+        st = strict ? CHECK_FAIL : CHECK_PASS;
+        break;
+    case FINDING_ADVICE:
+        st = CHECK_WARN;
+        break;
+    case FINDING_SPEC:
+        st = strict ? CHECK_FAIL : CHECK_WARN;
+        break;
+    case FINDING_BREAK:
+    default:
+        st = d->level == LEVEL_MUST                   ? CHECK_FAIL
+             : d->basis == BASIS_SPEC && c->o->strict ? CHECK_FAIL
+                                                      : CHECK_WARN;
+        break;
+    }
+    return st;
+}
+
+/* What a finding of kind on d rests on. */
+static enum check_basis finding_basis(const struct check_def *d,
+                                      enum finding kind)
+{
+    return kind == FINDING_SPEC || kind == FINDING_OPTIONAL ? BASIS_SPEC
+           : kind == FINDING_ADVICE                         ? BASIS_CLIENT
+                                                            : d->basis;
+}
+
+/* Stores one verdict, once per check, with its level, basis, impact (in
+ * words and as catalogue entries, which it steals; NULL: none) and fix,
+ * and shows it to the observer. */
 static void record(struct conform *c, const struct check_def *d,
-                   enum check_status st, json_t *evidence, const char *msg,
-                   const char *impact)
+                   enum check_status st, enum check_basis basis,
+                   json_t *impacts, const char *impact, json_t *evidence,
+                   const char *msg)
 {
     struct check_result *r;
     int i = check_index(c, d);
@@ -283,6 +351,7 @@ static void record(struct conform *c, const struct check_def *d,
         fprintf(stderr, "nexus-conform: internal: verdict for %s %s\n", d->id,
                 i < 0 ? "outside its group" : "given twice");
         json_decref(evidence);
+        json_decref(impacts);
         return;
     }
     c->recorded[i] = true;
@@ -291,11 +360,14 @@ static void record(struct conform *c, const struct check_def *d,
     if (r != NULL) {
         r->duration_ms = lap_ms(c);
         /* Without memory for these the verdict still stands, bare. */
-        results_describe(r, d->level == LEVEL_MUST ? "MUST" : "SHOULD", impact,
+        results_describe(r, check_level_name(d->level), impact,
                          fixes_get(d->id));
+        results_classify(r, check_basis_name(basis), impacts);
+        impacts = NULL; /* stolen */
         if (c->observer != NULL)
             c->observer(r, c->observer_ud);
     }
+    json_decref(impacts);
 }
 
 /* Formats a message into buf (size n). */
@@ -309,24 +381,63 @@ static void vformat(char *buf, size_t n, const char *fmt, va_list ap)
         buf[0] = '\0';
 }
 
-/* Formats the message of a verdict on d and stores it; with impact, a
- * failure or a warning also carries what the violation breaks. */
-static void vrecord(struct conform *c, const struct check_def *d,
-                    enum check_status st, bool impact, json_t *evidence,
-                    const char *fmt, va_list ap)
-    __attribute__((format(printf, 6, 0)));
+/* What the message of a finding adds after what was found. */
+static const char *kind_note(enum finding kind)
+{
+    return kind == FINDING_SPEC ? "; a deviation from the spec's text that "
+                                  "the clients measured cope with (--strict "
+                                  "fails it)"
+           : kind == FINDING_OPTIONAL
+               ? "; the SDKs type it optional (--strict fails the spec's "
+                 "text)"
+               : "";
+}
 
-/* Formats, adds the impact of a violation when impact is set, and
- * records. */
-static void vrecord(struct conform *c, const struct check_def *d,
-                    enum check_status st, bool impact, json_t *evidence,
-                    const char *fmt, va_list ap)
+/* Formats the message of a finding on d, adds its note and its impacts
+ * (ids, n of them), and records the verdict the finding gets. */
+static void vfinding(struct conform *c, const struct check_def *d,
+                     enum finding kind, const enum impact_id *ids, size_t n,
+                     json_t *evidence, const char *fmt, va_list ap)
+    __attribute__((format(printf, 7, 0)));
+
+/* Formats, adds the note and the impacts, and records. */
+static void vfinding(struct conform *c, const struct check_def *d,
+                     enum finding kind, const enum impact_id *ids, size_t n,
+                     json_t *evidence, const char *fmt, va_list ap)
+{
+    char msg[MAX_MESSAGE];
+    struct buf words;
+    json_t *impacts = NULL;
+    size_t len;
+
+    buf_init(&words, MAX_MESSAGE);
+    vformat(msg, sizeof(msg), fmt, ap);
+    len = strlen(msg);
+    if (len < sizeof(msg))
+        snprintf(msg + len, sizeof(msg) - len, "%s", kind_note(kind));
+    if (kind != FINDING_NONE && ids != NULL &&
+        impact_describe(ids, n, &words) == 0 && words.len > 0)
+        impacts = impact_json(ids, n);
+    record(c, d, verdict(c, d, kind), finding_basis(d, kind), impacts,
+           words.len > 0 ? buf_str(&words) : NULL, evidence, msg);
+    buf_cleanup(&words);
+}
+
+/* Formats the message of a verdict that is no finding (a skip, an
+ * observation, a refusal) and stores it as st, with no impact. */
+static void vplain(struct conform *c, const struct check_def *d,
+                   enum check_status st, json_t *evidence, const char *fmt,
+                   va_list ap) __attribute__((format(printf, 5, 0)));
+
+/* Formats and records st. */
+static void vplain(struct conform *c, const struct check_def *d,
+                   enum check_status st, json_t *evidence, const char *fmt,
+                   va_list ap)
 {
     char msg[MAX_MESSAGE];
 
     vformat(msg, sizeof(msg), fmt, ap);
-    record(c, d, st, evidence, msg,
-           impact && (st == CHECK_FAIL || st == CHECK_WARN) ? d->breaks : NULL);
+    record(c, d, st, d->basis, NULL, NULL, evidence, msg);
 }
 
 /* Records that d passed. */
@@ -336,20 +447,53 @@ void conform_pass(struct conform *c, const struct check_def *d,
     va_list ap;
 
     va_start(ap, fmt);
-    vrecord(c, d, CHECK_PASS, true, evidence, fmt, ap);
+    vplain(c, d, CHECK_PASS, evidence, fmt, ap);
     va_end(ap);
 }
 
-/* Records that d was violated: a failure for MUST, a warning for SHOULD. */
+/* Records that d was violated, with d's impact. */
 void conform_violation(struct conform *c, const struct check_def *d,
                        json_t *evidence, const char *fmt, ...)
 {
     va_list ap;
 
     va_start(ap, fmt);
-    vrecord(c, d, d->level == LEVEL_MUST ? CHECK_FAIL : CHECK_WARN, true,
-            evidence, fmt, ap);
+    vfinding(c, d,
+             d->level == LEVEL_MUST     ? FINDING_BREAK
+             : d->basis == BASIS_SPEC   ? FINDING_SPEC
+             : d->basis == BASIS_CLIENT ? FINDING_ADVICE
+                                        : FINDING_BREAK,
+             &d->impact, 1, evidence, fmt, ap);
     va_end(ap);
+}
+
+/* Records a finding of the given gravity on d, with its impacts. */
+void conform_finding(struct conform *c, const struct check_def *d,
+                     enum finding kind, const enum impact_id *ids, size_t n,
+                     json_t *evidence, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    vfinding(c, d, kind, ids, n, evidence, fmt, ap);
+    va_end(ap);
+}
+
+/* Records the gravest finding w holds on d, or a pass saying ok. */
+void conform_judge(struct conform *c, const struct check_def *d,
+                   const struct finding_worst *w, json_t *evidence,
+                   const char *ok, ...)
+{
+    va_list ap;
+
+    if (w->kind == FINDING_NONE) {
+        va_start(ap, ok);
+        vplain(c, d, CHECK_PASS, evidence, ok, ap);
+        va_end(ap);
+    } else {
+        conform_finding(c, d, w->kind, w->impacts, w->n_impacts, evidence, "%s",
+                        w->why);
+    }
 }
 
 /* Records a warning on d whatever its level, without the impact. */
@@ -359,7 +503,7 @@ void conform_warn(struct conform *c, const struct check_def *d,
     va_list ap;
 
     va_start(ap, fmt);
-    vrecord(c, d, CHECK_WARN, false, evidence, fmt, ap);
+    vplain(c, d, CHECK_WARN, evidence, fmt, ap);
     va_end(ap);
 }
 
@@ -371,7 +515,7 @@ void conform_fail(struct conform *c, const struct check_def *d,
     va_list ap;
 
     va_start(ap, fmt);
-    vrecord(c, d, CHECK_FAIL, false, evidence, fmt, ap);
+    vplain(c, d, CHECK_FAIL, evidence, fmt, ap);
     va_end(ap);
 }
 
@@ -382,7 +526,7 @@ void conform_skip(struct conform *c, const struct check_def *d, const char *fmt,
     va_list ap;
 
     va_start(ap, fmt);
-    vrecord(c, d, CHECK_SKIP, false, NULL, fmt, ap);
+    vplain(c, d, CHECK_SKIP, NULL, fmt, ap);
     va_end(ap);
 }
 
@@ -399,7 +543,8 @@ void conform_skip_rest(struct conform *c, const char *fmt, ...)
     va_end(ap);
     for (i = 0; c->group != NULL && i < c->group->n_checks; i++)
         if (!c->recorded[i])
-            record(c, &c->group->checks[i], CHECK_SKIP, NULL, msg, NULL);
+            record(c, &c->group->checks[i], CHECK_SKIP,
+                   c->group->checks[i].basis, NULL, NULL, NULL, msg);
 }
 
 /* Makes the discovery request and picks the model: --model, or the first

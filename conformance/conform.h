@@ -9,21 +9,40 @@
 
 #include <jansson.h>
 
+#include "finding.h"
+#include "impact.h"
 #include "options.h"
 #include "result.h"
 #include "transport.h"
 
-/* MUST rules fail; SHOULD rules warn. */
+/* The strongest verdict a check gives (docs/conformance.md, "The
+ * policy"): a MUST check fails when its rule is broken; a SHOULD check
+ * only warns. */
 enum check_level { LEVEL_MUST, LEVEL_SHOULD };
 
-/* One check, stated once: what it demands and where that comes from. */
+/* What a check's verdict rests on. A MUST check rests on a contract (the
+ * AI Nexus API as docs/api.md states it: endpoints, error statuses,
+ * billing, rate limits, token accounting) or on real clients that break
+ * (docs/client-impact.md); a SHOULD check on the spec's text (which
+ * --strict enforces) or on clients read from source (advice). */
+enum check_basis { BASIS_CONTRACT, BASIS_CLIENT, BASIS_SPEC };
+
+/* One check, stated once: what it demands, why, and where that comes
+ * from. */
 struct check_def {
     const char *id; /* "group.name" */
     enum check_level level;
-    const char *rule;   /* one sentence, RFC 2119 words */
-    const char *source; /* the reference the rule comes from */
-    const char *breaks; /* which clients a violation breaks, or NULL */
+    enum check_basis basis;
+    const char *rule;      /* one sentence, RFC 2119 words */
+    const char *source;    /* citations: docs/FILE.md#anchor, or a public
+                              standard's URL, joined by "; " */
+    enum impact_id impact; /* what breaking the rule does, by default */
 };
+
+/* "MUST" or "SHOULD". Static. */
+const char *check_level_name(enum check_level l);
+/* "contract", "client" or "spec". Static. */
+const char *check_basis_name(enum check_basis b);
 
 struct conform;
 
@@ -84,11 +103,21 @@ const struct http_request *conform_models_request(const struct conform *c);
 void conform_pass(struct conform *c, const struct check_def *d,
                   json_t *evidence, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
-/* Records that d was violated: a failure for MUST, a warning for SHOULD.
- * The message gains the clients the violation breaks. */
+/* Records that d was violated: a failure for MUST, a warning for SHOULD
+ * (a failure with --strict when d rests on the spec's text). The message
+ * gains what d->impact says the violation breaks. */
 void conform_violation(struct conform *c, const struct check_def *d,
                        json_t *evidence, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+/* Records a finding of the given gravity on d, with the impacts named in
+ * ids (n of them; IMPACT_NONE entries ignored; NULL for none), which the
+ * message and the result gain. FINDING_BREAK is conform_violation's
+ * verdict; FINDING_SPEC and FINDING_OPTIONAL say so in the message and
+ * depend on --strict. evidence is stolen (may be NULL). */
+void conform_finding(struct conform *c, const struct check_def *d,
+                     enum finding kind, const enum impact_id *ids, size_t n,
+                     json_t *evidence, const char *fmt, ...)
+    __attribute__((format(printf, 7, 8)));
 /* Records a warning on d whatever its level: an observation, not a
  * violation, for a check that could not see what it judges (and says why).
  * The message gains no impact. evidence is stolen (may be NULL). */
@@ -101,6 +130,12 @@ void conform_warn(struct conform *c, const struct check_def *d,
 void conform_fail(struct conform *c, const struct check_def *d,
                   json_t *evidence, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+/* Records the gravest finding w holds on d: a pass saying ok (printf
+ * style) when it holds none, else w's words, impact and verdict (see
+ * conform_finding). evidence is stolen (may be NULL). */
+void conform_judge(struct conform *c, const struct check_def *d,
+                   const struct finding_worst *w, json_t *evidence,
+                   const char *ok, ...) __attribute__((format(printf, 5, 6)));
 /* Records that d could not be judged, and why. */
 void conform_skip(struct conform *c, const struct check_def *d, const char *fmt,
                   ...) __attribute__((format(printf, 3, 4)));
@@ -110,6 +145,9 @@ void conform_skip_rest(struct conform *c, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 /* True when d already has a verdict in this run. */
 bool conform_done(const struct conform *c, const struct check_def *d);
+/* The status of the check called id in this run so far, or -1 when it
+ * has none (not run yet, or its group left out). */
+int conform_status_of(const struct conform *c, const char *id);
 /* True when d passed in this run (false before it has a verdict). */
 bool conform_passed(const struct conform *c, const struct check_def *d);
 

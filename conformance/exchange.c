@@ -115,41 +115,86 @@ bool exchange_status_is(const struct exchange *x, long status)
     return x->resp.ts == TRANSPORT_OK && x->resp.status == status;
 }
 
-/* Records d as passed when the answer has the status and the OpenAI error
- * body, as violated otherwise. */
-bool exchange_expect_error(struct conform *c, const struct check_def *d,
-                           const struct exchange *x, long status)
+/* What the clients measured do when they get status got where want was
+ * due (docs/client-impact.md: params-422, notfound-chat-model). */
+static enum impact_id status_impact(long want, long got)
 {
-    bool ret;
-    char why[256];
+    return want == 400 && got == 422   ? IMPACT_PARAMS_422
+           : want == 404 && got == 400 ? IMPACT_NOTFOUND_400
+           : want == 401               ? IMPACT_AUTH_STATUS
+                                       : IMPACT_NONE;
+}
 
-    if (x->resp.ts != TRANSPORT_OK || x->resp.status != status) {
-        conform_violation(c, d, exchange_evidence(x, EVIDENCE_NO_FOCUS),
-                          "expected HTTP %ld, got %s", status,
-                          conform_describe(c, &x->resp));
-        ret = false;
+/* Records d's verdict on an answer that should be an error. */
+bool exchange_expect_refusal(struct conform *c, const struct check_def *d,
+                             const struct exchange *x,
+                             const struct refusal *want)
+{
+    bool ret = false;
+    char why[256];
+    enum impact_id impact;
+    long st = x->resp.status;
+
+    if (x->resp.ts != TRANSPORT_OK || st == 0) {
+        /* No answer to judge: the check could not run, whatever its
+         * level. */
+        conform_fail(c, d, exchange_evidence(x, EVIDENCE_NO_FOCUS),
+                     "expected HTTP %ld, got %s, so the check could not run",
+                     want->status, conform_describe(c, &x->resp));
         goto out;
     }
+    if (st >= 200 && st < 300) {
+        conform_finding(c, d, want->accepted, &want->impact, 1,
+                        exchange_evidence(x, EVIDENCE_NO_FOCUS),
+                        "expected HTTP %ld, got HTTP %ld: the request was "
+                        "served",
+                        want->status, st);
+        goto out;
+    }
+    if (st != want->status) {
+        impact = status_impact(want->status, st);
+        conform_finding(c, d, FINDING_BREAK, &impact, 1,
+                        exchange_evidence(x, EVIDENCE_NO_FOCUS),
+                        "expected HTTP %ld, got %s", want->status,
+                        conform_describe(c, &x->resp));
+        goto out;
+    }
+    ret = true;
     if (x->json == NULL) {
-        conform_violation(c, d, exchange_evidence(x, x->json_error_offset),
-                          "HTTP %ld, but the error body is %s", status,
-                          x->json_error);
-        ret = false;
+        conform_finding(c, d, FINDING_SPEC, NULL, 0,
+                        exchange_evidence(x, x->json_error_offset),
+                        "HTTP %ld, but the error body is %s", st,
+                        x->json_error);
         goto out;
     }
     if (!shape_error_body(x->json, why, sizeof(why))) {
-        conform_violation(c, d, exchange_evidence(x, EVIDENCE_NO_FOCUS),
-                          "HTTP %ld, but not the OpenAI error body: %s", status,
-                          why);
-        ret = false;
+        conform_finding(c, d, FINDING_SPEC, NULL, 0,
+                        exchange_evidence(x, EVIDENCE_NO_FOCUS),
+                        "HTTP %ld, but not the OpenAI error body: %s", st, why);
         goto out;
     }
     conform_pass(c, d, exchange_evidence(x, EVIDENCE_NO_FOCUS),
-                 "HTTP %ld with the error body (type %s)", status,
+                 "HTTP %ld with the error body (type %s)", st,
                  shape_error_field(x->json, "type"));
-    ret = true;
 out:
     return ret;
+}
+
+/* True when the answer's body is the OpenAI error body. */
+bool exchange_has_error_body(const struct exchange *x)
+{
+    char why[256];
+
+    return x->json != NULL && shape_error_body(x->json, why, sizeof(why));
+}
+
+/* exchange_expect_refusal with a 2xx breaking the contract. */
+bool exchange_expect_error(struct conform *c, const struct check_def *d,
+                           const struct exchange *x, long status)
+{
+    struct refusal want = {status, FINDING_BREAK, d->impact};
+
+    return exchange_expect_refusal(c, d, x, &want);
 }
 
 /* Returns {"model":model,"messages":[{"role":"user","content":text}]} plus,

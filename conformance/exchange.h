@@ -51,8 +51,29 @@ void exchange_send_stream(struct conform *c, struct exchange *x, json_t *body,
 json_t *exchange_evidence(const struct exchange *x, size_t focus);
 /* True when a complete HTTP response with that status came back. */
 bool exchange_status_is(const struct exchange *x, long status);
-/* Records d as passed when the answer has the status and the OpenAI
- * error body, as violated otherwise. Returns true when it passed. */
+/* What a check that provokes an error expects, and how grave each way of
+ * missing it is (docs/conformance.md, "The policy"). */
+struct refusal {
+    long status;           /* the status the contract gives */
+    enum finding accepted; /* a 2xx answer: FINDING_BREAK where the
+                              contract makes the input invalid,
+                              FINDING_SPEC where only the spec does */
+    enum impact_id impact; /* what accepting does */
+};
+
+/* Records d as passed when the answer has the status and the OpenAI error
+ * body. Otherwise: another error status breaks the contract's status table
+ * (a failure, with what the clients measured do with that status); a 2xx
+ * is want->accepted; the right status without the error body is a
+ * deviation from the spec's text that the clients cope with (they raise
+ * the same error). Returns true when the status was right. */
+bool exchange_expect_refusal(struct conform *c, const struct check_def *d,
+                             const struct exchange *x,
+                             const struct refusal *want);
+/* True when the answer's body is the OpenAI error body. */
+bool exchange_has_error_body(const struct exchange *x);
+/* exchange_expect_refusal with a 2xx breaking the contract, and d's
+ * impact for it. */
 bool exchange_expect_error(struct conform *c, const struct check_def *d,
                            const struct exchange *x, long status);
 

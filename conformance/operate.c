@@ -12,6 +12,7 @@
 
 #include "client.h"
 #include "conform.h"
+#include "jsonio.h"
 #include "options.h"
 #include "result.h"
 
@@ -84,8 +85,9 @@ static bool want_color(enum color_mode m, FILE *out)
     return color;
 }
 
-/* Prints every check of every group, for --list-checks. */
-static void list_checks(FILE *out)
+/* Prints every check of every group, for --list-checks: id, level, basis
+ * and rule. */
+static void list_checks_text(FILE *out)
 {
     const struct group_def *const *g;
     size_t n, i, k;
@@ -94,10 +96,68 @@ static void list_checks(FILE *out)
     for (i = 0; i < n; i++) {
         fprintf(out, "%s: %s\n", g[i]->name, g[i]->about);
         for (k = 0; k < g[i]->n_checks; k++)
-            fprintf(out, "  %-30s %-6s %s\n", g[i]->checks[k].id,
-                    g[i]->checks[k].level == LEVEL_MUST ? "MUST" : "SHOULD",
+            fprintf(out, "  %-30s %-6s %-8s %s\n", g[i]->checks[k].id,
+                    check_level_name(g[i]->checks[k].level),
+                    check_basis_name(g[i]->checks[k].basis),
                     g[i]->checks[k].rule);
     }
+}
+
+/* The impacts a check may carry: every catalogue entry made for it. New
+ * reference or NULL. */
+static json_t *impacts_of(const char *check)
+{
+    enum impact_id ids[IMPACT_COUNT];
+    size_t n = 0;
+    int id;
+
+    for (id = IMPACT_NONE + 1; id < IMPACT_COUNT; id++) {
+        const struct impact *im = impact_get((enum impact_id)id);
+        if (impact_for(im, check))
+            ids[n++] = (enum impact_id)id;
+    }
+    return impact_json(ids, n);
+}
+
+/* Writes every check as JSON, for --list-checks --format json: {"checks":
+ * [{"id","group","level","basis","rule","source","impacts"}], "impacts":
+ * [every catalogue entry]}. Returns 0 or -1. */
+static int list_checks_json(FILE *out)
+{
+    const struct group_def *const *g;
+    enum impact_id all[IMPACT_COUNT];
+    json_t *checks = json_array(), *root = NULL, *c;
+    char *text = NULL;
+    size_t n, i, k, n_all = 0;
+    int err = -1, id;
+
+    g = conform_groups(&n);
+    for (i = 0; checks != NULL && i < n; i++) {
+        for (k = 0; k < g[i]->n_checks; k++) {
+            const struct check_def *d = &g[i]->checks[k];
+            c = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:o}", "id", d->id,
+                          "group", g[i]->name, "level",
+                          check_level_name(d->level), "basis",
+                          check_basis_name(d->basis), "rule", d->rule, "source",
+                          d->source, "impacts", impacts_of(d->id));
+            if (json_array_append_new(checks, c) != 0)
+                goto out;
+        }
+    }
+    for (id = IMPACT_NONE + 1; id < IMPACT_COUNT; id++)
+        all[n_all++] = (enum impact_id)id;
+    root = json_pack("{s:O, s:o}", "checks", checks, "impacts",
+                     impact_json(all, n_all));
+    text = root != NULL
+               ? jsonio_dumps(root, JSON_INDENT(1) | JSON_PRESERVE_ORDER)
+               : NULL;
+    if (text != NULL && fputs(text, out) != EOF && fputc('\n', out) != EOF)
+        err = 0;
+out:
+    free(text);
+    json_decref(checks);
+    json_decref(root);
+    return err;
 }
 
 /* Opens every report file asked for. Returns 0, or -1 after saying which
@@ -212,6 +272,7 @@ static int run(const struct options *o)
     ran = true;
     clock_gettime(CLOCK_MONOTONIC, &t1);
     report_term_recap(&results, &term.style, stdout);
+    report_term_mode(o->strict ? "strict" : "default", stdout);
     report_term_summary(&results, term.style.color, stdout);
     meta.base_url = o->base_url;
     meta.model = conform_model(c) != NULL ? conform_model(c) : "";
@@ -219,6 +280,7 @@ static int run(const struct options *o)
     meta.version = NEXUS_VERSION;
     meta.started = started;
     meta.duration_s = seconds(&t0, &t1);
+    meta.mode = o->strict ? "strict" : "default";
     sum = results_summarize(&results);
     status = sum.failed > 0 ? EXIT_CHECK_FAILED : EXIT_ALL_PASSED;
 out:
@@ -256,8 +318,13 @@ int operate_main(int argc, char *argv[])
         status = EXIT_ALL_PASSED;
         break;
     case OPTIONS_LIST:
-        list_checks(stdout);
-        status = EXIT_ALL_PASSED;
+        if (o.list_format == LIST_JSON)
+            status =
+                list_checks_json(stdout) == 0 ? EXIT_ALL_PASSED : EXIT_USAGE;
+        else
+            list_checks_text(stdout);
+        if (o.list_format != LIST_JSON)
+            status = EXIT_ALL_PASSED;
         break;
     case OPTIONS_ERROR:
         fprintf(stderr, "nexus-conform: %s\nTry 'nexus-conform --help'.\n",

@@ -70,8 +70,13 @@ void options_usage(FILE *out)
           "  --junit FILE          write the JUnit XML report\n"
           "  --html FILE           write the HTML report\n"
           "  --color WHEN          auto (default), always or never\n"
+          "  --strict              every deviation from the spec's text\n"
+          "                        fails, not only those that break a\n"
+          "                        contract or a real client\n"
           "  --verbose             log each exchange, show evidence\n"
           "  --list-checks         print every check and exit\n"
+          "  --format F            with --list-checks: text (default) or\n"
+          "                        json (level, basis, source, impacts)\n"
           "  --version, --help\n"
           "\n"
           "Groups: models, chat, stream, usage, params, auth, notfound,\n"
@@ -251,6 +256,15 @@ static enum options_action apply(struct options *o, const char *name,
             goto out;
         }
         o->max_bytes = (size_t)n;
+    } else if (strcmp(name, "--format") == 0) {
+        if (strcmp(v, "text") == 0) {
+            o->list_format = LIST_TEXT;
+        } else if (strcmp(v, "json") == 0) {
+            o->list_format = LIST_JSON;
+        } else {
+            usage_error(cause, "--format must be text or json");
+            goto out;
+        }
     } else if (strcmp(name, "--color") == 0) {
         if (strcmp(v, "auto") == 0) {
             o->color = COLOR_AUTO;
@@ -303,13 +317,13 @@ enum options_action options_parse(struct options *o, int argc,
         "--only",          "--skip",    "--empty-key",      "--rpm",
         "--ratelimit-key", "--timeout", "--stream-timeout", "--done-grace",
         "--max-bytes",     "--json",    "--junit",          "--html",
-        "--color"};
+        "--color",         "--format"};
     unsigned long only = 0, skip = 0, all;
     enum options_action act = OPTIONS_RUN;
     const char *v = NULL;
     size_t k, n_groups;
     int i, r;
-    bool matched;
+    bool matched, list = false, format = false;
 
     *cause = NULL;
     memset(o, 0, sizeof(*o));
@@ -329,8 +343,12 @@ enum options_action options_parse(struct options *o, int argc,
             goto out;
         }
         if (strcmp(argv[i], "--list-checks") == 0) {
-            ret = OPTIONS_LIST;
-            goto out;
+            list = true;
+            continue;
+        }
+        if (strcmp(argv[i], "--strict") == 0) {
+            o->strict = true;
+            continue;
         }
         if (strcmp(argv[i], "--verbose") == 0 || strcmp(argv[i], "-v") == 0) {
             o->verbose = true;
@@ -349,6 +367,7 @@ enum options_action options_parse(struct options *o, int argc,
             }
             if (r > 0) {
                 matched = true;
+                format = format || strcmp(valued[k], "--format") == 0;
                 act = apply(o, valued[k], v, &only, &skip, cause);
             }
         }
@@ -359,6 +378,14 @@ enum options_action options_parse(struct options *o, int argc,
     }
     if (act != OPTIONS_RUN) {
         ret = act;
+        goto out;
+    }
+    if (list) {
+        ret = OPTIONS_LIST;
+        goto out;
+    }
+    if (format) {
+        ret = usage_error(cause, "--format goes with --list-checks");
         goto out;
     }
     if (o->base_url == NULL)

@@ -17,6 +17,8 @@
 
 enum profile { PROFILE_OPENAI, PROFILE_AI_NEXUS };
 enum color_mode { COLOR_AUTO, COLOR_ALWAYS, COLOR_NEVER };
+/* How --list-checks prints: a table for people, or JSON for tools. */
+enum list_format { LIST_TEXT, LIST_JSON };
 
 /* Strings are borrowed from argv or the environment. */
 struct options {
@@ -37,13 +39,17 @@ struct options {
     const char *html_path;
     bool verbose;
     enum color_mode color;
+    /* --strict: every deviation from the spec's text fails, not only
+     * those that break a contract or a real client. */
+    bool strict;
+    enum list_format list_format; /* --format, with --list-checks */
 };
 
 enum options_action {
     OPTIONS_RUN,     /* run the checks */
     OPTIONS_HELP,    /* --help */
     OPTIONS_VERSION, /* --version */
-    OPTIONS_LIST,    /* --list-checks */
+    OPTIONS_LIST,    /* --list-checks (in o->list_format) */
     OPTIONS_ERROR    /* a usage error, said in *cause */
 };
 

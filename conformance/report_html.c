@@ -426,7 +426,8 @@ static void kv_row(FILE *out, const char *cls, const char *name,
     fputs("</dd>", out);
 }
 
-/* Writes impact and fix (for a failure or a warning), rule and source. */
+/* Writes impact, fix and basis (for a failure or a warning), rule and
+ * source. */
 static void facts_write(FILE *out, const struct check_result *c, bool rule)
 {
     bool acted = c->status == CHECK_FAIL || c->status == CHECK_WARN;
@@ -435,6 +436,7 @@ static void facts_write(FILE *out, const struct check_result *c, bool rule)
     if (acted) {
         kv_row(out, "impact", "Impact", c->impact);
         kv_row(out, "fix", "Fix", c->fix);
+        kv_row(out, "basis", "Basis", c->basis);
     }
     if (rule) {
         kv_row(out, "rule", "Rule", c->rule);
@@ -612,6 +614,13 @@ static void top_write(FILE *out, const struct results *r,
     meta_row(out, "Base URL", m ? m->base_url : NULL, true);
     meta_row(out, "Model", m ? m->model : NULL, true);
     meta_row(out, "Profile", m ? m->profile : NULL, false);
+    meta_row(out, "Mode",
+             m == NULL || m->mode == NULL ? NULL
+             : strcmp(m->mode, "strict") == 0
+                 ? "strict: every deviation from the spec's text fails"
+                 : "default: a broken contract or a client that breaks "
+                   "fails; the spec's text alone warns",
+             false);
     meta_row(out, "Date", m ? m->started : NULL, false);
     fputs("<dt>Duration</dt><dd>", out);
     seconds_write(out, m ? m->duration_s : 0);

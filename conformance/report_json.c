@@ -62,7 +62,8 @@ static json_t *meta_build(const struct report_meta *m)
                             text_or_null(m ? m->profile : NULL)) ||
         json_object_set_new(meta, "started",
                             text_or_null(m ? m->started : NULL)) ||
-        json_object_set_new(meta, "duration_s", json_real(d)))
+        json_object_set_new(meta, "duration_s", json_real(d)) ||
+        json_object_set_new(meta, "mode", text_or_null(m ? m->mode : NULL)))
         goto out;
     out = meta;
     meta = NULL;
@@ -84,8 +85,12 @@ static json_t *check_build(const struct check_result *c)
         json_object_set_new(o, "status",
                             json_string(check_status_name(c->status))) ||
         json_object_set_new(o, "level", text_or_null(c->level)) ||
+        json_object_set_new(o, "basis", text_or_null(c->basis)) ||
         json_object_set_new(o, "message", text(c->message)) ||
         json_object_set_new(o, "impact", text_or_null(c->impact)) ||
+        json_object_set_new(o, "impacts",
+                            c->impacts != NULL ? json_incref(c->impacts)
+                                               : json_null()) ||
         json_object_set_new(o, "fix", text_or_null(c->fix)) ||
         json_object_set_new(o, "rule", text(c->rule)) ||
         json_object_set_new(o, "source", text(c->source)))

@@ -181,12 +181,14 @@ static void suite_write(FILE *out, const struct results *r,
     if (m != NULL && timestamp_ok(m->started))
         fprintf(out, " timestamp=\"%s\"", m->started);
     fputs(">\n", out);
-    if (m != NULL && (m->base_url || m->model || m->profile || m->version)) {
+    if (m != NULL &&
+        (m->base_url || m->model || m->profile || m->version || m->mode)) {
         fputs("    <properties>\n", out);
         property_write(out, "base_url", m->base_url);
         property_write(out, "model", m->model);
         property_write(out, "profile", m->profile);
         property_write(out, "version", m->version);
+        property_write(out, "mode", m->mode);
         fputs("    </properties>\n", out);
     }
     for (i = first; i < r->n; i++) {

@@ -237,6 +237,18 @@ static void count_write(FILE *out, size_t n, const char *color)
         fprintf(out, "%zu", n);
 }
 
+/* Prints which mode ran and what fails in it. */
+void report_term_mode(const char *mode, FILE *out)
+{
+    if (mode != NULL && strcmp(mode, "strict") == 0)
+        fputs("mode: strict (every deviation from the spec's text fails)\n",
+              out);
+    else
+        fputs("mode: default (a broken contract or a client that breaks "
+              "fails; the spec's text alone warns; --strict fails it)\n",
+              out);
+}
+
 /* Prints "N passed, M failed, W warned, S skipped"; only the numbers are
  * ever coloured, so the words read the same for scripts and people. */
 void report_term_summary(const struct results *r, bool color, FILE *out)

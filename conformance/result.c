@@ -158,9 +158,11 @@ static void result_free(struct check_result *c)
     free(c->rule);
     free(c->source);
     free(c->level);
+    free(c->basis);
     free(c->impact);
     free(c->fix);
     json_decref(c->evidence);
+    json_decref(c->impacts);
     memset(c, 0, sizeof(*c));
 }
 
@@ -276,6 +278,27 @@ out:
     free(l);
     free(i);
     free(f);
+    return err;
+}
+
+/* Gives c its basis and its impacts. */
+int results_classify(struct check_result *c, const char *basis, json_t *impacts)
+{
+    int err = -1;
+    char *b = NULL;
+
+    if (text_set(&b, basis) != 0)
+        goto out;
+    free(c->basis);
+    json_decref(c->impacts);
+    c->basis = b;
+    c->impacts = impacts;
+    b = NULL;
+    impacts = NULL; /* c owns them now */
+    err = 0;
+out:
+    free(b);
+    json_decref(impacts);
     return err;
 }
 

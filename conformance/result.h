@@ -23,9 +23,14 @@ struct check_result {
                          CreateChatCompletionStreamResponse" */
     json_t *evidence; /* {"request":{...},"response":{...}} or NULL */
     double duration_ms;
-    char *level;  /* "MUST" or "SHOULD", or NULL */
-    char *impact; /* what a failure or warning breaks in clients, or NULL */
-    char *fix;    /* what to change in the server to pass, or NULL */
+    char *level;     /* "MUST" or "SHOULD", or NULL */
+    char *basis;     /* what the verdict rests on: "contract", "client" or
+                        "spec" (docs/conformance.md, "The policy"), or NULL */
+    char *impact;    /* what a failure or warning breaks in clients, in
+                        words, or NULL */
+    json_t *impacts; /* the same as impact_json() writes it: the catalogue
+                        entries with their clients, or NULL */
+    char *fix;       /* what to change in the server to pass, or NULL */
 };
 
 struct results {
@@ -54,6 +59,10 @@ struct check_result *results_add(struct results *r, const char *id,
  * Returns 0, or -1 on OOM (c then keeps what it had). */
 int results_describe(struct check_result *c, const char *level,
                      const char *impact, const char *fix);
+/* Gives c its basis (copied) and its impacts (stolen, even on failure;
+ * NULL for none). Returns 0, or -1 on OOM (c then keeps what it had). */
+int results_classify(struct check_result *c, const char *basis,
+                     json_t *impacts);
 /* Counts the results by status. */
 struct results_summary results_summarize(const struct results *r);
 /* "pass", "fail", "warn" or "skip". */
@@ -82,6 +91,7 @@ struct report_meta {
     const char *version; /* nexus-conform's version */
     const char *started; /* ISO-8601 UTC */
     double duration_s;
+    const char *mode; /* "default", or "strict" (--strict) */
 };
 
 /* Writes the JSON report {"checks":[...],"summary":{...}} (plus "meta").
@@ -110,6 +120,8 @@ void report_term_group(const char *name, const char *about,
  * and evidence. */
 void report_term_line(const struct check_result *c, const struct term_style *st,
                       FILE *out);
+/* Prints which mode ran ("default" or "strict") and what fails in it. */
+void report_term_mode(const char *mode, FILE *out);
 /* Prints the failures, then the warnings, again, each with its impact and
  * what to change; nothing when every check passed or was skipped. */
 void report_term_recap(const struct results *r, const struct term_style *st,

@@ -136,38 +136,6 @@ bool shape_finish_reason(const char *s)
     return found;
 }
 
-/* True when v is a string or null. */
-static bool string_or_null(const json_t *v)
-{
-    return json_is_string(v) || json_is_null(v);
-}
-
-/* Checks the members a response message and a stream delta share. */
-bool shape_message_members(const json_t *msg, char *why, size_t n)
-{
-    static const char *const texts[] = {"content", "refusal"};
-    const json_t *v;
-    bool ok = false;
-    size_t i;
-
-    for (i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
-        v = json_object_get(msg, texts[i]);
-        if (v != NULL && !string_or_null(v)) {
-            snprintf(why, n, "%s is %s, not a string or null", texts[i],
-                     shape_type(v));
-            goto out;
-        }
-    }
-    v = json_object_get(msg, "tool_calls");
-    if (v != NULL && !json_is_array(v)) {
-        snprintf(why, n, "tool_calls is %s, not an array", shape_type(v));
-        goto out;
-    }
-    ok = true;
-out:
-    return ok;
-}
-
 /* True when v is null or one of the ServiceTier strings. */
 static bool service_tier_ok(const json_t *v)
 {
@@ -183,94 +151,112 @@ static bool service_tier_ok(const json_t *v)
     return found;
 }
 
-/* Checks the optional members a completion and a chunk share. */
-bool shape_response_extras(const json_t *obj, char *why, size_t n)
-{
-    const json_t *v;
-    bool ok = false;
+/* The counts CompletionUsage and its details name. */
+static const char *const usage_counts[] = {"prompt_tokens", "completion_tokens",
+                                           "total_tokens"};
+static const char *const completion_counts[] = {
+    "accepted_prediction_tokens", "audio_tokens", "reasoning_tokens",
+    "text_tokens", "rejected_prediction_tokens"};
+static const char *const prompt_counts[] = {"audio_tokens", "cached_tokens",
+                                            "text_tokens", "image_tokens",
+                                            "cache_write_tokens"};
 
-    v = json_object_get(obj, "system_fingerprint");
-    if (v != NULL && !json_is_string(v)) {
-        snprintf(why, n, "system_fingerprint is %s, not a string",
-                 shape_type(v));
-        goto out;
-    }
-    v = json_object_get(obj, "service_tier");
-    if (v != NULL && !service_tier_ok(v)) {
-        snprintf(why, n,
-                 "service_tier is %s%s, not auto, default, flex, scale, "
-                 "priority, fast or null",
-                 json_is_string(v) ? "" : shape_type(v),
-                 json_is_string(v) ? json_string_value(v) : "");
-        goto out;
-    }
-    ok = true;
-out:
-    return ok;
+/* Notes one count (where.name) of a usage or details object. */
+static void count_note(const json_t *v, const char *where, const char *name,
+                       enum impact_id breaks, size_t focus,
+                       struct finding_worst *w)
+{
+    if (v == NULL || json_is_integer(v))
+        return;
+    if (json_is_null(v))
+        finding_note(w, FINDING_OPTIONAL, IMPACT_NONE, focus, "%s.%s is null",
+                     where, name);
+    else if (json_is_real(v))
+        finding_note(w, FINDING_SPEC, IMPACT_NONE, focus,
+                     "%s.%s is %g, a number but not an integer", where, name,
+                     json_real_value(v));
+    else
+        finding_note(w, FINDING_BREAK, breaks, focus,
+                     "%s.%s is %s, not a number", where, name, shape_type(v));
 }
 
-/* Checks that the counts a details object may carry are integers. */
-static bool details_ok(const json_t *usage, const char *name,
-                       const char *const *counts, size_t ncounts, char *why,
-                       size_t n)
+/* Notes a details object (where.name) and its counts. */
+static void details_note(const json_t *usage, const char *where,
+                         const char *name, const char *const *counts,
+                         size_t ncounts, enum impact_id breaks, size_t focus,
+                         struct finding_worst *w)
 {
-    const json_t *d = json_object_get(usage, name), *v;
-    bool ok = false;
+    const json_t *d = json_object_get(usage, name);
+    char inner[160];
     size_t i;
 
-    if (d == NULL || json_is_null(d)) {
-        /* Not in the spec, but common, and it holds no count to misread. */
-        ok = true;
-        goto out;
+    if (d == NULL)
+        return;
+    if (json_is_null(d)) {
+        finding_note(w, FINDING_OPTIONAL, IMPACT_NONE, focus, "%s.%s is null",
+                     where, name);
+        return;
     }
     if (!json_is_object(d)) {
-        snprintf(why, n, "usage.%s is %s, not an object", name, shape_type(d));
-        goto out;
+        finding_note(w, FINDING_BREAK, breaks, focus,
+                     "%s.%s is %s, not an object", where, name, shape_type(d));
+        return;
     }
-    for (i = 0; i < ncounts; i++) {
-        v = json_object_get(d, counts[i]);
-        if (v != NULL && !shape_is_int(v)) {
-            snprintf(why, n, "usage.%s.%s is %s, not an integer", name,
-                     counts[i], shape_type(v));
-            goto out;
-        }
-    }
-    ok = true;
-out:
-    return ok;
+    snprintf(inner, sizeof(inner), "%s.%s", where, name);
+    for (i = 0; i < ncounts; i++)
+        count_note(json_object_get(d, counts[i]), inner, counts[i], breaks,
+                   focus, w);
 }
 
-/* Checks a CompletionUsage. */
-bool shape_usage(const json_t *usage, char *why, size_t n)
+/* Notes how a usage member departs from CompletionUsage as clients read
+ * it. */
+void shape_usage_note(const json_t *usage, const char *where,
+                      enum impact_id breaks, size_t focus,
+                      struct finding_worst *w)
 {
-    static const char *const required[] = {"prompt_tokens", "completion_tokens",
-                                           "total_tokens"};
-    static const char *const completion[] = {
-        "accepted_prediction_tokens", "audio_tokens", "reasoning_tokens",
-        "text_tokens", "rejected_prediction_tokens"};
-    static const char *const prompt[] = {"audio_tokens", "cached_tokens",
-                                         "text_tokens", "image_tokens",
-                                         "cache_write_tokens"};
-    const json_t *v;
-    bool ok = false;
     size_t i;
 
+    if (usage == NULL)
+        return;
+    if (json_is_null(usage)) {
+        finding_note(w, FINDING_OPTIONAL, IMPACT_NONE, focus, "%s is null",
+                     where);
+        return;
+    }
     if (!json_is_object(usage)) {
-        snprintf(why, n, "usage is %s, not an object", shape_type(usage));
-        goto out;
+        finding_note(w, FINDING_BREAK, breaks, focus, "%s is %s, not an object",
+                     where, shape_type(usage));
+        return;
     }
-    for (i = 0; i < sizeof(required) / sizeof(required[0]); i++) {
-        v = json_object_get(usage, required[i]);
-        if (!shape_is_int(v)) {
-            snprintf(why, n, "usage.%s is %s, not an integer", required[i],
+    for (i = 0; i < sizeof(usage_counts) / sizeof(usage_counts[0]); i++)
+        count_note(json_object_get(usage, usage_counts[i]), where,
+                   usage_counts[i], breaks, focus, w);
+    details_note(usage, where, "completion_tokens_details", completion_counts,
+                 sizeof(completion_counts) / sizeof(completion_counts[0]),
+                 breaks, focus, w);
+    details_note(usage, where, "prompt_tokens_details", prompt_counts,
+                 sizeof(prompt_counts) / sizeof(prompt_counts[0]), breaks,
+                 focus, w);
+}
+
+/* Notes how system_fingerprint and service_tier depart from the spec. */
+void shape_extras_note(const json_t *obj, const char *where, size_t focus,
+                       struct finding_worst *w)
+{
+    const json_t *v = json_object_get(obj, "system_fingerprint");
+
+    if (json_is_null(v))
+        finding_note(w, FINDING_OPTIONAL, IMPACT_NONE, focus,
+                     "%ssystem_fingerprint is null", where);
+    else if (v != NULL && !json_is_string(v))
+        finding_note(w, FINDING_SPEC, IMPACT_NONE, focus,
+                     "%ssystem_fingerprint is %s, not a string", where,
                      shape_type(v));
-            goto out;
-        }
-    }
-    ok = details_ok(usage, "completion_tokens_details", completion,
-                    sizeof(completion) / sizeof(completion[0]), why, n) &&
-         details_ok(usage, "prompt_tokens_details", prompt,
-                    sizeof(prompt) / sizeof(prompt[0]), why, n);
-out:
-    return ok;
+    v = json_object_get(obj, "service_tier");
+    if (v != NULL && !service_tier_ok(v))
+        finding_note(w, FINDING_SPEC, IMPACT_NONE, focus,
+                     "%sservice_tier is %s%s, not auto, default, flex, "
+                     "scale, priority, fast or null",
+                     where, json_is_string(v) ? "" : shape_type(v),
+                     json_is_string(v) ? json_string_value(v) : "");
 }

@@ -8,6 +8,8 @@
 
 #include <jansson.h>
 
+#include "finding.h"
+
 /* Parses a whole body as JSON. Returns a new reference, or NULL with the
  * parser's words in why and the offending byte in *offset. */
 json_t *shape_parse(const char *bytes, size_t len, char *why, size_t n,
@@ -31,18 +33,23 @@ const char *shape_error_field(const json_t *body, const char *field);
 bool shape_media_type(const char *content_type, const char *type);
 /* True when s is one of the finish_reason values the spec allows. */
 bool shape_finish_reason(const char *s);
-/* Checks the members a response message and a stream delta share, each
- * where present: content and refusal a string or null, tool_calls an
- * array. Returns true, or false with the member and its type in why. */
-bool shape_message_members(const json_t *msg, char *why, size_t n);
-/* Checks the optional members a completion and a chunk share, where
- * present: system_fingerprint a string, service_tier a ServiceTier value
- * or null. Returns true, or false saying why. */
-bool shape_response_extras(const json_t *obj, char *why, size_t n);
-/* Checks a CompletionUsage: an object with integer prompt_tokens,
- * completion_tokens and total_tokens, and *_tokens_details (when present
- * and not null) objects whose known counts are integers. Returns true, or
- * false saying why. */
-bool shape_usage(const json_t *usage, char *why, size_t n);
+/* Notes in w how a usage member (where is its name in the words, e.g.
+ * "usage" or "event 3: usage") departs from CompletionUsage as the clients
+ * read it (docs/client-behaviour.md#response-schemas): not an object, or a
+ * count or details member that is no number or object, breaks them
+ * (FINDING_BREAK with the impact breaks); a count that is a number but not
+ * an integer is the spec's text only (FINDING_SPEC); null, for the usage,
+ * a details object or a count, is typed optional (FINDING_OPTIONAL).
+ * Absent usage notes nothing. focus goes with the finding. */
+void shape_usage_note(const json_t *usage, const char *where,
+                      enum impact_id breaks, size_t focus,
+                      struct finding_worst *w);
+/* Notes in w how system_fingerprint and service_tier of obj (a completion
+ * or a chunk; where names it in the words) depart from the spec: null
+ * system_fingerprint is typed optional (FINDING_OPTIONAL); another type,
+ * or a service_tier the spec does not list, is the spec's text only
+ * (FINDING_SPEC). */
+void shape_extras_note(const json_t *obj, const char *where, size_t focus,
+                       struct finding_worst *w);
 
 #endif

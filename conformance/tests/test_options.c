@@ -226,6 +226,41 @@ static void test_actions(void **state)
                      OPTIONS_VERSION);
     assert_int_equal(parse(&o, env_empty, &cause, "--list-checks", NULL),
                      OPTIONS_LIST);
+    assert_int_equal(o.list_format, LIST_TEXT);
+    assert_null(cause);
+}
+
+/* --format picks how --list-checks prints, in either order, and means
+ * nothing without it; --strict is off unless given. */
+static void test_format_and_strict(void **state)
+{
+    struct options o;
+    char *cause = NULL;
+
+    (void)state;
+    assert_int_equal(
+        parse(&o, env_empty, &cause, "--list-checks", "--format", "json", NULL),
+        OPTIONS_LIST);
+    assert_int_equal(o.list_format, LIST_JSON);
+    assert_int_equal(
+        parse(&o, env_empty, &cause, "--format=json", "--list-checks", NULL),
+        OPTIONS_LIST);
+    assert_int_equal(o.list_format, LIST_JSON);
+    assert_int_equal(
+        parse(&o, env_empty, &cause, "--list-checks", "--format", "yaml", NULL),
+        OPTIONS_ERROR);
+    assert_string_equal(cause, "--format must be text or json");
+    free(cause);
+    cause = NULL;
+    assert_int_equal(parse(&o, env_set, &cause, "--format", "json", NULL),
+                     OPTIONS_ERROR);
+    assert_string_equal(cause, "--format goes with --list-checks");
+    free(cause);
+    cause = NULL;
+    assert_int_equal(parse(&o, env_set, &cause, NULL), OPTIONS_RUN);
+    assert_false(o.strict);
+    assert_int_equal(parse(&o, env_set, &cause, "--strict", NULL), OPTIONS_RUN);
+    assert_true(o.strict);
     assert_null(cause);
 }
 
@@ -239,6 +274,7 @@ int main(void)
         cmocka_unit_test(test_usage_errors),
         cmocka_unit_test(test_long_argument),
         cmocka_unit_test(test_actions),
+        cmocka_unit_test(test_format_and_strict),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "impact.h"
 #include "result.h"
 #include "testutil.h"
 
@@ -77,6 +78,7 @@ static const struct report_meta test_meta = {
     .version = "0.1.0",
     .started = "2026-01-02T03:04:05Z",
     .duration_s = 1.25,
+    .mode = "strict",
 };
 
 typedef int (*report_fn)(const struct results *, const struct report_meta *,
@@ -137,9 +139,12 @@ static void add(struct results *r, const char *id, const char *group,
 #define IMPACT "the AI SDK appends the event after [DONE] to the text"
 #define FIX "Send nothing after the data: [DONE] event."
 
-/* Six results: every status, two groups seen twice and apart. */
+/* Six results: every status, two groups seen twice and apart; the
+ * failure carries the level, basis and impacts the engine would give it. */
 static void build(struct results *r)
 {
+    static const enum impact_id after_done = IMPACT_STREAM_AFTER_DONE;
+
     results_init(r);
     add(r, "models.list", "models", CHECK_PASS,
         "The list MUST have object \"list\"", "OpenAI spec: ListModelsResponse",
@@ -163,6 +168,9 @@ static void build(struct results *r)
         "Content-Type MUST be text/event-stream", "WHATWG HTML", NULL,
         "text/event-stream", 1);
     assert_int_equal(results_describe(&r->items[1], "MUST", IMPACT, FIX), 0);
+    assert_int_equal(
+        results_classify(&r->items[1], "client", impact_json(&after_done, 1)),
+        0);
     assert_int_equal(results_describe(&r->items[2], "SHOULD", NULL,
                                       "Set error.param to the field."),
                      0);
@@ -543,12 +551,14 @@ static void test_json_report(void **state)
     assert_string_equal(json_string_value(json_object_get(meta, "started")),
                         "2026-01-02T03:04:05Z");
     assert_true(json_real_value(json_object_get(meta, "duration_s")) == 1.25);
+    assert_string_equal(json_string_value(json_object_get(meta, "mode")),
+                        "strict");
 
     checks = json_object_get(doc, "checks");
     assert_int_equal(json_array_size(checks), 6);
     for (i = 0; i < 6; i++) {
         c = json_array_get(checks, i);
-        assert_int_equal(json_object_size(c), 10);
+        assert_int_equal(json_object_size(c), 12);
         assert_string_equal(json_string_value(json_object_get(c, "id")),
                             ids[i]);
         assert_string_equal(json_string_value(json_object_get(c, "status")),
@@ -574,6 +584,18 @@ static void test_json_report(void **state)
     assert_string_equal(json_string_value(json_object_get(c, "impact")),
                         IMPACT);
     assert_string_equal(json_string_value(json_object_get(c, "fix")), FIX);
+    assert_string_equal(json_string_value(json_object_get(c, "basis")),
+                        "client");
+    want = json_pack("[{s:s, s:s, s:n, s:[{s:s, s:s, s:b, s:n}]}]", "id",
+                     "stream.done-last/event", "check", "stream.done-last",
+                     "consequence", "effects", "client", "ai-sdk", "effect",
+                     "appends the event after [DONE] to the text its user "
+                     "sees",
+                     "measured", 1, "from");
+    assert_true(json_equal(json_object_get(c, "impacts"), want));
+    json_decref(want);
+    assert_true(
+        json_is_null(json_object_get(json_array_get(checks, 0), "impacts")));
     assert_string_equal(json_string_value(json_object_get(c, "message")),
                         WEIRD_CLEAN);
     assert_string_equal(json_string_value(json_object_get(c, "rule")),
@@ -610,11 +632,11 @@ static void test_json_report_empty(void **state)
     text = render(report_json_write, &r, NULL, NULL);
     doc = json_loads(text, 0, NULL);
     assert_non_null(doc);
-    want = json_pack("{s:{s:s, s:n, s:n, s:n, s:n, s:n, s:f}, s:[], "
+    want = json_pack("{s:{s:s, s:n, s:n, s:n, s:n, s:n, s:f, s:n}, s:[], "
                      "s:{s:i, s:i, s:i, s:i}}",
                      "meta", "tool", "nexus-conform", "version", "base_url",
-                     "model", "profile", "started", "duration_s", 0.0, "checks",
-                     "summary", "passed", 0, "failed", 0, "warned", 0,
+                     "model", "profile", "started", "duration_s", 0.0, "mode",
+                     "checks", "summary", "passed", 0, "failed", 0, "warned", 0,
                      "skipped", 0);
     assert_true(json_equal(doc, want));
     json_decref(want);
@@ -659,6 +681,7 @@ static void test_junit_report(void **state)
     must_contain(text,
                  "      <property name=\"base_url\" "
                  "value=\"http://127.0.0.1:8080/v1?a=1&amp;b=&lt;2&gt;\"/>\n");
+    must_contain(text, "      <property name=\"mode\" value=\"strict\"/>\n");
     must_contain(text, "    <testcase name=\"models.list\" "
                        "classname=\"nexus-conform.models\" time=\"0.012\"/>\n");
     must_contain(text, "    <testcase name=\"stream.done-last\" "
@@ -943,7 +966,8 @@ static void test_html_report(void **state)
         "class=\"id\">stream.done-last</code></a> <span "
         "class=\"level\">MUST</span></div>\n<p class=\"msg\">" WEIRD_HTML
         "</p>\n<dl class=\"kv\"><dt class=\"impact\">Impact</dt><dd>" IMPACT
-        "</dd><dt class=\"fix\">Fix</dt><dd>" FIX "</dd></dl>\n</div>",
+        "</dd><dt class=\"fix\">Fix</dt><dd>" FIX "</dd><dt "
+        "class=\"basis\">Basis</dt><dd>client</dd></dl>\n</div>",
         "<div class=\"item fail\">\n<div class=\"head\"><span class=\"badge "
         "fail\">FAIL</span> <a href=\"#c4\"><code "
         "class=\"id\">models.get</code></a></div>",
@@ -968,6 +992,8 @@ static void test_html_report(void **state)
                        "v1?a=1&amp;b=&lt;2&gt;</code></dd>");
     must_contain(text, "<dt>Model</dt><dd><code>deepseek-v4</code></dd>");
     must_contain(text, "<dt>Profile</dt><dd>ai-nexus</dd>");
+    must_contain(text, "<dt>Mode</dt><dd>strict: every deviation from the "
+                       "spec&#39;s text fails</dd>");
     must_contain(text, "<dt>Date</dt><dd>2026-01-02T03:04:05Z</dd>");
     must_contain(text, "<dt>Duration</dt><dd>1.250 s</dd>");
     must_contain(text, "<p class=\"verdict fail\">Not conformant: 2 checks "
@@ -999,6 +1025,7 @@ static void test_html_report(void **state)
         "class=\"level\">MUST</span></div>\n<p class=\"msg\">" WEIRD_HTML
         "</p>\n<dl class=\"kv\"><dt class=\"impact\">Impact</dt><dd>" IMPACT
         "</dd><dt class=\"fix\">Fix</dt><dd>" FIX "</dd><dt "
+        "class=\"basis\">Basis</dt><dd>client</dd><dt "
         "class=\"rule\">Rule</dt><dd>The last event MUST be data: "
         "[DONE] &amp; nothing after &lt;it&gt;</dd><dt "
         "class=\"source\">Source</dt><dd>OpenAI spec: "

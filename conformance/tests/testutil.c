@@ -56,13 +56,14 @@ static int by_name(const void *a, const void *b)
 
 /* Reads the directory once, then sorts, so every run takes the cases in
  * the same order. */
-size_t tu_break_cases(char *dir, size_t dir_n, char **names, size_t max)
+size_t tu_cases(const char *sub, char *dir, size_t dir_n, char **names,
+                size_t max)
 {
     struct dirent *e;
     size_t n = 0;
     DIR *d;
 
-    tu_data("breaks", dir, dir_n);
+    tu_data(sub, dir, dir_n);
     d = opendir(dir);
     assert_non_null(d);
     while ((e = readdir(d)) != NULL) {
@@ -77,6 +78,12 @@ size_t tu_break_cases(char *dir, size_t dir_n, char **names, size_t max)
     closedir(d);
     qsort(names, n, sizeof(names[0]), by_name);
     return n;
+}
+
+/* tu_cases("breaks", ...). */
+size_t tu_break_cases(char *dir, size_t dir_n, char **names, size_t max)
+{
+    return tu_cases("breaks", dir, dir_n, names, max);
 }
 
 /* Returns a script whose routes are override's routes, then base's; the
@@ -94,6 +101,28 @@ json_t *tu_compose(const json_t *base, const json_t *override)
     if (json_object_get(override, "raw_hex") != NULL)
         json_object_set(out, "raw_hex", json_object_get(override, "raw_hex"));
     return out;
+}
+
+/* Every group enabled, with the keys of tests/scripts/good.json. */
+const char *const tu_suite_args[] = {
+    "--profile",       "ai-nexus", "--empty-key", "sk-empty", "--rpm", "3",
+    "--ratelimit-key", "sk-free",  "--timeout",   "2",        NULL};
+
+/* The suite's arguments, the case's and extra, NULL-terminated. */
+const char **tu_case_args(const json_t *brk, const char *extra,
+                          const char **args, size_t max)
+{
+    size_t i, n = 0;
+    json_t *v;
+
+    for (i = 0; tu_suite_args[i] != NULL && n + 1 < max; i++)
+        args[n++] = tu_suite_args[i];
+    json_array_foreach(json_object_get(brk, "args"), i, v) if (n + 2 < max)
+        args[n++] = json_string_value(v);
+    if (extra != NULL && n + 1 < max)
+        args[n++] = extra;
+    args[n] = NULL;
+    return args;
 }
 
 /* Joins with a comma before every string but the first. */

@@ -24,14 +24,26 @@ const char *tu_env(const char *name);
 const char *tu_data(const char *rel, char *buf, size_t n);
 /* Loads a JSON file, failing the test when it cannot. New reference. */
 json_t *tu_load(const char *path);
-/* Lists the break cases (the .json files of tests/breaks/) in name order:
+/* Lists the cases of tests/sub/ (the .json files: "breaks", the break
+ * cases; "dialects", the legal dialects of real servers) in name order:
  * their directory goes into dir, their names into names (each a new string
  * for the caller to free()). Fails the test when the directory cannot be
  * read or holds more than max cases. Returns how many there are. */
+size_t tu_cases(const char *sub, char *dir, size_t dir_n, char **names,
+                size_t max);
+/* tu_cases("breaks", ...). */
 size_t tu_break_cases(char *dir, size_t dir_n, char **names, size_t max);
 /* Returns a script whose routes are override's routes, then base's; the
  * other members come from base. New reference. */
 json_t *tu_compose(const json_t *base, const json_t *override);
+/* The arguments every case runs with: every group enabled, with the keys
+ * of tests/scripts/good.json. NULL-terminated, static. */
+extern const char *const tu_suite_args[];
+/* Fills args (room for max entries) with tu_suite_args, then the case's
+ * own "args" (brk may be NULL), then extra when not NULL, then the NULL
+ * that ends them; what does not fit is left out. Returns args. */
+const char **tu_case_args(const json_t *brk, const char *extra,
+                          const char **args, size_t max);
 /* Appends the strings of a JSON list to out, joined with commas. */
 void tu_join(const json_t *list, struct buf *out);
 

@@ -2,8 +2,10 @@
 // matrix.mjs: the client-impact matrix. Every break case of the runner's
 // corpus (conformance/tests/breaks/*.json, played by nexus-fake-server in
 // front of tests/scripts/good.json, as the runner's own tests do) is shown
-// to every client of drive.mjs on the scenario it concerns; what each client
-// does is written as JSON and as the markdown table docs/client-impact.md.
+// to every client of drive.mjs on the scenario it concerns, and every legal
+// dialect (conformance/tests/dialects/*.json) on the chat, stream,
+// stream-usage and model-list scenarios; what each client does is written
+// as JSON and as the markdown table docs/client-impact.md.
 //
 //   node tests/clients/matrix.mjs [--fake-bin PATH] [--json FILE]
 //        [--markdown FILE] [--raw FILE] [--bound-ms N] [--jobs N]
@@ -244,7 +246,16 @@ function intended(response, scenario) {
     if (typeof response.body !== 'string')
         return null;
     const want = { content: null, finish_reason: null };
-    for (const data of sseEvents(response.body)) {
+    const events = sseEvents(response.body);
+    // A stream answered with a plain completion (no events at all): the
+    // server meant that completion's content.
+    if (events.length === 0 && !/^\s*data:/m.test(response.body)) {
+        const meant = intended({ ...response, json: undefined }, 'chat');
+        if (meant !== null && scenario === 'stream')
+            delete meant.usage;
+        return meant;
+    }
+    for (const data of events) {
         let chunk;
         try {
             chunk = JSON.parse(data);
@@ -345,6 +356,7 @@ function summary(r) {
             status: r.error.status, message: r.error.message } : null,
         status: r.status, lost: r.lost, retries: r.retries,
         hang: r.hang ? r.hang.phase : null,
+        retry_waits_ms: r.retry_waits_ms,
         retry_after: last?.retry_after_ms ? `${last.retry_after_ms} ms` :
             last?.retry_after ? `${last.retry_after} s` : null,
         finish_reason: r.seen?.finish_reason ?? null,
@@ -436,10 +448,26 @@ function markdown(o, res) {
             CLIENTS.map((k) => esc(cell(c.clients[k], base[k]))).join(' | ')
         } |`);
     }
+    lines.push('', '## Legal dialects', '',
+        'The dialects of real servers that the runner must pass with no ' +
+        'failure (`conformance/tests/dialects/`), each shown to every ' +
+        'client on four scenarios.', '',
+        '| dialect | what the server does | scenario | ' +
+        CLIENTS.join(' | ') + ' |',
+        '|---|---|---|' + CLIENTS.map(() => '---|').join(''));
+    for (const d of res.dialects)
+        for (const [i, row] of d.rows.entries())
+            lines.push(`| ${i === 0 ? d.case : ''} | ${
+                i === 0 ? esc(d.about) : ''} | ${esc(row.scenario)} | ${
+                CLIENTS.map((k) => esc(cell(row.clients[k],
+                    (res.baseline[row.scenario] ?? {})[k]))).join(' | ')} |`);
     lines.push('', '## What each client said', '',
         'For every outcome other than works (and not n/a): the error the ' +
         'client raised, or what it lost.', '');
-    for (const c of res.cases)
+    const said = [...res.cases, ...res.dialects.flatMap((d) =>
+        d.rows.map((row) => ({ case: `${d.case} (${row.scenario})`,
+            clients: row.clients })))];
+    for (const c of said)
         for (const k of CLIENTS) {
             const s = c.clients[k];
             if (s === null || ['works', 'n/a'].includes(s.outcome))
@@ -493,9 +521,22 @@ async function main() {
         return { name: basename(n, '.json'), brk, probe,
             key: probe.na ? null : JSON.stringify(probe) };
     });
+    const dialects = readdirSync(join(CONFORM_TESTS, 'dialects'))
+        .filter((n) => n.endsWith('.json')).sort()
+        .filter((n) => !o.only || o.only.includes(basename(n, '.json')))
+        .map((n) => ({ name: basename(n, '.json'), brk: JSON.parse(
+            readFileSync(join(CONFORM_TESTS, 'dialects', n), 'utf8')) }));
     const goodScript = compose(good, {});
     const probes = new Map(cases.filter((c) => c.key).map((c) =>
         [c.key, c.probe]));
+    // A dialect replaces every route: each client reads it through the
+    // requests most servers see, which the good script answers too.
+    const dialectProbes = ['chat', 'stream', 'stream-usage', 'models-list']
+        .map((scenario) => ({ scenario, apiKey: 'sk-test',
+            model: 'fake-model-1', prompt: 'Say hello in five words',
+            params: {}, repeat: 1 }));
+    for (const p of dialectProbes)
+        probes.set(JSON.stringify(p), p);
     const jobs = [];
     for (const [key, probe] of probes)
         for (const client of CLIENTS)
@@ -510,6 +551,15 @@ async function main() {
             jobs.push(async () => ({ kind: 'case', name: c.name, client,
                 r: await runOne(o, dir, c.name, script,
                     (c.brk.routes ?? []).length, c.probe, client) }));
+    }
+    for (const d of dialects) {
+        const script = compose(good, d.brk);
+        for (const p of dialectProbes)
+            for (const client of CLIENTS)
+                jobs.push(async () => ({ kind: 'dialect', name: d.name,
+                    key: JSON.stringify(p), client,
+                    r: await runOne(o, dir, `${d.name}-${p.scenario}`,
+                        script, (d.brk.routes ?? []).length, p, client) }));
     }
     let done = 0;
     const results = await pool(jobs.map((j) => async () => {
@@ -530,7 +580,7 @@ async function main() {
     const res = { generated_by: 'tests/clients/matrix.mjs',
         node: process.version, clients: CLIENT_PACKAGES,
         max_retries: MAX_RETRIES, bound_ms: o.boundMs, baseline: {},
-        cases: [] };
+        cases: [], dialects: [] };
     for (const { kind, key, client, r } of results.filter((x) =>
         x.kind === 'baseline')) {
         void kind;
@@ -552,12 +602,28 @@ async function main() {
         }
         res.cases.push(entry);
     }
+    for (const d of dialects) {
+        const entry = { case: d.name, about: d.brk.about ?? '', rows: [] };
+        for (const p of dialectProbes) {
+            const key = JSON.stringify(p);
+            const row = { scenario: label(p), clients: {} };
+            for (const client of CLIENTS) {
+                const x = results.find((y) => y.kind === 'dialect' &&
+                    y.name === d.name && y.key === key &&
+                    y.client === client);
+                row.clients[client] = x === undefined ? null : summary(x.r);
+            }
+            entry.rows.push(row);
+        }
+        res.dialects.push(entry);
+    }
     const seconds = ((performance.now() - t0) / 1000).toFixed(1);
     writeFileSync(o.json, `${JSON.stringify(res, null, 1)}\n`);
     writeFileSync(o.markdown, markdown(o, res));
     if (o.raw)
         writeFileSync(o.raw, `${JSON.stringify(results, null, 1)}\n`);
-    process.stderr.write(`matrix: ${cases.length} cases x ${CLIENTS.length} ` +
+    process.stderr.write(`matrix: ${cases.length} cases and ${
+        dialects.length} dialects x ${CLIENTS.length} ` +
         `clients (${jobs.length} runs) in ${seconds} s; wrote ${o.json} and ` +
         `${o.markdown}\n`);
     process.exit(0);
