@@ -495,6 +495,73 @@ static void test_hang_unstreamed(void **state)
     seen_free(&s);
 }
 
+/* A status reply carries a fault too: its whole answer comes late. */
+static void test_status_reply_fault(void **state)
+{
+    static const char yaml[] =
+        "version: 2\n"
+        "models:\n"
+        "  - {id: m, created: 1735689600, price: "
+        "{input_per_million: 1, output_per_million: 1}}\n"
+        "rules:\n"
+        "  - reply:\n"
+        "      status: 503\n"
+        "      fault: {headers_delay_ms: 700}\n";
+    static const char req[] = "GET /v1/anything HTTP/1.1\r\nHost: x\r\n"
+                              "Connection: close\r\n\r\n";
+    struct fixture_mock m;
+    struct raw_reading r;
+    int fd;
+
+    (void)state;
+    assert_int_equal(fixture_mock_start(&m, yaml, NULL), 0);
+    fd = raw_connect(&m.proc);
+    assert_true(fd >= 0);
+    assert_int_equal(raw_send(fd, req, sizeof req - 1), 0);
+    assert_int_equal(raw_read_end(fd, 400, &r), 0);
+    assert_int_equal(r.len, 0); /* nothing yet */
+    free(r.data);
+    assert_int_equal(raw_read_end(fd, 5000, &r), 0);
+    assert_int_equal(raw_status(&r), 503);
+    assert_non_null(strstr(raw_body(&r), "\"service_unavailable\""));
+    free(r.data);
+    close(fd);
+    assert_int_equal(fixture_mock_stop(&m), 0);
+}
+
+/* The loader refuses a key that needs another, and an unknown one. */
+static void expect_refused(const char *fault, const char *message)
+{
+    char yaml[512];
+    struct fixture_error err;
+    struct fixtures *fx = NULL;
+    int n = snprintf(yaml, sizeof yaml,
+                     "version: 2\nrules:\n  - reply:\n      content: hi\n"
+                     "      fault: %s\n",
+                     fault);
+
+    assert_true(n > 0 && (size_t)n < sizeof yaml);
+    assert_int_equal(fixtures_load_buffer(yaml, (size_t)n, "f.yaml", &fx, &err),
+                     -1);
+    assert_null(fx);
+    if (strstr(err.message, message) == NULL)
+        fail_msg("got '%s', wanted '%s'", err.message, message);
+}
+
+static void test_loader_checks(void **state)
+{
+    (void)state;
+    expect_refused("{close_after_bytes: 3}",
+                   "'close_after_bytes' needs 'close_after_events'");
+    expect_refused("{error_event: true}",
+                   "'error_event' needs 'error_after_events'");
+    expect_refused("{split_delay_ms: 3}",
+                   "'split_delay_ms' needs 'split_bytes'");
+    expect_refused("{malformed_event: 0}", "counts events from 1");
+    expect_refused("{done: twise}", "did you mean 'twice'");
+    expect_refused("{line_ends: crlf, bomb: true}", "did you mean 'bom'");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -520,6 +587,8 @@ int main(void)
         cmocka_unit_test(test_keep_alive_comments),
         cmocka_unit_test(test_fields),
         cmocka_unit_test(test_split_writes),
+        cmocka_unit_test(test_status_reply_fault),
+        cmocka_unit_test(test_loader_checks),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
