@@ -27,9 +27,6 @@
 #include "rules.h"
 #include "server.h"
 
-/* How long in-flight requests get to finish after a stop signal. */
-#define SHUTDOWN_GRACE_MS 2000
-
 /* What a signal does to the serving mock. The signals not listed keep
  * their default actions (SIGPIPE excepted, which is ignored: a write to a
  * closed connection fails instead). */
@@ -210,7 +207,7 @@ static int serve(const struct options *o, struct fixtures *fx)
              o->admin ? ", admin routes on" : "");
     stop = wait_for_stop(&sigs, app.log);
     log_info(app.log, "received %s, finishing in-flight requests", stop->name);
-    left = server_stop(srv, SHUTDOWN_GRACE_MS);
+    left = server_stop(srv, o->shutdown_grace * 1000u);
     srv = NULL;
     if (left > 0)
         log_error(app.log, "%u requests were cut at shutdown", left);

@@ -18,6 +18,7 @@ static const char usage_text[] =
     "                  [--max-connections N] [--max-connections-per-ip N]\n"
     "                  [--header-timeout S] [--body-timeout S] "
     "[--idle-timeout S]\n"
+    "                  [--shutdown-grace S]\n"
     "                  [--max-gen-nodes N] [--max-gen-bytes BYTES]\n"
     "                  [--max-schema-depth N] [--version] [--help]\n"
     "\n"
@@ -55,6 +56,8 @@ static const char usage_text[] =
     "  --body-timeout S   seconds for a request's body (default 60)\n"
     "  --idle-timeout S   seconds a connection may send and read nothing\n"
     "                     (default 120)\n"
+    "  --shutdown-grace S seconds in-flight requests get to finish after\n"
+    "                     SIGTERM before they are cut (default 2)\n"
     "  --max-gen-nodes N  JSON values one answer may be made of, all\n"
     "                     choices together (default 8192)\n"
     "  --max-gen-bytes BYTES  bytes of content, tool arguments and log\n"
@@ -96,6 +99,7 @@ enum num_opt {
     NUM_HEADER_TIMEOUT,
     NUM_BODY_TIMEOUT,
     NUM_IDLE_TIMEOUT,
+    NUM_SHUTDOWN_GRACE,
     NUM_MAX_GEN_NODES,
     NUM_MAX_GEN_BYTES,
     NUM_MAX_SCHEMA_DEPTH,
@@ -120,6 +124,7 @@ static const struct {
                             86400},
     [NUM_BODY_TIMEOUT] = {"--body-timeout", "a number of seconds", 1, 86400},
     [NUM_IDLE_TIMEOUT] = {"--idle-timeout", "a number of seconds", 1, 86400},
+    [NUM_SHUTDOWN_GRACE] = {"--shutdown-grace", "a number of seconds", 0, 3600},
     [NUM_MAX_GEN_NODES] = {"--max-gen-nodes", "a number", 1000, 100000000},
     [NUM_MAX_GEN_BYTES] = {"--max-gen-bytes", "a byte count", 4096, 1ull << 32},
     [NUM_MAX_SCHEMA_DEPTH] = {"--max-schema-depth", "a number", 1, 256},
@@ -159,6 +164,9 @@ static void num_set(struct options *o, enum num_opt k, unsigned long long v)
         break;
     case NUM_IDLE_TIMEOUT:
         o->idle_timeout = (unsigned)v;
+        break;
+    case NUM_SHUTDOWN_GRACE:
+        o->shutdown_grace = (unsigned)v;
         break;
     case NUM_MAX_GEN_NODES:
         o->gen.max_nodes = v;
@@ -226,6 +234,7 @@ enum options_result options_parse(int argc, char **argv, struct options *o,
     o->header_timeout = OPTIONS_DEFAULT_HEADER_TIMEOUT;
     o->body_timeout = OPTIONS_DEFAULT_BODY_TIMEOUT;
     o->idle_timeout = OPTIONS_DEFAULT_IDLE_TIMEOUT;
+    o->shutdown_grace = OPTIONS_DEFAULT_SHUTDOWN_GRACE;
     o->gen = budget_defaults;
     o->journal_max_bytes = JOURNAL_DEFAULT_MAX_BYTES;
     o->journal_body_max = JOURNAL_DEFAULT_BODY_MAX;

@@ -20,6 +20,9 @@
 #define OPTIONS_DEFAULT_HEADER_TIMEOUT 30u
 #define OPTIONS_DEFAULT_BODY_TIMEOUT 60u
 #define OPTIONS_DEFAULT_IDLE_TIMEOUT 120u
+/* Seconds SIGTERM (or SIGINT, SIGQUIT) lets in-flight requests finish,
+ * every stream's pacing dropped, before what is left is cut. */
+#define OPTIONS_DEFAULT_SHUTDOWN_GRACE 2u
 /* max_connections_per_ip when --max-connections-per-ip is not given: the
  * server decides from the address it listens on (SERVER_PER_IP_AUTO). */
 #define OPTIONS_PER_IP_AUTO UINT_MAX
@@ -44,6 +47,7 @@ struct options {
     unsigned max_connections_per_ip; /* or OPTIONS_PER_IP_AUTO */
     size_t max_headers;
     unsigned header_timeout, body_timeout, idle_timeout; /* seconds */
+    unsigned shutdown_grace;                             /* seconds */
     struct budget_limits gen; /* --max-gen-nodes, --max-gen-bytes,
                                * --max-schema-depth */
 };

@@ -53,10 +53,9 @@ static const char fixture[] =
     "\"required\":[\"a\"]}}},\"messages\":"                                    \
     "[{\"role\":\"user\",\"content\":\"Tell me a long story\"}]}"
 
-/* Starts the mock on the fixture above with a JSON log at log_path
- * (created); *fixture_path gets the fixture's path (free()). */
-static void start_logged(struct testproc *p, char *log_path,
-                         char **fixture_path)
+/* As start_logged, with --shutdown-grace grace unless grace is NULL. */
+static void start_logged_grace(struct testproc *p, char *log_path,
+                               char **fixture_path, const char *grace)
 {
     const char *extra[] = {"--fixtures",
                            NULL,
@@ -66,6 +65,8 @@ static void start_logged(struct testproc *p, char *log_path,
                            "10000000",
                            "--max-gen-bytes",
                            "268435456",
+                           grace ? "--shutdown-grace" : NULL,
+                           grace,
                            NULL};
     int fd = mkstemps(log_path, 4);
 
@@ -75,6 +76,14 @@ static void start_logged(struct testproc *p, char *log_path,
     assert_non_null(*fixture_path);
     extra[1] = *fixture_path;
     assert_int_equal(mock_start_logged(p, extra, log_path), 0);
+}
+
+/* Starts the mock on the fixture above with a JSON log at log_path
+ * (created); *fixture_path gets the fixture's path (free()). */
+static void start_logged(struct testproc *p, char *log_path,
+                         char **fixture_path)
+{
+    start_logged_grace(p, log_path, fixture_path, NULL);
 }
 
 /* Sends a POST of body to /v1/chat/completions on a new raw socket with a
@@ -327,6 +336,43 @@ static void test_sigterm_logs_what_was_cut(void **state)
     free(fixture_path);
 }
 
+/* --shutdown-grace 0: SIGTERM cuts what is in flight at once, and says so
+ * in the log, instead of waiting the default 2 s. */
+static void test_shutdown_grace_flag(void **state)
+{
+    char log_path[] = "/tmp/nexus-lifecycle-XXXXXX.log";
+    char *fixture_path, *answer, stuck_id[40];
+    struct testproc p;
+    int stuck, status;
+    uint64_t start, took;
+    size_t len;
+    json_t *line;
+
+    (void)state;
+    start_logged_grace(&p, log_path, &fixture_path, "0");
+    stuck = raw_post(&p, HUGE_BODY, strlen(HUGE_BODY));
+    answer = raw_read(stuck, false, 5000, &len);
+    request_id_of(answer, stuck_id);
+    free(answer);
+    usleep(300 * 1000); /* the huge stream fills the socket buffers */
+    start = clock_real_ms();
+    status = testproc_stop(&p);
+    took = clock_real_ms() - start;
+    fprintf(stderr, "# exit %d after %llu ms\n", status,
+            (unsigned long long)took);
+    assert_int_equal(status, 0);
+    assert_true(took < 1000);
+    line = log_find_request(log_path, stuck_id);
+    assert_non_null(line);
+    assert_int_equal(json_integer_value(json_object_get(line, "status")), 444);
+    assert_string_equal(outcome_of(line), "shutdown");
+    json_decref(line);
+    close(stuck);
+    unlink(log_path);
+    unlink(fixture_path);
+    free(fixture_path);
+}
+
 /* Is the mock still answering? */
 static bool serving(const struct testproc *p)
 {
@@ -378,6 +424,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_no_stdout_fails_at_start),
         cmocka_unit_test(test_sigterm_logs_what_was_cut),
+        cmocka_unit_test(test_shutdown_grace_flag),
         cmocka_unit_test(test_other_signals),
     };
 
