@@ -169,7 +169,7 @@ static int take_piece(struct faulty *fs, struct buf *piece)
         memmove(piece->data + piece->len - 3, "\n\n", 2);
         buf_truncate(piece, piece->len - 1);
     }
-    if (strncmp(piece->data, "data: {", 7) == 0) {
+    if (piece->len >= 7 && memcmp(piece->data, "data: {", 7) == 0) {
         buf_reset(&fs->last);
         rc = buf_append(&fs->last, piece->data, piece->len);
     }
