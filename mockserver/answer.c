@@ -162,6 +162,8 @@ void answer_status(struct app *app, struct request *req,
     resp->status = a->status;
     resp->content_type = ctype;
     resp->framing = SOURCE_WHOLE;
+    /* On OOM the answer goes out without its fault. */
+    (void)fault_wrap(&a->fault, &resp->source, &resp->framing);
     answer_headers(a, resp);
     if (a->has_retry_after || a->status == 429) {
         response_header(resp, "retry-after", "%" PRIu64, (retry + 999) / 1000);

@@ -525,7 +525,7 @@ static int chat_answer(struct app *app, const struct request *req,
         body = chat_completion_json(*c);
         if (body == NULL)
             return -1;
-        if (a == NULL || a->latency_ms == 0) {
+        if (a == NULL || (a->latency_ms == 0 && !fault_any(&a->fault))) {
             response_json(resp, 200, body);
             billing_settle(app->billing, hold, cost, clock_wall_ms(app->clock));
             return 0;
@@ -540,6 +540,8 @@ static int chat_answer(struct app *app, const struct request *req,
                         &resp->source) != 0)
             return -1;
         resp->framing = SOURCE_WHOLE;
+        /* On OOM the answer goes out without its fault. */
+        (void)fault_wrap(&a->fault, &resp->source, &resp->framing);
         return 0;
     }
     pacing = pacing_for(m, &app->fx->plans[req->key->plan], a);
@@ -551,6 +553,8 @@ static int chat_answer(struct app *app, const struct request *req,
     *c = NULL;
     resp->status = 200;
     resp->content_type = "text/event-stream";
+    if (a != NULL) /* on OOM the answer goes out without its fault */
+        (void)fault_wrap(&a->fault, &resp->source, &resp->framing);
     return 0;
 }
 

@@ -2346,6 +2346,211 @@ static int a_billing(struct loader *ld, const struct node *v, void *obj)
     return get_bool(ld, v, &a->billed);
 }
 
+/* Reads a fault's true-or-false key into the flag the key names. */
+static int f_flag(struct loader *ld, const struct node *v, bool *flag)
+{
+    return get_bool(ld, v, flag);
+}
+
+static int f_close_before_headers(struct loader *ld, const struct node *v,
+                                  void *obj)
+{
+    return f_flag(ld, v, &((struct fault *)obj)->close_before_headers);
+}
+
+static int f_hang(struct loader *ld, const struct node *v, void *obj)
+{
+    return f_flag(ld, v, &((struct fault *)obj)->hang);
+}
+
+static int f_error_event(struct loader *ld, const struct node *v, void *obj)
+{
+    return f_flag(ld, v, &((struct fault *)obj)->error_event);
+}
+
+static int f_hold(struct loader *ld, const struct node *v, void *obj)
+{
+    return f_flag(ld, v, &((struct fault *)obj)->hold_after_done);
+}
+
+static int f_bom(struct loader *ld, const struct node *v, void *obj)
+{
+    return f_flag(ld, v, &((struct fault *)obj)->bom);
+}
+
+static int f_comments(struct loader *ld, const struct node *v, void *obj)
+{
+    return f_flag(ld, v, &((struct fault *)obj)->comments);
+}
+
+static int f_fields(struct loader *ld, const struct node *v, void *obj)
+{
+    return f_flag(ld, v, &((struct fault *)obj)->fields);
+}
+
+/* Reads fault.not_http: the bytes sent instead of HTTP. */
+static int f_not_http(struct loader *ld, const struct node *v, void *obj)
+{
+    struct fault *f = obj;
+
+    if (get_text(ld, v, STR_NONEMPTY | STR_LINES, &f->not_http) != 0)
+        return -1;
+    f->not_http_len = strlen(f->not_http);
+    return 0;
+}
+
+static int f_headers_delay(struct loader *ld, const struct node *v, void *obj)
+{
+    return get_u32(ld, v, &((struct fault *)obj)->headers_delay_ms);
+}
+
+/* Reads a count that is given (has) and may be 0. */
+static int f_count(struct loader *ld, const struct node *v, bool *has,
+                   uint32_t *n)
+{
+    *has = true;
+    return get_u32(ld, v, n);
+}
+
+static int f_reset(struct loader *ld, const struct node *v, void *obj)
+{
+    struct fault *f = obj;
+
+    return f_count(ld, v, &f->has_reset, &f->reset_after_events);
+}
+
+static int f_close(struct loader *ld, const struct node *v, void *obj)
+{
+    struct fault *f = obj;
+
+    return f_count(ld, v, &f->has_close, &f->close_after_events);
+}
+
+static int f_close_bytes(struct loader *ld, const struct node *v, void *obj)
+{
+    return get_u32(ld, v, &((struct fault *)obj)->close_after_bytes);
+}
+
+static int f_silence(struct loader *ld, const struct node *v, void *obj)
+{
+    struct fault *f = obj;
+
+    return f_count(ld, v, &f->has_silence, &f->silence_after_events);
+}
+
+static int f_error(struct loader *ld, const struct node *v, void *obj)
+{
+    struct fault *f = obj;
+
+    return f_count(ld, v, &f->has_error, &f->error_after_events);
+}
+
+/* Reads fault.malformed_event, from 1. */
+static int f_malformed(struct loader *ld, const struct node *v, void *obj)
+{
+    struct fault *f = obj;
+
+    if (get_u32(ld, v, &f->malformed_event) != 0)
+        return -1;
+    if (f->malformed_event == 0) {
+        fail(ld, v, "'malformed_event' counts events from 1");
+        return -1;
+    }
+    return 0;
+}
+
+/* Reads fault.done. */
+static int f_done(struct loader *ld, const struct node *v, void *obj)
+{
+    static const char *const names[] = {"normal", "missing", "twice", "extra"};
+    struct fault *f = obj;
+    size_t i = 0;
+
+    if (get_enum(ld, v, names, FIELD_COUNT(names), &i) != 0)
+        return -1;
+    f->done = (enum fault_done)i;
+    return 0;
+}
+
+/* Reads fault.line_ends. */
+static int f_line_ends(struct loader *ld, const struct node *v, void *obj)
+{
+    static const char *const names[] = {"lf", "cr", "crlf", "mixed"};
+    struct fault *f = obj;
+    size_t i = 0;
+
+    if (get_enum(ld, v, names, FIELD_COUNT(names), &i) != 0)
+        return -1;
+    f->line_ends = (enum fault_line_ends)i;
+    return 0;
+}
+
+static int f_split(struct loader *ld, const struct node *v, void *obj)
+{
+    return get_u32(ld, v, &((struct fault *)obj)->split_bytes);
+}
+
+static int f_split_delay(struct loader *ld, const struct node *v, void *obj)
+{
+    return get_u32(ld, v, &((struct fault *)obj)->split_delay_ms);
+}
+
+/* Checks the keys that need another. */
+static int fault_done(struct loader *ld, const struct node *map, void *obj)
+{
+    const struct node *k = map_key(map, "close_after_bytes");
+
+    (void)obj;
+    if (k != NULL && map_key(map, "close_after_events") == NULL) {
+        fail(ld, k, "'close_after_bytes' needs 'close_after_events'");
+        return -1;
+    }
+    k = map_key(map, "error_event");
+    if (k != NULL && map_key(map, "error_after_events") == NULL) {
+        fail(ld, k, "'error_event' needs 'error_after_events'");
+        return -1;
+    }
+    k = map_key(map, "split_delay_ms");
+    if (k != NULL && map_key(map, "split_bytes") == NULL) {
+        fail(ld, k, "'split_delay_ms' needs 'split_bytes'");
+        return -1;
+    }
+    return 0;
+}
+
+static const struct field fault_fields[] = {
+    {"close_before_headers", f_close_before_headers, false, 2},
+    {"not_http", f_not_http, false, 2},
+    {"hang", f_hang, false, 2},
+    {"headers_delay_ms", f_headers_delay, false, 2},
+    {"reset_after_events", f_reset, false, 2},
+    {"close_after_events", f_close, false, 2},
+    {"close_after_bytes", f_close_bytes, false, 2},
+    {"silence_after_events", f_silence, false, 2},
+    {"malformed_event", f_malformed, false, 2},
+    {"error_after_events", f_error, false, 2},
+    {"error_event", f_error_event, false, 2},
+    {"done", f_done, false, 2},
+    {"hold_after_done", f_hold, false, 2},
+    {"line_ends", f_line_ends, false, 2},
+    {"bom", f_bom, false, 2},
+    {"comments", f_comments, false, 2},
+    {"fields", f_fields, false, 2},
+    {"split_bytes", f_split, false, 2},
+    {"split_delay_ms", f_split_delay, false, 2},
+};
+static const struct shape fault_shape = {
+    "fault", "each fault", fault_fields, FIELD_COUNT(fault_fields), fault_done,
+};
+
+/* Reads reply.fault. */
+static int a_fault(struct loader *ld, const struct node *v, void *obj)
+{
+    struct rule_answer *a = obj;
+
+    return walk_mapping(ld, v, &fault_shape, &a->fault);
+}
+
 /* The reply keys of each kind, for the checks that keep them apart. */
 static const char *const completion_keys[] = {
     "content",    "template", "reasoning_content",
@@ -2547,6 +2752,7 @@ static const struct field reply_fields[] = {
     {"latency_ms", a_latency, false, 2},
     {"rate_limit", a_rate_limit, false, 2},
     {"billing", a_billing, false, 2},
+    {"fault", a_fault, false, 2},
 };
 static const struct shape reply_shape = {
     "reply", "each reply", reply_fields, FIELD_COUNT(reply_fields), reply_done,
@@ -3200,6 +3406,7 @@ _Static_assert(FIELD_COUNT(plan_fields) <= FX_MAX_FIELDS, "plan");
 _Static_assert(FIELD_COUNT(key_fields) <= FX_MAX_FIELDS, "key");
 _Static_assert(FIELD_COUNT(fixture_fields) <= FX_MAX_FIELDS, "fixture");
 _Static_assert(FIELD_COUNT(reply_fields) <= FX_MAX_FIELDS, "reply");
+_Static_assert(FIELD_COUNT(fault_fields) <= FX_MAX_FIELDS, "fault");
 _Static_assert(FIELD_COUNT(match_fields) <= FX_MAX_FIELDS, "match");
 
 /* Points every key at its plan, once every file's plans are known. */
@@ -4084,7 +4291,7 @@ static const struct shape *const all_shapes[] = {
     &pacing_shape,      &key_shape,   &params_shape, &limits_shape,
     &scenario_shape,    &rule_shape,  &match_shape,  &text_match_shape,
     &tool_result_shape, &reply_shape, &call_shape,   &usage_shape,
-    &error_shape,
+    &error_shape,       &fault_shape,
 };
 
 size_t fixtures_language_keys(const char *what, const char **names, size_t max)

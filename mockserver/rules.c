@@ -68,6 +68,7 @@ static void answer_cleanup(struct rule_answer *a)
         free(a->headers[i].value);
     }
     free(a->headers);
+    fault_cleanup(&a->fault);
 }
 
 void rule_free(struct rule *r)

@@ -15,6 +15,7 @@
 
 #include <jansson.h>
 
+#include "fault.h"
 #include "fixtures.h"
 #include "match.h"
 #include "reply.h"
@@ -79,9 +80,8 @@ struct rule_answer {
     uint32_t latency_ms; /* a non-streamed answer waits this long */
     bool rate_limited;   /* counts against the key's rate limits */
     bool billed;         /* RULE_COMPLETION: charged to the key */
-    /* A fault that acts on the connection (the faults library) will be
-     * one more field here, turned into a source's connection actions by
-     * answer.c. */
+    struct fault fault;  /* a defect the answer carries (fault.h); zeroed:
+                            none */
 };
 
 /* One rule. Read-only once in a set, but for its atomic counter. */

@@ -822,6 +822,7 @@ static void test_schema_agrees(void **state)
         {"tool call", {"$defs", "tool_call", "properties", NULL}, {NULL}},
         {"usage", {"$defs", "usage", "properties", NULL}, {NULL}},
         {"error", {"$defs", "error", "properties", NULL}, {NULL}},
+        {"fault", {"$defs", "fault", "properties", NULL}, {NULL}},
     };
     const char *names[64];
     char path[4096];
