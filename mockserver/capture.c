@@ -157,14 +157,13 @@ void capture_request(struct app *app, const struct request *req,
         strncmp(req->path, "/_nexus/", 8) == 0)
         return;
     now = clock_real_ms();
-    memset(&jr, 0, sizeof(jr));
-    jr.request_id = req->request_id;
-    jr.method = req->method;
-    jr.path = req->path;
-    jr.body = req->body;
-    jr.body_len = req->body_len;
-    jr.each_header = req->each_header;
-    jr.header_ctx = req->header_ctx;
+    jr = (struct journal_request){.request_id = req->request_id,
+                                  .method = req->method,
+                                  .path = req->path,
+                                  .body = req->body,
+                                  .body_len = req->body_len,
+                                  .each_header = req->each_header,
+                                  .header_ctx = req->header_ctx};
     k = request_key(app, req);
     if (k != NULL) {
         jr.has_key = true;

@@ -732,14 +732,14 @@ size_t journal_clear(struct journal *j, size_t key)
 void journal_get_stats(struct journal *j, struct journal_stats *out)
 {
     pthread_mutex_lock(&j->lock);
-    out->entries = j->entries;
-    out->bytes = j->bytes;
-    out->max_bytes = j->max_bytes;
-    out->body_max = j->body_max;
-    out->in_flight = j->in_flight;
-    out->evicted = j->evicted;
-    out->dropped = j->dropped;
-    out->last_id = j->last_id;
+    *out = (struct journal_stats){.entries = j->entries,
+                                  .bytes = j->bytes,
+                                  .max_bytes = j->max_bytes,
+                                  .body_max = j->body_max,
+                                  .in_flight = j->in_flight,
+                                  .evicted = j->evicted,
+                                  .dropped = j->dropped,
+                                  .last_id = j->last_id};
     pthread_mutex_unlock(&j->lock);
 }
 

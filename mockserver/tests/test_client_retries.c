@@ -363,15 +363,7 @@ struct failing_server {
 
 static void failing_start(struct failing_server *f)
 {
-    struct server_config cfg = {.host = "127.0.0.1",
-                                .port = 0,
-                                .threads = 2,
-                                .max_connections = 100,
-                                .max_per_ip = 0,
-                                .header_timeout_s = 30,
-                                .body_timeout_s = 60,
-                                .idle_timeout_s = 120,
-                                .max_headers = 65536};
+    struct server_config cfg = test_server_config(2, 100);
     struct fixture_error err;
     char cause[256];
 

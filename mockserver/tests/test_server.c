@@ -28,6 +28,7 @@
 #include "router.h"
 #include "server.h"
 #include "source.h"
+#include "testutil.h"
 
 /* One step of a scripted source. */
 struct step {
@@ -204,15 +205,7 @@ struct world {
 /* Starts a server with the given worker threads. Returns 0 or -1. */
 static int world_start(struct world *w, unsigned threads)
 {
-    struct server_config cfg = {.host = "127.0.0.1",
-                                .port = 0,
-                                .threads = threads,
-                                .max_connections = 1000,
-                                .max_per_ip = 0,
-                                .header_timeout_s = 30,
-                                .body_timeout_s = 60,
-                                .idle_timeout_s = 120,
-                                .max_headers = 65536};
+    struct server_config cfg = test_server_config(threads, 1000);
     char cause[256];
 
     memset(w, 0, sizeof(*w));

@@ -2,6 +2,8 @@
  * it over HTTP, for the nexus-mock process tests. */
 #include "testutil.h"
 
+#include "options.h"
+
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <dirent.h>
@@ -582,4 +584,20 @@ int file_lines_with(const char *path, const char *text)
             n++;
     fclose(f);
     return n;
+}
+
+struct server_config test_server_config(unsigned threads,
+                                        unsigned max_connections)
+{
+    struct server_config cfg;
+
+    memset(&cfg, 0, sizeof(cfg));
+    cfg.host = "127.0.0.1";
+    cfg.threads = threads;
+    cfg.max_connections = max_connections;
+    cfg.header_timeout_s = OPTIONS_DEFAULT_HEADER_TIMEOUT;
+    cfg.body_timeout_s = OPTIONS_DEFAULT_BODY_TIMEOUT;
+    cfg.idle_timeout_s = OPTIONS_DEFAULT_IDLE_TIMEOUT;
+    cfg.max_headers = OPTIONS_DEFAULT_MAX_HEADERS;
+    return cfg;
 }

@@ -10,6 +10,7 @@
 
 #include <jansson.h>
 
+#include "server.h"
 #include "testproc.h"
 
 struct http_reply {
@@ -25,6 +26,11 @@ struct http_reply {
  * --quiet plus the NULL-terminated extra args and waits for its listening
  * line (see testproc_start). Stop it with testproc_stop. Returns 0 or -1. */
 int mock_start(struct testproc *p, const char *const *extra);
+/* The configuration of an in-process server for tests: 127.0.0.1, any
+ * free port, the given threads and connection cap, no cap per address,
+ * and the mock's default deadlines and header memory. */
+struct server_config test_server_config(unsigned threads,
+                                        unsigned max_connections);
 /* As mock_start, without --quiet and with stderr going to the file
  * log_path. */
 int mock_start_logged(struct testproc *p, const char *const *extra,
