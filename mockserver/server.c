@@ -1349,14 +1349,18 @@ unsigned server_stop(struct server *s, unsigned grace_ms)
 {
     unsigned left = 0;
     uint64_t deadline;
-    MHD_socket lsock;
+    MHD_socket lsock = MHD_INVALID_SOCKET;
 
     if (s == NULL)
         return 0;
+    /* New clients are refused at once (shutdown), but the descriptor is
+     * closed only once the daemon has stopped: its workers may still be
+     * taking the listening socket out of their epoll sets, and a close
+     * racing that could hand the number to another socket meanwhile. */
     if (s->daemon != NULL) {
         lsock = MHD_quiesce_daemon(s->daemon);
         if (lsock != MHD_INVALID_SOCKET)
-            close(lsock);
+            shutdown(lsock, SHUT_RDWR);
     }
     pthread_mutex_lock(&s->lock);
     s->draining = true;
@@ -1379,6 +1383,8 @@ unsigned server_stop(struct server *s, unsigned grace_ms)
     }
     if (s->daemon != NULL)
         MHD_stop_daemon(s->daemon);
+    if (lsock != MHD_INVALID_SOCKET)
+        close(lsock);
     if (s->timer_started) {
         pthread_mutex_lock(&s->lock);
         s->stop_timer = true;
