@@ -37,7 +37,7 @@ static void check_rules(struct rules *set)
 {
     struct match_view v;
     struct rule_hit hit;
-    struct template_vars vars = {"last", "m", 1, 1};
+    struct template_vars vars = {"last", "m", 1, 1, 0};
     json_t *json;
     char *text;
     size_t i, k;

@@ -860,6 +860,52 @@ out:
     return rc;
 }
 
+/* The value of hex digit c (checked already). */
+static unsigned hex_digit(char c)
+{
+    if (c >= '0' && c <= '9')
+        return (unsigned)(c - '0');
+    if (c >= 'a' && c <= 'f')
+        return (unsigned)(c - 'a' + 10);
+    return (unsigned)(c - 'A' + 10);
+}
+
+/* Reads v, a string of hex digit pairs (any case), as the bytes they
+ * spell into a new buffer at *dst (NUL after them) of *len bytes. */
+static int get_hex(struct loader *ld, const struct node *v, char **dst,
+                   size_t *len)
+{
+    int rc = -1;
+    struct label l;
+    unsigned hi, lo;
+    size_t i;
+
+    *dst = NULL;
+    if (check_text(ld, v, STR_NONEMPTY) != 0)
+        goto out;
+    if (v->len % 2 != 0 ||
+        strspn(v->text, "0123456789abcdefABCDEF") != v->len) {
+        fail(ld, v, "%s must be pairs of hex digits (got %zu characters)",
+             subject(ld, &l), v->len);
+        goto out;
+    }
+    *dst = malloc(v->len / 2 + 1);
+    if (*dst == NULL) {
+        fail(ld, NULL, "out of memory");
+        goto out;
+    }
+    for (i = 0; i < v->len; i += 2) {
+        hi = hex_digit(v->text[i]);
+        lo = hex_digit(v->text[i + 1]);
+        (*dst)[i / 2] = (char)(hi << 4 | lo);
+    }
+    (*dst)[v->len / 2] = '\0';
+    *len = v->len / 2;
+    rc = 0;
+out:
+    return rc;
+}
+
 /* Reads v as a plain true or false. */
 static int get_bool(struct loader *ld, const struct node *v, bool *out)
 {
@@ -1643,8 +1689,8 @@ static int text_op(struct loader *ld, const struct node *v,
 
     if (tm->has_op) {
         fail(ld, v,
-             "a text condition takes one of equals, contains or regex, "
-             "not two");
+             "a text condition takes one of equals, contains, lacks, regex "
+             "or absent, not two (a list of conditions gives several)");
         goto out;
     }
     if (check_text(ld, v, STR_LINES) != 0)
@@ -1673,6 +1719,40 @@ static int tm_regex(struct loader *ld, const struct node *v, void *obj)
     return text_op(ld, v, obj, MATCH_REGEX);
 }
 
+static int tm_lacks(struct loader *ld, const struct node *v, void *obj)
+{
+    return text_op(ld, v, obj, MATCH_LACKS);
+}
+
+/* Reads absent: true, the field is not there at all (a header not sent). */
+static int tm_absent(struct loader *ld, const struct node *v, void *obj)
+{
+    int rc = -1;
+    struct text_match *tm = obj;
+    bool on = false;
+
+    if (get_bool(ld, v, &on) != 0)
+        goto out;
+    if (!on) {
+        fail(ld, v,
+             "'absent' takes only true (for a field that must be there, "
+             "use {regex: ''})");
+        goto out;
+    }
+    if (tm->has_op) {
+        fail(ld, v,
+             "a text condition takes one of equals, contains, lacks, regex "
+             "or absent, not two (a list of conditions gives several)");
+        goto out;
+    }
+    tm->op = MATCH_ABSENT;
+    tm->operand = v;
+    tm->has_op = true;
+    rc = 0;
+out:
+    return rc;
+}
+
 static int tm_case(struct loader *ld, const struct node *v, void *obj)
 {
     struct text_match *tm = obj;
@@ -1689,7 +1769,8 @@ static int tm_done(struct loader *ld, const struct node *map, void *obj)
 
     if (!tm->has_op) {
         fail(ld, map,
-             "a text condition needs one of equals, contains or regex");
+             "a text condition needs one of equals, contains, lacks, regex "
+             "or absent");
         goto out;
     }
     if (tm->has_case && tm->op != MATCH_REGEX) {
@@ -1703,10 +1784,9 @@ out:
 }
 
 static const struct field text_match_fields[] = {
-    {"equals", tm_equals, false, 2},
-    {"contains", tm_contains, false, 2},
-    {"regex", tm_regex, false, 2},
-    {"ignore_case", tm_case, false, 2},
+    {"equals", tm_equals, false, 2},    {"contains", tm_contains, false, 2},
+    {"lacks", tm_lacks, false, 2},      {"regex", tm_regex, false, 2},
+    {"ignore_case", tm_case, false, 2}, {"absent", tm_absent, false, 2},
 };
 static const struct shape text_match_shape = {
     "text condition",  "each text condition",
@@ -1729,14 +1809,34 @@ static int add_spec(struct loader *ld, struct rule *r,
 }
 
 /* Adds a text condition on field (and the header or pointer name) read
- * from v: a string is compared whole; a mapping names its comparison. */
+ * from v: a string is compared whole; a mapping names its comparison; a
+ * list holds conditions that must all hold. */
 static int add_text(struct loader *ld, const struct node *v, struct rule *r,
                     enum match_field field, const char *name)
 {
     int rc = -1;
     struct text_match tm = {MATCH_EQUALS, v, true, false, false};
     struct match_spec spec;
+    size_t i;
 
+    if (v->kind == NODE_SEQUENCE) {
+        if (v->nkids == 0) {
+            fail(ld, v, "a list of text conditions must not be empty");
+            goto out;
+        }
+        for (i = 0; i < v->nkids; i++) {
+            if (v->kids[i]->kind == NODE_SEQUENCE) {
+                fail(ld, v->kids[i],
+                     "a list of text conditions holds strings and "
+                     "mappings, not lists");
+                goto out;
+            }
+            if (add_text(ld, v->kids[i], r, field, name) != 0)
+                goto out;
+        }
+        rc = 0;
+        goto out;
+    }
     if (v->kind == NODE_MAPPING) {
         tm.has_op = false;
         if (walk_mapping(ld, v, &text_match_shape, &tm) != 0)
@@ -1748,7 +1848,7 @@ static int add_text(struct loader *ld, const struct node *v, struct rule *r,
     spec.field = field;
     spec.op = tm.op;
     spec.name = name;
-    spec.operand = tm.operand->text;
+    spec.operand = tm.op == MATCH_ABSENT ? NULL : tm.operand->text;
     spec.ignore_case = tm.ignore_case;
     rc = add_spec(ld, r, &spec, tm.operand);
 out:
@@ -2211,6 +2311,35 @@ static int a_body(struct loader *ld, const struct node *v, void *obj)
     return 0;
 }
 
+/* Reads reply.body_hex, raw bytes (any, NUL and invalid UTF-8 too). */
+static int a_body_hex(struct loader *ld, const struct node *v, void *obj)
+{
+    struct rule_answer *a = obj;
+
+    a->has_body = true;
+    return get_hex(ld, v, &a->body, &a->body_len);
+}
+
+/* Reads reply.body_template, a raw body rendered per request. */
+static int a_body_template(struct loader *ld, const struct node *v, void *obj)
+{
+    int rc = -1;
+    struct rule_answer *a = obj;
+    char why[200];
+    size_t at;
+
+    a->has_body = true;
+    if (check_text(ld, v, STR_LINES) != 0)
+        goto out;
+    if (template_compile(v->text, &a->body_tmpl, why, sizeof why, &at) != 0) {
+        fail(ld, v, "'body_template', at byte %zu: %s", at, why);
+        goto out;
+    }
+    rc = 0;
+out:
+    return rc;
+}
+
 /* Reads reply.json, any value sent as compact JSON. */
 static int a_json(struct loader *ld, const struct node *v, void *obj)
 {
@@ -2308,6 +2437,9 @@ static int a_headers(struct loader *ld, const struct node *v, void *obj)
             fail(ld, NULL, "out of memory");
             goto out;
         }
+        /* null: the header is not sent (one the server adds included). */
+        if (is_null(v->kids[i + 1]))
+            continue;
         if (get_text(ld, v->kids[i + 1], 0,
                      &a->headers[a->nheaders - 1].value) != 0)
             goto out;
@@ -2485,6 +2617,30 @@ static int f_line_ends(struct loader *ld, const struct node *v, void *obj)
     return 0;
 }
 
+/* Reads fault.not_http_hex: the bytes sent instead of HTTP, as hex. */
+static int f_not_http_hex(struct loader *ld, const struct node *v, void *obj)
+{
+    struct fault *f = obj;
+
+    return get_hex(ld, v, &f->not_http, &f->not_http_len);
+}
+
+/* Reads fault.endless: the bytes repeated after the body. */
+static int f_endless(struct loader *ld, const struct node *v, void *obj)
+{
+    struct fault *f = obj;
+
+    if (get_text(ld, v, STR_NONEMPTY | STR_LINES, &f->endless) != 0)
+        return -1;
+    f->endless_len = strlen(f->endless);
+    return 0;
+}
+
+static int f_body_delay(struct loader *ld, const struct node *v, void *obj)
+{
+    return get_u32(ld, v, &((struct fault *)obj)->body_delay_ms);
+}
+
 static int f_split(struct loader *ld, const struct node *v, void *obj)
 {
     return get_u32(ld, v, &((struct fault *)obj)->split_bytes);
@@ -2515,6 +2671,11 @@ static int fault_done(struct loader *ld, const struct node *map, void *obj)
         fail(ld, k, "'split_delay_ms' needs 'split_bytes'");
         return -1;
     }
+    k = map_key(map, "not_http_hex");
+    if (k != NULL && map_key(map, "not_http") != NULL) {
+        fail(ld, k, "'not_http' and 'not_http_hex' cannot go together");
+        return -1;
+    }
     return 0;
 }
 
@@ -2538,6 +2699,9 @@ static const struct field fault_fields[] = {
     {"fields", f_fields, false, 2},
     {"split_bytes", f_split, false, 2},
     {"split_delay_ms", f_split_delay, false, 2},
+    {"not_http_hex", f_not_http_hex, false, 2},
+    {"endless", f_endless, false, 2},
+    {"body_delay_ms", f_body_delay, false, 2},
 };
 static const struct shape fault_shape = {
     "fault", "each fault", fault_fields, FIELD_COUNT(fault_fields), fault_done,
@@ -2558,7 +2722,15 @@ static const char *const completion_keys[] = {
     "usage",      "stream",   "billing",
 };
 static const char *const status_keys[] = {
-    "status", "error", "body", "json", "content_type", "retry_after_ms",
+    "status",   "error",         "body",         "json",
+    "body_hex", "body_template", "content_type", "retry_after_ms",
+};
+/* The raw bodies, of which a reply has at most one. */
+static const char *const body_keys[] = {
+    "body",
+    "json",
+    "body_hex",
+    "body_template",
 };
 
 /* Returns the key node of the first of the n names that map holds, or
@@ -2670,6 +2842,21 @@ oom:
     return -1;
 }
 
+/* Fails when map holds two raw bodies, or one and an error. */
+static int bodies_exclusive(struct loader *ld, const struct node *map)
+{
+    size_t i, j;
+
+    for (i = 0; i < FIELD_COUNT(body_keys); i++) {
+        if (exclusive(ld, map, "error", body_keys[i]) != 0)
+            return -1;
+        for (j = i + 1; j < FIELD_COUNT(body_keys); j++)
+            if (exclusive(ld, map, body_keys[i], body_keys[j]) != 0)
+                return -1;
+    }
+    return 0;
+}
+
 /* Tells a completion from a status answer and checks the keys that go
  * together. */
 static int reply_done(struct loader *ld, const struct node *map, void *obj)
@@ -2694,10 +2881,20 @@ static int reply_done(struct loader *ld, const struct node *map, void *obj)
         exclusive(ld, map, "deltas", "template") != 0 ||
         exclusive(ld, map, "deltas", "reasoning_content") != 0 ||
         exclusive(ld, map, "deltas", "tool_calls") != 0 ||
-        exclusive(ld, map, "body", "json") != 0 ||
-        exclusive(ld, map, "error", "body") != 0 ||
-        exclusive(ld, map, "error", "json") != 0)
+        bodies_exclusive(ld, map) != 0)
         goto out;
+    if (a->fault.endless != NULL && st == NULL) {
+        fail(ld, map_key(map, "fault"),
+             "'endless' goes with a status reply (a raw body)");
+        goto out;
+    }
+    if (fault_streams_body(&a->fault) && map_key(map, "latency_ms") != NULL &&
+        st != NULL) {
+        fail(ld, map_key(map, "latency_ms"),
+             "'latency_ms' holds the whole answer back; with a body fault "
+             "the headers go first: use the fault's 'body_delay_ms'");
+        goto out;
+    }
     if (st != NULL) {
         a->kind = RULE_STATUS;
         if (sv == NULL && !a->has_body) {
@@ -2709,7 +2906,8 @@ static int reply_done(struct loader *ld, const struct node *map, void *obj)
         if (!a->has_body && (a->status < 400 || a->status > 599)) {
             fail(ld, sv,
                  "'status' with an error body must be from 400 to 599 (a "
-                 "raw 'body' or 'json' may use 200 to 599)");
+                 "raw 'body', 'json', 'body_hex' or 'body_template' may "
+                 "use 200 to 599)");
             goto out;
         }
         if (a->status < 200 || a->status > 599) {
@@ -2746,6 +2944,8 @@ static const struct field reply_fields[] = {
     {"error", a_error, false, 2},
     {"body", a_body, false, 2},
     {"json", a_json, false, 2},
+    {"body_hex", a_body_hex, false, 2},
+    {"body_template", a_body_template, false, 2},
     {"content_type", a_content_type, false, 2},
     {"retry_after_ms", a_retry, false, 2},
     {"headers", a_headers, false, 2},
@@ -2823,6 +3023,14 @@ static int r_then(struct loader *ld, const struct node *v, void *obj)
     return check_text(ld, v, STR_NONEMPTY);
 }
 
+/* Reads rule.early: tried before the server's own checks. */
+static int r_early(struct loader *ld, const struct node *v, void *obj)
+{
+    struct rule_read *rr = obj;
+
+    return get_bool(ld, v, &rr->rule->early);
+}
+
 /* Reads rule.call: the nth call of the scenario's state, from 1. */
 static int r_call(struct loader *ld, const struct node *v, void *obj)
 {
@@ -2858,6 +3066,12 @@ static int rule_done(struct loader *ld, const struct node *map, void *obj)
         fail(ld, k, "'%s' needs 'scenario'", k->text);
         goto out;
     }
+    if (r->early && r->answer.kind == RULE_COMPLETION) {
+        fail(ld, map_key(map, "early"),
+             "an early rule answers before the chat route's checks, so it "
+             "replies with a status or a raw body, not a completion");
+        goto out;
+    }
     if (r->answer.kind == RULE_COMPLETION && rr->match != NULL &&
         (k = first_key(rr->match, (const char *const[]){"method", "path"},
                        2)) != NULL) {
@@ -2880,7 +3094,7 @@ static const struct field rule_fields[] = {
     {"name", r_name, false, 2},         {"match", r_match, false, 2},
     {"scenario", r_scenario, false, 2}, {"state", r_state, false, 2},
     {"call", r_call, false, 2},         {"then", r_then, false, 2},
-    {"reply", r_reply, true, 2},
+    {"reply", r_reply, true, 2},        {"early", r_early, false, 2},
 };
 static const struct shape rule_shape = {
     "rule", "each rule", rule_fields, FIELD_COUNT(rule_fields), rule_done,

@@ -20,7 +20,8 @@ static const char usage_text[] =
     "[--idle-timeout S]\n"
     "                  [--shutdown-grace S]\n"
     "                  [--max-gen-nodes N] [--max-gen-bytes BYTES]\n"
-    "                  [--max-schema-depth N] [--watch|--no-watch]\n"
+    "                  [--max-schema-depth N] [--max-endless-bytes BYTES]\n"
+    "                  [--watch|--no-watch]\n"
     "                  [--watch-delay MS] [--version] [--help]\n"
     "\n"
     "A deterministic mock of the AI Nexus (OpenAI-compatible) chat API.\n"
@@ -65,6 +66,9 @@ static const char usage_text[] =
     "                     probabilities per answer (default 262144)\n"
     "  --max-schema-depth N  levels a schema is followed, $ref included\n"
     "                     (default 32)\n"
+    "  --max-endless-bytes BYTES  bytes a fault's endless repetition sends\n"
+    "                     in one answer before the body ends (default\n"
+    "                     67108864)\n"
     "  --watch, --no-watch  reload the fixtures when a --fixtures file\n"
     "                     changes (default: --watch); SIGHUP reloads too\n"
     "  --watch-delay MS   quiet time after a change before the reload\n"
@@ -112,6 +116,7 @@ enum num_opt {
     NUM_JOURNAL_MAX_BYTES,
     NUM_JOURNAL_BODY_MAX,
     NUM_WATCH_DELAY,
+    NUM_MAX_ENDLESS_BYTES,
     NUM_OPTS
 };
 
@@ -140,6 +145,8 @@ static const struct {
     [NUM_JOURNAL_BODY_MAX] = {"--journal-body-max", "a byte count", 0,
                               1ull << 26},
     [NUM_WATCH_DELAY] = {"--watch-delay", "a number of milliseconds", 1, 60000},
+    [NUM_MAX_ENDLESS_BYTES] = {"--max-endless-bytes", "a byte count", 0,
+                               1ull << 40},
 };
 
 /* Stores v (in range) as the value of numeric option k. */
@@ -193,6 +200,9 @@ static void num_set(struct options *o, enum num_opt k, unsigned long long v)
         break;
     case NUM_WATCH_DELAY:
         o->watch_delay_ms = (unsigned)v;
+        break;
+    case NUM_MAX_ENDLESS_BYTES:
+        o->max_endless_bytes = v;
         break;
     case NUM_OPTS:
         break;
@@ -251,6 +261,7 @@ enum options_result options_parse(int argc, char **argv, struct options *o,
     o->journal_body_max = JOURNAL_DEFAULT_BODY_MAX;
     o->watch = true;
     o->watch_delay_ms = OPTIONS_DEFAULT_WATCH_DELAY_MS;
+    o->max_endless_bytes = OPTIONS_DEFAULT_MAX_ENDLESS_BYTES;
     for (i = 1; i < argc; i++) {
         const char *a = argv[i];
         unsigned k;

@@ -74,6 +74,27 @@ void response_header(struct response *r, const char *name, const char *fmt, ...)
     va_end(ap);
 }
 
+void response_header_omit(struct response *r, const char *name)
+{
+    struct resp_header *h;
+
+    if (r->nheaders >= RESPONSE_MAX_HEADERS)
+        return;
+    h = &r->headers[r->nheaders++];
+    snprintf(h->name, sizeof(h->name), "%s", name);
+    h->omit = true;
+}
+
+bool response_names_header(const struct response *r, const char *name)
+{
+    size_t i;
+
+    for (i = 0; i < r->nheaders; i++)
+        if (strcasecmp(r->headers[i].name, name) == 0)
+            return true;
+    return false;
+}
+
 void response_json(struct response *r, int status, json_t *body)
 {
     json_decref(r->body);
@@ -343,15 +364,18 @@ static void rule_name(struct request *req, const struct rules *set,
  * says the body could not be read for lack of memory (the request is
  * then answered 500, not matched on half of it). */
 static bool rule_find(const struct app *app, struct request *req,
-                      struct rules *set, struct rule_hit *hit, bool *oom)
+                      struct rules *set, bool early, struct rule_hit *hit,
+                      bool *oom)
 {
+    const struct fx_key *key = early ? bearer_key(app, req) : req->key;
     struct match_view v;
     json_error_t jerr;
     json_t *json = NULL;
     bool found;
 
     *oom = false;
-    if (set == NULL || rules_count(set) == 0)
+    if (set == NULL || rules_count(set) == 0 ||
+        (early && !rules_any_early(set)))
         return false;
     memset(&v, 0, sizeof(v));
     if (req->body_len > 0)
@@ -364,11 +388,11 @@ static bool rule_find(const struct app *app, struct request *req,
     v.body = req->body;
     v.body_len = req->body_len;
     v.json = json;
-    v.key = req->key != NULL ? req->key->key : NULL;
-    v.plan = req->key != NULL ? app->fx->plans[req->key->plan].name : NULL;
+    v.key = key != NULL ? key->key : NULL;
+    v.plan = key != NULL ? app->fx->plans[key->plan].name : NULL;
     v.header = req->header;
     v.header_ctx = req->header_ctx;
-    found = rules_find(set, &v, hit);
+    found = early ? rules_find_early(set, &v, hit) : rules_find(set, &v, hit);
     json_decref(json);
     return found;
 }
@@ -410,17 +434,28 @@ void router_dispatch(struct app *app, struct request *req,
     if (app->admin && strncmp(req->path, "/_nexus/", 8) == 0 &&
         admin_authorize(app, req, &e) != 0)
         goto out;
+    /* Scripted rules answer before any handler, on any path but the admin
+     * API's (served or not): the early ones before authentication too, as
+     * a plain HTTP server would (no key, no limit, no x-ratelimit-*); a
+     * completion rule leaves the answer to the chat handler. */
+    set = strncmp(req->path, "/_nexus/", 8) != 0 ? router_rules(app) : NULL;
+    if (rule_find(app, req, set, true, &hit, &oom)) {
+        rule_name(req, set, &hit);
+        answer_status(app, req, &hit, resp);
+        goto headers;
+    }
+    if (oom) {
+        api_error_set(&e, API_ERR_SERVER, NULL, NULL,
+                      "The server ran out of memory reading the request.");
+        goto out;
+    }
     rt = route_find(app, req, &wrong_method, allow, sizeof(allow));
     if (rt != NULL && rt->auth && authenticate(app, req, &e) != 0)
         goto out;
     if (req->key == NULL && (req->key = bearer_key(app, req)) != NULL)
         req->key_index = (size_t)(req->key - app->fx->keys);
     req->rate_counted = fixtures_rate_counted(app->fx, req->method, req->path);
-    /* Scripted rules answer before any handler, on any path but the admin
-     * API's (served or not); a completion rule leaves the answer to the
-     * chat handler. */
-    set = strncmp(req->path, "/_nexus/", 8) != 0 ? router_rules(app) : NULL;
-    if (rule_find(app, req, set, &hit, &oom)) {
+    if (rule_find(app, req, set, false, &hit, &oom)) {
         rule_name(req, set, &hit);
         if (hit.rule->answer.kind == RULE_STATUS) {
             answer_status(app, req, &hit, resp);

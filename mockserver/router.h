@@ -64,6 +64,7 @@ struct request {
 struct resp_header {
     char name[64];
     char value[256];
+    bool omit; /* not sent, nor the server's own header of this name */
 };
 
 /* What a handler answers. The server owns turning it into bytes. */
@@ -107,6 +108,11 @@ void response_cleanup(struct response *r);
  * can cause. */
 void response_header(struct response *r, const char *name, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* Keeps the header name out of the answer: the server's own header of
+ * that name (x-request-id, Cache-Control, ...) is not sent either. */
+void response_header_omit(struct response *r, const char *name);
+/* True when r sets or omits the header name (any case). */
+bool response_names_header(const struct response *r, const char *name);
 /* Sets status and body from e, replacing any body. */
 void response_error(struct response *r, const struct api_error *e);
 /* Sets a 200 (or other status) JSON body, stolen. */

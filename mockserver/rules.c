@@ -12,6 +12,7 @@ struct rules {
     atomic_ulong refs;
     struct rule **v; /* owned */
     size_t n;
+    size_t nearly;               /* how many of them are early */
     struct scenarios *scenarios; /* owned */
 };
 
@@ -62,6 +63,7 @@ static void answer_cleanup(struct rule_answer *a)
     free(a->error_code);
     free(a->error_param);
     free(a->body);
+    template_free(a->body_tmpl);
     free(a->content_type);
     for (i = 0; i < a->nheaders; i++) {
         free(a->headers[i].name);
@@ -108,6 +110,7 @@ int rules_add(struct rules *set, struct rule *r)
     if (grown == NULL)
         goto out;
     set->v = grown;
+    set->nearly += r->early;
     set->v[set->n++] = r; /* the set owns it now */
     r = NULL;
     err = 0;
@@ -151,8 +154,9 @@ void rules_unref(struct rules *set)
     free(set);
 }
 
-bool rules_find(struct rules *set, const struct match_view *v,
-                struct rule_hit *hit)
+/* Finds the first rule of the phase (early or not) that answers v. */
+static bool find_in(struct rules *set, const struct match_view *v, bool early,
+                    struct rule_hit *hit)
 {
     struct rule *r;
     uint64_t call;
@@ -161,7 +165,7 @@ bool rules_find(struct rules *set, const struct match_view *v,
     for (i = 0; i < set->n; i++) {
         r = set->v[i];
         /* The guard last: it counts the call when it lets the rule step. */
-        if (!match_request(r->match, v) ||
+        if (r->early != early || !match_request(r->match, v) ||
             !scenarios_step(set->scenarios, &r->guard, &call))
             continue;
         hit->rule = r;
@@ -170,6 +174,23 @@ bool rules_find(struct rules *set, const struct match_view *v,
         return true;
     }
     return false;
+}
+
+bool rules_find(struct rules *set, const struct match_view *v,
+                struct rule_hit *hit)
+{
+    return find_in(set, v, false, hit);
+}
+
+bool rules_any_early(const struct rules *set)
+{
+    return set->nearly > 0;
+}
+
+bool rules_find_early(struct rules *set, const struct match_view *v,
+                      struct rule_hit *hit)
+{
+    return find_in(set, v, true, hit);
 }
 
 struct rules_slot *rules_slot_new(struct rules *set)

@@ -38,10 +38,10 @@ struct rule_call {
     char *arguments; /* owned; the JSON text the client gets */
 };
 
-/* One extra response header. */
+/* One extra response header, or one the server would add left out. */
 struct rule_header {
     char *name;  /* owned */
-    char *value; /* owned */
+    char *value; /* owned; NULL: the header is not sent */
 };
 
 /* A rule's answer: plain data, read-only once the rule is in a set. */
@@ -70,7 +70,9 @@ struct rule_answer {
     bool has_body;       /* a raw body instead of the error body */
     char *body;          /* owned; body_len bytes */
     size_t body_len;
-    char *content_type; /* owned; NULL: application/json */
+    struct template *body_tmpl; /* owned; the raw body rendered per
+                                   request instead of body; NULL: none */
+    char *content_type;         /* owned; NULL: application/json */
     bool has_retry_after;
     uint32_t retry_after_ms; /* Retry-After (seconds, rounded up) and
                                 retry-after-ms */
@@ -90,6 +92,9 @@ struct rule {
     struct match_rule *match; /* owned; the conditions */
     struct scenario_guard guard;
     struct rule_answer answer;
+    bool early;         /* tried before the server's own checks (authentication,
+                           rate limits): a status answer as a plain HTTP server
+                           gives it, never billed, limited or given x-ratelimit-* */
     atomic_ulong count; /* requests it answered */
 };
 
@@ -131,6 +136,12 @@ void rules_unref(struct rules *set);
  * Returns false when no rule answers. Thread-safe. */
 bool rules_find(struct rules *set, const struct match_view *v,
                 struct rule_hit *hit);
+/* True when some rule of set is early. */
+bool rules_any_early(const struct rules *set);
+/* rules_find among the rules marked early only (the others are not
+ * tried, nor stepped). */
+bool rules_find_early(struct rules *set, const struct match_view *v,
+                      struct rule_hit *hit);
 
 /* Returns a slot holding set (taking the caller's reference), or NULL on
  * OOM (the reference is dropped). */

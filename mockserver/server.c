@@ -678,18 +678,23 @@ static enum MHD_Result queue(struct MHD_Connection *conn, struct conn_state *cs,
     size_t i;
 
     for (i = 0; i < resp->nheaders; i++)
-        MHD_add_response_header(r, resp->headers[i].name,
-                                resp->headers[i].value);
-    MHD_add_response_header(r, "x-request-id", cs->request_id);
-    MHD_add_response_header(r, "Access-Control-Allow-Origin", "*");
-    MHD_add_response_header(r, "Access-Control-Expose-Headers",
-                            "x-request-id, retry-after, retry-after-ms, "
-                            "x-ratelimit-limit-requests, "
-                            "x-ratelimit-remaining-requests, "
-                            "x-ratelimit-reset-requests, "
-                            "x-ratelimit-limit-tokens, "
-                            "x-ratelimit-remaining-tokens, "
-                            "x-ratelimit-reset-tokens");
+        if (!resp->headers[i].omit)
+            MHD_add_response_header(r, resp->headers[i].name,
+                                    resp->headers[i].value);
+    /* A scripted answer may set or omit these itself. */
+    if (!response_names_header(resp, "x-request-id"))
+        MHD_add_response_header(r, "x-request-id", cs->request_id);
+    if (!response_names_header(resp, "Access-Control-Allow-Origin"))
+        MHD_add_response_header(r, "Access-Control-Allow-Origin", "*");
+    if (!response_names_header(resp, "Access-Control-Expose-Headers"))
+        MHD_add_response_header(r, "Access-Control-Expose-Headers",
+                                "x-request-id, retry-after, retry-after-ms, "
+                                "x-ratelimit-limit-requests, "
+                                "x-ratelimit-remaining-requests, "
+                                "x-ratelimit-reset-requests, "
+                                "x-ratelimit-limit-tokens, "
+                                "x-ratelimit-remaining-tokens, "
+                                "x-ratelimit-reset-tokens");
     cs->status = resp->status;
     ret = MHD_queue_response(conn, (unsigned)resp->status, r);
     MHD_destroy_response(r);
@@ -834,7 +839,8 @@ static enum MHD_Result feed_start(struct server *s, struct MHD_Connection *conn,
     MHD_add_response_header(r, "Content-Type",
                             f->resp.content_type ? f->resp.content_type
                                                  : "application/octet-stream");
-    MHD_add_response_header(r, "Cache-Control", "no-cache");
+    if (!response_names_header(&f->resp, "Cache-Control"))
+        MHD_add_response_header(r, "Cache-Control", "no-cache");
     return queue(conn, cs, &f->resp, r);
 }
 
