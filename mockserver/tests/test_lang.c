@@ -101,14 +101,12 @@ static int start(void **state)
                                         "20000", NULL};
 
     (void)state;
-    curl_global_init(CURL_GLOBAL_DEFAULT);
     return fixture_mock_start(&fm, lang_fixture, extra);
 }
 
 static int stop(void **state)
 {
     (void)state;
-    curl_global_cleanup();
     return fixture_mock_stop(&fm);
 }
 
