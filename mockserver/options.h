@@ -58,6 +58,7 @@ struct options {
     unsigned header_timeout, body_timeout, idle_timeout; /* seconds */
     unsigned shutdown_grace;                             /* seconds */
     unsigned long long max_endless_bytes; /* --max-endless-bytes */
+    unsigned regex_match_limit;           /* match_set_regex_limit's */
     struct budget_limits gen;             /* --max-gen-nodes, --max-gen-bytes,
                                            * --max-schema-depth */
 };

@@ -80,14 +80,12 @@ static int start(void **state)
     static const char *const extra[] = {"--admin", NULL};
 
     (void)state;
-    curl_global_init(CURL_GLOBAL_DEFAULT);
     return fixture_mock_start(&fm, scenario_fixture, extra);
 }
 
 static int stop(void **state)
 {
     (void)state;
-    curl_global_cleanup();
     return fixture_mock_stop(&fm);
 }
 
