@@ -274,8 +274,8 @@ struct batch {
     struct tu_job *jobs;
 };
 
-/* Runs every case of kind in both modes; a break case's fixture goes in
- * front of the good server's, a dialect's stands alone. */
+/* Runs every case of kind in both modes, its fixture in front of the good
+ * server's. */
 static void batch_run(struct batch *b, const char *kind)
 {
     const char *fixture;
@@ -295,8 +295,7 @@ static void batch_run(struct batch *b, const char *kind)
             fail_msg("%s names no fixture", b->names[i]);
         for (m = 0; m < 2; m++) {
             struct tu_job *job = &b->jobs[2 * i + m];
-            tu_job_fixtures(job, fixture,
-                            strcmp(kind, "breaks") == 0 ? "good.yaml" : NULL);
+            tu_job_fixtures(job, fixture, "good.yaml");
             tu_case_args(b->cases[i], m == 1 ? "--strict" : NULL, job->args,
                          64);
         }
@@ -413,9 +412,9 @@ static void test_breaks(void **state)
 }
 
 /* Every legal dialect of a real server (tests/dialects/), served by
- * nexus-mock from its fixture alone, passes with no failure: at most the
- * warnings it names, each for a deviation from the spec's text that the
- * clients measured cope with. */
+ * nexus-mock from its fixture in front of the good server's, passes with no
+ * failure: at most the warnings it names, each for a deviation from the spec's
+ * text that the clients measured cope with. */
 static void test_dialects(void **state)
 {
     static struct batch b;
