@@ -57,8 +57,8 @@ static void check_rules(struct rules *set)
             if (!rules_find(set, &v, &hit))
                 continue;
             fuzz_require(hit.count >= 1, "a rule that answers counts");
-            if (hit.rule->answer.tmpl != NULL) {
-                text = template_render(hit.rule->answer.tmpl, &vars);
+            if (hit.answer->tmpl != NULL) {
+                text = template_render(hit.answer->tmpl, &vars);
                 fuzz_require(text != NULL, "a template renders");
                 free(text);
             }

@@ -141,7 +141,7 @@ static char *status_render(const struct app *app, const struct request *req,
         .turn = turn_of_json(body),
         .now = (int64_t)(clock_wall_ms(app->clock) / 1000),
     };
-    char *text = oom ? NULL : template_render(hit->rule->answer.body_tmpl, &v);
+    char *text = oom ? NULL : template_render(hit->answer->body_tmpl, &v);
 
     free(last);
     json_decref(body);
@@ -156,7 +156,7 @@ static char *status_render(const struct app *app, const struct request *req,
 static char *status_bytes(const struct app *app, const struct request *req,
                           const struct rule_hit *hit, size_t *len)
 {
-    const struct rule_answer *a = &hit->rule->answer;
+    const struct rule_answer *a = hit->answer;
     json_t *body;
     char *text, *full;
 
@@ -202,7 +202,7 @@ static bool names_header(const struct rule_answer *a, const char *name)
 void answer_status(struct app *app, struct request *req,
                    const struct rule_hit *hit, struct response *resp)
 {
-    const struct rule_answer *a = &hit->rule->answer;
+    const struct rule_answer *a = hit->answer;
     uint64_t retry =
         a->has_retry_after ? a->retry_after_ms : ANSWER_RETRY_AFTER_MS;
     struct api_error e;
@@ -258,7 +258,7 @@ static char *render(const struct rule_hit *hit, const struct chat_request *creq,
     char *last = match_message_text(match_last_user(body));
     struct template_vars v = {last, creq->model, hit->count, turn_of(creq),
                               created};
-    char *text = template_render(hit->rule->answer.tmpl, &v);
+    char *text = template_render(hit->answer->tmpl, &v);
 
     free(last);
     return text;
@@ -269,7 +269,7 @@ int answer_compose(const struct rule_hit *hit, const struct chat_request *creq,
                    struct completion **out)
 {
     int err = -1;
-    const struct rule_answer *a = &hit->rule->answer;
+    const struct rule_answer *a = hit->answer;
     struct reply_call_spec *calls = NULL;
     struct reply_choice_spec *choices = NULL;
     unsigned n = creq->n ? creq->n : 1, i;

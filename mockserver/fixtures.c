@@ -2709,6 +2709,34 @@ static int r_reply(struct loader *ld, const struct node *v, void *obj)
     return walk_mapping(ld, v, &reply_shape, &rr->rule->answer);
 }
 
+/* Reads rule.replies: replies served in turn, the last repeating. */
+static int r_replies(struct loader *ld, const struct node *v, void *obj)
+{
+    int rc = -1;
+    struct rule_read *rr = obj;
+    struct rule_answer *a;
+    size_t i;
+
+    if (want_node(ld, v, NODE_SEQUENCE) != 0)
+        goto out;
+    if (v->nkids == 0) {
+        fail(ld, v, "'replies' must list at least one reply");
+        goto out;
+    }
+    for (i = 0; i < v->nkids; i++) {
+        a = i == 0 ? &rr->rule->answer : rule_add_reply(rr->rule);
+        if (a == NULL) {
+            fail(ld, NULL, "out of memory");
+            goto out;
+        }
+        if (walk_mapping(ld, v->kids[i], &reply_shape, a) != 0)
+            goto out;
+    }
+    rc = 0;
+out:
+    return rc;
+}
+
 /* Reads rule.early: tried before the server's own checks. */
 static int r_early(struct loader *ld, const struct node *v, void *obj)
 {
@@ -2743,6 +2771,8 @@ static int rule_done(struct loader *ld, const struct node *map, void *obj)
     struct rule_read *rr = obj;
     const struct node *k = map_key(map, "state");
     struct rule *r = rr->rule;
+    bool completion = r->answer.kind == RULE_COMPLETION;
+    size_t i;
 
     if (k == NULL)
         k = map_key(map, "call");
@@ -2752,13 +2782,25 @@ static int rule_done(struct loader *ld, const struct node *map, void *obj)
         fail(ld, k, "'%s' needs 'scenario'", k->text);
         goto out;
     }
-    if (r->early && r->answer.kind == RULE_COMPLETION) {
+    k = map_key(map, "replies");
+    if (k != NULL && map_key(map, "reply") != NULL) {
+        fail(ld, k, "'reply' and 'replies' cannot go together in one rule");
+        goto out;
+    }
+    if (map_key(map, "reply") == NULL && map_key(map, "replies") == NULL) {
+        fail(ld, map, "missing required key 'reply' in rule (or 'replies')");
+        goto out;
+    }
+    for (i = 0; i < r->nmore; i++)
+        if (r->more[i].kind == RULE_COMPLETION)
+            completion = true;
+    if (r->early && completion) {
         fail(ld, map_key(map, "early"),
              "an early rule answers before the chat route's checks, so it "
              "replies with a status or a raw body, not a completion");
         goto out;
     }
-    if (r->answer.kind == RULE_COMPLETION && rr->match != NULL &&
+    if (completion && rr->match != NULL &&
         (k = first_key(rr->match, (const char *const[]){"method", "path"},
                        2)) != NULL) {
         fail(ld, k,
@@ -2767,7 +2809,7 @@ static int rule_done(struct loader *ld, const struct node *map, void *obj)
              k->text);
         goto out;
     }
-    if (r->answer.kind == RULE_COMPLETION &&
+    if (completion &&
         (add_is(ld, map, r, MATCH_METHOD, "POST", true) != 0 ||
          add_is(ld, map, r, MATCH_PATH, "/v1/chat/completions", true) != 0))
         goto out;
@@ -2784,7 +2826,8 @@ static const struct field rule_fields[] = {
     {"state", false, 2, NODE(struct rule_read, refs.state, STR_NONEMPTY)},
     {"call", false, 2, CUSTOM(r_call)},
     {"then", false, 2, NODE(struct rule_read, refs.then, STR_NONEMPTY)},
-    {"reply", true, 2, CUSTOM(r_reply)},
+    {"reply", false, 2, CUSTOM(r_reply)},
+    {"replies", false, 2, CUSTOM(r_replies)},
     {"early", false, 2, CUSTOM(r_early)},
 };
 static const struct shape rule_shape = {

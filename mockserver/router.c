@@ -457,7 +457,7 @@ void router_dispatch(struct app *app, struct request *req,
     req->rate_counted = fixtures_rate_counted(app->fx, req->method, req->path);
     if (rule_find(app, req, set, false, &hit, &oom)) {
         rule_name(req, set, &hit);
-        if (hit.rule->answer.kind == RULE_STATUS) {
+        if (hit.answer->kind == RULE_STATUS) {
             answer_status(app, req, &hit, resp);
             goto headers;
         }

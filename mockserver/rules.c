@@ -36,11 +36,29 @@ struct rule *rule_new(const char *name)
     r->guard.scenario = SCENARIO_NONE;
     r->guard.state = SCENARIO_NONE;
     r->guard.then = SCENARIO_NONE;
-    r->answer.kind = RULE_COMPLETION;
-    r->answer.rate_limited = true;
-    r->answer.billed = true;
+    rule_answer_init(&r->answer);
     atomic_init(&r->count, 0);
     return r;
+}
+
+void rule_answer_init(struct rule_answer *a)
+{
+    memset(a, 0, sizeof(*a));
+    a->kind = RULE_COMPLETION;
+    a->rate_limited = true;
+    a->billed = true;
+}
+
+struct rule_answer *rule_add_reply(struct rule *r)
+{
+    struct rule_answer *grown =
+        realloc(r->more, (r->nmore + 1) * sizeof(*grown));
+
+    if (grown == NULL)
+        return NULL;
+    r->more = grown;
+    rule_answer_init(&r->more[r->nmore]);
+    return &r->more[r->nmore++];
 }
 
 /* Frees what an answer owns. */
@@ -77,7 +95,12 @@ void rule_free(struct rule *r)
 {
     if (r == NULL)
         return;
+    size_t i;
+
     answer_cleanup(&r->answer);
+    for (i = 0; i < r->nmore; i++)
+        answer_cleanup(&r->more[i]);
+    free(r->more);
     match_rule_free(r->match);
     free(r->name);
     free(r);
@@ -170,6 +193,10 @@ static bool find_in(struct rules *set, const struct match_view *v, bool early,
             continue;
         hit->rule = r;
         hit->count = atomic_fetch_add(&r->count, 1) + 1;
+        /* Replies in turn, the last repeating. */
+        hit->answer = hit->count < 2 || r->nmore == 0 ? &r->answer
+                      : hit->count - 2 < r->nmore     ? &r->more[hit->count - 2]
+                                                      : &r->more[r->nmore - 1];
         hit->call = call;
         return true;
     }

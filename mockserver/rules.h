@@ -91,7 +91,10 @@ struct rule {
     char *name;               /* owned; unique within a set */
     struct match_rule *match; /* owned; the conditions */
     struct scenario_guard guard;
-    struct rule_answer answer;
+    struct rule_answer answer; /* the reply, or the first of its replies */
+    struct rule_answer *more;  /* owned: the replies after the first, in
+                                  turn, the last repeating; nmore of them */
+    size_t nmore;
     bool early;         /* tried before the server's own checks (authentication,
                            rate limits): a status answer as a plain HTTP server
                            gives it, never billed, limited or given x-ratelimit-* */
@@ -101,8 +104,11 @@ struct rule {
 /* A rule that answered a request. */
 struct rule_hit {
     const struct rule *rule; /* borrowed from the set the caller holds */
-    uint64_t count;          /* requests the rule answered, this one too */
-    uint64_t call;           /* the call of its scenario's state; 0 */
+    const struct rule_answer *answer; /* the rule's reply for this request
+                                         (its count-th, or its last) */
+    uint64_t count;                   /* requests the rule answered, this
+                                         one too */
+    uint64_t call;                    /* the call of its scenario's state; 0 */
 };
 
 struct rules;
@@ -112,6 +118,12 @@ struct rules_slot;
  * empty completion answer that counts against rate limits and is billed,
  * or NULL on OOM. */
 struct rule *rule_new(const char *name);
+/* Sets *a to an empty completion answer that counts against rate limits
+ * and is billed: the defaults of every reply. */
+void rule_answer_init(struct rule_answer *a);
+/* Appends an answer in rule_answer_init's state to r's later replies and
+ * returns it, or NULL on OOM. */
+struct rule_answer *rule_add_reply(struct rule *r);
 /* Frees r and what its answer owns; NULL is a no-op. */
 void rule_free(struct rule *r);
 

@@ -3,8 +3,8 @@
  * nexus-mock over loopback: early rules answered before the mock's own
  * authentication and never limited; conditions on a header's absence and
  * on substrings a body lacks; headers the mock would add left out; raw
- * bodies as hex and as templates with the time; and bodies sent late, in
- * pieces, held open or followed by endless bytes. */
+ * bodies as hex and as templates with the time; bodies sent late, in
+ * pieces, held open or followed by endless bytes; and replies in turn. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -78,6 +78,12 @@ static const char server_yaml[] =
     "    match: {path: /endless}\n"
     "    reply: {body: \"start\\n\", content_type: text/event-stream,\n"
     "            fault: {endless: \": ka\\n\\n\"}}\n"
+    "  - name: flaky\n"
+    "    match: {last_user_message: flaky}\n"
+    "    replies:\n"
+    "      - {status: 500, rate_limit: false}\n"
+    "      - {status: 503, rate_limit: false, retry_after_ms: 20}\n"
+    "      - {content: third time lucky}\n"
     "  - name: garbage\n"
     "    early: true\n"
     "    match: {path: /garbage}\n"
@@ -299,6 +305,45 @@ static void test_endless_bytes(void **state)
     assert_int_equal(fixture_mock_stop(&m), 0);
 }
 
+/* replies are served in turn, the last repeating: a 500, a 503 with its
+ * retry-after-ms, then a completion, which counts against the key's one
+ * request a minute like any, so that its repetition meets the limiter. */
+static void test_replies_in_turn(void **state)
+{
+    static const char body[] =
+        "{\"model\":\"m1\",\"messages\":[{\"role\":\"user\","
+        "\"content\":\"flaky\"}]}";
+    static const long want[] = {500, 503, 200, 429};
+    struct fixture_mock m;
+    struct http_reply r;
+    char *h;
+    size_t i;
+
+    (void)state;
+    start(&m);
+    for (i = 0; i < 4; i++) {
+        assert_int_equal(http_do(&m.proc, "POST", "/v1/chat/completions",
+                                 "sk-one", body, NULL, &r),
+                         0);
+        assert_int_equal(r.status, want[i]);
+        if (i == 1) {
+            h = http_header(&r, "retry-after-ms");
+            assert_string_equal(h, "20");
+            free(h);
+        }
+        if (i == 2)
+            assert_string_equal(
+                json_string_value(json_object_get(
+                    json_object_get(
+                        json_array_get(json_object_get(r.json, "choices"), 0),
+                        "message"),
+                    "content")),
+                "third time lucky");
+        http_reply_free(&r);
+    }
+    assert_int_equal(fixture_mock_stop(&m), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -308,6 +353,7 @@ int main(void)
         cmocka_unit_test(test_late_body),
         cmocka_unit_test(test_held_body),
         cmocka_unit_test(test_endless_bytes),
+        cmocka_unit_test(test_replies_in_turn),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
