@@ -74,42 +74,33 @@ function replyBody(reply) {
 // The rules of a fixture file as the routes the matrix reasons about:
 // method, path, auth (the exact Authorization, '-' for none), the body
 // substrings a request has and lacks, and the responses served in turn
-// (a scenario's calls, the last repeating); raw_hex when the server
-// answers with bytes that are not HTTP.
+// (a rule's replies, the last repeating); raw_hex when the server answers
+// with bytes that are not HTTP.
 function routesOf(path) {
     const doc = parseYaml(fixtureText(path));
     const routes = [];
-    const byScenario = new Map();
     let rawHex;
     for (const rule of doc.rules ?? []) {
-        const reply = rule.reply;
-        if (reply.fault?.not_http_hex !== undefined) {
-            rawHex = reply.fault.not_http_hex;
+        const replies = rule.replies ?? [rule.reply];
+        if (replies[0].fault?.not_http_hex !== undefined) {
+            rawHex = replies[0].fault.not_http_hex;
             continue;
         }
         if (!rule.match)
             continue; /* the 404 for any request no route answers */
-        const response = { status: reply.status ?? 200,
-            body: replyBody(reply) };
-        if (rule.scenario !== undefined && byScenario.has(rule.scenario)) {
-            byScenario.get(rule.scenario).responses.push(response);
-            continue;
-        }
         const m = rule.match;
         const auth = m.headers?.Authorization;
         const conds = m.body === undefined ? [] :
             Array.isArray(m.body) ? m.body : [m.body];
-        const route = { name: rule.name, method: m.method, path: m.path,
+        routes.push({ name: rule.name, method: m.method, path: m.path,
             ...(auth === undefined ? {} :
                 { auth: typeof auth === 'string' ? auth : '-' }),
             body_has: conds.filter((c) => c.contains !== undefined)
                 .map((c) => c.contains),
             body_lacks: conds.filter((c) => c.lacks !== undefined)
                 .map((c) => c.lacks),
-            responses: [response] };
-        if (rule.scenario !== undefined)
-            byScenario.set(rule.scenario, route);
-        routes.push(route);
+            responses: replies.map((r) => ({ status: r.status ?? 200,
+                body: replyBody(r) })) });
     }
     return { routes, raw_hex: rawHex };
 }
@@ -228,7 +219,7 @@ function routeMatches(r, req) {
 }
 
 // Replays the server's choice for every request the client made, in
-// order, as the mock's scenario counters did. Returns, per request, the route's
+// order, as the mock's rule counters did. Returns, per request, the route's
 // index (-1: none, the built-in 404) and the response that answered it.
 function answers(script, requests) {
     const turns = new Map();
