@@ -4136,6 +4136,11 @@ static const struct shape *const all_shapes[] = {
     &error_shape,       &fault_shape,
 };
 
+const char *fixtures_language_mapping(size_t i)
+{
+    return i < FIELD_COUNT(all_shapes) ? all_shapes[i]->what : NULL;
+}
+
 size_t fixtures_language_keys(const char *what, const char **names, size_t max)
 {
     const struct shape *sh = NULL;

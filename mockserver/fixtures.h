@@ -212,6 +212,10 @@ bool fixtures_same_world(const struct fixtures *a, const struct fixtures *b,
  * many there are: 0 for an unknown what. Static strings. For the test
  * that holds fixtures/schema.json to the loader's tables. */
 size_t fixtures_language_keys(const char *what, const char **names, size_t max);
+/* Returns the name of the ith mapping of the language, as
+ * fixtures_language_keys takes it, or NULL past the last. Static. For the
+ * tests that hold the schema and the fuzz dictionary to the tables. */
+const char *fixtures_language_mapping(size_t i);
 /* Parses a decimal USD amount ("42.50", "0.000001") exactly into pico-USD.
  * Returns 0, or -1 if s is not a non-negative decimal with at most 12
  * fractional digits or exceeds FX_MONEY_MAX. */
