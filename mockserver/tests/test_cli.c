@@ -158,7 +158,8 @@ static void many_problems_lines(char *want, size_t size, const char *path,
         ":7:5: unknown key 'colour' in model (allowed: id, created, "
         "owned_by, price, stream, reasoning, parameters)\n",
         ":10:14: 'created' must not be negative (got '-1')\n",
-        ":16:40: 'regex': bad regular expression: Unmatched ( or \\(\n",
+        ":16:40: 'regex': bad regular expression at offset 2: missing "
+        "closing parenthesis\n",
         ":20:25: unknown key 'finsh_reason' in reply; did you mean "
         "'finish_reason'? (allowed: content, template, reasoning_content, "
         "tool_calls, deltas, finish_reason, usage, stream, status, error, "
