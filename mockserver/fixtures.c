@@ -3870,6 +3870,20 @@ static bool matches_all(const struct rule_refs *r)
            (r->match->kind == NODE_MAPPING && r->match->nkids == 0);
 }
 
+/* The name of rule i: set's when the load built it, else still ld's (a
+ * load that ran out of memory building the set may hold neither). */
+static const char *rule_name(const struct loader *ld, const struct rules *set,
+                             size_t i)
+{
+    const char *name = "?";
+
+    if (set != NULL)
+        name = rules_get(set, i)->name;
+    else if (ld->rules[i] != NULL)
+        name = ld->rules[i]->name;
+    return name;
+}
+
 /* Reports, as file:line:column, each rule no request can reach: one
  * after a rule without a scenario guard that has no conditions or the
  * same conditions (that rule answers every request it would). A rule with
@@ -3896,8 +3910,7 @@ static void lint_rules(struct loader *ld, const struct rules *set)
                         "%s:%d:%d: rule '%s' is never tried: rule '%s' "
                         "(%s:%d) comes first and %s\n",
                         later->at->file, later->at->line, later->at->column,
-                        set ? rules_get(set, j)->name : ld->rules[j]->name,
-                        set ? rules_get(set, i)->name : ld->rules[i]->name,
+                        rule_name(ld, set, j), rule_name(ld, set, i),
                         r->at->file, r->at->line,
                         all ? "has no conditions, so it answers every request"
                             : "has the same conditions");
