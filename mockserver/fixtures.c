@@ -2224,12 +2224,23 @@ static const struct shape error_shape = {
     "error", "each error", error_fields, FIELD_COUNT(error_fields), NULL,
 };
 
+/* Drops a raw body a reply already read: two of them are refused once
+ * the reply is read (reply_done), and the first must not leak. */
+static void body_drop(struct rule_answer *a)
+{
+    free(a->body);
+    a->body = NULL;
+    template_free(a->body_tmpl);
+    a->body_tmpl = NULL;
+    a->has_body = true;
+}
+
 /* Reads reply.body, raw text sent as it is. */
 static int a_body(struct loader *ld, const struct node *v, void *obj)
 {
     struct rule_answer *a = obj;
 
-    a->has_body = true;
+    body_drop(a);
     if (get_text(ld, v, STR_LINES, &a->body) != 0)
         return -1;
     a->body_len = strlen(a->body);
@@ -2241,7 +2252,7 @@ static int a_body_hex(struct loader *ld, const struct node *v, void *obj)
 {
     struct rule_answer *a = obj;
 
-    a->has_body = true;
+    body_drop(a);
     return get_hex(ld, v, &a->body, &a->body_len);
 }
 
@@ -2253,7 +2264,7 @@ static int a_body_template(struct loader *ld, const struct node *v, void *obj)
     char why[200];
     size_t at;
 
-    a->has_body = true;
+    body_drop(a);
     if (check_text(ld, v, STR_LINES) != 0)
         goto out;
     if (template_compile(v->text, &a->body_tmpl, why, sizeof why, &at) != 0) {
@@ -2272,7 +2283,7 @@ static int a_json(struct loader *ld, const struct node *v, void *obj)
     struct rule_answer *a = obj;
     json_t *j = NULL;
 
-    a->has_body = true;
+    body_drop(a);
     if (node_json(ld, v, &j) != 0)
         goto out;
     a->body = jsonio_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY);
@@ -2367,6 +2378,8 @@ static int f_not_http(struct loader *ld, const struct node *v, void *obj)
 {
     struct fault *f = obj;
 
+    free(f->not_http); /* not_http_hex, refused in fault_done */
+    f->not_http = NULL;
     if (get_text(ld, v, STR_NONEMPTY | STR_LINES, &f->not_http) != 0)
         return -1;
     f->not_http_len = strlen(f->not_http);
@@ -2378,6 +2391,7 @@ static int f_not_http_hex(struct loader *ld, const struct node *v, void *obj)
 {
     struct fault *f = obj;
 
+    free(f->not_http); /* not_http, refused in fault_done */
     return get_hex(ld, v, &f->not_http, &f->not_http_len);
 }
 

@@ -320,6 +320,23 @@ static void batch_free(struct batch *b)
         print_error("could not remove %s\n", b->tmp);
 }
 
+/* Prints what every check that failed or warned in the report said. */
+static void print_failed(const json_t *report)
+{
+    const json_t *c;
+    const char *st;
+    size_t i;
+
+    json_array_foreach(json_object_get(report, "checks"), i, c)
+    {
+        st = json_string_value(json_object_get(c, "status"));
+        if (strcmp(st, "fail") == 0 || strcmp(st, "warn") == 0)
+            print_error("  %s %s: %s\n",
+                        json_string_value(json_object_get(c, "id")), st,
+                        json_string_value(json_object_get(c, "message")));
+    }
+}
+
 /* Judges one run of case i of b (strict: the --strict run); returns 0, or
  * 1 after printing what differed. */
 static int judge_mode(const struct batch *b, size_t i, struct buf *covered,
@@ -354,6 +371,7 @@ static int judge_mode(const struct batch *b, size_t i, struct buf *covered,
                     name, strict ? " --strict" : "", buf_str(&want_fail),
                     buf_str(&want_warn), buf_str(&got_fail), buf_str(&got_warn),
                     job->rc, job->mock_rc);
+        print_failed(report);
         bad = 1;
     }
     if (!strict && says_ok(name, json_object_get(brk, "says"),
