@@ -115,17 +115,6 @@ static uint64_t json_bytes(const struct response *resp)
     return json_dumpb(resp->body, NULL, 0, JSON_COMPACT | resp->json_flags) + 1;
 }
 
-/* The value of the response header name, or NULL. */
-static const char *resp_header(const struct response *resp, const char *name)
-{
-    size_t i;
-
-    for (i = 0; i < resp->nheaders; i++)
-        if (strcasecmp(resp->headers[i].name, name) == 0)
-            return resp->headers[i].value;
-    return NULL;
-}
-
 /* The key req's Authorization names, or NULL: the router's when it
  * authenticated the request, else looked up (a route without a key). */
 static const struct fx_key *request_key(const struct app *app,
@@ -189,8 +178,8 @@ void capture_request(struct app *app, const struct request *req,
         jr.rule = rt->name;
     jr.scenario = req->scenario;
     jr.status = resp->status;
-    jr.retry_after = resp_header(resp, "retry-after");
-    jr.retry_after_ms = resp_header(resp, "retry-after-ms");
+    jr.retry_after = response_header_get(resp, "retry-after");
+    jr.retry_after_ms = response_header_get(resp, "retry-after-ms");
     jr.whole_now = resp->source.ops == NULL;
     if (jr.whole_now)
         jr.bytes = json_bytes(resp);

@@ -42,6 +42,8 @@ void response_init(struct response *r)
 {
     memset(r, 0, sizeof(*r));
     r->status = 200;
+    buf_init(&r->headers, RESPONSE_MAX_HEADERS * (RESPONSE_HEADER_NAME_MAX +
+                                                  RESPONSE_HEADER_VALUE_MAX));
 }
 
 void response_cleanup(struct response *r)
@@ -50,6 +52,8 @@ void response_cleanup(struct response *r)
     r->body = NULL;
     free(r->json_text);
     r->json_text = NULL;
+    buf_cleanup(&r->headers);
+    r->nheaders = 0;
     if (r->source.ops != NULL) {
         struct source_end how;
 
@@ -63,15 +67,58 @@ void response_cleanup(struct response *r)
 void response_header(struct response *r, const char *name, const char *fmt, ...)
 {
     va_list ap;
-    struct resp_header *h;
+    char value[RESPONSE_HEADER_VALUE_MAX];
+    size_t nlen = strnlen(name, RESPONSE_HEADER_NAME_MAX - 1),
+           len = r->headers.len;
 
     if (r->nheaders >= RESPONSE_MAX_HEADERS)
         return;
-    h = &r->headers[r->nheaders++];
-    snprintf(h->name, sizeof(h->name), "%s", name);
     va_start(ap, fmt);
-    vsnprintf(h->value, sizeof(h->value), fmt, ap);
+    vsnprintf(value, sizeof(value), fmt, ap);
     va_end(ap);
+    if (buf_append(&r->headers, name, nlen) != 0 ||
+        buf_append(&r->headers, "", 1) != 0 ||
+        buf_append(&r->headers, value, strlen(value) + 1) != 0) {
+        buf_truncate(&r->headers, len);
+        return;
+    }
+    r->nheaders++;
+}
+
+/* The header after the one at *at in r's packed list (the first when *at
+ * is 0): its name and value; false past the last. */
+static bool header_next(const struct response *r, size_t *at, const char **name,
+                        const char **value)
+{
+    if (*at >= r->headers.len)
+        return false;
+    *name = r->headers.data + *at;
+    *value = *name + strlen(*name) + 1;
+    *at = (size_t)(*value - r->headers.data) + strlen(*value) + 1;
+    return true;
+}
+
+const char *response_header_get(const struct response *r, const char *name)
+{
+    const char *n, *v;
+    size_t at = 0;
+
+    while (header_next(r, &at, &n, &v))
+        if (strcasecmp(n, name) == 0)
+            return v;
+    return NULL;
+}
+
+void response_each_header(const struct response *r,
+                          void (*fn)(void *arg, const char *name,
+                                     const char *value),
+                          void *arg)
+{
+    const char *n, *v;
+    size_t at = 0;
+
+    while (header_next(r, &at, &n, &v))
+        fn(arg, n, v);
 }
 
 void response_json(struct response *r, int status, json_t *body)
