@@ -60,8 +60,12 @@
 /* Socket events the timer thread takes in one epoll_wait. */
 #define TIMER_EVENTS 64
 
-/* What a preflight answer needs besides the headers it echoes. */
-#define PREFLIGHT_ROOM 2048u
+/* What an answer's headers need of the connection's memory besides the
+ * request's head (the longest the mock writes: rate-limit, retry, CORS and
+ * a rule's own headers, with room for the chunked writer), and the least
+ * that still holds an error answer's own headers (CORS, request id). */
+#define ANSWER_ROOM 2048u
+#define ERROR_ROOM 1024u
 
 struct feed;
 
@@ -104,6 +108,9 @@ struct server {
 struct conn_state {
     struct buf body;
     bool too_large;
+    /* The head left less than ANSWER_ROOM of the connection's memory: the
+     * bytes it left (the answer is a 431). SIZE_MAX: room enough. */
+    size_t cramped;
     const char *bad; /* the error code of a malformed request, or NULL */
     char request_id[40];
     char method[16];
@@ -893,7 +900,54 @@ static bool preflight_fits(const struct server *s, struct MHD_Connection *conn,
     size_t used = ci != NULL ? ci->header_size : s->max_headers;
 
     return len <= s->max_headers / 4 &&
-           used + len + PREFLIGHT_ROOM <= s->max_headers;
+           used + len + ANSWER_ROOM <= s->max_headers;
+}
+
+/* The bytes of the connection's memory that the request's head leaves,
+ * when fewer than an answer's headers may need (ANSWER_ROOM); SIZE_MAX
+ * when it leaves enough. Without this check an answer whose headers do not
+ * fit is no answer at all: the library closes the connection. */
+static size_t head_room(const struct server *s, struct MHD_Connection *conn)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_REQUEST_HEADER_SIZE);
+    size_t used = ci != NULL ? ci->header_size : 0;
+
+    if (used + ANSWER_ROOM <= s->max_headers)
+        return SIZE_MAX;
+    return used < s->max_headers ? s->max_headers - used : 0;
+}
+
+/* Answers 431 a request whose head left too little room for an answer:
+ * with the error body and, when even the common headers would not fit,
+ * only the headers the library adds itself. */
+static enum MHD_Result answer_cramped(const struct server *s,
+                                      struct MHD_Connection *conn,
+                                      struct conn_state *cs)
+{
+    struct api_error e;
+    struct response resp;
+    struct MHD_Response *r;
+    enum MHD_Result ret = MHD_NO;
+
+    api_error_set(&e, API_ERR_HEADERS_TOO_LARGE, NULL, NULL,
+                  "The request's headers take %zu of the %zu bytes "
+                  "(--max-headers) that must also hold the answer's "
+                  "headers; send at most %zu bytes of them.",
+                  s->max_headers - cs->cramped, s->max_headers,
+                  s->max_headers - ANSWER_ROOM);
+    if (cs->cramped >= ERROR_ROOM)
+        return queue_error(conn, cs, &e);
+    response_init(&resp);
+    response_error(&resp, &e);
+    r = json_response(&resp);
+    if (r != NULL) {
+        cs->status = resp.status;
+        ret = MHD_queue_response(conn, (unsigned)resp.status, r);
+        MHD_destroy_response(r);
+    }
+    response_cleanup(&resp);
+    return ret;
 }
 
 /* Answers a CORS preflight so browser clients can call the mock: 204,
@@ -958,6 +1012,8 @@ static enum MHD_Result answer(struct server *s, struct MHD_Connection *conn,
                             "header.");
         return queue_error(conn, cs, &e);
     }
+    if (cs->cramped != SIZE_MAX)
+        return answer_cramped(s, conn, cs);
     if (strcmp(method, "OPTIONS") == 0)
         return answer_preflight(s, conn, cs);
     memset(&req, 0, sizeof(req));
@@ -1140,7 +1196,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
         /* A malformed request, or a body declared too large, is refused
          * before the body is read. */
         cs->bad = malformed(conn, version, nul_path);
-        if (cs->bad != NULL)
+        cs->cramped = head_room(s, conn);
+        if (cs->bad != NULL || cs->cramped != SIZE_MAX)
             return answer(s, conn, url, method, cs);
         if (declared_too_large(conn, s->app->max_body)) {
             cs->too_large = true;

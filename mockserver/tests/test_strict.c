@@ -225,7 +225,7 @@ static void padded_chat(size_t pad, bool stream, struct raw_reading *r)
 
 /* The connection's memory (--max-headers) holds the request's head and
  * then the answer's headers: a head that fits but leaves too little room
- * for them gets 431 with an error body, never a close without an answer;
+ * for them gets 431 with an error body, not a close without an answer;
  * a head half that size is served, streamed or not; one past the limit
  * gets the library's own 431. */
 static void test_header_room(void **state)
@@ -233,14 +233,18 @@ static void test_header_room(void **state)
     struct raw_reading r;
 
     (void)state;
-    padded_chat(OPTIONS_DEFAULT_MAX_HEADERS - 1024, false, &r);
+    padded_chat(OPTIONS_DEFAULT_MAX_HEADERS - 1536, false, &r);
     assert_int_equal(raw_status(&r), 431);
     assert_non_null(strstr(r.data, "\r\nAccess-Control-Allow-Origin: *\r\n"));
     assert_error_body(raw_body(&r), "invalid_request_error",
                       "request_headers_too_large");
     free(r.data);
+    /* Closer to the limit the 431 goes out with the library's headers
+     * only, which are all that still fit. */
     padded_chat(OPTIONS_DEFAULT_MAX_HEADERS - 1024, true, &r);
     assert_int_equal(raw_status(&r), 431);
+    assert_error_body(raw_body(&r), "invalid_request_error",
+                      "request_headers_too_large");
     free(r.data);
     padded_chat(OPTIONS_DEFAULT_MAX_HEADERS / 2, false, &r);
     assert_int_equal(raw_status(&r), 200);
