@@ -44,7 +44,7 @@ static const char usage_text[] =
     "  --max-body BYTES   largest request body before 413 (default "
     "4194304)\n"
     "  --max-headers BYTES  request line and headers before 431, and each\n"
-    "                     connection's memory (default 65536)\n"
+    "                     connection's memory (default 8192)\n"
     "  --threads N        worker threads (default 4)\n"
     "  --max-connections N  concurrent connections; more are refused at\n"
     "                     once (default 10000)\n"

@@ -12,9 +12,12 @@
 #define OPTIONS_DEFAULT_MAX_BODY (4u * 1024u * 1024u)
 /* How many times --fixtures may be given (a directory counts once). */
 #define OPTIONS_MAX_FIXTURES 64
-/* Twice libmicrohttpd's default: room for any real client's headers, while
- * thousands of idle streams stay cheap (each connection holds this much). */
-#define OPTIONS_DEFAULT_MAX_HEADERS (64u * 1024u)
+/* Each connection holds this much for as long as it lives, and the
+ * library zeroes half of it per request: at 64 KiB a waiting stream cost
+ * 41 KB, at 8 KiB 12 KB (nexus-streamgen). 8 KiB is the usual server limit
+ * (Apache's 8190-byte field limit, nginx's 8k buffers) and leaves a head
+ * of 6 KiB: SDKs send under 1 KiB. --max-headers raises it. */
+#define OPTIONS_DEFAULT_MAX_HEADERS (8u * 1024u)
 /* Seconds for a request's line and headers, for its body, and for a
  * connection on which nothing moves. */
 #define OPTIONS_DEFAULT_HEADER_TIMEOUT 30u
