@@ -161,7 +161,9 @@ void capture_request(struct app *app, const struct request *req,
         jr.plan = app->fx->plans[k->plan].name;
     }
     jr.stream = -1;
-    if (req->body_len > 0 && !req->body_too_large)
+    if (req->json != NULL) /* read already (rules, the chat handler) */
+        body = json_incref(req->json);
+    else if (req->body_len > 0 && !req->body_too_large)
         body = jsonio_loadb(req->body, req->body_len, 0, &jerr, &oom);
     if (json_is_object(body)) {
         const json_t *stream = json_object_get(body, "stream");

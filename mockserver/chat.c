@@ -339,7 +339,9 @@ out:
     chat_request_cleanup(&creq);
 }
 
-/* Parses the body; returns a new reference or NULL with e set (400).
+/* Parses the body, or takes a reference to the router's reading of it
+ * (rules loaded: their conditions read it first); returns a new reference
+ * or NULL with e set (400).
  *
  * A number too large for the parser is valid JSON out of range, so it is
  * reported like any other out-of-range value: every such number is clamped
@@ -350,11 +352,13 @@ static json_t *parse_body(const struct request *req, struct api_error *e)
     const char *text = req->body ? req->body : "";
     json_error_t jerr;
     bool oom;
-    json_t *body = jsonio_loadb(text, req->body_len, 0, &jerr, &oom);
-    json_t *clamped = NULL;
+    json_t *body, *clamped = NULL;
     struct big_number first = {0, false, false};
     char *copy = NULL;
 
+    if (req->json != NULL)
+        return json_incref(req->json);
+    body = jsonio_loadb(text, req->body_len, 0, &jerr, &oom);
     if (body != NULL)
         return body;
     if (oom || json_error_code(&jerr) != json_error_numeric_overflow) {
@@ -597,6 +601,8 @@ static void chat_handle(struct app *app, struct request *req,
     body = parse_body(req, &e);
     if (body == NULL)
         goto fail;
+    if (req->json == NULL) /* for the journal, which reads model and stream */
+        req->json = json_incref(body);
     /* The fixture's policy on parameters the API does not define, for the
      * model asked for (validation reports a missing or unknown one). */
     m = fixtures_find_model(app->fx,
@@ -614,11 +620,13 @@ static void chat_handle(struct app *app, struct request *req,
         goto fail;
     }
     creq.reasoning = m->reasoning;
-    if ((a == NULL || a->rate_limited) &&
-        router_reserve(app, req,
-                       tokenize_prompt(&creq) + completion_token_bound(&creq),
-                       &admitted, resp) != 0)
-        goto out;
+    if (a == NULL || a->rate_limited) {
+        creq.prompt_tokens = tokenize_prompt(&creq); /* the reply's too */
+        if (router_reserve(app, req,
+                           creq.prompt_tokens + completion_token_bound(&creq),
+                           &admitted, resp) != 0)
+            goto out;
+    }
     snprintf(id, sizeof(id), "chatcmpl-%s",
              strncmp(req->request_id, "req_", 4) == 0 ? req->request_id + 4
                                                       : req->request_id);

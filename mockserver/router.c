@@ -386,9 +386,10 @@ static void rule_name(struct request *req, const struct rules *set,
 }
 
 /* Finds the rule that answers req, if any, filling *hit. The body is read
- * as JSON for the conditions on its fields when it is JSON at all; *oom
- * says the body could not be read for lack of memory (the request is
- * then answered 500, not matched on half of it). */
+ * as JSON for the conditions on its fields when it is JSON at all, and
+ * kept in req->json for the handler; *oom says the body could not be read
+ * for lack of memory (the request is then answered 500, not matched on
+ * half of it). */
 static bool rule_find(const struct app *app, struct request *req,
                       struct rules *set, struct rule_hit *hit, bool *oom)
 {
@@ -416,7 +417,7 @@ static bool rule_find(const struct app *app, struct request *req,
     v.header = req->header;
     v.header_ctx = req->header_ctx;
     found = rules_find(set, &v, hit);
-    json_decref(json);
+    req->json = json; /* router_dispatch frees it */
     return found;
 }
 
@@ -513,5 +514,7 @@ out:
     req->hit = NULL;
     req->rule = NULL;
     req->scenario = NULL;
+    json_decref(req->json);
+    req->json = NULL;
     rules_unref(set);
 }

@@ -59,6 +59,12 @@ struct request {
      * route's name). Borrowed until the request has been dispatched. */
     const char *rule;
     const char *scenario;
+    /* The body read as JSON, by the router for rule conditions or by the
+     * chat handler, or NULL (not read, or not JSON). Owned by the router
+     * until the request has been dispatched; whoever reads the body next
+     * takes a reference (json_incref) rather than read it again. The chat
+     * handler may have removed the parameters its fixture accepts. */
+    json_t *json;
 };
 
 /* The longest header name and value a response keeps, terminators

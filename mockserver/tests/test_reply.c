@@ -18,6 +18,7 @@
 #include "chat.h"
 #include "reply.h"
 #include "sse.h"
+#include "tokenize.h"
 #include "validate.h"
 
 static const struct reply_call_spec two_calls[] = {
@@ -431,6 +432,25 @@ static void test_token_bound_max_tokens(void **state)
     built_free(&b);
 }
 
+/* The prompt is counted once: a count the handler made (for the rate
+ * limit) is the reply's, and without one the reply counts it. */
+static void test_prompt_counted_once(void **state)
+{
+    static const char text[] = "{\"model\":\"m\",\"messages\":[{\"role\":"
+                               "\"user\",\"content\":\"Hello there!\"}]}";
+    struct built b;
+    struct completion *again = NULL;
+
+    (void)state;
+    build(&b, text, NULL);
+    assert_int_equal(b.c->prompt_tokens, tokenize_prompt(&b.req));
+    b.req.prompt_tokens = 777; /* not what counting gives: proves it is used */
+    assert_int_equal(completion_build(&b.req, "chatcmpl-test", 0, &again), 0);
+    assert_int_equal(again->prompt_tokens, 777);
+    completion_free(again);
+    built_free(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -445,6 +465,7 @@ int main(void)
         cmocka_unit_test(test_n128_prose_whole),
         cmocka_unit_test(test_rich_value_gives_way),
         cmocka_unit_test(test_token_bound_max_tokens),
+        cmocka_unit_test(test_prompt_counted_once),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
