@@ -86,6 +86,19 @@ static int dispatch_with(struct world *w, const char *method, const char *path,
     req.request_id = "req_test";
     response_init(resp);
     router_dispatch(&w->app, &req, resp);
+    /* A body rendered as text (a chat completion) is read back, for the
+     * assertions below, with allocations that do not fail (a test may make
+     * the answer's own fail); response_cleanup frees both. */
+    if (resp->body == NULL && resp->json_text != NULL) {
+        json_malloc_t m;
+        json_free_t f;
+
+        json_get_alloc_funcs(&m, &f);
+        json_set_alloc_funcs(malloc, free);
+        resp->body = json_loadb(resp->json_text, resp->json_text_len, 0, NULL);
+        json_set_alloc_funcs(m, f);
+        assert_non_null(resp->body);
+    }
     return resp->status;
 }
 
