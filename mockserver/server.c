@@ -659,9 +659,10 @@ static void feed_end(struct feed *f, enum MHD_RequestTerminationCode toe)
 }
 
 /* Builds the MHD response for a JSON (or empty) body: the text and a
- * newline, rendered whole (jsonio.h), or NULL. Not capped here: what a
+ * newline, rendered whole (jsonio.h), or the text already rendered (which
+ * the MHD response takes from resp), or NULL. Not capped here: what a
  * handler builds is bounded by the request's budget already. */
-static struct MHD_Response *json_response(const struct response *resp)
+static struct MHD_Response *json_response(struct response *resp)
 {
     struct MHD_Response *r = NULL;
     struct buf text;
@@ -670,9 +671,11 @@ static struct MHD_Response *json_response(const struct response *resp)
 
     if (resp->json_text != NULL) {
         r = MHD_create_response_from_buffer(
-            resp->json_text_len, resp->json_text, MHD_RESPMEM_MUST_COPY);
-        if (r != NULL)
+            resp->json_text_len, resp->json_text, MHD_RESPMEM_MUST_FREE);
+        if (r != NULL) {
+            resp->json_text = NULL; /* r owns it now: no copy */
             MHD_add_response_header(r, "Content-Type", "application/json");
+        }
         return r;
     }
     if (resp->body == NULL)
