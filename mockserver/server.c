@@ -1055,6 +1055,9 @@ static enum MHD_Result answer(struct server *s, struct MHD_Connection *conn,
     else
         ret = answer_json(conn, cs, &resp);
     response_cleanup(&resp);
+    /* Nothing reads the body again (a stream's completion and the journal
+     * hold copies): a stream that waits for minutes keeps none of it. */
+    buf_cleanup(&cs->body);
     return ret;
 }
 
