@@ -412,10 +412,10 @@ static void test_line_ends_mixed(void **state)
     (void)state;
     run("line-ends-mixed.yaml", true, 5000, 0, &s);
     assert_true(s.terminated);
-    /* Ten line ends in turn: \r\n, \r, \n, \r\n, ... */
+    /* Ten line ends in turn: \r\n, \n, \r, \r\n, ... */
     assert_int_equal(
-        strncmp(strstr(buf_str(&s.body), "}]}"), "}]}\r\n\rdata", 10), 0);
-    assert_true(ends_with(&s.body, "}]}\r\n\rdata: [DONE]\n\r\n"));
+        strncmp(strstr(buf_str(&s.body), "}]}"), "}]}\r\n\ndata", 10), 0);
+    assert_true(ends_with(&s.body, "}]}\r\n\ndata: [DONE]\r\r\n"));
     seen_free(&s);
 }
 
