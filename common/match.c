@@ -2,7 +2,8 @@
  * with an atomic turn counter, read-only once built. */
 #include "match.h"
 
-#include <regex.h>
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -23,9 +24,8 @@ struct match_cond {
     char *name;    /* owned; the header or JSON pointer, else NULL */
     char *operand; /* owned; NULL for ops without a text operand */
     size_t operand_len;
-    json_t *value; /* owned; MATCH_JSON_EQUALS only */
-    regex_t re;    /* MATCH_REGEX only; compiled once */
-    bool has_re;
+    json_t *value;  /* owned; MATCH_JSON_EQUALS only */
+    pcre2_code *re; /* owned; MATCH_REGEX only; compiled once */
 };
 
 struct match_rule {
@@ -57,8 +57,7 @@ static void cond_cleanup(struct match_cond *c)
     free(c->name);
     free(c->operand);
     json_decref(c->value);
-    if (c->has_re)
-        regfree(&c->re);
+    pcre2_code_free(c->re);
 }
 
 /* Frees the rule and its conditions. */
@@ -133,6 +132,7 @@ int match_rule_add_spec(struct match_rule *r, const struct match_spec *s,
                         char *why, size_t whylen)
 {
     int err = -1, rc;
+    PCRE2_SIZE at;
     struct match_cond c, *grown;
     const char *problem = spec_problem(s);
     char msg[200];
@@ -151,16 +151,22 @@ int match_rule_add_spec(struct match_rule *r, const struct match_spec *s,
         goto out;
     c.operand_len = c.operand != NULL ? strlen(c.operand) : 0;
     if (s->op == MATCH_REGEX) {
-        rc = regcomp(&c.re, s->operand,
-                     REG_EXTENDED | REG_NOSUB |
-                         (s->ignore_case ? REG_ICASE : 0));
-        if (rc != 0) {
-            regerror(rc, &c.re, msg, sizeof(msg));
+        c.re =
+            pcre2_compile((PCRE2_SPTR)s->operand, PCRE2_ZERO_TERMINATED,
+                          PCRE2_UTF | PCRE2_MATCH_INVALID_UTF | PCRE2_DOTALL |
+                              PCRE2_DOLLAR_ENDONLY | PCRE2_NO_AUTO_CAPTURE |
+                              (s->ignore_case ? PCRE2_CASELESS : 0),
+                          &rc, &at, NULL);
+        if (c.re == NULL) {
+            if (pcre2_get_error_message(rc, (PCRE2_UCHAR *)msg, sizeof(msg)) <
+                0)
+                snprintf(msg, sizeof(msg), "error %d", rc);
             if (why != NULL && whylen > 0)
-                snprintf(why, whylen, "bad regular expression: %s", msg);
+                snprintf(why, whylen,
+                         "bad regular expression at offset %zu: %s", (size_t)at,
+                         msg);
             goto out;
         }
-        c.has_re = true;
     }
     grown = realloc(r->conds, (r->n + 1) * sizeof(*grown));
     if (grown == NULL)
@@ -202,14 +208,43 @@ static bool json_same(const json_t *a, const json_t *b)
     return json_equal(a, b);
 }
 
+/* How far one regular-expression match may go; see match_set_regex_limit. */
+static atomic_uint regex_limit = MATCH_REGEX_LIMIT_DEFAULT;
+
+void match_set_regex_limit(unsigned limit)
+{
+    atomic_store(&regex_limit, limit > 0 ? limit : 1);
+}
+
+/* True when re finds a match in the len bytes at s. A match that would
+ * take more than the limit's backtracking steps (or its heap) counts as no
+ * match, so that no text makes a pattern run without bound. The match data
+ * and context live on this call only: thread-safe. */
+static bool regex_finds(const pcre2_code *re, const char *s, size_t len)
+{
+    pcre2_match_data *md = pcre2_match_data_create(1, NULL);
+    pcre2_match_context *mc = pcre2_match_context_create(NULL);
+    unsigned limit = atomic_load(&regex_limit);
+    bool found = false;
+
+    if (md == NULL || mc == NULL)
+        goto out;
+    pcre2_set_match_limit(mc, limit);
+    pcre2_set_depth_limit(mc, limit);
+    pcre2_set_heap_limit(mc, MATCH_REGEX_HEAP_KIB);
+    found = pcre2_match(re, (PCRE2_SPTR)s, len, 0, 0, md, mc) >= 0;
+out:
+    pcre2_match_context_free(mc);
+    pcre2_match_data_free(md);
+    return found;
+}
+
 /* True when the positive comparison of c (the op, or the op it negates)
  * holds for one value: len bytes of text at s, and the JSON value it came
  * from (or NULL). */
 static bool value_holds(const struct match_cond *c, const char *s, size_t len,
                         const json_t *json)
 {
-    regmatch_t m;
-
     switch (c->op) {
     case MATCH_EQUALS:
     case MATCH_DIFFERS:
@@ -218,9 +253,7 @@ static bool value_holds(const struct match_cond *c, const char *s, size_t len,
     case MATCH_LACKS:
         return contains(s, len, c->operand, c->operand_len);
     case MATCH_REGEX:
-        m.rm_so = 0;
-        m.rm_eo = (regoff_t)len;
-        return regexec(&c->re, s, 1, &m, REG_STARTEND) == 0;
+        return regex_finds(c->re, s, len);
     case MATCH_JSON_EQUALS:
         return json != NULL && json_same(json, c->value);
     default:

@@ -100,13 +100,22 @@ void match_rule_free(struct match_rule *r);
  * Returns 0, or -1 on OOM or a bad operand (r unchanged). */
 int match_rule_add(struct match_rule *r, enum match_field field,
                    enum match_op op, const char *operand);
-/* Adds the condition s (everything copied; a regular expression compiled
- * once, here). Returns 0, or -1 with r unchanged and, when why is not
- * NULL, one line saying why in why (whylen bytes): a bad regular
- * expression (regerror's words), a bad JSON pointer, an operand missing or
- * out of place, or out of memory. */
+/* Adds the condition s (everything copied; a regular expression, PCRE2
+ * syntax over UTF-8, compiled once, here). Returns 0, or -1 with r
+ * unchanged and, when why is not NULL, one line saying why in why (whylen
+ * bytes): a bad regular expression (with the byte offset in the pattern
+ * where PCRE2 found the problem, and its words), a bad JSON pointer, an
+ * operand missing or out of place, or out of memory. */
 int match_rule_add_spec(struct match_rule *r, const struct match_spec *s,
                         char *why, size_t whylen);
+/* The backtracking steps (PCRE2's match and depth limits) one regular
+ * expression may take on one text before it counts as not matching, and
+ * the heap it may use, in KiB. */
+#define MATCH_REGEX_LIMIT_DEFAULT 1000000u
+#define MATCH_REGEX_HEAP_KIB 8192u
+/* Sets that step limit for every later match (0 is taken as 1). Call it at
+ * start-up; thread-safe. */
+void match_set_regex_limit(unsigned limit);
 /* How many conditions r holds. */
 size_t match_rule_size(const struct match_rule *r);
 /* True when every condition of r holds for v. Pure: thread-safe. */

@@ -484,9 +484,54 @@ static int reset_want(const json_t *parts, bool want[NRESET_PARTS],
     return 0;
 }
 
+/* POST /_nexus/reset {"scenario": NAME, "parts"?}: puts that one scenario
+ * of the rules in use back in its initial state. Scenarios belong to no
+ * key, so "key" cannot come with it, and "parts", if given, may name only
+ * scenarios. Returns 0, or -1 with e set. */
+static int reset_one_scenario(struct app *app, const json_t *body,
+                              const json_t *scenario, struct response *resp,
+                              struct api_error *e)
+{
+    const json_t *parts = json_object_get(body, "parts");
+    struct rules *set = NULL;
+    const char *name = json_string_value(scenario);
+    int rc = -1;
+
+    if (json_object_get(body, "key") != NULL) {
+        api_error_set(e, API_ERR_INVALID_REQUEST, "key", "invalid_value",
+                      "'key' cannot come with 'scenario': scenarios belong "
+                      "to no key.");
+        goto out;
+    }
+    if (parts != NULL && (json_array_size(parts) != 1 ||
+                          !json_is_string(json_array_get(parts, 0)) ||
+                          strcmp(json_string_value(json_array_get(parts, 0)),
+                                 "scenarios") != 0)) {
+        api_error_set(e, API_ERR_INVALID_REQUEST, "parts", "invalid_value",
+                      "With 'scenario', 'parts' may only be [\"scenarios\"].");
+        goto out;
+    }
+    set = router_rules(app);
+    if (name == NULL || set == NULL ||
+        scenarios_reset(rules_scenarios(set), name) != 0) {
+        api_error_set(e, API_ERR_INVALID_REQUEST, "scenario", "invalid_value",
+                      "'scenario' must name a scenario of the rules in use "
+                      "(GET /_nexus/state lists them).");
+        goto out;
+    }
+    response_json(resp, 200,
+                  json_pack("{s:{s:i}, s:n, s:s}", "reset", "scenarios", 1,
+                            "key_index", "scenario", name));
+    rc = 0;
+out:
+    rules_unref(set);
+    return rc;
+}
+
 /* POST /_nexus/reset {"key": KEY?, "parts": [...]?}: puts the balances
  * back to the fixture's, closes the rate-limit windows and empties the
- * journal, for every key or one, every part or those named. */
+ * journal, for every key or one, every part or those named; with
+ * {"scenario": NAME}, only that scenario. */
 static void admin_reset(struct app *app, struct request *req,
                         struct response *resp)
 {
@@ -503,14 +548,20 @@ static void admin_reset(struct app *app, struct request *req,
         goto out;
     json_object_foreach(body, name, v)
     {
-        if (strcmp(name, "key") != 0 && strcmp(name, "parts") != 0) {
+        if (strcmp(name, "key") != 0 && strcmp(name, "parts") != 0 &&
+            strcmp(name, "scenario") != 0) {
             api_error_set(&e, API_ERR_INVALID_REQUEST, name,
                           "unknown_parameter",
                           "Unrecognized request argument supplied: %s "
-                          "(expected 'key' and 'parts').",
+                          "(expected 'key', 'scenario' and 'parts').",
                           name);
             goto out;
         }
+    }
+    v = json_object_get(body, "scenario");
+    if (v != NULL) {
+        (void)reset_one_scenario(app, body, v, resp, &e);
+        goto out;
     }
     v = json_object_get(body, "key");
     if (v != NULL) {

@@ -17,6 +17,7 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -119,13 +120,72 @@ struct loader {
     bool runtime; /* reading rules added at runtime */
 };
 
-/* One key a mapping may hold: parse reads its value into obj. */
+/* How a key's value is read, and where it goes in the object being read
+ * (obj, the struct the mapping fills): most keys are one number, flag or
+ * string into one member, read by field_read(); FK_CUSTOM keys need their
+ * own reader. */
+enum field_kind {
+    FK_CUSTOM,  /* parse reads it */
+    FK_U32,     /* a whole number to UINT32_MAX into a uint32_t */
+    FK_COUNT,   /* a whole number to UINT32_MAX into a uint64_t */
+    FK_DECIMAL, /* a decimal of digits places, at most max, into an int64_t */
+    FK_BOOL,    /* true or false into a bool */
+    FK_TEXT,    /* a string the flags allow into a new char * that replaces
+                   (and frees) the member's */
+    FK_ENUM,    /* one of names: its index into an int-sized enum */
+    FK_NODE,    /* a string the flags allow: its node into a const struct
+                   node *, for names resolved once every file is read */
+    FK_SHAPE,   /* a mapping of shape, read into the member */
+};
+
+/* One key a mapping may hold. The tables below write rows with the macros
+ * after this, which check each member's type. */
 struct field {
     const char *name;
-    int (*parse)(struct loader *ld, const struct node *value, void *obj);
     bool required;
     int since; /* the language version that brought it (0 and 1: the first) */
+    enum field_kind kind;
+    size_t offset; /* of the member in obj */
+    bool mark;     /* given, the bool at mark_offset in obj is set */
+    size_t mark_offset;
+    unsigned flags;           /* FK_TEXT, FK_NODE: STR_* */
+    unsigned digits;          /* FK_DECIMAL */
+    int64_t max;              /* FK_DECIMAL */
+    const char *nonzero;      /* FK_U32: 0 is refused with "'name' <nonzero>" */
+    const char *const *names; /* FK_ENUM: names[i] stores i */
+    size_t nnames;
+    const struct shape *shape; /* FK_SHAPE */
+    int (*parse)(struct loader *ld, const struct node *value, void *obj);
 };
+
+/* The offset of member m of type, which must be of ctype. */
+#define MEMBER(type, m, ctype)                                                 \
+    _Generic(((type *)0)->m, ctype : offsetof(type, m))
+/* The kinds of row: a row is {"key", required, since, KIND(...)}. */
+#define U32(type, m) .kind = FK_U32, .offset = MEMBER(type, m, uint32_t)
+/* A count that 0 would make meaningless: why says so. */
+#define U32_FROM1(type, m, why) U32(type, m), .nonzero = why
+/* A u32 that also marks itself given in the bool has. */
+#define U32_MARK(type, m, has)                                                 \
+    U32(type, m), .mark = true, .mark_offset = MEMBER(type, has, bool)
+#define COUNT(type, m) .kind = FK_COUNT, .offset = MEMBER(type, m, uint64_t)
+#define DECIMAL(type, m, d, mx)                                                \
+    .kind = FK_DECIMAL, .offset = MEMBER(type, m, int64_t), .digits = d,       \
+    .max = mx
+#define BOOL(type, m) .kind = FK_BOOL, .offset = MEMBER(type, m, bool)
+#define TEXT(type, m, fl)                                                      \
+    .kind = FK_TEXT, .offset = MEMBER(type, m, char *), .flags = fl
+#define ENUM(type, m, etype, list)                                             \
+    .kind = FK_ENUM, .offset = MEMBER(type, m, etype), .names = list,          \
+    .nnames = FIELD_COUNT(list)
+#define NODE(type, m, fl)                                                      \
+    .kind = FK_NODE, .offset = MEMBER(type, m, const struct node *), .flags = fl
+/* A nested mapping read into member m (a struct of the shape's kind). */
+#define SHAPE(type, m, sh)                                                     \
+    .kind = FK_SHAPE, .offset = offsetof(type, m), .shape = sh
+/* A nested mapping whose keys fill obj itself. */
+#define SHAPE_SELF(sh) .kind = FK_SHAPE, .shape = sh
+#define CUSTOM(fn) .kind = FK_CUSTOM, .parse = fn
 
 /* The keys a kind of mapping may hold; done, if set, runs after them all to
  * apply defaults. */
@@ -1034,6 +1094,74 @@ out:
     return rc;
 }
 
+static int walk_mapping(struct loader *ld, const struct node *map,
+                        const struct shape *sh, void *obj);
+
+/* Reads v, the value of key f, into obj as f's kind says. */
+static int field_read(struct loader *ld, const struct field *f,
+                      const struct node *v, void *obj)
+{
+    int rc = -1;
+    char *member = (char *)obj + f->offset, *text = NULL;
+    uint32_t u = 0;
+    size_t i = 0;
+    int index;
+
+    if (f->mark)
+        *(bool *)((char *)obj + f->mark_offset) = true;
+    switch (f->kind) {
+    case FK_U32:
+    case FK_COUNT:
+        if (get_u32(ld, v, &u) != 0)
+            goto out;
+        if (u == 0 && f->nonzero != NULL) {
+            fail(ld, v, "'%s' %s", f->name, f->nonzero);
+            goto out;
+        }
+        if (f->kind == FK_U32)
+            *(uint32_t *)member = u;
+        else
+            *(uint64_t *)member = u;
+        break;
+    case FK_DECIMAL:
+        if (get_decimal(ld, v, f->digits, f->max, (int64_t *)member) != 0)
+            goto out;
+        break;
+    case FK_BOOL:
+        if (get_bool(ld, v, (bool *)member) != 0)
+            goto out;
+        break;
+    case FK_TEXT:
+        if (get_text(ld, v, f->flags, &text) != 0)
+            goto out;
+        free(*(char **)member);
+        *(char **)member = text;
+        break;
+    case FK_ENUM:
+        if (get_enum(ld, v, f->names, f->nnames, &i) != 0)
+            goto out;
+        index = (int)i;
+        memcpy(member, &index, sizeof index); /* enums are int-sized */
+        break;
+    case FK_NODE:
+        if (check_text(ld, v, f->flags) != 0)
+            goto out;
+        *(const struct node **)member = v;
+        break;
+    case FK_SHAPE:
+        if (walk_mapping(ld, v, f->shape, member) != 0)
+            goto out;
+        break;
+    default:
+        if (f->parse(ld, v, obj) != 0)
+            goto out;
+        break;
+    }
+    rc = 0;
+out:
+    return rc;
+}
+
 /* Returns the field of sh named by key node k, or NULL. */
 static const struct field *shape_find(const struct shape *sh,
                                       const struct node *k)
@@ -1139,7 +1267,7 @@ static int walk_mapping(struct loader *ld, const struct node *map,
         seen |= bit;
         ld->field = f->name;
         ld->entry = NULL;
-        if (f->parse(ld, map->kids[i + 1], obj) != 0)
+        if (field_read(ld, f, map->kids[i + 1], obj) != 0)
             goto out;
     }
     for (i = 0; i < sh->nfields; i++) {
@@ -1178,114 +1306,29 @@ out:
 /* The shapes, from the innermost mapping out to the document. Adding a key
  * is one row and one small reader. */
 
-/* Reads stream.time_to_first_token_ms and marks it set. */
-static int pacing_ttft(struct loader *ld, const struct node *v, void *obj)
-{
-    struct fx_pacing *p = obj;
-
-    p->has_ttft = true;
-    return get_u32(ld, v, &p->ttft_ms);
-}
-
-/* Reads stream.tokens_per_second and marks it set. */
-static int pacing_tps(struct loader *ld, const struct node *v, void *obj)
-{
-    struct fx_pacing *p = obj;
-
-    p->has_tps = true;
-    return get_u32(ld, v, &p->tokens_per_sec);
-}
-
-/* Reads stream.jitter_ms and marks it set. */
-static int pacing_jitter(struct loader *ld, const struct node *v, void *obj)
-{
-    struct fx_pacing *p = obj;
-
-    p->has_jitter = true;
-    return get_u32(ld, v, &p->jitter_ms);
-}
-
-/* Reads stream.seed and marks it set. */
-static int pacing_seed(struct loader *ld, const struct node *v, void *obj)
-{
-    struct fx_pacing *p = obj;
-
-    p->has_seed = true;
-    return get_u32(ld, v, &p->seed);
-}
-
 static const struct field pacing_fields[] = {
-    {"time_to_first_token_ms", pacing_ttft, false, 1},
-    {"tokens_per_second", pacing_tps, false, 1},
-    {"jitter_ms", pacing_jitter, false, 2},
-    {"seed", pacing_seed, false, 2},
+    {"time_to_first_token_ms", false, 1,
+     U32_MARK(struct fx_pacing, ttft_ms, has_ttft)},
+    {"tokens_per_second", false, 1,
+     U32_MARK(struct fx_pacing, tokens_per_sec, has_tps)},
+    {"jitter_ms", false, 2, U32_MARK(struct fx_pacing, jitter_ms, has_jitter)},
+    {"seed", false, 2, U32_MARK(struct fx_pacing, seed, has_seed)},
 };
 static const struct shape pacing_shape = {
     "stream", "each stream", pacing_fields, FIELD_COUNT(pacing_fields), NULL,
 };
 
-/* Reads price.input_per_million: micro-USD per million tokens is exactly
- * pico-USD per token, so six decimals scale straight into the struct. */
-static int price_input(struct loader *ld, const struct node *v, void *obj)
-{
-    struct fx_model *m = obj;
-
-    return get_decimal(ld, v, FX_PRICE_DIGITS, FX_PRICE_MAX, &m->price_in);
-}
-
-/* Reads price.output_per_million, as above. */
-static int price_output(struct loader *ld, const struct node *v, void *obj)
-{
-    struct fx_model *m = obj;
-
-    return get_decimal(ld, v, FX_PRICE_DIGITS, FX_PRICE_MAX, &m->price_out);
-}
-
 static const struct field price_fields[] = {
-    {"input_per_million", price_input, true, 1},
-    {"output_per_million", price_output, true, 1},
+    /* micro-USD per million tokens is exactly pico-USD per token, so six
+     * decimals scale straight into the model. */
+    {"input_per_million", true, 1,
+     DECIMAL(struct fx_model, price_in, FX_PRICE_DIGITS, FX_PRICE_MAX)},
+    {"output_per_million", true, 1,
+     DECIMAL(struct fx_model, price_out, FX_PRICE_DIGITS, FX_PRICE_MAX)},
 };
 static const struct shape price_shape = {
     "price", "each price", price_fields, FIELD_COUNT(price_fields), NULL,
 };
-
-/* Reads model.id, which goes into /v1/models/{id}: no '/' or spaces. */
-static int model_id(struct loader *ld, const struct node *v, void *obj)
-{
-    struct fx_model *m = obj;
-
-    return get_text(ld, v, STR_NONEMPTY | STR_NOSPACE | STR_NOSLASH, &m->id);
-}
-
-/* Reads model.created, in Unix seconds. */
-static int model_created(struct loader *ld, const struct node *v, void *obj)
-{
-    struct fx_model *m = obj;
-
-    return get_decimal(ld, v, 0, FX_CREATED_MAX, &m->created);
-}
-
-/* Reads model.owned_by. */
-static int model_owned_by(struct loader *ld, const struct node *v, void *obj)
-{
-    struct fx_model *m = obj;
-
-    return get_text(ld, v, STR_NONEMPTY, &m->owned_by);
-}
-
-/* Reads model.price; both prices live in the model itself. */
-static int model_price(struct loader *ld, const struct node *v, void *obj)
-{
-    return walk_mapping(ld, v, &price_shape, obj);
-}
-
-/* Reads model.stream, the model's own pacing. */
-static int model_stream(struct loader *ld, const struct node *v, void *obj)
-{
-    struct fx_model *m = obj;
-
-    return walk_mapping(ld, v, &pacing_shape, &m->pacing);
-}
 
 /* Gives a model without owned_by the gateway's own name. */
 static int model_done(struct loader *ld, const struct node *map, void *obj)
@@ -1308,18 +1351,6 @@ static int model_done(struct loader *ld, const struct node *map, void *obj)
 static const char *const unknown_names[] = {"reject", "ignore"};
 static const char *const type_names[] = {
     "string", "integer", "number", "boolean", "object", "array", "any"};
-
-/* Reads parameters.unknown. */
-static int params_unknown(struct loader *ld, const struct node *v, void *obj)
-{
-    struct fx_params *p = obj;
-    size_t i;
-    int rc = get_enum(ld, v, unknown_names, FIELD_COUNT(unknown_names), &i);
-
-    if (rc == 0)
-        p->unknown = (enum fx_unknown)i;
-    return rc;
-}
 
 /* Reads parameters.accept: a mapping from parameter name to type. */
 static int params_accept(struct loader *ld, const struct node *v, void *obj)
@@ -1371,8 +1402,9 @@ out:
 }
 
 static const struct field params_fields[] = {
-    {"unknown", params_unknown, false, 2},
-    {"accept", params_accept, false, 2},
+    {"unknown", false, 2,
+     ENUM(struct fx_params, unknown, enum fx_unknown, unknown_names)},
+    {"accept", false, 2, CUSTOM(params_accept)},
 };
 static const struct shape params_shape = {
     "parameters", "each parameters", params_fields, FIELD_COUNT(params_fields),
@@ -1399,14 +1431,6 @@ static int get_params(struct loader *ld, const struct node *v,
     return walk_mapping(ld, v, &params_shape, p);
 }
 
-/* Reads model.reasoning. */
-static int model_reasoning(struct loader *ld, const struct node *v, void *obj)
-{
-    struct fx_model *m = obj;
-
-    return get_bool(ld, v, &m->reasoning);
-}
-
 /* Reads model.parameters, which replaces the fixture's for the model. */
 static int model_params(struct loader *ld, const struct node *v, void *obj)
 {
@@ -1416,58 +1440,35 @@ static int model_params(struct loader *ld, const struct node *v, void *obj)
 }
 
 static const struct field model_fields[] = {
-    {"id", model_id, true, 1},
-    {"created", model_created, true, 1},
-    {"owned_by", model_owned_by, false, 1},
-    {"price", model_price, true, 1},
-    {"stream", model_stream, false, 1},
-    {"reasoning", model_reasoning, false, 2},
-    {"parameters", model_params, false, 2},
+    /* The id goes into /v1/models/{id}: no '/' or spaces. */
+    {"id", true, 1,
+     TEXT(struct fx_model, id, STR_NONEMPTY | STR_NOSPACE | STR_NOSLASH)},
+    /* In Unix seconds. */
+    {"created", true, 1, DECIMAL(struct fx_model, created, 0, FX_CREATED_MAX)},
+    {"owned_by", false, 1, TEXT(struct fx_model, owned_by, STR_NONEMPTY)},
+    /* Both prices live in the model itself. */
+    {"price", true, 1, SHAPE_SELF(&price_shape)},
+    /* The model's own pacing. */
+    {"stream", false, 1, SHAPE(struct fx_model, pacing, &pacing_shape)},
+    {"reasoning", false, 2, BOOL(struct fx_model, reasoning)},
+    /* Replaces the fixture's parameter policy for the model. */
+    {"parameters", false, 2, CUSTOM(model_params)},
 };
 static const struct shape model_shape = {
     "model", "each model", model_fields, FIELD_COUNT(model_fields), model_done,
 };
 
-/* Reads plan.requests_per_minute (0: unlimited). */
-static int plan_rpm(struct loader *ld, const struct node *v, void *obj)
-{
-    struct fx_plan *p = obj;
-
-    return get_u32(ld, v, &p->requests_per_minute);
-}
-
-/* Reads plan.tokens_per_minute (0: no token limit). */
-static int plan_tpm(struct loader *ld, const struct node *v, void *obj)
-{
-    struct fx_plan *p = obj;
-
-    return get_u32(ld, v, &p->tokens_per_minute);
-}
-
-/* Reads plan.stream, pacing that overrides the model's where set. */
-static int plan_stream(struct loader *ld, const struct node *v, void *obj)
-{
-    struct fx_plan *p = obj;
-
-    return walk_mapping(ld, v, &pacing_shape, &p->pacing);
-}
-
 static const struct field plan_fields[] = {
-    {"requests_per_minute", plan_rpm, true, 1},
-    {"tokens_per_minute", plan_tpm, false, 1},
-    {"stream", plan_stream, false, 1},
+    /* 0: unlimited. */
+    {"requests_per_minute", true, 1, U32(struct fx_plan, requests_per_minute)},
+    /* 0: no token limit. */
+    {"tokens_per_minute", false, 1, U32(struct fx_plan, tokens_per_minute)},
+    /* Pacing that overrides the model's where set. */
+    {"stream", false, 1, SHAPE(struct fx_plan, pacing, &pacing_shape)},
 };
 static const struct shape plan_shape = {
     "plan", "each plan", plan_fields, FIELD_COUNT(plan_fields), NULL,
 };
-
-/* Reads key.key, sent in an Authorization header: no spaces. */
-static int key_key(struct loader *ld, const struct node *v, void *obj)
-{
-    struct fx_key *k = obj;
-
-    return get_text(ld, v, STR_NONEMPTY | STR_NOSPACE, &k->key);
-}
 
 /* Checks key.plan only; link_plans() resolves it once every plan is
  * known, since plans may come after keys in the file. */
@@ -1475,22 +1476,6 @@ static int key_plan(struct loader *ld, const struct node *v, void *obj)
 {
     (void)obj;
     return check_text(ld, v, STR_NONEMPTY);
-}
-
-/* Reads key.balance in pico-USD. */
-static int key_balance(struct loader *ld, const struct node *v, void *obj)
-{
-    struct fx_key *k = obj;
-
-    return get_decimal(ld, v, FX_MONEY_DIGITS, FX_MONEY_MAX, &k->balance);
-}
-
-/* Reads key.total_spent in pico-USD. */
-static int key_spent(struct loader *ld, const struct node *v, void *obj)
-{
-    struct fx_key *k = obj;
-
-    return get_decimal(ld, v, FX_MONEY_DIGITS, FX_MONEY_MAX, &k->spent);
 }
 
 /* Charges move money from balance to spend; their sum must fit the same
@@ -1512,33 +1497,20 @@ static int key_done(struct loader *ld, const struct node *map, void *obj)
 }
 
 static const struct field key_fields[] = {
-    {"key", key_key, true, 1},
-    {"plan", key_plan, true, 1},
-    {"balance", key_balance, true, 1},
-    {"total_spent", key_spent, false, 1},
+    /* Sent in an Authorization header: no spaces. */
+    {"key", true, 1, TEXT(struct fx_key, key, STR_NONEMPTY | STR_NOSPACE)},
+    {"plan", true, 1, CUSTOM(key_plan)},
+    /* Money in pico-USD. */
+    {"balance", true, 1,
+     DECIMAL(struct fx_key, balance, FX_MONEY_DIGITS, FX_MONEY_MAX)},
+    {"total_spent", false, 1,
+     DECIMAL(struct fx_key, spent, FX_MONEY_DIGITS, FX_MONEY_MAX)},
 };
 static const struct shape key_shape = {
     "key", "each key", key_fields, FIELD_COUNT(key_fields), key_done,
 };
 
 /* ---- Version 2: settings, scenarios and rules. ---- */
-
-/* Reads rate_limits.window_ms, at least 1. */
-static int limits_window(struct loader *ld, const struct node *v, void *obj)
-{
-    int rc = -1;
-    struct fixtures *fx = obj;
-
-    if (get_u32(ld, v, &fx->window_ms) != 0)
-        goto out;
-    if (fx->window_ms == 0) {
-        fail(ld, v, "'window_ms' must be at least 1");
-        goto out;
-    }
-    rc = 0;
-out:
-    return rc;
-}
 
 /* Reads one route, "METHOD /path" or "METHOD /prefix*", into r. */
 static int get_route(struct loader *ld, const struct node *v,
@@ -1616,8 +1588,9 @@ out:
 }
 
 static const struct field limits_fields[] = {
-    {"window_ms", limits_window, false, 2},
-    {"routes", limits_routes, false, 2},
+    {"window_ms", false, 2,
+     U32_FROM1(struct fixtures, window_ms, "must be at least 1")},
+    {"routes", false, 2, CUSTOM(limits_routes)},
 };
 static const struct shape limits_shape = {
     "rate_limits", "each rate_limits",
@@ -1673,14 +1646,6 @@ static int tm_regex(struct loader *ld, const struct node *v, void *obj)
     return text_op(ld, v, obj, MATCH_REGEX);
 }
 
-static int tm_case(struct loader *ld, const struct node *v, void *obj)
-{
-    struct text_match *tm = obj;
-
-    tm->has_case = true;
-    return get_bool(ld, v, &tm->ignore_case);
-}
-
 /* A text condition needs its comparison; ignore_case goes with regex. */
 static int tm_done(struct loader *ld, const struct node *map, void *obj)
 {
@@ -1703,10 +1668,11 @@ out:
 }
 
 static const struct field text_match_fields[] = {
-    {"equals", tm_equals, false, 2},
-    {"contains", tm_contains, false, 2},
-    {"regex", tm_regex, false, 2},
-    {"ignore_case", tm_case, false, 2},
+    {"equals", false, 2, CUSTOM(tm_equals)},
+    {"contains", false, 2, CUSTOM(tm_contains)},
+    {"regex", false, 2, CUSTOM(tm_regex)},
+    {"ignore_case", false, 2, BOOL(struct text_match, ignore_case),
+     .mark = true, .mark_offset = MEMBER(struct text_match, has_case, bool)},
 };
 static const struct shape text_match_shape = {
     "text condition",  "each text condition",
@@ -1906,8 +1872,8 @@ out:
 }
 
 static const struct field tool_result_fields[] = {
-    {"tool_call_id", m_text, false, 2},
-    {"content", m_text, false, 2},
+    {"tool_call_id", false, 2, CUSTOM(m_text)},
+    {"content", false, 2, CUSTOM(m_text)},
 };
 static const struct shape tool_result_shape = {
     "tool_result",
@@ -1933,21 +1899,21 @@ static int m_tool_result(struct loader *ld, const struct node *v, void *obj)
 }
 
 static const struct field match_fields[] = {
-    {"method", m_text, false, 2},
-    {"path", m_text, false, 2},
-    {"model", m_text, false, 2},
-    {"key", m_text, false, 2},
-    {"plan", m_text, false, 2},
-    {"headers", m_headers, false, 2},
-    {"last_user_message", m_text, false, 2},
-    {"any_message", m_text, false, 2},
-    {"turn", m_turn, false, 2},
-    {"tool_result", m_tool_result, false, 2},
-    {"stream", m_stream, false, 2},
-    {"tool", m_text, false, 2},
-    {"tools", m_tools, false, 2},
-    {"json", m_json, false, 2},
-    {"body", m_text, false, 2},
+    {"method", false, 2, CUSTOM(m_text)},
+    {"path", false, 2, CUSTOM(m_text)},
+    {"model", false, 2, CUSTOM(m_text)},
+    {"key", false, 2, CUSTOM(m_text)},
+    {"plan", false, 2, CUSTOM(m_text)},
+    {"headers", false, 2, CUSTOM(m_headers)},
+    {"last_user_message", false, 2, CUSTOM(m_text)},
+    {"any_message", false, 2, CUSTOM(m_text)},
+    {"turn", false, 2, CUSTOM(m_turn)},
+    {"tool_result", false, 2, CUSTOM(m_tool_result)},
+    {"stream", false, 2, CUSTOM(m_stream)},
+    {"tool", false, 2, CUSTOM(m_text)},
+    {"tools", false, 2, CUSTOM(m_tools)},
+    {"json", false, 2, CUSTOM(m_json)},
+    {"body", false, 2, CUSTOM(m_text)},
 };
 static const struct shape match_shape = {
     "match", "each match", match_fields, FIELD_COUNT(match_fields), NULL,
@@ -1957,14 +1923,6 @@ static const struct shape match_shape = {
 static const char *const finish_names[] = {
     "stop", "length", "tool_calls", "content_filter", "function_call",
 };
-
-/* Reads reply.content, literal text. */
-static int a_content(struct loader *ld, const struct node *v, void *obj)
-{
-    struct rule_answer *a = obj;
-
-    return get_text(ld, v, STR_LINES, &a->content);
-}
 
 /* Reads reply.template, compiled once here. */
 static int a_template(struct loader *ld, const struct node *v, void *obj)
@@ -1983,30 +1941,6 @@ static int a_template(struct loader *ld, const struct node *v, void *obj)
     rc = 0;
 out:
     return rc;
-}
-
-/* Reads reply.reasoning_content. */
-static int a_reasoning(struct loader *ld, const struct node *v, void *obj)
-{
-    struct rule_answer *a = obj;
-
-    return get_text(ld, v, STR_LINES, &a->reasoning);
-}
-
-/* Reads a tool call's id. */
-static int call_id(struct loader *ld, const struct node *v, void *obj)
-{
-    struct rule_call *c = obj;
-
-    return get_text(ld, v, STR_NONEMPTY, &c->id);
-}
-
-/* Reads a tool call's function name. */
-static int call_name(struct loader *ld, const struct node *v, void *obj)
-{
-    struct rule_call *c = obj;
-
-    return get_text(ld, v, STR_NONEMPTY, &c->name);
 }
 
 /* Reads a tool call's arguments: a string sent as it is, or any other
@@ -2033,9 +1967,9 @@ out:
 }
 
 static const struct field call_fields[] = {
-    {"id", call_id, false, 2},
-    {"name", call_name, true, 2},
-    {"arguments", call_arguments, false, 2},
+    {"id", false, 2, TEXT(struct rule_call, id, STR_NONEMPTY)},
+    {"name", true, 2, TEXT(struct rule_call, name, STR_NONEMPTY)},
+    {"arguments", false, 2, CUSTOM(call_arguments)},
 };
 static const struct shape call_shape = {
     "tool call", "each tool call", call_fields, FIELD_COUNT(call_fields), NULL,
@@ -2100,22 +2034,6 @@ static int a_finish(struct loader *ld, const struct node *v, void *obj)
     return 0;
 }
 
-/* Reads a count of reply.usage: the key being read names it. */
-static int u_count(struct loader *ld, const struct node *v, void *obj)
-{
-    struct reply_usage *u = obj;
-    uint32_t n = 0;
-    int rc = get_u32(ld, v, &n);
-
-    if (strcmp(ld->field, "prompt_tokens") == 0)
-        u->prompt_tokens = n;
-    else if (strcmp(ld->field, "completion_tokens") == 0)
-        u->completion_tokens = n;
-    else
-        u->reasoning_tokens = n;
-    return rc;
-}
-
 /* Reasoning tokens are part of the completion tokens. */
 static int usage_done(struct loader *ld, const struct node *map, void *obj)
 {
@@ -2131,30 +2049,14 @@ static int usage_done(struct loader *ld, const struct node *map, void *obj)
 }
 
 static const struct field usage_fields[] = {
-    {"prompt_tokens", u_count, true, 2},
-    {"completion_tokens", u_count, true, 2},
-    {"reasoning_tokens", u_count, false, 2},
+    {"prompt_tokens", true, 2, COUNT(struct reply_usage, prompt_tokens)},
+    {"completion_tokens", true, 2,
+     COUNT(struct reply_usage, completion_tokens)},
+    {"reasoning_tokens", false, 2, COUNT(struct reply_usage, reasoning_tokens)},
 };
 static const struct shape usage_shape = {
     "usage", "each usage", usage_fields, FIELD_COUNT(usage_fields), usage_done,
 };
-
-/* Reads reply.usage. */
-static int a_usage(struct loader *ld, const struct node *v, void *obj)
-{
-    struct rule_answer *a = obj;
-
-    a->has_usage = true;
-    return walk_mapping(ld, v, &usage_shape, &a->usage);
-}
-
-/* Reads reply.stream, the pacing of a streamed reply. */
-static int a_stream(struct loader *ld, const struct node *v, void *obj)
-{
-    struct rule_answer *a = obj;
-
-    return walk_mapping(ld, v, &pacing_shape, &a->pacing);
-}
 
 /* Reads reply.status; the range is checked with the rest of the reply. */
 static int a_status(struct loader *ld, const struct node *v, void *obj)
@@ -2167,37 +2069,16 @@ static int a_status(struct loader *ld, const struct node *v, void *obj)
     return rc;
 }
 
-/* Reads a field of reply.error into its place in the answer: the message
- * may span lines, the others are one line each. */
-static int e_text(struct loader *ld, const struct node *v, void *obj)
-{
-    struct rule_answer *a = obj;
-    char **dst = &a->error_param;
-
-    if (strcmp(ld->field, "message") == 0)
-        dst = &a->error_message;
-    else if (strcmp(ld->field, "type") == 0)
-        dst = &a->error_type;
-    else if (strcmp(ld->field, "code") == 0)
-        dst = &a->error_code;
-    return get_text(ld, v, dst == &a->error_message ? STR_LINES : 0, dst);
-}
-
 static const struct field error_fields[] = {
-    {"message", e_text, false, 2},
-    {"type", e_text, false, 2},
-    {"code", e_text, false, 2},
-    {"param", e_text, false, 2},
+    /* The message may span lines, the others are one line each. */
+    {"message", false, 2, TEXT(struct rule_answer, error_message, STR_LINES)},
+    {"type", false, 2, TEXT(struct rule_answer, error_type, 0)},
+    {"code", false, 2, TEXT(struct rule_answer, error_code, 0)},
+    {"param", false, 2, TEXT(struct rule_answer, error_param, 0)},
 };
 static const struct shape error_shape = {
     "error", "each error", error_fields, FIELD_COUNT(error_fields), NULL,
 };
-
-/* Reads reply.error, which changes the error body's fields. */
-static int a_error(struct loader *ld, const struct node *v, void *obj)
-{
-    return walk_mapping(ld, v, &error_shape, obj);
-}
 
 /* Reads reply.body, raw text sent as it is. */
 static int a_body(struct loader *ld, const struct node *v, void *obj)
@@ -2231,23 +2112,6 @@ static int a_json(struct loader *ld, const struct node *v, void *obj)
 out:
     json_decref(j);
     return rc;
-}
-
-/* Reads reply.content_type. */
-static int a_content_type(struct loader *ld, const struct node *v, void *obj)
-{
-    struct rule_answer *a = obj;
-
-    return get_text(ld, v, STR_NONEMPTY, &a->content_type);
-}
-
-/* Reads reply.retry_after_ms. */
-static int a_retry(struct loader *ld, const struct node *v, void *obj)
-{
-    struct rule_answer *a = obj;
-
-    a->has_retry_after = true;
-    return get_u32(ld, v, &a->retry_after_ms);
 }
 
 /* The headers the server frames the answer with itself. */
@@ -2322,72 +2186,6 @@ out:
     return rc;
 }
 
-/* Reads reply.latency_ms. */
-static int a_latency(struct loader *ld, const struct node *v, void *obj)
-{
-    struct rule_answer *a = obj;
-
-    return get_u32(ld, v, &a->latency_ms);
-}
-
-/* Reads reply.rate_limit. */
-static int a_rate_limit(struct loader *ld, const struct node *v, void *obj)
-{
-    struct rule_answer *a = obj;
-
-    return get_bool(ld, v, &a->rate_limited);
-}
-
-/* Reads reply.billing. */
-static int a_billing(struct loader *ld, const struct node *v, void *obj)
-{
-    struct rule_answer *a = obj;
-
-    return get_bool(ld, v, &a->billed);
-}
-
-/* Reads a fault's true-or-false key into the flag the key names. */
-static int f_flag(struct loader *ld, const struct node *v, bool *flag)
-{
-    return get_bool(ld, v, flag);
-}
-
-static int f_close_before_headers(struct loader *ld, const struct node *v,
-                                  void *obj)
-{
-    return f_flag(ld, v, &((struct fault *)obj)->close_before_headers);
-}
-
-static int f_hang(struct loader *ld, const struct node *v, void *obj)
-{
-    return f_flag(ld, v, &((struct fault *)obj)->hang);
-}
-
-static int f_error_event(struct loader *ld, const struct node *v, void *obj)
-{
-    return f_flag(ld, v, &((struct fault *)obj)->error_event);
-}
-
-static int f_hold(struct loader *ld, const struct node *v, void *obj)
-{
-    return f_flag(ld, v, &((struct fault *)obj)->hold_after_done);
-}
-
-static int f_bom(struct loader *ld, const struct node *v, void *obj)
-{
-    return f_flag(ld, v, &((struct fault *)obj)->bom);
-}
-
-static int f_comments(struct loader *ld, const struct node *v, void *obj)
-{
-    return f_flag(ld, v, &((struct fault *)obj)->comments);
-}
-
-static int f_fields(struct loader *ld, const struct node *v, void *obj)
-{
-    return f_flag(ld, v, &((struct fault *)obj)->fields);
-}
-
 /* Reads fault.not_http: the bytes sent instead of HTTP. */
 static int f_not_http(struct loader *ld, const struct node *v, void *obj)
 {
@@ -2397,102 +2195,6 @@ static int f_not_http(struct loader *ld, const struct node *v, void *obj)
         return -1;
     f->not_http_len = strlen(f->not_http);
     return 0;
-}
-
-static int f_headers_delay(struct loader *ld, const struct node *v, void *obj)
-{
-    return get_u32(ld, v, &((struct fault *)obj)->headers_delay_ms);
-}
-
-/* Reads a count that is given (has) and may be 0. */
-static int f_count(struct loader *ld, const struct node *v, bool *has,
-                   uint32_t *n)
-{
-    *has = true;
-    return get_u32(ld, v, n);
-}
-
-static int f_reset(struct loader *ld, const struct node *v, void *obj)
-{
-    struct fault *f = obj;
-
-    return f_count(ld, v, &f->has_reset, &f->reset_after_events);
-}
-
-static int f_close(struct loader *ld, const struct node *v, void *obj)
-{
-    struct fault *f = obj;
-
-    return f_count(ld, v, &f->has_close, &f->close_after_events);
-}
-
-static int f_close_bytes(struct loader *ld, const struct node *v, void *obj)
-{
-    return get_u32(ld, v, &((struct fault *)obj)->close_after_bytes);
-}
-
-static int f_silence(struct loader *ld, const struct node *v, void *obj)
-{
-    struct fault *f = obj;
-
-    return f_count(ld, v, &f->has_silence, &f->silence_after_events);
-}
-
-static int f_error(struct loader *ld, const struct node *v, void *obj)
-{
-    struct fault *f = obj;
-
-    return f_count(ld, v, &f->has_error, &f->error_after_events);
-}
-
-/* Reads fault.malformed_event, from 1. */
-static int f_malformed(struct loader *ld, const struct node *v, void *obj)
-{
-    struct fault *f = obj;
-
-    if (get_u32(ld, v, &f->malformed_event) != 0)
-        return -1;
-    if (f->malformed_event == 0) {
-        fail(ld, v, "'malformed_event' counts events from 1");
-        return -1;
-    }
-    return 0;
-}
-
-/* Reads fault.done. */
-static int f_done(struct loader *ld, const struct node *v, void *obj)
-{
-    static const char *const names[] = {"normal", "missing", "twice", "extra"};
-    struct fault *f = obj;
-    size_t i = 0;
-
-    if (get_enum(ld, v, names, FIELD_COUNT(names), &i) != 0)
-        return -1;
-    f->done = (enum fault_done)i;
-    return 0;
-}
-
-/* Reads fault.line_ends. */
-static int f_line_ends(struct loader *ld, const struct node *v, void *obj)
-{
-    static const char *const names[] = {"lf", "cr", "crlf", "mixed"};
-    struct fault *f = obj;
-    size_t i = 0;
-
-    if (get_enum(ld, v, names, FIELD_COUNT(names), &i) != 0)
-        return -1;
-    f->line_ends = (enum fault_line_ends)i;
-    return 0;
-}
-
-static int f_split(struct loader *ld, const struct node *v, void *obj)
-{
-    return get_u32(ld, v, &((struct fault *)obj)->split_bytes);
-}
-
-static int f_split_delay(struct loader *ld, const struct node *v, void *obj)
-{
-    return get_u32(ld, v, &((struct fault *)obj)->split_delay_ms);
 }
 
 /* Checks the keys that need another. */
@@ -2518,38 +2220,45 @@ static int fault_done(struct loader *ld, const struct node *map, void *obj)
     return 0;
 }
 
+/* The names of enum fault_done and enum fault_line_ends, in their order. */
+static const char *const done_names[] = {"normal", "missing", "twice", "extra"};
+static const char *const line_end_names[] = {"lf", "cr", "crlf", "mixed"};
+_Static_assert(sizeof(enum fault_done) == sizeof(int), "FK_ENUM");
+_Static_assert(sizeof(enum fault_line_ends) == sizeof(int), "FK_ENUM");
+_Static_assert(sizeof(enum fx_unknown) == sizeof(int), "FK_ENUM");
+
 static const struct field fault_fields[] = {
-    {"close_before_headers", f_close_before_headers, false, 2},
-    {"not_http", f_not_http, false, 2},
-    {"hang", f_hang, false, 2},
-    {"headers_delay_ms", f_headers_delay, false, 2},
-    {"reset_after_events", f_reset, false, 2},
-    {"close_after_events", f_close, false, 2},
-    {"close_after_bytes", f_close_bytes, false, 2},
-    {"silence_after_events", f_silence, false, 2},
-    {"malformed_event", f_malformed, false, 2},
-    {"error_after_events", f_error, false, 2},
-    {"error_event", f_error_event, false, 2},
-    {"done", f_done, false, 2},
-    {"hold_after_done", f_hold, false, 2},
-    {"line_ends", f_line_ends, false, 2},
-    {"bom", f_bom, false, 2},
-    {"comments", f_comments, false, 2},
-    {"fields", f_fields, false, 2},
-    {"split_bytes", f_split, false, 2},
-    {"split_delay_ms", f_split_delay, false, 2},
+    {"close_before_headers", false, 2,
+     BOOL(struct fault, close_before_headers)},
+    {"not_http", false, 2, CUSTOM(f_not_http)},
+    {"hang", false, 2, BOOL(struct fault, hang)},
+    {"headers_delay_ms", false, 2, U32(struct fault, headers_delay_ms)},
+    /* A count that is given may be 0. */
+    {"reset_after_events", false, 2,
+     U32_MARK(struct fault, reset_after_events, has_reset)},
+    {"close_after_events", false, 2,
+     U32_MARK(struct fault, close_after_events, has_close)},
+    {"close_after_bytes", false, 2, U32(struct fault, close_after_bytes)},
+    {"silence_after_events", false, 2,
+     U32_MARK(struct fault, silence_after_events, has_silence)},
+    {"malformed_event", false, 2,
+     U32_FROM1(struct fault, malformed_event, "counts events from 1")},
+    {"error_after_events", false, 2,
+     U32_MARK(struct fault, error_after_events, has_error)},
+    {"error_event", false, 2, BOOL(struct fault, error_event)},
+    {"done", false, 2, ENUM(struct fault, done, enum fault_done, done_names)},
+    {"hold_after_done", false, 2, BOOL(struct fault, hold_after_done)},
+    {"line_ends", false, 2,
+     ENUM(struct fault, line_ends, enum fault_line_ends, line_end_names)},
+    {"bom", false, 2, BOOL(struct fault, bom)},
+    {"comments", false, 2, BOOL(struct fault, comments)},
+    {"fields", false, 2, BOOL(struct fault, fields)},
+    {"split_bytes", false, 2, U32(struct fault, split_bytes)},
+    {"split_delay_ms", false, 2, U32(struct fault, split_delay_ms)},
 };
 static const struct shape fault_shape = {
     "fault", "each fault", fault_fields, FIELD_COUNT(fault_fields), fault_done,
 };
-
-/* Reads reply.fault. */
-static int a_fault(struct loader *ld, const struct node *v, void *obj)
-{
-    struct rule_answer *a = obj;
-
-    return walk_mapping(ld, v, &fault_shape, &a->fault);
-}
 
 /* The reply keys of each kind, for the checks that keep them apart. */
 static const char *const completion_keys[] = {
@@ -2734,25 +2443,31 @@ out:
 }
 
 static const struct field reply_fields[] = {
-    {"content", a_content, false, 2},
-    {"template", a_template, false, 2},
-    {"reasoning_content", a_reasoning, false, 2},
-    {"tool_calls", a_calls, false, 2},
-    {"deltas", a_deltas, false, 2},
-    {"finish_reason", a_finish, false, 2},
-    {"usage", a_usage, false, 2},
-    {"stream", a_stream, false, 2},
-    {"status", a_status, false, 2},
-    {"error", a_error, false, 2},
-    {"body", a_body, false, 2},
-    {"json", a_json, false, 2},
-    {"content_type", a_content_type, false, 2},
-    {"retry_after_ms", a_retry, false, 2},
-    {"headers", a_headers, false, 2},
-    {"latency_ms", a_latency, false, 2},
-    {"rate_limit", a_rate_limit, false, 2},
-    {"billing", a_billing, false, 2},
-    {"fault", a_fault, false, 2},
+    {"content", false, 2, TEXT(struct rule_answer, content, STR_LINES)},
+    {"template", false, 2, CUSTOM(a_template)},
+    {"reasoning_content", false, 2,
+     TEXT(struct rule_answer, reasoning, STR_LINES)},
+    {"tool_calls", false, 2, CUSTOM(a_calls)},
+    {"deltas", false, 2, CUSTOM(a_deltas)},
+    {"finish_reason", false, 2, CUSTOM(a_finish)},
+    {"usage", false, 2, SHAPE(struct rule_answer, usage, &usage_shape),
+     .mark = true, .mark_offset = MEMBER(struct rule_answer, has_usage, bool)},
+    /* The pacing of a streamed reply. */
+    {"stream", false, 2, SHAPE(struct rule_answer, pacing, &pacing_shape)},
+    {"status", false, 2, CUSTOM(a_status)},
+    /* Changes the error body's fields. */
+    {"error", false, 2, SHAPE_SELF(&error_shape)},
+    {"body", false, 2, CUSTOM(a_body)},
+    {"json", false, 2, CUSTOM(a_json)},
+    {"content_type", false, 2,
+     TEXT(struct rule_answer, content_type, STR_NONEMPTY)},
+    {"retry_after_ms", false, 2,
+     U32_MARK(struct rule_answer, retry_after_ms, has_retry_after)},
+    {"headers", false, 2, CUSTOM(a_headers)},
+    {"latency_ms", false, 2, U32(struct rule_answer, latency_ms)},
+    {"rate_limit", false, 2, BOOL(struct rule_answer, rate_limited)},
+    {"billing", false, 2, BOOL(struct rule_answer, billed)},
+    {"fault", false, 2, SHAPE(struct rule_answer, fault, &fault_shape)},
 };
 static const struct shape reply_shape = {
     "reply", "each reply", reply_fields, FIELD_COUNT(reply_fields), reply_done,
@@ -2795,32 +2510,6 @@ static int r_reply(struct loader *ld, const struct node *v, void *obj)
     struct rule_read *rr = obj;
 
     return walk_mapping(ld, v, &reply_shape, &rr->rule->answer);
-}
-
-/* Reads rule.scenario, rule.state and rule.then: names resolved once every
- * file is read. */
-static int r_scenario(struct loader *ld, const struct node *v, void *obj)
-{
-    struct rule_read *rr = obj;
-
-    rr->refs.scenario = v;
-    return check_text(ld, v, STR_NONEMPTY);
-}
-
-static int r_state(struct loader *ld, const struct node *v, void *obj)
-{
-    struct rule_read *rr = obj;
-
-    rr->refs.state = v;
-    return check_text(ld, v, STR_NONEMPTY);
-}
-
-static int r_then(struct loader *ld, const struct node *v, void *obj)
-{
-    struct rule_read *rr = obj;
-
-    rr->refs.then = v;
-    return check_text(ld, v, STR_NONEMPTY);
 }
 
 /* Reads rule.call: the nth call of the scenario's state, from 1. */
@@ -2877,10 +2566,14 @@ out:
 }
 
 static const struct field rule_fields[] = {
-    {"name", r_name, false, 2},         {"match", r_match, false, 2},
-    {"scenario", r_scenario, false, 2}, {"state", r_state, false, 2},
-    {"call", r_call, false, 2},         {"then", r_then, false, 2},
-    {"reply", r_reply, true, 2},
+    {"name", false, 2, CUSTOM(r_name)},
+    {"match", false, 2, CUSTOM(r_match)},
+    /* Scenario and state names are resolved once every file is read. */
+    {"scenario", false, 2, NODE(struct rule_read, refs.scenario, STR_NONEMPTY)},
+    {"state", false, 2, NODE(struct rule_read, refs.state, STR_NONEMPTY)},
+    {"call", false, 2, CUSTOM(r_call)},
+    {"then", false, 2, NODE(struct rule_read, refs.then, STR_NONEMPTY)},
+    {"reply", true, 2, CUSTOM(r_reply)},
 };
 static const struct shape rule_shape = {
     "rule", "each rule", rule_fields, FIELD_COUNT(rule_fields), rule_done,
@@ -3010,19 +2703,6 @@ static int top_version(struct loader *ld, const struct node *v, void *obj)
     rc = 0;
 out:
     return rc;
-}
-
-/* Reads name; a later file's replaces an earlier one's. */
-static int top_name(struct loader *ld, const struct node *v, void *obj)
-{
-    struct fixtures *fx = obj;
-    char *name = NULL;
-
-    if (get_text(ld, v, 0, &name) != 0)
-        return -1;
-    free(fx->name);
-    fx->name = name;
-    return 0;
 }
 
 /* Frees what a plan owns. */
@@ -3310,12 +2990,6 @@ static int top_keys(struct loader *ld, const struct node *v, void *obj)
     return read_entries(ld, v, &key_shape, &m, "API key", "key");
 }
 
-/* Reads rate_limits; a later file's settings replace an earlier one's. */
-static int top_limits(struct loader *ld, const struct node *v, void *obj)
-{
-    return walk_mapping(ld, v, &limits_shape, obj);
-}
-
 /* Reads parameters, the policy for every model that sets none. */
 static int top_params(struct loader *ld, const struct node *v, void *obj)
 {
@@ -3324,17 +2998,8 @@ static int top_params(struct loader *ld, const struct node *v, void *obj)
     return get_params(ld, v, &fx->params);
 }
 
-/* Reads a scenario's initial state. */
-static int sc_initial(struct loader *ld, const struct node *v, void *obj)
-{
-    struct scenario_decl *d = obj;
-
-    d->initial = v;
-    return check_text(ld, v, STR_NONEMPTY);
-}
-
 static const struct field scenario_fields[] = {
-    {"initial", sc_initial, false, 2},
+    {"initial", false, 2, NODE(struct scenario_decl, initial, STR_NONEMPTY)},
 };
 static const struct shape scenario_shape = {
     "scenario", "each scenario", scenario_fields, FIELD_COUNT(scenario_fields),
@@ -3384,15 +3049,17 @@ out:
 }
 
 static const struct field fixture_fields[] = {
-    {"version", top_version, true, 1},
-    {"name", top_name, false, 1},
-    {"plans", top_plans, false, 1},
-    {"models", top_models, false, 1},
-    {"keys", top_keys, false, 1},
-    {"rate_limits", top_limits, false, 2},
-    {"parameters", top_params, false, 2},
-    {"scenarios", top_scenarios, false, 2},
-    {"rules", top_rules, false, 2},
+    {"version", true, 1, CUSTOM(top_version)},
+    /* A later file's name replaces an earlier one's. */
+    {"name", false, 1, TEXT(struct fixtures, name, 0)},
+    {"plans", false, 1, CUSTOM(top_plans)},
+    {"models", false, 1, CUSTOM(top_models)},
+    {"keys", false, 1, CUSTOM(top_keys)},
+    /* A later file's settings replace an earlier one's. */
+    {"rate_limits", false, 2, SHAPE_SELF(&limits_shape)},
+    {"parameters", false, 2, CUSTOM(top_params)},
+    {"scenarios", false, 2, CUSTOM(top_scenarios)},
+    {"rules", false, 2, CUSTOM(top_rules)},
 };
 static const struct shape fixture_shape = {
     "the fixture", "the fixture", fixture_fields, FIELD_COUNT(fixture_fields),

@@ -25,6 +25,7 @@
 #include "live.h"
 #include "jsonio.h"
 #include "log.h"
+#include "match.h"
 #include "options.h"
 #include "ratelimit.h"
 #include "rules.h"
@@ -363,6 +364,7 @@ int mock_main(int argc, char **argv)
         fixtures_free(fx);
         return problems == 0 ? 0 : 1;
     }
+    match_set_regex_limit(o.regex_match_limit);
     fx = load_fixtures(&o);
     if (fx == NULL)
         return 1;

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "journal.h"
+#include "match.h"
 
 static const char usage_text[] =
     "Usage: nexus-mock [--fixtures PATH]... [--host ADDR] [--port N] "
@@ -20,7 +21,8 @@ static const char usage_text[] =
     "[--idle-timeout S]\n"
     "                  [--shutdown-grace S]\n"
     "                  [--max-gen-nodes N] [--max-gen-bytes BYTES]\n"
-    "                  [--max-schema-depth N] [--watch|--no-watch]\n"
+    "                  [--max-schema-depth N] [--regex-match-limit N]\n"
+    "                  [--watch|--no-watch]\n"
     "                  [--watch-delay MS] [--version] [--help]\n"
     "\n"
     "A deterministic mock of the AI Nexus (OpenAI-compatible) chat API.\n"
@@ -65,6 +67,9 @@ static const char usage_text[] =
     "                     probabilities per answer (default 262144)\n"
     "  --max-schema-depth N  levels a schema is followed, $ref included\n"
     "                     (default 32)\n"
+    "  --regex-match-limit N  backtracking steps a fixture's regex may take\n"
+    "                     on one text before it counts as no match\n"
+    "                     (default 1000000)\n"
     "  --watch, --no-watch  reload the fixtures when a --fixtures file\n"
     "                     changes (default: --watch); SIGHUP reloads too\n"
     "  --watch-delay MS   quiet time after a change before the reload\n"
@@ -109,6 +114,7 @@ enum num_opt {
     NUM_MAX_GEN_NODES,
     NUM_MAX_GEN_BYTES,
     NUM_MAX_SCHEMA_DEPTH,
+    NUM_REGEX_MATCH_LIMIT,
     NUM_JOURNAL_MAX_BYTES,
     NUM_JOURNAL_BODY_MAX,
     NUM_WATCH_DELAY,
@@ -135,6 +141,8 @@ static const struct {
     [NUM_MAX_GEN_NODES] = {"--max-gen-nodes", "a number", 1000, 100000000},
     [NUM_MAX_GEN_BYTES] = {"--max-gen-bytes", "a byte count", 4096, 1ull << 32},
     [NUM_MAX_SCHEMA_DEPTH] = {"--max-schema-depth", "a number", 1, 256},
+    [NUM_REGEX_MATCH_LIMIT] = {"--regex-match-limit", "a number", 1000,
+                               1000000000},
     [NUM_JOURNAL_MAX_BYTES] = {"--journal-max-bytes", "a byte count", 65536,
                                1ull << 36},
     [NUM_JOURNAL_BODY_MAX] = {"--journal-body-max", "a byte count", 0,
@@ -184,6 +192,9 @@ static void num_set(struct options *o, enum num_opt k, unsigned long long v)
         break;
     case NUM_MAX_SCHEMA_DEPTH:
         o->gen.max_depth = (unsigned)v;
+        break;
+    case NUM_REGEX_MATCH_LIMIT:
+        o->regex_match_limit = (unsigned)v;
         break;
     case NUM_JOURNAL_MAX_BYTES:
         o->journal_max_bytes = (size_t)v;
@@ -247,6 +258,7 @@ enum options_result options_parse(int argc, char **argv, struct options *o,
     o->idle_timeout = OPTIONS_DEFAULT_IDLE_TIMEOUT;
     o->shutdown_grace = OPTIONS_DEFAULT_SHUTDOWN_GRACE;
     o->gen = budget_defaults;
+    o->regex_match_limit = MATCH_REGEX_LIMIT_DEFAULT;
     o->journal_max_bytes = JOURNAL_DEFAULT_MAX_BYTES;
     o->journal_body_max = JOURNAL_DEFAULT_BODY_MAX;
     o->watch = true;

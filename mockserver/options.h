@@ -53,8 +53,9 @@ struct options {
     size_t max_headers;
     unsigned header_timeout, body_timeout, idle_timeout; /* seconds */
     unsigned shutdown_grace;                             /* seconds */
-    struct budget_limits gen; /* --max-gen-nodes, --max-gen-bytes,
-                               * --max-schema-depth */
+    unsigned regex_match_limit; /* match_set_regex_limit's */
+    struct budget_limits gen;   /* --max-gen-nodes, --max-gen-bytes,
+                                 * --max-schema-depth */
 };
 
 enum options_result { OPTIONS_RUN, OPTIONS_EXIT, OPTIONS_ERROR };

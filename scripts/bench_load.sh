@@ -219,10 +219,10 @@ bench_delayed() {
     local model=${BENCH_DELAYED_MODEL:-bench-delayed} delay=${BENCH_DELAYED_MS:-50}
     local conns=1000 body="$BENCH_TMP/delayed.json" row
     echo "== delayed answers (${delay} ms, $conns connections)" >&2
-    if ! "$BENCH_MOCK" --check --fixtures "$fixture" >/dev/null 2>&1; then
-        echo "  not yet available (needs fixture latency)" >&2
-        bench_record delayed '{"available":false,"reason":"needs fixture latency"}'
-        return 0
+    if ! "$BENCH_MOCK" --check --fixtures "$fixture" >&2; then
+        echo "  the delayed-answer fixture does not load" >&2
+        bench_record delayed '{"available":false,"reason":"fixture refused"}'
+        return 1
     fi
     jq -c --arg m "$model" '.model = $m' "$BENCH_TMP/chat.json" >"$body"
     server_up "$BENCH_MOCK" --port 0 --quiet --threads "$BENCH_THREADS" \
@@ -302,7 +302,7 @@ bench_table() {
             "| delayed answers | connections | req/s | expected req/s | p50 ms | p99 ms | non-2xx |",
             "|---|---|---|---|---|---|---|",
             "| \(.delay_ms) ms | \(.connections) | \(.rps | floor) | \(.expected_rps) | \(.p50_ms | ms) | \(.p99_ms | ms) | \(.non2xx) |"
-          else "delayed answers (50 ms, 1,000 connections): not yet available (needs fixture latency)" end),
+          else "delayed answers (50 ms, 1,000 connections): the fixture did not load" end),
         "",
         "| start-up to ready ms | to first answer ms | idle RSS MB | conformance suite ms |",
         "|---|---|---|---|",

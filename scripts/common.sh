@@ -3,7 +3,7 @@
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 PACKAGES="build-essential cmake pkg-config libmicrohttpd-dev libjansson-dev
-libyaml-dev libcurl4-openssl-dev libcmocka-dev libxml2-utils clang-format curl
+libyaml-dev libcurl4-openssl-dev libcmocka-dev libpcre2-dev libxml2-utils clang-format curl
 clang libclang-rt-14-dev"
 
 # ensure_packages [EXTRA...]: installs whatever of $PACKAGES and the extra

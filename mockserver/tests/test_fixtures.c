@@ -194,7 +194,9 @@ static const struct error_case error_cases[] = {
     {"v2_bad_regex",
      RULES "  - match: {last_user_message: {regex: '(a'}}\n"
            "    reply: {content: x}\n",
-     5, 40, "'regex': bad regular expression: "},
+     5, 40,
+     "'regex': bad regular expression at offset 2: missing closing "
+     "parenthesis"},
     {"v2_template_name", RULES "  - reply: {template: 'hi {{ modle }}'}\n", 5,
      23,
      "'template', at byte 3: unknown template name 'modle'; did you mean "

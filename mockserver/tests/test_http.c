@@ -531,18 +531,6 @@ static void test_stream_billed_once(void **state)
     free(w1);
 }
 
-/* Returns a header as an unsigned number. */
-static unsigned long header_num(const struct http_reply *r, const char *name)
-{
-    char *v = http_header(r, name);
-    unsigned long n;
-
-    assert_non_null(v);
-    n = strtoul(v, NULL, 10);
-    free(v);
-    return n;
-}
-
 static void test_rate_limit(void **state)
 {
     struct http_reply r;
@@ -553,8 +541,8 @@ static void test_rate_limit(void **state)
     for (i = 0; i < 10; i++) {
         req("POST", "/v1/chat/completions", FREE_KEY, HELLO "}", &r);
         assert_int_equal(r.status, 200);
-        assert_int_equal(header_num(&r, "x-ratelimit-limit-requests"), 10);
-        assert_int_equal(header_num(&r, "x-ratelimit-remaining-requests"),
+        assert_int_equal(http_header_num(&r, "x-ratelimit-limit-requests"), 10);
+        assert_int_equal(http_header_num(&r, "x-ratelimit-remaining-requests"),
                          9 - i);
         /* The free plan has no token limit, so no -tokens headers. */
         assert_null(http_header(&r, "x-ratelimit-limit-tokens"));
@@ -563,15 +551,15 @@ static void test_rate_limit(void **state)
          * and reports the standing all the same. */
         req("GET", i % 2 ? "/v1/models" : "/v1/balance", FREE_KEY, NULL, &r);
         assert_int_equal(r.status, 200);
-        assert_int_equal(header_num(&r, "x-ratelimit-remaining-requests"),
+        assert_int_equal(http_header_num(&r, "x-ratelimit-remaining-requests"),
                          9 - i);
         http_reply_free(&r);
     }
     req("POST", "/v1/chat/completions", FREE_KEY, HELLO "}", &r);
     assert_error(&r, 429, "requests", NULL, "rate_limit_exceeded");
-    assert_int_equal(header_num(&r, "x-ratelimit-remaining-requests"), 0);
-    retry = header_num(&r, "retry-after");
-    retry_ms = header_num(&r, "retry-after-ms");
+    assert_int_equal(http_header_num(&r, "x-ratelimit-remaining-requests"), 0);
+    retry = http_header_num(&r, "retry-after");
+    retry_ms = http_header_num(&r, "retry-after-ms");
     assert_true(retry >= 1 && retry <= 60);
     assert_true(retry_ms > 0 && retry_ms <= 60000);
     assert_int_equal(retry, (retry_ms + 999) / 1000);
@@ -583,7 +571,7 @@ static void test_rate_limit(void **state)
     /* A 400 is answered before the limiter and still carries its numbers. */
     req("POST", "/v1/chat/completions", FREE_KEY, "{}", &r);
     assert_int_equal(r.status, 400);
-    assert_int_equal(header_num(&r, "x-ratelimit-remaining-requests"), 0);
+    assert_int_equal(http_header_num(&r, "x-ratelimit-remaining-requests"), 0);
     http_reply_free(&r);
     /* Move the clock past the window: the key is whole again. */
     req("POST", "/_nexus/clock", NULL, "{\"advance_ms\":60000}", &r);
@@ -591,7 +579,7 @@ static void test_rate_limit(void **state)
     http_reply_free(&r);
     req("POST", "/v1/chat/completions", FREE_KEY, HELLO "}", &r);
     assert_int_equal(r.status, 200);
-    assert_int_equal(header_num(&r, "x-ratelimit-remaining-requests"), 9);
+    assert_int_equal(http_header_num(&r, "x-ratelimit-remaining-requests"), 9);
     http_reply_free(&r);
 }
 
@@ -890,8 +878,8 @@ static void test_unknown_model_not_counted(void **state)
     req("GET", "/v1/models/nope", KEY, NULL, &b);
     assert_int_equal(b.status, 404);
     /* The 404 carries the standing but did not spend a request. */
-    assert_int_equal(header_num(&b, "x-ratelimit-remaining-requests"),
-                     header_num(&a, "x-ratelimit-remaining-requests"));
+    assert_int_equal(http_header_num(&b, "x-ratelimit-remaining-requests"),
+                     http_header_num(&a, "x-ratelimit-remaining-requests"));
     http_reply_free(&a);
     http_reply_free(&b);
 }

@@ -83,6 +83,12 @@ static const char lang_fixture[] =
     "  - name: not-admin\n"
     "    match: {path: {contains: /_nexus/}}\n"
     "    reply: {status: 418}\n"
+    "  - name: nested\n"
+    "    match: {last_user_message: {regex: '^(a+)+$'}}\n"
+    "    reply: {content: all a}\n"
+    "  - name: order\n"
+    "    match: {last_user_message: {regex: '^order \\d+\\b'}}\n"
+    "    reply: {content: an order}\n"
     "  - name: second-turn\n"
     "    match: {turn: 2, stream: false}\n"
     "    reply: {content: second turn}\n";
@@ -91,17 +97,16 @@ static struct fixture_mock fm;
 
 static int start(void **state)
 {
-    static const char *const extra[] = {"--threads", "1", NULL};
+    static const char *const extra[] = {"--threads", "1", "--regex-match-limit",
+                                        "20000", NULL};
 
     (void)state;
-    curl_global_init(CURL_GLOBAL_DEFAULT);
     return fixture_mock_start(&fm, lang_fixture, extra);
 }
 
 static int stop(void **state)
 {
     (void)state;
-    curl_global_cleanup();
     return fixture_mock_stop(&fm);
 }
 
@@ -368,6 +373,28 @@ static void test_latency(void **state)
     http_reply_free(&r);
 }
 
+/* Patterns are PCRE2's (\\d, \\b), and one whose backtracking passes
+ * --regex-match-limit on a request's text does not match: the request
+ * gets the generated reply at once instead of holding a worker. */
+static void test_regex_bounded(void **state)
+{
+    struct http_reply r;
+
+    (void)state;
+    req("POST", CHAT, "k1", SAY("aaaaaaaa"), NULL, &r);
+    assert_string_equal(content_of(&r), "all a");
+    http_reply_free(&r);
+    req("POST", CHAT, "k1", SAY("order 66 now"), NULL, &r);
+    assert_string_equal(content_of(&r), "an order");
+    http_reply_free(&r);
+    /* 2^40 ways to split: without the limit the worker never returns. */
+    req("POST", CHAT, "k1", SAY("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaab"),
+        NULL, &r);
+    assert_int_equal(r.status, 200);
+    assert_string_not_equal(content_of(&r), "all a");
+    http_reply_free(&r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -379,6 +406,7 @@ int main(void)
         cmocka_unit_test(test_billing_and_limits),
         cmocka_unit_test(test_json_pointer_and_turn),
         cmocka_unit_test(test_latency),
+        cmocka_unit_test(test_regex_bounded),
     };
 
     return cmocka_run_group_tests(tests, start, stop);

@@ -47,14 +47,12 @@ static int start(void **state)
     static const char *const extra[] = {"--admin", NULL};
 
     (void)state;
-    curl_global_init(CURL_GLOBAL_DEFAULT);
     return fixture_mock_start(&fm, settings_fixture, extra);
 }
 
 static int stop(void **state)
 {
     (void)state;
-    curl_global_cleanup();
     return fixture_mock_stop(&fm);
 }
 
@@ -66,18 +64,6 @@ static long req(const char *method, const char *path, const char *key,
     return r->status;
 }
 
-/* The value of a header as a number. */
-static unsigned long header_num(const struct http_reply *r, const char *name)
-{
-    char *v = http_header(r, name);
-    unsigned long n;
-
-    assert_non_null(v);
-    n = strtoul(v, NULL, 10);
-    free(v);
-    return n;
-}
-
 /* The routes the fixture names count (chat and every /v1/models path);
  * the balance does not; the window is 2 s long. */
 static void test_window_and_routes(void **state)
@@ -87,7 +73,7 @@ static void test_window_and_routes(void **state)
 
     (void)state;
     assert_int_equal(req("POST", CHAT, "k1", ASK("m1", ""), &r), 200);
-    assert_int_equal(header_num(&r, "x-ratelimit-remaining-requests"), 2);
+    assert_int_equal(http_header_num(&r, "x-ratelimit-remaining-requests"), 2);
     reset = http_header(&r, "x-ratelimit-reset-requests");
     /* Under 2 s, so OpenAI's format says milliseconds or "1.xs". */
     assert_true(strcmp(reset, "2s") == 0 || strstr(reset, "ms") != NULL ||
@@ -95,23 +81,23 @@ static void test_window_and_routes(void **state)
     free(reset);
     http_reply_free(&r);
     assert_int_equal(req("GET", "/v1/balance", "k1", NULL, &r), 200);
-    assert_int_equal(header_num(&r, "x-ratelimit-remaining-requests"), 2);
+    assert_int_equal(http_header_num(&r, "x-ratelimit-remaining-requests"), 2);
     http_reply_free(&r);
     assert_int_equal(req("GET", "/v1/models", "k1", NULL, &r), 200);
-    assert_int_equal(header_num(&r, "x-ratelimit-remaining-requests"), 1);
+    assert_int_equal(http_header_num(&r, "x-ratelimit-remaining-requests"), 1);
     http_reply_free(&r);
     assert_int_equal(req("GET", "/v1/models/m1", "k1", NULL, &r), 200);
-    assert_int_equal(header_num(&r, "x-ratelimit-remaining-requests"), 0);
+    assert_int_equal(http_header_num(&r, "x-ratelimit-remaining-requests"), 0);
     http_reply_free(&r);
     assert_int_equal(req("GET", "/v1/models", "k1", NULL, &r), 429);
-    assert_true(header_num(&r, "retry-after-ms") <= 2000);
-    assert_int_equal(header_num(&r, "retry-after"), 2);
+    assert_true(http_header_num(&r, "retry-after-ms") <= 2000);
+    assert_int_equal(http_header_num(&r, "retry-after"), 2);
     http_reply_free(&r);
     assert_int_equal(
         req("POST", "/_nexus/clock", NULL, "{\"advance_ms\":2000}", &r), 200);
     http_reply_free(&r);
     assert_int_equal(req("POST", CHAT, "k1", ASK("m1", ""), &r), 200);
-    assert_int_equal(header_num(&r, "x-ratelimit-remaining-requests"), 2);
+    assert_int_equal(http_header_num(&r, "x-ratelimit-remaining-requests"), 2);
     http_reply_free(&r);
 }
 

@@ -84,14 +84,12 @@ static struct fixture_mock fm;
 static int start(void **state)
 {
     (void)state;
-    curl_global_init(CURL_GLOBAL_DEFAULT);
     return fixture_mock_start(&fm, stream_fixture, NULL);
 }
 
 static int stop(void **state)
 {
     (void)state;
-    curl_global_cleanup();
     return fixture_mock_stop(&fm);
 }
 

@@ -143,6 +143,37 @@ static void request_id_of(const char *answer, char *id)
     id[36] = '\0';
 }
 
+/* Posts body on a new raw connection, reads the head of its answer and
+ * copies the answer's x-request-id into id (37 bytes). Returns the socket,
+ * left open. */
+static int post_for_id(const struct testproc *p, const char *body, char *id)
+{
+    int fd = raw_post(p, body, strlen(body));
+    size_t len;
+    char *answer = raw_read(fd, false, 5000, &len);
+
+    request_id_of(answer, id);
+    free(answer);
+    return fd;
+}
+
+/* Sends SIGTERM once the socket buffers had time to fill, and returns how
+ * many ms the mock took to exit, which it must do with status 0. */
+static uint64_t stop_timed(struct testproc *p)
+{
+    uint64_t start;
+    int status;
+
+    usleep(300 * 1000); /* a huge stream fills the socket buffers */
+    start = clock_real_ms();
+    status = testproc_stop(p);
+    start = clock_real_ms() - start;
+    fprintf(stderr, "# exit %d after %llu ms\n", status,
+            (unsigned long long)start);
+    assert_int_equal(status, 0);
+    return start;
+}
+
 /* The outcome a request's log line gives, or "(none)". */
 static const char *outcome_of(const json_t *line)
 {
@@ -280,29 +311,17 @@ static void test_sigterm_logs_what_was_cut(void **state)
     char log_path[] = "/tmp/nexus-lifecycle-XXXXXX.log";
     char *fixture_path, *answer, *text, paced_id[40], stuck_id[40];
     struct testproc p;
-    int paced, stuck, partial, status;
-    uint64_t start, took;
+    int paced, stuck, partial;
+    uint64_t took;
     size_t len;
     json_t *line;
 
     (void)state;
     start_logged(&p, log_path, &fixture_path);
-    paced = raw_post(&p, SLOW_BODY, strlen(SLOW_BODY));
-    stuck = raw_post(&p, HUGE_BODY, strlen(HUGE_BODY));
+    paced = post_for_id(&p, SLOW_BODY, paced_id);
+    stuck = post_for_id(&p, HUGE_BODY, stuck_id);
     partial = raw_post(&p, "{\"model\":", 500);
-    answer = raw_read(paced, false, 5000, &len);
-    request_id_of(answer, paced_id);
-    free(answer);
-    answer = raw_read(stuck, false, 5000, &len);
-    request_id_of(answer, stuck_id);
-    free(answer);
-    usleep(300 * 1000); /* the huge stream fills the socket buffers */
-    start = clock_real_ms();
-    status = testproc_stop(&p);
-    took = clock_real_ms() - start;
-    fprintf(stderr, "# exit %d after %llu ms\n", status,
-            (unsigned long long)took);
-    assert_int_equal(status, 0);
+    took = stop_timed(&p);
     /* The 2 s grace, then the cut: well within 3.5 s. */
     assert_true(took >= 1900 && took < 3500);
     /* The stream nobody read was cut by the shutdown, after some events. */
@@ -341,27 +360,15 @@ static void test_sigterm_logs_what_was_cut(void **state)
 static void test_shutdown_grace_flag(void **state)
 {
     char log_path[] = "/tmp/nexus-lifecycle-XXXXXX.log";
-    char *fixture_path, *answer, stuck_id[40];
+    char *fixture_path, stuck_id[40];
     struct testproc p;
-    int stuck, status;
-    uint64_t start, took;
-    size_t len;
+    int stuck;
     json_t *line;
 
     (void)state;
     start_logged_grace(&p, log_path, &fixture_path, "0");
-    stuck = raw_post(&p, HUGE_BODY, strlen(HUGE_BODY));
-    answer = raw_read(stuck, false, 5000, &len);
-    request_id_of(answer, stuck_id);
-    free(answer);
-    usleep(300 * 1000); /* the huge stream fills the socket buffers */
-    start = clock_real_ms();
-    status = testproc_stop(&p);
-    took = clock_real_ms() - start;
-    fprintf(stderr, "# exit %d after %llu ms\n", status,
-            (unsigned long long)took);
-    assert_int_equal(status, 0);
-    assert_true(took < 1000);
+    stuck = post_for_id(&p, HUGE_BODY, stuck_id);
+    assert_true(stop_timed(&p) < 1000);
     line = log_find_request(log_path, stuck_id);
     assert_non_null(line);
     assert_int_equal(json_integer_value(json_object_get(line, "status")), 444);

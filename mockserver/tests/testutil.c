@@ -10,6 +10,9 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <cmocka.h>
 #include <curl/curl.h>
 
 #include "buf.h"
@@ -158,6 +162,17 @@ char *http_header(const struct http_reply *r, const char *name)
         line = end ? end + 2 : NULL;
     }
     return NULL;
+}
+
+unsigned long http_header_num(const struct http_reply *r, const char *name)
+{
+    char *v = http_header(r, name);
+    unsigned long n;
+
+    assert_non_null(v);
+    n = strtoul(v, NULL, 10);
+    free(v);
+    return n;
 }
 
 size_t stream_sink_write(char *ptr, size_t size, size_t nmemb, void *ud)
@@ -375,6 +390,7 @@ int fixture_mock_start(struct fixture_mock *m, const char *yaml,
     int rc = -1;
 
     memset(m, 0, sizeof(*m));
+    curl_global_init(CURL_GLOBAL_DEFAULT);
     m->path = temp_fixture(yaml);
     if (m->path == NULL)
         goto out;
@@ -384,6 +400,8 @@ int fixture_mock_start(struct fixture_mock *m, const char *yaml,
     args[n] = NULL;
     rc = mock_start(&m->proc, args);
 out:
+    if (rc != 0)
+        curl_global_cleanup();
     if (rc != 0 && m->path != NULL) {
         unlink(m->path);
         free(m->path);
@@ -400,6 +418,7 @@ int fixture_mock_stop(struct fixture_mock *m)
         unlink(m->path);
     free(m->path);
     m->path = NULL;
+    curl_global_cleanup();
     return rc == 0 ? 0 : -1;
 }
 

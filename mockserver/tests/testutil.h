@@ -46,6 +46,9 @@ int http_do(const struct testproc *p, const char *method, const char *path,
 void http_reply_free(struct http_reply *r);
 /* Returns the value of header name in r (a new string, free()) or NULL. */
 char *http_header(const struct http_reply *r, const char *name);
+/* Returns the value of header name in r as a decimal number; the header
+ * must be there (a cmocka failure otherwise). */
+unsigned long http_header_num(const struct http_reply *r, const char *name);
 /* Counts what a streamed reply delivers, as it arrives. */
 struct stream_sink {
     uint64_t start_ms;       /* set by the caller, clock_real_ms() */
@@ -69,10 +72,12 @@ struct fixture_mock {
 
 /* Writes yaml to a temporary file and starts nexus-mock on it (as
  * mock_start, with --fixtures FILE and then the NULL-terminated extra
- * arguments, which may be NULL). Returns 0, or -1 with nothing left. */
+ * arguments, which may be NULL); initialises libcurl for http_do (call it
+ * before starting threads). Returns 0, or -1 with nothing left. */
 int fixture_mock_start(struct fixture_mock *m, const char *yaml,
                        const char *const *extra);
-/* Stops the mock and removes its file. Returns 0 when it exited 0. */
+/* Stops the mock, removes its file and releases libcurl. Returns 0 when
+ * the mock exited 0. */
 int fixture_mock_stop(struct fixture_mock *m);
 
 /* Reads the amount named name ("balance", "total_spent") in the body of a
