@@ -17,9 +17,11 @@
 // Fixtures: every fixtures/faults/*.yaml (top level only), the fault
 // examples fixtures/examples/{stream-cut,malformed-chunk,error-after-200}
 // .yaml and the retry examples fixtures/examples/{retries,rate-limited-
-// retry}.yaml. A retry example's clients run one after the other, the
-// mock reset between them (POST /_nexus/reset), and what the mock's
-// GET /_nexus/clients saw of each is recorded and asserted too.
+// retry}.yaml. The faults run JOBS at a time, then the retry examples. A
+// retry example's clients run one after the other, the mock reset between
+// them (POST /_nexus/reset), and what the mock's GET /_nexus/clients saw
+// of each is recorded and asserted too. The record keeps only what does
+// not depend on timing (no waits, no "backoff grew").
 import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
@@ -39,6 +41,12 @@ const BACKOFF_MS = 5000;
 const MAX_RETRIES = 2;
 // How long a mock may take to say where it listens, or to exit.
 const MOCK_MS = 20000;
+// How many fault fixtures run at once (each a mock and up to six drives).
+const JOBS = 8;
+// The faults whose drives take seconds (hangs, retried connection
+// errors, delays): started first.
+const LONG = new Set(['close-before-headers', 'not-http', 'hang',
+    'headers-then-silence', 'held-after-done', 'slow-headers']);
 // How much of an error message the record keeps.
 const GIST_CHARS = 160;
 
@@ -266,8 +274,7 @@ async function runCase(bin, c) {
                     retry_count_headers: call.retry_count_headers,
                     retried_after_status: call.retried_after_status,
                     advised_wait_ms: call.tries.map((t) => t.advised_wait_ms),
-                    honored_retry_after: call.honored_retry_after,
-                    backoff_grew: call.backoff_grew }));
+                    honored_retry_after: call.honored_retry_after }));
                 out.entries.push(e);
                 out.reports.push({ fixture: c.fixture, client,
                     waits_ms: calls.map((call) => call.waits_ms),
@@ -324,22 +331,51 @@ function assertRetries(entries, reports) {
                 JSON.stringify(call.retry_count_headers)}`);
         if (call.outcome !== 'succeeded')
             say(`the mock says ${call.outcome}`);
+        // Lower bounds: a loaded machine only makes a timer fire late.
         if (w.advised_wait_ms) {
-            // Asked for 100 ms: waited at least that, and not much more.
+            // Asked for 100 ms by retry-after-ms, 1 s by Retry-After: it
+            // waited at least the 100 ms, and read retry-after-ms.
             if (call.honored_retry_after !== true ||
                 JSON.stringify(call.advised_wait_ms) !==
                     JSON.stringify(w.advised_wait_ms) ||
-                !(waits[0] + 2 >= 100 && waits[0] <= 600))
+                !(waits[0] + 2 >= 100 && waits[0] < 1000))
                 say(`asked to wait 100 ms, waited ${waits[0]} ms (honored ${
                     call.honored_retry_after})`);
-        } else if (call.backoff_grew !== true ||
-            !(waits[0] >= 370 && waits[0] <= 700 &&
-              waits[1] >= 745 && waits[1] <= 1200)) {
+        } else if (!(waits[0] >= 370 && waits[1] >= 745)) {
             // The SDK's backoff: 0.5 s then 1 s, less up to a quarter.
-            say(`backoff ${JSON.stringify(waits)} ms, want about [500,1000]`);
+            say(`backoff ${JSON.stringify(waits)} ms, want at least ` +
+                '[375,750]');
         }
     }
     return problems;
+}
+
+// Runs the fault fixtures, JOBS at a time, the longest first; then the
+// retry examples, together, so that their waits are not measured on an
+// event loop busy with the faults. Resolves to one settled result per
+// fixture of list, in its order.
+async function runAll(bin, list) {
+    const results = new Array(list.length);
+    const run = async (i) => {
+        try {
+            results[i] = { status: 'fulfilled',
+                value: await runCase(bin, list[i]) };
+        } catch (e) {
+            results[i] = { status: 'rejected', reason: e };
+        }
+    };
+    const faults = list.map((c, i) => i)
+        .filter((i) => list[i].kind === 'fault')
+        .sort((a, b) => Number(LONG.has(list[b].name)) -
+            Number(LONG.has(list[a].name)));
+    const workers = Array.from({ length: JOBS }, async () => {
+        while (faults.length)
+            await run(faults.shift());
+    });
+    await Promise.all(workers);
+    await Promise.all(list.map((c, i) => i)
+        .filter((i) => list[i].kind === 'retry').map(run));
+    return results;
 }
 
 const keyOf = (e) => `${e.fixture} ${e.client} ${e.scenario}`;
@@ -447,8 +483,8 @@ function markdown(record) {
         'client allowed none) says each is a first attempt, so the mock ' +
         'counts each as a call of its own and cannot judge its waits.', '',
         '| Fixture | Client | Outcome | Calls the mock saw: attempts, ' +
-        'Retry-Count headers, retried after, advised waits (ms), honoured, ' +
-        'backoff grew |', '|---|---|---|---|');
+        'Retry-Count headers, retried after, advised waits (ms), honoured |',
+        '|---|---|---|---|');
     for (const r of retryRows)
         for (const c of CLIENTS) {
             const e = r.cells[c];
@@ -456,7 +492,7 @@ function markdown(record) {
                 JSON.stringify(m.retry_count_headers)}, ${
                 JSON.stringify(m.retried_after_status)}, ${
                 JSON.stringify(m.advised_wait_ms)}, ${
-                m.honored_retry_after}, ${m.backoff_grew}`);
+                m.honored_retry_after}`);
             out.push(`| \`${r.fixture}\` | ${CLIENT_TITLES[c]} | ${cell(e)} | ${
                 e.mock.length} call${e.mock.length === 1 ? '' : 's'}: ${
                 calls.map((x) => `(${x})`).join('; ')} |`);
@@ -483,8 +519,7 @@ async function main() {
     console.error = () => {};
     const t0 = performance.now();
     const list = cases();
-    const results = await Promise.allSettled(list.map((c) =>
-        runCase(o.mock, c)));
+    const results = await runAll(o.mock, list);
     const entries = [], reports = [], problems = [];
     const ran = new Set();
     results.forEach((r, i) => {
