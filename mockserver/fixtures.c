@@ -87,6 +87,8 @@ struct rule_refs {
     bool runtime; /* added at runtime (fixtures_load_runtime): tried first */
     const struct node *at;    /* the rule's mapping, for --check */
     const struct node *match; /* its conditions; NULL: none */
+    bool bad; /* collecting: it has a problem, so --check judges no rule by
+                 it (it is kept for the scenario states it names) */
 };
 
 /* A scenario declared under 'scenarios', kept until every rule is read. */
@@ -118,6 +120,18 @@ struct loader {
     struct scenario_decl *decls; /* owned: the scenarios declared */
     size_t ndecls;
     bool runtime; /* reading rules added at runtime */
+    /* --check: a mistake is reported and the load goes on where it safely
+     * can (the next key, entry, rule or file), so that one run lists every
+     * problem. Off: the load stops at the first, in err. */
+    bool collect;
+    FILE *report;              /* collect: where each problem goes, one line */
+    size_t max_report;         /* collect: lines written at most */
+    size_t problems;           /* collect: problems found (written or not) */
+    struct fixture_error last; /* collect: the problem written last */
+    bool walked;               /* the file being read got as far as its keys */
+    bool lost; /* collect: a file was not read at all (cannot be opened,
+                  bad YAML, bad version), so what it would define is
+                  unknown */
 };
 
 /* How a key's value is read, and where it goes in the object being read
@@ -305,6 +319,28 @@ static void fail(struct loader *ld, const struct node *n, const char *fmt, ...)
     error_vset(ld->err, n != NULL ? n->line : 0, n != NULL ? n->column : 0, fmt,
                ap);
     va_end(ap);
+}
+
+/* When collecting, counts the problem in ld->err and writes it as
+ * "file:line:column: message" (up to max_report lines), unless it is the
+ * one noted last: every level that goes on after a failure notes it, and
+ * only the first counts. Returns whether the load may go on: true when
+ * collecting. */
+static bool note(struct loader *ld)
+{
+    if (!ld->collect)
+        return false;
+    if (ld->err->message[0] != '\0' &&
+        (ld->last.line != ld->err->line || ld->last.column != ld->err->column ||
+         strcmp(ld->last.file, ld->err->file) != 0 ||
+         strcmp(ld->last.message, ld->err->message) != 0)) {
+        if (ld->problems < ld->max_report)
+            fprintf(ld->report, "%s:%d:%d: %s\n", ld->err->file, ld->err->line,
+                    ld->err->column, ld->err->message);
+        ld->problems++;
+        memcpy(&ld->last, ld->err, sizeof ld->last);
+    }
+    return true;
 }
 
 /* Returns s cut to FX_QUOTE_MAX bytes on a UTF-8 boundary, with control
@@ -1242,42 +1278,45 @@ static int walk_mapping(struct loader *ld, const struct node *map,
     uint32_t seen = 0, bit;
     const struct node *k;
     const struct field *f;
+    bool bad = false; /* collecting: a key failed, the rest were read */
     size_t i;
 
     if (want_node(ld, map, NODE_MAPPING) != 0)
         goto out;
     for (i = 0; i + 1 < map->nkids; i += 2) {
         k = map->kids[i];
+        f = k->kind == NODE_SCALAR ? shape_find(sh, k) : NULL;
         if (k->kind != NODE_SCALAR) {
             fail(ld, k, "keys in %s must be strings, not %s", sh->what,
                  node_describe(k));
-            goto out;
-        }
-        f = shape_find(sh, k);
-        if (f == NULL || !field_known(ld, f)) {
+        } else if (f == NULL || !field_known(ld, f)) {
             fail_unknown_key(ld, k, sh, f);
-            goto out;
-        }
-        bit = UINT32_C(1) << (f - sh->fields);
-        if (seen & bit) {
+        } else if (seen & (bit = UINT32_C(1) << (f - sh->fields))) {
             fail(ld, k, "key '%s' appears twice in %s (first at line %d)",
                  f->name, sh->what, map_key(map, f->name)->line);
-            goto out;
+        } else {
+            seen |= bit;
+            ld->field = f->name;
+            ld->entry = NULL;
+            if (field_read(ld, f, map->kids[i + 1], obj) == 0)
+                continue;
         }
-        seen |= bit;
-        ld->field = f->name;
-        ld->entry = NULL;
-        if (field_read(ld, f, map->kids[i + 1], obj) != 0)
+        if (!note(ld))
             goto out;
+        bad = true;
     }
-    for (i = 0; i < sh->nfields; i++) {
+    /* After a bad key, a missing one may be its misspelling, and done()
+     * would judge a half-read mapping: both are left out. */
+    for (i = 0; !bad && i < sh->nfields; i++) {
         if (sh->fields[i].required && !(seen & (UINT32_C(1) << i))) {
             fail(ld, map, "missing required key '%s' in %s", sh->fields[i].name,
                  sh->what);
-            goto out;
+            if (!note(ld))
+                goto out;
+            bad = true;
         }
     }
-    if (sh->done != NULL && sh->done(ld, map, obj) != 0)
+    if (bad || (sh->done != NULL && sh->done(ld, map, obj) != 0))
         goto out;
     rc = 0;
 out:
@@ -1292,14 +1331,16 @@ static int walk_items(struct loader *ld, const struct node *seq,
     int rc = -1;
     size_t i;
 
+    rc = 0;
     for (i = 0; i < seq->nkids; i++) {
         ld->field = NULL;
         ld->entry = sh->entry;
-        if (walk_mapping(ld, seq->kids[i], sh, (char *)items + i * size) != 0)
-            goto out;
+        if (walk_mapping(ld, seq->kids[i], sh, (char *)items + i * size) != 0) {
+            rc = -1;
+            if (!note(ld))
+                break;
+        }
     }
-    rc = 0;
-out:
     return rc;
 }
 
@@ -2654,13 +2695,16 @@ static int read_rule(struct loader *ld, const struct node *v)
     ld->field = NULL;
     ld->entry = "each rule";
     if (walk_mapping(ld, v, &rule_shape, &rr) != 0) {
-        rule_free(rr.rule);
-        goto out;
+        if (!note(ld) || v->kind != NODE_MAPPING) {
+            rule_free(rr.rule);
+            goto out;
+        }
+        rr.refs.bad = true;
     }
     rr.refs.runtime = ld->runtime;
     rr.refs.at = v;
     rr.refs.match = rr.match;
-    rc = rule_merge(ld, &rr);
+    rc = rule_merge(ld, &rr) != 0 || rr.refs.bad ? -1 : 0;
 out:
     return rc;
 }
@@ -2673,10 +2717,14 @@ static int top_rules(struct loader *ld, const struct node *v, void *obj)
     (void)obj;
     if (want_node(ld, v, NODE_SEQUENCE) != 0)
         goto out;
-    for (i = 0; i < v->nkids; i++)
-        if (read_rule(ld, v->kids[i]) != 0)
-            goto out;
     rc = 0;
+    for (i = 0; i < v->nkids; i++) {
+        if (read_rule(ld, v->kids[i]) != 0) {
+            rc = -1;
+            if (!note(ld))
+                break;
+        }
+    }
 out:
     return rc;
 }
@@ -2857,6 +2905,29 @@ out:
     return rc;
 }
 
+/* Drops (and cleans up) the entries at fresh that have no name, which a
+ * load that goes on after errors can leave, keeping the others and where
+ * they were written in order. Returns how many are left. */
+static size_t drop_unnamed(const struct merge *m, char *fresh, size_t n,
+                           const struct node **where)
+{
+    size_t i, kept = 0;
+    char *item;
+
+    for (i = 0; i < n; i++) {
+        item = fresh + i * m->size;
+        if (m->name(item) == NULL) {
+            m->cleanup(item);
+            memset(item, 0, m->size);
+        } else if (kept++ != i) {
+            memcpy(fresh + (kept - 1) * m->size, item, m->size);
+            memset(item, 0, m->size);
+            where[kept - 1] = where[i];
+        }
+    }
+    return kept;
+}
+
 /* Reads the entries of one file's list v (a sequence of mappings of shape
  * sh, or with plans a mapping from name to plan) into a fresh array,
  * checks that no two share a name, and merges them. */
@@ -2865,11 +2936,11 @@ static int read_entries(struct loader *ld, const struct node *v,
                         const char *what, const char *id_key)
 {
     int rc = -1;
-    size_t n = v->kind == NODE_MAPPING ? v->nkids / 2 : v->nkids, i;
+    size_t n = v->kind == NODE_MAPPING ? v->nkids / 2 : v->nkids, i, nrefs;
     char *fresh = calloc(n + 1, m->size);
     const struct node **where = calloc(n + 1, sizeof *where);
     struct name_ref *refs = NULL;
-    bool plans = v->kind == NODE_MAPPING;
+    bool plans = v->kind == NODE_MAPPING, bad = false;
 
     if (fresh == NULL || where == NULL) {
         fail(ld, NULL, "out of memory");
@@ -2883,29 +2954,42 @@ static int read_entries(struct loader *ld, const struct node *v,
             const struct node *k = v->kids[2 * i];
             struct fx_plan *p = (struct fx_plan *)(fresh + i * m->size);
 
-            if (k->kind != NODE_SCALAR) {
+            if (k->kind != NODE_SCALAR)
                 fail(ld, k, "plan names must be strings, not %s",
                      node_describe(k));
-                goto out;
+            if (k->kind != NODE_SCALAR ||
+                get_text(ld, k, STR_NONEMPTY, &p->name) != 0) {
+                if (!note(ld))
+                    goto out;
+                bad = true;
+                continue; /* no name: the entry is dropped below */
             }
-            if (get_text(ld, k, STR_NONEMPTY, &p->name) != 0)
-                goto out;
             ld->field = p->name;
         }
-        if (walk_mapping(ld, where[i], sh, fresh + i * m->size) != 0)
-            goto out;
+        if (walk_mapping(ld, where[i], sh, fresh + i * m->size) != 0) {
+            /* Collecting, the entry stays when it has a name, so that
+             * what refers to it does not fail too. */
+            if (!note(ld))
+                goto out;
+            bad = true;
+        }
     }
     refs = refs_new(ld, n);
     if (refs == NULL)
         goto out;
-    for (i = 0; i < n; i++) {
-        refs[i].name = m->name(fresh + i * m->size);
-        refs[i].pos = i;
-        refs[i].node = plans ? v->kids[2 * i] : map_get(where[i], id_key);
+    for (i = 0, nrefs = 0; i < n; i++) {
+        refs[nrefs].name = m->name(fresh + i * m->size);
+        refs[nrefs].pos = i;
+        refs[nrefs].node = plans ? v->kids[2 * i] : map_get(where[i], id_key);
+        nrefs += refs[nrefs].name != NULL;
     }
-    if (check_unique(ld, refs, n, what) != 0)
-        goto out;
-    rc = merge_entries(ld, m, fresh, n, where);
+    if (check_unique(ld, refs, nrefs, what) != 0) {
+        if (!note(ld))
+            goto out;
+        bad = true;
+    }
+    n = drop_unnamed(m, fresh, n, where);
+    rc = merge_entries(ld, m, fresh, n, where) != 0 || bad ? -1 : 0;
 out:
     for (i = 0; fresh != NULL && i < n; i++)
         m->cleanup(fresh + i * m->size);
@@ -3013,6 +3097,7 @@ static int top_scenarios(struct loader *ld, const struct node *v, void *obj)
     struct scenario_decl *grown;
     struct quoted q;
     size_t i, j;
+    bool bad = false;
 
     (void)obj;
     if (want_node(ld, v, NODE_MAPPING) != 0)
@@ -3021,13 +3106,14 @@ static int top_scenarios(struct loader *ld, const struct node *v, void *obj)
         ld->field = NULL;
         ld->entry = "a scenario name";
         if (check_text(ld, v->kids[i], STR_NONEMPTY) != 0)
-            goto out;
+            goto next;
         for (j = 0; j < i; j += 2) {
-            if (strcmp(v->kids[j]->text, v->kids[i]->text) == 0) {
+            if (v->kids[j]->kind == NODE_SCALAR &&
+                strcmp(v->kids[j]->text, v->kids[i]->text) == 0) {
                 fail(ld, v->kids[i],
                      "duplicate scenario '%s' (first defined at line %d)",
                      quote(&q, v->kids[i]->text), v->kids[j]->line);
-                goto out;
+                goto next;
             }
         }
         grown = realloc(ld->decls, (ld->ndecls + 1) * sizeof *grown);
@@ -3040,10 +3126,15 @@ static int top_scenarios(struct loader *ld, const struct node *v, void *obj)
         ld->decls[ld->ndecls].name = v->kids[i];
         ld->field = v->kids[i]->text;
         if (walk_mapping(ld, v->kids[i + 1], &scenario_shape,
-                         &ld->decls[ld->ndecls++]) != 0)
+                         &ld->decls[ld->ndecls++]) == 0)
+            continue;
+    next:
+        /* Collecting, the next scenario is read; a declared one stays. */
+        if (!note(ld))
             goto out;
+        bad = true;
     }
-    rc = 0;
+    rc = bad ? -1 : 0;
 out:
     return rc;
 }
@@ -3100,8 +3191,13 @@ static int link_plans(struct loader *ld)
     }
     if (fx->nplans > 1)
         qsort(refs, fx->nplans, sizeof *refs, name_ref_cmp);
+    rc = 0;
     for (i = 0; i < fx->nkeys; i++) {
         v = map_get(ld->key_maps[i], "plan");
+        /* Collecting, a key whose plan was refused (or missing) was
+         * reported already. */
+        if (v == NULL || v->kind != NODE_SCALAR || is_null(v) || v->len == 0)
+            continue;
         hit = fx->nplans == 0 ? NULL
                               : bsearch(v->text, refs, fx->nplans, sizeof *refs,
                                         name_ref_find);
@@ -3114,11 +3210,13 @@ static int link_plans(struct loader *ld)
                  quote(&q1, fx->keys[i].key), quote(&q2, v->text),
                  hint ? "; did you mean '" : "", hint ? hint : "",
                  hint ? "'?" : "");
-            goto out;
+            rc = -1;
+            if (!note(ld))
+                goto out;
+            continue;
         }
         fx->keys[i].plan = hit->pos;
     }
-    rc = 0;
 out:
     free(refs);
     return rc;
@@ -3247,10 +3345,13 @@ static int link_scenarios(struct loader *ld, struct scenarios *s)
                 SCENARIO_NONE)
             goto oom;
     }
+    rc = 0;
     for (i = 0; i < ld->nrules; i++) {
         refs = &ld->rule_refs[i];
         r = ld->rules[i];
-        if (refs->state == NULL)
+        /* A state without a scenario is refused with the rule (rule_done),
+         * or, collecting, was part of a rule already reported. */
+        if (refs->state == NULL || refs->scenario == NULL)
             continue;
         sc = r->guard.scenario;
         st = state_find(s, sc, refs->state->text);
@@ -3265,7 +3366,10 @@ static int link_scenarios(struct loader *ld, struct scenarios *s)
                  quote(&q1, refs->scenario->text),
                  quote(&q2, refs->state->text), hint ? "; did you mean '" : "",
                  hint ? hint : "", hint ? "'?" : "");
-            goto out;
+            rc = -1;
+            if (!note(ld))
+                goto out;
+            continue;
         }
         r->guard.state = st;
     }
@@ -3277,12 +3381,14 @@ static int link_scenarios(struct loader *ld, struct scenarios *s)
         if (j == ld->nrules) {
             fail(ld, ld->decls[i].name, "no rule uses scenario '%s'",
                  quote(&q1, ld->decls[i].name->text));
-            goto out;
+            rc = -1;
+            if (!note(ld))
+                goto out;
         }
     }
-    rc = 0;
     goto out;
 oom:
+    rc = -1;
     fail(ld, NULL, "out of memory");
 out:
     return rc;
@@ -3297,7 +3403,9 @@ static int build_rules(struct loader *ld)
 
     if (s == NULL)
         goto oom;
-    if (link_scenarios(ld, s) != 0) {
+    /* Collecting, the states are checked even after other problems; the
+     * rules are built only when there were none. */
+    if ((link_scenarios(ld, s) != 0 && !note(ld)) || ld->problems > 0) {
         scenarios_free(s);
         goto out;
     }
@@ -3324,6 +3432,7 @@ static int load_file(struct loader *ld, const struct node *root)
 {
     int rc = -1;
     const struct node *version;
+    bool bad = false;
 
     ld->field = NULL;
     ld->entry = "the fixture";
@@ -3345,14 +3454,18 @@ static int load_file(struct loader *ld, const struct node *root)
     if (top_version(ld, version, ld->fx) != 0)
         goto out;
     ld->field = NULL;
-    if (walk_mapping(ld, root, &fixture_shape, ld->fx) != 0)
-        goto out;
+    ld->walked = true;
+    if (walk_mapping(ld, root, &fixture_shape, ld->fx) != 0) {
+        if (!note(ld))
+            goto out;
+        bad = true;
+    }
     /* Version 1 files stand alone; a version 2 file may extend another. */
     if (ld->version < 2 && map_get(root, "models") == NULL) {
         fail(ld, root, "missing required key 'models' in the fixture");
         goto out;
     }
-    rc = 0;
+    rc = bad ? -1 : 0;
 out:
     return rc;
 }
@@ -3363,12 +3476,14 @@ static int load_finish(struct loader *ld)
 {
     int rc = -1;
 
-    if (ld->fx->nmodels == 0) {
+    /* Collecting, the models may be in a file that was not read. */
+    if (ld->fx->nmodels == 0 && !(ld->collect && ld->lost)) {
         fail(ld, ld->nroots > 0 ? ld->roots[ld->nroots - 1] : NULL,
              "no file defines a model; at least one needs 'models'");
-        goto out;
+        if (!note(ld))
+            goto out;
     }
-    if (link_plans(ld) != 0 || default_name(ld) != 0 ||
+    if ((link_plans(ld) != 0 && !note(ld)) || default_name(ld) != 0 ||
         default_limits(ld) != 0 || build_rules(ld) != 0)
         goto out;
     /* Keys are looked up on every request: sorted, they take a bsearch. */
@@ -3450,6 +3565,7 @@ static int load_bytes_with(struct loader *ld, const char *data, size_t len,
     struct node **grown_roots;
 
     error_begin(ld->err, name);
+    ld->walked = false;
     ld->data = data != NULL ? data : "";
     ld->len = data != NULL ? len : 0;
     ld->version = 0;
@@ -3486,6 +3602,7 @@ static int load_bytes_with(struct loader *ld, const char *data, size_t len,
     rc = read_root(ld, root);
     root = NULL;
 out:
+    ld->lost |= !ld->walked;
     if (parser_ready)
         yaml_parser_delete(&parser);
     node_free(root);
@@ -3553,10 +3670,13 @@ static int load_path_file(struct loader *ld, const char *path)
     if (ld->nfiles >= FX_MAX_FILES) {
         error_begin(ld->err, path);
         error_set(ld->err, 0, 0, "more than %d fixture files", FX_MAX_FILES);
+        ld->lost = true;
         goto out;
     }
-    if (read_file(path, &b, ld->err) != 0)
+    if (read_file(path, &b, ld->err) != 0) {
+        ld->lost = true;
         goto out;
+    }
     rc = load_bytes(ld, b.data != NULL ? b.data : "", b.len, path);
 out:
     buf_cleanup(&b);
@@ -3625,11 +3745,14 @@ static int load_dir(struct loader *ld, const char *dir)
             error_set(ld->err, 0, 0, "a file name in it is too long");
             goto out;
         }
-        if (load_path_file(ld, path) != 0)
+        if (load_path_file(ld, path) != 0 && !note(ld))
             goto out;
     }
-    rc = 0;
+    rc = ld->problems > 0 ? -1 : 0;
 out:
+    /* A directory not read through is a file lost, unless one of its
+     * files said why. */
+    ld->lost |= rc != 0 && ld->problems == 0;
     for (i = 0; i < n; i++)
         free(names[i]);
     free(names);
@@ -3655,12 +3778,14 @@ static int load_paths(struct loader *ld, const char *const *paths, size_t n)
     size_t i;
 
     for (i = 0; i < n; i++) {
-        if (stat(paths[i], &st) == 0 && S_ISDIR(st.st_mode)
-                ? load_dir(ld, paths[i]) != 0
-                : load_path_file(ld, paths[i]) != 0)
+        /* Collecting, a file that fails is noted and the next one read. */
+        if ((stat(paths[i], &st) == 0 && S_ISDIR(st.st_mode)
+                 ? load_dir(ld, paths[i]) != 0
+                 : load_path_file(ld, paths[i]) != 0) &&
+            !note(ld))
             return -1;
     }
-    return 0;
+    return ld->problems > 0 ? -1 : 0;
 }
 
 int fixtures_load_paths(const char *const *paths, size_t n,
@@ -3745,67 +3870,130 @@ static bool matches_all(const struct rule_refs *r)
            (r->match->kind == NODE_MAPPING && r->match->nkids == 0);
 }
 
-/* Reports on out, as file:line:column, each rule no request can reach:
- * one after a rule without a scenario guard that has no conditions or the
- * same conditions (that rule answers every request it would). Returns how
- * many it reported. */
-static size_t lint_rules(const struct loader *ld, const struct rules *set,
-                         FILE *out)
+/* The name of rule i: set's when the load built it, else still ld's (a
+ * load that ran out of memory building the set may hold neither). */
+static const char *rule_name(const struct loader *ld, const struct rules *set,
+                             size_t i)
 {
-    size_t i, j, n = 0;
+    const char *name = "?";
+
+    if (set != NULL)
+        name = rules_get(set, i)->name;
+    else if (ld->rules[i] != NULL)
+        name = ld->rules[i]->name;
+    return name;
+}
+
+/* Reports, as file:line:column, each rule no request can reach: one
+ * after a rule without a scenario guard that has no conditions or the
+ * same conditions (that rule answers every request it would). A rule with
+ * a problem of its own is not judged. The rules are set's when the load
+ * built one, else still ld's. Counts each as a problem of ld. */
+static void lint_rules(struct loader *ld, const struct rules *set)
+{
+    size_t i, j;
 
     for (j = 1; j < ld->nrules; j++) {
         const struct rule_refs *later = &ld->rule_refs[j];
 
-        for (i = 0; i < j; i++) {
+        for (i = 0; i < j && !later->bad; i++) {
             const struct rule_refs *r = &ld->rule_refs[i];
             bool all = matches_all(r);
 
-            if (r->scenario != NULL ||
+            if (r->bad || r->scenario != NULL ||
                 !(all ||
                   (!matches_all(later) && r->match != NULL &&
                    later->match != NULL && node_equal(r->match, later->match))))
                 continue;
-            fprintf(out,
-                    "%s:%d:%d: rule '%s' is never tried: rule '%s' "
-                    "(%s:%d) comes first and %s\n",
-                    later->at->file, later->at->line, later->at->column,
-                    rules_get(set, j)->name, rules_get(set, i)->name,
-                    r->at->file, r->at->line,
-                    all ? "has no conditions, so it answers every request"
-                        : "has the same conditions");
-            n++;
+            if (ld->problems++ < ld->max_report)
+                fprintf(ld->report,
+                        "%s:%d:%d: rule '%s' is never tried: rule '%s' "
+                        "(%s:%d) comes first and %s\n",
+                        later->at->file, later->at->line, later->at->column,
+                        rule_name(ld, set, j), rule_name(ld, set, i),
+                        r->at->file, r->at->line,
+                        all ? "has no conditions, so it answers every request"
+                            : "has the same conditions");
             break;
         }
     }
-    return n;
 }
 
-size_t fixtures_check(const char *const *paths, size_t n, struct fixtures **out,
-                      FILE *report)
+/* Runs a check: load reads the files (or the buffer) into ld, which goes
+ * on after each problem; then what spans the files is checked, and, with
+ * c->lint, the rules. Returns the problems found; *out as fixtures_check
+ * says. */
+static size_t check_run(const struct fx_check *c, struct fixtures **out,
+                        int (*load)(struct loader *ld, const void *arg),
+                        const void *arg)
 {
     size_t problems = 1;
     struct fixture_error err;
     struct loader ld;
 
     *out = NULL;
-    if (loader_init(&ld, &err, &err) != 0)
-        goto fail;
-    if (n > 0 ? load_paths(&ld, paths, n) != 0
-              : load_bytes(&ld, (const char *)nexus_default_fixture,
-                           nexus_default_fixture_len, FX_EMBEDDED_NAME) != 0)
-        goto fail;
+    if (loader_init(&ld, &err, &err) != 0) {
+        fprintf(c->report, "%s\n", err.message);
+        return problems;
+    }
+    ld.collect = true;
+    ld.report = c->report;
+    ld.max_report = c->max;
+    /* Each problem of the files was written as it was found. */
+    if (load(&ld, arg) != 0)
+        note(&ld);
     if (load_done(&ld, out) != 0)
-        goto fail;
+        note(&ld);
     /* The set holds the rules in ld's order; the trees are still ld's. */
-    problems = lint_rules(&ld, (*out)->rules, report);
-    goto out;
-fail:
-    fprintf(report, "%s:%d:%d: %s\n", err.file, err.line, err.column,
-            err.message);
-out:
+    if (c->lint)
+        lint_rules(&ld, *out != NULL ? (*out)->rules : NULL);
+    problems = ld.problems;
+    if (problems > 0) {
+        fixtures_free(*out);
+        *out = NULL;
+    }
     loader_cleanup(&ld);
     return problems;
+}
+
+/* The paths of fixtures_check, for check_run. */
+struct check_paths {
+    const char *const *paths;
+    size_t n;
+};
+
+/* Loads the paths of arg (a struct check_paths), or the embedded default. */
+static int check_load_paths(struct loader *ld, const void *arg)
+{
+    const struct check_paths *p = arg;
+
+    return p->n > 0 ? load_paths(ld, p->paths, p->n)
+                    : load_bytes(ld, (const char *)nexus_default_fixture,
+                                 nexus_default_fixture_len, FX_EMBEDDED_NAME);
+}
+
+size_t fixtures_check(const char *const *paths, size_t n,
+                      const struct fx_check *c, struct fixtures **out)
+{
+    const struct check_paths p = {paths, n};
+
+    return check_run(c, out, check_load_paths, &p);
+}
+
+/* Loads the buffer of arg (a struct fx_doc). */
+static int check_load_buffer(struct loader *ld, const void *arg)
+{
+    const struct fx_doc *d = arg;
+
+    return load_bytes(ld, d->data, d->len, d->name);
+}
+
+size_t fixtures_check_buffer(const char *data, size_t len, const char *name,
+                             const struct fx_check *c, struct fixtures **out)
+{
+    const struct fx_doc d = {name != NULL ? name : "(buffer)", data, len};
+
+    return check_run(c, out, check_load_buffer, &d);
 }
 
 int fixtures_load_runtime(const char *const *paths, size_t n,
@@ -3960,6 +4148,11 @@ static const struct shape *const all_shapes[] = {
     &tool_result_shape, &reply_shape, &call_shape,   &usage_shape,
     &error_shape,       &fault_shape,
 };
+
+const char *fixtures_language_mapping(size_t i)
+{
+    return i < FIELD_COUNT(all_shapes) ? all_shapes[i]->what : NULL;
+}
 
 size_t fixtures_language_keys(const char *what, const char **names, size_t max)
 {

@@ -154,14 +154,29 @@ struct fx_doc {
 int fixtures_load_runtime(const char *const *paths, size_t n,
                           const struct fx_doc *docs, size_t ndocs,
                           struct fixtures **out, struct fixture_error *err);
-/* Loads the n paths (n == 0: the embedded default) for --check and
- * writes on report, as file:line:column: reason, what is wrong: the
- * loader's error (it stops at the first), or else every rule no request
- * can reach (after a rule without a scenario guard that has no conditions
- * or the same conditions). Returns how many problems it wrote; *out is
- * the fixtures when they loaded (free with fixtures_free), else NULL. */
-size_t fixtures_check(const char *const *paths, size_t n, struct fixtures **out,
-                      FILE *report);
+/* What --check asks of fixtures_check. Borrowed. */
+struct fx_check {
+    FILE *report; /* each problem goes here, one line */
+    size_t max;   /* lines written at most; the rest are only counted */
+    bool lint;    /* also the rules no request can reach */
+};
+/* --max-problems when not given: --check lists this many problems. */
+#define FX_MAX_PROBLEMS 100
+/* Loads the n paths (n == 0: the embedded default) as
+ * fixtures_load_paths does, but goes on after a problem where it safely
+ * can (the next key, entry, rule or file; a YAML syntax error ends its
+ * file) and writes each on c->report as "file:line:column: reason" (at
+ * most c->max of them): each file's own in file order, then the names
+ * that do not resolve across files (plans, scenario states), then, with
+ * c->lint, every rule no request can reach (after a rule without a
+ * scenario guard that has no conditions or the same conditions). Returns
+ * how many problems there were (written or not); *out is the fixtures
+ * when there were none (free with fixtures_free), else NULL. */
+size_t fixtures_check(const char *const *paths, size_t n,
+                      const struct fx_check *c, struct fixtures **out);
+/* As fixtures_check, for len bytes named name (the fuzz target's). */
+size_t fixtures_check_buffer(const char *data, size_t len, const char *name,
+                             const struct fx_check *c, struct fixtures **out);
 /* As fixtures_load_file, from len bytes named name in errors. */
 int fixtures_load_buffer(const char *data, size_t len, const char *name,
                          struct fixtures **out, struct fixture_error *err);
@@ -197,6 +212,10 @@ bool fixtures_same_world(const struct fixtures *a, const struct fixtures *b,
  * many there are: 0 for an unknown what. Static strings. For the test
  * that holds fixtures/schema.json to the loader's tables. */
 size_t fixtures_language_keys(const char *what, const char **names, size_t max);
+/* Returns the name of the ith mapping of the language, as
+ * fixtures_language_keys takes it, or NULL past the last. Static. For the
+ * tests that hold the schema and the fuzz dictionary to the tables. */
+const char *fixtures_language_mapping(size_t i);
 /* Parses a decimal USD amount ("42.50", "0.000001") exactly into pico-USD.
  * Returns 0, or -1 if s is not a non-negative decimal with at most 12
  * fractional digits or exceeds FX_MONEY_MAX. */

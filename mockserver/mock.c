@@ -63,7 +63,41 @@ static void print_fixture_error(const struct fixture_error *err)
             err->message);
 }
 
-/* Loads the fixtures the options name, printing file:line:column on error. */
+/* Checks the fixtures the options name (fixtures_check), writing every
+ * problem on stderr, at most o->max_problems of them and then how many
+ * more there were; with lint, the rules no request can reach too. Returns
+ * how many problems there were; *fx is the fixtures when none. */
+static size_t report_problems(const struct options *o, bool lint,
+                              struct fixtures **fx)
+{
+    const struct fx_check c = {stderr, o->max_problems, lint};
+    size_t n = fixtures_check(o->fixtures, o->nfixtures, &c, fx);
+
+    if (n > o->max_problems)
+        fprintf(stderr,
+                "%s: %zu more problem%s not listed (--max-problems "
+                "%zu)\n",
+                o->nfixtures > 0 ? o->fixtures[0] : "ai-nexus.yaml (embedded)",
+                n - o->max_problems, n - o->max_problems == 1 ? "" : "s",
+                o->max_problems);
+    return n;
+}
+
+/* Explains why the fixtures did not load: every problem, as --check lists
+ * them (the loader stopped at err, the first), or err itself when the
+ * check finds none (a problem of the runtime rules, or memory). */
+static void explain_load_error(const struct options *o,
+                               const struct fixture_error *err)
+{
+    struct fixtures *fx = NULL;
+
+    if (report_problems(o, false, &fx) == 0)
+        print_fixture_error(err);
+    fixtures_free(fx);
+}
+
+/* Loads the fixtures the options name, printing every problem
+ * (file:line:column) when they do not load. */
 static struct fixtures *load_fixtures(const struct options *o)
 {
     struct fixtures *fx = NULL;
@@ -75,7 +109,7 @@ static struct fixtures *load_fixtures(const struct options *o)
              ? fixtures_load_paths(o->fixtures, o->nfixtures, &fx, &err)
              : fixtures_load_default(&fx, &err);
     if (rc != 0) {
-        print_fixture_error(&err);
+        explain_load_error(o, &err);
         return NULL;
     }
     return fx;
@@ -132,7 +166,7 @@ static int print_ready(const char *host, unsigned port)
  * with the loader's file:line:column message or the part that changed on
  * stderr. Models, plans, keys and settings are read at start only, so
  * balances and rate windows carry over untouched. */
-static void reload_fixtures(struct app *app)
+static void reload_fixtures(struct app *app, const struct options *o)
 {
     struct live_error err;
     size_t n = 0;
@@ -142,9 +176,9 @@ static void reload_fixtures(struct app *app)
         log_info(app->log, "reloaded the fixtures: %zu rule%s", n,
                  n == 1 ? "" : "s");
     } else if (rc == -1 && err.changed == NULL) {
-        print_fixture_error(&err.load);
+        explain_load_error(o, &err.load);
         log_error(app->log, "reload refused: the fixtures do not load (the "
-                            "error is above); the running rules stay");
+                            "problems are above); the running rules stay");
     } else if (rc == -1) {
         log_error(app->log,
                   "reload refused: the fixtures' %s changed, and a reload "
@@ -160,7 +194,8 @@ static void reload_fixtures(struct app *app)
 /* Acts on one signal read from the signalfd: reloads on SIGHUP, logs
  * and ignores the others that do not stop the mock. Returns the rule of
  * a stop signal, else NULL. */
-static const struct signal_rule *on_signal(int sig, struct app *app)
+static const struct signal_rule *on_signal(int sig, struct app *app,
+                                           const struct options *o)
 {
     const struct signal_rule *stop = NULL;
     size_t i;
@@ -174,7 +209,7 @@ static const struct signal_rule *on_signal(int sig, struct app *app)
     } else if (signal_rules[i].action == SIGNAL_RELOAD) {
         log_info(app->log, "received %s: reloading the fixtures",
                  signal_rules[i].name);
-        reload_fixtures(app);
+        reload_fixtures(app, o);
     } else {
         log_info(app->log, "received %s: ignored", signal_rules[i].name);
     }
@@ -207,11 +242,11 @@ static const struct signal_rule *wait_for_stop(int sigfd, struct watch *w,
         if (due != 0 && clock_real_ms() >= due) {
             due = 0;
             log_info(app->log, "a fixture file changed: reloading");
-            reload_fixtures(app);
+            reload_fixtures(app, o);
         }
         if ((fds[0].revents & POLLIN) &&
             read(sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si))
-            stop = on_signal((int)si.ssi_signo, app);
+            stop = on_signal((int)si.ssi_signo, app, o);
     }
     return stop;
 }
@@ -350,7 +385,7 @@ int mock_main(int argc, char **argv)
         return 2;
     }
     if (o.check) {
-        size_t problems = fixtures_check(o.fixtures, o.nfixtures, &fx, stderr);
+        size_t problems = report_problems(&o, true, &fx);
 
         if (problems == 0)
             printf("%s%s: ok: %zu model%s, %zu plan%s, %zu key%s, %zu "

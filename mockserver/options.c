@@ -6,12 +6,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fixtures.h"
 #include "journal.h"
 #include "match.h"
 
 static const char usage_text[] =
     "Usage: nexus-mock [--fixtures PATH]... [--host ADDR] [--port N] "
     "[--check]\n"
+    "                  [--max-problems N]\n"
     "                  [--log-format text|json] [--quiet] [--admin]\n"
     "                  [--admin-token TOKEN] [--journal-max-bytes BYTES]\n"
     "                  [--journal-body-max BYTES]\n"
@@ -33,6 +35,9 @@ static const char usage_text[] =
     "  --host ADDR        address to bind (default 127.0.0.1)\n"
     "  --port N           port to bind, 0 for any free port (default 8080)\n"
     "  --check            validate the fixtures, print a summary, and exit\n"
+    "                     (1 with every problem on stderr)\n"
+    "  --max-problems N   problems --check, a refused start or reload list\n"
+    "                     at most; the rest are counted (default 100)\n"
     "  --log-format F     request logs on stderr as text or json\n"
     "  --quiet            no request logs (errors still print)\n"
     "  --admin            serve the control API under /_nexus/ (clock,\n"
@@ -118,6 +123,7 @@ enum num_opt {
     NUM_JOURNAL_MAX_BYTES,
     NUM_JOURNAL_BODY_MAX,
     NUM_WATCH_DELAY,
+    NUM_MAX_PROBLEMS,
     NUM_OPTS
 };
 
@@ -148,6 +154,7 @@ static const struct {
     [NUM_JOURNAL_BODY_MAX] = {"--journal-body-max", "a byte count", 0,
                               1ull << 26},
     [NUM_WATCH_DELAY] = {"--watch-delay", "a number of milliseconds", 1, 60000},
+    [NUM_MAX_PROBLEMS] = {"--max-problems", "a number", 1, 1000000},
 };
 
 /* Stores v (in range) as the value of numeric option k. */
@@ -204,6 +211,9 @@ static void num_set(struct options *o, enum num_opt k, unsigned long long v)
         break;
     case NUM_WATCH_DELAY:
         o->watch_delay_ms = (unsigned)v;
+        break;
+    case NUM_MAX_PROBLEMS:
+        o->max_problems = (size_t)v;
         break;
     case NUM_OPTS:
         break;
@@ -263,6 +273,7 @@ enum options_result options_parse(int argc, char **argv, struct options *o,
     o->journal_body_max = JOURNAL_DEFAULT_BODY_MAX;
     o->watch = true;
     o->watch_delay_ms = OPTIONS_DEFAULT_WATCH_DELAY_MS;
+    o->max_problems = FX_MAX_PROBLEMS;
     for (i = 1; i < argc; i++) {
         const char *a = argv[i];
         unsigned k;

@@ -38,6 +38,7 @@ struct options {
     const char *host;
     unsigned port;
     bool check;
+    size_t max_problems; /* --check and a refused load list this many */
     enum log_format log_format;
     bool quiet;
     bool admin;

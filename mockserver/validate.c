@@ -784,13 +784,21 @@ static const struct vschema_field web_search_fields[] = {
 /* Accepts web_search_options. */
 VSCHEMA_OBJECT_CHECKER(check_web_search, web_search_fields)
 
+/* Accepts a metadata value: a string of at most 512 characters. */
+VSCHEMA_CHECKER_OF(check_metadata_value, vschema_string_max,
+                   METADATA_MAX_VALUE_LEN)
+
+/* Accepts a logit_bias value: an integer in -100..100. */
+VSCHEMA_CHECKER_OF(check_bias_value, vschema_integer, LOGIT_BIAS_MIN,
+                   LOGIT_BIAS_MAX, NULL)
+
 /* Accepts metadata: at most 16 string values, keys up to 64 characters
  * and values up to 512. */
 static int check_metadata(const json_t *v, struct vschema *c)
 {
     const char *key;
     json_t *val;
-    size_t n, old;
+    size_t n;
     int rc = -1;
 
     if (vschema_any_object(v, c) != 0)
@@ -817,10 +825,7 @@ static int check_metadata(const json_t *v, struct vschema *c)
                 c->path, METADATA_MAX_KEY_LEN, keylen);
             goto out;
         }
-        old = vschema_push_key(c, key);
-        rc = vschema_string_max(val, c, METADATA_MAX_VALUE_LEN);
-        vschema_pop(c, old);
-        if (rc != 0)
+        if (vschema_check_key(val, c, key, check_metadata_value) != 0)
             goto out;
     }
     rc = 0;
@@ -833,17 +838,13 @@ static int check_logit_bias(const json_t *v, struct vschema *c)
 {
     const char *key;
     json_t *val;
-    size_t old;
     int rc = -1;
 
     if (vschema_any_object(v, c) != 0)
         goto out;
     json_object_foreach((json_t *)v, key, val)
     {
-        old = vschema_push_key(c, key);
-        rc = vschema_integer(val, c, LOGIT_BIAS_MIN, LOGIT_BIAS_MAX, NULL);
-        vschema_pop(c, old);
-        if (rc != 0)
+        if (vschema_check_key(val, c, key, check_bias_value) != 0)
             goto out;
     }
     rc = 0;

@@ -54,6 +54,26 @@ void vschema_pop(struct vschema *c, size_t old)
     c->path[old] = '\0';
 }
 
+int vschema_check_key(const json_t *v, struct vschema *c, const char *key,
+                      vschema_check_fn check)
+{
+    size_t old = vschema_push_key(c, key);
+    int rc = check(v, c);
+
+    vschema_pop(c, old);
+    return rc;
+}
+
+int vschema_check_index(const json_t *v, struct vschema *c, size_t i,
+                        vschema_check_fn check)
+{
+    size_t old = vschema_push_index(c, i);
+    int rc = check(v, c);
+
+    vschema_pop(c, old);
+    return rc;
+}
+
 int vschema_fail(struct vschema *c, const char *code, const char *fmt, ...)
 {
     char msg[sizeof(c->err->message)];
@@ -268,6 +288,26 @@ out:
     return rc;
 }
 
+/* Fails because the number got (kind "integer" or "decimal") is below
+ * (or else above) the bound limit, with OpenAI's code and wording. The
+ * error keeps code as a pointer: it is one of the static names. */
+static int fail_range(struct vschema *c, const char *kind, bool below,
+                      const char *limit, const char *got)
+{
+    bool integer = strcmp(kind, "integer") == 0;
+    const char *code =
+        below
+            ? (integer ? "integer_below_min_value" : "decimal_below_min_value")
+            : (integer ? "integer_above_max_value" : "decimal_above_max_value");
+
+    return vschema_fail(c, code,
+                        "Invalid '%s': %s %s value. Expected a value %s %s, "
+                        "but got %s instead.",
+                        c->path, kind,
+                        below ? "below minimum" : "above maximum",
+                        below ? ">=" : "<=", limit, got);
+}
+
 int vschema_number(const json_t *v, struct vschema *c, double min, double max,
                    double *out)
 {
@@ -280,23 +320,10 @@ int vschema_number(const json_t *v, struct vschema *c, double min, double max,
         goto out;
     }
     d = json_number_value(v);
-    format_number(v, got, sizeof(got));
-    if (d < min) {
-        format_double(min, limit, sizeof(limit));
-        vschema_fail(
-            c, "decimal_below_min_value",
-            "Invalid '%s': decimal below minimum value. Expected a value >= "
-            "%s, but got %s instead.",
-            c->path, limit, got);
-        goto out;
-    }
-    if (d > max) {
-        format_double(max, limit, sizeof(limit));
-        vschema_fail(
-            c, "decimal_above_max_value",
-            "Invalid '%s': decimal above maximum value. Expected a value <= "
-            "%s, but got %s instead.",
-            c->path, limit, got);
+    if (d < min || d > max) {
+        format_number(v, got, sizeof(got));
+        format_double(d < min ? min : max, limit, sizeof(limit));
+        fail_range(c, "decimal", d < min, limit, got);
         goto out;
     }
     if (out != NULL)
@@ -309,6 +336,7 @@ out:
 int vschema_integer(const json_t *v, struct vschema *c, int64_t min,
                     int64_t max, int64_t *out)
 {
+    char got[24], limit[24];
     int64_t i;
     int rc = -1;
 
@@ -317,20 +345,10 @@ int vschema_integer(const json_t *v, struct vschema *c, int64_t min,
         goto out;
     }
     i = (int64_t)json_integer_value(v);
-    if (i < min) {
-        vschema_fail(
-            c, "integer_below_min_value",
-            "Invalid '%s': integer below minimum value. Expected a value >= "
-            "%" PRId64 ", but got %" PRId64 " instead.",
-            c->path, min, i);
-        goto out;
-    }
-    if (i > max) {
-        vschema_fail(
-            c, "integer_above_max_value",
-            "Invalid '%s': integer above maximum value. Expected a value <= "
-            "%" PRId64 ", but got %" PRId64 " instead.",
-            c->path, max, i);
+    if (i < min || i > max) {
+        snprintf(got, sizeof(got), "%" PRId64, i);
+        snprintf(limit, sizeof(limit), "%" PRId64, i < min ? min : max);
+        fail_range(c, "integer", i < min, limit, got);
         goto out;
     }
     if (out != NULL)
@@ -343,7 +361,7 @@ out:
 int vschema_array(const json_t *v, struct vschema *c, size_t min, size_t max,
                   vschema_check_fn item)
 {
-    size_t i, n, old;
+    size_t i, n;
     int rc = -1;
 
     if (!json_is_array(v)) {
@@ -375,13 +393,9 @@ int vschema_array(const json_t *v, struct vschema *c, size_t min, size_t max,
             c->path, max, n);
         goto out;
     }
-    for (i = 0; i < n; i++) {
-        old = vschema_push_index(c, i);
-        rc = item(json_array_get(v, i), c);
-        vschema_pop(c, old);
-        if (rc != 0)
+    for (i = 0; i < n; i++)
+        if (vschema_check_index(json_array_get(v, i), c, i, item) != 0)
             goto out;
-    }
     rc = 0;
 out:
     return rc;
@@ -406,7 +420,6 @@ static int check_field(const json_t *obj, const struct vschema_field *f,
                        struct vschema *c)
 {
     const json_t *v = json_object_get(obj, f->name);
-    size_t old;
     int rc = 0;
 
     if (v == NULL) {
@@ -416,9 +429,7 @@ static int check_field(const json_t *obj, const struct vschema_field *f,
     }
     if (json_is_null(v) && (f->flags & VSCHEMA_NULLABLE))
         goto out;
-    old = vschema_push_key(c, f->name);
-    rc = f->check(v, c);
-    vschema_pop(c, old);
+    rc = vschema_check_key(v, c, f->name, f->check);
 out:
     return rc;
 }

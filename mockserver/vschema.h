@@ -129,6 +129,13 @@ size_t vschema_push_key(struct vschema *c, const char *key);
 size_t vschema_push_index(struct vschema *c, size_t i);
 /* Climbs back to a length vschema_push_* returned. */
 void vschema_pop(struct vschema *c, size_t old);
+/* Checks v with check at property key or array element i of the path, and
+ * climbs back: the push, check, pop of descending into a value. Returns
+ * what check returned. */
+int vschema_check_key(const json_t *v, struct vschema *c, const char *key,
+                      vschema_check_fn check);
+int vschema_check_index(const json_t *v, struct vschema *c, size_t i,
+                        vschema_check_fn check);
 /* Records an invalid-request error with the given code for the current
  * path; returns -1, so that a check can end with return vschema_fail(...). */
 int vschema_fail(struct vschema *c, const char *code, const char *fmt, ...)

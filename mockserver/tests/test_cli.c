@@ -115,6 +115,120 @@ static void test_check_reports_shadowed_rules(void **state)
     free(path);
 }
 
+/* A fixture with several distinct mistakes: an unknown key, a bad number,
+ * a bad regular expression, a misspelt reply key, an unknown plan, a state
+ * no rule leads to, and a rule no request reaches. */
+static const char many_problems[] =
+    "version: 2\n"
+    "plans:\n"
+    "  free: {requests_per_minute: 10}\n"
+    "models:\n"
+    "  - id: m\n"
+    "    created: 1\n"
+    "    colour: blue\n"
+    "    price: {input_per_million: 1, output_per_million: 1}\n"
+    "  - id: n\n"
+    "    created: -1\n"
+    "    price: {input_per_million: 1, output_per_million: 1}\n"
+    "keys:\n"
+    "  - {key: k1, plan: fre, balance: 1}\n"
+    "rules:\n"
+    "  - name: a\n"
+    "    match: {last_user_message: {regex: \"a(\"}}\n"
+    "    reply: {content: x}\n"
+    "  - name: b\n"
+    "    match: {model: n}\n"
+    "    reply: {content: y, finsh_reason: stop}\n"
+    "  - name: c\n"
+    "    scenario: s\n"
+    "    state: nowhere\n"
+    "    reply: {content: z}\n"
+    "  - name: all\n"
+    "    reply: {status: 503}\n"
+    "  - name: after\n"
+    "    match: {path: /q}\n"
+    "    reply: {status: 500}\n";
+
+/* Writes into want the lines the loader reports for many_problems at
+ * path: the first n of them (of 6), and the unreachable rule when lint. */
+static void many_problems_lines(char *want, size_t size, const char *path,
+                                size_t n, bool lint)
+{
+    static const char *const lines[] = {
+        ":7:5: unknown key 'colour' in model (allowed: id, created, "
+        "owned_by, price, stream, reasoning, parameters)\n",
+        ":10:14: 'created' must not be negative (got '-1')\n",
+        ":16:40: 'regex': bad regular expression at offset 2: missing "
+        "closing parenthesis\n",
+        ":20:25: unknown key 'finsh_reason' in reply; did you mean "
+        "'finish_reason'? (allowed: content, template, reasoning_content, "
+        "tool_calls, deltas, finish_reason, usage, stream, status, error, "
+        "body, json, content_type, retry_after_ms, headers, latency_ms, "
+        "rate_limit, billing, fault)\n",
+        ":13:21: key 'k1' uses unknown plan 'fre'; did you mean 'free'?\n",
+        ":23:12: no rule leads scenario 's' to state 'nowhere' and it does "
+        "not start there\n",
+    };
+    size_t used = 0, i;
+    int w;
+
+    want[0] = '\0';
+    for (i = 0; i < n; i++) {
+        w = snprintf(want + used, size - used, "%s%s", path, lines[i]);
+        assert_true(w > 0 && (size_t)w < size - used);
+        used += (size_t)w;
+    }
+    if (lint) {
+        w = snprintf(want + used, size - used,
+                     "%s:27:5: rule 'after' is never tried: rule 'all' "
+                     "(%s:25) comes first and has no conditions, so it "
+                     "answers every request\n",
+                     path, path);
+        assert_true(w > 0 && (size_t)w < size - used);
+    }
+}
+
+/* --check reports every problem of a file, not only the first, each as
+ * file:line:column, and exits 1; the server refuses to start on the file
+ * with the same lines (the loader's, not the unreachable rule, which is
+ * legal); --max-problems caps the list and says how many more there are. */
+static void test_check_reports_every_problem(void **state)
+{
+    char *path = temp_fixture(many_problems);
+    const char *check[] = {"--check", "--fixtures", path, NULL};
+    const char *start[] = {"--port", "0", "--fixtures", path, NULL};
+    const char *capped[] = {
+        "--check", "--max-problems", "2", "--fixtures", path, NULL};
+    char *out, *err, want[4096];
+    size_t used;
+
+    (void)state;
+    assert_int_equal(run_mock(check, &out, &err), 1);
+    assert_string_equal(out, "");
+    many_problems_lines(want, sizeof(want), path, 6, true);
+    assert_string_equal(err, want);
+    free(out);
+    free(err);
+
+    assert_int_equal(run_mock(start, &out, &err), 1);
+    assert_string_equal(out, "");
+    many_problems_lines(want, sizeof(want), path, 6, false);
+    assert_string_equal(err, want);
+    free(out);
+    free(err);
+
+    assert_int_equal(run_mock(capped, &out, &err), 1);
+    many_problems_lines(want, sizeof(want), path, 2, false);
+    used = strlen(want);
+    snprintf(want + used, sizeof(want) - used,
+             "%s: 5 more problems not listed (--max-problems 2)\n", path);
+    assert_string_equal(err, want);
+    free(out);
+    free(err);
+    unlink(path);
+    free(path);
+}
+
 static void test_bad_options(void **state)
 {
     static const char *const cases[][4] = {
@@ -519,6 +633,7 @@ int main(void)
         cmocka_unit_test(test_check_default),
         cmocka_unit_test(test_check_errors_name_line_and_column),
         cmocka_unit_test(test_check_reports_shadowed_rules),
+        cmocka_unit_test(test_check_reports_every_problem),
         cmocka_unit_test(test_bad_options),
         cmocka_unit_test(test_admin_unguarded),
         cmocka_unit_test(test_help_and_version),

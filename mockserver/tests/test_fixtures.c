@@ -859,6 +859,50 @@ static void test_schema_agrees(void **state)
     json_decref(schema);
 }
 
+/* The fuzz dictionary (fuzz/fixtures.dict) holds every key of every
+ * mapping the loader's tables define, as a line "KEY:", so that the
+ * fuzzer writes each one: a key added to a table fails here until it is
+ * added there too. */
+static void test_fuzz_dictionary_has_every_key(void **state)
+{
+    const char *names[64], *what;
+    char path[4096], line[128], missing[2048] = "";
+    size_t i, k, n, used = 0;
+    FILE *f;
+    char *dict = NULL;
+    size_t dict_len = 0;
+    int w;
+
+    (void)state;
+    source_path(path, sizeof path, "fuzz/fixtures.dict");
+    f = fopen(path, "r");
+    assert_non_null(f);
+    dict = calloc(1, 1 << 16);
+    assert_non_null(dict);
+    dict_len = fread(dict, 1, (1 << 16) - 1, f);
+    fclose(f);
+    assert_true(dict_len > 0 && dict_len < (1 << 16) - 1);
+    for (i = 0; (what = fixtures_language_mapping(i)) != NULL; i++) {
+        n = fixtures_language_keys(what, names, 64);
+        assert_true(n > 0 && n <= 64);
+        for (k = 0; k < n; k++) {
+            snprintf(line, sizeof line, "\n\"%s:\"\n", names[k]);
+            if (strstr(dict, line) != NULL)
+                continue;
+            w = snprintf(missing + used, sizeof missing - used, "\"%s:\"\n",
+                         names[k]);
+            if (w > 0 && (size_t)w < sizeof missing - used)
+                used += (size_t)w;
+        }
+    }
+    assert_true(i >= 18);
+    if (used > 0)
+        fail_msg("fuzz/fixtures.dict lacks these keys of the language; add "
+                 "the lines:\n%s",
+                 missing);
+    free(dict);
+}
+
 /* A version 2 fixture: settings, the model's reasoning and parameters,
  * rules compiled in order (an unnamed one named after its place),
  * scenarios with their states, and the defaults of what it leaves out. */
@@ -1059,6 +1103,7 @@ int main(void)
         cmocka_unit_test(test_examples),
         cmocka_unit_test(test_v2_loads),
         cmocka_unit_test(test_schema_agrees),
+        cmocka_unit_test(test_fuzz_dictionary_has_every_key),
         cmocka_unit_test(test_v1_has_no_rules),
     };
     /* Each error case runs as its own test, named after it. */

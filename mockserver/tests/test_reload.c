@@ -1,7 +1,7 @@
 /* test_reload: reloading the fixtures of a running nexus-mock over
  * loopback: on SIGHUP and when a file changes (--watch) a valid file replaces
  * the rules (requests in flight finish on the old ones), an invalid one is
- * refused with the loader's file:line:column message and the running rules
+ * refused with the loader's file:line:column messages and the running rules
  * stay, and a file whose models, plans or keys changed is refused too (balances
  * carry over). */
 #include <pthread.h>
@@ -50,11 +50,13 @@ static const char fixture_b[] =
           "    reply: {status: 418, body: slow B, content_type: text/plain}\n";
 
 /* Line 11, column 5: a key the rule language does not have. */
-static const char fixture_bad[] =
-    WORLD "rules:\n"
-          "  - name: which\n"
-          "    match: {path: /v1/which}\n"
-          "    replyy: {status: 418, body: bad}\n";
+static const char fixture_bad[] = WORLD "rules:\n"
+                                        "  - name: which\n"
+                                        "    match: {path: /v1/which}\n"
+                                        "    replyy: {status: 418, body: bad}\n"
+                                        "  - name: other\n"
+                                        "    match: {pathh: /x}\n"
+                                        "    reply: {status: 418}\n";
 
 /* As fixture_b with another balance for k1: not a reloadable change. */
 static const char fixture_new_keys[] =
@@ -208,6 +210,12 @@ static void test_sighup_reloads(void **state)
                 (int)sizeof(expect));
     assert_true(log_soon(log_path, expect));
     assert_true(log_soon(log_path, "replyy"));
+    /* Every problem, not only the first, as --check lists them. */
+    assert_true(snprintf(expect, sizeof(expect),
+                         "%s:13:13: unknown key 'pathh' in match; did you "
+                         "mean 'path'?",
+                         path) < (int)sizeof(expect));
+    assert_true(log_soon(log_path, expect));
     assert_true(log_soon(log_path, "reload refused: the fixtures do not load"));
     assert_true(answers(&p, "/v1/which", "from B"));
     assert_true(answers(&p, "/v1/slow", "slow B"));
