@@ -97,6 +97,10 @@ size_t utf8_valid_prefix(const char *s, size_t n)
     size_t i = 0, k = 1;
 
     while (i < n && k > 0) {
+        if (u[i] < 0x80) { /* ASCII, most text: a sequence of one */
+            i++;
+            continue;
+        }
         k = utf8_seq_len(u + i, n - i);
         i += k;
     }

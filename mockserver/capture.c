@@ -115,17 +115,6 @@ static uint64_t json_bytes(const struct response *resp)
     return json_dumpb(resp->body, NULL, 0, JSON_COMPACT | resp->json_flags) + 1;
 }
 
-/* The value of the response header name, or NULL. */
-static const char *resp_header(const struct response *resp, const char *name)
-{
-    size_t i;
-
-    for (i = 0; i < resp->nheaders; i++)
-        if (strcasecmp(resp->headers[i].name, name) == 0)
-            return resp->headers[i].value;
-    return NULL;
-}
-
 /* The key req's Authorization names, or NULL: the router's when it
  * authenticated the request, else looked up (a route without a key). */
 static const struct fx_key *request_key(const struct app *app,
@@ -172,7 +161,9 @@ void capture_request(struct app *app, const struct request *req,
         jr.plan = app->fx->plans[k->plan].name;
     }
     jr.stream = -1;
-    if (req->body_len > 0 && !req->body_too_large)
+    if (req->json != NULL) /* read already (rules, the chat handler) */
+        body = json_incref(req->json);
+    else if (req->body_len > 0 && !req->body_too_large)
         body = jsonio_loadb(req->body, req->body_len, 0, &jerr, &oom);
     if (json_is_object(body)) {
         const json_t *stream = json_object_get(body, "stream");
@@ -189,8 +180,8 @@ void capture_request(struct app *app, const struct request *req,
         jr.rule = rt->name;
     jr.scenario = req->scenario;
     jr.status = resp->status;
-    jr.retry_after = resp_header(resp, "retry-after");
-    jr.retry_after_ms = resp_header(resp, "retry-after-ms");
+    jr.retry_after = response_header_get(resp, "retry-after");
+    jr.retry_after_ms = response_header_get(resp, "retry-after-ms");
     jr.whole_now = resp->source.ops == NULL;
     if (jr.whole_now)
         jr.bytes = json_bytes(resp);

@@ -16,6 +16,7 @@
 #include "clock.h"
 #include "fixtures.h"
 #include "jsonio.h"
+#include "jsonw.h"
 #include "params.h"
 #include "ratelimit.h"
 #include "reply.h"
@@ -103,6 +104,109 @@ json_t *chat_completion_json(const struct completion *c)
 out:
     json_decref(choices);
     return o;
+}
+
+/* Writes a choice's message as message_json builds it. */
+static void message_render(struct jsonw *w, const struct reply_choice *ch)
+{
+    size_t k;
+
+    jsonw_object_open(w);
+    jsonw_key(w, "role");
+    jsonw_string(w, "assistant");
+    jsonw_key(w, "content");
+    jsonw_stringn(w, ch->content.text, ch->content.len);
+    if (ch->reasoning.text != NULL) {
+        jsonw_key(w, "reasoning_content");
+        jsonw_stringn(w, ch->reasoning.text, ch->reasoning.len);
+    }
+    if (ch->ntool_calls > 0) {
+        jsonw_key(w, "tool_calls");
+        jsonw_array_open(w);
+        for (k = 0; k < ch->ntool_calls; k++) {
+            const struct reply_tool_call *call = &ch->tool_calls[k];
+
+            jsonw_object_open(w);
+            jsonw_key(w, "id");
+            jsonw_string(w, call->id);
+            jsonw_key(w, "type");
+            jsonw_string(w, "function");
+            jsonw_key(w, "function");
+            jsonw_object_open(w);
+            jsonw_key(w, "name");
+            jsonw_string(w, call->name);
+            jsonw_key(w, "arguments");
+            jsonw_stringn(w, call->arguments.text, call->arguments.len);
+            jsonw_object_close(w);
+            jsonw_object_close(w);
+        }
+        jsonw_array_close(w);
+    }
+    jsonw_key(w, "refusal");
+    jsonw_null(w);
+    jsonw_object_close(w);
+}
+
+/* Writes the usage object as completion_usage_json builds it. */
+static void usage_render(struct jsonw *w, const struct completion *c)
+{
+    jsonw_object_open(w);
+    jsonw_key(w, "prompt_tokens");
+    jsonw_int(w, (long long)c->prompt_tokens);
+    jsonw_key(w, "completion_tokens");
+    jsonw_int(w, (long long)c->completion_tokens);
+    jsonw_key(w, "total_tokens");
+    jsonw_int(w, (long long)(c->prompt_tokens + c->completion_tokens));
+    if (c->reasoning_tokens > 0) {
+        jsonw_key(w, "completion_tokens_details");
+        jsonw_object_open(w);
+        jsonw_key(w, "reasoning_tokens");
+        jsonw_int(w, (long long)c->reasoning_tokens);
+        jsonw_object_close(w);
+    }
+    jsonw_object_close(w);
+}
+
+int chat_completion_render(const struct completion *c, struct buf *out)
+{
+    struct jsonw w;
+    size_t len = out->len;
+    unsigned i;
+
+    if (c->logprobs)
+        return -1;
+    jsonw_init(&w, out);
+    jsonw_object_open(&w);
+    jsonw_key(&w, "id");
+    jsonw_string(&w, c->id);
+    jsonw_key(&w, "object");
+    jsonw_string(&w, "chat.completion");
+    jsonw_key(&w, "created");
+    jsonw_int(&w, (long long)c->created);
+    jsonw_key(&w, "model");
+    jsonw_string(&w, c->model);
+    jsonw_key(&w, "choices");
+    jsonw_array_open(&w);
+    for (i = 0; i < c->n; i++) {
+        jsonw_object_open(&w);
+        jsonw_key(&w, "index");
+        jsonw_int(&w, (long long)i);
+        jsonw_key(&w, "message");
+        message_render(&w, &c->choices[i]);
+        jsonw_key(&w, "logprobs");
+        jsonw_null(&w);
+        jsonw_key(&w, "finish_reason");
+        jsonw_string(&w, c->choices[i].finish_reason);
+        jsonw_object_close(&w);
+    }
+    jsonw_array_close(&w);
+    jsonw_key(&w, "usage");
+    usage_render(&w, c);
+    jsonw_object_close(&w);
+    if (jsonw_finish(&w) == 0 && buf_append(out, "\n", 1) == 0)
+        return 0;
+    buf_truncate(out, len); /* what was written is not JSON */
+    return -1;
 }
 
 /* Overrides p with the fields o sets. */
@@ -339,7 +443,9 @@ out:
     chat_request_cleanup(&creq);
 }
 
-/* Parses the body; returns a new reference or NULL with e set (400).
+/* Parses the body, or takes a reference to the router's reading of it
+ * (rules loaded: their conditions read it first); returns a new reference
+ * or NULL with e set (400).
  *
  * A number too large for the parser is valid JSON out of range, so it is
  * reported like any other out-of-range value: every such number is clamped
@@ -350,11 +456,13 @@ static json_t *parse_body(const struct request *req, struct api_error *e)
     const char *text = req->body ? req->body : "";
     json_error_t jerr;
     bool oom;
-    json_t *body = jsonio_loadb(text, req->body_len, 0, &jerr, &oom);
-    json_t *clamped = NULL;
+    json_t *body, *clamped = NULL;
     struct big_number first = {0, false, false};
     char *copy = NULL;
 
+    if (req->json != NULL)
+        return json_incref(req->json);
+    body = jsonio_loadb(text, req->body_len, 0, &jerr, &oom);
     if (body != NULL)
         return body;
     if (oom || json_error_code(&jerr) != json_error_numeric_overflow) {
@@ -498,6 +606,25 @@ int chat_stream_source(struct sse_stream *sse, struct billing *b,
     return paid_source(sse_stream_source(sse), sse, b, clock, hold, bill, out);
 }
 
+/* Puts the body answering with c into resp as text rendered at once
+ * (chat_completion_render). Returns 0, or -1 when it cannot be rendered so
+ * (resp untouched): the caller builds it with jansson. */
+static int chat_answer_now(const struct completion *c, struct response *resp)
+{
+    struct buf text;
+    char *bytes;
+    size_t len;
+
+    buf_init(&text, SIZE_MAX);
+    if (chat_completion_render(c, &text) != 0 ||
+        (bytes = buf_take(&text, &len)) == NULL) {
+        buf_cleanup(&text);
+        return -1;
+    }
+    response_json_text(resp, 200, bytes, len);
+    return 0;
+}
+
 /* Puts the answer to *c into resp: the JSON body (settling the hold), a
  * stream source that takes *c (leaving it NULL) and the hold, settled when
  * the stream ends, or for a scripted answer with a latency the body behind
@@ -521,6 +648,12 @@ static int chat_answer(struct app *app, const struct request *req,
     bill.prompt_tokens = (*c)->prompt_tokens;
     bill.price_in = m->price_in;
     bill.price_out = m->price_out;
+    if (!stream &&
+        (a == NULL || (a->latency_ms == 0 && !fault_any(&a->fault))) &&
+        chat_answer_now(*c, resp) == 0) {
+        billing_settle(app->billing, hold, cost, clock_wall_ms(app->clock));
+        return 0;
+    }
     if (!stream) {
         body = chat_completion_json(*c);
         if (body == NULL)
@@ -596,6 +729,8 @@ static void chat_handle(struct app *app, struct request *req,
     body = parse_body(req, &e);
     if (body == NULL)
         goto fail;
+    if (req->json == NULL) /* for the journal, which reads model and stream */
+        req->json = json_incref(body);
     /* The fixture's policy on parameters the API does not define, for the
      * model asked for (validation reports a missing or unknown one). */
     m = fixtures_find_model(app->fx,
@@ -613,11 +748,13 @@ static void chat_handle(struct app *app, struct request *req,
         goto fail;
     }
     creq.reasoning = m->reasoning;
-    if ((a == NULL || a->rate_limited) &&
-        router_reserve(app, req,
-                       tokenize_prompt(&creq) + completion_token_bound(&creq),
-                       &admitted, resp) != 0)
-        goto out;
+    if (a == NULL || a->rate_limited) {
+        creq.prompt_tokens = tokenize_prompt(&creq); /* the reply's too */
+        if (router_reserve(app, req,
+                           creq.prompt_tokens + completion_token_bound(&creq),
+                           &admitted, resp) != 0)
+            goto out;
+    }
     snprintf(id, sizeof(id), "chatcmpl-%s",
              strncmp(req->request_id, "req_", 4) == 0 ? req->request_id + 4
                                                       : req->request_id);

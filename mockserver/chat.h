@@ -18,6 +18,14 @@ struct sse_stream;
 /* Returns a new reference to the chat.completion object answering with c
  * (the non-streamed body), or NULL on OOM. c is only read. */
 json_t *chat_completion_json(const struct completion *c);
+/* Appends the non-streamed body answering with c and a newline to out:
+ * byte for byte what jansson's compact dump of chat_completion_json(c)
+ * writes, without building it (a profile of the chat path: building and
+ * dumping the tree was a quarter of the mock's time). Returns 0, or -1
+ * with out as it was when it cannot: c asks for log probabilities (left to
+ * chat_completion_json), a text is not UTF-8 (which jansson refuses too),
+ * or out refuses. c is only read. */
+int chat_completion_render(const struct completion *c, struct buf *out);
 
 /* What a stream is billed, copied into the stream so that it does not
  * depend on the fixture it was priced from. Plain data. */

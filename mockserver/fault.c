@@ -62,10 +62,13 @@ bool fault_any(const struct fault *f)
            f->split_bytes > 0 || f->body_delay_ms > 0 || f->endless != NULL;
 }
 
-/* Appends the n bytes at s to the queue with the fault's line ends. */
+/* Appends the n bytes at s to the queue with the fault's line ends. Mixed
+ * ends go CRLF, LF, CR in turn: a bare CR is followed by a CRLF or by a
+ * line's text, never by a LF, which an SSE reader would take for the end
+ * of a CRLF, so that a blank line would vanish and two events join. */
 static int queue_text(struct faulty *fs, const char *s, size_t n)
 {
-    static const char *const mixed[] = {"\r\n", "\r", "\n"};
+    static const char *const mixed[] = {"\r\n", "\n", "\r"};
     const char *end;
     size_t i;
     int rc = 0;

@@ -19,16 +19,23 @@ static void put(struct jsonw *w, const char *bytes, size_t n)
         w->failed = true;
 }
 
-/* Says whether a value may be written now (at the top, once, or after a
- * key), marking the writer failed when not. */
+/* Says whether a value may be written now (at the top, once, after a key,
+ * or as an array's element, after a comma when one came before), marking
+ * the writer failed when not. */
 static bool value_allowed(struct jsonw *w)
 {
-    if (w->failed || w->done || (w->depth > 0 && !w->want_value)) {
+    if (w->failed || w->done ||
+        (w->depth > 0 && !w->array[w->depth] && !w->want_value)) {
         w->failed = true;
         return false;
     }
+    if (w->depth > 0 && w->array[w->depth]) {
+        if (w->member[w->depth])
+            put(w, ",", 1);
+        w->member[w->depth] = true;
+    }
     w->want_value = false;
-    return true;
+    return !w->failed;
 }
 
 /* Notes that a value was written: at the top, the writer is complete. */
@@ -68,11 +75,11 @@ int jsonw_escape(struct buf *out, const char *s, size_t len)
     return buf_append(out, s + run, len - run);
 }
 
-/* Writes s as a JSON string (jsonw_escape between quotes). */
-static void put_string(struct jsonw *w, const char *s)
+/* Writes len bytes of s as a JSON string (jsonw_escape between quotes). */
+static void put_string(struct jsonw *w, const char *s, size_t len)
 {
     put(w, "\"", 1);
-    if (!w->failed && jsonw_escape(w->out, s, strlen(s)) != 0)
+    if (!w->failed && jsonw_escape(w->out, s, len) != 0)
         w->failed = true;
     put(w, "\"", 1);
 }
@@ -116,7 +123,8 @@ static bool is_number(const char *text)
     return *p == '\0';
 }
 
-void jsonw_object_open(struct jsonw *w)
+/* Opens an object ("{") or an array ("["). */
+static void open_container(struct jsonw *w, bool array)
 {
     if (!value_allowed(w))
         return;
@@ -124,32 +132,55 @@ void jsonw_object_open(struct jsonw *w)
         w->failed = true;
         return;
     }
-    put(w, "{", 1);
+    put(w, array ? "[" : "{", 1);
     w->depth++;
     w->member[w->depth] = false;
+    w->array[w->depth] = array;
 }
 
-void jsonw_object_close(struct jsonw *w)
+/* Closes the innermost container, which must be of the kind given. */
+static void close_container(struct jsonw *w, bool array)
 {
-    if (w->failed || w->depth == 0 || w->want_value) {
+    if (w->failed || w->depth == 0 || w->want_value ||
+        w->array[w->depth] != array) {
         w->failed = true;
         return;
     }
-    put(w, "}", 1);
+    put(w, array ? "]" : "}", 1);
     w->depth--;
     value_written(w);
 }
 
+void jsonw_object_open(struct jsonw *w)
+{
+    open_container(w, false);
+}
+
+void jsonw_object_close(struct jsonw *w)
+{
+    close_container(w, false);
+}
+
+void jsonw_array_open(struct jsonw *w)
+{
+    open_container(w, true);
+}
+
+void jsonw_array_close(struct jsonw *w)
+{
+    close_container(w, true);
+}
+
 void jsonw_key(struct jsonw *w, const char *key)
 {
-    if (w->failed || w->depth == 0 || w->want_value) {
+    if (w->failed || w->depth == 0 || w->array[w->depth] || w->want_value) {
         w->failed = true;
         return;
     }
     if (w->member[w->depth])
         put(w, ",", 1);
     w->member[w->depth] = true;
-    put_string(w, key);
+    put_string(w, key, strlen(key));
     put(w, ":", 1);
     w->want_value = true;
 }
@@ -158,7 +189,7 @@ void jsonw_string(struct jsonw *w, const char *s)
 {
     if (!value_allowed(w))
         return;
-    put_string(w, s);
+    put_string(w, s, strlen(s));
     value_written(w);
 }
 
@@ -171,6 +202,44 @@ void jsonw_number(struct jsonw *w, const char *text)
         return;
     }
     put(w, text, strlen(text));
+    value_written(w);
+}
+
+void jsonw_stringn(struct jsonw *w, const char *s, size_t len)
+{
+    if (s == NULL) {
+        jsonw_null(w);
+        return;
+    }
+    if (!value_allowed(w))
+        return;
+    put_string(w, s, len);
+    value_written(w);
+}
+
+void jsonw_int(struct jsonw *w, long long v)
+{
+    char digits[24], *p = digits + sizeof(digits);
+    unsigned long long u =
+        v < 0 ? 0ull - (unsigned long long)v : (unsigned long long)v;
+
+    if (!value_allowed(w))
+        return;
+    do {
+        *--p = (char)('0' + u % 10);
+        u /= 10;
+    } while (u > 0);
+    if (v < 0)
+        *--p = '-';
+    put(w, p, (size_t)(digits + sizeof(digits) - p));
+    value_written(w);
+}
+
+void jsonw_null(struct jsonw *w)
+{
+    if (!value_allowed(w))
+        return;
+    put(w, "null", 4);
     value_written(w);
 }
 

@@ -251,6 +251,18 @@ static const struct signal_rule *wait_for_stop(int sigfd, struct watch *w,
     return stop;
 }
 
+/* The worker threads --threads asks for: by default one per online core
+ * (OPTIONS_THREADS_AUTO), within what the option allows. */
+static unsigned worker_threads(const struct options *o)
+{
+    long cores;
+
+    if (o->threads != OPTIONS_THREADS_AUTO)
+        return o->threads;
+    cores = sysconf(_SC_NPROCESSORS_ONLN);
+    return cores < 1 ? 1u : cores > 256 ? 256u : (unsigned)cores;
+}
+
 /* Serves until a stop signal (SIGINT, SIGTERM, SIGQUIT); returns the exit
  * status. */
 static int serve(const struct options *o, struct fixtures *fx)
@@ -260,7 +272,7 @@ static int serve(const struct options *o, struct fixtures *fx)
     struct server_config cfg = {
         .host = o->host,
         .port = o->port,
-        .threads = o->threads,
+        .threads = worker_threads(o),
         .max_connections = o->max_connections,
         .max_per_ip = o->max_connections_per_ip == OPTIONS_PER_IP_AUTO
                           ? SERVER_PER_IP_AUTO

@@ -52,8 +52,8 @@ static const char usage_text[] =
     "  --max-body BYTES   largest request body before 413 (default "
     "4194304)\n"
     "  --max-headers BYTES  request line and headers before 431, and each\n"
-    "                     connection's memory (default 65536)\n"
-    "  --threads N        worker threads (default 4)\n"
+    "                     connection's memory (default 8192)\n"
+    "  --threads N        worker threads (default: one per online core)\n"
     "  --max-connections N  concurrent connections; more are refused at\n"
     "                     once (default 10000)\n"
     "  --max-connections-per-ip N  concurrent connections from one client\n"
@@ -269,7 +269,7 @@ enum options_result options_parse(int argc, char **argv, struct options *o,
     o->port = 8080;
     o->log_format = LOG_TEXT;
     o->max_body = OPTIONS_DEFAULT_MAX_BODY;
-    o->threads = 4;
+    o->threads = OPTIONS_THREADS_AUTO;
     o->max_connections = 10000;
     o->max_connections_per_ip = OPTIONS_PER_IP_AUTO;
     o->max_headers = OPTIONS_DEFAULT_MAX_HEADERS;

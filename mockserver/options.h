@@ -10,11 +10,20 @@
 #include "log.h"
 
 #define OPTIONS_DEFAULT_MAX_BODY (4u * 1024u * 1024u)
+/* --threads not given: one worker thread per online core (mock.c). No
+ * worker ever waits (streams and delays are parked on the timer), so more
+ * threads than cores only switch between them: on 2 cores, 2 threads
+ * answered the chat path at 63-77k req/s where 4 did 51-64k (wrk -c64,
+ * three runs each on a loaded machine). */
+#define OPTIONS_THREADS_AUTO 0u
 /* How many times --fixtures may be given (a directory counts once). */
 #define OPTIONS_MAX_FIXTURES 64
-/* Twice libmicrohttpd's default: room for any real client's headers, while
- * thousands of idle streams stay cheap (each connection holds this much). */
-#define OPTIONS_DEFAULT_MAX_HEADERS (64u * 1024u)
+/* Each connection holds this much for as long as it lives, and the
+ * library zeroes half of it per request: at 64 KiB a waiting stream cost
+ * 41 KB, at 8 KiB 12 KB (nexus-streamgen). 8 KiB is the usual server limit
+ * (Apache's 8190-byte field limit, nginx's 8k buffers) and leaves a head
+ * of 6 KiB: SDKs send under 1 KiB. --max-headers raises it. */
+#define OPTIONS_DEFAULT_MAX_HEADERS (8u * 1024u)
 /* Seconds for a request's line and headers, for its body, and for a
  * connection on which nothing moves. */
 #define OPTIONS_DEFAULT_HEADER_TIMEOUT 30u
@@ -52,7 +61,7 @@ struct options {
     size_t journal_max_bytes;
     size_t journal_body_max;
     size_t max_body;
-    unsigned threads;
+    unsigned threads; /* or OPTIONS_THREADS_AUTO */
     unsigned max_connections;
     unsigned max_connections_per_ip; /* or OPTIONS_PER_IP_AUTO */
     size_t max_headers;

@@ -549,7 +549,8 @@ static int completion_finish(struct completion *c,
         c->reasoning_tokens = usage->reasoning_tokens;
     } else {
         completion_count(c);
-        c->prompt_tokens = tokenize_prompt(req);
+        c->prompt_tokens =
+            req->prompt_tokens ? req->prompt_tokens : tokenize_prompt(req);
     }
     *out = c;
     return 0;

@@ -42,6 +42,9 @@ void response_init(struct response *r)
 {
     memset(r, 0, sizeof(*r));
     r->status = 200;
+    buf_init(&r->headers, RESPONSE_MAX_HEADERS * (RESPONSE_HEADER_NAME_MAX +
+                                                  RESPONSE_HEADER_VALUE_MAX));
+    buf_init(&r->omitted, RESPONSE_MAX_HEADERS * RESPONSE_HEADER_NAME_MAX);
 }
 
 void response_cleanup(struct response *r)
@@ -50,6 +53,9 @@ void response_cleanup(struct response *r)
     r->body = NULL;
     free(r->json_text);
     r->json_text = NULL;
+    buf_cleanup(&r->headers);
+    buf_cleanup(&r->omitted);
+    r->nheaders = 0;
     if (r->source.ops != NULL) {
         struct source_end how;
 
@@ -63,34 +69,78 @@ void response_cleanup(struct response *r)
 void response_header(struct response *r, const char *name, const char *fmt, ...)
 {
     va_list ap;
-    struct resp_header *h;
+    char value[RESPONSE_HEADER_VALUE_MAX];
+    size_t nlen = strnlen(name, RESPONSE_HEADER_NAME_MAX - 1),
+           len = r->headers.len;
 
     if (r->nheaders >= RESPONSE_MAX_HEADERS)
         return;
-    h = &r->headers[r->nheaders++];
-    snprintf(h->name, sizeof(h->name), "%s", name);
     va_start(ap, fmt);
-    vsnprintf(h->value, sizeof(h->value), fmt, ap);
+    vsnprintf(value, sizeof(value), fmt, ap);
     va_end(ap);
+    if (buf_append(&r->headers, name, nlen) != 0 ||
+        buf_append(&r->headers, "", 1) != 0 ||
+        buf_append(&r->headers, value, strlen(value) + 1) != 0) {
+        buf_truncate(&r->headers, len);
+        return;
+    }
+    r->nheaders++;
+}
+
+/* The header after the one at *at in r's packed list (the first when *at
+ * is 0): its name and value; false past the last. */
+static bool header_next(const struct response *r, size_t *at, const char **name,
+                        const char **value)
+{
+    if (*at >= r->headers.len)
+        return false;
+    *name = r->headers.data + *at;
+    *value = *name + strlen(*name) + 1;
+    *at = (size_t)(*value - r->headers.data) + strlen(*value) + 1;
+    return true;
+}
+
+const char *response_header_get(const struct response *r, const char *name)
+{
+    const char *n, *v;
+    size_t at = 0;
+
+    while (header_next(r, &at, &n, &v))
+        if (strcasecmp(n, name) == 0)
+            return v;
+    return NULL;
+}
+
+void response_each_header(const struct response *r,
+                          void (*fn)(void *arg, const char *name,
+                                     const char *value),
+                          void *arg)
+{
+    const char *n, *v;
+    size_t at = 0;
+
+    while (header_next(r, &at, &n, &v))
+        fn(arg, n, v);
 }
 
 void response_header_omit(struct response *r, const char *name)
 {
-    struct resp_header *h;
+    size_t len = r->omitted.len;
 
-    if (r->nheaders >= RESPONSE_MAX_HEADERS)
-        return;
-    h = &r->headers[r->nheaders++];
-    snprintf(h->name, sizeof(h->name), "%s", name);
-    h->omit = true;
+    if (buf_append(&r->omitted, name,
+                   strnlen(name, RESPONSE_HEADER_NAME_MAX - 1)) != 0 ||
+        buf_append(&r->omitted, "", 1) != 0)
+        buf_truncate(&r->omitted, len);
 }
 
 bool response_names_header(const struct response *r, const char *name)
 {
-    size_t i;
+    size_t at = 0;
 
-    for (i = 0; i < r->nheaders; i++)
-        if (strcasecmp(r->headers[i].name, name) == 0)
+    if (response_header_get(r, name) != NULL)
+        return true;
+    for (; at < r->omitted.len; at += strlen(r->omitted.data + at) + 1)
+        if (strcasecmp(r->omitted.data + at, name) == 0)
             return true;
     return false;
 }
@@ -360,9 +410,10 @@ static void rule_name(struct request *req, const struct rules *set,
 }
 
 /* Finds the rule that answers req, if any, filling *hit. The body is read
- * as JSON for the conditions on its fields when it is JSON at all; *oom
- * says the body could not be read for lack of memory (the request is
- * then answered 500, not matched on half of it). */
+ * as JSON for the conditions on its fields when it is JSON at all, and
+ * kept in req->json for the handler; *oom says the body could not be read
+ * for lack of memory (the request is then answered 500, not matched on
+ * half of it). */
 static bool rule_find(const struct app *app, struct request *req,
                       struct rules *set, bool early, struct rule_hit *hit,
                       bool *oom)
@@ -378,7 +429,10 @@ static bool rule_find(const struct app *app, struct request *req,
         (early && !rules_any_early(set)))
         return false;
     memset(&v, 0, sizeof(v));
-    if (req->body_len > 0)
+    /* Read once: the early rules' pass keeps it for the others'. */
+    if (req->json != NULL)
+        json = req->json;
+    else if (req->body_len > 0)
         json = jsonio_loadb(req->body, req->body_len, 0, &jerr, oom);
     if (*oom)
         return false;
@@ -393,7 +447,7 @@ static bool rule_find(const struct app *app, struct request *req,
     v.header = req->header;
     v.header_ctx = req->header_ctx;
     found = early ? rules_find_early(set, &v, hit) : rules_find(set, &v, hit);
-    json_decref(json);
+    req->json = json; /* router_dispatch frees it */
     return found;
 }
 
@@ -501,5 +555,7 @@ out:
     req->hit = NULL;
     req->rule = NULL;
     req->scenario = NULL;
+    json_decref(req->json);
+    req->json = NULL;
     rules_unref(set);
 }

@@ -5,7 +5,6 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <inttypes.h>
 #include <limits.h>
 #include <netdb.h>
 #include <pthread.h>
@@ -36,8 +35,12 @@
 #include "slots.h"
 #include "source.h"
 
-/* Read-size hint for streamed answers. */
-#define STREAM_BLOCK 16384
+/* The buffer libmicrohttpd allocates, and clears, with each streamed
+ * answer's response. A chunked answer (HTTP/1.1) goes out through the
+ * connection's own buffer and never uses it; only an HTTP/1.0 client reads
+ * through it, a block at a time. At 16 KiB it was a third of what a
+ * waiting stream cost (profile of 2,000 paced streams, page faults). */
+#define STREAM_BLOCK 256
 
 /* The largest piece, and the largest whole answer, a source may produce. */
 #define FEED_MAX_BYTES ((size_t)1 << 26)
@@ -50,14 +53,21 @@
  * HTTP answer went out (nginx's "no response"). */
 #define STATUS_NO_ANSWER 444
 
+/* A request id: "req_", 32 hex digits and the NUL. */
+#define REQUEST_ID_SIZE 37
+
 /* Where a feed that is not parked says it is in the timer heap. */
 #define NOT_PARKED SIZE_MAX
 
 /* Socket events the timer thread takes in one epoll_wait. */
 #define TIMER_EVENTS 64
 
-/* What a preflight answer needs besides the headers it echoes. */
-#define PREFLIGHT_ROOM 2048u
+/* What an answer's headers need of the connection's memory besides the
+ * request's head (the longest the mock writes: rate-limit, retry, CORS and
+ * a rule's own headers, with room for the chunked writer), and the least
+ * that still holds an error answer's own headers (CORS, request id). */
+#define ANSWER_ROOM 2048u
+#define ERROR_ROOM 1024u
 
 struct feed;
 
@@ -100,8 +110,11 @@ struct server {
 struct conn_state {
     struct buf body;
     bool too_large;
+    /* The head left less than ANSWER_ROOM of the connection's memory: the
+     * bytes it left (the answer is a 431). SIZE_MAX: room enough. */
+    size_t cramped;
     const char *bad; /* the error code of a malformed request, or NULL */
-    char request_id[40];
+    char request_id[REQUEST_ID_SIZE];
     char method[16];
     char path[256];
     int status;
@@ -162,13 +175,27 @@ static uint64_t mix64(uint64_t x)
     return x ^ (x >> 31);
 }
 
-/* Writes a fresh "req_" + 32 hex digits id. */
-static void make_request_id(struct server *s, char *out, size_t outlen)
+/* Writes the 16 lower-case hex digits of v at out. */
+static void put_hex64(char *out, uint64_t v)
+{
+    static const char hex[] = "0123456789abcdef";
+    int i;
+
+    for (i = 15; i >= 0; i--, v >>= 4)
+        out[i] = hex[v & 15];
+}
+
+/* Writes a fresh "req_" + 32 hex digits id (by hand: snprintf was a
+ * percent of the chat path's time). out holds at least REQUEST_ID_SIZE. */
+static void make_request_id(struct server *s, char out[REQUEST_ID_SIZE])
 {
     uint64_t n = atomic_fetch_add(&s->next_id, 1);
     uint64_t a = mix64(s->id_seed ^ n), b = mix64(a ^ n);
 
-    snprintf(out, outlen, "req_%016" PRIx64 "%016" PRIx64, a, b);
+    memcpy(out, "req_", 4);
+    put_hex64(out + 4, a);
+    put_hex64(out + 20, b);
+    out[36] = '\0';
 }
 
 /* Puts f at index i of the heap. */
@@ -632,9 +659,10 @@ static void feed_end(struct feed *f, enum MHD_RequestTerminationCode toe)
 }
 
 /* Builds the MHD response for a JSON (or empty) body: the text and a
- * newline, rendered whole (jsonio.h), or NULL. Not capped here: what a
+ * newline, rendered whole (jsonio.h), or the text already rendered (which
+ * the MHD response takes from resp), or NULL. Not capped here: what a
  * handler builds is bounded by the request's budget already. */
-static struct MHD_Response *json_response(const struct response *resp)
+static struct MHD_Response *json_response(struct response *resp)
 {
     struct MHD_Response *r = NULL;
     struct buf text;
@@ -643,9 +671,11 @@ static struct MHD_Response *json_response(const struct response *resp)
 
     if (resp->json_text != NULL) {
         r = MHD_create_response_from_buffer(
-            resp->json_text_len, resp->json_text, MHD_RESPMEM_MUST_COPY);
-        if (r != NULL)
+            resp->json_text_len, resp->json_text, MHD_RESPMEM_MUST_FREE);
+        if (r != NULL) {
+            resp->json_text = NULL; /* r owns it now: no copy */
             MHD_add_response_header(r, "Content-Type", "application/json");
+        }
         return r;
     }
     if (resp->body == NULL)
@@ -668,6 +698,12 @@ out:
     return r;
 }
 
+/* Adds one of a response's headers to the MHD response in cls. */
+static void add_header(void *cls, const char *name, const char *value)
+{
+    MHD_add_response_header(cls, name, value);
+}
+
 /* Adds resp's headers and the common ones to r and queues it with resp's
  * status; consumes the caller's reference to r. */
 static enum MHD_Result queue(struct MHD_Connection *conn, struct conn_state *cs,
@@ -675,13 +711,9 @@ static enum MHD_Result queue(struct MHD_Connection *conn, struct conn_state *cs,
                              struct MHD_Response *r)
 {
     enum MHD_Result ret;
-    size_t i;
 
-    for (i = 0; i < resp->nheaders; i++)
-        if (!resp->headers[i].omit)
-            MHD_add_response_header(r, resp->headers[i].name,
-                                    resp->headers[i].value);
-    /* A scripted answer may set or omit these itself. */
+    response_each_header(resp, add_header, r);
+    /* A scripted answer may set or leave out these itself. */
     if (!response_names_header(resp, "x-request-id"))
         MHD_add_response_header(r, "x-request-id", cs->request_id);
     if (!response_names_header(resp, "Access-Control-Allow-Origin"))
@@ -892,7 +924,54 @@ static bool preflight_fits(const struct server *s, struct MHD_Connection *conn,
     size_t used = ci != NULL ? ci->header_size : s->max_headers;
 
     return len <= s->max_headers / 4 &&
-           used + len + PREFLIGHT_ROOM <= s->max_headers;
+           used + len + ANSWER_ROOM <= s->max_headers;
+}
+
+/* The bytes of the connection's memory that the request's head leaves,
+ * when fewer than an answer's headers may need (ANSWER_ROOM); SIZE_MAX
+ * when it leaves enough. Without this check an answer whose headers do not
+ * fit is no answer at all: the library closes the connection. */
+static size_t head_room(const struct server *s, struct MHD_Connection *conn)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_REQUEST_HEADER_SIZE);
+    size_t used = ci != NULL ? ci->header_size : 0;
+
+    if (used + ANSWER_ROOM <= s->max_headers)
+        return SIZE_MAX;
+    return used < s->max_headers ? s->max_headers - used : 0;
+}
+
+/* Answers 431 a request whose head left too little room for an answer:
+ * with the error body and, when even the common headers would not fit,
+ * only the headers the library adds itself. */
+static enum MHD_Result answer_cramped(const struct server *s,
+                                      struct MHD_Connection *conn,
+                                      struct conn_state *cs)
+{
+    struct api_error e;
+    struct response resp;
+    struct MHD_Response *r;
+    enum MHD_Result ret = MHD_NO;
+
+    api_error_set(&e, API_ERR_HEADERS_TOO_LARGE, NULL, NULL,
+                  "The request's headers take %zu of the %zu bytes "
+                  "(--max-headers) that must also hold the answer's "
+                  "headers; send at most %zu bytes of them.",
+                  s->max_headers - cs->cramped, s->max_headers,
+                  s->max_headers - ANSWER_ROOM);
+    if (cs->cramped >= ERROR_ROOM)
+        return queue_error(conn, cs, &e);
+    response_init(&resp);
+    response_error(&resp, &e);
+    r = json_response(&resp);
+    if (r != NULL) {
+        cs->status = resp.status;
+        ret = MHD_queue_response(conn, (unsigned)resp.status, r);
+        MHD_destroy_response(r);
+    }
+    response_cleanup(&resp);
+    return ret;
 }
 
 /* Answers a CORS preflight so browser clients can call the mock: 204,
@@ -957,6 +1036,8 @@ static enum MHD_Result answer(struct server *s, struct MHD_Connection *conn,
                             "header.");
         return queue_error(conn, cs, &e);
     }
+    if (cs->cramped != SIZE_MAX)
+        return answer_cramped(s, conn, cs);
     if (strcmp(method, "OPTIONS") == 0)
         return answer_preflight(s, conn, cs);
     memset(&req, 0, sizeof(req));
@@ -979,6 +1060,9 @@ static enum MHD_Result answer(struct server *s, struct MHD_Connection *conn,
     else
         ret = answer_json(conn, cs, &resp);
     response_cleanup(&resp);
+    /* Nothing reads the body again (a stream's completion and the journal
+     * hold copies): a stream that waits for minutes keeps none of it. */
+    buf_cleanup(&cs->body);
     return ret;
 }
 
@@ -1131,7 +1215,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
         if (cs == NULL)
             return MHD_NO;
         buf_init(&cs->body, s->app->max_body);
-        make_request_id(s, cs->request_id, sizeof(cs->request_id));
+        make_request_id(s, cs->request_id);
         snprintf(cs->method, sizeof(cs->method), "%s", method);
         snprintf(cs->path, sizeof(cs->path), "%s", url);
         cs->start_ms = clock_real_ms();
@@ -1139,7 +1223,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
         /* A malformed request, or a body declared too large, is refused
          * before the body is read. */
         cs->bad = malformed(conn, version, nul_path);
-        if (cs->bad != NULL)
+        cs->cramped = head_room(s, conn);
+        if (cs->bad != NULL || cs->cramped != SIZE_MAX)
             return answer(s, conn, url, method, cs);
         if (declared_too_large(conn, s->app->max_body)) {
             cs->too_large = true;

@@ -470,9 +470,13 @@ static int frame_render(const struct sse_stream *s, struct token_frame *f,
     while (text[0][cut] == text[1][cut])
         cut++;
     free(f->text);
-    f->text = text[0]; /* the frame owns it now */
-    text[0] = NULL;
-    f->len = strlen(f->text);
+    f->len = strlen(text[0]);
+    /* A waiting stream keeps its frame: it holds the text's bytes only, not
+     * the room the renderer grew it in (up to twice as much). */
+    f->text = realloc(text[0], f->len + 1);
+    if (f->text == NULL)
+        f->text = text[0]; /* keeping the room is fine */
+    text[0] = NULL;        /* the frame owns it now */
     f->cut = cut;
     f->kind = p.kind;
     f->call = p.call;

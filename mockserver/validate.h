@@ -58,6 +58,10 @@ struct chat_request {
     /* The generation budget the request was validated against (borrowed;
      * NULL: the defaults): completion_build spends within it. */
     const struct budget_limits *limits;
+    /* Not from the body: tokenize_prompt's count once the handler made it
+     * (for the rate limit's reservation), so that the reply does not count
+     * the prompt again; 0: not counted yet. */
+    uint64_t prompt_tokens;
 };
 
 /* Validates body (any JSON value) as a chat completion request. Returns 0

@@ -4,10 +4,10 @@
 # in. Figures only: nothing here passes or fails.
 #
 # Environment: RUNS (default 3), DURATION (seconds per wrk run, default 5),
-# THREADS (worker threads of the mock and the ceiling alike, default 4, the
-# mock's default), BENCH_CONNS (wrk connections, default "64 1000"),
-# BENCH_STREAMS (paced streams, default "1000 10000"), BENCH_JSON (where
-# the JSON goes, default bench/results.json). BENCH_BIN and BENCH_MOCK name
+# THREADS (worker threads of the mock and the ceiling alike, default the
+# core count, the mock's default), BENCH_CONNS (wrk connections, default
+# "64 1000"), BENCH_STREAMS (paced streams, default "1000 10000"),
+# BENCH_JSON (where the JSON goes, default bench/results.json). BENCH_BIN and BENCH_MOCK name
 # other builds of the tools and the mock (bench/smoke.sh uses its own).
 
 BENCH_PACKAGES="wrk jq"
@@ -21,7 +21,7 @@ BENCH_KEY=sk-bench
 bench_init() {
     BENCH_RUNS=${RUNS:-3}
     BENCH_DURATION=${DURATION:-5}
-    BENCH_THREADS=${THREADS:-4}
+    BENCH_THREADS=${THREADS:-$(nproc)}
     BENCH_CONNS=${BENCH_CONNS:-"64 1000"}
     BENCH_STREAMS=${BENCH_STREAMS:-"1000 10000"}
     BENCH_JSON=${BENCH_JSON:-$ROOT/bench/results.json}

@@ -205,7 +205,7 @@ static void render(struct response *resp, struct run *r)
 
     r->status = resp->status;
     r->stream = resp->source.ops != NULL;
-    r->body_null = resp->body == NULL && !r->stream;
+    r->body_null = resp->body == NULL && resp->json_text == NULL && !r->stream;
     r->rendered = false;
     if (r->stream) {
         drain(resp, r);
@@ -215,10 +215,16 @@ static void render(struct response *resp, struct run *r)
     if (json_is_string(err))
         snprintf(r->error_type, sizeof(r->error_type), "%s",
                  json_string_value(err));
+    if (resp->json_text != NULL) {
+        r->rendered =
+            buf_append(&r->out, resp->json_text, resp->json_text_len) == 0;
+        return;
+    }
     if (resp->body == NULL)
         return;
     r->rendered = jsonio_append(&r->out, resp->body,
-                                JSON_COMPACT | resp->json_flags) == 0;
+                                JSON_COMPACT | resp->json_flags) == 0 &&
+                  buf_append(&r->out, "\n", 1) == 0;
 }
 
 /* Dispatches body as a chat request against a fresh app on fx, with

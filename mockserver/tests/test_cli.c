@@ -619,6 +619,11 @@ static void test_json_log(void **state)
     {
         char *rid = http_header(&r, "x-request-id");
 
+        /* "req_" and 32 lower-case hex digits */
+        assert_non_null(rid);
+        assert_int_equal(strlen(rid), 36);
+        assert_int_equal(strncmp(rid, "req_", 4), 0);
+        assert_int_equal(strspn(rid + 4, "0123456789abcdef"), 32);
         assert_string_equal(
             json_string_value(json_object_get(req_line, "request_id")), rid);
         free(rid);

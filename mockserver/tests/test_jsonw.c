@@ -282,6 +282,76 @@ static void test_escape_as_jansson(void **state)
         assert_escape_as_jansson(bad[c], strlen(bad[c]));
 }
 
+/* Arrays, integers, null and counted strings come out as jansson's
+ * compact dump writes the same value; misplaced keys and mismatched
+ * closes fail. */
+static void test_arrays_ints_null(void **state)
+{
+    static const long long ints[] = {0,
+                                     7,
+                                     -1,
+                                     9007199254740993LL,
+                                     -9223372036854775807LL - 1,
+                                     9223372036854775807LL};
+    json_t *want = json_pack("{s:[], s:[n,{},[n]], s:s#, s:n}", "empty",
+                             "mixed", "nul", "a\0b", 3, "none");
+    json_t *arr = json_array();
+    char *text;
+    struct buf out;
+    struct jsonw w;
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < sizeof(ints) / sizeof(ints[0]); i++)
+        json_array_append_new(arr, json_integer(ints[i]));
+    json_object_set_new(want, "ints", arr);
+    text = json_dumps(want, JSON_COMPACT);
+    buf_init(&out, 1 << 16);
+    jsonw_init(&w, &out);
+    jsonw_object_open(&w);
+    jsonw_key(&w, "empty");
+    jsonw_array_open(&w);
+    jsonw_array_close(&w);
+    jsonw_key(&w, "mixed");
+    jsonw_array_open(&w);
+    jsonw_null(&w);
+    jsonw_object_open(&w);
+    jsonw_object_close(&w);
+    jsonw_array_open(&w);
+    jsonw_stringn(&w, NULL, 0);
+    jsonw_array_close(&w);
+    jsonw_array_close(&w);
+    jsonw_key(&w, "nul");
+    jsonw_stringn(&w, "a\0b", 3);
+    jsonw_key(&w, "none");
+    jsonw_null(&w);
+    jsonw_key(&w, "ints");
+    jsonw_array_open(&w);
+    for (i = 0; i < sizeof(ints) / sizeof(ints[0]); i++)
+        jsonw_int(&w, ints[i]);
+    jsonw_array_close(&w);
+    jsonw_object_close(&w);
+    assert_int_equal(jsonw_finish(&w), 0);
+    assert_string_equal(buf_str(&out), text);
+    free(text);
+    json_decref(want);
+    /* A key inside an array, and a close of the wrong kind, fail. */
+    buf_reset(&out);
+    jsonw_init(&w, &out);
+    jsonw_array_open(&w);
+    jsonw_key(&w, "k");
+    assert_int_equal(jsonw_finish(&w), -1);
+    jsonw_init(&w, &out);
+    jsonw_array_open(&w);
+    jsonw_object_close(&w);
+    assert_int_equal(jsonw_finish(&w), -1);
+    jsonw_init(&w, &out);
+    jsonw_object_open(&w);
+    jsonw_array_close(&w);
+    assert_int_equal(jsonw_finish(&w), -1);
+    buf_cleanup(&out);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -291,6 +361,7 @@ int main(void)
         cmocka_unit_test(test_nested),
         cmocka_unit_test(test_bad_numbers),
         cmocka_unit_test(test_misuse_fails),
+        cmocka_unit_test(test_arrays_ints_null),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

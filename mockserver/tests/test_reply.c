@@ -18,6 +18,7 @@
 #include "chat.h"
 #include "reply.h"
 #include "sse.h"
+#include "tokenize.h"
 #include "validate.h"
 
 static const struct reply_call_spec two_calls[] = {
@@ -431,6 +432,137 @@ static void test_token_bound_max_tokens(void **state)
     built_free(&b);
 }
 
+/* The prompt is counted once: a count the handler made (for the rate
+ * limit) is the reply's, and without one the reply counts it. */
+static void test_prompt_counted_once(void **state)
+{
+    static const char text[] = "{\"model\":\"m\",\"messages\":[{\"role\":"
+                               "\"user\",\"content\":\"Hello there!\"}]}";
+    struct built b;
+    struct completion *again = NULL;
+
+    (void)state;
+    build(&b, text, NULL);
+    assert_int_equal(b.c->prompt_tokens, tokenize_prompt(&b.req));
+    b.req.prompt_tokens = 777; /* not what counting gives: proves it is used */
+    assert_int_equal(completion_build(&b.req, "chatcmpl-test", 0, &again), 0);
+    assert_int_equal(again->prompt_tokens, 777);
+    completion_free(again);
+    built_free(&b);
+}
+
+/* Asserts that chat_completion_render writes what jansson's compact dump
+ * of chat_completion_json writes, and a newline, after what out held. */
+static void assert_render_parity(const struct completion *c)
+{
+    json_t *o = chat_completion_json(c);
+    char *want = json_dumps(o, JSON_COMPACT);
+    struct buf out;
+
+    assert_non_null(want);
+    buf_init(&out, SIZE_MAX);
+    assert_int_equal(buf_appends(&out, "before"), 0);
+    assert_int_equal(chat_completion_render(c, &out), 0);
+    assert_int_equal(out.len, 6 + strlen(want) + 1);
+    assert_memory_equal(out.data + 6, want, strlen(want));
+    assert_int_equal(out.data[out.len - 1], '\n');
+    buf_cleanup(&out);
+    free(want);
+    json_decref(o);
+}
+
+/* The rendered body (the chat path's answer) is the jansson body, byte for
+ * byte: composed replies with every member and awkward text, and generated
+ * ones of every kind. */
+static void test_render_parity(void **state)
+{
+    static const struct reply_call_spec odd_calls[] = {
+        {"call_\"q\"", "f\\n", "{\"s\":\"\\u0001\"}"},
+        {NULL, "g", NULL},
+    };
+    static const struct reply_choice_spec odd[] = {
+        {.content = "quote \" backslash \\ nl \n tab \t cr \r bs \b ff \f "
+                    "ctl \x01\x1f del \x7f slash / utf8 \xc3\xa9 "
+                    "\xf0\x9f\x98\x80"},
+        {.content = NULL, .finish_reason = "content_filter"},
+        {.reasoning = "",
+         .content = "",
+         .tool_calls = odd_calls,
+         .ntool_calls = 2,
+         .finish_reason = "length"},
+    };
+    static const struct reply_usage big = {9007199254740993ull,
+                                           4611686018427387904ull, 0};
+    static const char *const generated[] = {
+        "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":"
+        "\"Tell me a story.\"}]}",
+        "{\"model\":\"m\",\"n\":4,\"max_tokens\":5,\"messages\":[{\"role\":"
+        "\"user\",\"content\":\"hi\"}]}",
+        "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":"
+        "\"Weather?\"}],\"tools\":[{\"type\":\"function\",\"function\":{"
+        "\"name\":\"get_weather\",\"parameters\":{\"type\":\"object\","
+        "\"properties\":{\"city\":{\"type\":\"string\"}},\"required\":["
+        "\"city\"]}}}]}",
+        "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":"
+        "\"hi\"}],\"response_format\":{\"type\":\"json_object\"}}",
+        "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":"
+        "\"hi\"}],\"response_format\":{\"type\":\"json_schema\","
+        "\"json_schema\":{\"name\":\"s\",\"schema\":{\"type\":\"object\","
+        "\"properties\":{\"t\":{\"type\":\"string\"},\"n\":{\"type\":"
+        "\"array\",\"items\":{\"type\":\"number\"}}}}}}}",
+        "{\"model\":\"m\",\"stop\":[\"e\"],\"messages\":[{\"role\":"
+        "\"user\",\"content\":\"hi\"}]}",
+    };
+    struct chat_request req = request(false, false);
+    struct completion *c;
+    struct built b;
+    size_t i;
+
+    (void)state;
+    c = compose(&req, &full_choice, 1, NULL);
+    assert_render_parity(c);
+    completion_free(c);
+    c = compose(&req, odd, 3, &big);
+    assert_render_parity(c);
+    completion_free(c);
+    for (i = 0; i < sizeof(generated) / sizeof(generated[0]); i++) {
+        build(&b, generated[i], NULL);
+        assert_render_parity(b.c);
+        completion_free(b.c);
+        /* The same request by a model that reasons first. */
+        b.req.reasoning = true;
+        assert_int_equal(completion_build(&b.req, "chatcmpl-test", -5, &b.c),
+                         0);
+        assert_render_parity(b.c);
+        built_free(&b);
+    }
+}
+
+/* What the renderer leaves to jansson: log probabilities, and text that
+ * is not UTF-8 (which jansson refuses too). out is left as it was. */
+static void test_render_declines(void **state)
+{
+    static const struct reply_choice_spec bad = {.content = "a\xff"};
+    struct chat_request req = request(false, true);
+    struct completion *c = compose(&req, &full_choice, 1, NULL);
+    struct buf out;
+
+    (void)state;
+    buf_init(&out, SIZE_MAX);
+    assert_int_equal(buf_appends(&out, "x"), 0);
+    assert_int_equal(chat_completion_render(c, &out), -1);
+    assert_string_equal(buf_str(&out), "x");
+    completion_free(c);
+    req = request(false, false);
+    if (completion_compose(&req, "chatcmpl-x", 1, &bad, 1, NULL, &c) == 0) {
+        assert_int_equal(chat_completion_render(c, &out), -1);
+        assert_string_equal(buf_str(&out), "x");
+        assert_null(chat_completion_json(c));
+        completion_free(c);
+    }
+    buf_cleanup(&out);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -445,6 +577,9 @@ int main(void)
         cmocka_unit_test(test_n128_prose_whole),
         cmocka_unit_test(test_rich_value_gives_way),
         cmocka_unit_test(test_token_bound_max_tokens),
+        cmocka_unit_test(test_prompt_counted_once),
+        cmocka_unit_test(test_render_parity),
+        cmocka_unit_test(test_render_declines),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

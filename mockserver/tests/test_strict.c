@@ -15,6 +15,8 @@
 #include <cmocka.h>
 #include <curl/curl.h>
 
+#include "buf.h"
+#include "options.h"
 #include "testutil.h"
 
 #define KEY "sk-ai-nexus-test"
@@ -152,7 +154,8 @@ static void test_host_header(void **state)
 }
 
 /* A preflight echoes the headers a browser asks for; one that asks for
- * 48 KB of them gets 431 with an error body, not a silent close. */
+ * more than a quarter of --max-headers gets 431 with an error body, not a
+ * silent close. */
 static void test_preflight_headers(void **state)
 {
     static const char head[] =
@@ -161,7 +164,7 @@ static void test_preflight_headers(void **state)
         "Access-Control-Request-Method: POST\r\n"
         "Connection: close\r\n"
         "Access-Control-Request-Headers: ";
-    size_t want = 48 * 1024, n = strlen(head), i;
+    size_t want = OPTIONS_DEFAULT_MAX_HEADERS / 4 + 512, n = strlen(head), i;
     char *text = malloc(n + want + 8);
     struct raw_reading r;
 
@@ -189,12 +192,81 @@ static void test_preflight_headers(void **state)
     free(r.data);
 }
 
+/* Sends a chat request (streamed or not) whose head carries an X-Pad
+ * header of pad bytes, and reads the answer. */
+static void padded_chat(size_t pad, bool stream, struct raw_reading *r)
+{
+    static const char body[] =
+        "{\"model\":\"deepseek-v4\",\"stream\":true,\"messages\":[{"
+        "\"role\":\"user\",\"content\":\"Hello!\"}]}";
+    static const char plain[] = "{\"model\":\"deepseek-v4\",\"messages\":[{"
+                                "\"role\":\"user\",\"content\":\"Hello!\"}]}";
+    const char *b = stream ? body : plain;
+    struct buf t;
+    char *text;
+    size_t i;
+
+    buf_init(&t, SIZE_MAX);
+    assert_int_equal(buf_appendf(&t,
+                                 "POST /v1/chat/completions HTTP/1.1\r\n"
+                                 "Host: 127.0.0.1\r\nAuthorization: Bearer " KEY
+                                 "\r\nContent-Type: application/json\r\n"
+                                 "Content-Length: %zu\r\nConnection: close\r\n"
+                                 "X-Pad: ",
+                                 strlen(b)),
+                     0);
+    for (i = 0; i < pad; i++)
+        assert_int_equal(buf_append(&t, "x", 1), 0);
+    assert_int_equal(buf_appendf(&t, "\r\n\r\n%s", b), 0);
+    text = buf_take(&t, NULL);
+    assert_non_null(text);
+    exchange(text, r);
+    free(text);
+}
+
+/* The connection's memory (--max-headers) holds the request's head and
+ * then the answer's headers: a head that fits but leaves too little room
+ * for them gets 431 with an error body, not a close without an answer;
+ * a head half that size is served, streamed or not; one past the limit
+ * gets the library's own 431. */
+static void test_header_room(void **state)
+{
+    struct raw_reading r;
+
+    (void)state;
+    padded_chat(OPTIONS_DEFAULT_MAX_HEADERS - 1536, false, &r);
+    assert_int_equal(raw_status(&r), 431);
+    assert_non_null(strstr(r.data, "\r\nAccess-Control-Allow-Origin: *\r\n"));
+    assert_error_body(raw_body(&r), "invalid_request_error",
+                      "request_headers_too_large");
+    free(r.data);
+    /* Closer to the limit the 431 goes out with the library's headers
+     * only, which are all that still fit. */
+    padded_chat(OPTIONS_DEFAULT_MAX_HEADERS - 1024, true, &r);
+    assert_int_equal(raw_status(&r), 431);
+    assert_error_body(raw_body(&r), "invalid_request_error",
+                      "request_headers_too_large");
+    free(r.data);
+    padded_chat(OPTIONS_DEFAULT_MAX_HEADERS / 2, false, &r);
+    assert_int_equal(raw_status(&r), 200);
+    assert_non_null(strstr(raw_body(&r), "\"object\":\"chat.completion\""));
+    free(r.data);
+    padded_chat(OPTIONS_DEFAULT_MAX_HEADERS / 2, true, &r);
+    assert_int_equal(raw_status(&r), 200);
+    assert_non_null(strstr(r.data, "data: [DONE]"));
+    free(r.data);
+    padded_chat(OPTIONS_DEFAULT_MAX_HEADERS + 1024, false, &r);
+    assert_int_equal(raw_status(&r), 431);
+    free(r.data);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_nul_in_path),
         cmocka_unit_test(test_host_header),
         cmocka_unit_test(test_preflight_headers),
+        cmocka_unit_test(test_header_room),
     };
 
     return cmocka_run_group_tests(tests, start, stop);
