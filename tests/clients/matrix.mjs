@@ -360,13 +360,23 @@ function intended(response, scenario) {
 async function startMock(bin, fixtures) {
     const child = spawn(bin, ['--port', '0', '--quiet', '--no-watch',
         '--shutdown-grace', '0', ...fixtures.flatMap((f) => ['--fixtures', f])],
-        { stdio: ['ignore', 'pipe', 'ignore'] });
+        { stdio: ['ignore', 'pipe', 'pipe'] });
+    let errText = '';
+    // What it says on stderr (--quiet: only problems), for the error.
+    child.stderr.on('data', (d) => {
+        if (errText.length < 2000)
+            errText += d;
+    });
     const exited = new Promise((resolve) => child.on('exit', resolve));
     const url = await new Promise((resolve, reject) => {
         let out = '';
-        const timer = setTimeout(() => reject(new Error(
-            `${bin}: no listening line within ${SERVER_MS} ms`)), SERVER_MS);
+        const timer = setTimeout(() => reject(new Error(`${bin} ${
+            fixtures.join(' ')}: no listening line within ${SERVER_MS} ms: ${
+            errText.slice(0, 500)}`)), SERVER_MS);
         child.on('error', reject);
+        child.on('exit', (code) => clearTimeout(timer) ?? reject(new Error(`${bin} ${
+            fixtures.join(' ')}: exited ${code} before listening: ${
+            errText.slice(0, 500)}`)));
         child.stdout.on('data', (d) => {
             out += d;
             const m = /listening on (\S+)/.exec(out);
@@ -609,10 +619,14 @@ async function main() {
         probes.set(JSON.stringify(p), p);
     const jobs = [];
     for (const [key, probe] of probes)
-        for (const client of CLIENTS)
+        for (const client of CLIENTS) {
+            // Each job its own file name: the label is taken now, not when
+            // the job runs (jobs.length is the same for every job by then).
+            const label = `good-${jobs.length}`;
             jobs.push(async () => ({ kind: 'baseline', key, client,
-                r: await runOne(o, dir, `good-${jobs.length}`, goodScript, 0,
-                    probe, client) }));
+                r: await runOne(o, dir, label, goodScript, 0, probe,
+                    client) }));
+        }
     for (const c of cases) {
         if (c.probe.na)
             continue;
