@@ -134,18 +134,6 @@ static void test_many_paced_streams(void **state)
     free(easy);
 }
 
-/* How many times needle occurs in hay. */
-static unsigned count_of(const char *hay, const char *needle)
-{
-    unsigned n = 0;
-
-    while ((hay = strstr(hay, needle)) != NULL) {
-        n++;
-        hay += strlen(needle);
-    }
-    return n;
-}
-
 /* One paced stream over HTTP/1.1 and over HTTP/1.0, read raw to the end:
  * every header goes out although the server frees its copies of them once
  * they are written (a waiting stream keeps none), the HTTP/1.1 answer is
@@ -205,8 +193,8 @@ static void test_stream_heads(void **state)
                          v == 0);
         b = raw_body(&r);
         assert_non_null(b);
-        assert_int_equal(count_of(b, "data: "), 6);
-        assert_int_equal(count_of(b, "\"delta\":{\"content\":"), 3);
+        assert_int_equal(text_count(b, "data: "), 6);
+        assert_int_equal(text_count(b, "\"delta\":{\"content\":"), 3);
         assert_non_null(strstr(b, "data: [DONE]\n\n"));
         if (v == 1) /* not chunked: the body ends with the last event */
             assert_string_equal(b + strlen(b) - 14, "data: [DONE]\n\n");
