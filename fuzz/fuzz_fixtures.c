@@ -41,7 +41,7 @@ static const char *some_header(const void *ctx, const char *name)
 static void match_one(struct rules *set, const struct match_view *v)
 {
     struct rule_hit hit;
-    struct template_vars vars = {"last", "m", 1, 1};
+    struct template_vars vars = {"last", "m", 1, 1, 0};
     char *text;
     size_t k;
 
@@ -50,8 +50,8 @@ static void match_one(struct rules *set, const struct match_view *v)
             continue;
         fuzz_require(hit.rule != NULL && hit.count >= 1,
                      "a rule that answers counts");
-        if (hit.rule->answer.tmpl != NULL) {
-            text = template_render(hit.rule->answer.tmpl, &vars);
+        if (hit.answer->tmpl != NULL) {
+            text = template_render(hit.answer->tmpl, &vars);
             fuzz_require(text != NULL, "a template renders");
             free(text);
         }

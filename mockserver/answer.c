@@ -5,7 +5,9 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
+#include "clock.h"
 #include "errors.h"
 #include "jsonio.h"
 #include "match.h"
@@ -96,18 +98,70 @@ void answer_headers(const struct rule_answer *a, struct response *resp)
 {
     size_t i;
 
-    for (i = 0; i < a->nheaders; i++)
-        response_header(resp, a->headers[i].name, "%s", a->headers[i].value);
+    for (i = 0; i < a->nheaders; i++) {
+        if (a->headers[i].value != NULL)
+            response_header(resp, a->headers[i].name, "%s",
+                            a->headers[i].value);
+        else
+            response_header_omit(resp, a->headers[i].name);
+    }
 }
 
-/* Returns the bytes of status answer a: its raw body, or its error body as
- * the server prints JSON (compact, with a newline); a new string of *len
- * bytes, or NULL on OOM. */
-static char *status_bytes(const struct rule_answer *a, size_t *len)
+/* Counts the messages of body (a chat request, parsed) whose role is
+ * user: the conversation's turn. */
+static uint64_t turn_of_json(const json_t *body)
 {
+    const json_t *m;
+    uint64_t n = 0;
+    size_t i;
+
+    json_array_foreach(json_object_get(body, "messages"), i, m)
+    {
+        const char *role = json_string_value(json_object_get(m, "role"));
+        n += role != NULL && strcmp(role, "user") == 0;
+    }
+    return n;
+}
+
+/* Renders a's body template for req: a new string of *len bytes, or NULL
+ * on OOM. The request's values come from its body when it is JSON. */
+static char *status_render(const struct app *app, const struct request *req,
+                           const struct rule_hit *hit, size_t *len)
+{
+    json_error_t jerr;
+    bool oom = false;
+    json_t *body = req->body_len > 0
+                       ? jsonio_loadb(req->body, req->body_len, 0, &jerr, &oom)
+                       : NULL;
+    char *last = match_message_text(match_last_user(body));
+    struct template_vars v = {
+        .last_user_message = last,
+        .model = json_string_value(json_object_get(body, "model")),
+        .count = hit->count,
+        .turn = turn_of_json(body),
+        .now = (int64_t)(clock_wall_ms(app->clock) / 1000),
+    };
+    char *text = oom ? NULL : template_render(hit->answer->body_tmpl, &v);
+
+    free(last);
+    json_decref(body);
+    if (text != NULL)
+        *len = strlen(text);
+    return text;
+}
+
+/* Returns the bytes of status answer a: its raw body (rendered when it is
+ * a template), or its error body as the server prints JSON (compact, with
+ * a newline); a new string of *len bytes, or NULL on OOM. */
+static char *status_bytes(const struct app *app, const struct request *req,
+                          const struct rule_hit *hit, size_t *len)
+{
+    const struct rule_answer *a = hit->answer;
     json_t *body;
     char *text, *full;
 
+    if (a->body_tmpl != NULL)
+        return status_render(app, req, hit, len);
     if (a->has_body) {
         text = malloc(a->body_len + 1);
         if (text != NULL) {
@@ -134,13 +188,25 @@ static char *status_bytes(const struct rule_answer *a, size_t *len)
     return full;
 }
 
+/* True when a's headers name the header name, to send or to leave out. */
+static bool names_header(const struct rule_answer *a, const char *name)
+{
+    size_t i;
+
+    for (i = 0; i < a->nheaders; i++)
+        if (strcasecmp(a->headers[i].name, name) == 0)
+            return true;
+    return false;
+}
+
 void answer_status(struct app *app, struct request *req,
                    const struct rule_hit *hit, struct response *resp)
 {
-    const struct rule_answer *a = &hit->rule->answer;
+    const struct rule_answer *a = hit->answer;
     uint64_t retry =
         a->has_retry_after ? a->retry_after_ms : ANSWER_RETRY_AFTER_MS;
     struct api_error e;
+    struct fault f = a->fault; /* borrows a's bytes; not cleaned up */
     char *bytes;
     size_t len = 0;
     const char *ctype = NULL;
@@ -148,7 +214,7 @@ void answer_status(struct app *app, struct request *req,
     if (a->rate_limited && req->key != NULL &&
         router_admit(app, req, 0, resp) != 0)
         return; /* the limiter's own 429 */
-    bytes = status_bytes(a, &len);
+    bytes = status_bytes(app, req, hit, &len);
     if (bytes == NULL ||
         answer_delayed(bytes, len, a->latency_ms,
                        a->content_type != NULL ? a->content_type
@@ -161,11 +227,14 @@ void answer_status(struct app *app, struct request *req,
     }
     resp->status = a->status;
     resp->content_type = ctype;
-    resp->framing = SOURCE_WHOLE;
+    /* A body fault sends the headers first and the body chunked. */
+    resp->framing = fault_streams_body(&f) ? SOURCE_STREAMED : SOURCE_WHOLE;
+    f.endless_max = app->max_endless_bytes;
     /* On OOM the answer goes out without its fault. */
-    (void)fault_wrap(&a->fault, &resp->source, &resp->framing);
+    (void)fault_wrap(&f, &resp->source, &resp->framing);
     answer_headers(a, resp);
-    if (a->has_retry_after || a->status == 429) {
+    if ((a->has_retry_after || a->status == 429) &&
+        !names_header(a, "retry-after") && !names_header(a, "retry-after-ms")) {
         response_header(resp, "retry-after", "%" PRIu64, (retry + 999) / 1000);
         response_header(resp, "retry-after-ms", "%" PRIu64, retry);
     }
@@ -184,11 +253,12 @@ static uint64_t turn_of(const struct chat_request *creq)
 
 /* Renders a's template for this request; a new string, or NULL on OOM. */
 static char *render(const struct rule_hit *hit, const struct chat_request *creq,
-                    const json_t *body)
+                    const json_t *body, int64_t created)
 {
     char *last = match_message_text(match_last_user(body));
-    struct template_vars v = {last, creq->model, hit->count, turn_of(creq)};
-    char *text = template_render(hit->rule->answer.tmpl, &v);
+    struct template_vars v = {last, creq->model, hit->count, turn_of(creq),
+                              created};
+    char *text = template_render(hit->answer->tmpl, &v);
 
     free(last);
     return text;
@@ -199,7 +269,7 @@ int answer_compose(const struct rule_hit *hit, const struct chat_request *creq,
                    struct completion **out)
 {
     int err = -1;
-    const struct rule_answer *a = &hit->rule->answer;
+    const struct rule_answer *a = hit->answer;
     struct reply_call_spec *calls = NULL;
     struct reply_choice_spec *choices = NULL;
     unsigned n = creq->n ? creq->n : 1, i;
@@ -211,7 +281,7 @@ int answer_compose(const struct rule_hit *hit, const struct chat_request *creq,
     choices = calloc(n, sizeof(*choices));
     if (calls == NULL || choices == NULL)
         goto out;
-    if (a->tmpl != NULL && (content = render(hit, creq, body)) == NULL)
+    if (a->tmpl != NULL && (content = render(hit, creq, body, created)) == NULL)
         goto out;
     for (k = 0; k < a->ncalls; k++) {
         calls[k].id = a->calls[k].id;

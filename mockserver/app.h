@@ -37,9 +37,11 @@ struct app {
     /* With --admin-token: what an admin request must carry; NULL: no
      * token (only allowed on a loopback address). */
     const char *admin_token;
-    uint64_t started_ms;      /* clock_real_ms() at start, for the uptime */
-    size_t max_body;          /* request bodies above this get 413 */
-    struct budget_limits gen; /* what one request may make the mock do */
+    uint64_t started_ms;        /* clock_real_ms() at start, for the uptime */
+    size_t max_body;            /* request bodies above this get 413 */
+    uint64_t max_endless_bytes; /* what a fault's endless bytes may send,
+                                   per answer (--max-endless-bytes) */
+    struct budget_limits gen;   /* what one request may make the mock do */
     /* The routes served; NULL: the built-in table (router.c). Only tests
      * serve their own. */
     const struct route *const *routes;

@@ -711,8 +711,7 @@ static int chat_build(const struct request *req,
 static void chat_handle(struct app *app, struct request *req,
                         struct response *resp)
 {
-    const struct rule_answer *a =
-        req->hit != NULL ? &req->hit->rule->answer : NULL;
+    const struct rule_answer *a = req->hit != NULL ? req->hit->answer : NULL;
     struct chat_request creq;
     struct completion *c = NULL;
     const struct fx_model *m;

@@ -8,6 +8,8 @@
  * far smaller; the whole body of a WHOLE answer may be larger, and goes
  * out unchanged past this). */
 #define FAULT_PIECE_MAX (8u << 20)
+/* What one piece of an endless body holds at most (a few repetitions). */
+#define ENDLESS_RUN 16384u
 
 static const char done_event[] = "data: [DONE]\n\n";
 static const char error_json[] =
@@ -28,16 +30,26 @@ struct faulty {
     struct buf last;        /* the last data event, for FAULT_DONE_EXTRA */
     enum source_step final; /* what comes once the queue is out */
     bool has_final;
-    bool hung;    /* waits until hurried (or the client leaves) */
-    bool hurried; /* the server is shutting down */
-    bool started; /* something was queued or done */
-    bool parked;  /* the empty piece that starts a wait went out */
+    bool hung;             /* waits until hurried (or the client leaves) */
+    bool hurried;          /* the server is shutting down */
+    bool started;          /* something was queued or done */
+    bool parked;           /* the empty piece that starts a wait went out */
+    bool endless_on;       /* the inner source is done: endless bytes */
+    uint64_t endless_sent; /* bytes of f.endless queued so far */
 };
 
 void fault_cleanup(struct fault *f)
 {
     free(f->not_http);
     f->not_http = NULL;
+    free(f->endless);
+    f->endless = NULL;
+}
+
+bool fault_streams_body(const struct fault *f)
+{
+    return f->body_delay_ms > 0 || f->split_bytes > 0 || f->hold_after_done ||
+           f->endless != NULL;
 }
 
 bool fault_any(const struct fault *f)
@@ -47,13 +59,16 @@ bool fault_any(const struct fault *f)
            f->has_silence || f->malformed_event > 0 || f->has_error ||
            f->done != FAULT_DONE_NORMAL || f->hold_after_done ||
            f->line_ends != FAULT_LF || f->bom || f->comments || f->fields ||
-           f->split_bytes > 0;
+           f->split_bytes > 0 || f->body_delay_ms > 0 || f->endless != NULL;
 }
 
-/* Appends the n bytes at s to the queue with the fault's line ends. */
+/* Appends the n bytes at s to the queue with the fault's line ends. Mixed
+ * ends go CRLF, LF, CR in turn: a bare CR is followed by a CRLF or by a
+ * line's text, never by a LF, which an SSE reader would take for the end
+ * of a CRLF, so that a blank line would vanish and two events join. */
 static int queue_text(struct faulty *fs, const char *s, size_t n)
 {
-    static const char *const mixed[] = {"\r\n", "\r", "\n"};
+    static const char *const mixed[] = {"\r\n", "\n", "\r"};
     const char *end;
     size_t i;
     int rc = 0;
@@ -178,6 +193,28 @@ static int take_piece(struct faulty *fs, struct buf *piece)
     return rc;
 }
 
+/* Queues the next run of the endless bytes (about ENDLESS_RUN of them),
+ * or finishes when one more repetition would pass endless_max. The server asks
+ * for more only as the client reads, so an endless body costs what the client
+ * takes. */
+static int queue_endless(struct faulty *fs)
+{
+    const struct fault *f = &fs->f;
+    int rc = 0;
+
+    if (f->endless_len == 0 ||
+        fs->endless_sent + f->endless_len > f->endless_max) {
+        finish(fs, SOURCE_DONE, f->hold_after_done);
+        return 0;
+    }
+    do {
+        rc = buf_append(&fs->queue, f->endless, f->endless_len);
+        fs->endless_sent += f->endless_len;
+    } while (rc == 0 && fs->queue.len + f->endless_len <= ENDLESS_RUN &&
+             fs->endless_sent + f->endless_len <= f->endless_max);
+    return rc;
+}
+
 /* Fills the queue with what comes next, or finishes. */
 static int fill(struct faulty *fs)
 {
@@ -189,6 +226,10 @@ static int fill(struct faulty *fs)
     buf_reset(&fs->queue);
     fs->qoff = 0;
     fs->qdue = fs->inner.ops->due_ms(fs->inner.self);
+    /* The first bytes wait for the body's delay too (split pieces are
+     * then timed from it). */
+    if (!fs->started && !fs->hurried && fs->qdue < fs->f.body_delay_ms)
+        fs->qdue = fs->f.body_delay_ms;
     if (!fs->started && (fs->f.close_before_headers || fs->f.not_http)) {
         finish(fs, SOURCE_CLOSE, false);
         return 0;
@@ -209,8 +250,15 @@ static int fill(struct faulty *fs)
         finish(fs, SOURCE_DONE, false);
         return queue_error(fs);
     }
+    if (fs->endless_on)
+        return queue_endless(fs);
     buf_init(&piece, FAULT_PIECE_MAX);
     step = fs->inner.ops->next(fs->inner.self, &piece);
+    if (step == SOURCE_DONE && fs->f.endless != NULL) {
+        buf_cleanup(&piece);
+        fs->endless_on = true;
+        return queue_endless(fs);
+    }
     if (step == SOURCE_PIECE)
         rc = take_piece(fs, &piece);
     else
@@ -235,6 +283,8 @@ static uint64_t faulty_due(void *self)
     due = fs->inner.ops->due_ms(fs->inner.self);
     if (!fs->started && due < fs->f.headers_delay_ms && !fs->hurried)
         due = fs->f.headers_delay_ms;
+    if (!fs->started && due < fs->f.body_delay_ms && !fs->hurried)
+        due = fs->f.body_delay_ms;
     return due;
 }
 
@@ -300,6 +350,19 @@ static const struct source_ops faulty_ops = {
     .end = faulty_end,
 };
 
+/* Returns a copy of the n bytes at s with a NUL after them, or NULL. */
+static char *bytes_copy(const char *s, size_t n)
+{
+    struct buf b;
+    char *copy = NULL;
+
+    buf_init(&b, n + 1);
+    if (buf_append(&b, s, n) == 0)
+        copy = buf_take(&b, NULL);
+    buf_cleanup(&b);
+    return copy;
+}
+
 int fault_wrap(const struct fault *f, struct source *src,
                enum source_framing *framing)
 {
@@ -312,13 +375,14 @@ int fault_wrap(const struct fault *f, struct source *src,
         return -1;
     fs->f = *f;
     fs->f.not_http = NULL;
-    if (f->not_http != NULL) {
-        fs->f.not_http = malloc(f->not_http_len + 1);
-        if (fs->f.not_http == NULL) {
-            free(fs);
-            return -1;
-        }
-        memcpy(fs->f.not_http, f->not_http, f->not_http_len + 1);
+    fs->f.endless = NULL;
+    if ((f->not_http != NULL &&
+         (fs->f.not_http = bytes_copy(f->not_http, f->not_http_len)) == NULL) ||
+        (f->endless != NULL &&
+         (fs->f.endless = bytes_copy(f->endless, f->endless_len)) == NULL)) {
+        fault_cleanup(&fs->f);
+        free(fs);
+        return -1;
     }
     buf_init(&fs->queue, FAULT_PIECE_MAX * 2);
     buf_init(&fs->last, FAULT_PIECE_MAX);

@@ -65,7 +65,20 @@ struct fault {
     uint32_t split_bytes;    /* each event written in pieces of this many
                                 bytes (cutting UTF-8 characters); 0: whole */
     uint32_t split_delay_ms; /* between those pieces */
+    uint32_t body_delay_ms;  /* the status and headers at once, then the
+                                first byte of the body this late */
+    char *endless;           /* owned; after the body, these bytes again and
+                                again until the client goes; NULL: none */
+    size_t endless_len;
+    uint64_t endless_max; /* the most bytes of endless one answer sends
+                             (set per answer from --max-endless-bytes;
+                             0: none at all) */
 };
+
+/* True when f makes a raw status body go out chunked, its headers first:
+ * a wait before the body, pieces with waits, the connection held open or
+ * bytes repeated after it. */
+bool fault_streams_body(const struct fault *f);
 
 /* Frees what f owns (not f). */
 void fault_cleanup(struct fault *f);

@@ -956,6 +956,52 @@ out:
     return rc;
 }
 
+/* The value of hex digit c (checked already). */
+static unsigned hex_digit(char c)
+{
+    if (c >= '0' && c <= '9')
+        return (unsigned)(c - '0');
+    if (c >= 'a' && c <= 'f')
+        return (unsigned)(c - 'a' + 10);
+    return (unsigned)(c - 'A' + 10);
+}
+
+/* Reads v, a string of hex digit pairs (any case), as the bytes they
+ * spell into a new buffer at *dst (NUL after them) of *len bytes. */
+static int get_hex(struct loader *ld, const struct node *v, char **dst,
+                   size_t *len)
+{
+    int rc = -1;
+    struct label l;
+    unsigned hi, lo;
+    size_t i;
+
+    *dst = NULL;
+    if (check_text(ld, v, STR_NONEMPTY) != 0)
+        goto out;
+    if (v->len % 2 != 0 ||
+        strspn(v->text, "0123456789abcdefABCDEF") != v->len) {
+        fail(ld, v, "%s must be pairs of hex digits (got %zu characters)",
+             subject(ld, &l), v->len);
+        goto out;
+    }
+    *dst = malloc(v->len / 2 + 1);
+    if (*dst == NULL) {
+        fail(ld, NULL, "out of memory");
+        goto out;
+    }
+    for (i = 0; i < v->len; i += 2) {
+        hi = hex_digit(v->text[i]);
+        lo = hex_digit(v->text[i + 1]);
+        (*dst)[i / 2] = (char)(hi << 4 | lo);
+    }
+    (*dst)[v->len / 2] = '\0';
+    *len = v->len / 2;
+    rc = 0;
+out:
+    return rc;
+}
+
 /* Reads v as a plain true or false. */
 static int get_bool(struct loader *ld, const struct node *v, bool *out)
 {
@@ -1657,8 +1703,8 @@ static int text_op(struct loader *ld, const struct node *v,
 
     if (tm->has_op) {
         fail(ld, v,
-             "a text condition takes one of equals, contains or regex, "
-             "not two");
+             "a text condition takes one of equals, contains, lacks, regex "
+             "or absent, not two (a list of conditions gives several)");
         goto out;
     }
     if (check_text(ld, v, STR_LINES) != 0)
@@ -1687,6 +1733,40 @@ static int tm_regex(struct loader *ld, const struct node *v, void *obj)
     return text_op(ld, v, obj, MATCH_REGEX);
 }
 
+static int tm_lacks(struct loader *ld, const struct node *v, void *obj)
+{
+    return text_op(ld, v, obj, MATCH_LACKS);
+}
+
+/* Reads absent: true, the field is not there at all (a header not sent). */
+static int tm_absent(struct loader *ld, const struct node *v, void *obj)
+{
+    int rc = -1;
+    struct text_match *tm = obj;
+    bool on = false;
+
+    if (get_bool(ld, v, &on) != 0)
+        goto out;
+    if (!on) {
+        fail(ld, v,
+             "'absent' takes only true (for a field that must be there, "
+             "use {regex: ''})");
+        goto out;
+    }
+    if (tm->has_op) {
+        fail(ld, v,
+             "a text condition takes one of equals, contains, lacks, regex "
+             "or absent, not two (a list of conditions gives several)");
+        goto out;
+    }
+    tm->op = MATCH_ABSENT;
+    tm->operand = v;
+    tm->has_op = true;
+    rc = 0;
+out:
+    return rc;
+}
+
 /* A text condition needs its comparison; ignore_case goes with regex. */
 static int tm_done(struct loader *ld, const struct node *map, void *obj)
 {
@@ -1695,7 +1775,8 @@ static int tm_done(struct loader *ld, const struct node *map, void *obj)
 
     if (!tm->has_op) {
         fail(ld, map,
-             "a text condition needs one of equals, contains or regex");
+             "a text condition needs one of equals, contains, lacks, regex "
+             "or absent");
         goto out;
     }
     if (tm->has_case && tm->op != MATCH_REGEX) {
@@ -1711,7 +1792,9 @@ out:
 static const struct field text_match_fields[] = {
     {"equals", false, 2, CUSTOM(tm_equals)},
     {"contains", false, 2, CUSTOM(tm_contains)},
+    {"lacks", false, 2, CUSTOM(tm_lacks)},
     {"regex", false, 2, CUSTOM(tm_regex)},
+    {"absent", false, 2, CUSTOM(tm_absent)},
     {"ignore_case", false, 2, BOOL(struct text_match, ignore_case),
      .mark = true, .mark_offset = MEMBER(struct text_match, has_case, bool)},
 };
@@ -1736,14 +1819,34 @@ static int add_spec(struct loader *ld, struct rule *r,
 }
 
 /* Adds a text condition on field (and the header or pointer name) read
- * from v: a string is compared whole; a mapping names its comparison. */
+ * from v: a string is compared whole; a mapping names its comparison; a
+ * list holds conditions that must all hold. */
 static int add_text(struct loader *ld, const struct node *v, struct rule *r,
                     enum match_field field, const char *name)
 {
     int rc = -1;
     struct text_match tm = {MATCH_EQUALS, v, true, false, false};
     struct match_spec spec;
+    size_t i;
 
+    if (v->kind == NODE_SEQUENCE) {
+        if (v->nkids == 0) {
+            fail(ld, v, "a list of text conditions must not be empty");
+            goto out;
+        }
+        for (i = 0; i < v->nkids; i++) {
+            if (v->kids[i]->kind == NODE_SEQUENCE) {
+                fail(ld, v->kids[i],
+                     "a list of text conditions holds strings and "
+                     "mappings, not lists");
+                goto out;
+            }
+            if (add_text(ld, v->kids[i], r, field, name) != 0)
+                goto out;
+        }
+        rc = 0;
+        goto out;
+    }
     if (v->kind == NODE_MAPPING) {
         tm.has_op = false;
         if (walk_mapping(ld, v, &text_match_shape, &tm) != 0)
@@ -1755,7 +1858,7 @@ static int add_text(struct loader *ld, const struct node *v, struct rule *r,
     spec.field = field;
     spec.op = tm.op;
     spec.name = name;
-    spec.operand = tm.operand->text;
+    spec.operand = tm.op == MATCH_ABSENT ? NULL : tm.operand->text;
     spec.ignore_case = tm.ignore_case;
     rc = add_spec(ld, r, &spec, tm.operand);
 out:
@@ -2121,16 +2224,56 @@ static const struct shape error_shape = {
     "error", "each error", error_fields, FIELD_COUNT(error_fields), NULL,
 };
 
+/* Drops a raw body a reply already read: two of them are refused once
+ * the reply is read (reply_done), and the first must not leak. */
+static void body_drop(struct rule_answer *a)
+{
+    free(a->body);
+    a->body = NULL;
+    template_free(a->body_tmpl);
+    a->body_tmpl = NULL;
+    a->has_body = true;
+}
+
 /* Reads reply.body, raw text sent as it is. */
 static int a_body(struct loader *ld, const struct node *v, void *obj)
 {
     struct rule_answer *a = obj;
 
-    a->has_body = true;
+    body_drop(a);
     if (get_text(ld, v, STR_LINES, &a->body) != 0)
         return -1;
     a->body_len = strlen(a->body);
     return 0;
+}
+
+/* Reads reply.body_hex, raw bytes (any, NUL and invalid UTF-8 too). */
+static int a_body_hex(struct loader *ld, const struct node *v, void *obj)
+{
+    struct rule_answer *a = obj;
+
+    body_drop(a);
+    return get_hex(ld, v, &a->body, &a->body_len);
+}
+
+/* Reads reply.body_template, a raw body rendered per request. */
+static int a_body_template(struct loader *ld, const struct node *v, void *obj)
+{
+    int rc = -1;
+    struct rule_answer *a = obj;
+    char why[200];
+    size_t at;
+
+    body_drop(a);
+    if (check_text(ld, v, STR_LINES) != 0)
+        goto out;
+    if (template_compile(v->text, &a->body_tmpl, why, sizeof why, &at) != 0) {
+        fail(ld, v, "'body_template', at byte %zu: %s", at, why);
+        goto out;
+    }
+    rc = 0;
+out:
+    return rc;
 }
 
 /* Reads reply.json, any value sent as compact JSON. */
@@ -2140,7 +2283,7 @@ static int a_json(struct loader *ld, const struct node *v, void *obj)
     struct rule_answer *a = obj;
     json_t *j = NULL;
 
-    a->has_body = true;
+    body_drop(a);
     if (node_json(ld, v, &j) != 0)
         goto out;
     a->body = jsonio_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY);
@@ -2213,6 +2356,9 @@ static int a_headers(struct loader *ld, const struct node *v, void *obj)
             fail(ld, NULL, "out of memory");
             goto out;
         }
+        /* null: the header is not sent (one the server adds included). */
+        if (is_null(v->kids[i + 1]))
+            continue;
         if (get_text(ld, v->kids[i + 1], 0,
                      &a->headers[a->nheaders - 1].value) != 0)
             goto out;
@@ -2232,9 +2378,31 @@ static int f_not_http(struct loader *ld, const struct node *v, void *obj)
 {
     struct fault *f = obj;
 
+    free(f->not_http); /* not_http_hex, refused in fault_done */
+    f->not_http = NULL;
     if (get_text(ld, v, STR_NONEMPTY | STR_LINES, &f->not_http) != 0)
         return -1;
     f->not_http_len = strlen(f->not_http);
+    return 0;
+}
+
+/* Reads fault.not_http_hex: the bytes sent instead of HTTP, as hex. */
+static int f_not_http_hex(struct loader *ld, const struct node *v, void *obj)
+{
+    struct fault *f = obj;
+
+    free(f->not_http); /* not_http, refused in fault_done */
+    return get_hex(ld, v, &f->not_http, &f->not_http_len);
+}
+
+/* Reads fault.endless: the bytes repeated after the body. */
+static int f_endless(struct loader *ld, const struct node *v, void *obj)
+{
+    struct fault *f = obj;
+
+    if (get_text(ld, v, STR_NONEMPTY | STR_LINES, &f->endless) != 0)
+        return -1;
+    f->endless_len = strlen(f->endless);
     return 0;
 }
 
@@ -2256,6 +2424,11 @@ static int fault_done(struct loader *ld, const struct node *map, void *obj)
     k = map_key(map, "split_delay_ms");
     if (k != NULL && map_key(map, "split_bytes") == NULL) {
         fail(ld, k, "'split_delay_ms' needs 'split_bytes'");
+        return -1;
+    }
+    k = map_key(map, "not_http_hex");
+    if (k != NULL && map_key(map, "not_http") != NULL) {
+        fail(ld, k, "'not_http' and 'not_http_hex' cannot go together");
         return -1;
     }
     return 0;
@@ -2296,6 +2469,9 @@ static const struct field fault_fields[] = {
     {"fields", false, 2, BOOL(struct fault, fields)},
     {"split_bytes", false, 2, U32(struct fault, split_bytes)},
     {"split_delay_ms", false, 2, U32(struct fault, split_delay_ms)},
+    {"not_http_hex", false, 2, CUSTOM(f_not_http_hex)},
+    {"endless", false, 2, CUSTOM(f_endless)},
+    {"body_delay_ms", false, 2, U32(struct fault, body_delay_ms)},
 };
 static const struct shape fault_shape = {
     "fault", "each fault", fault_fields, FIELD_COUNT(fault_fields), fault_done,
@@ -2308,7 +2484,15 @@ static const char *const completion_keys[] = {
     "usage",      "stream",   "billing",
 };
 static const char *const status_keys[] = {
-    "status", "error", "body", "json", "content_type", "retry_after_ms",
+    "status",   "error",         "body",         "json",
+    "body_hex", "body_template", "content_type", "retry_after_ms",
+};
+/* The raw bodies, of which a reply has at most one. */
+static const char *const body_keys[] = {
+    "body",
+    "json",
+    "body_hex",
+    "body_template",
 };
 
 /* Returns the key node of the first of the n names that map holds, or
@@ -2420,8 +2604,21 @@ oom:
     return -1;
 }
 
-/* Tells a completion from a status answer and checks the keys that go
- * together. */
+/* Fails when map holds two raw bodies, or one and an error. */
+static int bodies_exclusive(struct loader *ld, const struct node *map)
+{
+    size_t i, j;
+
+    for (i = 0; i < FIELD_COUNT(body_keys); i++) {
+        if (exclusive(ld, map, "error", body_keys[i]) != 0)
+            return -1;
+        for (j = i + 1; j < FIELD_COUNT(body_keys); j++)
+            if (exclusive(ld, map, body_keys[i], body_keys[j]) != 0)
+                return -1;
+    }
+    return 0;
+}
+
 static int reply_done(struct loader *ld, const struct node *map, void *obj)
 {
     int rc = -1;
@@ -2444,10 +2641,21 @@ static int reply_done(struct loader *ld, const struct node *map, void *obj)
         exclusive(ld, map, "deltas", "template") != 0 ||
         exclusive(ld, map, "deltas", "reasoning_content") != 0 ||
         exclusive(ld, map, "deltas", "tool_calls") != 0 ||
-        exclusive(ld, map, "body", "json") != 0 ||
-        exclusive(ld, map, "error", "body") != 0 ||
-        exclusive(ld, map, "error", "json") != 0)
+        bodies_exclusive(ld, map) != 0)
         goto out;
+    if (a->fault.endless != NULL && st == NULL) {
+        fail(ld, map_key(map, "fault"),
+             "'endless' goes with a status reply (a raw body)");
+        goto out;
+    }
+    if (fault_streams_body(&a->fault) && map_key(map, "latency_ms") != NULL &&
+        st != NULL) {
+        fail(ld, map_key(map, "latency_ms"),
+             "'latency_ms' holds the whole answer back; with a body fault "
+             "the headers go first: use the fault's 'body_delay_ms'");
+        goto out;
+    }
+
     if (st != NULL) {
         a->kind = RULE_STATUS;
         if (sv == NULL && !a->has_body) {
@@ -2459,7 +2667,8 @@ static int reply_done(struct loader *ld, const struct node *map, void *obj)
         if (!a->has_body && (a->status < 400 || a->status > 599)) {
             fail(ld, sv,
                  "'status' with an error body must be from 400 to 599 (a "
-                 "raw 'body' or 'json' may use 200 to 599)");
+                 "raw 'body', 'json', 'body_hex' or 'body_template' may "
+                 "use 200 to 599)");
             goto out;
         }
         if (a->status < 200 || a->status > 599) {
@@ -2500,6 +2709,8 @@ static const struct field reply_fields[] = {
     {"error", false, 2, SHAPE_SELF(&error_shape)},
     {"body", false, 2, CUSTOM(a_body)},
     {"json", false, 2, CUSTOM(a_json)},
+    {"body_hex", false, 2, CUSTOM(a_body_hex)},
+    {"body_template", false, 2, CUSTOM(a_body_template)},
     {"content_type", false, 2,
      TEXT(struct rule_answer, content_type, STR_NONEMPTY)},
     {"retry_after_ms", false, 2,
@@ -2553,6 +2764,42 @@ static int r_reply(struct loader *ld, const struct node *v, void *obj)
     return walk_mapping(ld, v, &reply_shape, &rr->rule->answer);
 }
 
+/* Reads rule.replies: replies served in turn, the last repeating. */
+static int r_replies(struct loader *ld, const struct node *v, void *obj)
+{
+    int rc = -1;
+    struct rule_read *rr = obj;
+    struct rule_answer *a;
+    size_t i;
+
+    if (want_node(ld, v, NODE_SEQUENCE) != 0)
+        goto out;
+    if (v->nkids == 0) {
+        fail(ld, v, "'replies' must list at least one reply");
+        goto out;
+    }
+    for (i = 0; i < v->nkids; i++) {
+        a = i == 0 ? &rr->rule->answer : rule_add_reply(rr->rule);
+        if (a == NULL) {
+            fail(ld, NULL, "out of memory");
+            goto out;
+        }
+        if (walk_mapping(ld, v->kids[i], &reply_shape, a) != 0)
+            goto out;
+    }
+    rc = 0;
+out:
+    return rc;
+}
+
+/* Reads rule.early: tried before the server's own checks. */
+static int r_early(struct loader *ld, const struct node *v, void *obj)
+{
+    struct rule_read *rr = obj;
+
+    return get_bool(ld, v, &rr->rule->early);
+}
+
 /* Reads rule.call: the nth call of the scenario's state, from 1. */
 static int r_call(struct loader *ld, const struct node *v, void *obj)
 {
@@ -2579,6 +2826,8 @@ static int rule_done(struct loader *ld, const struct node *map, void *obj)
     struct rule_read *rr = obj;
     const struct node *k = map_key(map, "state");
     struct rule *r = rr->rule;
+    bool completion = r->answer.kind == RULE_COMPLETION;
+    size_t i;
 
     if (k == NULL)
         k = map_key(map, "call");
@@ -2588,7 +2837,25 @@ static int rule_done(struct loader *ld, const struct node *map, void *obj)
         fail(ld, k, "'%s' needs 'scenario'", k->text);
         goto out;
     }
-    if (r->answer.kind == RULE_COMPLETION && rr->match != NULL &&
+    k = map_key(map, "replies");
+    if (k != NULL && map_key(map, "reply") != NULL) {
+        fail(ld, k, "'reply' and 'replies' cannot go together in one rule");
+        goto out;
+    }
+    if (map_key(map, "reply") == NULL && map_key(map, "replies") == NULL) {
+        fail(ld, map, "missing required key 'reply' in rule (or 'replies')");
+        goto out;
+    }
+    for (i = 0; i < r->nmore; i++)
+        if (r->more[i].kind == RULE_COMPLETION)
+            completion = true;
+    if (r->early && completion) {
+        fail(ld, map_key(map, "early"),
+             "an early rule answers before the chat route's checks, so it "
+             "replies with a status or a raw body, not a completion");
+        goto out;
+    }
+    if (completion && rr->match != NULL &&
         (k = first_key(rr->match, (const char *const[]){"method", "path"},
                        2)) != NULL) {
         fail(ld, k,
@@ -2597,7 +2864,7 @@ static int rule_done(struct loader *ld, const struct node *map, void *obj)
              k->text);
         goto out;
     }
-    if (r->answer.kind == RULE_COMPLETION &&
+    if (completion &&
         (add_is(ld, map, r, MATCH_METHOD, "POST", true) != 0 ||
          add_is(ld, map, r, MATCH_PATH, "/v1/chat/completions", true) != 0))
         goto out;
@@ -2614,7 +2881,9 @@ static const struct field rule_fields[] = {
     {"state", false, 2, NODE(struct rule_read, refs.state, STR_NONEMPTY)},
     {"call", false, 2, CUSTOM(r_call)},
     {"then", false, 2, NODE(struct rule_read, refs.then, STR_NONEMPTY)},
-    {"reply", true, 2, CUSTOM(r_reply)},
+    {"reply", false, 2, CUSTOM(r_reply)},
+    {"replies", false, 2, CUSTOM(r_replies)},
+    {"early", false, 2, CUSTOM(r_early)},
 };
 static const struct shape rule_shape = {
     "rule", "each rule", rule_fields, FIELD_COUNT(rule_fields), rule_done,

@@ -299,6 +299,7 @@ static int serve(const struct options *o, struct fixtures *fx)
     app.admin_token = o->admin_token;
     app.started_ms = clock_real_ms();
     app.max_body = o->max_body;
+    app.max_endless_bytes = o->max_endless_bytes;
     app.gen = o->gen;
     app.clock = clock_new();
     app.log = log_new(stderr, o->log_format, o->quiet);

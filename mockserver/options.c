@@ -24,6 +24,7 @@ static const char usage_text[] =
     "                  [--shutdown-grace S]\n"
     "                  [--max-gen-nodes N] [--max-gen-bytes BYTES]\n"
     "                  [--max-schema-depth N] [--regex-match-limit N]\n"
+    "                  [--max-endless-bytes BYTES]\n"
     "                  [--watch|--no-watch]\n"
     "                  [--watch-delay MS] [--version] [--help]\n"
     "\n"
@@ -75,6 +76,9 @@ static const char usage_text[] =
     "  --regex-match-limit N  backtracking steps a fixture's regex may take\n"
     "                     on one text before it counts as no match\n"
     "                     (default 1000000)\n"
+    "  --max-endless-bytes BYTES  bytes a fault's endless repetition sends\n"
+    "                     in one answer before the body ends (default\n"
+    "                     67108864)\n"
     "  --watch, --no-watch  reload the fixtures when a --fixtures file\n"
     "                     changes (default: --watch); SIGHUP reloads too\n"
     "  --watch-delay MS   quiet time after a change before the reload\n"
@@ -123,6 +127,7 @@ enum num_opt {
     NUM_JOURNAL_MAX_BYTES,
     NUM_JOURNAL_BODY_MAX,
     NUM_WATCH_DELAY,
+    NUM_MAX_ENDLESS_BYTES,
     NUM_MAX_PROBLEMS,
     NUM_OPTS
 };
@@ -154,6 +159,8 @@ static const struct {
     [NUM_JOURNAL_BODY_MAX] = {"--journal-body-max", "a byte count", 0,
                               1ull << 26},
     [NUM_WATCH_DELAY] = {"--watch-delay", "a number of milliseconds", 1, 60000},
+    [NUM_MAX_ENDLESS_BYTES] = {"--max-endless-bytes", "a byte count", 0,
+                               1ull << 40},
     [NUM_MAX_PROBLEMS] = {"--max-problems", "a number", 1, 1000000},
 };
 
@@ -211,6 +218,9 @@ static void num_set(struct options *o, enum num_opt k, unsigned long long v)
         break;
     case NUM_WATCH_DELAY:
         o->watch_delay_ms = (unsigned)v;
+        break;
+    case NUM_MAX_ENDLESS_BYTES:
+        o->max_endless_bytes = v;
         break;
     case NUM_MAX_PROBLEMS:
         o->max_problems = (size_t)v;
@@ -273,6 +283,7 @@ enum options_result options_parse(int argc, char **argv, struct options *o,
     o->journal_body_max = JOURNAL_DEFAULT_BODY_MAX;
     o->watch = true;
     o->watch_delay_ms = OPTIONS_DEFAULT_WATCH_DELAY_MS;
+    o->max_endless_bytes = OPTIONS_DEFAULT_MAX_ENDLESS_BYTES;
     o->max_problems = FX_MAX_PROBLEMS;
     for (i = 1; i < argc; i++) {
         const char *a = argv[i];

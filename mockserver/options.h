@@ -35,6 +35,10 @@
 /* Seconds SIGTERM (or SIGINT, SIGQUIT) lets in-flight requests finish,
  * every stream's pacing dropped, before what is left is cut. */
 #define OPTIONS_DEFAULT_SHUTDOWN_GRACE 2u
+/* Bytes a fault's endless repetition sends in one answer: far past any
+ * client's own cap (nexus-conform's is 8 MiB), so the client gives up
+ * first, and still a bound on what one connection can cost. */
+#define OPTIONS_DEFAULT_MAX_ENDLESS_BYTES (64ull << 20)
 /* max_connections_per_ip when --max-connections-per-ip is not given: the
  * server decides from the address it listens on (SERVER_PER_IP_AUTO). */
 #define OPTIONS_PER_IP_AUTO UINT_MAX
@@ -63,9 +67,10 @@ struct options {
     size_t max_headers;
     unsigned header_timeout, body_timeout, idle_timeout; /* seconds */
     unsigned shutdown_grace;                             /* seconds */
-    unsigned regex_match_limit; /* match_set_regex_limit's */
-    struct budget_limits gen;   /* --max-gen-nodes, --max-gen-bytes,
-                                 * --max-schema-depth */
+    unsigned long long max_endless_bytes; /* --max-endless-bytes */
+    unsigned regex_match_limit;           /* match_set_regex_limit's */
+    struct budget_limits gen;             /* --max-gen-nodes, --max-gen-bytes,
+                                           * --max-schema-depth */
 };
 
 enum options_result { OPTIONS_RUN, OPTIONS_EXIT, OPTIONS_ERROR };

@@ -44,6 +44,7 @@ void response_init(struct response *r)
     r->status = 200;
     buf_init(&r->headers, RESPONSE_MAX_HEADERS * (RESPONSE_HEADER_NAME_MAX +
                                                   RESPONSE_HEADER_VALUE_MAX));
+    buf_init(&r->omitted, RESPONSE_MAX_HEADERS * RESPONSE_HEADER_NAME_MAX);
 }
 
 void response_cleanup(struct response *r)
@@ -53,6 +54,7 @@ void response_cleanup(struct response *r)
     free(r->json_text);
     r->json_text = NULL;
     buf_cleanup(&r->headers);
+    buf_cleanup(&r->omitted);
     r->nheaders = 0;
     if (r->source.ops != NULL) {
         struct source_end how;
@@ -119,6 +121,28 @@ void response_each_header(const struct response *r,
 
     while (header_next(r, &at, &n, &v))
         fn(arg, n, v);
+}
+
+void response_header_omit(struct response *r, const char *name)
+{
+    size_t len = r->omitted.len;
+
+    if (buf_append(&r->omitted, name,
+                   strnlen(name, RESPONSE_HEADER_NAME_MAX - 1)) != 0 ||
+        buf_append(&r->omitted, "", 1) != 0)
+        buf_truncate(&r->omitted, len);
+}
+
+bool response_names_header(const struct response *r, const char *name)
+{
+    size_t at = 0;
+
+    if (response_header_get(r, name) != NULL)
+        return true;
+    for (; at < r->omitted.len; at += strlen(r->omitted.data + at) + 1)
+        if (strcasecmp(r->omitted.data + at, name) == 0)
+            return true;
+    return false;
 }
 
 void response_json(struct response *r, int status, json_t *body)
@@ -391,18 +415,24 @@ static void rule_name(struct request *req, const struct rules *set,
  * for lack of memory (the request is then answered 500, not matched on
  * half of it). */
 static bool rule_find(const struct app *app, struct request *req,
-                      struct rules *set, struct rule_hit *hit, bool *oom)
+                      struct rules *set, bool early, struct rule_hit *hit,
+                      bool *oom)
 {
+    const struct fx_key *key = early ? bearer_key(app, req) : req->key;
     struct match_view v;
     json_error_t jerr;
     json_t *json = NULL;
     bool found;
 
     *oom = false;
-    if (set == NULL || rules_count(set) == 0)
+    if (set == NULL || rules_count(set) == 0 ||
+        (early && !rules_any_early(set)))
         return false;
     memset(&v, 0, sizeof(v));
-    if (req->body_len > 0)
+    /* Read once: the early rules' pass keeps it for the others'. */
+    if (req->json != NULL)
+        json = req->json;
+    else if (req->body_len > 0)
         json = jsonio_loadb(req->body, req->body_len, 0, &jerr, oom);
     if (*oom)
         return false;
@@ -412,11 +442,11 @@ static bool rule_find(const struct app *app, struct request *req,
     v.body = req->body;
     v.body_len = req->body_len;
     v.json = json;
-    v.key = req->key != NULL ? req->key->key : NULL;
-    v.plan = req->key != NULL ? app->fx->plans[req->key->plan].name : NULL;
+    v.key = key != NULL ? key->key : NULL;
+    v.plan = key != NULL ? app->fx->plans[key->plan].name : NULL;
     v.header = req->header;
     v.header_ctx = req->header_ctx;
-    found = rules_find(set, &v, hit);
+    found = early ? rules_find_early(set, &v, hit) : rules_find(set, &v, hit);
     req->json = json; /* router_dispatch frees it */
     return found;
 }
@@ -458,19 +488,30 @@ void router_dispatch(struct app *app, struct request *req,
     if (app->admin && strncmp(req->path, "/_nexus/", 8) == 0 &&
         admin_authorize(app, req, &e) != 0)
         goto out;
+    /* Scripted rules answer before any handler, on any path but the admin
+     * API's (served or not): the early ones before authentication too, as
+     * a plain HTTP server would (no key, no limit, no x-ratelimit-*); a
+     * completion rule leaves the answer to the chat handler. */
+    set = strncmp(req->path, "/_nexus/", 8) != 0 ? router_rules(app) : NULL;
+    if (rule_find(app, req, set, true, &hit, &oom)) {
+        rule_name(req, set, &hit);
+        answer_status(app, req, &hit, resp);
+        goto headers;
+    }
+    if (oom) {
+        api_error_set(&e, API_ERR_SERVER, NULL, NULL,
+                      "The server ran out of memory reading the request.");
+        goto out;
+    }
     rt = route_find(app, req, &wrong_method, allow, sizeof(allow));
     if (rt != NULL && rt->auth && authenticate(app, req, &e) != 0)
         goto out;
     if (req->key == NULL && (req->key = bearer_key(app, req)) != NULL)
         req->key_index = (size_t)(req->key - app->fx->keys);
     req->rate_counted = fixtures_rate_counted(app->fx, req->method, req->path);
-    /* Scripted rules answer before any handler, on any path but the admin
-     * API's (served or not); a completion rule leaves the answer to the
-     * chat handler. */
-    set = strncmp(req->path, "/_nexus/", 8) != 0 ? router_rules(app) : NULL;
-    if (rule_find(app, req, set, &hit, &oom)) {
+    if (rule_find(app, req, set, false, &hit, &oom)) {
         rule_name(req, set, &hit);
-        if (hit.rule->answer.kind == RULE_STATUS) {
+        if (hit.answer->kind == RULE_STATUS) {
             answer_status(app, req, &hit, resp);
             goto headers;
         }

@@ -88,6 +88,9 @@ struct response {
      * through response_header_get and response_each_header. */
     struct buf headers;
     size_t nheaders;
+    /* The names of headers a scripted answer leaves out ("name\0" each):
+     * the server does not add its own of those names. Owned. */
+    struct buf omitted;
     bool ratelimited; /* x-ratelimit-* headers already added */
     /* An answer produced over time instead of body (source.h). Owned:
      * response_cleanup ends a source the server never took. */
@@ -118,6 +121,11 @@ void response_cleanup(struct response *r);
  * can cause, or when memory runs out. */
 void response_header(struct response *r, const char *name, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* Keeps the header name out of the answer: the server's own header of
+ * that name (x-request-id, Cache-Control, ...) is not sent either. */
+void response_header_omit(struct response *r, const char *name);
+/* True when r sets or omits the header name (any case). */
+bool response_names_header(const struct response *r, const char *name);
 /* The value of r's first header called name (any case), or NULL. Borrowed:
  * valid until r changes. */
 const char *response_header_get(const struct response *r, const char *name);

@@ -12,6 +12,7 @@ struct rules {
     atomic_ulong refs;
     struct rule **v; /* owned */
     size_t n;
+    size_t nearly;               /* how many of them are early */
     struct scenarios *scenarios; /* owned */
 };
 
@@ -35,11 +36,29 @@ struct rule *rule_new(const char *name)
     r->guard.scenario = SCENARIO_NONE;
     r->guard.state = SCENARIO_NONE;
     r->guard.then = SCENARIO_NONE;
-    r->answer.kind = RULE_COMPLETION;
-    r->answer.rate_limited = true;
-    r->answer.billed = true;
+    rule_answer_init(&r->answer);
     atomic_init(&r->count, 0);
     return r;
+}
+
+void rule_answer_init(struct rule_answer *a)
+{
+    memset(a, 0, sizeof(*a));
+    a->kind = RULE_COMPLETION;
+    a->rate_limited = true;
+    a->billed = true;
+}
+
+struct rule_answer *rule_add_reply(struct rule *r)
+{
+    struct rule_answer *grown =
+        realloc(r->more, (r->nmore + 1) * sizeof(*grown));
+
+    if (grown == NULL)
+        return NULL;
+    r->more = grown;
+    rule_answer_init(&r->more[r->nmore]);
+    return &r->more[r->nmore++];
 }
 
 /* Frees what an answer owns. */
@@ -62,6 +81,7 @@ static void answer_cleanup(struct rule_answer *a)
     free(a->error_code);
     free(a->error_param);
     free(a->body);
+    template_free(a->body_tmpl);
     free(a->content_type);
     for (i = 0; i < a->nheaders; i++) {
         free(a->headers[i].name);
@@ -75,7 +95,12 @@ void rule_free(struct rule *r)
 {
     if (r == NULL)
         return;
+    size_t i;
+
     answer_cleanup(&r->answer);
+    for (i = 0; i < r->nmore; i++)
+        answer_cleanup(&r->more[i]);
+    free(r->more);
     match_rule_free(r->match);
     free(r->name);
     free(r);
@@ -108,6 +133,7 @@ int rules_add(struct rules *set, struct rule *r)
     if (grown == NULL)
         goto out;
     set->v = grown;
+    set->nearly += r->early;
     set->v[set->n++] = r; /* the set owns it now */
     r = NULL;
     err = 0;
@@ -151,8 +177,9 @@ void rules_unref(struct rules *set)
     free(set);
 }
 
-bool rules_find(struct rules *set, const struct match_view *v,
-                struct rule_hit *hit)
+/* Finds the first rule of the phase (early or not) that answers v. */
+static bool find_in(struct rules *set, const struct match_view *v, bool early,
+                    struct rule_hit *hit)
 {
     struct rule *r;
     uint64_t call;
@@ -161,15 +188,36 @@ bool rules_find(struct rules *set, const struct match_view *v,
     for (i = 0; i < set->n; i++) {
         r = set->v[i];
         /* The guard last: it counts the call when it lets the rule step. */
-        if (!match_request(r->match, v) ||
+        if (r->early != early || !match_request(r->match, v) ||
             !scenarios_step(set->scenarios, &r->guard, &call))
             continue;
         hit->rule = r;
         hit->count = atomic_fetch_add(&r->count, 1) + 1;
+        /* Replies in turn, the last repeating. */
+        hit->answer = hit->count < 2 || r->nmore == 0 ? &r->answer
+                      : hit->count - 2 < r->nmore     ? &r->more[hit->count - 2]
+                                                      : &r->more[r->nmore - 1];
         hit->call = call;
         return true;
     }
     return false;
+}
+
+bool rules_find(struct rules *set, const struct match_view *v,
+                struct rule_hit *hit)
+{
+    return find_in(set, v, false, hit);
+}
+
+bool rules_any_early(const struct rules *set)
+{
+    return set->nearly > 0;
+}
+
+bool rules_find_early(struct rules *set, const struct match_view *v,
+                      struct rule_hit *hit)
+{
+    return find_in(set, v, true, hit);
 }
 
 struct rules_slot *rules_slot_new(struct rules *set)

@@ -38,10 +38,10 @@ struct rule_call {
     char *arguments; /* owned; the JSON text the client gets */
 };
 
-/* One extra response header. */
+/* One extra response header, or one the server would add left out. */
 struct rule_header {
     char *name;  /* owned */
-    char *value; /* owned */
+    char *value; /* owned; NULL: the header is not sent */
 };
 
 /* A rule's answer: plain data, read-only once the rule is in a set. */
@@ -70,7 +70,9 @@ struct rule_answer {
     bool has_body;       /* a raw body instead of the error body */
     char *body;          /* owned; body_len bytes */
     size_t body_len;
-    char *content_type; /* owned; NULL: application/json */
+    struct template *body_tmpl; /* owned; the raw body rendered per
+                                   request instead of body; NULL: none */
+    char *content_type;         /* owned; NULL: application/json */
     bool has_retry_after;
     uint32_t retry_after_ms; /* Retry-After (seconds, rounded up) and
                                 retry-after-ms */
@@ -89,15 +91,24 @@ struct rule {
     char *name;               /* owned; unique within a set */
     struct match_rule *match; /* owned; the conditions */
     struct scenario_guard guard;
-    struct rule_answer answer;
+    struct rule_answer answer; /* the reply, or the first of its replies */
+    struct rule_answer *more;  /* owned: the replies after the first, in
+                                  turn, the last repeating; nmore of them */
+    size_t nmore;
+    bool early;         /* tried before the server's own checks (authentication,
+                           rate limits): a status answer as a plain HTTP server
+                           gives it, never billed, limited or given x-ratelimit-* */
     atomic_ulong count; /* requests it answered */
 };
 
 /* A rule that answered a request. */
 struct rule_hit {
     const struct rule *rule; /* borrowed from the set the caller holds */
-    uint64_t count;          /* requests the rule answered, this one too */
-    uint64_t call;           /* the call of its scenario's state; 0 */
+    const struct rule_answer *answer; /* the rule's reply for this request
+                                         (its count-th, or its last) */
+    uint64_t count;                   /* requests the rule answered, this
+                                         one too */
+    uint64_t call;                    /* the call of its scenario's state; 0 */
 };
 
 struct rules;
@@ -107,6 +118,12 @@ struct rules_slot;
  * empty completion answer that counts against rate limits and is billed,
  * or NULL on OOM. */
 struct rule *rule_new(const char *name);
+/* Sets *a to an empty completion answer that counts against rate limits
+ * and is billed: the defaults of every reply. */
+void rule_answer_init(struct rule_answer *a);
+/* Appends an answer in rule_answer_init's state to r's later replies and
+ * returns it, or NULL on OOM. */
+struct rule_answer *rule_add_reply(struct rule *r);
 /* Frees r and what its answer owns; NULL is a no-op. */
 void rule_free(struct rule *r);
 
@@ -131,6 +148,12 @@ void rules_unref(struct rules *set);
  * Returns false when no rule answers. Thread-safe. */
 bool rules_find(struct rules *set, const struct match_view *v,
                 struct rule_hit *hit);
+/* True when some rule of set is early. */
+bool rules_any_early(const struct rules *set);
+/* rules_find among the rules marked early only (the others are not
+ * tried, nor stepped). */
+bool rules_find_early(struct rules *set, const struct match_view *v,
+                      struct rule_hit *hit);
 
 /* Returns a slot holding set (taking the caller's reference), or NULL on
  * OOM (the reference is dropped). */

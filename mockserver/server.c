@@ -835,16 +835,20 @@ static enum MHD_Result queue(struct MHD_Connection *conn, struct conn_state *cs,
     enum MHD_Result ret;
 
     response_each_header(resp, add_header, r);
-    MHD_add_response_header(r, "x-request-id", cs->request_id);
-    MHD_add_response_header(r, "Access-Control-Allow-Origin", "*");
-    MHD_add_response_header(r, "Access-Control-Expose-Headers",
-                            "x-request-id, retry-after, retry-after-ms, "
-                            "x-ratelimit-limit-requests, "
-                            "x-ratelimit-remaining-requests, "
-                            "x-ratelimit-reset-requests, "
-                            "x-ratelimit-limit-tokens, "
-                            "x-ratelimit-remaining-tokens, "
-                            "x-ratelimit-reset-tokens");
+    /* A scripted answer may set or leave out these itself. */
+    if (!response_names_header(resp, "x-request-id"))
+        MHD_add_response_header(r, "x-request-id", cs->request_id);
+    if (!response_names_header(resp, "Access-Control-Allow-Origin"))
+        MHD_add_response_header(r, "Access-Control-Allow-Origin", "*");
+    if (!response_names_header(resp, "Access-Control-Expose-Headers"))
+        MHD_add_response_header(r, "Access-Control-Expose-Headers",
+                                "x-request-id, retry-after, retry-after-ms, "
+                                "x-ratelimit-limit-requests, "
+                                "x-ratelimit-remaining-requests, "
+                                "x-ratelimit-reset-requests, "
+                                "x-ratelimit-limit-tokens, "
+                                "x-ratelimit-remaining-tokens, "
+                                "x-ratelimit-reset-tokens");
     cs->status = resp->status;
     ret = MHD_queue_response(conn, (unsigned)resp->status, r);
     MHD_destroy_response(r);
@@ -1001,7 +1005,8 @@ static enum MHD_Result feed_start(struct server *s, struct MHD_Connection *conn,
     MHD_add_response_header(r, "Content-Type",
                             resp->content_type ? resp->content_type
                                                : "application/octet-stream");
-    MHD_add_response_header(r, "Cache-Control", "no-cache");
+    if (!response_names_header(resp, "Cache-Control"))
+        MHD_add_response_header(r, "Cache-Control", "no-cache");
     f->headed = r;
     return queue(conn, cs, resp, r);
 }

@@ -20,11 +20,12 @@ enum slot {
     SLOT_MODEL,
     SLOT_COUNT,
     SLOT_TURN,
+    SLOT_NOW,
 };
 
 /* The names of the slots, in enum order after SLOT_TEXT. */
 static const char *const slot_names[] = {"last_user_message", "model", "count",
-                                         "turn"};
+                                         "turn", "now"};
 
 struct part {
     enum slot slot;
@@ -96,7 +97,7 @@ static enum slot slot_of(const char *s, size_t len, char *why, size_t whylen)
                            sizeof(slot_names) / sizeof(slot_names[0]));
     snprintf(why, whylen,
              "unknown template name '%s'%s%s%s (known: last_user_message, "
-             "model, count, turn)",
+             "model, count, turn, now)",
              name, hint ? "; did you mean '" : "", hint ? hint : "",
              hint ? "'?" : "");
     return SLOT_TEXT;
@@ -176,6 +177,9 @@ char *template_render(const struct template *t, const struct template_vars *v)
             break;
         case SLOT_TURN:
             rc = buf_appendf(&b, "%" PRIu64, v->turn);
+            break;
+        case SLOT_NOW:
+            rc = buf_appendf(&b, "%" PRId64, v->now);
             break;
         }
     }

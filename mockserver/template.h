@@ -14,13 +14,15 @@ struct template_vars {
     const char *model;
     uint64_t count; /* how many requests the rule answered, this one too */
     uint64_t turn;  /* user messages in the conversation */
+    int64_t now;    /* the mock's clock, Unix seconds (what a generated
+                       reply's created says) */
 };
 
 /* A compiled template; opaque, read-only once compiled (thread-safe). */
 struct template;
 
 /* Compiles text: {{ name }} (spaces inside the braces optional) is a slot
- * for one of last_user_message, model, count, turn; "{{{{" is a literal
+ * for one of last_user_message, model, count, turn, now; "{{{{" is a literal
  * "{{". Returns 0 and a new template in *out, or -1 with a one-line reason
  * in why (an unknown name, with the closest known one; an unclosed slot)
  * and the byte offset of the problem in *at. */

@@ -1,6 +1,7 @@
 /* script: canned answers, chosen by method, path, Authorization and body,
- * read from a JSON script; played by the fake transport (no socket) and by
- * nexus-fake-server (over loopback). */
+ * read from a JSON script; played by the fake transport (no socket) for
+ * the engine's unit tests. (Servers over loopback are nexus-mock
+ * fixtures: fixtures/faults/servers/.) */
 #include "script.h"
 
 #include <stdio.h>
@@ -349,7 +350,8 @@ out:
     return s;
 }
 
-/* Reads a script (the format is in docs/conformance.md, "The script format").
+/* Reads a script (the format: tests/scripts/good.json and the fields of
+ * struct script_reply).
  */
 struct script *script_load(const char *path, char **cause)
 {

@@ -1,6 +1,7 @@
 /* script: canned answers, chosen by method, path, Authorization and body,
- * read from a JSON script; played by the fake transport (no socket) and by
- * nexus-fake-server (over loopback). */
+ * read from a JSON script; played by the fake transport (no socket) for
+ * the engine's unit tests. (Servers over loopback are nexus-mock
+ * fixtures: fixtures/faults/servers/.) */
 #ifndef CONFORM_TEST_SCRIPT_H
 #define CONFORM_TEST_SCRIPT_H
 
@@ -22,8 +23,7 @@ struct script_reply {
     char *body;
     size_t body_len;
     bool stall;       /* never answer at all */
-    bool unreachable; /* the fake transport cannot connect (no socket
-                         equivalent: the fake server treats it as stall) */
+    bool unreachable; /* the fake transport cannot connect */
     bool hold_open;   /* send the body, then keep the connection open */
     char *endless;    /* after the body, repeat these bytes forever */
     size_t endless_len;
@@ -34,7 +34,8 @@ struct script_reply {
 
 struct script;
 
-/* Reads a script (the format is in docs/conformance.md, "The script format").
+/* Reads a script (the format: tests/scripts/good.json and the fields of
+ * struct script_reply).
  * Returns a new script or NULL with *cause set (free() it). */
 struct script *script_load(const char *path, char **cause);
 /* Builds a script from JSON (borrowed). */

@@ -1,6 +1,8 @@
-/* test_checks: every check's logic on recorded bytes, through the fake
- * transport (no socket): the good script passes everything, and each case
- * in breaks/ fails exactly the checks it names. */
+/* test_checks: every check's logic: the good script passes everything on
+ * recorded bytes cut in awkward pieces (the fake transport, no socket),
+ * and each case in breaks/ and dialects/, served by a real nexus-mock from
+ * its fixture (fixtures/faults/servers/), gets exactly the verdicts it
+ * names from the real nexus-conform over loopback. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -149,43 +151,37 @@ static void test_good_script_cr(void **state)
     json_decref(good);
 }
 
-/* Collects the ids with status st into a sorted, comma-separated list. */
-static void ids_with(const struct results *r, enum check_status st,
-                     struct buf *out)
+/* Collects the ids of the report with status st, comma-separated, in the
+ * report's order (the catalogue's). */
+static void ids_with(const json_t *report, const char *st, struct buf *out)
 {
+    const json_t *c;
     size_t i;
 
-    for (i = 0; i < r->n; i++)
-        if (r->items[i].status == st)
-            assert_int_equal(buf_appendf(out, "%s%s", out->len > 0 ? "," : "",
-                                         r->items[i].id),
-                             0);
+    json_array_foreach(json_object_get(report, "checks"), i, c)
+    {
+        if (strcmp(json_string_value(json_object_get(c, "status")), st) == 0)
+            assert_int_equal(
+                buf_appendf(out, "%s%s", out->len > 0 ? "," : "",
+                            json_string_value(json_object_get(c, "id"))),
+                0);
+    }
 }
 
-/* The message of check id in r, or "" when it has none. */
-static const char *message_of(const struct results *r, const char *id)
-{
-    size_t i;
-
-    for (i = 0; i < r->n; i++)
-        if (strcmp(r->items[i].id, id) == 0)
-            return r->items[i].message != NULL ? r->items[i].message : "";
-    return "";
-}
-
-/* What check id says in r, into out: its message, then ". Impact: " and
- * what it names, when it names something. Returns out's text. */
-static const char *said_by(const struct results *r, const char *id,
+/* What check id says in the report, into out: its message, then
+ * ". Impact: " and what it names, when it names something. Returns out's
+ * text. */
+static const char *said_by(const json_t *report, const char *id,
                            struct buf *out)
 {
-    size_t i;
+    const json_t *c = tu_report_check(report, id);
+    const char *msg = json_string_value(json_object_get(c, "message"));
+    const char *impact = json_string_value(json_object_get(c, "impact"));
 
     buf_reset(out);
-    assert_int_equal(buf_appends(out, message_of(r, id)), 0);
-    for (i = 0; i < r->n; i++)
-        if (strcmp(r->items[i].id, id) == 0 && r->items[i].impact != NULL)
-            assert_int_equal(
-                buf_appendf(out, ". Impact: %s", r->items[i].impact), 0);
+    assert_int_equal(buf_appends(out, msg != NULL ? msg : ""), 0);
+    if (impact != NULL)
+        assert_int_equal(buf_appendf(out, ". Impact: %s", impact), 0);
     return buf_str(out);
 }
 
@@ -193,7 +189,7 @@ static const char *said_by(const struct results *r, const char *id,
  * must contain each string of the first, and none of the second. Returns
  * how many do not. */
 static int says_ok(const char *name, const json_t *says, const json_t *says_not,
-                   const struct results *r)
+                   const json_t *report)
 {
     const char *id;
     json_t *want, *v;
@@ -206,7 +202,8 @@ static int says_ok(const char *name, const json_t *says, const json_t *says_not,
     {
         json_array_foreach(want, i, v)
         {
-            if (strstr(said_by(r, id, &text), json_string_value(v)) != NULL)
+            if (strstr(said_by(report, id, &text), json_string_value(v)) !=
+                NULL)
                 continue;
             print_error("%s: the message of %s lacks \"%s\": %s\n", name, id,
                         json_string_value(v), buf_str(&text));
@@ -217,7 +214,8 @@ static int says_ok(const char *name, const json_t *says, const json_t *says_not,
     {
         json_array_foreach(want, i, v)
         {
-            if (strstr(said_by(r, id, &text), json_string_value(v)) == NULL)
+            if (strstr(said_by(report, id, &text), json_string_value(v)) ==
+                NULL)
                 continue;
             print_error("%s: the message of %s has \"%s\": %s\n", name, id,
                         json_string_value(v), buf_str(&text));
@@ -264,29 +262,101 @@ static void strict_expectation(const json_t *brk, struct buf *fail,
     }
 }
 
-/* Runs one break case, with --strict when strict; returns 0, or 1 after
- * printing what differed. */
-static int run_case_mode(const char *dir, const char *name, const json_t *good,
-                         struct buf *covered, bool strict)
+/* The cases of one kind (tests/breaks or tests/dialects) and their runs
+ * against nexus-mock serving their fixtures: jobs[2i] in the default
+ * mode, jobs[2i + 1] with --strict. */
+struct batch {
+    char dir[1024];
+    char tmp[64];
+    char *names[512];
+    json_t *cases[512];
+    size_t n;
+    struct tu_job *jobs;
+};
+
+/* Runs every case of kind in both modes, its fixture in front of the good
+ * server's. */
+static void batch_run(struct batch *b, const char *kind)
 {
-    char path[2048];
-    const char *args[64];
-    struct results r;
+    const char *fixture;
+    size_t i, m;
+
+    memset(b, 0, sizeof(*b));
+    b->n = tu_cases(kind, b->dir, sizeof(b->dir), b->names, 512);
+    b->jobs = calloc(2 * b->n + 1, sizeof(*b->jobs));
+    assert_non_null(b->jobs);
+    for (i = 0; i < b->n; i++) {
+        char path[2048];
+
+        snprintf(path, sizeof(path), "%s/%s", b->dir, b->names[i]);
+        b->cases[i] = tu_load(path);
+        fixture = json_string_value(json_object_get(b->cases[i], "fixture"));
+        if (fixture == NULL)
+            fail_msg("%s names no fixture", b->names[i]);
+        for (m = 0; m < 2; m++) {
+            struct tu_job *job = &b->jobs[2 * i + m];
+            tu_job_fixtures(job, fixture, "good.yaml");
+            tu_case_args(b->cases[i], m == 1 ? "--strict" : NULL, job->args,
+                         64);
+        }
+    }
+    tu_tmpdir(b->tmp, sizeof(b->tmp));
+    tu_jobs_run(b->jobs, 2 * b->n, b->tmp);
+}
+
+/* Frees what batch_run made and removes its reports. */
+static void batch_free(struct batch *b)
+{
+    char cmd[128];
+    size_t i;
+
+    for (i = 0; i < b->n; i++) {
+        free(b->names[i]);
+        json_decref(b->cases[i]);
+    }
+    free(b->jobs);
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", b->tmp);
+    if (system(cmd) != 0)
+        print_error("could not remove %s\n", b->tmp);
+}
+
+/* Prints what every check that failed or warned in the report said. */
+static void print_failed(const json_t *report)
+{
+    const json_t *c;
+    const char *st;
+    size_t i;
+
+    json_array_foreach(json_object_get(report, "checks"), i, c)
+    {
+        st = json_string_value(json_object_get(c, "status"));
+        if (strcmp(st, "fail") == 0 || strcmp(st, "warn") == 0)
+            print_error("  %s %s: %s\n",
+                        json_string_value(json_object_get(c, "id")), st,
+                        json_string_value(json_object_get(c, "message")));
+    }
+}
+
+/* Judges one run of case i of b (strict: the --strict run); returns 0, or
+ * 1 after printing what differed. */
+static int judge_mode(const struct batch *b, size_t i, struct buf *covered,
+                      bool strict)
+{
+    const struct tu_job *job = &b->jobs[2 * i + (strict ? 1 : 0)];
+    const json_t *brk = b->cases[i];
+    const char *name = b->names[i];
     struct buf got_fail, got_warn, want_fail, want_warn;
-    json_t *brk, *script;
+    json_t *report = tu_job_report(job);
     int bad = 0;
 
-    snprintf(path, sizeof(path), "%s/%s", dir, name);
-    brk = tu_load(path);
-    script = tu_compose(good, brk);
-    tu_case_args(brk, strict ? "--strict" : NULL, args, 64);
+    if (report == NULL)
+        return 1;
     buf_init(&got_fail, 65536);
     buf_init(&got_warn, 65536);
     buf_init(&want_fail, 65536);
     buf_init(&want_warn, 65536);
-    tu_conform(script, args, 0, &r);
-    ids_with(&r, CHECK_FAIL, &got_fail);
-    ids_with(&r, CHECK_WARN, &got_warn);
+    ids_with(report, "fail", &got_fail);
+    ids_with(report, "warn", &got_warn);
     if (strict) {
         strict_expectation(brk, &want_fail, &want_warn);
     } else {
@@ -294,57 +364,52 @@ static int run_case_mode(const char *dir, const char *name, const json_t *good,
         tu_join(json_object_get(brk, "warn"), &want_warn);
     }
     if (strcmp(buf_str(&got_fail), buf_str(&want_fail)) != 0 ||
-        strcmp(buf_str(&got_warn), buf_str(&want_warn)) != 0) {
-        char why[16384];
+        strcmp(buf_str(&got_warn), buf_str(&want_warn)) != 0 ||
+        job->rc != (want_fail.len > 0 ? 1 : 0) || job->mock_rc != 0) {
         print_error("%s%s: want fail [%s] warn [%s], got fail [%s] warn "
-                    "[%s]%s\n",
+                    "[%s] (exit %d, the mock's %d)\n",
                     name, strict ? " --strict" : "", buf_str(&want_fail),
                     buf_str(&want_warn), buf_str(&got_fail), buf_str(&got_warn),
-                    tu_describe(&r, why, sizeof(why)));
+                    job->rc, job->mock_rc);
+        print_failed(report);
         bad = 1;
     }
     if (!strict && says_ok(name, json_object_get(brk, "says"),
-                           json_object_get(brk, "says_not"), &r) != 0)
+                           json_object_get(brk, "says_not"), report) != 0)
         bad = 1;
     assert_int_equal(buf_appendf(covered, ",%s,%s,", buf_str(&want_fail),
                                  buf_str(&want_warn)),
                      0);
-    results_cleanup(&r);
     buf_cleanup(&got_fail);
     buf_cleanup(&got_warn);
     buf_cleanup(&want_fail);
     buf_cleanup(&want_warn);
-    json_decref(script);
-    json_decref(brk);
+    json_decref(report);
     return bad;
 }
 
-/* Runs one case in the default mode, then with --strict. */
-static int run_case(const char *dir, const char *name, const json_t *good,
-                    struct buf *covered)
-{
-    return run_case_mode(dir, name, good, covered, false) +
-           run_case_mode(dir, name, good, covered, true);
-}
-
-/* Every break case fails exactly its checks, and together the cases break
- * every check of the catalogue at least once. */
+/* Every break case, served by nexus-mock from its fixture in front of the
+ * good server's, fails exactly its checks (over a real socket, in the
+ * default mode and with --strict), and together the cases break every
+ * check of the catalogue at least once. */
 static void test_breaks(void **state)
 {
-    char dir[1024], path[1024], *names[512], id[128];
+    static struct batch b;
+    char id[128];
     const struct group_def *const *g;
     struct buf covered;
-    size_t n, i, k, ng;
+    size_t i, k, ng;
+    double slowest = 0;
     int bad = 0, missing = 0;
-    json_t *good;
 
     (void)state;
-    good = tu_load(tu_data("scripts/good.json", path, sizeof(path)));
-    n = tu_break_cases(dir, sizeof(dir), names, 512);
+    batch_run(&b, "breaks");
     buf_init(&covered, 1 << 20);
-    for (i = 0; i < n; i++) {
-        bad += run_case(dir, names[i], good, &covered);
-        free(names[i]);
+    for (i = 0; i < b.n; i++) {
+        bad += judge_mode(&b, i, &covered, false);
+        bad += judge_mode(&b, i, &covered, true);
+        if (b.jobs[2 * i].took > slowest)
+            slowest = b.jobs[2 * i].took;
     }
     g = conform_groups(&ng);
     for (i = 0; i < ng; i++) {
@@ -357,43 +422,40 @@ static void test_breaks(void **state)
         }
     }
     buf_cleanup(&covered);
-    json_decref(good);
-    print_message("%zu break cases\n", n);
+    print_message("%zu break cases, twice each; the slowest run %.3f s\n", b.n,
+                  slowest);
+    batch_free(&b);
     assert_int_equal(bad, 0);
     assert_int_equal(missing, 0);
 }
 
-/* Every legal dialect of a real server (tests/dialects/) passes with no
- * failure: at most the warnings it names, each for a deviation from the
- * spec's text that the clients measured cope with. */
+/* Every legal dialect of a real server (tests/dialects/), served by
+ * nexus-mock from its fixture in front of the good server's, passes with no
+ * failure: at most the warnings it names, each for a deviation from the spec's
+ * text that the clients measured cope with. */
 static void test_dialects(void **state)
 {
-    char dir[1024], path[2048], *names[128];
+    static struct batch b;
     struct buf covered;
-    size_t n, i;
+    size_t i;
     int bad = 0;
-    json_t *good, *brk;
 
     (void)state;
-    good = tu_load(tu_data("scripts/good.json", path, sizeof(path)));
-    n = tu_cases("dialects", dir, sizeof(dir), names, 128);
+    batch_run(&b, "dialects");
     buf_init(&covered, 1 << 20);
-    for (i = 0; i < n; i++) {
-        snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
-        brk = tu_load(path);
-        if (json_array_size(json_object_get(brk, "fail")) != 0) {
+    for (i = 0; i < b.n; i++) {
+        if (json_array_size(json_object_get(b.cases[i], "fail")) != 0) {
             print_error("%s: a legal dialect may not expect a failure\n",
-                        names[i]);
+                        b.names[i]);
             bad++;
         }
-        json_decref(brk);
-        bad += run_case(dir, names[i], good, &covered);
-        free(names[i]);
+        bad += judge_mode(&b, i, &covered, false);
+        bad += judge_mode(&b, i, &covered, true);
     }
     buf_cleanup(&covered);
-    json_decref(good);
-    print_message("%zu dialects\n", n);
-    assert_true(n >= 7);
+    print_message("%zu dialects\n", b.n);
+    assert_true(b.n >= 7);
+    batch_free(&b);
     assert_int_equal(bad, 0);
 }
 

@@ -1,7 +1,7 @@
-/* test_client: the libcurl transport over loopback, against
- * nexus-fake-server: raw bytes and headers kept, bodies handed on as they
- * arrive, and every limit (size, request time, stream silence) enforced
- * until the sink has its whole body. */
+/* test_client: the libcurl transport over loopback, against a nexus-mock
+ * playing a fixture of odd answers: raw bytes and headers kept, bodies handed
+ * on as they arrive, and every limit (size, request time, stream silence)
+ * enforced until the sink has its whole body. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -16,28 +16,53 @@
 #include "buf.h"
 #include "testutil.h"
 
-/* The script every test here is served. */
-static const char script_json[] =
-    "{\"defaults\":{\"headers\":{\"x-request-id\":\"req-1\"}},\"routes\":["
-    "{\"method\":\"POST\",\"path\":\"/v1/echo\",\"auth\":\"Bearer k\","
-    "\"body_has\":[\"hello\"],\"response\":{\"status\":201,\"headers\":"
-    "{\"X-Thing\":\"  spaced  \"},\"body_hex\":\"00ff0d0a41\"}},"
-    "{\"method\":\"GET\",\"path\":\"/v1/pieces\",\"response\":{\"body\":"
-    "\"data: one\\n\\ndata: two\\n\\n\",\"chunk\":3,\"delay_ms\":5}},"
-    "{\"method\":\"GET\",\"path\":\"/v1/big\",\"response\":{\"body\":\"\","
-    "\"endless\":\"0123456789\"}},"
-    "{\"method\":\"GET\",\"path\":\"/v1/stall\",\"response\":{\"stall\":true}},"
-    "{\"method\":\"GET\",\"path\":\"/v1/quiet\",\"response\":{\"body\":"
-    "\"data: x\\n\\n\",\"hold_open\":true}},"
-    "{\"method\":\"GET\",\"path\":\"/v1/slow\",\"response\":{\"body\":"
-    "\"data: 0123456789012345678901234567890123456789\\n\\n\",\"chunk\":1,"
-    "\"delay_ms\":50}},"
-    "{\"method\":\"GET\",\"path\":\"/v1/late\",\"response\":{\"body\":"
-    "\"data: x\\n\\ndata: y\\n\\n\",\"wait_ms\":300}}"
-    "]}";
+/* The server every test here is served: nexus-mock playing these early
+ * rules (answered before its own authentication, as a plain server
+ * would), then the one that wants the long Authorization below, then a
+ * 404 for anything else. */
+static const char fixture_yaml[] =
+    "version: 2\n"
+    "models:\n"
+    "  - {id: m, created: 1, price: {input_per_million: 1, "
+    "output_per_million: 1}}\n"
+    "rules:\n"
+    "  - early: true\n"
+    "    match: {method: POST, path: /v1/echo, body: {contains: hello},\n"
+    "            headers: {Authorization: Bearer k}}\n"
+    "    reply: {status: 201, body_hex: 00ff0d0a41,\n"
+    "            headers: {X-Thing: '  spaced  ', x-request-id: req-1}}\n"
+    "  - early: true\n"
+    "    match: {method: GET, path: /v1/pieces}\n"
+    "    reply: {body: \"data: one\\n\\ndata: two\\n\\n\",\n"
+    "            fault: {split_bytes: 3, split_delay_ms: 5}}\n"
+    "  - early: true\n"
+    "    match: {method: GET, path: /v1/big}\n"
+    "    reply: {body: '', fault: {endless: '0123456789'}}\n"
+    "  - early: true\n"
+    "    match: {method: GET, path: /v1/stall}\n"
+    "    reply: {body: '', fault: {hang: true}}\n"
+    "  - early: true\n"
+    "    match: {method: GET, path: /v1/quiet}\n"
+    "    reply: {body: \"data: x\\n\\n\", fault: {hold_after_done: true}}\n"
+    "  - early: true\n"
+    "    match: {method: GET, path: /v1/slow}\n"
+    "    reply: {body: \"data: 0123456789012345678901234567890123456789"
+    "\\n\\n\",\n"
+    "            fault: {split_bytes: 1, split_delay_ms: 50}}\n"
+    "  - early: true\n"
+    "    match: {method: GET, path: /v1/late}\n"
+    "    reply: {body: \"data: x\\n\\ndata: y\\n\\n\", "
+    "fault: {body_delay_ms: 300}}\n"
+    "  - early: true\n"
+    "    match: {method: GET, path: /v1/whoami,\n"
+    "            headers: {Authorization: '%s'}}\n"
+    "    reply: {body: you, content_type: text/plain}\n"
+    "  - early: true\n"
+    "    reply: {status: 404, body: '{}'}\n";
 
-/* An Authorization value longer than 8 KiB (a JWT can be): one route of the
- * script wants it. */
+/* An Authorization value longer than 8 KiB (a JWT can be): one rule of the
+ * fixture wants it (the mock, whose default --max-headers is 8 KiB, is
+ * given room for it). */
 static char long_bearer[9001];
 
 struct fixture {
@@ -46,31 +71,34 @@ struct fixture {
     char dir[64];
 };
 
-/* Starts the fake server on the script above. */
+/* Starts nexus-mock on the fixture above. */
 static int setup(void **state)
 {
     struct fixture *f = calloc(1, sizeof(*f));
     char path[128];
-    char *argv[] = {(char *)tu_env("NEXUS_FAKE_BIN"),
-                    "--script",
-                    path,
+    char *argv[] = {(char *)tu_env("NEXUS_MOCK_BIN"),
                     "--port",
                     "0",
+                    "--quiet",
+                    "--no-watch",
+                    "--shutdown-grace",
+                    "0",
+                    "--max-headers",
+                    "65536",
+                    "--fixtures",
+                    path,
                     NULL};
-    json_t *script = json_loads(script_json, 0, NULL);
+    FILE *out;
 
-    assert_non_null(script);
     memset(long_bearer, 'k', sizeof(long_bearer) - 1);
     memcpy(long_bearer, "Bearer ", 7);
     long_bearer[sizeof(long_bearer) - 1] = '\0';
-    json_array_append_new(json_object_get(script, "routes"),
-                          json_pack("{s:s, s:s, s:s, s:{s:s}}", "method", "GET",
-                                    "path", "/v1/whoami", "auth", long_bearer,
-                                    "response", "body", "you"));
     tu_tmpdir(f->dir, sizeof(f->dir));
-    snprintf(path, sizeof(path), "%s/script.json", f->dir);
-    assert_int_equal(json_dump_file(script, path, 0), 0);
-    json_decref(script);
+    snprintf(path, sizeof(path), "%s/server.yaml", f->dir);
+    out = fopen(path, "w");
+    assert_non_null(out);
+    assert_true(fprintf(out, fixture_yaml, long_bearer) > 0);
+    assert_int_equal(fclose(out), 0);
     assert_int_equal(testproc_start(&f->server, argv, NULL), 0);
     snprintf(f->base, sizeof(f->base), "%s/v1/", f->server.url);
     remove(path);

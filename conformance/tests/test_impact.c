@@ -4,7 +4,8 @@
  * break, every client that breaks is named, a MUST check that rests on
  * clients has a break case where one breaks, every measured claim of the
  * impact catalogue is shown true by a case, and every legal dialect works
- * in every client. No socket: the cases run through the fake transport. */
+ * in every client. Each case is served by a real nexus-mock from its
+ * fixture (fixtures/faults/servers/), judged by the real nexus-conform. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -136,20 +137,25 @@ static enum impact_id entry_called(const char *id)
     return IMPACT_NONE;
 }
 
-/* Checks one result's impact against the row: every measured client it
- * names breaks or cannot be measured there. Marks in named the clients a
- * failure names, and in t what the result proves. Returns the errors. */
+/* Checks one check's impact (an entry of a JSON report's "checks")
+ * against the row: every measured client it names breaks or cannot be
+ * measured there. Marks in named the clients a failure names, and in t
+ * what the check proves. Returns the errors. */
 static int judge_result(const char *name, const json_t *matrix,
-                        const json_t *row, const struct check_result *r,
+                        const json_t *row, const json_t *r,
                         bool named[N_COLUMNS], struct tally *t)
 {
+    const char *rid = json_string_value(json_object_get(r, "id"));
+    const char *basis = json_string_value(json_object_get(r, "basis"));
+    const char *status = json_string_value(json_object_get(r, "status"));
+    bool failed = status != NULL && strcmp(status, "fail") == 0;
     json_t *entry, *effect;
     size_t i, k;
     int bad = 0, col, measured = 0, breaking = 0, measured_in;
     enum seen seen;
     enum impact_id id;
 
-    json_array_foreach(r->impacts, i, entry)
+    json_array_foreach(json_object_get(r, "impacts"), i, entry)
     {
         measured_in = 0;
         json_array_foreach(json_object_get(entry, "effects"), k, effect)
@@ -164,14 +170,14 @@ static int judge_result(const char *name, const json_t *matrix,
             seen = client_seen(matrix, row, client);
             if (seen == SEEN_WORKS) {
                 print_error("%s: %s names %s, which works in the matrix\n",
-                            name, r->id, client);
+                            name, rid, client);
                 bad++;
             }
             if (seen == SEEN_BREAKS) {
                 breaking++;
                 measured_in--;
             }
-            if (r->status == CHECK_FAIL)
+            if (failed)
                 named[col] = true;
         }
         id = entry_called(json_string_value(json_object_get(entry, "id")));
@@ -179,48 +185,47 @@ static int judge_result(const char *name, const json_t *matrix,
         if (id != IMPACT_NONE && measured_in == 0)
             t->proven[id] = true;
     }
-    if (r->status == CHECK_FAIL && r->basis != NULL &&
-        strcmp(r->basis, "client") == 0 && measured == 0) {
+    if (failed && basis != NULL && strcmp(basis, "client") == 0 &&
+        measured == 0) {
         print_error("%s: %s fails on the clients' account and names none\n",
-                    name, r->id);
+                    name, rid);
         bad++;
     }
-    if (r->status == CHECK_FAIL && breaking > 0 && r->basis != NULL &&
-        strcmp(r->basis, "client") == 0 && t->n_grounded < 256)
+    if (failed && breaking > 0 && basis != NULL &&
+        strcmp(basis, "client") == 0 && t->n_grounded < 256)
         snprintf(t->grounded[t->n_grounded++], sizeof(t->grounded[0]), "%s",
-                 r->id);
+                 rid);
     return bad;
 }
 
-/* Runs one break case and holds its verdicts to its matrix row. Returns
- * the errors. */
-static int judge_case(const char *dir, const char *file, const json_t *good,
-                      const json_t *matrix, struct tally *t)
+/* Holds the verdicts of one break case (brk, run as job) to its matrix
+ * row. Returns the errors. */
+static int judge_case(const char *file, const json_t *brk,
+                      const struct tu_job *job, const json_t *matrix,
+                      struct tally *t)
 {
-    char path[2048], name[256];
-    const char *args[64];
-    struct results r;
+    char name[256];
     bool named[N_COLUMNS] = {false, false, false};
-    json_t *brk, *script, *row, *unnamed;
+    json_t *row, *unnamed, *report, *c;
     size_t i;
     int bad = 0, k;
 
-    snprintf(path, sizeof(path), "%s/%s", dir, file);
     case_name(file, name, sizeof(name));
-    brk = tu_load(path);
     row = row_of(matrix, "cases", name);
     if (row == NULL) {
         print_error("%s: no row in docs/client-impact.json; rerun node "
                     "tests/clients/matrix.mjs\n",
                     name);
-        json_decref(brk);
         return 1;
     }
-    script = tu_compose(good, brk);
-    tu_conform(script, tu_case_args(brk, NULL, args, 64), 0, &r);
-    for (i = 0; i < r.n; i++)
-        if (r.items[i].impacts != NULL)
-            bad += judge_result(name, matrix, row, &r.items[i], named, t);
+    report = tu_job_report(job);
+    if (report == NULL)
+        return 1;
+    json_array_foreach(json_object_get(report, "checks"), i, c)
+    {
+        if (json_is_array(json_object_get(c, "impacts")))
+            bad += judge_result(name, matrix, row, c, named, t);
+    }
     unnamed = json_object_get(brk, "unnamed");
     for (k = 0; k < N_COLUMNS; k++) {
         if (client_seen(matrix, row, columns[k]) != SEEN_BREAKS || named[k] ||
@@ -231,9 +236,7 @@ static int judge_case(const char *dir, const char *file, const json_t *good,
                     name, columns[k]);
         bad++;
     }
-    results_cleanup(&r);
-    json_decref(script);
-    json_decref(brk);
+    json_decref(report);
     return bad;
 }
 
@@ -264,22 +267,41 @@ static bool measured_entry(const struct impact *im)
  * catalogue is shown true. */
 static void test_verdicts_match_the_matrix(void **state)
 {
-    char dir[1024], path[1024], *names[512];
+    char dir[1024], path[2048], tmp[64], *names[512];
+    static json_t *cases[512];
     const struct group_def *const *g;
     static struct tally t;
-    json_t *good, *matrix;
+    struct tu_job *jobs;
+    json_t *matrix;
     size_t n, i, k, ng;
     int bad = 0, id;
 
     (void)state;
     memset(&t, 0, sizeof(t));
-    good = tu_load(tu_data("scripts/good.json", path, sizeof(path)));
     matrix = load_matrix();
     n = tu_break_cases(dir, sizeof(dir), names, 512);
+    jobs = calloc(n + 1, sizeof(*jobs));
+    assert_non_null(jobs);
     for (i = 0; i < n; i++) {
-        bad += judge_case(dir, names[i], good, matrix, &t);
-        free(names[i]);
+        snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
+        cases[i] = tu_load(path);
+        assert_non_null(json_object_get(cases[i], "fixture"));
+        tu_job_fixtures(&jobs[i],
+                        json_string_value(json_object_get(cases[i], "fixture")),
+                        "good.yaml");
+        tu_case_args(cases[i], NULL, jobs[i].args, 64);
     }
+    tu_tmpdir(tmp, sizeof(tmp));
+    tu_jobs_run(jobs, n, tmp);
+    for (i = 0; i < n; i++) {
+        bad += judge_case(names[i], cases[i], &jobs[i], matrix, &t);
+        free(names[i]);
+        json_decref(cases[i]);
+    }
+    free(jobs);
+    snprintf(path, sizeof(path), "rm -rf %s", tmp);
+    if (system(path) != 0)
+        print_error("could not remove %s\n", tmp);
     g = conform_groups(&ng);
     for (i = 0; i < ng; i++) {
         for (k = 0; k < g[i]->n_checks; k++) {
@@ -305,7 +327,6 @@ static void test_verdicts_match_the_matrix(void **state)
     }
     print_message("%zu break cases against the matrix\n", n);
     json_decref(matrix);
-    json_decref(good);
     assert_int_equal(bad, 0);
 }
 

@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -212,6 +214,146 @@ const char *tu_describe(const struct results *r, char *buf, size_t n)
         len = strlen(buf);
     }
     return buf;
+}
+
+/* Sets job's fixtures under fixtures/faults/servers/. */
+void tu_job_fixtures(struct tu_job *job, const char *rel, const char *rel2)
+{
+    const char *src = tu_env("NEXUS_SOURCE_DIR");
+
+    snprintf(job->fixtures[0], sizeof(job->fixtures[0]),
+             "%s/fixtures/faults/servers/%s", src, rel);
+    job->fixtures[1][0] = '\0';
+    if (rel2 != NULL)
+        snprintf(job->fixtures[1], sizeof(job->fixtures[1]),
+                 "%s/fixtures/faults/servers/%s", src, rel2);
+}
+
+/* Runs one job: its mock, nexus-conform against it, the mock stopped.
+ * In a worker process: no cmocka assertions here. */
+static void job_run(struct tu_job *job, const char *mock_bin,
+                    const char *conform_bin, const char *mock_log)
+{
+    char *margv[16] = {(char *)mock_bin, "--port",           "0", "--quiet",
+                       "--no-watch",     "--shutdown-grace", "0"};
+    const char *argv[80];
+    char base[300];
+    struct testproc mock;
+    int mc = 7, argc = 0, i;
+
+    job->rc = -1;
+    job->mock_rc = -1;
+    job->took = 0;
+    for (i = 0; i < 2; i++) {
+        if (job->fixtures[i][0] == '\0')
+            continue;
+        margv[mc++] = "--fixtures";
+        margv[mc++] = job->fixtures[i];
+    }
+    margv[mc] = NULL;
+    if (testproc_start(&mock, margv, mock_log) != 0)
+        return;
+    snprintf(base, sizeof(base), "%s/v1", mock.url);
+    argv[argc++] = conform_bin;
+    argv[argc++] = "--base-url";
+    argv[argc++] = base;
+    argv[argc++] = "--api-key";
+    argv[argc++] = TU_KEY;
+    argv[argc++] = "--json";
+    argv[argc++] = job->report;
+    for (i = 0; job->args[i] != NULL && argc < 79; i++)
+        argv[argc++] = job->args[i];
+    argv[argc] = NULL;
+    job->rc = testproc_run((char *const *)argv, job->log, 120, &job->took);
+    job->mock_rc = testproc_stop(&mock);
+}
+
+/* Runs the jobs of one worker (every TU_PARALLEL-th from first) and
+ * writes what each left to its report path plus ".rc". */
+static void worker_run(struct tu_job *jobs, size_t n, size_t first,
+                       const char *dir)
+{
+    const char *mock_bin = getenv("NEXUS_MOCK_BIN");
+    const char *conform_bin = getenv("NEXUS_CONFORM_BIN");
+    char path[300], mock_log[300];
+    FILE *f;
+    size_t i;
+
+    for (i = first; i < n; i += TU_PARALLEL) {
+        snprintf(mock_log, sizeof(mock_log), "%s/mock-%zu.log", dir, i);
+        job_run(&jobs[i], mock_bin, conform_bin, mock_log);
+        snprintf(path, sizeof(path), "%s.rc", jobs[i].report);
+        f = fopen(path, "w");
+        if (f == NULL)
+            continue;
+        fprintf(f, "%d %d %.3f\n", jobs[i].rc, jobs[i].mock_rc, jobs[i].took);
+        fclose(f);
+    }
+}
+
+/* Runs every job, TU_PARALLEL at once, in worker processes. */
+void tu_jobs_run(struct tu_job *jobs, size_t n, const char *dir)
+{
+    char path[300];
+    pid_t pids[TU_PARALLEL];
+    size_t w, i;
+    FILE *f;
+    int st;
+
+    (void)tu_env("NEXUS_MOCK_BIN");
+    (void)tu_env("NEXUS_CONFORM_BIN");
+    for (i = 0; i < n; i++) {
+        snprintf(jobs[i].report, sizeof(jobs[i].report), "%s/report-%zu.json",
+                 dir, i);
+        snprintf(jobs[i].log, sizeof(jobs[i].log), "%s/run-%zu.log", dir, i);
+    }
+    fflush(NULL);
+    for (w = 0; w < TU_PARALLEL; w++) {
+        pids[w] = fork();
+        if (pids[w] < 0)
+            fail_msg("fork: %s", strerror(errno));
+        if (pids[w] == 0) {
+            worker_run(jobs, n, w, dir);
+            _exit(0);
+        }
+    }
+    for (w = 0; w < TU_PARALLEL; w++)
+        if (waitpid(pids[w], &st, 0) != pids[w] || !WIFEXITED(st) ||
+            WEXITSTATUS(st) != 0)
+            fail_msg("a worker of tu_jobs_run died");
+    for (i = 0; i < n; i++) {
+        jobs[i].rc = jobs[i].mock_rc = -1;
+        snprintf(path, sizeof(path), "%s.rc", jobs[i].report);
+        f = fopen(path, "r");
+        if (f == NULL)
+            continue;
+        if (fscanf(f, "%d %d %lf", &jobs[i].rc, &jobs[i].mock_rc,
+                   &jobs[i].took) != 3)
+            jobs[i].rc = -1;
+        fclose(f);
+    }
+}
+
+/* Loads a job's JSON report, or says why there is none. */
+json_t *tu_job_report(const struct tu_job *job)
+{
+    json_error_t e;
+    json_t *r = json_load_file(job->report, 0, &e);
+    char text[2048];
+    FILE *f;
+    size_t n = 0;
+
+    if (r != NULL)
+        return r;
+    f = fopen(job->log, "r");
+    if (f != NULL) {
+        n = fread(text, 1, sizeof(text) - 1, f);
+        fclose(f);
+    }
+    text[n] = '\0';
+    print_error("no report from %s (exit %d): %s\n", job->fixtures[0], job->rc,
+                text);
+    return NULL;
 }
 
 /* Makes a fresh directory under /tmp; writes its path into buf. */

@@ -57,6 +57,35 @@ int tu_status(const struct results *r, const char *id);
 /* Writes "id=status ..." of every non-passing result into buf. */
 const char *tu_describe(const struct results *r, char *buf, size_t n);
 
+/* How many runs tu_jobs_run makes at once: the machine's two cores
+ * spend most of a run waiting on the other process. */
+#define TU_PARALLEL 4
+
+/* One run of the real nexus-conform against a real nexus-mock serving
+ * fixture files: what to run (set by the caller) and what it left (set by
+ * tu_jobs_run). A plain data carrier. */
+struct tu_job {
+    char fixtures[2][1024]; /* the --fixtures paths, in order; "": none */
+    const char *args[64];   /* nexus-conform's arguments after --base-url,
+                               --api-key sk-test and --json; borrowed,
+                               NULL-terminated */
+    char report[128];       /* the JSON report (may not exist) */
+    char log[128];          /* nexus-conform's output */
+    int rc;                 /* nexus-conform's exit status, or -1 */
+    int mock_rc;            /* the mock's exit status after SIGTERM: 0 */
+    double took;            /* nexus-conform's wall time, seconds */
+};
+
+/* Sets job's fixtures to fixtures/faults/servers/rel (and rel2 after it
+ * when not NULL) under NEXUS_SOURCE_DIR. */
+void tu_job_fixtures(struct tu_job *job, const char *rel, const char *rel2);
+/* Runs every job, TU_PARALLEL at once, each against its own nexus-mock
+ * (--port 0 on 127.0.0.1, stopped by SIGTERM when its run ends), with the
+ * reports and logs in dir (a directory the caller made and removes). */
+void tu_jobs_run(struct tu_job *jobs, size_t n, const char *dir);
+/* Loads a job's JSON report; NULL (and says why) when it wrote none. */
+json_t *tu_job_report(const struct tu_job *job);
+
 /* Makes a fresh directory under /tmp; writes its path into buf. */
 const char *tu_tmpdir(char *buf, size_t n);
 /* The check called id in a JSON report, or NULL. Borrowed from report. */

@@ -2,7 +2,8 @@
 # Runs every example of fixtures/examples/ as its header documents it: for
 # each file, a mock serves it on a free port, and each "#   curl ..."
 # command of the header (continuation lines joined) runs in order; its
-# output must contain every "#   => TEXT" line that follows it.
+# output (stdout and stderr) must contain every "#   => TEXT" line that
+# follows it, and none of its "#   !> TEXT" lines.
 set -euo pipefail
 dir="$NEXUS_SOURCE_DIR/fixtures/examples"
 work=$(mktemp -d)
@@ -25,7 +26,8 @@ for fixture in "$dir"/*.yaml; do
                      sub(/\\$/, "", line); cmd = cmd line
                      if (!cont) print cmd > sprintf("%s/ex-%02d.sh", dir, n)
                      next }
-        /^#   => / { print substr($0, 8) >> sprintf("%s/ex-%02d.want", dir, n) }
+        /^#   => / { print "=" substr($0, 8) >> sprintf("%s/ex-%02d.want", dir, n) }
+        /^#   !> / { print "!" substr($0, 8) >> sprintf("%s/ex-%02d.want", dir, n) }
     ' "$fixture"
     ls "$work"/ex-*.sh >/dev/null 2>&1 || continue
     files=$((files + 1))
@@ -49,9 +51,15 @@ for fixture in "$dir"/*.yaml; do
         want="${ex%.sh}.want"
         [ -f "$want" ] || { echo "FAIL: $name: no '=>' line after: $cmd"; fail=$((fail + 1)); continue; }
         while IFS= read -r expect; do
-            if ! grep -qF -- "$expect" <<<"$out"; then
+            text=${expect#?}
+            if [ "${expect:0:1}" = "=" ] && ! grep -qF -- "$text" <<<"$out"; then
                 echo "FAIL: $name: $cmd"
-                echo "  expected: $expect"
+                echo "  expected: $text"
+                echo "  got: $(head -c 400 <<<"$out")"
+                fail=$((fail + 1))
+            elif [ "${expect:0:1}" = "!" ] && grep -qF -- "$text" <<<"$out"; then
+                echo "FAIL: $name: $cmd"
+                echo "  not expected: $text"
                 echo "  got: $(head -c 400 <<<"$out")"
                 fail=$((fail + 1))
             fi

@@ -163,7 +163,8 @@ static void many_problems_lines(char *want, size_t size, const char *path,
         ":20:25: unknown key 'finsh_reason' in reply; did you mean "
         "'finish_reason'? (allowed: content, template, reasoning_content, "
         "tool_calls, deltas, finish_reason, usage, stream, status, error, "
-        "body, json, content_type, retry_after_ms, headers, latency_ms, "
+        "body, json, body_hex, body_template, content_type, retry_after_ms, "
+        "headers, latency_ms, "
         "rate_limit, billing, fault)\n",
         ":13:21: key 'k1' uses unknown plan 'fre'; did you mean 'free'?\n",
         ":23:12: no rule leads scenario 's' to state 'nowhere' and it does "

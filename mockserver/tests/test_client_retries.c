@@ -4,7 +4,7 @@
  * admin clock, so the SDK's wait is short), the empty key's 402, and a 429
  * to a client allowed no retry; a server of the mock's own code whose
  * chat route always fails gives a 500 (the SDK's backoff, to its limit)
- * and a 429 asking for 150 ms. Each time the report must say what the SDK
+ * and a 429 asking for 1200 ms. Each time the report must say what the SDK
  * did: attempts, X-Stainless-Retry-Count, the waits against the advice,
  * the backoff, the limit. Needs Node.js 20 (skipped, 77, without node). */
 #include <setjmp.h>
@@ -38,7 +38,7 @@
 /* How long before the end of its window the free key's 429 comes. */
 #define WINDOW_LEFT_MS 5000
 /* The chat route of the failing server: 429s ask for this wait. */
-#define ASKED_MS 150
+#define ASKED_MS 1200
 
 static struct testproc mock;
 static char drive_path[1024];
@@ -421,19 +421,22 @@ static void test_500_backoff_to_the_limit(void **state)
     fprintf(stderr, "# backoff measured by the mock: %lld, %lld ms\n",
             (long long)json_integer_value(json_array_get(waits, 0)),
             (long long)json_integer_value(json_array_get(waits, 1)));
-    assert_in_range(json_integer_value(json_array_get(waits, 0)), 370, 700);
-    assert_in_range(json_integer_value(json_array_get(waits, 1)), 745, 1200);
+    /* The lower bounds are the SDK's (0.5 s and 1 s less a quarter of
+     * jitter); the upper ones and the agreement with the SDK's own clock
+     * leave room for a loaded machine (sanitizer builds, parallel legs). */
+    assert_in_range(json_integer_value(json_array_get(waits, 0)), 370, 1000);
+    assert_in_range(json_integer_value(json_array_get(waits, 1)), 745, 1700);
     assert_true(llabs(json_integer_value(json_array_get(waits, 0)) -
-                      json_integer_value(json_array_get(sdk, 0))) <= 100 &&
+                      json_integer_value(json_array_get(sdk, 0))) <= 250 &&
                 llabs(json_integer_value(json_array_get(waits, 1)) -
-                      json_integer_value(json_array_get(sdk, 1))) <= 100);
+                      json_integer_value(json_array_get(sdk, 1))) <= 250);
     json_decref(c);
     json_decref(r);
     failing_stop(&f);
 }
 
-/* Always 429 asking for 150 ms: the SDK waits what it is asked each time,
- * three attempts, then gives up at its limit. */
+/* Always 429 asking for 1200 ms (ASKED_MS): the SDK waits what it is asked each
+ * time, three attempts, then gives up at its limit. */
 static void test_429_retry_after_honoured(void **state)
 {
     struct failing_server f;
@@ -457,7 +460,10 @@ static void test_429_retry_after_honoured(void **state)
         if (i == 0)
             continue;
         assert_int_equal(num(t, "advised_wait_ms"), ASKED_MS);
-        assert_in_range(num(t, "wait_ms"), ASKED_MS - 2, ASKED_MS + 300);
+        /* At least what was asked; the SDK's own backoff would have been
+         * at most 1000 ms, so honouring and ignoring cannot be confused
+         * however slow a loaded machine makes the round trip. */
+        assert_in_range(num(t, "wait_ms"), ASKED_MS - 2, ASKED_MS + 1500);
         assert_true(json_is_true(json_object_get(t, "honored")));
     }
     json_decref(c);

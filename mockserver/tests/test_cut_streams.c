@@ -152,10 +152,13 @@ static int stop(void **state)
     return rc == 0 ? 0 : -1;
 }
 
-/* Sends the stream request on a raw socket, reads until `events` whole
- * events have arrived, then leaves: a FIN, or an RST when reset. The
- * request id goes to id. */
-static void read_then_leave(unsigned events, bool reset, char *id, size_t idlen)
+/* Sends the stream request on a raw socket, reads until at least
+ * `events` whole events have arrived, then leaves: a FIN, or an RST when
+ * reset. The request id goes to id. Returns how many events were read:
+ * they come 50 ms apart, but a reader slowed by a loaded machine may get
+ * two in one read. */
+static unsigned read_then_leave(unsigned events, bool reset, char *id,
+                                size_t idlen)
 {
     char req[1024], data[65536];
     size_t len = 0;
@@ -185,7 +188,7 @@ static void read_then_leave(unsigned events, bool reset, char *id, size_t idlen)
         for (p = body; p != NULL && (p = strstr(p + 1, "\n\n")) != NULL;)
             seen++;
     }
-    assert_int_equal(seen, events); /* 50 ms apart: one at a time */
+    assert_true(seen >= events && seen < events + 3);
     assert_memory_equal(data, "HTTP/1.1 200", 12);
     rid = strstr(data, "x-request-id: ");
     assert_non_null(rid);
@@ -197,6 +200,7 @@ static void read_then_leave(unsigned events, bool reset, char *id, size_t idlen)
         raw_reset(fd);
     else
         close(fd);
+    return seen;
 }
 
 /* Waits (at most 5 s) for the stream's log line. */
@@ -268,31 +272,33 @@ static json_t *journal_of(const char *id, const json_t *line)
     return entry;
 }
 
-/* One cut stream: the client reads READ_EVENTS events and leaves. */
+/* One cut stream: the client reads READ_EVENTS events (or, on a slow
+ * machine, one or two more) and leaves. */
 static void cut_stream(bool reset)
 {
     int64_t b0, s0, b1, s1, charged;
     json_t *line, *entry;
     char id[64], *text;
     json_int_t events;
+    unsigned read;
 
     read_full_stream();
     assert_int_equal(balance_pico(&mock, "sk-paced", &b0, &s0), 0);
-    read_then_leave(READ_EVENTS, reset, id, sizeof(id));
+    read = read_then_leave(READ_EVENTS, reset, id, sizeof(id));
     wait_charge("sk-paced", b0, &b1, &s1);
     charged = b0 - b1;
     fprintf(stderr,
-            "# %s after %d events: charged %lld pico-USD; the whole "
-            "stream costs %lld, its first %d events %lld\n",
-            reset ? "RST" : "FIN", READ_EVENTS, (long long)charged,
-            (long long)charge_for(full.nevents), READ_EVENTS,
-            (long long)charge_for(READ_EVENTS));
+            "# %s after %u events: charged %lld pico-USD; the whole "
+            "stream costs %lld, its first %u events %lld\n",
+            reset ? "RST" : "FIN", read, (long long)charged,
+            (long long)charge_for(full.nevents), read,
+            (long long)charge_for(read));
     /* Billed for the events that went out: those read, and with a FIN
      * possibly one more, written before the server learnt the client had
      * gone. Money is conserved. */
     assert_int_equal(s1 - s0, charged);
-    if (reset || charged != charge_for(READ_EVENTS + 1))
-        assert_int_equal(charged, charge_for(READ_EVENTS));
+    if (reset || charged != charge_for(read + 1))
+        assert_int_equal(charged, charge_for(read));
     assert_true(charged < charge_for(full.nevents));
     /* Logged as cut by its client, with how many events went out. */
     line = wait_log(id);
@@ -301,7 +307,7 @@ static void cut_stream(bool reset)
     free(text);
     assert_int_equal(json_integer_value(json_object_get(line, "status")), 499);
     events = json_integer_value(json_object_get(line, "events"));
-    assert_true(events == READ_EVENTS || events == READ_EVENTS + 1);
+    assert_true(events == read || events == read + 1);
     assert_int_equal(charged, charge_for((unsigned)events));
     assert_string_equal(json_string_value(json_object_get(line, "outcome")),
                         "client_gone");

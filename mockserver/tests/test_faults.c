@@ -400,10 +400,75 @@ static void test_line_ends_mixed(void **state)
     (void)state;
     run("line-ends-mixed.yaml", true, 5000, 0, &s);
     assert_true(s.terminated);
-    /* Ten line ends in turn: \r\n, \r, \n, \r\n, ... */
+    /* Ten line ends in turn: \r\n, \n, \r, \r\n, ... */
     assert_int_equal(
-        strncmp(strstr(buf_str(&s.body), "}]}"), "}]}\r\n\rdata", 10), 0);
-    assert_true(ends_with(&s.body, "}]}\r\n\rdata: [DONE]\n\r\n"));
+        strncmp(strstr(buf_str(&s.body), "}]}"), "}]}\r\n\ndata", 10), 0);
+    assert_true(ends_with(&s.body, "}]}\r\n\ndata: [DONE]\r\r\n"));
+    seen_free(&s);
+}
+
+/* The data of each event in b as an SSE reader splits it (a line ends at
+ * CRLF, CR or LF; a CR right before a LF is one line end, CRLF; a blank
+ * line ends an event) into out (at most size bytes with its NUL): the
+ * events' data joined by '|', an event's data lines by '\n'. Returns how
+ * many events had data. */
+static int sse_events(const struct buf *b, char *out, size_t size)
+{
+    const char *p = b->data, *end = b->data + b->len, *eol;
+    size_t used = 0, n;
+    bool data = false;
+    int events = 0;
+
+    out[0] = '\0';
+    while (p < end) {
+        for (eol = p; eol < end && *eol != '\r' && *eol != '\n'; eol++)
+            ;
+        n = (size_t)(eol - p);
+        if (n == 0 && data) {
+            events++;
+            data = false;
+        } else if (n > 6 && strncmp(p, "data: ", 6) == 0) {
+            if (used + 1 + (n - 6) < size) {
+                if (used > 0)
+                    out[used++] = data ? '\n' : '|';
+                memcpy(out + used, p + 6, n - 6);
+                used += n - 6;
+                out[used] = '\0';
+            }
+            data = true;
+        }
+        p = eol;
+        if (p < end && *p == '\r')
+            p++;
+        if (p < end && *p == '\n')
+            p++; /* after a CR: the LF of a CRLF */
+    }
+    return events;
+}
+
+/* Mixed line ends change only the line ends: read by the SSE rules, the
+ * stream is the five events of the clean one, each data line whole JSON
+ * (a bare CR followed by a LF would read as one CRLF and join the two
+ * events around it). */
+static void test_line_ends_mixed_events(void **state)
+{
+    struct seen s;
+    char data[4096];
+    const char *p;
+    int events;
+
+    (void)state;
+    run("line-ends-mixed.yaml", true, 5000, 0, &s);
+    assert_true(s.terminated);
+    events = sse_events(&s.body, data, sizeof data);
+    if (events != 5)
+        fail_msg("%d events, want 5: %s", events, data);
+    /* Every event's data is one line: one object or [DONE]. */
+    assert_null(strchr(data, '\n'));
+    for (p = data; (p = strchr(p, '|')) != NULL; p++)
+        assert_true(p[-1] == '}' && (p[1] == '{' || p[1] == '['));
+    assert_true(strlen(data) > 14 &&
+                strcmp(data + strlen(data) - 7, "|[DONE]") == 0);
     seen_free(&s);
 }
 
@@ -571,6 +636,7 @@ int main(void)
         cmocka_unit_test(test_held_after_done),
         cmocka_unit_test(test_line_ends_cr),
         cmocka_unit_test(test_line_ends_mixed),
+        cmocka_unit_test(test_line_ends_mixed_events),
         cmocka_unit_test(test_bom),
         cmocka_unit_test(test_keep_alive_comments),
         cmocka_unit_test(test_fields),

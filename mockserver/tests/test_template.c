@@ -29,13 +29,14 @@ static char *render(const char *text, const struct template_vars *v)
 /* Every slot renders its value; absent strings render empty. */
 static void test_slots(void **state)
 {
-    struct template_vars v = {"hi \"there\"", "m1", 3, 2};
-    struct template_vars none = {NULL, NULL, 0, 0};
+    struct template_vars v = {"hi \"there\"", "m1", 3, 2, 1718000000};
+    struct template_vars none = {NULL, NULL, 0, 0, 0};
     char *s;
 
     (void)state;
-    s = render("{{last_user_message}}|{{ model }}|{{  count}}|{{turn }}", &v);
-    assert_string_equal(s, "hi \"there\"|m1|3|2");
+    s = render(
+        "{{last_user_message}}|{{ model }}|{{  count}}|{{turn }}|{{now}}", &v);
+    assert_string_equal(s, "hi \"there\"|m1|3|2|1718000000");
     free(s);
     s = render("[{{last_user_message}}][{{model}}]", &none);
     assert_string_equal(s, "[][]");
@@ -63,10 +64,10 @@ static void test_refused(void **state)
     } cases[] = {
         {"ab {{ modle }}", 3,
          "unknown template name 'modle'; did you mean 'model'? (known: "
-         "last_user_message, model, count, turn)"},
+         "last_user_message, model, count, turn, now)"},
         {"{{nothing_like_it}}", 0,
          "unknown template name 'nothing_like_it' (known: last_user_message, "
-         "model, count, turn)"},
+         "model, count, turn, now)"},
         {"x {{model", 2,
          "'{{' without its '}}' (write '{{{{' for a literal '{{')"},
         {"{{}}", 0, "unknown template name ''"},

@@ -1,13 +1,15 @@
 #!/usr/bin/env node
 // matrix.mjs: the client-impact matrix. Every break case of the runner's
-// corpus (conformance/tests/breaks/*.json, played by nexus-fake-server in
-// front of tests/scripts/good.json, as the runner's own tests do) is shown
+// corpus (conformance/tests/breaks/*.json, each a server that nexus-mock
+// plays from fixtures/faults/servers/breaks/NAME.yaml in front of
+// fixtures/faults/servers/good.yaml, as the runner's own tests do) is shown
 // to every client of drive.mjs on the scenario it concerns, and every legal
-// dialect (conformance/tests/dialects/*.json) on the chat, stream,
-// stream-usage and model-list scenarios; what each client does is written
-// as JSON and as the markdown table docs/client-impact.md.
+// dialect (conformance/tests/dialects/*.json, fixtures/faults/servers/
+// dialects/) on the chat, stream, stream-usage and model-list scenarios;
+// what each client does is written as JSON and as the markdown table
+// docs/client-impact.md.
 //
-//   node tests/clients/matrix.mjs [--fake-bin PATH] [--json FILE]
+//   node tests/clients/matrix.mjs [--mock-bin PATH] [--json FILE]
 //        [--markdown FILE] [--raw FILE] [--bound-ms N] [--jobs N]
 //        [--only CASE[,CASE...]]
 import { spawn } from 'node:child_process';
@@ -18,21 +20,28 @@ import { basename, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 
+import { parse as parseYaml } from 'yaml';
+
 import { CLIENT_PACKAGES, CLIENTS, drive, losses } from './drive.mjs';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const CONFORM_TESTS = join(ROOT, 'conformance', 'tests');
+const SERVERS = join(ROOT, 'fixtures', 'faults', 'servers');
+// The fixtures' {{now}} is served as this time, the one the answers were
+// recorded at: the clients do not judge created, and every run of the
+// matrix then sees the same bytes.
+const RECORDED_NOW = '1718000000';
 // Every client gets the same retry budget, so columns compare.
 const MAX_RETRIES = 2;
-// How long a fake server may take to say where it listens, or to exit.
+// How long a server may take to say where it listens, or to exit.
 const SERVER_MS = 10000;
 
 function parseArgs(argv) {
-    const o = { fakeBin: join(ROOT, 'build/plain/conformance/nexus-fake-server'),
+    const o = { mockBin: join(ROOT, 'build/plain/mockserver/nexus-mock'),
         json: join(ROOT, 'docs/client-impact.json'),
         markdown: join(ROOT, 'docs/client-impact.md'), raw: null,
         boundMs: 5000, jobs: 8, only: null };
-    const names = { '--fake-bin': 'fakeBin', '--json': 'json',
+    const names = { '--mock-bin': 'mockBin', '--json': 'json',
         '--markdown': 'markdown', '--raw': 'raw', '--bound-ms': 'boundMs',
         '--jobs': 'jobs', '--only': 'only' };
     for (let i = 0; i < argv.length; i += 2) {
@@ -47,21 +56,67 @@ function parseArgs(argv) {
     return o;
 }
 
-// The runner's non-stream requests are told apart by lacking "stream";
-// LangChain always sends "stream":false, so the matrix reads that condition
-// as lacking "stream":true, which is what the route means.
-function adaptRoutes(routes) {
-    return routes.map((r) => ({ ...r, body_lacks: r.body_lacks?.map((s) =>
-        s === '"stream"' ? '"stream":true' : s) }));
+// A fixture's text as the matrix serves it: {{now}} the recorded time.
+function fixtureText(path) {
+    return readFileSync(path, 'utf8').replaceAll('{{now}}', RECORDED_NOW);
 }
 
-// The break case's routes in front of the good script's (tu_compose).
+// The text a raw body of a status reply gives (a template's {{now}} as
+// fixtureText serves it, {{{{ a literal {{).
+function replyBody(reply) {
+    if (reply.body_hex !== undefined)
+        return Buffer.from(reply.body_hex, 'hex').toString('latin1');
+    if (reply.body_template !== undefined)
+        return reply.body_template.replaceAll('{{{{', '{{');
+    return reply.body ?? '';
+}
+
+// The rules of a fixture file as the routes the matrix reasons about:
+// method, path, auth (the exact Authorization, '-' for none), the body
+// substrings a request has and lacks, and the responses served in turn
+// (a rule's replies, the last repeating); raw_hex when the server answers
+// with bytes that are not HTTP.
+function routesOf(path) {
+    const doc = parseYaml(fixtureText(path));
+    const routes = [];
+    let rawHex;
+    for (const rule of doc.rules ?? []) {
+        const replies = rule.replies ?? [rule.reply];
+        if (replies[0].fault?.not_http_hex !== undefined) {
+            rawHex = replies[0].fault.not_http_hex;
+            continue;
+        }
+        if (!rule.match)
+            continue; /* the 404 for any request no route answers */
+        const m = rule.match;
+        const auth = m.headers?.Authorization;
+        const conds = m.body === undefined ? [] :
+            Array.isArray(m.body) ? m.body : [m.body];
+        routes.push({ name: rule.name, method: m.method, path: m.path,
+            ...(auth === undefined ? {} :
+                { auth: typeof auth === 'string' ? auth : '-' }),
+            body_has: conds.filter((c) => c.contains !== undefined)
+                .map((c) => c.contains),
+            body_lacks: conds.filter((c) => c.lacks !== undefined)
+                .map((c) => c.lacks),
+            responses: replies.map((r) => ({ status: r.status ?? 200,
+                body: replyBody(r) })) });
+    }
+    return { routes, raw_hex: rawHex };
+}
+
+// A case (or dialect) with its server's routes read from its fixture.
+function loadCase(kind, n) {
+    const c = JSON.parse(readFileSync(join(CONFORM_TESTS, kind, n), 'utf8'));
+    const fixture = join(SERVERS, c.fixture);
+    return { ...c, ...routesOf(fixture), fixture };
+}
+
+// The case's (or dialect's) routes in front of the good server's, as
+// nexus-mock tries them (the case's fixture file first).
 function compose(good, brk) {
-    const script = { ...good, routes: adaptRoutes([...(brk.routes ?? []),
-        ...good.routes]) };
-    // The clients do not judge created; without "now" every run of the
-    // matrix writes the same bytes.
-    delete script.now;
+    const script = { routes: [...(brk.routes ?? []), ...good.routes],
+        fixtures: [...(brk.fixture ? [brk.fixture] : []), good.fixture] };
     if (brk.raw_hex !== undefined)
         script.raw_hex = brk.raw_hex;
     return script;
@@ -148,9 +203,9 @@ function probeFor(brk) {
     return probe;
 }
 
-// Whether a route answers a recorded request (script.c's rule, via
-// common/match: method and path equal, Authorization equal or absent,
-// every body_has in the body, no body_lacks in it).
+// Whether a route answers a recorded request (the fixture rule's match:
+// method and path equal, Authorization equal or absent, every body_has in
+// the body, no body_lacks in it).
 function routeMatches(r, req) {
     const body = req.body ?? '';
     if (r.method !== req.method || r.path !== req.path.split('?')[0])
@@ -163,8 +218,8 @@ function routeMatches(r, req) {
         !(r.body_lacks ?? []).some((s) => body.includes(s));
 }
 
-// Replays the script's choice for every request the client made, in order,
-// as the fake server's turn counters did. Returns, per request, the route's
+// Replays the server's choice for every request the client made, in
+// order, as the mock's rule counters did. Returns, per request, the route's
 // index (-1: none, the built-in 404) and the response that answered it.
 function answers(script, requests) {
     const turns = new Map();
@@ -175,7 +230,7 @@ function answers(script, requests) {
         const t = turns.get(i) ?? 0;
         turns.set(i, t + 1);
         const r = script.routes[i];
-        const list = r.responses ?? [r.response];
+        const list = r.responses;
         return { route: i, response: list[Math.min(t, list.length - 1)] };
     });
 }
@@ -290,9 +345,10 @@ function intended(response, scenario) {
     return want;
 }
 
-// Starts nexus-fake-server on a script; resolves to {url, stop()}.
-async function startFake(bin, scriptPath) {
-    const child = spawn(bin, ['--script', scriptPath, '--port', '0'],
+// Starts nexus-mock on fixture files; resolves to {url, stop()}.
+async function startMock(bin, fixtures) {
+    const child = spawn(bin, ['--port', '0', '--quiet', '--no-watch',
+        '--shutdown-grace', '0', ...fixtures.flatMap((f) => ['--fixtures', f])],
         { stdio: ['ignore', 'pipe', 'ignore'] });
     const exited = new Promise((resolve) => child.on('exit', resolve));
     const url = await new Promise((resolve, reject) => {
@@ -317,13 +373,16 @@ async function startFake(bin, scriptPath) {
     } };
 }
 
-// Runs one client on one script with one probe; returns the drive result
+// Runs one client on one server with one probe; returns the drive result
 // with what the matrix adds: whether the case's own routes answered, and
 // what was lost against what the server meant.
 async function runOne(o, dir, label, script, nBreakRoutes, probe, client) {
-    const path = join(dir, `${label}-${client}.json`);
-    writeFileSync(path, JSON.stringify(script));
-    const fake = await startFake(o.fakeBin, path);
+    const files = script.fixtures.map((f, i) => {
+        const path = join(dir, `${label}-${client}-${i}.yaml`);
+        writeFileSync(path, fixtureText(f));
+        return path;
+    });
+    const fake = await startMock(o.mockBin, files);
     let r;
     try {
         r = await drive({ client, baseURL: `${fake.url}/v1`,
@@ -414,7 +473,8 @@ function markdown(o, res) {
         'Generated by `node tests/clients/matrix.mjs` (see the README, ' +
         '"Real-client tests"); do not edit by hand.', '',
         'Each break case of `conformance/tests/breaks/` is played by ' +
-        '`nexus-fake-server` in front of `tests/scripts/good.json`, and ' +
+        '`nexus-mock` from its fixture (`fixtures/faults/servers/breaks/`) ' +
+        'in front of `fixtures/faults/servers/good.yaml`, and ' +
         'each client makes the request the case answers (the scenario ' +
         'column) through its own API, as its documentation shows.', '',
         '| client | packages |', '|---|---|');
@@ -508,15 +568,14 @@ async function main() {
     // The clients log what they are about to throw; the results say it.
     console.error = console.warn = () => {};
     const t0 = performance.now();
-    const good = JSON.parse(readFileSync(
-        join(CONFORM_TESTS, 'scripts/good.json'), 'utf8'));
+    const good = { ...routesOf(join(SERVERS, 'good.yaml')),
+        fixture: join(SERVERS, 'good.yaml') };
     const names = readdirSync(join(CONFORM_TESTS, 'breaks'))
         .filter((n) => n.endsWith('.json')).sort()
         .filter((n) => !o.only || o.only.includes(basename(n, '.json')));
     const dir = mkdtempSync(join(tmpdir(), 'nexus-matrix-'));
     const cases = names.map((n) => {
-        const brk = JSON.parse(readFileSync(join(CONFORM_TESTS, 'breaks', n),
-            'utf8'));
+        const brk = loadCase('breaks', n);
         const probe = probeFor(brk);
         return { name: basename(n, '.json'), brk, probe,
             key: probe.na ? null : JSON.stringify(probe) };
@@ -524,13 +583,13 @@ async function main() {
     const dialects = readdirSync(join(CONFORM_TESTS, 'dialects'))
         .filter((n) => n.endsWith('.json')).sort()
         .filter((n) => !o.only || o.only.includes(basename(n, '.json')))
-        .map((n) => ({ name: basename(n, '.json'), brk: JSON.parse(
-            readFileSync(join(CONFORM_TESTS, 'dialects', n), 'utf8')) }));
+        .map((n) => ({ name: basename(n, '.json'),
+            brk: loadCase('dialects', n) }));
     const goodScript = compose(good, {});
     const probes = new Map(cases.filter((c) => c.key).map((c) =>
         [c.key, c.probe]));
     // A dialect replaces every route: each client reads it through the
-    // requests most servers see, which the good script answers too.
+    // requests most servers see, which the good server answers too.
     const dialectProbes = ['chat', 'stream', 'stream-usage', 'models-list']
         .map((scenario) => ({ scenario, apiKey: 'sk-test',
             model: 'fake-model-1', prompt: 'Say hello in five words',
