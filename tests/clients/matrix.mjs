@@ -11,7 +11,13 @@
 //
 //   node tests/clients/matrix.mjs [--mock-bin PATH] [--json FILE]
 //        [--markdown FILE] [--raw FILE] [--bound-ms N] [--jobs N]
-//        [--only CASE[,CASE...]]
+//        [--only CASE[,CASE...]] [--check]
+//
+// --check writes nothing: it compares what the clients did with the
+// committed JSON (--json, docs/client-impact.json by default), every field
+// but the retry waits' milliseconds and Node's patch version, and exits 1
+// naming each case and client that differs (the ctest
+// conform_test_client_matrix runs it).
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync,
     writeFileSync } from 'node:fs';
@@ -45,6 +51,11 @@ function parseArgs(argv) {
         '--markdown': 'markdown', '--raw': 'raw', '--bound-ms': 'boundMs',
         '--jobs': 'jobs', '--only': 'only' };
     for (let i = 0; i < argv.length; i += 2) {
+        if (argv[i] === '--check') {
+            o.check = true;
+            i--;
+            continue;
+        }
         const k = names[argv[i]];
         if (k === undefined || argv[i + 1] === undefined)
             throw new Error(`bad option ${argv[i]}`);
@@ -624,10 +635,12 @@ async function main() {
     const results = await pool(jobs.map((j) => async () => {
         const out = await j();
         done++;
-        process.stderr.write(`\r${done}/${jobs.length}`);
+        if (process.stderr.isTTY)
+            process.stderr.write(`\r${done}/${jobs.length}`);
         return out;
     }), o.jobs);
-    process.stderr.write('\n');
+    if (process.stderr.isTTY)
+        process.stderr.write('\n');
     rmSync(dir, { recursive: true, force: true });
     // A probe as a table shows it: what differs from a plain request.
     const label = (p) => [p.scenario + (p.repeat > 1 ? ` x${p.repeat}` : ''),
@@ -677,6 +690,8 @@ async function main() {
         res.dialects.push(entry);
     }
     const seconds = ((performance.now() - t0) / 1000).toFixed(1);
+    if (o.check)
+        process.exit(check(o, res, jobs.length, seconds));
     writeFileSync(o.json, `${JSON.stringify(res, null, 1)}\n`);
     writeFileSync(o.markdown, markdown(o, res));
     if (o.raw)
@@ -686,6 +701,59 @@ async function main() {
         `clients (${jobs.length} runs) in ${seconds} s; wrote ${o.json} and ` +
         `${o.markdown}\n`);
     process.exit(0);
+}
+
+// What a run may change without a client behaving differently: the
+// milliseconds each retry waited, and Node's version (checked by scripts/test).
+function stable(v) {
+    if (Array.isArray(v))
+        return v.map(stable);
+    if (v === null || typeof v !== 'object')
+        return v;
+    const out = {};
+    for (const [k, x] of Object.entries(v))
+        if (k !== 'retry_waits_ms' && k !== 'node')
+            out[k] = stable(x);
+    return out;
+}
+
+// Compares res with the committed JSON; prints every difference; returns
+// the exit status.
+function check(o, res, runs, seconds) {
+    const want = stable(JSON.parse(readFileSync(o.json, 'utf8')));
+    const got = stable(res);
+    const diffs = [];
+    const same = (a, b) => JSON.stringify(a) === JSON.stringify(b);
+    for (const k of ['generated_by', 'clients', 'max_retries', 'bound_ms'])
+        if (!same(want[k], got[k]))
+            diffs.push(`${k}: committed ${JSON.stringify(want[k])}, now ${
+                JSON.stringify(got[k])}`);
+    for (const [k, row] of Object.entries(got.baseline))
+        for (const [client, r] of Object.entries(row))
+            if (!same(want.baseline?.[k]?.[client], r))
+                diffs.push(`baseline ${k}, ${client}: committed ${
+                    JSON.stringify(want.baseline?.[k]?.[client])}, now ${
+                    JSON.stringify(r)}`);
+    for (const sec of ['cases', 'dialects']) {
+        const byName = new Map((want[sec] ?? []).map((e) => [e.case, e]));
+        for (const e of got[sec]) {
+            const w = byName.get(e.case);
+            if (!same(w, e))
+                diffs.push(`${sec} ${e.case}: committed ${JSON.stringify(w)
+                    }\n    now ${JSON.stringify(e)}`);
+            byName.delete(e.case);
+        }
+        for (const name of byName.keys())
+            if (!o.only)
+                diffs.push(`${sec} ${name}: committed, but no such case now`);
+    }
+    for (const d of diffs)
+        process.stderr.write(`DIFFERS: ${d}\n`);
+    process.stderr.write(`matrix --check: ${runs} runs in ${seconds} s; ${
+        diffs.length} difference(s) from ${o.json}` +
+        (diffs.length ? ' (regenerate it with node tests/clients/matrix.mjs ' +
+            'if the change is meant)\n' : '\n'));
+    return diffs.length ? 1 : 0;
 }
 
 await main();
