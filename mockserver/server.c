@@ -113,6 +113,9 @@ struct server {
     struct feed *graveyard;
     bool draining;
     bool stop_timer;
+    /* Set by server_stop: every new connection is closed as soon as it is
+     * accepted (see server_stop for why not MHD_quiesce_daemon). */
+    atomic_bool closing;
     atomic_uint inflight;
     atomic_uint_fast64_t next_id;
     uint64_t id_seed;
@@ -1289,6 +1292,8 @@ static enum MHD_Result on_accept(void *cls, const struct sockaddr *addr,
     struct server *s = cls;
 
     (void)addrlen;
+    if (atomic_load(&s->closing))
+        return MHD_NO;
     if (slots_would_admit(s->slots, addr))
         return MHD_YES;
     server_report(s);
@@ -1578,19 +1583,18 @@ unsigned server_stop(struct server *s, unsigned grace_ms)
 {
     unsigned left = 0;
     uint64_t deadline;
-    MHD_socket lsock = MHD_INVALID_SOCKET;
 
     if (s == NULL)
         return 0;
-    /* New clients are refused at once (shutdown), but the descriptor is
-     * closed only once the daemon has stopped: its workers may still be
-     * taking the listening socket out of their epoll sets, and a close
-     * racing that could hand the number to another socket meanwhile. */
-    if (s->daemon != NULL) {
-        lsock = MHD_quiesce_daemon(s->daemon);
-        if (lsock != MHD_INVALID_SOCKET)
-            shutdown(lsock, SHUT_RDWR);
-    }
+    /* New clients are turned away at once: each connection accepted from
+     * now on is closed by the accept policy. Not MHD_quiesce_daemon: in
+     * libmicrohttpd 0.9.75, with epoll worker threads, it races a worker
+     * that takes the listening socket out of its epoll set at the same
+     * time, and the loser's epoll_ctl fails and aborts the process
+     * ("Failed to remove listen FD from epoll set", daemon.c:5531; seen
+     * at SIGTERM in mock_test_budget and mock_test_servers). The socket
+     * is closed by MHD_stop_daemon. */
+    atomic_store(&s->closing, true);
     pthread_mutex_lock(&s->lock);
     s->draining = true;
     if (s->timer_started)
@@ -1612,8 +1616,6 @@ unsigned server_stop(struct server *s, unsigned grace_ms)
     }
     if (s->daemon != NULL)
         MHD_stop_daemon(s->daemon);
-    if (lsock != MHD_INVALID_SOCKET)
-        close(lsock);
     if (s->timer_started) {
         pthread_mutex_lock(&s->lock);
         s->stop_timer = true;
