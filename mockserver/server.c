@@ -143,7 +143,7 @@ struct feed {
     size_t off;           /* bytes of out already handed on */
     struct buf body;      /* a whole answer's pieces so far */
     uint64_t npieces;     /* pieces in body */
-    uint64_t start;       /* real ms when the answer began */
+    uint64_t start;       /* real ms when the answer began, rounded up */
     uint64_t due;         /* real ms at which to go on: the heap's key */
     size_t at;            /* index in the timer heap, or NOT_PARKED */
     int fd;               /* the connection's socket (MHD's), or -1 */
@@ -858,7 +858,9 @@ static enum MHD_Result feed_start(struct server *s, struct MHD_Connection *conn,
     response_init(resp);
     buf_init(&f->out, FEED_MAX_BYTES);
     buf_init(&f->body, FEED_MAX_BYTES);
-    f->start = clock_real_ms();
+    /* Rounded up: a piece due d ms after the start leaves d ms after the
+     * answer began or later, never a fraction of a millisecond sooner. */
+    f->start = clock_real_ms_up();
     cs->feed = f;
     if (f->resp.framing == SOURCE_WHOLE)
         return feed_whole(f, cs);
