@@ -11,6 +11,8 @@
 #include <strings.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -35,7 +37,10 @@ static const char usage_text[] =
     "Opens N streamed chat completions at once and prints one JSON object:\n"
     "completed, errors (by kind), time to first byte and per-event lateness\n"
     "against ttft + k * 1000 / rate ms (p50, p99, max), and with --pid the\n"
-    "server's peak RSS (VmHWM) and the CPU it used meanwhile.\n";
+    "server's peak RSS (VmHWM) and the CPU it used meanwhile. Events are\n"
+    "timed when the kernel received them (SO_TIMESTAMPNS), so that the\n"
+    "generator's own delay in reading them is not the server's;\n"
+    "read_lateness_ms times them when they were read.\n";
 
 enum conn_phase {
     PH_IDLE,       /* not started yet */
@@ -104,7 +109,10 @@ struct gen {
     struct conn *conns;
     unsigned next, connecting, open, inflight, peak_inflight;
     unsigned completed, fails[FAIL_KINDS];
-    struct samples connect, ttfb, lateness;
+    struct samples connect, ttfb, lateness, read_lateness;
+    /* CLOCK_REALTIME minus CLOCK_MONOTONIC, in us: turns the kernel's
+     * receive timestamps into bench_now_us time. */
+    int64_t rt_offset;
     char first_fail[FAIL_KINDS][96];
 };
 
@@ -244,14 +252,22 @@ static int conn_line(struct gen *g, struct conn *c)
     return 0;
 }
 
+/* When bytes were received (by the kernel) and read (by the generator). */
+struct arrival {
+    uint64_t kernel, read;
+};
+
 /* One byte of SSE body: a blank line ends an event, which is timed. */
-static void conn_sse_byte(struct gen *g, struct conn *c, char b, uint64_t now)
+static void conn_sse_byte(struct gen *g, struct conn *c, char b,
+                          const struct arrival *at)
 {
     if (c->ev_len < DONE_LEN)
         c->ev_head[c->ev_len++] = b;
     if (b == '\n' && c->prev == '\n') {
-        samples_add(&g->lateness, (int64_t)(now - c->t_sent) -
-                                      (int64_t)event_due_us(&g->o, c->events));
+        int64_t due = (int64_t)event_due_us(&g->o, c->events);
+
+        samples_add(&g->lateness, (int64_t)(at->kernel - c->t_sent) - due);
+        samples_add(&g->read_lateness, (int64_t)(at->read - c->t_sent) - due);
         c->last_done = c->ev_len == DONE_LEN &&
                        memcmp(c->ev_head, DONE_EVENT, DONE_LEN) == 0;
         c->events++;
@@ -265,13 +281,13 @@ static void conn_sse_byte(struct gen *g, struct conn *c, char b, uint64_t now)
 /* Feeds received bytes through the HTTP and chunk framing to the SSE
  * events. */
 static void conn_feed(struct gen *g, struct conn *c, const char *p, size_t n,
-                      uint64_t now)
+                      const struct arrival *at)
 {
     size_t i = 0;
 
     if (n > 0 && !c->got_byte) {
         c->got_byte = true;
-        samples_add(&g->ttfb, (int64_t)(now - c->t_sent));
+        samples_add(&g->ttfb, (int64_t)(at->kernel - c->t_sent));
     }
     while (i < n && c->phase != PH_OVER) {
         if (c->phase == PH_CHUNK_DATA) {
@@ -280,7 +296,7 @@ static void conn_feed(struct gen *g, struct conn *c, const char *p, size_t n,
             if (take > c->chunk_left)
                 take = (size_t)c->chunk_left;
             for (size_t k = 0; k < take; k++)
-                conn_sse_byte(g, c, p[i + k], now);
+                conn_sse_byte(g, c, p[i + k], at);
             i += take;
             c->chunk_left -= take;
             if (c->chunk_left == 0)
@@ -316,6 +332,8 @@ static void conn_start(struct gen *g, unsigned idx)
     c->fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (c->fd < 0)
         goto fail;
+    /* Without it, events are timed when read (conn_readable). */
+    (void)setsockopt(c->fd, SOL_SOCKET, SO_TIMESTAMPNS, &(int){1}, sizeof(int));
     if (connect(c->fd, (struct sockaddr *)&g->target.addr,
                 sizeof(g->target.addr)) != 0 &&
         errno != EINPROGRESS)
@@ -372,14 +390,49 @@ static void conn_writable(struct gen *g, struct conn *c, uint32_t idx)
         conn_finish(g, c, FAIL_CLOSED, "epoll_ctl");
 }
 
+/* When the bytes recvmsg read in m arrived: the kernel's timestamp (of the
+ * last segment read) in bench_now_us time, or now when there is none. */
+static uint64_t arrival_us(const struct gen *g, struct msghdr *m, uint64_t now)
+{
+    struct cmsghdr *cm;
+
+    for (cm = CMSG_FIRSTHDR(m); cm != NULL; cm = CMSG_NXTHDR(m, cm)) {
+        struct timespec ts;
+        int64_t us;
+
+        if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_TIMESTAMPNS)
+            continue;
+        memcpy(&ts, CMSG_DATA(cm), sizeof(ts));
+        us = (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000 - g->rt_offset;
+        /* never after the read, whatever the clocks did meanwhile */
+        return us > 0 && (uint64_t)us < now ? (uint64_t)us : now;
+    }
+    return now;
+}
+
 /* The socket is readable: reads until it would block, or to the end. */
 static void conn_readable(struct gen *g, struct conn *c, char *buf)
 {
     for (;;) {
-        ssize_t r = recv(c->fd, buf, READ_CHUNK, 0);
+        union {
+            char bytes[CMSG_SPACE(sizeof(struct timespec))];
+            struct cmsghdr align;
+        } ctl;
+        struct iovec iov = {buf, READ_CHUNK};
+        struct msghdr m;
+        struct arrival at;
+        ssize_t r;
 
+        memset(&m, 0, sizeof(m));
+        m.msg_iov = &iov;
+        m.msg_iovlen = 1;
+        m.msg_control = ctl.bytes;
+        m.msg_controllen = sizeof(ctl.bytes);
+        r = recvmsg(c->fd, &m, 0);
         if (r > 0) {
-            conn_feed(g, c, buf, (size_t)r, bench_now_us());
+            at.read = bench_now_us();
+            at.kernel = arrival_us(g, &m, at.read);
+            conn_feed(g, c, buf, (size_t)r, &at);
             if (c->phase == PH_OVER)
                 return;
             continue;
@@ -454,8 +507,9 @@ static int gen_report(struct gen *g, double wall_s, const struct bench_proc *p0,
         samples_json(&g->ttfb), "lateness_ms", samples_json(&g->lateness),
         "samples_dropped",
         (json_int_t)(g->lateness.dropped + g->ttfb.dropped +
-                     g->connect.dropped));
-    if (o == NULL)
+                     g->connect.dropped + g->read_lateness.dropped));
+    if (o == NULL || json_object_set_new(o, "read_lateness_ms",
+                                         samples_json(&g->read_lateness)) != 0)
         goto out;
     if (have_proc &&
         (json_object_set_new(o, "mock_rss_before_kb",
@@ -567,11 +621,20 @@ static int gen_init(struct gen *g)
     g->connect.v = calloc(n, sizeof(int64_t));
     g->ttfb.v = calloc(n, sizeof(int64_t));
     g->lateness.v = calloc(n * per, sizeof(int64_t));
+    g->read_lateness.v = calloc(n * per, sizeof(int64_t));
     if (g->request == NULL || g->conns == NULL || g->connect.v == NULL ||
-        g->ttfb.v == NULL || g->lateness.v == NULL)
+        g->ttfb.v == NULL || g->lateness.v == NULL ||
+        g->read_lateness.v == NULL)
         goto out;
     g->connect.cap = g->ttfb.cap = n;
-    g->lateness.cap = n * per;
+    g->lateness.cap = g->read_lateness.cap = n * per;
+    {
+        struct timespec rt;
+
+        clock_gettime(CLOCK_REALTIME, &rt);
+        g->rt_offset = (int64_t)rt.tv_sec * 1000000 + rt.tv_nsec / 1000 -
+                       (int64_t)bench_now_us();
+    }
     if ((g->ep = epoll_create1(EPOLL_CLOEXEC)) < 0)
         goto out;
     err = 0;
@@ -626,5 +689,6 @@ out:
     free(g.connect.v);
     free(g.ttfb.v);
     free(g.lateness.v);
+    free(g.read_lateness.v);
     return status;
 }

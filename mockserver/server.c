@@ -37,10 +37,16 @@
 
 /* The buffer libmicrohttpd allocates, and clears, with each streamed
  * answer's response. A chunked answer (HTTP/1.1) goes out through the
- * connection's own buffer and never uses it; only an HTTP/1.0 client reads
- * through it, a block at a time. At 16 KiB it was a third of what a
- * waiting stream cost (profile of 2,000 paced streams, page faults). */
+ * connection's own buffer and never uses it, so it gets the least the
+ * library takes (STREAM_BLOCK_CHUNKED); only an HTTP/1.0 client reads
+ * through it, a block at a time (STREAM_BLOCK). At 16 KiB it was a third
+ * of what a waiting stream cost (profile of 2,000 paced streams, page
+ * faults); at 256 bytes, with the response, a twentieth (heaptrack). */
 #define STREAM_BLOCK 256
+#define STREAM_BLOCK_CHUNKED 1
+
+/* The most bytes of a request's path its log line gives. */
+#define PATH_LOG_MAX 255
 
 /* The largest piece, and the largest whole answer, a source may produce. */
 #define FEED_MAX_BYTES ((size_t)1 << 26)
@@ -99,6 +105,12 @@ struct server {
      * Two descriptors for the whole server, none per answer. */
     int ep;
     int wake;
+    /* The timer thread is in (or just out of) epoll_wait without the lock:
+     * an event it holds may name a feed that has ended since. Such a feed
+     * goes to graveyard (linked by next_dead) instead of being freed, and
+     * the timer thread frees it once it has read its events. */
+    bool polling;
+    struct feed *graveyard;
     bool draining;
     bool stop_timer;
     atomic_uint inflight;
@@ -116,10 +128,14 @@ struct conn_state {
     const char *bad; /* the error code of a malformed request, or NULL */
     char request_id[REQUEST_ID_SIZE];
     char method[16];
-    char path[256];
+    bool http10; /* the request is HTTP/1.0: a stream is not chunked */
     int status;
     uint64_t start_ms;
     struct feed *feed; /* owned; ended and freed at completion */
+    /* The path for the log line, cut to PATH_LOG_MAX bytes: as long as it
+     * is, where a fixed 256 bytes was most of what the state cost a
+     * waiting stream. */
+    char path[];
 };
 
 /* What a feed has for the HTTP layer now. */
@@ -132,25 +148,43 @@ enum feed_state {
     FEED_FAIL,  /* the source or the server failed */
 };
 
+/* What only a whole answer keeps while its source runs: the response it
+ * queues at the end (status, headers, content type; its source moved to
+ * the feed) and the pieces so far. A stream has none: it would be 150
+ * bytes of each waiting stream's (heaptrack, 2,000 paced streams). */
+struct whole {
+    struct response resp;
+    struct buf body;  /* the pieces so far */
+    uint64_t npieces; /* pieces in body */
+};
+
 /* An answer produced by a source (source.h), from the handler's response to
  * the request's completion. Owned by the request's conn_state; the MHD
  * response of a streamed answer borrows it. */
 struct feed {
     struct server *srv;
     struct MHD_Connection *conn;
-    struct response resp; /* status, headers, the source; owned */
-    struct buf out;       /* the current piece, or an action's raw bytes */
-    size_t off;           /* bytes of out already handed on */
-    struct buf body;      /* a whole answer's pieces so far */
-    uint64_t npieces;     /* pieces in body */
-    uint64_t start;       /* real ms when the answer began, rounded up */
-    uint64_t due;         /* real ms at which to go on: the heap's key */
-    size_t at;            /* index in the timer heap, or NOT_PARKED */
-    int fd;               /* the connection's socket (MHD's), or -1 */
-    bool watched;         /* fd is in the timer's epoll set */
-    bool gone;            /* the client left while parked (under srv->lock) */
-    uint64_t act_until;   /* real ms after which an action stops waiting */
-    uint64_t pieces;      /* handed on to MHD (or the socket) */
+    struct source source; /* owned */
+    enum source_framing framing;
+    struct whole *whole; /* owned; SOURCE_WHOLE only */
+    struct buf out;      /* the current piece, or an action's raw bytes; freed
+                            while the answer waits */
+    /* A streamed answer's MHD response while it still holds its header
+     * list (borrowed: the connection owns it); NULL once dropped. */
+    struct MHD_Response *headed;
+    size_t off;     /* bytes of out already handed on */
+    uint64_t start; /* real ms when the answer began, rounded up */
+    uint64_t due;   /* real ms at which to go on: the heap's key */
+    size_t at;      /* index in the timer heap, or NOT_PARKED */
+    int fd;         /* the connection's socket (MHD's), or -1 */
+    /* fd is in the timer's epoll set: from the first wait to the end of
+     * the answer (under srv->lock) */
+    bool watched;
+    bool gone; /* the client left (under srv->lock) */
+    bool dead; /* ended while the timer thread polled (under srv->lock) */
+    struct feed *next_dead; /* in srv->graveyard */
+    uint64_t act_until;     /* real ms after which an action stops waiting */
+    uint64_t pieces;        /* handed on to MHD (or the socket) */
     uint64_t bytes;
     /* What the socket took, for end() and the log: what was handed on
      * before MHD last asked for more (it asks only once it has sent all it
@@ -277,16 +311,13 @@ static void timer_wake(struct server *s)
 }
 
 /* Resumes a parked answer; gone says its client left. Only the timer
- * thread calls it, with s->lock held, so an event from epoll_wait always
- * names a feed that is still parked (a parked connection is not MHD's to
- * close). The socket leaves the epoll set first: once resumed, the
- * connection may be closed at any moment. */
+ * thread calls it, with s->lock held. The socket stays in the epoll set
+ * until the answer ends (feed_end): taking it out and putting it back at
+ * each wait were two of the three system calls of a paced token (perf
+ * stat of 2,000 paced streams: 36,000 epoll_ctl for 20,000 sends). */
 static void feed_unpark(struct server *s, struct feed *f, bool gone)
 {
     heap_remove(&s->heap, f);
-    if (f->watched)
-        epoll_ctl(s->ep, EPOLL_CTL_DEL, f->fd, NULL);
-    f->watched = false;
     f->gone = f->gone || gone;
     MHD_resume_connection(f->conn);
 }
@@ -338,6 +369,18 @@ static int wait_ms(uint64_t at, uint64_t now)
     return at - now > INT_MAX ? INT_MAX : (int)(at - now);
 }
 
+/* Frees the feeds that ended while the timer thread polled. With s->lock
+ * held, by the timer thread once it has read its events. */
+static void timer_bury(struct server *s)
+{
+    while (s->graveyard != NULL) {
+        struct feed *f = s->graveyard;
+
+        s->graveyard = f->next_dead;
+        free(f);
+    }
+}
+
 /* The timer thread: resumes each parked answer when its wait ends, at once
  * when its client leaves (its socket reports the peer's FIN, a reset or an
  * error), and every one of them when the server drains; cuts connections
@@ -358,13 +401,19 @@ static void *timer_main(void *arg)
 
             if (f == NULL && read(s->wake, &count, sizeof(count)) < 0)
                 continue; /* already drained */
-            if (f != NULL && f->at != NOT_PARKED)
+            if (f == NULL || f->dead)
+                continue; /* ended after epoll_wait named it */
+            if (f->at != NOT_PARKED)
                 feed_unpark(s, f, true);
+            else
+                f->gone = true; /* seen at its next pull */
         }
+        timer_bury(s);
         now = clock_real_ms();
         while (s->heap.n > 0 && (s->draining || s->heap.items[0]->due <= now))
             feed_unpark(s, s->heap.items[0], false);
         next = s->heap.n > 0 ? s->heap.items[0]->due : UINT64_MAX;
+        s->polling = true;
         pthread_mutex_unlock(&s->lock);
         due = slots_expire(s->slots, now, cut_socket, NULL);
         server_report(s);
@@ -373,7 +422,9 @@ static void *timer_main(void *arg)
         if (n < 0)
             n = 0; /* EINTR: look again */
         pthread_mutex_lock(&s->lock);
+        s->polling = false;
     }
+    timer_bury(s);
     pthread_mutex_unlock(&s->lock);
     return NULL;
 }
@@ -399,10 +450,14 @@ static bool feed_park(struct feed *f, uint64_t due)
         MHD_resume_connection(f->conn);
         goto out;
     }
-    memset(&ev, 0, sizeof(ev));
-    ev.events = EPOLLRDHUP;
-    ev.data.ptr = f;
-    f->watched = f->fd >= 0 && epoll_ctl(s->ep, EPOLL_CTL_ADD, f->fd, &ev) == 0;
+    if (!f->watched && f->fd >= 0) {
+        /* Edge-triggered: a client that leaves while its answer is not
+         * parked is reported once (and marked gone), not at every wait. */
+        memset(&ev, 0, sizeof(ev));
+        ev.events = EPOLLRDHUP | EPOLLET;
+        ev.data.ptr = f;
+        f->watched = epoll_ctl(s->ep, EPOLL_CTL_ADD, f->fd, &ev) == 0;
+    }
     if (f->at == 0)
         timer_wake(s); /* the first wait changed */
     parked = true;
@@ -424,7 +479,7 @@ static bool feed_check(struct feed *f)
     pthread_mutex_unlock(&f->srv->lock);
     if (draining && !f->hurried) {
         f->hurried = true;
-        f->resp.source.ops->hurry(f->resp.source.self);
+        f->source.ops->hurry(f->source.self);
     }
     return gone;
 }
@@ -521,7 +576,7 @@ static enum feed_state feed_step(struct feed *f, enum source_step step)
 /* Real ms at which the source's next piece is due. */
 static uint64_t feed_due(const struct feed *f)
 {
-    const struct source *src = &f->resp.source;
+    const struct source *src = &f->source;
     uint64_t rel = src->ops->due_ms(src->self);
 
     return rel > UINT64_MAX - f->start ? UINT64_MAX : f->start + rel;
@@ -530,7 +585,7 @@ static uint64_t feed_due(const struct feed *f)
 /* Asks the source for its next step into out. */
 static enum source_step feed_next(struct feed *f)
 {
-    const struct source *src = &f->resp.source;
+    const struct source *src = &f->source;
 
     buf_reset(&f->out);
     f->off = 0;
@@ -556,8 +611,13 @@ static enum feed_state feed_pull(struct feed *f)
     if (feed_check(f))
         return FEED_GONE;
     due = feed_due(f);
-    if (due > clock_real_ms() && feed_park(f, due))
-        return FEED_WAIT;
+    if (due > clock_real_ms()) {
+        /* Handed on whole: a waiting answer keeps no piece's room. */
+        buf_cleanup(&f->out);
+        f->off = 0;
+        if (feed_park(f, due))
+            return FEED_WAIT;
+    }
     return feed_step(f, feed_next(f));
 }
 
@@ -595,6 +655,37 @@ static ssize_t feed_copy(struct feed *f, char *out, size_t max)
     return (ssize_t)n;
 }
 
+/* An MHD_KeyValueIterator that takes the first header (cls: name and
+ * value) and stops. */
+static enum MHD_Result first_header(void *cls, enum MHD_ValueKind kind,
+                                    const char *name, const char *value)
+{
+    const char **nv = cls;
+
+    (void)kind;
+    nv[0] = name;
+    nv[1] = value;
+    return MHD_NO;
+}
+
+/* Frees the header list of a streamed answer's MHD response. MHD asks the
+ * content reader for a piece only once it has written the status line and
+ * headers into the connection's buffer, and never reads the list again;
+ * a stream that waits for minutes would otherwise keep a copy of every
+ * header (about 900 bytes with the allocator's overhead: a third of what a
+ * waiting stream cost besides the connection's memory). */
+static void feed_drop_headers(struct feed *f)
+{
+    const char *nv[2];
+
+    do {
+        nv[0] = NULL;
+        MHD_get_response_headers(f->headed, first_header, nv);
+    } while (nv[0] != NULL &&
+             MHD_del_response_header(f->headed, nv[0], nv[1]) == MHD_YES);
+    f->headed = NULL;
+}
+
 /* MHD content reader of a streamed answer: one piece at a time, the
  * connection suspended while the source says to wait. MHD asks again only
  * once it has sent everything handed to it before. */
@@ -605,6 +696,8 @@ static ssize_t feed_read(void *cls, uint64_t pos, char *out, size_t max)
     size_t n;
 
     (void)pos;
+    if (f->headed != NULL)
+        feed_drop_headers(f);
     f->sent_pieces = f->pieces;
     f->sent_bytes = f->bytes;
     while ((st = feed_pull(f)) == FEED_BYTES && f->off == f->out.len)
@@ -634,7 +727,31 @@ static uint64_t feed_sent_pieces(const struct feed *f,
                                                       : f->sent_pieces;
 }
 
-/* Tells the source how its answer ended, then frees f. */
+/* Takes f's socket out of the timer's epoll set (before MHD closes it);
+ * returns whether the timer thread may still hold an event naming f, which
+ * it then frees (timer_bury). */
+static bool feed_unwatch(struct feed *f)
+{
+    struct server *s = f->srv;
+    bool kept = false;
+
+    pthread_mutex_lock(&s->lock);
+    if (f->watched) {
+        epoll_ctl(s->ep, EPOLL_CTL_DEL, f->fd, NULL);
+        f->watched = false;
+        if (s->polling) {
+            f->dead = true;
+            f->next_dead = s->graveyard;
+            s->graveyard = f;
+            kept = true;
+        }
+    }
+    pthread_mutex_unlock(&s->lock);
+    return kept;
+}
+
+/* Tells the source how its answer ended, then frees f (or hands it to the
+ * timer thread to free). */
 static void feed_end(struct feed *f, enum MHD_RequestTerminationCode toe)
 {
     struct source_end how;
@@ -650,12 +767,17 @@ static void feed_end(struct feed *f, enum MHD_RequestTerminationCode toe)
     how.shutdown = !how.completed && !f->cut &&
                    toe == MHD_REQUEST_TERMINATED_DAEMON_SHUTDOWN;
     how.client_gone = !how.completed && !f->cut && !how.shutdown;
-    f->resp.source.ops->end(f->resp.source.self, &how);
-    f->resp.source.ops = NULL;
-    response_cleanup(&f->resp);
+    f->source.ops->end(f->source.self, &how);
+    f->source.ops = NULL;
+    if (f->whole != NULL) {
+        response_cleanup(&f->whole->resp);
+        buf_cleanup(&f->whole->body);
+        free(f->whole);
+    }
     buf_cleanup(&f->out);
-    buf_cleanup(&f->body);
-    free(f);
+    /* Last: once handed to the timer thread, f is its to free. */
+    if (!feed_unwatch(f))
+        free(f);
 }
 
 /* Builds the MHD response for a JSON (or empty) body: the text and a
@@ -788,20 +910,21 @@ static enum MHD_Result answer_json(struct MHD_Connection *conn,
  * access handler, first by feed_start, then after every resume. */
 static enum MHD_Result feed_whole(struct feed *f, struct conn_state *cs)
 {
+    struct whole *w = f->whole;
     enum feed_state st;
     struct MHD_Response *r = NULL;
     char *text;
     size_t len = 0;
 
     while ((st = feed_pull(f)) == FEED_BYTES) {
-        if (buf_append(&f->body, f->out.data + f->off, f->out.len - f->off) !=
+        if (buf_append(&w->body, f->out.data + f->off, f->out.len - f->off) !=
             0) {
             f->cut = true;
             st = FEED_FAIL;
             break;
         }
         f->off = f->out.len;
-        f->npieces++;
+        w->npieces++;
     }
     switch (st) {
     case FEED_WAIT:
@@ -812,7 +935,7 @@ static enum MHD_Result feed_whole(struct feed *f, struct conn_state *cs)
     case FEED_GONE:
         return MHD_NO; /* logged 499: the client closed first */
     case FEED_DONE:
-        text = buf_take(&f->body, &len);
+        text = buf_take(&w->body, &len);
         if (text != NULL)
             r = MHD_create_response_from_buffer(len, text,
                                                 MHD_RESPMEM_MUST_FREE);
@@ -826,11 +949,11 @@ static enum MHD_Result feed_whole(struct feed *f, struct conn_state *cs)
                                   "The server could not produce the answer.");
     }
     MHD_add_response_header(r, "Content-Type",
-                            f->resp.content_type ? f->resp.content_type
+                            w->resp.content_type ? w->resp.content_type
                                                  : "application/octet-stream");
-    if (queue(f->conn, cs, &f->resp, r) != MHD_YES)
+    if (queue(f->conn, cs, &w->resp, r) != MHD_YES)
         return MHD_NO;
-    f->pieces = f->sent_pieces = f->npieces;
+    f->pieces = f->sent_pieces = w->npieces;
     f->bytes = f->sent_bytes = len;
     return MHD_YES;
 }
@@ -843,6 +966,11 @@ static enum MHD_Result feed_start(struct server *s, struct MHD_Connection *conn,
     struct feed *f = calloc(1, sizeof(*f));
     struct MHD_Response *r;
 
+    if (f != NULL && resp->framing == SOURCE_WHOLE &&
+        (f->whole = calloc(1, sizeof(*f->whole))) == NULL) {
+        free(f);
+        f = NULL;
+    }
     if (f == NULL)
         return queue_server_error(conn, cs, "Out of memory.");
     f->srv = s;
@@ -854,28 +982,35 @@ static enum MHD_Result feed_start(struct server *s, struct MHD_Connection *conn,
 
         f->fd = ci != NULL ? ci->connect_fd : -1;
     }
-    f->resp = *resp; /* f owns the source now */
-    response_init(resp);
+    f->source = resp->source; /* f owns the source now */
+    f->framing = resp->framing;
+    resp->source.ops = NULL;
+    resp->source.self = NULL;
     buf_init(&f->out, FEED_MAX_BYTES);
-    buf_init(&f->body, FEED_MAX_BYTES);
     /* Rounded up: a piece due d ms after the start leaves d ms after the
      * answer began or later, never a fraction of a millisecond sooner. */
     f->start = clock_real_ms_up();
     cs->feed = f;
-    if (f->resp.framing == SOURCE_WHOLE)
+    if (f->whole != NULL) {
+        f->whole->resp = *resp; /* its headers, for the answer at the end */
+        response_init(resp);
+        buf_init(&f->whole->body, FEED_MAX_BYTES);
         return feed_whole(f, cs);
-    r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, STREAM_BLOCK,
-                                          feed_read, f, NULL);
+    }
+    r = MHD_create_response_from_callback(
+        MHD_SIZE_UNKNOWN, cs->http10 ? STREAM_BLOCK : STREAM_BLOCK_CHUNKED,
+        feed_read, f, NULL);
     if (r == NULL) {
         f->cut = true;
         return queue_server_error(conn, cs, "Out of memory.");
     }
     MHD_add_response_header(r, "Content-Type",
-                            f->resp.content_type ? f->resp.content_type
-                                                 : "application/octet-stream");
-    if (!response_names_header(&f->resp, "Cache-Control"))
+                            resp->content_type ? resp->content_type
+                                               : "application/octet-stream");
+    if (!response_names_header(resp, "Cache-Control"))
         MHD_add_response_header(r, "Cache-Control", "no-cache");
-    return queue(conn, cs, &f->resp, r);
+    f->headed = r;
+    return queue(conn, cs, resp, r);
 }
 
 /* Looks up a query argument for the router (struct request's query). */
@@ -1208,23 +1343,26 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
     if (cs == NULL || *con_cls == &s->nul_path) {
         bool nul_path = cs != NULL;
         struct slot *slot = slot_of(conn);
+        size_t plen;
 
         if (slot == NULL)
             return MHD_NO; /* refused: see on_connection */
         slot_enter(s->slots, slot, SLOT_BODY);
-        cs = calloc(1, sizeof(*cs));
+        plen = strnlen(url, PATH_LOG_MAX);
+        cs = calloc(1, sizeof(*cs) + plen + 1);
         *con_cls = cs;
         if (cs == NULL)
             return MHD_NO;
         buf_init(&cs->body, s->app->max_body);
         make_request_id(s, cs->request_id);
         snprintf(cs->method, sizeof(cs->method), "%s", method);
-        snprintf(cs->path, sizeof(cs->path), "%s", url);
+        memcpy(cs->path, url, plen);
         cs->start_ms = clock_real_ms();
         atomic_fetch_add(&s->inflight, 1);
         /* A malformed request, or a body declared too large, is refused
          * before the body is read. */
         cs->bad = malformed(conn, version, nul_path);
+        cs->http10 = strcmp(version, MHD_HTTP_VERSION_1_0) == 0;
         cs->cramped = head_room(s, conn);
         if (cs->bad != NULL || cs->cramped != SIZE_MAX)
             return answer(s, conn, url, method, cs);
@@ -1270,7 +1408,7 @@ static void request_outcome(const struct conn_state *cs,
         e->outcome = LOG_SHUTDOWN;
     else
         e->outcome = LOG_CLIENT_GONE;
-    if (f != NULL && f->resp.framing == SOURCE_STREAMED) {
+    if (f != NULL && f->framing == SOURCE_STREAMED) {
         e->streamed = true;
         e->events = feed_sent_pieces(f, toe);
     }

@@ -138,18 +138,6 @@ static void seen_free(struct seen *s)
     buf_cleanup(&s->body);
 }
 
-/* How many times needle occurs in hay. */
-static int count(const char *hay, const char *needle)
-{
-    int n = 0;
-
-    while ((hay = strstr(hay, needle)) != NULL) {
-        n++;
-        hay += strlen(needle);
-    }
-    return n;
-}
-
 static bool ends_with(const struct buf *b, const char *tail)
 {
     size_t n = strlen(tail);
@@ -231,7 +219,7 @@ static void test_reset_after_events(void **state)
     assert_int_equal(s.status, 200);
     assert_int_equal(s.r.err, ECONNRESET);
     assert_false(s.terminated);
-    assert_int_equal(count(buf_str(&s.body), "data: "), 2);
+    assert_int_equal(text_count(buf_str(&s.body), "data: "), 2);
     assert_true(ends_with(&s.body, "\"content\":\"H\xc3\xa9llo\"},"
                                    "\"logprobs\":null,\"finish_reason\":null}"
                                    "]}\n\n"));
@@ -247,7 +235,7 @@ static void test_close_inside_event(void **state)
     assert_int_equal(s.status, 200);
     assert_int_equal(s.r.err, 0);
     assert_false(s.terminated);
-    assert_int_equal(count(buf_str(&s.body), "\n\n"), 2);
+    assert_int_equal(text_count(buf_str(&s.body), "\n\n"), 2);
     /* 20 bytes of the third event, then the FIN. */
     assert_true(ends_with(&s.body, "H\xc3\xa9llo\"},\"logprobs\":null,"
                                    "\"finish_reason\":null}]}\n\n"
@@ -288,7 +276,7 @@ static void test_slow_headers(void **state)
     run("slow-headers.yaml", true, 1000, 5000, &s);
     assert_int_equal(s.status, 200);
     assert_non_null(strstr(s.r.data, "Content-Length: "));
-    assert_int_equal(count(buf_str(&s.body), "data: "), 5);
+    assert_int_equal(text_count(buf_str(&s.body), "data: "), 5);
     assert_true(ends_with(&s.body, "data: [DONE]\n\n"));
     seen_free(&s);
 }
@@ -305,7 +293,7 @@ static void test_malformed_event(void **state)
     assert_non_null(second);
     /* The second event lost its closing brace; the others kept theirs. */
     assert_non_null(strstr(second, "\"finish_reason\":null}]\n\n"));
-    assert_int_equal(count(buf_str(&s.body), "}]}\n\n"), 3);
+    assert_int_equal(text_count(buf_str(&s.body), "}]}\n\n"), 3);
     assert_true(ends_with(&s.body, "data: [DONE]\n\n"));
     seen_free(&s);
 }
@@ -321,7 +309,7 @@ static void expect_error(const char *file, const char *prefix)
     assert_true(s.terminated);
     snprintf(tail, sizeof tail, "}]}\n\n%sdata: %s\n\n", prefix, error_json);
     assert_true(ends_with(&s.body, tail));
-    assert_int_equal(count(buf_str(&s.body), "data: "), 3);
+    assert_int_equal(text_count(buf_str(&s.body), "data: "), 3);
     assert_null(strstr(buf_str(&s.body), "[DONE]"));
     seen_free(&s);
 }
@@ -358,7 +346,7 @@ static void test_done_twice(void **state)
     run("done-twice.yaml", true, 5000, 0, &s);
     assert_true(s.terminated);
     assert_true(ends_with(&s.body, "}]}\n\ndata: [DONE]\n\ndata: [DONE]\n\n"));
-    assert_int_equal(count(buf_str(&s.body), "[DONE]"), 2);
+    assert_int_equal(text_count(buf_str(&s.body), "[DONE]"), 2);
     seen_free(&s);
 }
 
@@ -375,7 +363,7 @@ static void test_done_extra(void **state)
     /* After [DONE] comes a copy of the event before it: the finish chunk. */
     last = done + strlen("data: [DONE]\n\n");
     assert_non_null(strstr(last, "\"finish_reason\":\"stop\"}]}\n\n"));
-    assert_int_equal(count(buf_str(&s.body), last), 2);
+    assert_int_equal(text_count(buf_str(&s.body), last), 2);
     seen_free(&s);
 }
 
@@ -400,7 +388,7 @@ static void test_line_ends_cr(void **state)
     run("line-ends-cr.yaml", true, 5000, 0, &s);
     assert_true(s.terminated);
     assert_null(memchr(s.body.data, '\n', s.body.len));
-    assert_int_equal(count(buf_str(&s.body), "\r\rdata: "), 4);
+    assert_int_equal(text_count(buf_str(&s.body), "\r\rdata: "), 4);
     assert_true(ends_with(&s.body, "}]}\r\rdata: [DONE]\r\r"));
     seen_free(&s);
 }
@@ -496,7 +484,7 @@ static void test_bom(void **state)
                             "data: {\"id\":",
                             15),
                      0);
-    assert_int_equal(count(buf_str(&s.body), "\xef\xbb\xbf"), 1);
+    assert_int_equal(text_count(buf_str(&s.body), "\xef\xbb\xbf"), 1);
     seen_free(&s);
 }
 
@@ -507,8 +495,8 @@ static void test_keep_alive_comments(void **state)
     (void)state;
     run("keep-alive-comments.yaml", true, 5000, 0, &s);
     assert_true(s.terminated);
-    assert_int_equal(count(buf_str(&s.body), ": keep-alive\n\ndata: "), 5);
-    assert_int_equal(count(buf_str(&s.body), "data: "), 5);
+    assert_int_equal(text_count(buf_str(&s.body), ": keep-alive\n\ndata: "), 5);
+    assert_int_equal(text_count(buf_str(&s.body), "data: "), 5);
     assert_true(ends_with(&s.body, ": keep-alive\n\ndata: [DONE]\n\n"));
     seen_free(&s);
 }
@@ -525,7 +513,7 @@ static void test_fields(void **state)
                              "event: message\nid: 1\ndata: {",
                              54),
                      0);
-    assert_int_equal(count(buf_str(&s.body), "event: message\nid: "), 5);
+    assert_int_equal(text_count(buf_str(&s.body), "event: message\nid: "), 5);
     assert_true(ends_with(&s.body, "event: message\nid: 5\ndata: [DONE]\n\n"));
     seen_free(&s);
 }

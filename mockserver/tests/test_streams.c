@@ -134,10 +134,80 @@ static void test_many_paced_streams(void **state)
     free(easy);
 }
 
+/* One paced stream over HTTP/1.1 and over HTTP/1.0, read raw to the end:
+ * every header goes out although the server frees its copies of them once
+ * they are written (a waiting stream keeps none), the HTTP/1.1 answer is
+ * chunked and the HTTP/1.0 one is not (it goes through libmicrohttpd's
+ * own block, which a chunked stream does not get), and both carry every
+ * event: the role, 3 tokens, the finish and [DONE]. */
+static void test_stream_heads(void **state)
+{
+    static const char fixture[] =
+        "version: 1\n"
+        "plans:\n"
+        "  load: {requests_per_minute: 0}\n"
+        "models:\n"
+        "  - id: m1\n"
+        "    created: 1700000000\n"
+        "    price: {input_per_million: 0.1, output_per_million: 0.1}\n"
+        "    stream: {time_to_first_token_ms: 20, tokens_per_second: 100}\n"
+        "keys:\n"
+        "  - {key: sk-load, plan: load, balance: 1000}\n";
+    static const char body[] =
+        "{\"model\":\"m1\",\"stream\":true,\"max_tokens\":3,\"messages\":"
+        "[{\"role\":\"user\",\"content\":\"heads\"}]}";
+    static const char *const versions[] = {"HTTP/1.1", "HTTP/1.0"};
+    static const char *const heads[] = {
+        "\r\nContent-Type: text/event-stream\r\n",
+        "\r\nCache-Control: no-cache\r\n", "\r\nx-request-id: req_",
+        "\r\nAccess-Control-Allow-Origin: *\r\n",
+        "\r\nAccess-Control-Expose-Headers: x-request-id, retry-after, "};
+    struct fixture_mock fm;
+    size_t v, k;
+
+    (void)state;
+    assert_int_equal(fixture_mock_start(&fm, fixture, NULL), 0);
+    for (v = 0; v < 2; v++) {
+        char req[512];
+        struct raw_reading r;
+        const char *b;
+        int fd = raw_connect(&fm.proc), n;
+
+        assert_true(fd >= 0);
+        n = snprintf(req, sizeof(req),
+                     "POST /v1/chat/completions %s\r\nHost: x\r\n"
+                     "Authorization: Bearer sk-load\r\n"
+                     "Content-Type: application/json\r\n"
+                     "Content-Length: %zu\r\nConnection: close\r\n\r\n%s",
+                     versions[v], strlen(body), body);
+        assert_int_equal(raw_send(fd, req, (size_t)n), 0);
+        assert_int_equal(raw_read_end(fd, 10000, &r), 0);
+        close(fd);
+        assert_int_equal(r.err, 0);
+        assert_int_equal(raw_status(&r), 200);
+        for (k = 0; k < sizeof(heads) / sizeof(heads[0]); k++)
+            if (strstr(r.data, heads[k]) == NULL)
+                fail_msg("%s: no '%s' in:\n%s", versions[v], heads[k], r.data);
+        assert_int_equal(strstr(r.data, "\r\nTransfer-Encoding: chunked\r\n") !=
+                             NULL,
+                         v == 0);
+        b = raw_body(&r);
+        assert_non_null(b);
+        assert_int_equal(text_count(b, "data: "), 6);
+        assert_int_equal(text_count(b, "\"delta\":{\"content\":"), 3);
+        assert_non_null(strstr(b, "data: [DONE]\n\n"));
+        if (v == 1) /* not chunked: the body ends with the last event */
+            assert_string_equal(b + strlen(b) - 14, "data: [DONE]\n\n");
+        free(r.data);
+    }
+    assert_int_equal(fixture_mock_stop(&fm), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_many_paced_streams),
+        cmocka_unit_test(test_stream_heads),
     };
 
     curl_global_init(CURL_GLOBAL_DEFAULT);

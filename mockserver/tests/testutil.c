@@ -620,3 +620,14 @@ struct server_config test_server_config(unsigned threads,
     cfg.max_headers = OPTIONS_DEFAULT_MAX_HEADERS;
     return cfg;
 }
+
+int text_count(const char *hay, const char *needle)
+{
+    int n = 0;
+
+    while ((hay = strstr(hay, needle)) != NULL) {
+        n++;
+        hay += strlen(needle);
+    }
+    return n;
+}

@@ -61,6 +61,8 @@ struct stream_sink {
 
 /* libcurl write callback feeding a struct stream_sink. */
 size_t stream_sink_write(char *ptr, size_t size, size_t nmemb, void *ud);
+/* How many times needle (not empty) occurs in hay, without overlaps. */
+int text_count(const char *hay, const char *needle);
 /* Writes text to a new temporary .yaml file; returns its path (free()). */
 char *temp_fixture(const char *text);
 
