@@ -37,6 +37,15 @@ uint64_t clock_real_ms(void)
     return read_ms(CLOCK_MONOTONIC);
 }
 
+uint64_t clock_real_ms_up(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u +
+           ((uint64_t)ts.tv_nsec + 999999u) / 1000000u;
+}
+
 uint64_t clock_now_ms(struct clock *c)
 {
     return read_ms(CLOCK_MONOTONIC) + atomic_load(&c->offset_ms);

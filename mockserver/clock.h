@@ -21,5 +21,9 @@ void clock_advance(struct clock *c, uint64_t ms);
 uint64_t clock_offset_ms(struct clock *c);
 /* Unshifted monotonic milliseconds, for pacing real output. */
 uint64_t clock_real_ms(void);
+/* The same, rounded up: a wait timed from it (until clock_real_ms() reaches
+ * it plus the wait) never ends before the wait has passed, while one timed
+ * from clock_real_ms() may end up to a millisecond early. */
+uint64_t clock_real_ms_up(void);
 
 #endif

@@ -176,7 +176,7 @@ struct feed {
      * list (borrowed: the connection owns it); NULL once dropped. */
     struct MHD_Response *headed;
     size_t off;     /* bytes of out already handed on */
-    uint64_t start; /* real ms when the answer began */
+    uint64_t start; /* real ms when the answer began, rounded up */
     uint64_t due;   /* real ms at which to go on: the heap's key */
     size_t at;      /* index in the timer heap, or NOT_PARKED */
     int fd;         /* the connection's socket (MHD's), or -1 */
@@ -990,7 +990,9 @@ static enum MHD_Result feed_start(struct server *s, struct MHD_Connection *conn,
     resp->source.ops = NULL;
     resp->source.self = NULL;
     buf_init(&f->out, FEED_MAX_BYTES);
-    f->start = clock_real_ms();
+    /* Rounded up: a piece due d ms after the start leaves d ms after the
+     * answer began or later, never a fraction of a millisecond sooner. */
+    f->start = clock_real_ms_up();
     cs->feed = f;
     if (f->whole != NULL) {
         f->whole->resp = *resp; /* its headers, for the answer at the end */

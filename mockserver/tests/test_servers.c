@@ -6,6 +6,7 @@
  * bodies as hex and as templates with the time; bodies sent late, in
  * pieces, held open or followed by endless bytes; and replies in turn. */
 #include <errno.h>
+#include <poll.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -14,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -67,6 +69,11 @@ static const char server_yaml[] =
     "      body: abcdefghijkl\n"
     "      content_type: text/plain\n"
     "      fault: {body_delay_ms: 1200, split_bytes: 4, split_delay_ms: 100}\n"
+    "  - name: soon\n"
+    "    early: true\n"
+    "    match: {path: /soon}\n"
+    "    reply: {body: x, content_type: text/plain, fault: {body_delay_ms: "
+    "2}}\n"
     "  - name: held\n"
     "    early: true\n"
     "    match: {path: /held}\n"
@@ -265,6 +272,79 @@ static void test_late_body(void **state)
     assert_int_equal(fixture_mock_stop(&m), 0);
 }
 
+/* Nanoseconds on the monotonic clock (the mock's clock too). */
+static uint64_t mono_ns(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* Reads fd until a byte past the head has come (or 2 s pass); returns the
+ * time it came, or 0. */
+static uint64_t first_body_ns(int fd)
+{
+    char got[1024];
+    size_t len = 0;
+    uint64_t at = 0, limit = mono_ns() + 2000000000u;
+
+    while (at == 0 && len < sizeof got - 1 && mono_ns() < limit) {
+        struct pollfd pf = {fd, POLLIN, 0};
+        const char *end;
+        ssize_t n;
+
+        if (poll(&pf, 1, 100) != 1)
+            continue;
+        n = recv(fd, got + len, sizeof got - 1 - len, 0);
+        if (n <= 0)
+            break;
+        len += (size_t)n;
+        got[len] = '\0';
+        end = strstr(got, "\r\n\r\n");
+        if (end != NULL && (size_t)(end + 4 - got) < len)
+            at = mono_ns();
+    }
+    return at;
+}
+
+/* A body held back body_delay_ms never leaves sooner than that after the
+ * request, not even by the part of a millisecond the server's clock
+ * rounds off: timed from before the client connects, whatever comes after
+ * the head comes 2 ms or more later, every time (300 tries: 2 to 15 of them
+ * came early while the wait was timed from the start truncated to the
+ * millisecond). */
+static void test_body_never_early(void **state)
+{
+    char req[] = "GET /soon HTTP/1.1\r\nHost: localhost\r\n"
+                 "Connection: close\r\n\r\n";
+    struct fixture_mock m;
+    uint64_t least = UINT64_MAX;
+    int i, early = 0;
+
+    (void)state;
+    start(&m);
+    for (i = 0; i < 300; i++) {
+        uint64_t t0 = mono_ns(), at;
+        int fd = raw_connect(&m.proc);
+
+        assert_true(fd >= 0);
+        assert_int_equal(raw_send(fd, req, sizeof req - 1), 0);
+        at = first_body_ns(fd);
+        close(fd);
+        assert_true(at != 0);
+        if (at - t0 < least)
+            least = at - t0;
+        if (at - t0 < 2000000u)
+            early++;
+    }
+    if (early > 0)
+        print_error("%d of 300 bodies came early; the soonest after %llu us\n",
+                    early, (unsigned long long)(least / 1000));
+    assert_int_equal(early, 0);
+    assert_int_equal(fixture_mock_stop(&m), 0);
+}
+
 /* hold_after_done on a raw body: all of it, then the connection open with
  * the chunked body never ended. */
 static void test_held_body(void **state)
@@ -351,6 +431,7 @@ int main(void)
         cmocka_unit_test(test_template_and_headers),
         cmocka_unit_test(test_hex_bytes),
         cmocka_unit_test(test_late_body),
+        cmocka_unit_test(test_body_never_early),
         cmocka_unit_test(test_held_body),
         cmocka_unit_test(test_endless_bytes),
         cmocka_unit_test(test_replies_in_turn),
