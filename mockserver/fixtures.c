@@ -2068,23 +2068,32 @@ static const char *const finish_names[] = {
     "stop", "length", "tool_calls", "content_filter", "function_call",
 };
 
-/* Reads reply.template, compiled once here. */
-static int a_template(struct loader *ld, const struct node *v, void *obj)
+/* Compiles the template text of key (named in the error) into *out,
+ * once, at load. */
+static int read_template(struct loader *ld, const struct node *v,
+                         const char *key, struct template **out)
 {
     int rc = -1;
-    struct rule_answer *a = obj;
     char why[200];
     size_t at;
 
     if (check_text(ld, v, STR_LINES) != 0)
         goto out;
-    if (template_compile(v->text, &a->tmpl, why, sizeof why, &at) != 0) {
-        fail(ld, v, "'template', at byte %zu: %s", at, why);
+    if (template_compile(v->text, out, why, sizeof why, &at) != 0) {
+        fail(ld, v, "'%s', at byte %zu: %s", key, at, why);
         goto out;
     }
     rc = 0;
 out:
     return rc;
+}
+
+/* Reads reply.template, compiled once here. */
+static int a_template(struct loader *ld, const struct node *v, void *obj)
+{
+    struct rule_answer *a = obj;
+
+    return read_template(ld, v, "template", &a->tmpl);
 }
 
 /* Reads a tool call's arguments: a string sent as it is, or any other
@@ -2259,21 +2268,10 @@ static int a_body_hex(struct loader *ld, const struct node *v, void *obj)
 /* Reads reply.body_template, a raw body rendered per request. */
 static int a_body_template(struct loader *ld, const struct node *v, void *obj)
 {
-    int rc = -1;
     struct rule_answer *a = obj;
-    char why[200];
-    size_t at;
 
     body_drop(a);
-    if (check_text(ld, v, STR_LINES) != 0)
-        goto out;
-    if (template_compile(v->text, &a->body_tmpl, why, sizeof why, &at) != 0) {
-        fail(ld, v, "'body_template', at byte %zu: %s", at, why);
-        goto out;
-    }
-    rc = 0;
-out:
-    return rc;
+    return read_template(ld, v, "body_template", &a->body_tmpl);
 }
 
 /* Reads reply.json, any value sent as compact JSON. */
