@@ -24,8 +24,9 @@ struct match_cond {
     char *name;    /* owned; the header or JSON pointer, else NULL */
     char *operand; /* owned; NULL for ops without a text operand */
     size_t operand_len;
-    json_t *value;  /* owned; MATCH_JSON_EQUALS only */
-    pcre2_code *re; /* owned; MATCH_REGEX only; compiled once */
+    json_t *value;           /* owned; MATCH_JSON_EQUALS only */
+    pcre2_code *re;          /* owned; MATCH_REGEX only; compiled once */
+    pcre2_match_context *mc; /* owned; with re: its limits, read-only */
 };
 
 struct match_rule {
@@ -58,6 +59,7 @@ static void cond_cleanup(struct match_cond *c)
     free(c->operand);
     json_decref(c->value);
     pcre2_code_free(c->re);
+    pcre2_match_context_free(c->mc);
 }
 
 /* Frees the rule and its conditions. */
@@ -127,6 +129,46 @@ static const char *spec_problem(const struct match_spec *s)
     return NULL;
 }
 
+/* How far one regular-expression match may go; see match_set_regex_limit. */
+static atomic_uint regex_limit = MATCH_REGEX_LIMIT_DEFAULT;
+
+void match_set_regex_limit(unsigned limit)
+{
+    atomic_store(&regex_limit, limit > 0 ? limit : 1);
+}
+
+/* Returns a match context holding the step and heap limits in force now,
+ * made once per pattern (a context is only read while matching, so the
+ * threads share it), or NULL on OOM. */
+static pcre2_match_context *regex_context(void)
+{
+    pcre2_match_context *mc = pcre2_match_context_create(NULL);
+    unsigned limit = atomic_load(&regex_limit);
+
+    if (mc != NULL) {
+        pcre2_set_match_limit(mc, limit);
+        pcre2_set_depth_limit(mc, limit);
+        pcre2_set_heap_limit(mc, MATCH_REGEX_HEAP_KIB);
+    }
+    return mc;
+}
+
+/* True when re finds a match in the len bytes at s, within the limits of
+ * mc: a match that would take more than its backtracking steps (or its
+ * heap) counts as no match, so that no text makes a pattern run without
+ * bound. The match data lives on this call only: thread-safe. */
+static bool regex_finds(const pcre2_code *re, pcre2_match_context *mc,
+                        const char *s, size_t len)
+{
+    pcre2_match_data *md = pcre2_match_data_create(1, NULL);
+    bool found = false;
+
+    if (md != NULL)
+        found = pcre2_match(re, (PCRE2_SPTR)s, len, 0, 0, md, mc) >= 0;
+    pcre2_match_data_free(md);
+    return found;
+}
+
 /* Adds one condition, compiling its regular expression. */
 int match_rule_add_spec(struct match_rule *r, const struct match_spec *s,
                         char *why, size_t whylen)
@@ -167,6 +209,9 @@ int match_rule_add_spec(struct match_rule *r, const struct match_spec *s,
                          msg);
             goto out;
         }
+        c.mc = regex_context();
+        if (c.mc == NULL)
+            goto out; /* why says out of memory */
     }
     grown = realloc(r->conds, (r->n + 1) * sizeof(*grown));
     if (grown == NULL)
@@ -208,37 +253,6 @@ static bool json_same(const json_t *a, const json_t *b)
     return json_equal(a, b);
 }
 
-/* How far one regular-expression match may go; see match_set_regex_limit. */
-static atomic_uint regex_limit = MATCH_REGEX_LIMIT_DEFAULT;
-
-void match_set_regex_limit(unsigned limit)
-{
-    atomic_store(&regex_limit, limit > 0 ? limit : 1);
-}
-
-/* True when re finds a match in the len bytes at s. A match that would
- * take more than the limit's backtracking steps (or its heap) counts as no
- * match, so that no text makes a pattern run without bound. The match data
- * and context live on this call only: thread-safe. */
-static bool regex_finds(const pcre2_code *re, const char *s, size_t len)
-{
-    pcre2_match_data *md = pcre2_match_data_create(1, NULL);
-    pcre2_match_context *mc = pcre2_match_context_create(NULL);
-    unsigned limit = atomic_load(&regex_limit);
-    bool found = false;
-
-    if (md == NULL || mc == NULL)
-        goto out;
-    pcre2_set_match_limit(mc, limit);
-    pcre2_set_depth_limit(mc, limit);
-    pcre2_set_heap_limit(mc, MATCH_REGEX_HEAP_KIB);
-    found = pcre2_match(re, (PCRE2_SPTR)s, len, 0, 0, md, mc) >= 0;
-out:
-    pcre2_match_context_free(mc);
-    pcre2_match_data_free(md);
-    return found;
-}
-
 /* True when the positive comparison of c (the op, or the op it negates)
  * holds for one value: len bytes of text at s, and the JSON value it came
  * from (or NULL). */
@@ -253,7 +267,7 @@ static bool value_holds(const struct match_cond *c, const char *s, size_t len,
     case MATCH_LACKS:
         return contains(s, len, c->operand, c->operand_len);
     case MATCH_REGEX:
-        return regex_finds(c->re, s, len);
+        return regex_finds(c->re, c->mc, s, len);
     case MATCH_JSON_EQUALS:
         return json != NULL && json_same(json, c->value);
     default:

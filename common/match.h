@@ -113,8 +113,10 @@ int match_rule_add_spec(struct match_rule *r, const struct match_spec *s,
  * the heap it may use, in KiB. */
 #define MATCH_REGEX_LIMIT_DEFAULT 1000000u
 #define MATCH_REGEX_HEAP_KIB 8192u
-/* Sets that step limit for every later match (0 is taken as 1). Call it at
- * start-up; thread-safe. */
+/* Sets that step limit (0 is taken as 1) for the regular expressions of
+ * the conditions added from now on: each keeps the limits in force when it
+ * was compiled. Call it at start-up, before the rules are built;
+ * thread-safe. */
 void match_set_regex_limit(unsigned limit);
 /* How many conditions r holds. */
 size_t match_rule_size(const struct match_rule *r);
