@@ -8,7 +8,7 @@
 # core count, the mock's default), BENCH_CONNS (wrk connections, default
 # "64 1000"), BENCH_STREAMS (paced streams opened at once, default "1000
 # 10000"), BENCH_STREAMS_RAMP (N:MS pairs, N paced streams opened evenly
-# over MS ms, default "10000:750": all 10,000 open together, since each
+# over MS ms, default "10000:700": all 10,000 open together, since each
 # lasts about 0.9 s, without the opening burst; "" for none),
 # BENCH_JSON (where the JSON goes, default bench/results.json). BENCH_BIN and BENCH_MOCK name
 # other builds of the tools and the mock (bench/smoke.sh uses its own).
@@ -27,7 +27,7 @@ bench_init() {
     BENCH_THREADS=${THREADS:-$(nproc)}
     BENCH_CONNS=${BENCH_CONNS:-"64 1000"}
     BENCH_STREAMS=${BENCH_STREAMS:-"1000 10000"}
-    BENCH_STREAMS_RAMP=${BENCH_STREAMS_RAMP-"10000:750"}
+    BENCH_STREAMS_RAMP=${BENCH_STREAMS_RAMP-"10000:700"}
     BENCH_JSON=${BENCH_JSON:-$ROOT/bench/results.json}
     # wrk and the stream generator hold thousands of sockets.
     ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
