@@ -498,17 +498,7 @@ static void call_header_write(struct jsonw *w, const struct reply_choice *ch,
     jsonw_object_open(w);
     jsonw_key(w, "index");
     jsonw_int(w, (long long)k);
-    jsonw_key(w, "id");
-    jsonw_string(w, call->id);
-    jsonw_key(w, "type");
-    jsonw_string(w, "function");
-    jsonw_key(w, "function");
-    jsonw_object_open(w);
-    jsonw_key(w, "name");
-    jsonw_string(w, call->name);
-    jsonw_key(w, "arguments");
-    jsonw_string(w, "");
-    jsonw_object_close(w);
+    reply_call_write(w, call, "", 0);
     jsonw_object_close(w);
     jsonw_array_close(w);
 }
