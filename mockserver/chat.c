@@ -127,17 +127,8 @@ static void message_render(struct jsonw *w, const struct reply_choice *ch)
             const struct reply_tool_call *call = &ch->tool_calls[k];
 
             jsonw_object_open(w);
-            jsonw_key(w, "id");
-            jsonw_string(w, call->id);
-            jsonw_key(w, "type");
-            jsonw_string(w, "function");
-            jsonw_key(w, "function");
-            jsonw_object_open(w);
-            jsonw_key(w, "name");
-            jsonw_string(w, call->name);
-            jsonw_key(w, "arguments");
-            jsonw_stringn(w, call->arguments.text, call->arguments.len);
-            jsonw_object_close(w);
+            reply_call_write(w, call, call->arguments.text,
+                             call->arguments.len);
             jsonw_object_close(w);
         }
         jsonw_array_close(w);
