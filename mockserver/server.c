@@ -186,10 +186,9 @@ struct feed {
     struct server *srv;
     struct MHD_Connection *conn;
     struct source source; /* owned */
-    enum source_framing framing;
-    struct whole *whole; /* owned; SOURCE_WHOLE only */
-    struct buf out;      /* the current piece, or an action's raw bytes; freed
-                            while the answer waits */
+    struct whole *whole;  /* owned; SOURCE_WHOLE only */
+    struct buf out;       /* the current piece, or an action's raw bytes; freed
+                             while the answer waits */
     /* A streamed answer's MHD response while it still holds its header
      * list (borrowed: the connection owns it); NULL once dropped. */
     struct MHD_Response *headed;
@@ -197,36 +196,41 @@ struct feed {
     uint64_t start; /* real ms when the answer began, rounded up */
     uint64_t due;   /* real ms at which to go on: the heap's key */
     size_t at;      /* index in the timer heap, or NOT_PARKED */
-    int fd;         /* the connection's socket (MHD's), or -1 */
-    /* fd is in the timer's epoll set: from the first wait to the end of
-     * the answer (under srv->lock) */
-    bool watched;
-    bool gone; /* the client left (under srv->lock) */
-    /* Its pieces go out chunked (HTTP/1.1, not HEAD): once parked at a
-     * wait, the timer thread may write them to the socket itself. */
-    bool chunked;
-    bool direct;   /* parked for the timer thread to write (under lock) */
-    bool pending;  /* out[off..] is a chunk's rest the socket did not take */
-    bool writable; /* the socket said it takes more (timer thread) */
-    struct feed *next_pending; /* in srv->pending */
-    size_t chunk_end;          /* pending: out's chunk rest ends here */
-    bool dead; /* ended while the timer thread polled (under srv->lock) */
-    struct feed *next_dead; /* in srv->graveyard */
-    uint64_t act_until;     /* real ms after which an action stops waiting */
-    uint64_t pieces;        /* handed on to MHD (or the socket) */
+    union {
+        struct feed *next_dead;    /* in srv->graveyard, once dead */
+        struct feed *next_pending; /* in srv->pending, while pending */
+    } link;
+    uint64_t act_until; /* real ms after which an action stops waiting */
+    uint64_t pieces;    /* handed on to MHD (or the socket) */
     uint64_t bytes;
     /* What the socket took, for end() and the log: what was handed on
      * before MHD last asked for more (it asks only once it has sent all it
      * was given), and everything once the answer completed. */
     uint64_t sent_pieces;
     uint64_t sent_bytes;
+    enum source_framing framing;
     enum source_step action; /* SOURCE_CLOSE or SOURCE_RESET once asked */
+    enum source_step deferred_step;
+    int fd; /* the connection's socket (MHD's), or -1 */
+    /* pending: out's chunk rest ends here (a chunk is at most
+     * DIRECT_GATHER bytes and one piece of at most FEED_MAX_BYTES) */
+    uint32_t chunk_end;
+    /* fd is in the timer's epoll set: from the first wait to the end of
+     * the answer (under srv->lock) */
+    bool watched;
+    bool gone; /* the client left (under srv->lock) */
+    bool dead; /* ended while the timer thread polled (under srv->lock) */
+    /* Its pieces go out chunked (HTTP/1.1, not HEAD): once parked at a
+     * wait, the timer thread may write them to the socket itself. */
+    bool chunked;
+    bool direct;   /* parked for the timer thread to write (under lock) */
+    bool pending;  /* out[off..] is a chunk's rest the socket did not take */
+    bool writable; /* the socket said it takes more (timer thread) */
     bool acting;
     bool hurried;
     bool done;     /* the source said SOURCE_DONE */
     bool deferred; /* deferred_step awaits the next feed_pull */
-    enum source_step deferred_step;
-    bool cut; /* the server cut the answer (an action, or a failure) */
+    bool cut;      /* the server cut the answer (an action, or a failure) */
 };
 
 /* splitmix64: spreads a counter into well-mixed bits for request ids. */
@@ -405,7 +409,7 @@ static void timer_bury(struct server *s)
     while (s->graveyard != NULL) {
         struct feed *f = s->graveyard;
 
-        s->graveyard = f->next_dead;
+        s->graveyard = f->link.next_dead;
         free(f);
     }
 }
@@ -759,7 +763,7 @@ static enum feed_next_move feed_write(struct server *s, struct feed *f,
         buf_reset(&f->out);
         if (buf_append(&f->out, s->piece.data, s->piece.len) != 0)
             return feed_fail(f);
-        f->chunk_end = len - took;
+        f->chunk_end = (uint32_t)(len - took);
         f->pending = true;
         return MOVE_PENDING;
     }
@@ -792,10 +796,10 @@ static void pending_remove(struct server *s, struct feed *f)
     struct feed **p = &s->pending;
 
     while (*p != NULL && *p != f)
-        p = &(*p)->next_pending;
+        p = &(*p)->link.next_pending;
     if (*p == f)
-        *p = f->next_pending;
-    f->next_pending = NULL;
+        *p = f->link.next_pending;
+    f->link.next_pending = NULL;
     f->pending = false;
 }
 
@@ -818,17 +822,17 @@ static void feed_move(struct server *s, struct feed *f,
                       enum feed_next_move move)
 {
     if (move == MOVE_PENDING && !s->draining) {
-        if (f->next_pending == NULL && s->pending != f) {
+        if (f->link.next_pending == NULL && s->pending != f) {
             if (!feed_watch_room(s, f, true)) {
                 feed_release(s, f);
                 return;
             }
-            f->next_pending = s->pending;
+            f->link.next_pending = s->pending;
             s->pending = f;
         }
         return;
     }
-    if (f->next_pending != NULL || s->pending == f) {
+    if (f->link.next_pending != NULL || s->pending == f) {
         pending_remove(s, f);
         (void)feed_watch_room(s, f, false);
     }
@@ -853,7 +857,7 @@ static size_t timer_write(struct server *s, uint64_t now)
     size_t n = 0, i;
 
     for (p = s->pending; p != NULL && n < DIRECT_BATCH; p = next) {
-        next = p->next_pending;
+        next = p->link.next_pending;
         if (p->writable) {
             p->writable = false;
             batch[n++] = p;
@@ -1054,7 +1058,7 @@ static bool feed_unwatch(struct feed *f)
         f->watched = false;
         if (s->polling) {
             f->dead = true;
-            f->next_dead = s->graveyard;
+            f->link.next_dead = s->graveyard;
             s->graveyard = f;
             kept = true;
         }
