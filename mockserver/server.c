@@ -94,6 +94,46 @@ struct timer_heap {
     size_t n, cap;
 };
 
+/* A timer thread and what it owns: the answers parked on it (a heap by due
+ * time), the epoll set that watches their sockets, and the chunks it
+ * writes for them. The server runs one per worker thread (--threads), and
+ * an answer parks on the one its socket's number picks, for its whole
+ * life: writing paced pieces, most of what a paced stream costs, spreads
+ * over the cores (one timer thread was 90% busy at 10,000 paced streams
+ * while the workers idled). */
+struct timer {
+    struct server *srv;
+    pthread_t thread;
+    bool started;
+    bool first; /* timer 0: also cuts connections at their deadlines, and
+                   logs what was refused or cut */
+    pthread_mutex_t lock; /* guards what follows, and its feeds' gone */
+    struct timer_heap heap;
+    /* The thread sleeps in epoll_wait on ep, which holds the socket of
+     * every answer parked here since its first wait (so that it sees a
+     * client leave) and wake, an eventfd written when the first wait
+     * changes or the server stops. Two descriptors a timer, none per
+     * answer. */
+    int ep;
+    int wake;
+    /* The thread is in (or just out of) epoll_wait without the lock: an
+     * event it holds may name a feed that has ended since. Such a feed
+     * goes to graveyard (linked by next_dead) instead of being freed, and
+     * the thread frees it once it has read its events. */
+    bool polling;
+    struct feed *graveyard;
+    bool draining;
+    bool stop;
+    /* Feeds the thread holds outside the heap: writing their pieces
+     * (unlocked), or waiting for their socket to take the rest of a chunk
+     * (the list pending, linked by next_pending). Not idle until 0. */
+    size_t held;
+    struct feed *pending;
+    /* The thread's own: a chunk being made, and one piece. */
+    struct buf chunk;
+    struct buf piece;
+};
+
 struct server {
     struct app *app;
     struct MHD_Daemon *daemon;
@@ -105,32 +145,10 @@ struct server {
     /* The address of this byte marks a request whose raw path holds %00
      * (on_uri); it is never read or written. */
     char nul_path;
-    pthread_t timer_thread;
-    bool timer_started;
-    pthread_mutex_t lock; /* guards heap, draining, stop_timer, feed.gone */
-    struct timer_heap heap;
-    /* The timer thread sleeps in epoll_wait on ep, which holds the socket
-     * of every parked answer (so that it sees a client leave) and wake, an
-     * eventfd written when the first wait changes or the server stops.
-     * Two descriptors for the whole server, none per answer. */
-    int ep;
-    int wake;
-    /* The timer thread is in (or just out of) epoll_wait without the lock:
-     * an event it holds may name a feed that has ended since. Such a feed
-     * goes to graveyard (linked by next_dead) instead of being freed, and
-     * the timer thread frees it once it has read its events. */
-    bool polling;
-    struct feed *graveyard;
-    bool draining;
-    bool stop_timer;
-    /* Feeds the timer thread holds outside the heap: writing their pieces
-     * (unlocked), or waiting for their socket to take the rest of a chunk
-     * (the list pending, linked by next_pending). Not idle until 0. */
-    size_t held;
-    struct feed *pending;
-    /* The timer thread's own: a chunk being made, and one piece. */
-    struct buf chunk;
-    struct buf piece;
+    /* The timer threads (one per worker thread), and the last one an
+     * answer was given. */
+    struct timer *timers;
+    unsigned ntimers;
     /* Set by server_stop: every new connection is closed as soon as it is
      * accepted (see server_stop for why not MHD_quiesce_daemon). */
     atomic_bool closing;
@@ -216,10 +234,11 @@ struct feed {
      * DIRECT_GATHER bytes and one piece of at most FEED_MAX_BYTES) */
     uint32_t chunk_end;
     /* fd is in the timer's epoll set: from the first wait to the end of
-     * the answer (under srv->lock) */
+     * the answer (under its timer's lock) */
     bool watched;
-    bool gone; /* the client left (under srv->lock) */
-    bool dead; /* ended while the timer thread polled (under srv->lock) */
+    bool gone; /* the client left (under its timer's lock) */
+    bool
+        dead; /* ended while the timer thread polled (under its timer's lock) */
     /* Its pieces go out chunked (HTTP/1.1, not HEAD): once parked at a
      * wait, the timer thread may write them to the socket itself. */
     bool chunked;
@@ -334,23 +353,32 @@ static void heap_remove(struct timer_heap *h, struct feed *f)
     f->at = NOT_PARKED;
 }
 
-/* Wakes the timer thread from its epoll_wait. */
-static void timer_wake(struct server *s)
+/* The timer an answer parks on, for its whole life: the one its socket's
+ * number picks (the first without a socket). */
+static struct timer *feed_timer(const struct feed *f)
+{
+    const struct server *s = f->srv;
+
+    return &s->timers[f->fd >= 0 ? (unsigned)f->fd % s->ntimers : 0];
+}
+
+/* Wakes timer t's thread from its epoll_wait. */
+static void timer_wake(struct timer *t)
 {
     uint64_t one = 1;
-    ssize_t n = write(s->wake, &one, sizeof(one));
+    ssize_t n = write(t->wake, &one, sizeof(one));
 
     (void)n; /* a full counter already wakes it */
 }
 
-/* Resumes a parked answer; gone says its client left. Only the timer
- * thread calls it, with s->lock held. The socket stays in the epoll set
+/* Resumes a parked answer; gone says its client left. Only its timer's
+ * thread calls it, with t->lock held. The socket stays in the epoll set
  * until the answer ends (feed_end): taking it out and putting it back at
  * each wait were two of the three system calls of a paced token (perf
  * stat of 2,000 paced streams: 36,000 epoll_ctl for 20,000 sends). */
-static void feed_unpark(struct server *s, struct feed *f, bool gone)
+static void feed_unpark(struct timer *t, struct feed *f, bool gone)
 {
-    heap_remove(&s->heap, f);
+    heap_remove(&t->heap, f);
     f->gone = f->gone || gone;
     MHD_resume_connection(f->conn);
 }
@@ -402,14 +430,14 @@ static int wait_ms(uint64_t at, uint64_t now)
     return at - now > INT_MAX ? INT_MAX : (int)(at - now);
 }
 
-/* Frees the feeds that ended while the timer thread polled. With s->lock
- * held, by the timer thread once it has read its events. */
-static void timer_bury(struct server *s)
+/* Frees the feeds that ended while t's thread polled. With t->lock held,
+ * by that thread once it has read its events. */
+static void timer_bury(struct timer *t)
 {
-    while (s->graveyard != NULL) {
-        struct feed *f = s->graveyard;
+    while (t->graveyard != NULL) {
+        struct feed *f = t->graveyard;
 
-        s->graveyard = f->link.next_dead;
+        t->graveyard = f->link.next_dead;
         free(f);
     }
 }
@@ -424,16 +452,16 @@ static void timer_bury(struct server *s)
  * thread may write the pieces due next itself (feed_write). */
 static bool feed_park(struct feed *f, uint64_t due, bool direct)
 {
-    struct server *s = f->srv;
+    struct timer *t = feed_timer(f);
     struct epoll_event ev;
     bool parked = false;
 
-    pthread_mutex_lock(&s->lock);
-    if (s->draining)
+    pthread_mutex_lock(&t->lock);
+    if (t->draining)
         goto out;
     f->due = due;
     MHD_suspend_connection(f->conn);
-    if (heap_push(&s->heap, f) != 0) {
+    if (heap_push(&t->heap, f) != 0) {
         MHD_resume_connection(f->conn);
         goto out;
     }
@@ -443,15 +471,15 @@ static bool feed_park(struct feed *f, uint64_t due, bool direct)
         memset(&ev, 0, sizeof(ev));
         ev.events = EPOLLRDHUP | EPOLLET;
         ev.data.ptr = f;
-        f->watched = epoll_ctl(s->ep, EPOLL_CTL_ADD, f->fd, &ev) == 0;
+        f->watched = epoll_ctl(t->ep, EPOLL_CTL_ADD, f->fd, &ev) == 0;
     }
     /* Without the watch, a socket that fills could not be waited for. */
     f->direct = direct && f->watched;
     if (f->at == 0)
-        timer_wake(s); /* the first wait changed */
+        timer_wake(t); /* the first wait changed */
     parked = true;
 out:
-    pthread_mutex_unlock(&s->lock);
+    pthread_mutex_unlock(&t->lock);
     return parked;
 }
 
@@ -460,12 +488,13 @@ out:
  * whether f's client left while it was parked. */
 static bool feed_check(struct feed *f)
 {
+    struct timer *t = feed_timer(f);
     bool draining, gone;
 
-    pthread_mutex_lock(&f->srv->lock);
-    draining = f->srv->draining;
+    pthread_mutex_lock(&t->lock);
+    draining = t->draining;
     gone = f->gone;
-    pthread_mutex_unlock(&f->srv->lock);
+    pthread_mutex_unlock(&t->lock);
     if (draining && !f->hurried) {
         f->hurried = true;
         f->source.ops->hurry(f->source.self);
@@ -674,10 +703,10 @@ static enum feed_next_move feed_fail(struct feed *f)
     return MOVE_RESUME;
 }
 
-/* Gathers f's pieces that are due into s->chunk, after CHUNK_HEAD_ROOM
+/* Gathers f's pieces that are due into t->chunk, after CHUNK_HEAD_ROOM
  * bytes; returns their length. Anything but a piece is kept for MHD's next
  * call of the content reader (deferred), an action's bytes in f->out. */
-static size_t feed_gather(struct server *s, struct feed *f, uint64_t now)
+static size_t feed_gather(struct timer *t, struct feed *f, uint64_t now)
 {
     const struct source *src = &f->source;
     size_t data = 0;
@@ -685,22 +714,22 @@ static size_t feed_gather(struct server *s, struct feed *f, uint64_t now)
     while (!f->deferred && data < DIRECT_GATHER && feed_due(f) <= now) {
         enum source_step step;
 
-        buf_reset(&s->piece);
-        step = src->ops->next(src->self, &s->piece);
+        buf_reset(&t->piece);
+        step = src->ops->next(src->self, &t->piece);
         if (step != SOURCE_PIECE) {
             f->deferred_step = step;
             f->deferred = true;
-            if (buf_append(&f->out, s->piece.data, s->piece.len) != 0)
+            if (buf_append(&f->out, t->piece.data, t->piece.len) != 0)
                 f->deferred_step = SOURCE_FAIL;
             break;
         }
-        if (buf_append(&s->chunk, s->piece.data, s->piece.len) != 0) {
+        if (buf_append(&t->chunk, t->piece.data, t->piece.len) != 0) {
             (void)feed_fail(f); /* the piece is lost */
             break;
         }
         f->pieces++;
-        f->bytes += s->piece.len;
-        data += s->piece.len;
+        f->bytes += t->piece.len;
+        data += t->piece.len;
     }
     return data;
 }
@@ -714,7 +743,7 @@ static size_t feed_gather(struct server *s, struct feed *f, uint64_t now)
  * reader calls (perf of 10,000 paced streams: 16-19 us of the mock's CPU
  * per event, 8 of them the send). A rest the socket does not take yet
  * waits in f->out (pending) for the socket to have room. */
-static enum feed_next_move feed_write(struct server *s, struct feed *f,
+static enum feed_next_move feed_write(struct timer *t, struct feed *f,
                                       uint64_t now)
 {
     char hex[CHUNK_HEAD_ROOM];
@@ -732,20 +761,20 @@ static enum feed_next_move feed_write(struct server *s, struct feed *f,
     }
     buf_reset(&f->out);
     f->off = f->chunk_end = 0;
-    buf_reset(&s->chunk);
-    if (buf_append(&s->chunk, hex, CHUNK_HEAD_ROOM) != 0)
+    buf_reset(&t->chunk);
+    if (buf_append(&t->chunk, hex, CHUNK_HEAD_ROOM) != 0)
         return MOVE_RESUME; /* MHD goes on with it */
-    data = feed_gather(s, f, now);
+    data = feed_gather(t, f, now);
     if (data == 0)
         goto next;
     hlen = snprintf(hex, sizeof(hex), "%zX\r\n", data);
     head = CHUNK_HEAD_ROOM - (size_t)hlen;
-    memcpy(s->chunk.data + head, hex, (size_t)hlen);
-    if (buf_append(&s->chunk, "\r\n", 2) != 0)
+    memcpy(t->chunk.data + head, hex, (size_t)hlen);
+    if (buf_append(&t->chunk, "\r\n", 2) != 0)
         return feed_fail(f);
-    len = s->chunk.len - head;
+    len = t->chunk.len - head;
     do {
-        n = send(f->fd, s->chunk.data + head, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+        n = send(f->fd, t->chunk.data + head, len, MSG_NOSIGNAL | MSG_DONTWAIT);
     } while (n < 0 && errno == EINTR);
     if (n > 0)
         took = (size_t)n;
@@ -755,13 +784,13 @@ static enum feed_next_move feed_write(struct server *s, struct feed *f,
         return MOVE_RESUME;
     if (took < len) {
         /* The rest goes first, then whatever action came after it. */
-        buf_reset(&s->piece);
-        if (buf_append(&s->piece, s->chunk.data + head + took, len - took) !=
+        buf_reset(&t->piece);
+        if (buf_append(&t->piece, t->chunk.data + head + took, len - took) !=
                 0 ||
-            buf_append(&s->piece, f->out.data, f->out.len) != 0)
+            buf_append(&t->piece, f->out.data, f->out.len) != 0)
             return feed_fail(f);
         buf_reset(&f->out);
-        if (buf_append(&f->out, s->piece.data, s->piece.len) != 0)
+        if (buf_append(&f->out, t->piece.data, t->piece.len) != 0)
             return feed_fail(f);
         f->chunk_end = (uint32_t)(len - took);
         f->pending = true;
@@ -780,20 +809,20 @@ next:
 
 /* Watches f's socket for room (EPOLLOUT) or, again, only for its client
  * leaving; false if the set refused. */
-static bool feed_watch_room(struct server *s, struct feed *f, bool room)
+static bool feed_watch_room(struct timer *t, struct feed *f, bool room)
 {
     struct epoll_event ev;
 
     memset(&ev, 0, sizeof(ev));
     ev.events = EPOLLRDHUP | EPOLLET | (room ? EPOLLOUT : 0);
     ev.data.ptr = f;
-    return epoll_ctl(s->ep, EPOLL_CTL_MOD, f->fd, &ev) == 0;
+    return epoll_ctl(t->ep, EPOLL_CTL_MOD, f->fd, &ev) == 0;
 }
 
 /* Takes f out of the pending list. */
-static void pending_remove(struct server *s, struct feed *f)
+static void pending_remove(struct timer *t, struct feed *f)
 {
-    struct feed **p = &s->pending;
+    struct feed **p = &t->pending;
 
     while (*p != NULL && *p != f)
         p = &(*p)->link.next_pending;
@@ -805,86 +834,85 @@ static void pending_remove(struct server *s, struct feed *f)
 
 /* Hands a feed the timer thread held back to MHD. A chunk cut short on
  * the wire cannot go on: its answer ends as if the client had left. */
-static void feed_release(struct server *s, struct feed *f)
+static void feed_release(struct timer *t, struct feed *f)
 {
     if (f->pending) {
-        pending_remove(s, f);
+        pending_remove(t, f);
         buf_cleanup(&f->out);
         f->off = f->chunk_end = 0;
         (void)feed_fail(f);
     }
-    s->held--;
+    t->held--;
     MHD_resume_connection(f->conn);
 }
 
-/* Does what feed_write said, with s->lock held. */
-static void feed_move(struct server *s, struct feed *f,
-                      enum feed_next_move move)
+/* Does what feed_write said, with t->lock held. */
+static void feed_move(struct timer *t, struct feed *f, enum feed_next_move move)
 {
-    if (move == MOVE_PENDING && !s->draining) {
-        if (f->link.next_pending == NULL && s->pending != f) {
-            if (!feed_watch_room(s, f, true)) {
-                feed_release(s, f);
+    if (move == MOVE_PENDING && !t->draining) {
+        if (f->link.next_pending == NULL && t->pending != f) {
+            if (!feed_watch_room(t, f, true)) {
+                feed_release(t, f);
                 return;
             }
-            f->link.next_pending = s->pending;
-            s->pending = f;
+            f->link.next_pending = t->pending;
+            t->pending = f;
         }
         return;
     }
-    if (f->link.next_pending != NULL || s->pending == f) {
-        pending_remove(s, f);
-        (void)feed_watch_room(s, f, false);
+    if (f->link.next_pending != NULL || t->pending == f) {
+        pending_remove(t, f);
+        (void)feed_watch_room(t, f, false);
     }
-    if (move == MOVE_PARK && !s->draining && !f->gone) {
+    if (move == MOVE_PARK && !t->draining && !f->gone) {
         f->due = feed_due(f);
-        if (heap_push(&s->heap, f) == 0) {
-            s->held--;
+        if (heap_push(&t->heap, f) == 0) {
+            t->held--;
             return;
         }
     }
-    feed_release(s, f);
+    feed_release(t, f);
 }
 
 /* Writes the pieces of up to DIRECT_BATCH feeds whose wait is over (and of
  * those whose socket has room again), unlocked, then parks or releases
- * each. Returns how many it took; called with s->lock held. */
-static size_t timer_write(struct server *s, uint64_t now)
+ * each. Returns how many it took; called with t->lock held. */
+static size_t timer_write(struct timer *t, uint64_t now)
 {
     struct feed *batch[DIRECT_BATCH];
     enum feed_next_move moves[DIRECT_BATCH];
     struct feed *p, *next;
     size_t n = 0, i;
 
-    for (p = s->pending; p != NULL && n < DIRECT_BATCH; p = next) {
+    for (p = t->pending; p != NULL && n < DIRECT_BATCH; p = next) {
         next = p->link.next_pending;
         if (p->writable) {
             p->writable = false;
             batch[n++] = p;
         }
     }
-    while (n < DIRECT_BATCH && s->heap.n > 0 && s->heap.items[0]->due <= now &&
-           s->heap.items[0]->direct) {
-        p = s->heap.items[0];
-        heap_remove(&s->heap, p);
-        s->held++;
+    while (n < DIRECT_BATCH && t->heap.n > 0 && t->heap.items[0]->due <= now &&
+           t->heap.items[0]->direct) {
+        p = t->heap.items[0];
+        heap_remove(&t->heap, p);
+        t->held++;
         batch[n++] = p;
     }
     if (n == 0)
         return 0;
-    pthread_mutex_unlock(&s->lock);
+    pthread_mutex_unlock(&t->lock);
     for (i = 0; i < n; i++)
-        moves[i] = batch[i]->gone ? MOVE_RESUME : feed_write(s, batch[i], now);
-    pthread_mutex_lock(&s->lock);
+        moves[i] = batch[i]->gone ? MOVE_RESUME : feed_write(t, batch[i], now);
+    pthread_mutex_lock(&t->lock);
     for (i = 0; i < n; i++)
-        feed_move(s, batch[i], moves[i]);
+        feed_move(t, batch[i], moves[i]);
     return n;
 }
 
 /* Takes the events epoll_wait reported: the wake-up, a client that left
  * (its feed resumes, or is marked to be seen at its next pull), a socket
- * with room for a pending chunk. With s->lock held. */
-static void timer_events(struct server *s, const struct epoll_event *ev, int n)
+ * with room for a pending chunk. With t->lock held. */
+static void timer_events(struct timer *t, const struct epoll_event *ev, int n)
 {
     int i;
 
@@ -892,7 +920,7 @@ static void timer_events(struct server *s, const struct epoll_event *ev, int n)
         struct feed *f = ev[i].data.ptr;
         uint64_t count;
 
-        if (f == NULL && read(s->wake, &count, sizeof(count)) < 0)
+        if (f == NULL && read(t->wake, &count, sizeof(count)) < 0)
             continue; /* already drained */
         if (f == NULL || f->dead)
             continue; /* ended after epoll_wait named it */
@@ -902,58 +930,63 @@ static void timer_events(struct server *s, const struct epoll_event *ev, int n)
             continue;
         }
         if (f->at != NOT_PARKED) {
-            feed_unpark(s, f, true);
+            feed_unpark(t, f, true);
         } else if (f->pending) {
             f->gone = true;
-            feed_release(s, f);
-            (void)feed_watch_room(s, f, false);
+            feed_release(t, f);
+            (void)feed_watch_room(t, f, false);
         } else {
             f->gone = true; /* seen at its next pull */
         }
     }
 }
 
-/* The timer thread: at the end of each parked answer's wait, writes its
- * due pieces itself (a paced stream) or resumes it; resumes it at once
- * when its client leaves (its socket reports the peer's FIN, a reset or an
- * error), and every one of them when the server drains; cuts connections
- * at their header and body deadlines (slots), and logs the reports. */
+/* A timer thread: at the end of each wait of an answer parked on it,
+ * writes its due pieces itself (a paced stream) or resumes it; resumes it
+ * at once when its client leaves (its socket reports the peer's FIN, a
+ * reset or an error), and every one of them when the server drains. The
+ * first timer also cuts connections at their header and body deadlines
+ * (slots), and logs the reports. */
 static void *timer_main(void *arg)
 {
-    struct server *s = arg;
+    struct timer *t = arg;
+    struct server *s = t->srv;
     struct epoll_event ev[TIMER_EVENTS];
     int n = 0;
 
-    pthread_mutex_lock(&s->lock);
-    while (!s->stop_timer) {
+    pthread_mutex_lock(&t->lock);
+    while (!t->stop) {
         uint64_t now, next, due;
 
-        timer_events(s, ev, n);
+        timer_events(t, ev, n);
         n = 0;
-        timer_bury(s);
+        timer_bury(t);
         now = clock_real_ms();
-        if (s->draining) {
-            while (s->pending != NULL)
-                feed_release(s, s->pending);
-        } else if (timer_write(s, now) > 0) {
+        if (t->draining) {
+            while (t->pending != NULL)
+                feed_release(t, t->pending);
+        } else if (timer_write(t, now) > 0) {
             continue; /* the clock moved on: look again */
         }
-        while (s->heap.n > 0 && (s->draining || s->heap.items[0]->due <= now))
-            feed_unpark(s, s->heap.items[0], false);
-        next = s->heap.n > 0 ? s->heap.items[0]->due : UINT64_MAX;
-        s->polling = true;
-        pthread_mutex_unlock(&s->lock);
-        due = slots_expire(s->slots, now, cut_socket, NULL);
-        server_report(s);
-        n = epoll_wait(s->ep, ev, TIMER_EVENTS,
+        while (t->heap.n > 0 && (t->draining || t->heap.items[0]->due <= now))
+            feed_unpark(t, t->heap.items[0], false);
+        next = t->heap.n > 0 ? t->heap.items[0]->due : UINT64_MAX;
+        t->polling = true;
+        pthread_mutex_unlock(&t->lock);
+        due = UINT64_MAX;
+        if (t->first) {
+            due = slots_expire(s->slots, now, cut_socket, NULL);
+            server_report(s);
+        }
+        n = epoll_wait(t->ep, ev, TIMER_EVENTS,
                        wait_ms(due < next ? due : next, now));
         if (n < 0)
             n = 0; /* EINTR: look again */
-        pthread_mutex_lock(&s->lock);
-        s->polling = false;
+        pthread_mutex_lock(&t->lock);
+        t->polling = false;
     }
-    timer_bury(s);
-    pthread_mutex_unlock(&s->lock);
+    timer_bury(t);
+    pthread_mutex_unlock(&t->lock);
     return NULL;
 }
 
@@ -1049,21 +1082,21 @@ static uint64_t feed_sent_pieces(const struct feed *f,
  * it then frees (timer_bury). */
 static bool feed_unwatch(struct feed *f)
 {
-    struct server *s = f->srv;
+    struct timer *t = feed_timer(f);
     bool kept = false;
 
-    pthread_mutex_lock(&s->lock);
+    pthread_mutex_lock(&t->lock);
     if (f->watched) {
-        epoll_ctl(s->ep, EPOLL_CTL_DEL, f->fd, NULL);
+        epoll_ctl(t->ep, EPOLL_CTL_DEL, f->fd, NULL);
         f->watched = false;
-        if (s->polling) {
+        if (t->polling) {
             f->dead = true;
-            f->link.next_dead = s->graveyard;
-            s->graveyard = f;
+            f->link.next_dead = t->graveyard;
+            t->graveyard = f;
             kept = true;
         }
     }
-    pthread_mutex_unlock(&s->lock);
+    pthread_mutex_unlock(&t->lock);
     return kept;
 }
 
@@ -1617,7 +1650,7 @@ static enum MHD_Result on_accept(void *cls, const struct sockaddr *addr,
     if (slots_would_admit(s->slots, addr))
         return MHD_YES;
     server_report(s);
-    timer_wake(s); /* so that the next report is not forgotten */
+    timer_wake(&s->timers[0]); /* its next report is not forgotten */
     return MHD_NO;
 }
 
@@ -1650,7 +1683,7 @@ static void on_connection(void *cls, struct MHD_Connection *conn,
         if (fd >= 0)
             shutdown(fd, SHUT_RDWR);
         server_report(s);
-        timer_wake(s); /* so that the next report is not forgotten */
+        timer_wake(&s->timers[0]); /* its next report is not forgotten */
     }
 }
 
@@ -1795,6 +1828,118 @@ static int resolve(const char *host, unsigned port, struct sockaddr_storage *ss,
     return 0;
 }
 
+/* Sets up and starts n timers (their threads last); on failure says why
+ * in cause and leaves what it set up for timers_free. */
+static int timers_start(struct server *s, unsigned n, char *cause,
+                        size_t causelen)
+{
+    unsigned i;
+
+    s->timers = calloc(n, sizeof(*s->timers));
+    if (s->timers == NULL) {
+        snprintf(cause, causelen, "out of memory");
+        return -1;
+    }
+    s->ntimers = n;
+    for (i = 0; i < n; i++) {
+        struct timer *t = &s->timers[i];
+
+        t->srv = s;
+        t->first = i == 0;
+        pthread_mutex_init(&t->lock, NULL);
+        /* A gathered chunk, or a chunk's rest and an action's bytes. */
+        buf_init(&t->chunk, 3 * FEED_MAX_BYTES);
+        buf_init(&t->piece, 3 * FEED_MAX_BYTES);
+        t->ep = t->wake = -1;
+    }
+    for (i = 0; i < n; i++) {
+        struct timer *t = &s->timers[i];
+
+        t->ep = epoll_create1(EPOLL_CLOEXEC);
+        t->wake = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+        if (t->ep < 0 || t->wake < 0 ||
+            epoll_ctl(t->ep, EPOLL_CTL_ADD, t->wake,
+                      &(struct epoll_event){.events = EPOLLIN,
+                                            .data.ptr = NULL}) != 0) {
+            snprintf(cause, causelen, "cannot set up the timer: %s",
+                     strerror(errno));
+            return -1;
+        }
+    }
+    for (i = 0; i < n; i++) {
+        if (pthread_create(&s->timers[i].thread, NULL, timer_main,
+                           &s->timers[i]) != 0) {
+            snprintf(cause, causelen, "cannot start the timer threads");
+            return -1;
+        }
+        s->timers[i].started = true;
+    }
+    return 0;
+}
+
+/* Tells every timer the server drains: each resumes its parked answers at
+ * once and parks no more. */
+static void timers_drain(struct server *s)
+{
+    unsigned i;
+
+    for (i = 0; i < s->ntimers; i++) {
+        struct timer *t = &s->timers[i];
+
+        pthread_mutex_lock(&t->lock);
+        t->draining = true;
+        if (t->started)
+            timer_wake(t);
+        pthread_mutex_unlock(&t->lock);
+    }
+}
+
+/* Has every timer resumed its parked answers, and handed back every one it
+ * was writing for? */
+static bool timers_idle(struct server *s)
+{
+    bool idle = true;
+    unsigned i;
+
+    for (i = 0; i < s->ntimers && idle; i++) {
+        struct timer *t = &s->timers[i];
+
+        pthread_mutex_lock(&t->lock);
+        idle = !t->started || (t->heap.n == 0 && t->held == 0);
+        pthread_mutex_unlock(&t->lock);
+    }
+    return idle;
+}
+
+/* Stops the timer threads and frees the timers. */
+static void timers_free(struct server *s)
+{
+    unsigned i;
+
+    for (i = 0; i < s->ntimers; i++) {
+        struct timer *t = &s->timers[i];
+
+        if (t->started) {
+            pthread_mutex_lock(&t->lock);
+            t->stop = true;
+            timer_wake(t);
+            pthread_mutex_unlock(&t->lock);
+            pthread_join(t->thread, NULL);
+        }
+        if (t->ep >= 0)
+            close(t->ep);
+        if (t->wake >= 0)
+            close(t->wake);
+        pthread_mutex_destroy(&t->lock);
+        free(t->heap.items);
+        buf_cleanup(&t->chunk);
+        buf_cleanup(&t->piece);
+    }
+    free(s->timers);
+    s->timers = NULL;
+    s->ntimers = 0;
+}
+
 int server_start(struct app *app, const struct server_config *cfg,
                  struct server **out, char *cause, size_t causelen)
 {
@@ -1811,12 +1956,6 @@ int server_start(struct app *app, const struct server_config *cfg,
     s->app = app;
     s->max_headers = cfg->max_headers;
     s->idle_s = cfg->idle_timeout_s;
-    s->ep = epoll_create1(EPOLL_CLOEXEC);
-    s->wake = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-    /* A gathered chunk, or a chunk's rest and an action's bytes. */
-    buf_init(&s->chunk, 3 * FEED_MAX_BYTES);
-    buf_init(&s->piece, 3 * FEED_MAX_BYTES);
-    pthread_mutex_init(&s->lock, NULL);
     atomic_init(&s->inflight, 0);
     atomic_init(&s->next_id, 1);
     if (getrandom(&s->id_seed, sizeof(s->id_seed), 0) !=
@@ -1839,19 +1978,9 @@ int server_start(struct app *app, const struct server_config *cfg,
         snprintf(cause, causelen, "out of memory");
         goto fail;
     }
-    if (s->ep < 0 || s->wake < 0 ||
-        epoll_ctl(s->ep, EPOLL_CTL_ADD, s->wake,
-                  &(struct epoll_event){.events = EPOLLIN, .data.ptr = NULL}) !=
-            0) {
-        snprintf(cause, causelen, "cannot set up the timer: %s",
-                 strerror(errno));
+    if (timers_start(s, cfg->threads > 0 ? cfg->threads : 1, cause, causelen) !=
+        0)
         goto fail;
-    }
-    if (pthread_create(&s->timer_thread, NULL, timer_main, s) != 0) {
-        snprintf(cause, causelen, "cannot start the timer thread");
-        goto fail;
-    }
-    s->timer_started = true;
     /* The caps are on_accept's. The library's own limit is split among its
      * workers, and a worker at its share stops accepting, which leaves new
      * clients hanging in the backlog: it is set where no worker can reach
@@ -1891,18 +2020,6 @@ unsigned server_port(const struct server *s)
     return s->port;
 }
 
-/* Has the timer thread resumed every parked answer, and handed back every
- * one it was writing for? */
-static bool timer_idle(struct server *s)
-{
-    bool idle;
-
-    pthread_mutex_lock(&s->lock);
-    idle = s->heap.n == 0 && s->held == 0;
-    pthread_mutex_unlock(&s->lock);
-    return idle;
-}
-
 unsigned server_stop(struct server *s, unsigned grace_ms)
 {
     unsigned left = 0;
@@ -1919,11 +2036,7 @@ unsigned server_stop(struct server *s, unsigned grace_ms)
      * at SIGTERM in mock_test_budget and mock_test_servers). The socket
      * is closed by MHD_stop_daemon. */
     atomic_store(&s->closing, true);
-    pthread_mutex_lock(&s->lock);
-    s->draining = true;
-    if (s->timer_started)
-        timer_wake(s);
-    pthread_mutex_unlock(&s->lock);
+    timers_drain(s);
     deadline = clock_real_ms() + grace_ms;
     while ((left = atomic_load(&s->inflight)) > 0 &&
            clock_real_ms() < deadline) {
@@ -1931,31 +2044,17 @@ unsigned server_stop(struct server *s, unsigned grace_ms)
 
         nanosleep(&ts, NULL);
     }
-    /* Draining, the timer thread resumes every parked answer at once and
+    /* Draining, each timer thread resumes every parked answer at once and
      * parks no more; MHD must not close one it still holds. */
-    while (s->timer_started && !timer_idle(s)) {
+    while (!timers_idle(s)) {
         struct timespec ts = {0, 1000000L};
 
         nanosleep(&ts, NULL);
     }
     if (s->daemon != NULL)
         MHD_stop_daemon(s->daemon);
-    if (s->timer_started) {
-        pthread_mutex_lock(&s->lock);
-        s->stop_timer = true;
-        timer_wake(s);
-        pthread_mutex_unlock(&s->lock);
-        pthread_join(s->timer_thread, NULL);
-    }
-    if (s->ep >= 0)
-        close(s->ep);
-    if (s->wake >= 0)
-        close(s->wake);
+    timers_free(s);
     slots_free(s->slots);
-    pthread_mutex_destroy(&s->lock);
-    free(s->heap.items);
-    buf_cleanup(&s->chunk);
-    buf_cleanup(&s->piece);
     free(s);
     return left;
 }
