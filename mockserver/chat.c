@@ -606,6 +606,18 @@ int chat_stream_source(struct sse_stream *sse, struct billing *b,
     return paid_source(sse_stream_source(sse), sse, b, clock, hold, bill, out);
 }
 
+/* About how many bytes chat_completion_render writes for c: the fixed
+ * members and the texts, unescaped. */
+static size_t render_size_hint(const struct completion *c)
+{
+    size_t n = 256 + strlen(c->id) + strlen(c->model);
+    unsigned i;
+
+    for (i = 0; i < c->n; i++)
+        n += 160 + c->choices[i].content.len + c->choices[i].reasoning.len;
+    return n;
+}
+
 /* Puts the body answering with c into resp as text rendered at once
  * (chat_completion_render). Returns 0, or -1 when it cannot be rendered so
  * (resp untouched): the caller builds it with jansson. */
@@ -616,6 +628,10 @@ static int chat_answer_now(const struct completion *c, struct response *resp)
     size_t len;
 
     buf_init(&text, SIZE_MAX);
+    /* Sized once for the usual answer rather than grown from 64 bytes by
+     * doubling (four reallocs for a short one); a failure here is only a
+     * missed hint, the render grows the buffer itself. */
+    buf_grow(&text, render_size_hint(c));
     if (chat_completion_render(c, &text) != 0 ||
         (bytes = buf_take(&text, &len)) == NULL) {
         buf_cleanup(&text);
