@@ -128,7 +128,8 @@ static uint64_t choice_seed(uint64_t request, unsigned index)
     return h ? h : 1;
 }
 
-/* Writes one to three sentences of lexicon words into b. */
+/* Writes one to three sentences of lexicon words into b, each word with
+ * the space before it in one append. */
 static int write_prose(struct buf *b, uint64_t *state)
 {
     unsigned sentences = 1 + (unsigned)(lexicon_rand(state) % 3), s, w;
@@ -137,22 +138,20 @@ static int write_prose(struct buf *b, uint64_t *state)
         unsigned words = 5 + (unsigned)(lexicon_rand(state) % 8);
 
         for (w = 0; w < words; w++) {
-            const char *word = lexicon_word(state);
+            size_t len, space = s > 0 || w > 0;
+            const char *word = lexicon_word_len(state, &len);
+            char *at = buf_extend(b, space + len + (w + 1 == words));
 
-            if ((s > 0 || w > 0) && buf_append(b, " ", 1) != 0)
+            if (at == NULL)
                 return -1;
-            if (w == 0) {
-                char first = (char)(word[0] - 'a' + 'A');
-
-                if (buf_append(b, &first, 1) != 0 ||
-                    buf_appends(b, word + 1) != 0)
-                    return -1;
-            } else if (buf_appends(b, word) != 0) {
-                return -1;
-            }
+            if (space)
+                *at++ = ' ';
+            memcpy(at, word, len);
+            if (w == 0)
+                at[0] = (char)(word[0] - 'a' + 'A');
+            if (w + 1 == words)
+                at[len] = '.';
         }
-        if (buf_append(b, ".", 1) != 0)
-            return -1;
     }
     return 0;
 }
@@ -165,6 +164,9 @@ static char *prose(uint64_t seed)
     char *text = NULL;
 
     buf_init(&b, REPLY_MAX_BYTES);
+    /* Room for the usual prose at once (the most is 36 words); a failure
+     * is only a missed hint. */
+    buf_grow(&b, 256);
     if (write_prose(&b, &state) == 0)
         text = buf_take(&b, NULL);
     buf_cleanup(&b);
