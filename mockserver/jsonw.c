@@ -2,7 +2,6 @@
  * straight into a capped buffer. */
 #include "jsonw.h"
 
-#include <stdint.h>
 #include <string.h>
 
 #include "utf8.h"
@@ -46,41 +45,6 @@ static void value_written(struct jsonw *w)
         w->done = true;
 }
 
-/* Bytes of 8 alike, for plain_ascii's tests of 8 bytes at a time. */
-#define JSONW_ONES UINT64_C(0x0101010101010101)
-#define JSONW_HIGHS UINT64_C(0x8080808080808080)
-
-/* Is any byte of x below n (n <= 128)? The high bit of a byte of x - n
- * borrows in only where that byte was below n or, for x's bytes of 128
- * and up, which ~x masks out; the test is exact for the whole word. */
-static uint64_t any_below(uint64_t x, unsigned n)
-{
-    return (x - JSONW_ONES * n) & ~x & JSONW_HIGHS;
-}
-
-/* Is s[0..len) ASCII that a JSON string holds as it is: no byte to escape,
- * and none that needs the UTF-8 check? What the chat answer writes almost
- * always is (keys, ids, the model, generated prose). Eight bytes a step:
- * a profile showed the byte loop at most of the writer's time. */
-static bool plain_ascii(const char *s, size_t len)
-{
-    uint64_t x, bad = 0;
-    size_t i = 0;
-
-    for (; i + 8 <= len && bad == 0; i += 8) {
-        memcpy(&x, s + i, 8);
-        bad = (x & JSONW_HIGHS) | any_below(x, 0x20) |
-              any_below(x ^ (JSONW_ONES * '"'), 1) |
-              any_below(x ^ (JSONW_ONES * '\\'), 1);
-    }
-    for (; i < len && bad == 0; i++) {
-        unsigned char c = (unsigned char)s[i];
-
-        bad = c < 0x20 || c >= 0x80 || c == '"' || c == '\\';
-    }
-    return bad == 0;
-}
-
 int jsonw_escape(struct buf *out, const char *s, size_t len)
 {
     static const char hex[] = "0123456789ABCDEF";
@@ -88,7 +52,7 @@ int jsonw_escape(struct buf *out, const char *s, size_t len)
         ['\b'] = 'b', ['\t'] = 't', ['\n'] = 'n', ['\f'] = 'f', ['\r'] = 'r'};
     size_t i, run = 0;
 
-    if (plain_ascii(s, len))
+    if (utf8_json_plain(s, len) == len)
         return buf_append(out, s, len);
     if (!utf8_valid(s, len))
         return -1;
@@ -113,38 +77,40 @@ int jsonw_escape(struct buf *out, const char *s, size_t len)
     return buf_append(out, s + run, len - run);
 }
 
-/* Writes len bytes of s as a JSON string (jsonw_escape between quotes):
- * plain text in one piece, the prefix (a comma, or nothing) before it and
- * the suffix (a colon after a key, or nothing) after it. A profile of the
- * chat answer showed jsonw's appends, five a key, at 3.6% of the mock's
- * CPU. */
-static void put_string(struct jsonw *w, const char *prefix, const char *s,
-                       size_t len, const char *suffix)
+/* Writes len bytes of s as a JSON string (jsonw_escape between quotes),
+ * after a comma when comma is set and before a colon (a key's) when colon
+ * is: plain text (utf8_json_plain) in one piece. A profile of the chat
+ * answer showed jsonw's appends, five a key, at 3.6% of the mock's CPU. */
+static void put_string(struct jsonw *w, bool comma, const char *s, size_t len,
+                       bool colon)
 {
-    size_t np = strlen(prefix), ns = strlen(suffix);
     char *at;
 
     if (w->failed)
         return;
-    if (plain_ascii(s, len)) {
-        at = buf_extend(w->out, np + len + ns + 2);
+    if (utf8_json_plain(s, len) == len) {
+        at = buf_extend(w->out, comma + len + 2 + colon);
         if (at == NULL) {
             w->failed = true;
             return;
         }
-        memcpy(at, prefix, np);
-        at[np] = '"';
-        memcpy(at + np + 1, s, len);
-        at[np + 1 + len] = '"';
-        memcpy(at + np + len + 2, suffix, ns);
+        if (comma)
+            *at++ = ',';
+        *at++ = '"';
+        memcpy(at, s, len);
+        at[len] = '"';
+        if (colon)
+            at[len + 1] = ':';
         return;
     }
-    put(w, prefix, np);
+    if (comma)
+        put(w, ",", 1);
     put(w, "\"", 1);
     if (!w->failed && jsonw_escape(w->out, s, len) != 0)
         w->failed = true;
     put(w, "\"", 1);
-    put(w, suffix, ns);
+    if (colon)
+        put(w, ":", 1);
 }
 
 /* Skips the digits at *p; returns how many there were. */
@@ -240,7 +206,7 @@ void jsonw_key(struct jsonw *w, const char *key)
         w->failed = true;
         return;
     }
-    put_string(w, w->member[w->depth] ? "," : "", key, strlen(key), ":");
+    put_string(w, w->member[w->depth], key, strlen(key), true);
     w->member[w->depth] = true;
     w->want_value = true;
 }
@@ -249,7 +215,7 @@ void jsonw_string(struct jsonw *w, const char *s)
 {
     if (!value_allowed(w))
         return;
-    put_string(w, "", s, strlen(s), "");
+    put_string(w, false, s, strlen(s), false);
     value_written(w);
 }
 
@@ -273,7 +239,7 @@ void jsonw_stringn(struct jsonw *w, const char *s, size_t len)
     }
     if (!value_allowed(w))
         return;
-    put_string(w, "", s, len, "");
+    put_string(w, false, s, len, false);
     value_written(w);
 }
 
