@@ -563,6 +563,37 @@ static void test_render_declines(void **state)
     buf_cleanup(&out);
 }
 
+/* A buffer too small for the answer, by any number of bytes, refuses it
+ * and keeps what it held; one just large enough takes it whole. */
+static void test_render_capped(void **state)
+{
+    struct chat_request req = request(false, false);
+    struct completion *c = compose(&req, &full_choice, 1, NULL);
+    struct buf out;
+    size_t whole, cap;
+    char *want;
+
+    (void)state;
+    buf_init(&out, SIZE_MAX);
+    assert_int_equal(chat_completion_render(c, &out), 0);
+    whole = out.len;
+    want = buf_take(&out, NULL);
+    assert_non_null(want);
+    for (cap = 1; cap <= whole + 1; cap++) {
+        buf_init(&out, cap);
+        assert_int_equal(buf_appends(&out, "x"), 0);
+        assert_int_equal(chat_completion_render(c, &out),
+                         cap == whole + 1 ? 0 : -1);
+        assert_int_equal(out.len, cap == whole + 1 ? whole + 1 : 1);
+        assert_int_equal(out.data[0], 'x');
+        if (cap == whole + 1)
+            assert_memory_equal(out.data + 1, want, whole);
+        buf_cleanup(&out);
+    }
+    free(want);
+    completion_free(c);
+}
+
 /* Asserts that t holds the first ntok tokens of text (n bytes) with the
  * token ends the tokenizer gives. */
 static void assert_tokens(const struct reply_text *t, const char *text,
@@ -658,6 +689,7 @@ int main(void)
         cmocka_unit_test(test_render_parity),
         cmocka_unit_test(test_render_declines),
         cmocka_unit_test(test_long_text_token_ends),
+        cmocka_unit_test(test_render_capped),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
