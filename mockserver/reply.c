@@ -540,10 +540,15 @@ static struct completion *completion_alloc(const struct chat_request *req,
                                            unsigned n)
 {
     struct completion *c = calloc(1, sizeof(*c));
+    size_t n_id;
 
     if (c == NULL)
         return NULL;
-    snprintf(c->id, sizeof(c->id), "%s", id);
+    /* Cut to the room, as snprintf would, without its formatting (a
+     * profile showed the snprintf of the id at 0.3% of the mock's CPU). */
+    n_id = strnlen(id, sizeof(c->id) - 1);
+    memcpy(c->id, id, n_id);
+    c->id[n_id] = '\0';
     c->created = created;
     c->n = n;
     c->include_usage = req->stream && req->include_usage;
