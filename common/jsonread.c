@@ -223,6 +223,61 @@ static size_t skip_digits(struct jsonread *r)
     return n;
 }
 
+/* The powers of ten a double holds exactly. */
+static const double exact_pow10[] = {
+    1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
+    1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+};
+
+/* Converts the real number text t[0..n) (its grammar checked) to the
+ * double strtod gives, when one IEEE operation does it: at most 15
+ * significant digits (exact as a double) and a power of ten of at most 22
+ * (exact too), so that one correctly rounded multiply or divide is the
+ * correctly rounded value (Clinger's fast path). Returns false when it
+ * cannot tell; strtod then does. A profile of an SDK-like body showed
+ * strtod at 0.5% of the mock's CPU for "temperature":0.7. */
+static bool real_quick(const char *t, size_t n, double *out)
+{
+    uint64_t m = 0;
+    unsigned digits = 0, e = 0;
+    int exp10 = 0;
+    bool negative = t[0] == '-', fraction = false, eneg = false;
+    size_t i = negative;
+    double d;
+
+    for (; i < n && t[i] != 'e' && t[i] != 'E'; i++) {
+        if (t[i] == '.') {
+            fraction = true;
+            continue;
+        }
+        if ((m != 0 || t[i] != '0') && ++digits > 15)
+            return false;
+        m = m * 10 + (uint64_t)(t[i] - '0');
+        exp10 -= fraction;
+    }
+    if (i < n) { /* the exponent */
+        i++;
+        eneg = t[i] == '-';
+        i += t[i] == '-' || t[i] == '+';
+        for (; i < n; i++) {
+            e = e * 10 + (unsigned)(t[i] - '0');
+            if (e > 1000)
+                return false;
+        }
+    }
+    exp10 += eneg ? -(int)e : (int)e;
+    if (m == 0)
+        d = 0.0;
+    else if (exp10 >= 0 && exp10 <= 22)
+        d = (double)m * exact_pow10[exp10];
+    else if (exp10 < 0 && exp10 >= -22)
+        d = (double)m / exact_pow10[-exp10];
+    else
+        return false;
+    *out = negative ? -d : d;
+    return true;
+}
+
 /* Reads a number: an integer (no fraction, no exponent) of at most
  * JSONREAD_DIGITS_MAX digits exactly, a real through strtod as jansson
  * does; NULL for what goes to jansson (bad grammar, longer integers, an
@@ -261,6 +316,8 @@ static json_t *read_number(struct jsonread *r)
         for (i = r->pos - digits; i < r->pos; i++)
             v = v * 10 + (r->s[i] - '0');
         num = json_integer(negative ? -v : v);
+    } else if (real_quick(r->s + start, r->pos - start, &d)) {
+        num = json_real(d);
     } else {
         if (r->pos - start > JSONREAD_NUMBER_MAX)
             return NULL;

@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -321,6 +322,48 @@ static void test_random_texts_agree(void **state)
     assert_true(quick > 1000);
 }
 
+/* Reals of every shape (up to 20 integer and 20 fraction digits, with and
+ * without an exponent of up to 30) read to the very double jansson reads
+ * (the compact dump prints 17 significant digits and the sign of zero). */
+static void test_reals_as_strtod(void **state)
+{
+    uint64_t seed = UINT64_C(0x2545f4914f6cdd1d);
+    char text[96];
+    size_t count, n, k, digits;
+
+    (void)state;
+    for (count = 0; count < 100000; count++) {
+        n = 0;
+        text[n++] = '[';
+        if (next_rand(&seed) % 2)
+            text[n++] = '-';
+        digits = 1 + next_rand(&seed) % 20;
+        text[n++] = digits > 1 ? (char)('1' + next_rand(&seed) % 9)
+                               : (char)('0' + next_rand(&seed) % 10);
+        for (k = 1; k < digits; k++)
+            text[n++] = (char)('0' + next_rand(&seed) % 10);
+        if (next_rand(&seed) % 4 != 0) {
+            text[n++] = '.';
+            digits = 1 + next_rand(&seed) % 20;
+            for (k = 0; k < digits; k++)
+                text[n++] = (char)('0' + next_rand(&seed) % 10);
+        } else {
+            text[n++] = 'e'; /* a real either way */
+        }
+        if (text[n - 1] != 'e' && next_rand(&seed) % 2)
+            text[n++] = next_rand(&seed) % 2 ? 'e' : 'E';
+        if (text[n - 1] == 'e' || text[n - 1] == 'E') {
+            k = next_rand(&seed) % 3;
+            if (k > 0)
+                text[n++] = k == 1 ? '-' : '+';
+            n += (size_t)snprintf(text + n, sizeof(text) - n, "%d",
+                                  (int)(next_rand(&seed) % 31));
+        }
+        text[n++] = ']';
+        agree(text, n, true);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -329,6 +372,7 @@ int main(void)
         cmocka_unit_test(test_left_to_jansson_when_valid),
         cmocka_unit_test(test_loadb_error_state),
         cmocka_unit_test(test_random_texts_agree),
+        cmocka_unit_test(test_reals_as_strtod),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
