@@ -132,17 +132,18 @@ static int message_render(struct buf *out, const struct reply_choice *ch)
         err |= PUT_TEXT(out, ",\"tool_calls\":[");
         for (k = 0; k < ch->ntool_calls; k++) {
             const struct reply_tool_call *call = &ch->tool_calls[k];
+            struct jsonw w;
 
-            err |=
-                k > 0 ? PUT_TEXT(out, ",{\"id\":") : PUT_TEXT(out, "{\"id\":");
-            err |= put_str(out, call->id);
-            err |= PUT_TEXT(out, ",\"type\":\"function\",\"function\":{"
-                                 "\"name\":");
-            err |= put_str(out, call->name);
-            err |= PUT_TEXT(out, ",\"arguments\":");
-            err |= jsonw_put_string(out, call->arguments.text,
-                                    call->arguments.len);
-            err |= PUT_TEXT(out, "}}");
+            /* A call is rare on this path: its object goes through the
+             * writer it shares with the stream's call header. */
+            if (k > 0)
+                err |= PUT_TEXT(out, ",");
+            jsonw_init(&w, out);
+            jsonw_object_open(&w);
+            reply_call_write(&w, call, call->arguments.text,
+                             call->arguments.len);
+            jsonw_object_close(&w);
+            err |= jsonw_finish(&w);
         }
         err |= PUT_TEXT(out, "]");
     }

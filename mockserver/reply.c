@@ -9,6 +9,7 @@
 
 #include "buf.h"
 #include "jsonio.h"
+#include "jsonw.h"
 #include "lexicon.h"
 #include "sample.h"
 #include "tokenize.h"
@@ -872,4 +873,20 @@ int completion_compose(const struct chat_request *req, const char *id,
             c = NULL;
         }
     return completion_finish(c, req, usage, out);
+}
+
+void reply_call_write(struct jsonw *w, const struct reply_tool_call *call,
+                      const char *args, size_t len)
+{
+    jsonw_key(w, "id");
+    jsonw_string(w, call->id);
+    jsonw_key(w, "type");
+    jsonw_string(w, "function");
+    jsonw_key(w, "function");
+    jsonw_object_open(w);
+    jsonw_key(w, "name");
+    jsonw_string(w, call->name);
+    jsonw_key(w, "arguments");
+    jsonw_stringn(w, args, len);
+    jsonw_object_close(w);
 }

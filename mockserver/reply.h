@@ -25,6 +25,14 @@ struct reply_tool_call {
     struct reply_text arguments;
 };
 
+struct jsonw;
+
+/* Writes a tool call's members into the object w has open: "id", "type"
+ * ("function") and "function" with its name and len bytes of args (the
+ * whole arguments, or "" in a stream's call header). */
+void reply_call_write(struct jsonw *w, const struct reply_tool_call *call,
+                      const char *args, size_t len);
+
 /* One choice: reasoning, message content and tool calls, any of them, in
  * the order a stream sends them. */
 struct reply_choice {

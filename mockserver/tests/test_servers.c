@@ -21,6 +21,7 @@
 
 #include <cmocka.h>
 
+#include "buf.h"
 #include "testutil.h"
 
 /* A fixture with one key on a plan of one request a minute, and rules
@@ -272,6 +273,180 @@ static void test_late_body(void **state)
     assert_int_equal(fixture_mock_stop(&m), 0);
 }
 
+/* A fixture whose one rule answers /big with BIG_BODY bytes in pieces of
+ * BIG_PIECE, BIG_GAP_MS apart, the first BIG_DELAY_MS after the headers:
+ * more than a loopback socket takes while its client does not read. */
+#define BIG_BODY (8u * 1024u * 1024u)
+#define BIG_PIECE (2u * 1024u * 1024u)
+#define BIG_DELAY_MS 20
+#define BIG_GAP_MS 100
+
+/* The byte at i of the /big body. */
+static char big_byte(size_t i)
+{
+    return "abcdefghijklmnopqrstuvwxyz0123456789"[i % 36];
+}
+
+/* Starts a mock whose /big answer is paced pieces larger than a socket
+ * takes at once from a client that does not read. */
+static void start_big(struct fixture_mock *m)
+{
+    struct buf y;
+    size_t i;
+    char *yaml;
+
+    buf_init(&y, SIZE_MAX);
+    assert_int_equal(
+        buf_appendf(&y,
+                    "version: 2\n"
+                    "models: [{id: m1, created: 1, price: "
+                    "{input_per_million: 1, output_per_million: 1}}]\n"
+                    "rules:\n"
+                    "  - name: big\n"
+                    "    early: true\n"
+                    "    match: {path: /big}\n"
+                    "    reply:\n"
+                    "      content_type: text/plain\n"
+                    "      fault: {body_delay_ms: %d, split_bytes: %u, "
+                    "split_delay_ms: %d}\n"
+                    "      body: ",
+                    BIG_DELAY_MS, BIG_PIECE, BIG_GAP_MS),
+        0);
+    for (i = 0; i < BIG_BODY; i++) {
+        char c = big_byte(i);
+
+        assert_int_equal(buf_append(&y, &c, 1), 0);
+    }
+    assert_int_equal(buf_appends(&y, "\n"), 0);
+    yaml = buf_take(&y, &i);
+    assert_non_null(yaml);
+    assert_int_equal(fixture_mock_start(m, yaml, NULL), 0);
+    free(yaml);
+}
+
+/* Connects to m with a receive buffer of 4 KiB (a small window, so that
+ * the mock's socket fills) and asks for /big. */
+static int big_client(const struct fixture_mock *m)
+{
+    static const char req[] = "GET /big HTTP/1.1\r\nHost: localhost\r\n"
+                              "Connection: close\r\n\r\n";
+    int fd = raw_connect_rcvbuf(&m->proc, 4096);
+
+    assert_true(fd >= 0);
+    assert_int_equal(raw_send(fd, req, sizeof req - 1), 0);
+    return fd;
+}
+
+/* Reads fd to its end (at most 10 s) into a new buffer of *len bytes. */
+static char *read_all(int fd, size_t *len)
+{
+    size_t cap = BIG_BODY + BIG_BODY / 4, n = 0;
+    char *data = malloc(cap);
+    uint64_t limit = (uint64_t)time(NULL) + 10;
+
+    assert_non_null(data);
+    while (n < cap && (uint64_t)time(NULL) < limit) {
+        struct pollfd pf = {fd, POLLIN, 0};
+        ssize_t got;
+
+        if (poll(&pf, 1, 200) != 1)
+            continue;
+        got = recv(fd, data + n, cap - n, 0);
+        if (got <= 0)
+            break;
+        n += (size_t)got;
+    }
+    *len = n;
+    return data;
+}
+
+/* Takes the chunked body at b (len bytes) apart and checks that it is the
+ * /big body whole, ended by the last chunk and nothing after it. */
+static void assert_big_body(const char *b, size_t len)
+{
+    const char *end = b + len;
+    size_t at = 0, i;
+
+    for (;;) {
+        char *after;
+        unsigned long size = strtoul(b, &after, 16);
+
+        assert_true(after > b && after + 2 <= end);
+        assert_memory_equal(after, "\r\n", 2);
+        b = after + 2;
+        if (size == 0)
+            break;
+        assert_true((size_t)(end - b) >= size + 2);
+        for (i = 0; i < size; i++, at++)
+            if (b[i] != big_byte(at))
+                fail_msg("byte %zu of the body differs", at);
+        b += size;
+        assert_memory_equal(b, "\r\n", 2);
+        b += 2;
+    }
+    assert_int_equal(at, BIG_BODY);
+    assert_int_equal(end - b, 2);
+    assert_memory_equal(b, "\r\n", 2);
+}
+
+/* A client that stops reading while a paced stream goes on gets every byte
+ * once it reads again, in order and framed. The mock writes a stream's
+ * due pieces itself and, when the socket does not take a whole chunk,
+ * waits for room before anything more (here the second 2 MiB piece fills
+ * the socket of a client that reads nothing for 600 ms). */
+static void test_slow_reader_paced(void **state)
+{
+    struct fixture_mock m;
+    struct raw_reading head;
+    const char *b;
+    char *data;
+    size_t len;
+    int fd;
+
+    (void)state;
+    start_big(&m);
+    fd = big_client(&m);
+    usleep(600 * 1000);
+    data = read_all(fd, &len);
+    close(fd);
+    head.data = data;
+    head.len = len;
+    assert_int_equal(raw_status(&head), 200);
+    b = strstr(data, "\r\n\r\n");
+    assert_non_null(b);
+    assert_big_body(b + 4, len - (size_t)(b + 4 - data));
+    free(data);
+    assert_int_equal(fixture_mock_stop(&m), 0);
+}
+
+/* Clients that leave (with a reset) while the mock waits for room for the
+ * rest of a chunk: the mock drops their answers and serves the next client
+ * whole. */
+static void test_slow_reader_leaves(void **state)
+{
+    struct fixture_mock m;
+    const char *b;
+    char *data;
+    size_t len;
+    int i, fd;
+
+    (void)state;
+    start_big(&m);
+    for (i = 0; i < 3; i++) {
+        fd = big_client(&m);
+        usleep(300 * 1000); /* the second piece filled the socket */
+        raw_reset(fd);
+    }
+    fd = big_client(&m);
+    data = read_all(fd, &len);
+    close(fd);
+    b = strstr(data, "\r\n\r\n");
+    assert_non_null(b);
+    assert_big_body(b + 4, len - (size_t)(b + 4 - data));
+    free(data);
+    assert_int_equal(fixture_mock_stop(&m), 0);
+}
+
 /* Nanoseconds on the monotonic clock (the mock's clock too). */
 static uint64_t mono_ns(void)
 {
@@ -431,6 +606,8 @@ int main(void)
         cmocka_unit_test(test_template_and_headers),
         cmocka_unit_test(test_hex_bytes),
         cmocka_unit_test(test_late_body),
+        cmocka_unit_test(test_slow_reader_paced),
+        cmocka_unit_test(test_slow_reader_leaves),
         cmocka_unit_test(test_body_never_early),
         cmocka_unit_test(test_held_body),
         cmocka_unit_test(test_endless_bytes),

@@ -375,10 +375,11 @@ static size_t compose_both(const struct chat_request *req,
     return assert_same_stream(a, b);
 }
 
-/* Token chunks come from frames rendered once per choice; every event of
- * composed replies with reasoning, content and tool calls full of escapes,
- * with and without usage and log probabilities, one and two choices, is
- * byte for byte what jansson renders. */
+/* Token chunks come from frames rendered once per choice, role and finish
+ * chunks from jsonw (the reference stream renders all through jansson); every
+ * event of composed replies with reasoning, content and tool calls full of
+ * escapes, with and without usage and log probabilities, one and two choices,
+ * is byte for byte what jansson renders. */
 static void test_frames_match_jansson_composed(void **state)
 {
     static const struct reply_call_spec calls[] = {

@@ -250,12 +250,10 @@ int balance_pico(const struct testproc *p, const char *key, int64_t *balance,
     return err;
 }
 
-int raw_connect(const struct testproc *p)
-{
-    return raw_connect_from(p, NULL);
-}
-
-int raw_connect_from(const struct testproc *p, const char *from)
+/* Connects to p's port, from the address from (or any) with a receive
+ * buffer of rcvbuf bytes (or the default: 0). */
+static int raw_connect_with(const struct testproc *p, const char *from,
+                            int rcvbuf)
 {
     struct sockaddr_in sa;
     const char *host = strstr(p->url, "://"), *colon;
@@ -274,6 +272,9 @@ int raw_connect_from(const struct testproc *p, const char *from)
     fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0)
         return -1;
+    if (rcvbuf > 0 &&
+        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf)) != 0)
+        goto fail;
     memset(&sa, 0, sizeof(sa));
     sa.sin_family = AF_INET;
     if (from != NULL && (inet_pton(AF_INET, from, &sa.sin_addr) != 1 ||
@@ -287,6 +288,21 @@ int raw_connect_from(const struct testproc *p, const char *from)
 fail:
     close(fd);
     return -1;
+}
+
+int raw_connect(const struct testproc *p)
+{
+    return raw_connect_with(p, NULL, 0);
+}
+
+int raw_connect_from(const struct testproc *p, const char *from)
+{
+    return raw_connect_with(p, from, 0);
+}
+
+int raw_connect_rcvbuf(const struct testproc *p, int rcvbuf)
+{
+    return raw_connect_with(p, NULL, rcvbuf);
 }
 
 int raw_send(int fd, const char *data, size_t len)

@@ -97,6 +97,9 @@ int raw_connect(const struct testproc *p);
 /* As raw_connect, from the local address from (such as "127.0.0.2", for
  * tests of the caps per client address; NULL: the kernel's choice). */
 int raw_connect_from(const struct testproc *p, const char *from);
+/* The same, from a socket whose receive buffer is set to rcvbuf bytes
+ * before it connects (the window it offers stays that small). */
+int raw_connect_rcvbuf(const struct testproc *p, int rcvbuf);
 /* Sends all of data, or fails. Returns 0 or -1. */
 int raw_send(int fd, const char *data, size_t len);
 /* What a raw client read until the connection ended. */
