@@ -584,14 +584,14 @@ static int frame_render(const struct sse_stream *s, struct token_frame *f,
     }
     jsonw_object_close(&w);
     chunk_close(&w, s->c, NULL);
-    if (jsonw_finish(&w) != 0 || (bytes = buf_take(&text, &len)) == NULL)
-        goto out;
-    free(f->text);
     /* A waiting stream keeps its frame: it holds the text's bytes only, not
      * the room the writer grew it in. */
-    f->text = realloc(bytes, len + 1);
-    if (f->text == NULL)
-        f->text = bytes; /* keeping the room is fine */
+    if (jsonw_finish(&w) != 0 || (bytes = malloc(text.len + 1)) == NULL)
+        goto out;
+    len = text.len;
+    memcpy(bytes, text.data, len + 1);
+    free(f->text);
+    f->text = bytes;
     f->len = len;
     f->cut = cut;
     f->kind = p.kind;
