@@ -1,8 +1,22 @@
-/* streamgen: opens N paced chat streams at once on raw non-blocking
- * sockets (one thread, one epoll loop, a few hundred bytes per stream) and
- * measures each SSE event against the schedule the fixture promises: time
- * to first byte, per-event lateness, streams completed and failed, and the
- * server's peak memory and CPU. Prints one JSON object on stdout. */
+/* streamgen: opens N paced chat streams on raw non-blocking sockets (one
+ * thread, one epoll loop, a few hundred bytes per stream), all at once or
+ * spread evenly over --ramp-ms, and measures each SSE event against the
+ * schedule the fixture promises: time to first byte, per-event lateness,
+ * streams completed and failed, and the server's peak memory and CPU.
+ * Prints one JSON object on stdout (its fields are listed in usage_text).
+ *
+ * Three clocks, three questions. lateness_ms counts an event's schedule
+ * from the request's last byte written: what a client sees, the server's
+ * queue of new requests included, so a burst of N opens shows up in it.
+ * pacing_lateness_ms counts it from the answer's first byte (the headers):
+ * the mock starts a stream's schedule when it handles the request and
+ * sends the headers at once, so their arrival is the client's best view of
+ * the schedule's origin, and the figure is how well tokens keep time once
+ * a stream runs (headers held back by a busy server make it read early,
+ * never late). It holds while the headers leave before the first event,
+ * as the mock's do (bench/smoke.sh checks its median). ramp_ms,
+ * last_open_ms, open_lag_max_ms and peak_inflight say how many streams
+ * really were open together. */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -24,6 +38,8 @@
 #define READ_CHUNK 65536
 /* Header or chunk-size line kept per stream; longer lines are cut. */
 #define LINE_MAX_LEN 160
+/* The longest epoll_wait, so that the run's deadline is seen in time. */
+#define WAIT_MAX_MS 50
 /* The start of an event kept to recognise "data: [DONE]". */
 #define DONE_EVENT "data: [DONE]"
 #define DONE_LEN (sizeof(DONE_EVENT) - 1)
@@ -33,14 +49,36 @@ static const char usage_text[] =
     "                       [--streams N] [--ttft-ms MS] "
     "[--tokens-per-second R]\n"
     "                       [--max-tokens T] [--pid PID] [--timeout-s S]\n"
-    "                       [--connect-window W]\n"
-    "Opens N streamed chat completions at once and prints one JSON object:\n"
-    "completed, errors (by kind), time to first byte and per-event lateness\n"
-    "against ttft + k * 1000 / rate ms (p50, p99, max), and with --pid the\n"
-    "server's peak RSS (VmHWM) and the CPU it used meanwhile. Events are\n"
-    "timed when the kernel received them (SO_TIMESTAMPNS), so that the\n"
-    "generator's own delay in reading them is not the server's;\n"
-    "read_lateness_ms times them when they were read.\n";
+    "                       [--connect-window W] [--ramp-ms R]\n"
+    "Opens N streamed chat completions, all at once (R = 0, the default) or\n"
+    "stream i at i * R / N ms after the first (evenly over R ms), with at\n"
+    "most W connects pending at a time (0, the default: no limit), and\n"
+    "prints one JSON object:\n"
+    "  streams, completed, errors: N, and how many ended well or not;\n"
+    "  error_kinds, first_errors: errors by kind, and the first of each;\n"
+    "  events: SSE events received;\n"
+    "  ramp_ms: R; last_open_ms: when the last stream was opened, in ms\n"
+    "    after the first; open_lag_max_ms: the most a stream was opened\n"
+    "    after its time on the ramp (a connect window, a busy generator);\n"
+    "  peak_inflight: the most streams open together (request written,\n"
+    "    answer not over); peak_inflight_frac: that over N;\n"
+    "  wall_s: the run, first open to last stream's end;\n"
+    "  connect_ms: connect() to connected;\n"
+    "  ttfb_ms: request written to the answer's first byte;\n"
+    "  lateness_ms: per event, received minus request written minus the\n"
+    "    event's due time ttft + k * 1000 / rate ms (the role and token 0\n"
+    "    at ttft, the finish and [DONE] with the last token): the server's\n"
+    "    queue of new requests and its pacing together;\n"
+    "  pacing_lateness_ms: per event, received minus the answer's first\n"
+    "    byte minus the same due time: the pacing once a stream runs (the\n"
+    "    mock starts the schedule as it sends the headers);\n"
+    "  read_lateness_ms: lateness_ms, timed when the generator read it;\n"
+    "  samples_dropped: samples past the generator's buffers (0);\n"
+    "  with --pid: mock_rss_before_kb, mock_peak_rss_kb (VmHWM) and\n"
+    "    mock_cpu_s, the server's CPU (user + system) during the run.\n"
+    "Each *_ms figure is {p50, p99, max} over the samples. Events are timed\n"
+    "when the kernel received them (SO_TIMESTAMPNS), so that the\n"
+    "generator's own delay in reading them is not the server's.\n";
 
 enum conn_phase {
     PH_IDLE,       /* not started yet */
@@ -70,7 +108,7 @@ static const char *const fail_names[FAIL_KINDS] = {
 struct genopts {
     const char *url, *key, *model;
     unsigned streams, ttft_ms, tokens_per_second, max_tokens;
-    unsigned timeout_s, connect_window;
+    unsigned timeout_s, connect_window, ramp_ms;
     pid_t pid;
 };
 
@@ -80,7 +118,8 @@ struct conn {
     enum conn_phase phase;
     size_t sent;
     uint64_t t_start; /* connect() called */
-    uint64_t t_sent;  /* request written: the schedule counts from here */
+    uint64_t t_sent;  /* request written: lateness counts from here */
+    uint64_t t_first; /* first byte received: pacing counts from here */
     bool got_byte;
     bool chunked;
     unsigned status;
@@ -109,7 +148,10 @@ struct gen {
     struct conn *conns;
     unsigned next, connecting, open, inflight, peak_inflight;
     unsigned completed, fails[FAIL_KINDS];
-    struct samples connect, ttfb, lateness, read_lateness;
+    uint64_t t_begin;      /* the first stream's opening time */
+    uint64_t last_open_us; /* the last opening, after t_begin */
+    uint64_t open_lag_us;  /* the most an opening was behind the ramp */
+    struct samples connect, ttfb, lateness, pacing, read_lateness;
     /* CLOCK_REALTIME minus CLOCK_MONOTONIC, in us: turns the kernel's
      * receive timestamps into bench_now_us time. */
     int64_t rt_offset;
@@ -267,6 +309,7 @@ static void conn_sse_byte(struct gen *g, struct conn *c, char b,
         int64_t due = (int64_t)event_due_us(&g->o, c->events);
 
         samples_add(&g->lateness, (int64_t)(at->kernel - c->t_sent) - due);
+        samples_add(&g->pacing, (int64_t)(at->kernel - c->t_first) - due);
         samples_add(&g->read_lateness, (int64_t)(at->read - c->t_sent) - due);
         c->last_done = c->ev_len == DONE_LEN &&
                        memcmp(c->ev_head, DONE_EVENT, DONE_LEN) == 0;
@@ -287,6 +330,7 @@ static void conn_feed(struct gen *g, struct conn *c, const char *p, size_t n,
 
     if (n > 0 && !c->got_byte) {
         c->got_byte = true;
+        c->t_first = at->kernel;
         samples_add(&g->ttfb, (int64_t)(at->kernel - c->t_sent));
     }
     while (i < n && c->phase != PH_OVER) {
@@ -317,16 +361,27 @@ static void conn_feed(struct gen *g, struct conn *c, const char *p, size_t n,
     }
 }
 
+/* When stream idx is due to open (bench_now_us time): i * R / N into the
+ * ramp, all at t_begin when there is none. */
+static uint64_t gen_open_due(const struct gen *g, unsigned idx)
+{
+    return g->t_begin + (uint64_t)idx * g->o.ramp_ms * 1000u / g->o.streams;
+}
+
 /* Starts stream idx: a non-blocking connect, watched for writability. */
 static void conn_start(struct gen *g, unsigned idx)
 {
     struct conn *c = &g->conns[idx];
     struct epoll_event ev;
+    uint64_t due = gen_open_due(g, idx);
     char why[96];
 
     c->fd = -1;
     c->phase = PH_CONNECTING;
     c->t_start = bench_now_us();
+    g->last_open_us = c->t_start - g->t_begin;
+    if (c->t_start > due && c->t_start - due > g->open_lag_us)
+        g->open_lag_us = c->t_start - due;
     g->connecting++;
     g->open++;
     c->fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -445,23 +500,48 @@ static void conn_readable(struct gen *g, struct conn *c, char *buf)
     }
 }
 
+/* Opens every stream that is due and that the connect window lets in.
+ * Returns how long epoll_wait may sleep (ms): until the next opening is
+ * due, rounded up, and at most WAIT_MAX_MS, so the deadline is seen. */
+static int gen_open_due_streams(struct gen *g)
+{
+    uint64_t now = bench_now_us(), due;
+
+    for (;;) {
+        if (g->next == g->o.streams)
+            return WAIT_MAX_MS;
+        /* A full window opens up as connects end: epoll_wait sees them. */
+        if (g->o.connect_window > 0 && g->connecting >= g->o.connect_window)
+            return WAIT_MAX_MS;
+        due = gen_open_due(g, g->next);
+        if (due > now) {
+            /* Read the clock again only once the due streams are open. */
+            now = bench_now_us();
+            if (due > now)
+                break;
+        }
+        conn_start(g, g->next++);
+    }
+    due = (due - now + 999) / 1000;
+    return due < WAIT_MAX_MS ? (int)due : WAIT_MAX_MS;
+}
+
 /* Runs every stream to its end or to the deadline. */
 static void gen_run(struct gen *g)
 {
     struct epoll_event evs[512];
     char *buf = malloc(READ_CHUNK);
-    uint64_t deadline = bench_now_us() + (uint64_t)g->o.timeout_s * 1000000u;
+    uint64_t deadline;
     unsigned i;
 
     if (buf == NULL)
         return;
+    g->t_begin = bench_now_us();
+    deadline = g->t_begin + (uint64_t)g->o.timeout_s * 1000000u;
     while (g->open > 0 || g->next < g->o.streams) {
-        int n, k;
+        int n, k, wait = gen_open_due_streams(g);
 
-        while (g->next < g->o.streams && (g->o.connect_window == 0 ||
-                                          g->connecting < g->o.connect_window))
-            conn_start(g, g->next++);
-        n = epoll_wait(g->ep, evs, (int)(sizeof(evs) / sizeof(evs[0])), 50);
+        n = epoll_wait(g->ep, evs, (int)(sizeof(evs) / sizeof(evs[0])), wait);
         for (k = 0; k < n; k++) {
             uint32_t idx = evs[k].data.u32;
             struct conn *c = &g->conns[idx];
@@ -507,9 +587,21 @@ static int gen_report(struct gen *g, double wall_s, const struct bench_proc *p0,
         samples_json(&g->ttfb), "lateness_ms", samples_json(&g->lateness),
         "samples_dropped",
         (json_int_t)(g->lateness.dropped + g->ttfb.dropped +
-                     g->connect.dropped + g->read_lateness.dropped));
-    if (o == NULL || json_object_set_new(o, "read_lateness_ms",
-                                         samples_json(&g->read_lateness)) != 0)
+                     g->connect.dropped + g->read_lateness.dropped +
+                     g->pacing.dropped));
+    if (o == NULL ||
+        json_object_set_new(o, "pacing_lateness_ms",
+                            samples_json(&g->pacing)) != 0 ||
+        json_object_set_new(o, "read_lateness_ms",
+                            samples_json(&g->read_lateness)) != 0 ||
+        json_object_set_new(o, "ramp_ms", json_integer(g->o.ramp_ms)) != 0 ||
+        json_object_set_new(o, "last_open_ms",
+                            json_real((double)g->last_open_us / 1000.0)) != 0 ||
+        json_object_set_new(o, "open_lag_max_ms",
+                            json_real((double)g->open_lag_us / 1000.0)) != 0 ||
+        json_object_set_new(
+            o, "peak_inflight_frac",
+            json_real((double)g->peak_inflight / (double)g->o.streams)) != 0)
         goto out;
     if (have_proc &&
         (json_object_set_new(o, "mock_rss_before_kb",
@@ -564,6 +656,7 @@ static int parse_args(int argc, char **argv, struct genopts *o)
         {"--max-tokens", &o->max_tokens, 1, 100000},
         {"--timeout-s", &o->timeout_s, 1, 3600},
         {"--connect-window", &o->connect_window, 0, 1000000},
+        {"--ramp-ms", &o->ramp_ms, 0, 3600000},
     };
     unsigned long long v;
     int i;
@@ -621,13 +714,14 @@ static int gen_init(struct gen *g)
     g->connect.v = calloc(n, sizeof(int64_t));
     g->ttfb.v = calloc(n, sizeof(int64_t));
     g->lateness.v = calloc(n * per, sizeof(int64_t));
+    g->pacing.v = calloc(n * per, sizeof(int64_t));
     g->read_lateness.v = calloc(n * per, sizeof(int64_t));
     if (g->request == NULL || g->conns == NULL || g->connect.v == NULL ||
-        g->ttfb.v == NULL || g->lateness.v == NULL ||
+        g->ttfb.v == NULL || g->lateness.v == NULL || g->pacing.v == NULL ||
         g->read_lateness.v == NULL)
         goto out;
     g->connect.cap = g->ttfb.cap = n;
-    g->lateness.cap = g->read_lateness.cap = n * per;
+    g->lateness.cap = g->pacing.cap = g->read_lateness.cap = n * per;
     {
         struct timespec rt;
 
@@ -689,6 +783,7 @@ out:
     free(g.connect.v);
     free(g.ttfb.v);
     free(g.lateness.v);
+    free(g.pacing.v);
     free(g.read_lateness.v);
     return status;
 }

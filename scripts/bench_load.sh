@@ -6,7 +6,10 @@
 # Environment: RUNS (default 3), DURATION (seconds per wrk run, default 5),
 # THREADS (worker threads of the mock and the ceiling alike, default the
 # core count, the mock's default), BENCH_CONNS (wrk connections, default
-# "64 1000"), BENCH_STREAMS (paced streams, default "1000 10000"),
+# "64 1000"), BENCH_STREAMS (paced streams opened at once, default "1000
+# 10000"), BENCH_STREAMS_RAMP (N:MS pairs, N paced streams opened evenly
+# over MS ms, default "10000:700": all 10,000 open together, since each
+# lasts about 0.9 s, without the opening burst; "" for none),
 # BENCH_JSON (where the JSON goes, default bench/results.json). BENCH_BIN and BENCH_MOCK name
 # other builds of the tools and the mock (bench/smoke.sh uses its own).
 
@@ -24,6 +27,7 @@ bench_init() {
     BENCH_THREADS=${THREADS:-$(nproc)}
     BENCH_CONNS=${BENCH_CONNS:-"64 1000"}
     BENCH_STREAMS=${BENCH_STREAMS:-"1000 10000"}
+    BENCH_STREAMS_RAMP=${BENCH_STREAMS_RAMP-"10000:700"}
     BENCH_JSON=${BENCH_JSON:-$ROOT/bench/results.json}
     # wrk and the stream generator hold thousands of sockets.
     ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
@@ -189,25 +193,40 @@ bench_throughput() {
     done
 }
 
-# 3: N paced streams at once (bench-paced: 200 ms to the first token, then
-# 10 tokens per second, 8 tokens), a fresh mock per run.
+# streams_row N RAMP_MS: N paced streams (bench-paced: 200 ms to the first
+# token, then 10 tokens per second, 8 tokens) opened evenly over RAMP_MS
+# (0: at once), $BENCH_RUNS runs with a fresh mock each; records the median
+# run as a row of "streams" (its ramp_ms tells the rows apart).
+streams_row() {
+    local i row
+    for i in $(seq "$BENCH_RUNS"); do
+        mock_up
+        "$BENCH_BIN/nexus-streamgen" --url "$SERVER_URL" --key "$BENCH_KEY" \
+            --model bench-paced --ttft-ms 200 --tokens-per-second 10 \
+            --max-tokens 8 --streams "$1" --ramp-ms "$2" --pid "$SERVER_PID"
+        server_down
+    done >"$BENCH_TMP/runs"
+    row=$(bench_median <"$BENCH_TMP/runs" |
+        jq -c --slurpfile all "$BENCH_TMP/runs" '
+            .errors_all_runs = ([$all[].errors] | add)
+            | .peak_inflight_all_runs = [$all[].peak_inflight]
+            | .kb_per_stream = ((.mock_peak_rss_kb - .mock_rss_before_kb) / .streams)')
+    bench_row streams "$row"
+    printf '%s\n' "$row" | jq -r '"  \(.streams) streams, ramp \(.ramp_ms) ms: peak \(.peak_inflight) open, \(.completed) completed, \(.errors) errors, first byte p99 \(.ttfb_ms.p99) ms, lateness p99 \(.lateness_ms.p99) ms, pacing p99 \(.pacing_lateness_ms.p99) ms, peak RSS \(.mock_peak_rss_kb) kB"' >&2
+}
+
+# 3: paced streams, N at once for each N of BENCH_STREAMS (the issue's
+# measurement), then each N:MS of BENCH_STREAMS_RAMP: N opened over MS ms,
+# so that the pacing of running streams is seen apart from the burst of
+# opening them all at once.
 bench_streams() {
-    local n i row
+    local n spec
     echo "== paced streams (nexus-streamgen, $BENCH_RUNS runs)" >&2
     for n in $BENCH_STREAMS; do
-        for i in $(seq "$BENCH_RUNS"); do
-            mock_up
-            "$BENCH_BIN/nexus-streamgen" --url "$SERVER_URL" --key "$BENCH_KEY" \
-                --model bench-paced --ttft-ms 200 --tokens-per-second 10 \
-                --max-tokens 8 --streams "$n" --pid "$SERVER_PID"
-            server_down
-        done >"$BENCH_TMP/runs"
-        row=$(bench_median <"$BENCH_TMP/runs" |
-            jq -c --slurpfile all "$BENCH_TMP/runs" '
-                .errors_all_runs = ([$all[].errors] | add)
-                | .kb_per_stream = ((.mock_peak_rss_kb - .mock_rss_before_kb) / .streams)')
-        bench_row streams "$row"
-        printf '%s\n' "$row" | jq -r '"  \(.streams) streams: \(.completed) completed, \(.errors) errors, lateness p99 \(.lateness_ms.p99) ms, peak RSS \(.mock_peak_rss_kb) kB"' >&2
+        streams_row "$n" 0
+    done
+    for spec in $BENCH_STREAMS_RAMP; do
+        streams_row "${spec%%:*}" "${spec#*:}"
     done
 }
 
@@ -293,10 +312,11 @@ bench_table() {
         (.throughput // [] | .[] |
             "| \(.target) | \(.request) | \(.connections) | \(.rps | floor) | \(.p50_ms | ms) | \(.p99_ms | ms) | \(.ratio | f2) | \(.non2xx_all_runs) |"),
         "",
-        "| paced streams | completed | errors (all runs) | first byte p50 / p99 / max ms | lateness p50 / p99 / max ms | peak RSS MB | KB per stream | CPU s |",
-        "|---|---|---|---|---|---|---|---|",
+        def pct: "\(.p50 | ms) / \(.p99 | ms) / \(.max | ms)";
+        "| paced streams | opened over ms | peak open | completed | errors (all runs) | first byte p50 / p99 / max ms | lateness p50 / p99 / max ms | pacing lateness p50 / p99 / max ms | peak RSS MB | KB per stream | CPU s |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
         (.streams // [] | .[] |
-            "| \(.streams) | \(.completed) | \(.errors_all_runs) | \(.ttfb_ms.p50 | ms) / \(.ttfb_ms.p99 | ms) / \(.ttfb_ms.max | ms) | \(.lateness_ms.p50 | ms) / \(.lateness_ms.p99 | ms) / \(.lateness_ms.max | ms) | \(.mock_peak_rss_kb | mb | n(10)) | \(.kb_per_stream | n(10)) | \(.mock_cpu_s | ms) |"),
+            "| \(.streams) | \(.ramp_ms // 0) | \(.peak_inflight) | \(.completed) | \(.errors_all_runs) | \(.ttfb_ms | pct) | \(.lateness_ms | pct) | \(.pacing_lateness_ms // {} | pct) | \(.mock_peak_rss_kb | mb | n(10)) | \(.kb_per_stream | n(10)) | \(.mock_cpu_s | ms) |"),
         "",
         (.delayed // {} | if .available then
             "| delayed answers | connections | req/s | expected req/s | p50 ms | p99 ms | non-2xx |",
