@@ -92,6 +92,26 @@ out:
     return err;
 }
 
+/* Makes room for n more bytes. */
+int buf_grow(struct buf *b, size_t n)
+{
+    return buf_reserve(b, n);
+}
+
+/* Appends n bytes the caller writes at the returned place. */
+char *buf_extend(struct buf *b, size_t n)
+{
+    char *at = NULL;
+
+    if (buf_reserve(b, n) != 0)
+        goto out;
+    at = b->data + b->len;
+    b->len += n;
+    b->data[b->len] = '\0';
+out:
+    return at;
+}
+
 /* Appends a NUL-terminated string. */
 int buf_appends(struct buf *b, const char *s)
 {

@@ -34,6 +34,16 @@ void buf_cleanup(struct buf *b);
 void buf_reset(struct buf *b);
 /* Appends n bytes (they may hold NULs). -1 past max or on OOM. */
 BUF_MUST_CHECK int buf_append(struct buf *b, const void *bytes, size_t n);
+/* Makes room for n more bytes, so that appends up to that much do not
+ * allocate: a hint from a writer that knows about how much it will write.
+ * -1 past max or on OOM (the content unchanged either way), which the
+ * appends that follow will report again if it matters. */
+int buf_grow(struct buf *b, size_t n);
+/* Appends n bytes that the caller then writes: returns where they go
+ * (followed by the terminator, already in place), or NULL past max or on
+ * OOM, the buffer unchanged. Borrowed: valid until the next call that
+ * changes b. */
+BUF_MUST_CHECK char *buf_extend(struct buf *b, size_t n);
 /* Appends a NUL-terminated string, like buf_append. */
 BUF_MUST_CHECK int buf_appends(struct buf *b, const char *s);
 /* Appends printf-style text, like buf_append: all of it or nothing. */

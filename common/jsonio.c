@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "jsonread.h"
+
 /* Allocations jansson could not get, counted per thread. A mutable global,
  * the one way to hear from the hook: jansson's allocation functions take
  * no context. Each thread touches only its own, so it needs no lock. */
@@ -37,16 +39,40 @@ void jsonio_init(void)
     json_set_alloc_funcs(jsonio_malloc, f);
 }
 
+/* Sets err as json_loadb leaves it after reading the len bytes of a
+ * document: no error, the position at the end. */
+static void loaded(json_error_t *err, size_t len)
+{
+    static const char source[] = "<buffer>";
+
+    err->line = -1;
+    err->column = -1;
+    err->position = (int)len;
+    memcpy(err->source, source, sizeof(source));
+    err->text[0] = '\0';
+}
+
 json_t *jsonio_loadb(const char *text, size_t len, size_t flags,
                      json_error_t *err, bool *oom)
 {
-    unsigned long before = jsonio_failures;
+    unsigned long before;
     json_t *doc;
 
     /* Zeroed: where jansson returns before setting an error (its first
      * allocation failed), the code reads as json_error_unknown, not as
      * stack garbage. */
     memset(err, 0, sizeof(*err));
+    /* The quick reader builds the tree jansson would, for the usual text;
+     * anything else is jansson's to read (and to report). A reading that
+     * ran out of memory is dropped, as one of jansson's is. */
+    if (flags == 0) {
+        doc = jsonread_doc(text, len, oom);
+        if (doc != NULL)
+            loaded(err, len);
+        if (doc != NULL || *oom)
+            return doc;
+    }
+    before = jsonio_failures;
     doc = json_loadb(text, len, flags, err);
     /* jansson 2.14 never says json_error_out_of_memory when parsing: a
      * failure leaves the text empty, or (a string it could not copy)

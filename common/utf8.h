@@ -33,6 +33,11 @@ size_t utf8_seq_len(const unsigned char *s, size_t avail);
  * sequences: n when all of them are, else the offset of the first bad
  * byte. */
 size_t utf8_valid_prefix(const char *s, size_t n);
+/* How many of the n bytes at s, from the start, are printable ASCII other
+ * than '"' and '\\' (0x20-0x7F but those two): the text a JSON string
+ * holds as it is, which no writer escapes and no reader decodes or checks.
+ * n when all of them are. Looks at 8 bytes a step. */
+size_t utf8_json_plain(const char *s, size_t n);
 /* True when the n bytes at s are all valid UTF-8. */
 bool utf8_valid(const char *s, size_t n);
 /* How many of the n bytes at s to keep so that a cut after them does not

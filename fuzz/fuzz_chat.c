@@ -2,7 +2,8 @@
  * validate, build the completion with its tools and response_format
  * schemas, render it as JSON or drain its stream) by router_dispatch
  * against the embedded fixture, with no socket, checking what every client
- * is promised about the answer. */
+ * is promised about the answer; and the body read by the quick reader
+ * (jsonread) and by jansson, which must agree. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,6 +16,7 @@
 #include "fixtures.h"
 #include "fuzz.h"
 #include "jsonio.h"
+#include "jsonread.h"
 #include "ratelimit.h"
 #include "router.h"
 #include "source.h"
@@ -124,6 +126,31 @@ static void check_stream(struct response *resp)
     buf_cleanup(&ev);
 }
 
+/* The quick reader reads the body into jansson's very tree (the compact
+ * dump keeps member order, types and every digit of a real), or leaves it
+ * to jansson; it never reads what jansson refuses. */
+static void check_reader(const char *body, size_t size)
+{
+    json_t *want = json_loadb(body, size, 0, NULL);
+    bool oom = true;
+    json_t *got = jsonread_doc(body, size, &oom);
+    char *a = NULL, *b = NULL;
+
+    fuzz_require(!oom, "the quick reader has memory");
+    fuzz_require(got == NULL || want != NULL,
+                 "the quick reader reads only what jansson reads");
+    if (got != NULL) {
+        a = json_dumps(want, JSON_COMPACT);
+        b = json_dumps(got, JSON_COMPACT);
+        fuzz_require(a != NULL && b != NULL && strcmp(a, b) == 0,
+                     "the quick reader builds jansson's tree");
+    }
+    free(a);
+    free(b);
+    json_decref(want);
+    json_decref(got);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     const struct world *w = world_get();
@@ -136,6 +163,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     /* The server hands handlers a NUL-terminated body. */
     memcpy(body, data, size);
     body[size] = '\0';
+    check_reader(body, size);
     /* Fresh accounts and windows each time, so that no input is answered
      * 402 or 429 because of the inputs before it. */
     memset(&app, 0, sizeof(app));

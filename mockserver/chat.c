@@ -106,95 +106,106 @@ out:
     return o;
 }
 
-/* Writes a choice's message as message_json builds it. */
-static void message_render(struct jsonw *w, const struct reply_choice *ch)
+/* Appends the literal text lit (a string constant) to out. */
+#define PUT_TEXT(out, lit) buf_append(out, lit, sizeof(lit) - 1)
+
+/* Appends the NUL-terminated s as a JSON string. */
+static int put_str(struct buf *out, const char *s)
 {
+    return jsonw_put_string(out, s, strlen(s));
+}
+
+/* Appends a choice's message as message_json builds it; the fixed parts as
+ * text. Returns 0, or -1 (out refused, or a text is not UTF-8). */
+static int message_render(struct buf *out, const struct reply_choice *ch)
+{
+    int err = 0;
     size_t k;
 
-    jsonw_object_open(w);
-    jsonw_key(w, "role");
-    jsonw_string(w, "assistant");
-    jsonw_key(w, "content");
-    jsonw_stringn(w, ch->content.text, ch->content.len);
+    err |= PUT_TEXT(out, "{\"role\":\"assistant\",\"content\":");
+    err |= jsonw_put_string(out, ch->content.text, ch->content.len);
     if (ch->reasoning.text != NULL) {
-        jsonw_key(w, "reasoning_content");
-        jsonw_stringn(w, ch->reasoning.text, ch->reasoning.len);
+        err |= PUT_TEXT(out, ",\"reasoning_content\":");
+        err |= jsonw_put_string(out, ch->reasoning.text, ch->reasoning.len);
     }
     if (ch->ntool_calls > 0) {
-        jsonw_key(w, "tool_calls");
-        jsonw_array_open(w);
+        err |= PUT_TEXT(out, ",\"tool_calls\":[");
         for (k = 0; k < ch->ntool_calls; k++) {
             const struct reply_tool_call *call = &ch->tool_calls[k];
+            struct jsonw w;
 
-            jsonw_object_open(w);
-            reply_call_write(w, call, call->arguments.text,
+            /* A call is rare on this path: its object goes through the
+             * writer it shares with the stream's call header. */
+            if (k > 0)
+                err |= PUT_TEXT(out, ",");
+            jsonw_init(&w, out);
+            jsonw_object_open(&w);
+            reply_call_write(&w, call, call->arguments.text,
                              call->arguments.len);
-            jsonw_object_close(w);
+            jsonw_object_close(&w);
+            err |= jsonw_finish(&w);
         }
-        jsonw_array_close(w);
+        err |= PUT_TEXT(out, "]");
     }
-    jsonw_key(w, "refusal");
-    jsonw_null(w);
-    jsonw_object_close(w);
+    err |= PUT_TEXT(out, ",\"refusal\":null}");
+    return err != 0 ? -1 : 0;
 }
 
-/* Writes the usage object as completion_usage_json builds it. */
-static void usage_render(struct jsonw *w, const struct completion *c)
+/* Appends the usage object as completion_usage_json builds it. */
+static int usage_render(struct buf *out, const struct completion *c)
 {
-    jsonw_object_open(w);
-    jsonw_key(w, "prompt_tokens");
-    jsonw_int(w, (long long)c->prompt_tokens);
-    jsonw_key(w, "completion_tokens");
-    jsonw_int(w, (long long)c->completion_tokens);
-    jsonw_key(w, "total_tokens");
-    jsonw_int(w, (long long)(c->prompt_tokens + c->completion_tokens));
+    int err = 0;
+
+    err |= PUT_TEXT(out, "{\"prompt_tokens\":");
+    err |= jsonw_put_int(out, (long long)c->prompt_tokens);
+    err |= PUT_TEXT(out, ",\"completion_tokens\":");
+    err |= jsonw_put_int(out, (long long)c->completion_tokens);
+    err |= PUT_TEXT(out, ",\"total_tokens\":");
+    err |= jsonw_put_int(out,
+                         (long long)(c->prompt_tokens + c->completion_tokens));
     if (c->reasoning_tokens > 0) {
-        jsonw_key(w, "completion_tokens_details");
-        jsonw_object_open(w);
-        jsonw_key(w, "reasoning_tokens");
-        jsonw_int(w, (long long)c->reasoning_tokens);
-        jsonw_object_close(w);
+        err |= PUT_TEXT(out, ",\"completion_tokens_details\":{"
+                             "\"reasoning_tokens\":");
+        err |= jsonw_put_int(out, (long long)c->reasoning_tokens);
+        err |= PUT_TEXT(out, "}");
     }
-    jsonw_object_close(w);
+    err |= PUT_TEXT(out, "}");
+    return err != 0 ? -1 : 0;
 }
 
+/* The answer is written as text around its variable parts (jsonw's
+ * escaping and numbers): a profile showed the writer's calls, about 40 for
+ * a short answer, at 5% of the mock's CPU. It writes what jansson's compact
+ * dump of chat_completion_json writes (test_reply's parity test). */
 int chat_completion_render(const struct completion *c, struct buf *out)
 {
-    struct jsonw w;
     size_t len = out->len;
+    int err = 0;
     unsigned i;
 
     if (c->logprobs)
         return -1;
-    jsonw_init(&w, out);
-    jsonw_object_open(&w);
-    jsonw_key(&w, "id");
-    jsonw_string(&w, c->id);
-    jsonw_key(&w, "object");
-    jsonw_string(&w, "chat.completion");
-    jsonw_key(&w, "created");
-    jsonw_int(&w, (long long)c->created);
-    jsonw_key(&w, "model");
-    jsonw_string(&w, c->model);
-    jsonw_key(&w, "choices");
-    jsonw_array_open(&w);
+    err |= PUT_TEXT(out, "{\"id\":");
+    err |= put_str(out, c->id);
+    err |= PUT_TEXT(out, ",\"object\":\"chat.completion\",\"created\":");
+    err |= jsonw_put_int(out, (long long)c->created);
+    err |= PUT_TEXT(out, ",\"model\":");
+    err |= put_str(out, c->model);
+    err |= PUT_TEXT(out, ",\"choices\":[");
     for (i = 0; i < c->n; i++) {
-        jsonw_object_open(&w);
-        jsonw_key(&w, "index");
-        jsonw_int(&w, (long long)i);
-        jsonw_key(&w, "message");
-        message_render(&w, &c->choices[i]);
-        jsonw_key(&w, "logprobs");
-        jsonw_null(&w);
-        jsonw_key(&w, "finish_reason");
-        jsonw_string(&w, c->choices[i].finish_reason);
-        jsonw_object_close(&w);
+        err |= i > 0 ? PUT_TEXT(out, ",{\"index\":")
+                     : PUT_TEXT(out, "{\"index\":");
+        err |= jsonw_put_int(out, (long long)i);
+        err |= PUT_TEXT(out, ",\"message\":");
+        err |= message_render(out, &c->choices[i]);
+        err |= PUT_TEXT(out, ",\"logprobs\":null,\"finish_reason\":");
+        err |= put_str(out, c->choices[i].finish_reason);
+        err |= PUT_TEXT(out, "}");
     }
-    jsonw_array_close(&w);
-    jsonw_key(&w, "usage");
-    usage_render(&w, c);
-    jsonw_object_close(&w);
-    if (jsonw_finish(&w) == 0 && buf_append(out, "\n", 1) == 0)
+    err |= PUT_TEXT(out, "],\"usage\":");
+    err |= usage_render(out, c);
+    err |= PUT_TEXT(out, "}\n");
+    if (err == 0)
         return 0;
     buf_truncate(out, len); /* what was written is not JSON */
     return -1;
@@ -597,6 +608,18 @@ int chat_stream_source(struct sse_stream *sse, struct billing *b,
     return paid_source(sse_stream_source(sse), sse, b, clock, hold, bill, out);
 }
 
+/* About how many bytes chat_completion_render writes for c: the fixed
+ * members and the texts, unescaped. */
+static size_t render_size_hint(const struct completion *c)
+{
+    size_t n = 256 + strlen(c->id) + strlen(c->model);
+    unsigned i;
+
+    for (i = 0; i < c->n; i++)
+        n += 160 + c->choices[i].content.len + c->choices[i].reasoning.len;
+    return n;
+}
+
 /* Puts the body answering with c into resp as text rendered at once
  * (chat_completion_render). Returns 0, or -1 when it cannot be rendered so
  * (resp untouched): the caller builds it with jansson. */
@@ -607,6 +630,10 @@ static int chat_answer_now(const struct completion *c, struct response *resp)
     size_t len;
 
     buf_init(&text, SIZE_MAX);
+    /* Sized once for the usual answer rather than grown from 64 bytes by
+     * doubling (four reallocs for a short one); a failure here is only a
+     * missed hint, the render grows the buffer itself. */
+    buf_grow(&text, render_size_hint(c));
     if (chat_completion_render(c, &text) != 0 ||
         (bytes = buf_take(&text, &len)) == NULL) {
         buf_cleanup(&text);
@@ -692,6 +719,23 @@ static int chat_build(const struct request *req,
     return completion_build(creq, id, created, c);
 }
 
+/* Writes the completion's id for the request id rid into id (size bytes):
+ * "chatcmpl-" and rid without its "req_", cut to the room as snprintf
+ * would cut it (a profile showed that snprintf at 0.4% of the mock's
+ * CPU). */
+static void chat_id(const char *rid, char *id, size_t size)
+{
+    static const char prefix[] = "chatcmpl-";
+    size_t n;
+
+    if (strncmp(rid, "req_", 4) == 0)
+        rid += 4;
+    n = strnlen(rid, size - sizeof(prefix));
+    memcpy(id, prefix, sizeof(prefix) - 1);
+    memcpy(id + sizeof(prefix) - 1, rid, n);
+    id[sizeof(prefix) - 1 + n] = '\0';
+}
+
 /* Answers one chat completion request. The rate limit admits it before the
  * reply is generated, reserving its prompt tokens and the most the reply
  * can use; the exact tokens replace the reservation once the reply exists.
@@ -746,9 +790,7 @@ static void chat_handle(struct app *app, struct request *req,
                            &admitted, resp) != 0)
             goto out;
     }
-    snprintf(id, sizeof(id), "chatcmpl-%s",
-             strncmp(req->request_id, "req_", 4) == 0 ? req->request_id + 4
-                                                      : req->request_id);
+    chat_id(req->request_id, id, sizeof(id));
     built = chat_build(req, &creq, body, id,
                        (int64_t)(clock_wall_ms(app->clock) / 1000), &c);
     router_settle(app, req, &admitted,

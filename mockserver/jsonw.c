@@ -52,6 +52,8 @@ int jsonw_escape(struct buf *out, const char *s, size_t len)
         ['\b'] = 'b', ['\t'] = 't', ['\n'] = 'n', ['\f'] = 'f', ['\r'] = 'r'};
     size_t i, run = 0;
 
+    if (utf8_json_plain(s, len) == len)
+        return buf_append(out, s, len);
     if (!utf8_valid(s, len))
         return -1;
     for (i = 0; i < len; i++) {
@@ -75,13 +77,66 @@ int jsonw_escape(struct buf *out, const char *s, size_t len)
     return buf_append(out, s + run, len - run);
 }
 
-/* Writes len bytes of s as a JSON string (jsonw_escape between quotes). */
-static void put_string(struct jsonw *w, const char *s, size_t len)
+/* Appends len bytes of s as a JSON string (jsonw_escape between quotes),
+ * after a comma when comma is set and before a colon (a key's) when colon
+ * is: plain text (utf8_json_plain) in one piece. A profile of the chat
+ * answer showed jsonw's appends, five a key, at 3.6% of the mock's CPU.
+ * Returns 0, or -1 (not UTF-8, or the buffer refused: part of it may have
+ * been appended). */
+static int append_string(struct buf *out, bool comma, const char *s, size_t len,
+                         bool colon)
 {
-    put(w, "\"", 1);
-    if (!w->failed && jsonw_escape(w->out, s, len) != 0)
+    char *at;
+
+    if (utf8_json_plain(s, len) == len) {
+        at = buf_extend(out, comma + len + 2 + colon);
+        if (at == NULL)
+            return -1;
+        if (comma)
+            *at++ = ',';
+        *at++ = '"';
+        memcpy(at, s, len);
+        at[len] = '"';
+        if (colon)
+            at[len + 1] = ':';
+        return 0;
+    }
+    if ((comma && buf_append(out, ",", 1) != 0) ||
+        buf_append(out, "\"", 1) != 0 || jsonw_escape(out, s, len) != 0 ||
+        buf_append(out, "\"", 1) != 0 ||
+        (colon && buf_append(out, ":", 1) != 0))
+        return -1;
+    return 0;
+}
+
+/* append_string for the writer, which fails with it. */
+static void put_string(struct jsonw *w, bool comma, const char *s, size_t len,
+                       bool colon)
+{
+    if (!w->failed && append_string(w->out, comma, s, len, colon) != 0)
         w->failed = true;
-    put(w, "\"", 1);
+}
+
+int jsonw_put_string(struct buf *out, const char *s, size_t len)
+{
+    if (s == NULL)
+        return buf_append(out, "null", 4);
+    return append_string(out, false, s, len, false);
+}
+
+int jsonw_put_int(struct buf *out, long long v)
+{
+    char digits[24], *p = digits + sizeof(digits);
+    unsigned long long u =
+        v < 0 ? 0ull - (unsigned long long)v : (unsigned long long)v;
+
+    do {
+        *--p = (char)('0' + u % 10);
+        u /= 10;
+    } while (u > 0);
+    if (v < 0)
+        *--p = '-';
+    return buf_append(out, p, (size_t)(digits + sizeof(digits) - p));
 }
 
 /* Skips the digits at *p; returns how many there were. */
@@ -177,11 +232,8 @@ void jsonw_key(struct jsonw *w, const char *key)
         w->failed = true;
         return;
     }
-    if (w->member[w->depth])
-        put(w, ",", 1);
+    put_string(w, w->member[w->depth], key, strlen(key), true);
     w->member[w->depth] = true;
-    put_string(w, key, strlen(key));
-    put(w, ":", 1);
     w->want_value = true;
 }
 
@@ -189,7 +241,7 @@ void jsonw_string(struct jsonw *w, const char *s)
 {
     if (!value_allowed(w))
         return;
-    put_string(w, s, strlen(s));
+    put_string(w, false, s, strlen(s), false);
     value_written(w);
 }
 
@@ -213,25 +265,16 @@ void jsonw_stringn(struct jsonw *w, const char *s, size_t len)
     }
     if (!value_allowed(w))
         return;
-    put_string(w, s, len);
+    put_string(w, false, s, len, false);
     value_written(w);
 }
 
 void jsonw_int(struct jsonw *w, long long v)
 {
-    char digits[24], *p = digits + sizeof(digits);
-    unsigned long long u =
-        v < 0 ? 0ull - (unsigned long long)v : (unsigned long long)v;
-
     if (!value_allowed(w))
         return;
-    do {
-        *--p = (char)('0' + u % 10);
-        u /= 10;
-    } while (u > 0);
-    if (v < 0)
-        *--p = '-';
-    put(w, p, (size_t)(digits + sizeof(digits) - p));
+    if (jsonw_put_int(w->out, v) != 0)
+        w->failed = true;
     value_written(w);
 }
 

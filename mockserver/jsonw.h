@@ -64,6 +64,17 @@ void jsonw_null(struct jsonw *w);
  * unchanged. Returns 0, or -1 when s is not UTF-8 (nothing appended) or
  * the buffer refuses (part of it may have been appended). */
 int jsonw_escape(struct buf *out, const char *s, size_t len);
+/* ---- For a renderer that writes the fixed parts of its value as text
+ * (the chat answer) and only its variable parts through these: each
+ * appends what the writer would write for the value, and returns 0, or -1
+ * (the buffer refused, or s is not UTF-8: part of it may have been
+ * appended). ---- */
+
+/* Appends len bytes of s as a JSON string, quotes included, or null when
+ * s is NULL. */
+int jsonw_put_string(struct buf *out, const char *s, size_t len);
+/* Appends v in decimal, as jsonw_int writes it. */
+int jsonw_put_int(struct buf *out, long long v);
 /* Returns 0 when one complete value was written, or -1 (a call failed,
  * or an object is still open); on -1 what was appended is not JSON. */
 int jsonw_finish(const struct jsonw *w);

@@ -1,20 +1,34 @@
 /* lexicon: xorshift64* randomness, FNV-1a hashing and the word list. */
 #include "lexicon.h"
 
-static const char *const words[] = {
-    "the",     "mock",   "answers", "every",   "request",
-    "with",    "a",      "steady",  "reply",   "so",
-    "your",    "tests",  "can",     "trust",   "it",
-    "model",   "stream", "tokens",  "arrive",  "in",
-    "order",   "and",    "usage",   "adds",    "up",
-    "exactly", "client", "retries", "after",   "limits",
-    "balance", "falls",  "by",      "cost",    "of",
-    "each",    "call",   "this",    "is",      "deterministic",
-    "text",    "from",   "nexus",   "server",  "chat",
-    "message", "prompt", "we",      "keep",    "same",
-    "seed",    "gives",  "words",   "for",     "you",
-    "to",      "check",  "when",    "ready",   "here",
-    "simple",  "output", "fast",    "offline",
+/* A word and its length, known at compile time. */
+struct lexicon_entry {
+    const char *text;
+    size_t len;
+};
+
+#define WORD(w)                                                                \
+    {                                                                          \
+        w, sizeof(w) - 1                                                       \
+    }
+
+static const struct lexicon_entry words[] = {
+    WORD("the"),     WORD("mock"),    WORD("answers"), WORD("every"),
+    WORD("request"), WORD("with"),    WORD("a"),       WORD("steady"),
+    WORD("reply"),   WORD("so"),      WORD("your"),    WORD("tests"),
+    WORD("can"),     WORD("trust"),   WORD("it"),      WORD("model"),
+    WORD("stream"),  WORD("tokens"),  WORD("arrive"),  WORD("in"),
+    WORD("order"),   WORD("and"),     WORD("usage"),   WORD("adds"),
+    WORD("up"),      WORD("exactly"), WORD("client"),  WORD("retries"),
+    WORD("after"),   WORD("limits"),  WORD("balance"), WORD("falls"),
+    WORD("by"),      WORD("cost"),    WORD("of"),      WORD("each"),
+    WORD("call"),    WORD("this"),    WORD("is"),      WORD("deterministic"),
+    WORD("text"),    WORD("from"),    WORD("nexus"),   WORD("server"),
+    WORD("chat"),    WORD("message"), WORD("prompt"),  WORD("we"),
+    WORD("keep"),    WORD("same"),    WORD("seed"),    WORD("gives"),
+    WORD("words"),   WORD("for"),     WORD("you"),     WORD("to"),
+    WORD("check"),   WORD("when"),    WORD("ready"),   WORD("here"),
+    WORD("simple"),  WORD("output"),  WORD("fast"),    WORD("offline"),
 };
 
 #define NWORDS (sizeof(words) / sizeof(words[0]))
@@ -32,7 +46,15 @@ uint64_t lexicon_rand(uint64_t *state)
 
 const char *lexicon_word(uint64_t *state)
 {
-    return words[lexicon_rand(state) % NWORDS];
+    return words[lexicon_rand(state) % NWORDS].text;
+}
+
+const char *lexicon_word_len(uint64_t *state, size_t *len)
+{
+    const struct lexicon_entry *e = &words[lexicon_rand(state) % NWORDS];
+
+    *len = e->len;
+    return e->text;
 }
 
 uint64_t lexicon_hash(uint64_t h, const void *p, size_t n)

@@ -10,6 +10,9 @@
 uint64_t lexicon_rand(uint64_t *state);
 /* Returns a word of the lexicon (lower case ASCII, static). */
 const char *lexicon_word(uint64_t *state);
+/* lexicon_word, with the word's length in *len (the same word for the same
+ * state). */
+const char *lexicon_word_len(uint64_t *state, size_t *len);
 /* FNV-1a over n bytes, continuing from h (start from LEXICON_HASH_INIT). */
 uint64_t lexicon_hash(uint64_t h, const void *p, size_t n);
 

@@ -411,17 +411,29 @@ out:
 }
 
 /* Copies the borrowed pointers the later stages need out of a message
- * that check_message accepted. */
+ * that check_message accepted (out zeroed): one walk over its few members
+ * rather than a lookup of each of the five (a profile of a two-message
+ * request showed the lookups under check_messages at 0.6% of the mock's
+ * CPU). */
 static void message_fill(const json_t *m, struct chat_message *out)
 {
-    const json_t *content = json_object_get(m, "content");
-    const json_t *calls = json_object_get(m, "tool_calls");
+    const char *key;
+    json_t *v;
 
-    out->role = json_string_value(json_object_get(m, "role"));
-    out->name = json_string_value(json_object_get(m, "name"));
-    out->content = json_is_null(content) ? NULL : content;
-    out->tool_calls = json_is_array(calls) ? calls : NULL;
-    out->tool_call_id = json_string_value(json_object_get(m, "tool_call_id"));
+    /* jansson's iteration wants a mutable object; it is only read here. */
+    json_object_foreach((json_t *)m, key, v)
+    {
+        if (strcmp(key, "role") == 0)
+            out->role = json_string_value(v);
+        else if (strcmp(key, "name") == 0)
+            out->name = json_string_value(v);
+        else if (strcmp(key, "content") == 0)
+            out->content = json_is_null(v) ? NULL : v;
+        else if (strcmp(key, "tool_calls") == 0)
+            out->tool_calls = json_is_array(v) ? v : NULL;
+        else if (strcmp(key, "tool_call_id") == 0)
+            out->tool_call_id = json_string_value(v);
+    }
 }
 
 /* Accepts the messages array and hands req a filled array of them. */

@@ -12,39 +12,43 @@
 
 #include "buf.h"
 
-/* Appends printf-style text to the path, truncating at the param size. */
-static void path_appendf(struct vschema *c, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static void path_appendf(struct vschema *c, const char *fmt, ...)
+/* Appends n bytes of s to the path, truncating at the param size. A push
+ * happens for every value the walk visits, valid or not (the path is read
+ * only when a problem is reported): a profile of the chat path showed the
+ * vsnprintf this used to be at 2% of the mock's CPU. */
+static void path_append(struct vschema *c, const char *s, size_t n)
 {
-    size_t room = sizeof(c->path) - c->len;
-    va_list ap;
-    int n;
+    size_t room = sizeof(c->path) - 1 - c->len;
 
-    va_start(ap, fmt);
-    n = vsnprintf(c->path + c->len, room, fmt, ap);
-    va_end(ap);
-    if (n > 0)
-        c->len += (size_t)n < room ? (size_t)n : room - 1;
+    if (n > room)
+        n = room;
+    memcpy(c->path + c->len, s, n);
+    c->len += n;
+    c->path[c->len] = '\0';
 }
 
 size_t vschema_push_key(struct vschema *c, const char *key)
 {
     size_t old = c->len;
 
-    if (old == 0)
-        path_appendf(c, "%s", key);
-    else
-        path_appendf(c, ".%s", key);
+    if (old != 0)
+        path_append(c, ".", 1);
+    path_append(c, key, strlen(key));
     return old;
 }
 
 size_t vschema_push_index(struct vschema *c, size_t i)
 {
+    char text[24], *p = text + sizeof(text);
     size_t old = c->len;
 
-    path_appendf(c, "[%zu]", i);
+    *--p = ']';
+    do {
+        *--p = (char)('0' + i % 10);
+        i /= 10;
+    } while (i > 0);
+    *--p = '[';
+    path_append(c, p, (size_t)(text + sizeof(text) - p));
     return old;
 }
 
@@ -408,18 +412,20 @@ field_find(const struct vschema_field *fields, size_t n, const char *key)
     const struct vschema_field *found = NULL;
     size_t i;
 
+    /* The first byte first: most names differ there (a profile of a
+     * four-key request showed strcmp at 1% of the mock's CPU here). */
     for (i = 0; i < n && found == NULL; i++)
-        if (strcmp(fields[i].name, key) == 0)
+        if (fields[i].name[0] == key[0] && strcmp(fields[i].name, key) == 0)
             found = &fields[i];
     return found;
 }
 
-/* Checks one field of obj: absent is fine unless required, null is fine
- * when nullable, anything else goes to the field's check. */
-static int check_field(const json_t *obj, const struct vschema_field *f,
+/* Checks one field whose value v (NULL: absent) the object holds: absent
+ * is fine unless required, null is fine when nullable, anything else goes
+ * to the field's check. */
+static int check_field(const json_t *v, const struct vschema_field *f,
                        struct vschema *c)
 {
-    const json_t *v = json_object_get(obj, f->name);
     int rc = 0;
 
     if (v == NULL) {
@@ -434,9 +440,19 @@ out:
     return rc;
 }
 
+/* The most fields a table may have for vschema_object to note their values
+ * while it looks for unknown keys; a larger table looks each one up. */
+#define VSCHEMA_FIELDS_NOTED 64
+
 int vschema_object(const json_t *v, struct vschema *c,
                    const struct vschema_field *fields, size_t n)
 {
+    /* The value of each field, found while every key is looked for in the
+     * table: the chat table has 37 fields and a request a few of them, so
+     * asking the object for each field cost 37 hash lookups a request. */
+    const json_t *found[VSCHEMA_FIELDS_NOTED];
+    bool noted = n <= VSCHEMA_FIELDS_NOTED;
+    const struct vschema_field *f;
     const char *key;
     json_t *val;
     size_t i;
@@ -446,16 +462,22 @@ int vschema_object(const json_t *v, struct vschema *c,
         vschema_fail_type(c, v, "an object");
         goto out;
     }
+    if (noted)
+        memset(found, 0, n * sizeof(found[0]));
     /* jansson's iteration wants a mutable object; it is only read here. */
     json_object_foreach((json_t *)v, key, val)
     {
-        if (field_find(fields, n, key) == NULL) {
+        f = field_find(fields, n, key);
+        if (f == NULL) {
             fail_unknown(c, key);
             goto out;
         }
+        if (noted)
+            found[f - fields] = val;
     }
     for (i = 0; i < n; i++)
-        if (check_field(v, &fields[i], c) != 0)
+        if (check_field(noted ? found[i] : json_object_get(v, fields[i].name),
+                        &fields[i], c) != 0)
             goto out;
     rc = 0;
 out:

@@ -244,15 +244,56 @@ static void test_take(void **state)
     buf_cleanup(&b);
 }
 
+/* grow makes room without changing the content, and refuses past max as
+ * an append would; extend appends bytes the caller writes, terminated,
+ * and refuses past max with the buffer as it was. */
+static void test_grow_and_extend(void **state)
+{
+    struct buf b;
+    char *at;
+
+    (void)state;
+    buf_init(&b, 10);
+    assert_int_equal(buf_grow(&b, 8), 0);
+    assert_true(b.alloc >= 9);
+    holds(&b, "", 0);
+    assert_int_equal(buf_appends(&b, "ab"), 0);
+    assert_int_equal(buf_grow(&b, 9), -1);
+    assert_true(b.toobig);
+    holds(&b, "ab", 2);
+    at = buf_extend(&b, 3);
+    assert_non_null(at);
+    assert_ptr_equal(at, b.data + 2);
+    assert_int_equal(at[3], '\0');
+    memcpy(at, "cde", 3);
+    holds(&b, "abcde", 5);
+    assert_null(buf_extend(&b, 6));
+    holds(&b, "abcde", 5);
+    at = buf_extend(&b, 5);
+    assert_non_null(at);
+    memcpy(at, "fghij", 5);
+    holds(&b, "abcdefghij", 10);
+    at = buf_extend(&b, 0); /* nothing more fits, and nothing is asked */
+    assert_ptr_equal(at, b.data + 10);
+    holds(&b, "abcdefghij", 10);
+    buf_cleanup(&b);
+}
+
 /* Runs the tests of this file. */
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_empty),    cmocka_unit_test(test_cap_is_exact),
-        cmocka_unit_test(test_zero_max), cmocka_unit_test(test_no_overflow),
-        cmocka_unit_test(test_binary),   cmocka_unit_test(test_growth),
-        cmocka_unit_test(test_appendf),  cmocka_unit_test(test_truncate),
-        cmocka_unit_test(test_take),     cmocka_unit_test(test_appendf_cut),
+        cmocka_unit_test(test_empty),
+        cmocka_unit_test(test_cap_is_exact),
+        cmocka_unit_test(test_zero_max),
+        cmocka_unit_test(test_no_overflow),
+        cmocka_unit_test(test_binary),
+        cmocka_unit_test(test_growth),
+        cmocka_unit_test(test_appendf),
+        cmocka_unit_test(test_truncate),
+        cmocka_unit_test(test_take),
+        cmocka_unit_test(test_appendf_cut),
+        cmocka_unit_test(test_grow_and_extend),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

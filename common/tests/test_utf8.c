@@ -219,6 +219,30 @@ static void test_scrub(void **state)
 }
 
 /* Runs the tests of this file. */
+/* utf8_json_plain stops at the first byte a JSON string does not hold as
+ * it is (control, '"', '\\', 0x80 and up), wherever it falls in the 8-byte
+ * steps or the tail; DEL and the other printable ASCII are plain. */
+static void test_json_plain(void **state)
+{
+    char text[19];
+    size_t c, at;
+
+    (void)state;
+    assert_int_equal(utf8_json_plain("", 0), 0);
+    for (c = 0; c < 256; c++) {
+        bool plain = c >= 0x20 && c < 0x80 && c != '"' && c != '\\';
+
+        for (at = 0; at < sizeof(text); at++) {
+            memset(text, 'a', sizeof(text));
+            text[at] = (char)c;
+            assert_int_equal(utf8_json_plain(text, sizeof(text)),
+                             plain ? sizeof(text) : at);
+            /* A shorter view never reads past its end. */
+            assert_int_equal(utf8_json_plain(text, at), at);
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -228,6 +252,7 @@ int main(void)
         cmocka_unit_test(test_stream),
         cmocka_unit_test(test_trim_partial),
         cmocka_unit_test(test_scrub),
+        cmocka_unit_test(test_json_plain),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -602,6 +602,26 @@ static void test_request_ids_unique(void **state)
     http_reply_free(&b);
 }
 
+/* A completion's id is "chatcmpl-" and its request id without "req_". */
+static void test_completion_id_from_request_id(void **state)
+{
+    struct http_reply r;
+    char *rid;
+
+    (void)state;
+    req("POST", "/v1/chat/completions", KEY, HELLO "}", &r);
+    assert_int_equal(r.status, 200);
+    rid = http_header(&r, "x-request-id");
+    assert_non_null(rid);
+    assert_memory_equal(rid, "req_", 4);
+    assert_memory_equal(json_string_value(json_object_get(r.json, "id")),
+                        "chatcmpl-", 9);
+    assert_string_equal(json_string_value(json_object_get(r.json, "id")) + 9,
+                        rid + 4);
+    free(rid);
+    http_reply_free(&r);
+}
+
 #define TOOLS                                                                  \
     "\"tools\":[{\"type\":\"function\",\"function\":{\"name\":"                \
     "\"get_weather\",\"parameters\":{\"type\":\"object\",\"properties\":"      \
@@ -911,6 +931,7 @@ int main(void)
         cmocka_unit_test(test_stream_billed_once),
         cmocka_unit_test(test_rate_limit),
         cmocka_unit_test(test_request_ids_unique),
+        cmocka_unit_test(test_completion_id_from_request_id),
         cmocka_unit_test(test_tool_calls),
         cmocka_unit_test(test_structured_output),
         cmocka_unit_test(test_logprobs),

@@ -230,6 +230,57 @@ static void test_misuse_fails(void **state)
     buf_cleanup(&out);
 }
 
+/* Writes {"id":"x1","k\u00e9":"caf\u00e9 \"q\"","n":[1,null],"a":"plain"}
+ * (as jansson writes it) into out. */
+static int write_sample(struct buf *out)
+{
+    struct jsonw w;
+
+    jsonw_init(&w, out);
+    jsonw_object_open(&w);
+    jsonw_key(&w, "id");
+    jsonw_string(&w, "x1");
+    jsonw_key(&w, "k\xc3\xa9");
+    jsonw_string(&w, "caf\xc3\xa9 \"q\"");
+    jsonw_key(&w, "n");
+    jsonw_array_open(&w);
+    jsonw_int(&w, 1);
+    jsonw_null(&w);
+    jsonw_array_close(&w);
+    jsonw_key(&w, "a");
+    jsonw_stringn(&w, "plain", 5);
+    jsonw_object_close(&w);
+    return jsonw_finish(&w);
+}
+
+/* A buffer capped at every size short of the whole value fails (plain
+ * strings and keys, written in one piece, as much as escaped ones); the
+ * exact size holds jansson's bytes. */
+static void test_cap_at_every_size(void **state)
+{
+    json_t *v = json_pack("{s:s, s:s, s:[i,n], s:s}", "id", "x1", "k\xc3\xa9",
+                          "caf\xc3\xa9 \"q\"", "n", 1, "a", "plain");
+    char *want = json_dumps(v, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    struct buf out;
+    size_t cap, n;
+
+    (void)state;
+    assert_non_null(want);
+    n = strlen(want);
+    for (cap = 0; cap < n; cap++) {
+        buf_init(&out, cap);
+        assert_int_equal(write_sample(&out), -1);
+        buf_cleanup(&out);
+    }
+    buf_init(&out, n);
+    assert_int_equal(write_sample(&out), 0);
+    assert_int_equal(out.len, n);
+    assert_memory_equal(out.data, want, n);
+    buf_cleanup(&out);
+    free(want);
+    json_decref(v);
+}
+
 /* Asserts that jsonw_escape writes s (n bytes) between quotes exactly as
  * jansson's compact dump does, and refuses it exactly when jansson
  * does. */
@@ -280,6 +331,24 @@ static void test_escape_as_jansson(void **state)
     assert_escape_as_jansson(mixed, strlen(mixed));
     for (c = 0; c < sizeof(bad) / sizeof(bad[0]); c++)
         assert_escape_as_jansson(bad[c], strlen(bad[c]));
+}
+
+/* Every byte at every place of plain text of 19 bytes (two steps of the
+ * eight-byte scan and a tail) is escaped, kept or refused as jansson
+ * does. */
+static void test_escape_every_place(void **state)
+{
+    char text[19];
+    size_t c, at;
+
+    (void)state;
+    for (c = 0; c < 256; c++) {
+        for (at = 0; at < sizeof(text); at++) {
+            memset(text, 'a', sizeof(text));
+            text[at] = (char)c;
+            assert_escape_as_jansson(text, sizeof(text));
+        }
+    }
 }
 
 /* Arrays, integers, null and counted strings come out as jansson's
@@ -356,11 +425,13 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_escape_as_jansson),
+        cmocka_unit_test(test_escape_every_place),
         cmocka_unit_test(test_strings_roundtrip),
         cmocka_unit_test(test_money_roundtrip),
         cmocka_unit_test(test_nested),
         cmocka_unit_test(test_bad_numbers),
         cmocka_unit_test(test_misuse_fails),
+        cmocka_unit_test(test_cap_at_every_size),
         cmocka_unit_test(test_arrays_ints_null),
     };
 

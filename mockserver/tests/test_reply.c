@@ -563,6 +563,114 @@ static void test_render_declines(void **state)
     buf_cleanup(&out);
 }
 
+/* A buffer too small for the answer, by any number of bytes, refuses it
+ * and keeps what it held; one just large enough takes it whole. */
+static void test_render_capped(void **state)
+{
+    struct chat_request req = request(false, false);
+    struct completion *c = compose(&req, &full_choice, 1, NULL);
+    struct buf out;
+    size_t whole, cap;
+    char *want;
+
+    (void)state;
+    buf_init(&out, SIZE_MAX);
+    assert_int_equal(chat_completion_render(c, &out), 0);
+    whole = out.len;
+    want = buf_take(&out, NULL);
+    assert_non_null(want);
+    for (cap = 1; cap <= whole + 1; cap++) {
+        buf_init(&out, cap);
+        assert_int_equal(buf_appends(&out, "x"), 0);
+        assert_int_equal(chat_completion_render(c, &out),
+                         cap == whole + 1 ? 0 : -1);
+        assert_int_equal(out.len, cap == whole + 1 ? whole + 1 : 1);
+        assert_int_equal(out.data[0], 'x');
+        if (cap == whole + 1)
+            assert_memory_equal(out.data + 1, want, whole);
+        buf_cleanup(&out);
+    }
+    free(want);
+    completion_free(c);
+}
+
+/* Asserts that t holds the first ntok tokens of text (n bytes) with the
+ * token ends the tokenizer gives. */
+static void assert_tokens(const struct reply_text *t, const char *text,
+                          size_t n, size_t ntok)
+{
+    size_t pos = 0, k;
+
+    assert_int_equal(t->ntok, ntok);
+    for (k = 0; k < ntok; k++) {
+        pos = tokenize_next(text, n, pos);
+        assert_int_equal(t->tok_end[k], pos);
+    }
+    assert_int_equal(t->len, pos);
+    assert_memory_equal(t->text, text, pos);
+    assert_int_equal(t->text[pos], '\0');
+}
+
+/* Texts of more tokens than text_take notes on the stack keep every token
+ * end: a composed reply whole, and tool-call arguments cut by max_tokens
+ * past that count; a short one is whole too. */
+static void test_long_text_token_ends(void **state)
+{
+    struct reply_choice_spec spec = {0};
+    struct chat_request req = request(false, false);
+    struct completion *c, *whole;
+    json_t *tools, *props = json_object();
+    const struct reply_text *args, *full;
+    char text[3000];
+    size_t n = 0, k;
+
+    (void)state;
+    for (k = 0; k < 300; k++)
+        n += (size_t)snprintf(text + n, sizeof(text) - n, "%s%zu,",
+                              k % 2 ? " word" : " 12", k);
+    spec.content = text;
+    c = compose(&req, &spec, 1, NULL);
+    assert_tokens(&c->choices[0].content, text, n,
+                  (size_t)tokenize_count(text, n));
+    assert_true(c->choices[0].content.ntok > 600);
+    completion_free(c);
+    spec.content = "Short, whole.";
+    c = compose(&req, &spec, 1, NULL);
+    assert_tokens(&c->choices[0].content, spec.content, 13, 4);
+    completion_free(c);
+
+    for (k = 0; k < 60; k++) {
+        char name[16];
+
+        snprintf(name, sizeof(name), "field_%zu", k);
+        assert_int_equal(json_object_set_new(
+                             props, name, json_pack("{s:s}", "type", "string")),
+                         0);
+    }
+    tools = json_pack("[{s:s, s:{s:s, s:{s:s, s:o}}}]", "type", "function",
+                      "function", "name", "fill", "parameters", "type",
+                      "object", "properties", props);
+    assert_non_null(tools);
+    req.tools = tools;
+    assert_int_equal(completion_build(&req, "chatcmpl-x", 1, &whole), 0);
+    full = &whole->choices[0].tool_calls[0].arguments;
+    assert_tokens(full, full->text, full->len,
+                  (size_t)tokenize_count(full->text, full->len));
+    assert_true(full->ntok > 200);
+    req.has_max_tokens = true;
+    req.max_tokens = 150;
+    assert_int_equal(completion_build(&req, "chatcmpl-x", 1, &c), 0);
+    args = &c->choices[0].tool_calls[0].arguments;
+    assert_string_equal(c->choices[0].finish_reason, "length");
+    assert_int_equal(args->ntok, 150);
+    assert_memory_equal(args->tok_end, full->tok_end, 150 * sizeof(size_t));
+    assert_int_equal(args->len, full->tok_end[149]);
+    assert_memory_equal(args->text, full->text, args->len);
+    completion_free(c);
+    completion_free(whole);
+    json_decref(tools);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -580,6 +688,8 @@ int main(void)
         cmocka_unit_test(test_prompt_counted_once),
         cmocka_unit_test(test_render_parity),
         cmocka_unit_test(test_render_declines),
+        cmocka_unit_test(test_long_text_token_ends),
+        cmocka_unit_test(test_render_capped),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

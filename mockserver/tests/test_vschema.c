@@ -179,6 +179,18 @@ static void test_object_errors(void **state)
     assert_fails("{'name':1,'kind':'fish'}", "name", "invalid_type",
                  "Invalid type for 'name': expected a string, but got an "
                  "integer instead.");
+    /* Table order, whatever the body's order: kind comes first here. */
+    assert_fails("{'kind':'fish','name':1}", "name", "invalid_type",
+                 "Invalid type for 'name': expected a string, but got an "
+                 "integer instead.");
+    /* ... and a nested object's unknown key waits for its field's turn. */
+    assert_fails("{'vet':{'x':1,'name':'V'},'kind':'dog','age':31,"
+                 "'name':'Rex'}",
+                 "age", "integer_above_max_value",
+                 "Invalid 'age': integer above maximum value. Expected a value "
+                 "<= 30, but got 31 instead.");
+    assert_fails("{'vet':{'x':1,'name':'V'},'kind':'dog','name':'Rex'}",
+                 "vet.x", "unknown_parameter", "Unknown parameter: 'vet.x'.");
     /* Null is absent only where the field says so. */
     assert_fails("{'name':null,'kind':'cat'}", "name", "invalid_type",
                  "Invalid type for 'name': expected a string, but got null "
@@ -285,6 +297,18 @@ static void test_long_path_is_bounded(void **state)
     assert_string_equal(c.path, "");
     vschema_push_index(&c, 12);
     assert_string_equal(c.path, "[12]");
+    vschema_push_index(&c, 0);
+    vschema_push_key(&c, "a");
+    vschema_push_index(&c, SIZE_MAX);
+    assert_string_equal(c.path, "[12][0].a[18446744073709551615]");
+    /* An index cut at the end of the room keeps what fits. */
+    vschema_pop(&c, 0);
+    memset(key, 'k', sizeof(c.path) - 3);
+    key[sizeof(c.path) - 3] = '\0';
+    vschema_push_key(&c, key);
+    vschema_push_index(&c, 345);
+    assert_int_equal(c.len, sizeof(c.path) - 1);
+    assert_memory_equal(c.path + c.len - 2, "[3", 3);
 }
 
 int main(void)
