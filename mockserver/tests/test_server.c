@@ -264,34 +264,8 @@ struct reading {
     uint64_t elapsed_ms; /* from the call to the end */
 };
 
-/* Reads from fd until EOF, an error, or timeout_ms without an end. */
-static void client_read(int fd, struct reading *r, int timeout_ms)
-{
-    uint64_t start = clock_real_ms();
-
-    memset(r, 0, sizeof(*r));
-    r->err = ETIMEDOUT;
-    for (;;) {
-        struct pollfd p = {fd, POLLIN, 0};
-        int left = timeout_ms - (int)(clock_real_ms() - start);
-        ssize_t n;
-
-        if (left <= 0 || poll(&p, 1, left) != 1)
-            break;
-        n = recv(fd, r->data + r->len, sizeof(r->data) - r->len - 1, 0);
-        if (n > 0) {
-            r->len += (size_t)n;
-            continue;
-        }
-        r->err = n == 0 ? 0 : errno;
-        break;
-    }
-    r->data[r->len] = '\0';
-    r->elapsed_ms = clock_real_ms() - start;
-}
-
-/* Reads from fd until what came holds needle, the connection ends, or
- * timeout_ms pass. */
+/* Reads from fd until what came holds needle (never, when NULL), the
+ * connection ends (EOF or an error), or timeout_ms pass. */
 static void client_read_until(int fd, struct reading *r, const char *needle,
                               int timeout_ms)
 {
@@ -299,7 +273,7 @@ static void client_read_until(int fd, struct reading *r, const char *needle,
 
     memset(r, 0, sizeof(*r));
     r->err = ETIMEDOUT;
-    while (strstr(r->data, needle) == NULL) {
+    while (needle == NULL || strstr(r->data, needle) == NULL) {
         struct pollfd p = {fd, POLLIN, 0};
         int left = timeout_ms - (int)(clock_real_ms() - start);
         ssize_t n;
@@ -315,6 +289,12 @@ static void client_read_until(int fd, struct reading *r, const char *needle,
         r->data[r->len] = '\0';
     }
     r->elapsed_ms = clock_real_ms() - start;
+}
+
+/* Reads from fd until EOF, an error, or timeout_ms without an end. */
+static void client_read(int fd, struct reading *r, int timeout_ms)
+{
+    client_read_until(fd, r, NULL, timeout_ms);
 }
 
 /* Waits (bounded) until end() was called `want` times; returns the count. */
