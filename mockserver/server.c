@@ -236,7 +236,9 @@ struct feed {
     /* fd is in the timer's epoll set: from the first wait to the end of
      * the answer (under its timer's lock) */
     bool watched;
-    bool gone; /* the client left (under its timer's lock) */
+    /* the client left (under its timer's lock, or by that timer's thread
+     * while it holds the feed out of the heap, unlocked) */
+    bool gone;
     bool
         dead; /* ended while the timer thread polled (under its timer's lock) */
     /* Its pieces go out chunked (HTTP/1.1, not HEAD): once parked at a
