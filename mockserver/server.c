@@ -105,8 +105,6 @@ struct timer {
     struct server *srv;
     pthread_t thread;
     bool started;
-    bool first; /* timer 0: also cuts connections at their deadlines, and
-                   logs what was refused or cut */
     pthread_mutex_t lock; /* guards what follows, and its feeds' gone */
     struct timer_heap heap;
     /* The thread sleeps in epoll_wait on ep, which holds the socket of
@@ -145,8 +143,8 @@ struct server {
     /* The address of this byte marks a request whose raw path holds %00
      * (on_uri); it is never read or written. */
     char nul_path;
-    /* The timer threads (one per worker thread), and the last one an
-     * answer was given. */
+    /* The timer threads, one per worker thread; the first also cuts
+     * connections at their deadlines and logs what was refused or cut. */
     struct timer *timers;
     unsigned ntimers;
     /* Set by server_stop: every new connection is closed as soon as it is
@@ -239,8 +237,8 @@ struct feed {
     /* the client left (under its timer's lock, or by that timer's thread
      * while it holds the feed out of the heap, unlocked) */
     bool gone;
-    bool
-        dead; /* ended while the timer thread polled (under its timer's lock) */
+    /* ended while its timer's thread polled (under its timer's lock) */
+    bool dead;
     /* Its pieces go out chunked (HTTP/1.1, not HEAD): once parked at a
      * wait, the timer thread may write them to the socket itself. */
     bool chunked;
@@ -510,6 +508,31 @@ static bool feed_retry(struct feed *f, uint64_t now)
     return now < f->act_until && feed_park(f, now + FEED_RETRY_MS, false);
 }
 
+/* Sends what it can of the len bytes at data to fd without blocking, and
+ * returns how many the socket took; *full says it stopped because the
+ * socket was full (EAGAIN), not because the client is gone (an error, or
+ * a send that took nothing). */
+static size_t send_some(int fd, const char *data, size_t len, bool *full)
+{
+    size_t took = 0;
+
+    *full = false;
+    while (took < len) {
+        ssize_t n =
+            send(fd, data + took, len - took, MSG_NOSIGNAL | MSG_DONTWAIT);
+
+        if (n > 0) {
+            took += (size_t)n;
+        } else if (n < 0 && errno == EINTR) {
+            continue;
+        } else {
+            *full = n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+            break;
+        }
+    }
+    return took;
+}
+
 /* Resets a TCP connection (RST) and leaves the descriptor to MHD, which
  * still closes it. Connecting a TCP socket to AF_UNSPEC disconnects it with
  * a reset (Linux: tcp_disconnect); MHD's own shutdown and close then find
@@ -538,27 +561,22 @@ static enum feed_state feed_act(struct feed *f)
         MHD_get_connection_info(f->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
     int fd = ci != NULL ? ci->connect_fd : -1, unsent = 0;
     uint64_t now = clock_real_ms();
+    bool full;
 
     if (!f->acting) {
         f->acting = true;
         f->act_until = now + f->srv->idle_s * 1000ull;
     }
-    while (fd >= 0 && f->off < f->out.len) {
-        ssize_t n =
-            send(fd, f->out.data + f->off, f->out.len - f->off, MSG_NOSIGNAL);
+    if (fd >= 0 && f->off < f->out.len) {
+        size_t took =
+            send_some(fd, f->out.data + f->off, f->out.len - f->off, &full);
 
-        if (n > 0) {
-            f->off += (size_t)n;
-            f->bytes += (uint64_t)n;
-            f->sent_bytes += (uint64_t)n;
-        } else if (n < 0 && errno == EINTR) {
-            continue;
-        } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) &&
-                   feed_retry(f, now)) {
+        f->off += took;
+        f->bytes += took;
+        f->sent_bytes += took;
+        /* Otherwise the client is gone, or the wait is over. */
+        if (f->off < f->out.len && full && feed_retry(f, now))
             return FEED_WAIT;
-        } else {
-            break; /* the client is gone, or the wait is over */
-        }
     }
     if (fd >= 0 && f->action == SOURCE_RESET) {
         if (ioctl(fd, SIOCOUTQ, &unsent) == 0 && unsent > 0 &&
@@ -674,20 +692,14 @@ enum feed_next_move {
 static bool feed_flush(struct feed *f)
 {
     size_t after;
+    bool full;
 
-    while (f->off < f->chunk_end) {
-        ssize_t n = send(f->fd, f->out.data + f->off, f->chunk_end - f->off,
-                         MSG_NOSIGNAL | MSG_DONTWAIT);
-
-        if (n > 0) {
-            f->off += (size_t)n;
-        } else if (n < 0 && errno == EINTR) {
-            continue;
-        } else {
-            if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK))
-                f->gone = true;
-            return false;
-        }
+    f->off +=
+        send_some(f->fd, f->out.data + f->off, f->chunk_end - f->off, &full);
+    if (f->off < f->chunk_end) {
+        if (!full)
+            f->gone = true;
+        return false;
     }
     after = f->out.len - f->chunk_end;
     memmove(f->out.data, f->out.data + f->chunk_end, after);
@@ -749,8 +761,8 @@ static enum feed_next_move feed_write(struct timer *t, struct feed *f,
                                       uint64_t now)
 {
     char hex[CHUNK_HEAD_ROOM];
-    size_t data, head, took = 0, len;
-    ssize_t n;
+    size_t data, head, took, len;
+    bool full;
     int hlen;
 
     if (f->pending) {
@@ -775,15 +787,11 @@ static enum feed_next_move feed_write(struct timer *t, struct feed *f,
     if (buf_append(&t->chunk, "\r\n", 2) != 0)
         return feed_fail(f);
     len = t->chunk.len - head;
-    do {
-        n = send(f->fd, t->chunk.data + head, len, MSG_NOSIGNAL | MSG_DONTWAIT);
-    } while (n < 0 && errno == EINTR);
-    if (n > 0)
-        took = (size_t)n;
-    else if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK))
+    took = send_some(f->fd, t->chunk.data + head, len, &full);
+    if (took < len && !full) {
         f->gone = true;
-    if (f->gone)
         return MOVE_RESUME;
+    }
     if (took < len) {
         /* The rest goes first, then whatever action came after it. */
         buf_reset(&t->piece);
@@ -934,9 +942,9 @@ static void timer_events(struct timer *t, const struct epoll_event *ev, int n)
         if (f->at != NOT_PARKED) {
             feed_unpark(t, f, true);
         } else if (f->pending) {
+            /* Its answer ends: feed_end takes the socket out of the set. */
             f->gone = true;
             feed_release(t, f);
-            (void)feed_watch_room(t, f, false);
         } else {
             f->gone = true; /* seen at its next pull */
         }
@@ -976,7 +984,7 @@ static void *timer_main(void *arg)
         t->polling = true;
         pthread_mutex_unlock(&t->lock);
         due = UINT64_MAX;
-        if (t->first) {
+        if (t == s->timers) { /* the first */
             due = slots_expire(s->slots, now, cut_socket, NULL);
             server_report(s);
         }
@@ -1847,7 +1855,6 @@ static int timers_start(struct server *s, unsigned n, char *cause,
         struct timer *t = &s->timers[i];
 
         t->srv = s;
-        t->first = i == 0;
         pthread_mutex_init(&t->lock, NULL);
         /* A gathered chunk, or a chunk's rest and an action's bytes. */
         buf_init(&t->chunk, 3 * FEED_MAX_BYTES);
