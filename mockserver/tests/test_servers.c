@@ -288,8 +288,9 @@ static char big_byte(size_t i)
 }
 
 /* Starts a mock whose /big answer is paced pieces larger than a socket
- * takes at once from a client that does not read. */
-static void start_big(struct fixture_mock *m)
+ * takes at once from a client that does not read, with the extra
+ * arguments (or NULL). */
+static void start_big(struct fixture_mock *m, const char *const *extra)
 {
     struct buf y;
     size_t i;
@@ -320,7 +321,7 @@ static void start_big(struct fixture_mock *m)
     assert_int_equal(buf_appends(&y, "\n"), 0);
     yaml = buf_take(&y, &i);
     assert_non_null(yaml);
-    assert_int_equal(fixture_mock_start(m, yaml, NULL), 0);
+    assert_int_equal(fixture_mock_start(m, yaml, extra), 0);
     free(yaml);
 }
 
@@ -404,7 +405,7 @@ static void test_slow_reader_paced(void **state)
     int fd;
 
     (void)state;
-    start_big(&m);
+    start_big(&m, NULL);
     fd = big_client(&m);
     usleep(600 * 1000);
     data = read_all(fd, &len);
@@ -415,6 +416,29 @@ static void test_slow_reader_paced(void **state)
     b = strstr(data, "\r\n\r\n");
     assert_non_null(b);
     assert_big_body(b + 4, len - (size_t)(b + 4 - data));
+    free(data);
+    assert_int_equal(fixture_mock_stop(&m), 0);
+}
+
+/* A client that stops reading mid-stream is idle: with --idle-timeout 1,
+ * the mock cuts its connection though the chunk it waits to send is one
+ * of a paced stream, and a client that reads again after 3 s finds the
+ * body cut short (no last chunk). */
+static void test_slow_reader_idle(void **state)
+{
+    static const char *const extra[] = {"--idle-timeout", "1", NULL};
+    struct fixture_mock m;
+    char *data;
+    size_t len;
+    int fd;
+
+    (void)state;
+    start_big(&m, extra);
+    fd = big_client(&m);
+    usleep(3000 * 1000);
+    data = read_all(fd, &len);
+    close(fd);
+    assert_true(len > 0 && len < BIG_BODY);
     free(data);
     assert_int_equal(fixture_mock_stop(&m), 0);
 }
@@ -431,7 +455,7 @@ static void test_slow_reader_leaves(void **state)
     int i, fd;
 
     (void)state;
-    start_big(&m);
+    start_big(&m, NULL);
     for (i = 0; i < 3; i++) {
         fd = big_client(&m);
         usleep(300 * 1000); /* the second piece filled the socket */
@@ -608,6 +632,7 @@ int main(void)
         cmocka_unit_test(test_late_body),
         cmocka_unit_test(test_slow_reader_paced),
         cmocka_unit_test(test_slow_reader_leaves),
+        cmocka_unit_test(test_slow_reader_idle),
         cmocka_unit_test(test_body_never_early),
         cmocka_unit_test(test_held_body),
         cmocka_unit_test(test_endless_bytes),
