@@ -210,8 +210,10 @@ struct feed {
     struct MHD_Response *headed;
     size_t off;     /* bytes of out already handed on */
     uint64_t start; /* real ms when the answer began, rounded up */
-    uint64_t due;   /* real ms at which to go on: the heap's key */
-    size_t at;      /* index in the timer heap, or NOT_PARKED */
+    /* real ms at which to go on: the heap's key; while pending, the end of
+     * the wait for room (the idle timeout after the last progress) */
+    uint64_t due;
+    size_t at; /* index in the timer heap, or NOT_PARKED */
     union {
         struct feed *next_dead;    /* in srv->graveyard, once dead */
         struct feed *next_pending; /* in srv->pending, while pending */
@@ -766,8 +768,13 @@ static enum feed_next_move feed_write(struct timer *t, struct feed *f,
     int hlen;
 
     if (f->pending) {
-        if (!feed_flush(f))
+        size_t was = f->off;
+
+        if (!feed_flush(f)) {
+            if (f->off > was) /* progress: the client reads, slowly */
+                f->due = now + f->srv->idle_s * 1000ull;
             return f->gone ? MOVE_RESUME : MOVE_PENDING;
+        }
         f->pending = false;
         f->sent_pieces = f->pieces;
         f->sent_bytes = f->bytes;
@@ -804,6 +811,10 @@ static enum feed_next_move feed_write(struct timer *t, struct feed *f,
             return feed_fail(f);
         f->chunk_end = (uint32_t)(len - took);
         f->pending = true;
+        /* A client that stops reading is idle: libmicrohttpd's timeout
+         * does not run while the connection is suspended, so the wait for
+         * room ends at the same bound. */
+        f->due = now + f->srv->idle_s * 1000ull;
         return MOVE_PENDING;
     }
     f->sent_pieces = f->pieces;
@@ -884,9 +895,22 @@ static void feed_move(struct timer *t, struct feed *f, enum feed_next_move move)
     feed_release(t, f);
 }
 
+/* The earliest end of a pending feed's wait for room, or UINT64_MAX. */
+static uint64_t pending_due(const struct timer *t)
+{
+    const struct feed *p;
+    uint64_t due = UINT64_MAX;
+
+    for (p = t->pending; p != NULL; p = p->link.next_pending)
+        if (p->due < due)
+            due = p->due;
+    return due;
+}
+
 /* Writes the pieces of up to DIRECT_BATCH feeds whose wait is over (and of
  * those whose socket has room again), unlocked, then parks or releases
- * each. Returns how many it took; called with t->lock held. */
+ * each; cuts the pending feeds whose client read nothing for the idle
+ * timeout. Returns how many it wrote for; called with t->lock held. */
 static size_t timer_write(struct timer *t, uint64_t now)
 {
     struct feed *batch[DIRECT_BATCH];
@@ -894,11 +918,13 @@ static size_t timer_write(struct timer *t, uint64_t now)
     struct feed *p, *next;
     size_t n = 0, i;
 
-    for (p = t->pending; p != NULL && n < DIRECT_BATCH; p = next) {
+    for (p = t->pending; p != NULL; p = next) {
         next = p->link.next_pending;
-        if (p->writable) {
+        if (p->writable && n < DIRECT_BATCH) {
             p->writable = false;
             batch[n++] = p;
+        } else if (!p->writable && p->due <= now) {
+            feed_release(t, p); /* idle: its answer is cut */
         }
     }
     while (n < DIRECT_BATCH && t->heap.n > 0 && t->heap.items[0]->due <= now &&
@@ -981,6 +1007,9 @@ static void *timer_main(void *arg)
         while (t->heap.n > 0 && (t->draining || t->heap.items[0]->due <= now))
             feed_unpark(t, t->heap.items[0], false);
         next = t->heap.n > 0 ? t->heap.items[0]->due : UINT64_MAX;
+        due = pending_due(t);
+        if (due < next)
+            next = due;
         t->polling = true;
         pthread_mutex_unlock(&t->lock);
         due = UINT64_MAX;
